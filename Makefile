@@ -1,0 +1,55 @@
+# ivlite - container image signature verifier for containerd
+# See LICENSE file for copyright and license details.
+.POSIX:
+
+include config.mk
+
+SRC = ivlite.c
+HDR = ivlite.h config.h config.mk
+TESTPKGS = libmbedtls-dev libjsmn-dev skopeo docker-registry gnupg python3 python3-cryptography
+
+all: ivlite
+
+config.h:
+	cp config.def.h $@
+
+ivlite: $(SRC) $(HDR)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(SRC) $(LIBS)
+
+static: $(SRC) $(HDR)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(STATICLDFLAGS) -o ivlite $(SRC) $(LIBS)
+
+# unit tests link ivlite.c without main(), under ASan and UBSan
+tests/unit: tests/unit.c $(SRC) $(HDR)
+	$(CC) $(CPPFLAGS) -DIVLITE_NO_MAIN -I. -std=c99 $(WARN) -Wno-unused-function $(SANFLAGS) -o $@ tests/unit.c $(SRC) $(LIBS)
+
+# installs build and test dependencies that are missing (Debian, as root)
+deps:
+	tests/deps $(TESTPKGS)
+
+test: deps
+	$(MAKE) ivlite tests/unit
+	tests/run
+
+demo:
+	tests/deps libmbedtls-dev libjsmn-dev python3
+	$(MAKE) ivlite
+	tests/demo
+
+install: ivlite
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(POLICYDIR)
+	cp -f ivlite $(DESTDIR)$(PREFIX)/bin
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/ivlite
+	sed "s/VERSION/$(VERSION)/g" < ivlite.1 > $(DESTDIR)$(MANPREFIX)/man1/ivlite.1
+	chmod 644 $(DESTDIR)$(MANPREFIX)/man1/ivlite.1
+	cp -f policies/*.json $(DESTDIR)$(POLICYDIR)
+	chmod 644 $(DESTDIR)$(POLICYDIR)/*.json
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/ivlite $(DESTDIR)$(MANPREFIX)/man1/ivlite.1
+	rm -rf $(DESTDIR)$(POLICYDIR)
+
+clean:
+	rm -f ivlite tests/unit
+
+.PHONY: all static deps test demo install uninstall clean

@@ -1,0 +1,42 @@
+/* ivlite configuration: `make` copies this file to config.h when that is
+ * missing; edit config.h and rebuild.  Every default path and every limit
+ * lives here; `ivlite -version` prints them all. */
+
+/* default paths, each overridable on the command line */
+static const char *policypath    = "/etc/containers/policy.json";
+static const char *registriesdir = "/etc/containers/registries.d";
+static const char *certsdir      = "/etc/containers/certs.d";
+static const char *cafile        = "/etc/ssl/certs/ca-certificates.crt";
+
+/* credentials, searched in containers/image's order for root; -auth FILE
+ * replaces the whole list */
+static const char *authfiles[] = {
+	"/run/containers/0/auth.json",
+	"/root/.config/containers/auth.json",
+	"/root/.docker/config.json",
+	NULL
+};
+
+/* registries reached over plain HTTP without -insecure (HOST[:PORT]) */
+static const char *insecurehosts[] = {
+	NULL
+};
+
+/* whole-run budget for network work, seconds (containerd kills at 10 s) */
+#define TIMEOUT_SECS       8
+#define MAX_TIMEOUT_SECS   600           /* largest -timeout accepted */
+
+/* hard limits: exceeding one is an error naming it, never a truncation */
+#define ARENA_BYTES        (16 << 20)    /* all memory of one run */
+#define MAX_REASON         4096          /* the stdout line; containerd reads 32 KiB */
+#define MAX_QUOTE          200           /* untrusted text quoted in a reason */
+#define MAX_POLICY_BYTES   (1 << 20)     /* policy.json */
+#define MAX_KEY_BYTES      (1 << 20)     /* one key, keyring or CA file */
+#define MAX_DESCRIPTOR_BYTES (64 << 10)  /* OCI descriptor on stdin */
+#define MAX_JSON_TOKENS    65536         /* per JSON document */
+#define MAX_JSON_DEPTH     32            /* nesting of arrays and objects */
+#define MAX_SCOPES         4096          /* scopes per transport */
+#define MAX_REQS           32            /* requirements per scope */
+#define MAX_KEYS           32            /* entries of keyPaths, keyDatas… */
+#define MAX_ARG_BYTES      4096          /* one command-line value */
+#define MAX_INSECURE       32            /* -insecure options */

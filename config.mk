@@ -1,0 +1,17 @@
+# ivlite version
+VERSION = 0.1
+
+# paths
+PREFIX = /usr/local
+MANPREFIX = $(PREFIX)/share/man
+POLICYDIR = $(PREFIX)/share/ivlite
+
+# toolchain and flags
+CC = cc
+CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DVERSION=\"$(VERSION)\"
+WARN = -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror
+CFLAGS = -std=c99 $(WARN) -Os
+LDFLAGS =
+LIBS = -lmbedtls -lmbedx509 -lmbedcrypto
+STATICLDFLAGS = -static
+SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -1,0 +1,29 @@
+/* ivlite.h - the functions of ivlite.c that tests call directly.
+ *
+ * Each takes text in and writes text out (NUL-terminated, cut to outsz),
+ * and returns the exit status ivlite would use: 0 ok/accepted, 1 rejected,
+ * 2 usage or configuration error, 3 could not decide.  On failure out holds
+ * the error, without the "error: " prefix. */
+#ifndef IVLITE_H
+#define IVLITE_H
+
+#include <stddef.h>
+
+/* normalizes a docker reference: "alpine" -> "docker.io/library/alpine:latest" */
+int iv_ref_normalize(const char *ref, char *out, size_t outsz);
+
+/* loads a policy from text (file names it in errors); out: "N scopes" */
+int iv_pol_load(const char *file, const char *text, char *out, size_t outsz);
+
+/* why a transports.docker scope can never match (returns 1), or "" (0) */
+int iv_pol_lint(const char *scope, char *out, size_t outsz);
+
+/* the scope of policy text that applies to name (and digest, may be NULL) */
+int iv_pol_scope(const char *text, const char *name, const char *digest,
+    char *out, size_t outsz);
+
+/* the whole judgement without network: out is the stdout line */
+int iv_judge(const char *text, const char *name, const char *digest,
+    char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""The example deployments of SPEC.md, one block per file in policies/.
+
+Each case runs ivlite through a containerd bin_dir wrapper pointing at the
+shipped policy file, so what is tested is what an operator installs.
+Run through tests/integration.py.
+"""
+
+import hashlib
+import os
+
+import containerd
+from integration import Fail
+
+D = "sha256:" + hashlib.sha256(b"ivlite deployment D").hexdigest()
+# the two digests listed in policies/digest-pinning.json
+PIN1 = "sha256:3c6a8ac316c21ba80cbbaab6d11b1dccab514eeef6bbc2eeedf3071753a5edf5"
+PIN2 = "sha256:30b040e65c7105aecb05f42b31a50fefa6f31a43f20eaa43386276b4ea5e06a8"
+REJECT = "reject: this scope rejects all images"
+ACCEPT = "insecureAcceptAnything"
+NOTYET = "not supported by this build"
+
+
+def scope(s):
+	return 'scope transports.docker["%s"]' % s
+
+
+def run(t):
+	def pol(name):
+		return os.path.join(t.policies, name)
+
+	def case(policy, name, ref, digest, code, why, shown=None):
+		"""NAME pulled (digest DIGEST) under POLICY gives CODE and
+		"accepted|rejected SHOWN@DIGEST: WHY"."""
+		shown = shown or ref
+		line = "%s %s@%s: %s" % ("accepted" if code == 0 else "rejected",
+		    shown, digest, why)
+		if "@" in shown:
+			line = "%s %s: %s" % ("accepted" if code == 0 else
+			    "rejected", shown, why)
+		t.case("deployment %s: %s" % (policy, name), lambda: t.expect(
+		    t.containerd(pol(policy), ref, digest), code, line))
+
+	# 1. kiOS
+	k = "kios.json"
+	case(k, "docker.io/library/alpine:3.20 accepted",
+	    "docker.io/library/alpine:3.20", D, 0,
+	    "%s: %s" % (scope("docker.io/library"), ACCEPT))
+	case(k, "short name alpine accepted", "alpine", D, 0,
+	    "%s: %s" % (scope("docker.io/library"), ACCEPT),
+	    "docker.io/library/alpine:latest")
+	case(k, "quay.io/org/app:1 rejected", "quay.io/org/app:1", D, 1,
+	    "%s: %s" % (scope("quay.io"), REJECT))
+	case(k, "example.com/app:1 needs signedBy (not built yet)",
+	    "example.com/app:1", D, 1, "%s: signedBy(keyPath=/etc/pki/"
+	    "containers/example.com.gpg): %s" % (scope("example.com"), NOTYET))
+	case(k, "ghcr.io/x/y:1 rejected by default", "ghcr.io/x/y:1", D, 1,
+	    "scope default: %s" % REJECT)
+	case(k, "docker.io/org/app:1 rejected by default (not library)",
+	    "org/app:1", D, 1, "scope default: %s" % REJECT,
+	    "docker.io/org/app:1")
+
+	def kios_judgement():
+		bindir, _ = t.bindir(pol(k))
+		j = containerd.verify_image(bindir, "quay.io/org/app:1",
+		    containerd.descriptor(D))
+		want = ("verifier ivlite rejected image (exit code 1): rejected "
+		    "quay.io/org/app:1@%s: %s: %s" % (D, scope("quay.io"), REJECT))
+		if j.ok or j.error or j.reason != want:
+			raise Fail("expected blocked with %r, got %r" % (want, j))
+		j = containerd.verify_image(bindir, "docker.io/library/alpine:3."
+		    "20", containerd.descriptor(D))
+		want = ("ivlite => accepted docker.io/library/alpine:3.20@%s: "
+		    "%s: %s" % (D, scope("docker.io/library"), ACCEPT))
+		if not j.ok or j.error or j.reason != want:
+			raise Fail("expected allowed with %r, got %r" % (want, j))
+	t.case("deployment kios.json: containerd judgement", kios_judgement)
+
+	# 2. BYO-PKI per registry
+	b = "byo-pki.json"
+	case(b, "registry-b allowed", "registry-b.example.com/team/app:1", D,
+	    0, "%s: %s" % (scope("registry-b.example.com"), ACCEPT))
+	case(b, "gcr.io rejected", "gcr.io/project/app:1", D, 1,
+	    "%s: %s" % (scope("gcr.io"), REJECT))
+	case(b, "other registry allowed by default",
+	    "docker.io/library/busybox:1.36", D, 0, "scope default: %s"
+	    % ACCEPT)
+	case(b, "registry-a needs a PKI cosign signature (not built yet)",
+	    "registry-a.example.com/team/app:1", D, 1,
+	    "%s: sigstoreSigned(pki): %s" % (scope("registry-a.example.com"),
+	    NOTYET))
+
+	# 3. cosign public key per repository prefix
+	c = "cosign-prefix.json"
+	inside = "%s: sigstoreSigned(keyPath=/etc/pki/containers/acme-cosign." \
+	    "pub): %s" % (scope("ghcr.io/acme"), NOTYET)
+	case(c, "inside the prefix (not built yet)", "ghcr.io/acme/app:1", D,
+	    1, inside)
+	case(c, "deeper inside the prefix (not built yet)",
+	    "ghcr.io/acme/team/app:2", D, 1, inside)
+	case(c, "sibling ghcr.io/acmex rejected", "ghcr.io/acmex/app:1", D, 1,
+	    "scope default: %s" % REJECT)
+	case(c, "other org on ghcr.io rejected", "ghcr.io/other/app:1", D, 1,
+	    "scope default: %s" % REJECT)
+	case(c, "docker.io rejected", "alpine:3.20", D, 1,
+	    "scope default: %s" % REJECT, "docker.io/library/alpine:3.20")
+
+	# 4. digest pinning
+	p = "digest-pinning.json"
+	pin = lambda d: "%s: %s" % (scope("docker.io/library/alpine@" + d),
+	    ACCEPT)
+	case(p, "pinned digest 1 on a tag pull accepted",
+	    "docker.io/library/alpine:3.20", PIN1, 0, pin(PIN1))
+	case(p, "pinned digest 2 on a short-name tag pull accepted",
+	    "alpine", PIN2, 0, pin(PIN2), "docker.io/library/alpine:latest")
+	case(p, "pinned digest on a by-digest pull accepted",
+	    "docker.io/library/alpine@" + PIN1, PIN1, 0, pin(PIN1),
+	    "docker.io/library/alpine@" + PIN1)
+	case(p, "other digest of the same repository rejected",
+	    "docker.io/library/alpine:3.20", D, 1, "scope default: %s"
+	    % REJECT)
+	case(p, "pinned digest under another repository rejected",
+	    "docker.io/library/busybox:1.36", PIN1, 1, "scope default: %s"
+	    % REJECT)
+	case(p, "other repository rejected by default",
+	    "quay.io/org/app:1", D, 1, "scope default: %s" % REJECT)

@@ -1,0 +1,605 @@
+/* unit tests: the reference parser, the policy parser and scope lookup,
+ * called through ivlite.h.  Every case states its exact outcome. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ivlite.h"
+
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define H64(c) c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
+	c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define DA "sha256:" H64("a")
+#define DB "sha256:" H64("b")
+#define DC "sha256:" H64("c")
+
+static int passed, failed;
+
+static void
+check(int ok, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		passed++;
+		return;
+	}
+	failed++;
+	printf("FAIL unit.c:%d: ", line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* input, exit status, normalized form or the exact error */
+static const struct {
+	const char *in;
+	int code;
+	const char *out;
+} refs[] = {
+	{ "alpine", 0, "docker.io/library/alpine:latest" },
+	{ "alpine:3.20", 0, "docker.io/library/alpine:3.20" },
+	{ "library/alpine", 0, "docker.io/library/alpine:latest" },
+	{ "org/app:1", 0, "docker.io/org/app:1" },
+	{ "docker.io/alpine", 0, "docker.io/library/alpine:latest" },
+	{ "docker.io/org/app", 0, "docker.io/org/app:latest" },
+	{ "index.docker.io/x/y", 0, "docker.io/x/y:latest" },
+	{ "index.docker.io/alpine", 0, "docker.io/library/alpine:latest" },
+	{ "localhost/foo", 0, "localhost/foo:latest" },
+	{ "localhost:5000/foo/bar:v1", 0, "localhost:5000/foo/bar:v1" },
+	{ "127.0.0.1:5000/app:v1", 0, "127.0.0.1:5000/app:v1" },
+	{ "[::1]:5000/app", 0, "[::1]:5000/app:latest" },
+	{ "[2001:db8::1]/app:v1", 0, "[2001:db8::1]/app:v1" },
+	{ "example.com/app@" DA, 0, "example.com/app@" DA },
+	{ "example.com/app:v1@" DA, 0, "example.com/app:v1@" DA },
+	{ "alpine@" DA, 0, "docker.io/library/alpine@" DA },
+	{ "foo:5000", 0, "docker.io/library/foo:5000" },
+	{ "Example.COM/app", 0, "Example.COM/app:latest" },
+	{ "a__b/c-d/e.f_g---h", 0, "docker.io/a__b/c-d/e.f_g---h:latest" },
+	{ "ex-ample.com:1/a", 0, "ex-ample.com:1/a:latest" },
+	{ "x/y:_Tag.1-2", 0, "docker.io/x/y:_Tag.1-2" },
+	{ "x@sha512:" H64("ab"), 0, "docker.io/library/x@sha512:" H64("ab") },
+	{ "Foo", 2, "invalid reference \"Foo\": repository name must be "
+	    "lowercase" },
+	{ "quay.io/Org/app", 2, "invalid reference \"quay.io/Org/app\": "
+	    "repository name must be lowercase" },
+	{ "", 2, "invalid reference \"\": invalid repository name" },
+	{ "a/", 2, "invalid reference \"a/\": invalid repository name" },
+	{ "/a", 2, "invalid reference \"/a\": invalid repository name" },
+	{ "a//b", 2, "invalid reference \"a//b\": invalid repository name" },
+	{ "a:", 2, "invalid reference \"a:\": invalid tag" },
+	{ "a:.x", 2, "invalid reference \"a:.x\": invalid tag" },
+	{ "a@", 2, "invalid reference \"a@\": invalid digest" },
+	{ "a@sha256:abc", 2, "invalid reference \"a@sha256:abc\": invalid "
+	    "digest" },
+	{ "a@sha256:" H64("A"), 2, "invalid reference \"a@sha256:" H64("A")
+	    "\": invalid digest" },
+	{ "a@md5:d41d8cd98f00b204e9800998ecf8427e", 2, "invalid reference "
+	    "\"a@md5:d41d8cd98f00b204e9800998ecf8427e\": invalid digest" },
+	{ "-a", 2, "invalid reference \"-a\": invalid repository name" },
+	{ "a-", 2, "invalid reference \"a-\": invalid reference format" },
+	{ "a___b", 2, "invalid reference \"a___b\": invalid reference "
+	    "format" },
+	{ "a._b", 2, "invalid reference \"a._b\": invalid reference format" },
+	{ "exa_mple.com/foo", 2, "invalid reference \"exa_mple.com/foo\": "
+	    "invalid domain" },
+	{ "ex-.com/foo", 2, "invalid reference \"ex-.com/foo\": invalid "
+	    "domain" },
+	{ "host:/foo", 2, "invalid reference \"host:/foo\": invalid domain" },
+	{ "[]/foo", 2, "invalid reference \"[]/foo\": invalid repository "
+	    "name" },
+	{ "[x]:1/foo", 2, "invalid reference \"[x]:1/foo\": invalid domain" },
+	{ "[::1/foo", 2, "invalid reference \"[::1/foo\": invalid domain" },
+	{ "a:b:c", 2, "invalid reference \"a:b:c\": invalid tag" },
+	{ "a b", 2, "invalid reference \"a b\": invalid reference format" },
+	{ "a\nb", 2, "invalid reference \"a\\x0ab\": invalid reference "
+	    "format" },
+	{ H64("a"), 2, "invalid reference \"" H64("a") "\": a 64-character "
+	    "hexadecimal string is an image ID, not a name" },
+	{ "x:" H64("ab") "c", 2, "invalid reference \"x:" H64("ab")
+	    "c\": invalid tag" },
+};
+
+static void
+test_refs(void)
+{
+	char out[1024], name[300];
+	size_t i;
+	int code;
+
+	for (i = 0; i < LEN(refs); i++) {
+		code = iv_ref_normalize(refs[i].in, out, sizeof(out));
+		check(code == refs[i].code && !strcmp(out, refs[i].out),
+		    __LINE__, "ref %s: got %d %s, want %d %s", refs[i].in,
+		    code, out, refs[i].code, refs[i].out);
+	}
+	/* names up to 255 bytes, tags up to 128 */
+	memset(name, 'a', sizeof(name));
+	memcpy(name, "example.com/", 12);
+	name[255] = '\0';
+	check(iv_ref_normalize(name, out, sizeof(out)) == 0, __LINE__,
+	    "255-byte name: %s", out);
+	name[255] = 'a', name[256] = '\0';
+	check(iv_ref_normalize(name, out, sizeof(out)) == 2 &&
+	    strstr(out, "repository name longer than 255 bytes"), __LINE__,
+	    "256-byte name: %s", out);
+	memset(name, 'a', sizeof(name));
+	memcpy(name, "x:", 2);
+	name[2 + 128] = '\0';
+	check(iv_ref_normalize(name, out, sizeof(out)) == 0, __LINE__,
+	    "128-byte tag: %s", out);
+	name[2 + 128] = 'a', name[2 + 129] = '\0';
+	check(iv_ref_normalize(name, out, sizeof(out)) == 2, __LINE__,
+	    "129-byte tag: %s", out);
+}
+
+#define ACC "[{\"type\":\"insecureAcceptAnything\"}]"
+#define REJ "[{\"type\":\"reject\"}]"
+#define POL(docker) "{\"default\":" REJ ",\"transports\":{\"docker\":{" \
+	docker "}}}"
+#define SB(extra) POL("\"q.io\":[{\"type\":\"signedBy\"," extra "}]")
+#define SS(extra) POL("\"q.io\":[{\"type\":\"sigstoreSigned\"," extra "}]")
+#define KP "\"keyPath\":\"/k\""
+#define RK "\"rekorPublicKeyPath\":\"/r\""
+#define FUL(x) "\"fulcio\":{" x "}"
+#define PKI(x) "\"pki\":{" x "}"
+#define AT "policy.json: transports.docker[\"q.io\"][0]"
+
+/* policy text and the exact error ("" for a valid policy) */
+static const struct {
+	const char *text;
+	const char *err;
+} policies[] = {
+	{ "{\"default\":" ACC "}", "" },
+	{ POL("\"\":" ACC ",\"quay.io\":" REJ), "" },
+	{ "{\"default\":" REJ ",\"transports\":{\"x\":{\"\":" ACC "}}}", "" },
+	{ SB("\"keyType\":\"GPGKeys\"," KP), "" },
+	{ SB("\"keyType\":\"signedByX509CAs\",\"keyPaths\":[\"/a\",\"/b\"],"
+	    "\"signedIdentity\":{\"type\":\"matchRepository\"}"), "" },
+	{ SB("\"keyType\":\"GPGKeys\",\"keyData\":\"aGVsbG8=\"") , "" },
+	{ SS(KP ",\"signedIdentity\":{\"type\":\"remapIdentity\",\"prefix\":"
+	    "\"q.io\",\"signedPrefix\":\"r.io:5000/a/b\"}"), "" },
+	{ SS("\"keyDatas\":[\"aGk=\"],\"rekorPublicKeyData\":\"aGk=\""), "" },
+	{ SS(FUL("\"caPath\":\"/c\",\"oidcIssuer\":\"https://i\","
+	    "\"subjectEmail\":\"a@b\"") "," RK), "" },
+	{ SS(PKI("\"caRootsData\":\"aGk=\",\"caIntermediatesPath\":\"/i\","
+	    "\"subjectHostname\":\"h\"")), "" },
+	{ SS(KP ",\"signedIdentity\":{\"type\":\"exactReference\","
+	    "\"dockerReference\":\"q.io/a@" DA "\"}"), "" },
+	{ SS(KP ",\"signedIdentity\":{\"type\":\"exactRepository\","
+	    "\"dockerRepository\":\"q.io/a\"}"), "" },
+	{ POL("\"q.io\":[{\"type\":\"signedBaseLayer\",\"baseLayerIdentity\":"
+	    "{\"type\":\"matchExact\"}}]"), "" },
+	{ " \n{\"default\":" ACC "}\n\n", "" },
+
+	{ "{}", "policy.json: \"default\" is missing" },
+	{ "{\"transports\":{}}", "policy.json: \"default\" is missing" },
+	{ "{\"default\":[]}", "policy.json: default: the list of requirements "
+	    "must not be empty" },
+	{ "{\"default\":{}}", "policy.json: top level.default: expected an "
+	    "array, got an object" },
+	{ "[]", "policy.json: top level: expected an object, got an array" },
+	{ "{\"default\":" REJ ",\"extra\":1}", "policy.json: top level: "
+	    "unknown field \"extra\"" },
+	{ "{\"default\":" REJ ",\"default\":" REJ "}", "policy.json: top "
+	    "level: duplicate field \"default\"" },
+	{ "{\"default\":[{\"type\":\"rejectt\"}]}", "policy.json: default[0]"
+	    ".type: unknown requirement type \"rejectt\"" },
+	{ "{\"default\":[{\"type\":\"reject\",\"x\":1}]}", "policy.json: "
+	    "default[0]: unknown field \"x\"" },
+	{ "{\"default\":[{}]}", "policy.json: default[0]: \"type\" is "
+	    "missing" },
+	{ "{\"default\":[{\"type\":1}]}", "policy.json: default[0].type: "
+	    "expected a string, got a number, boolean or null" },
+	{ "{\"default\":[\"reject\"]}", "policy.json: default[0]: expected "
+	    "an object, got a string" },
+	{ "{\"default\":[{\"type\":\"reject\",\"type\":\"reject\"}]}",
+	    "policy.json: default[0]: duplicate field \"type\"" },
+	{ SB("\"keyType\":\"GPGKeys\",\"keyPth\":\"/x\""), AT ": unknown "
+	    "field \"keyPth\"" },
+	{ SB(KP), AT ": \"keyType\" is missing" },
+	{ SB("\"keyType\":\"PGP\"," KP), AT ".keyType: unknown key type "
+	    "\"PGP\"" },
+	{ SB("\"keyType\":\"GPGKeys\""), AT ": exactly one of keyPath, "
+	    "keyPaths and keyData must be given" },
+	{ SB("\"keyType\":\"GPGKeys\"," KP ",\"keyData\":\"aGk=\""), AT ": "
+	    "exactly one of keyPath, keyPaths and keyData must be given" },
+	{ SB("\"keyType\":\"GPGKeys\",\"keyPath\":\"\""), AT ".keyPath: must "
+	    "not be empty" },
+	{ SB("\"keyType\":\"GPGKeys\",\"keyPaths\":[]"), AT ".keyPaths: must "
+	    "not be empty" },
+	{ SB("\"keyType\":\"GPGKeys\",\"keyPaths\":[\"/a\",1]"), AT
+	    ".keyPaths[1]: expected a string, got a number, boolean or null" },
+	{ SB("\"keyType\":\"GPGKeys\",\"keyData\":\"a!==\""), AT ".keyData: "
+	    "not valid base64" },
+	{ SB("\"keyType\":\"GPGKeys\",\"keyData\":\"aGk\""), AT ".keyData: "
+	    "not valid base64" },
+	{ SB("\"keyType\":\"GPGKeys\",\"keyDatas\":[\"aGk=\"]"), AT ": unknown "
+	    "field \"keyDatas\"" },
+	{ SB("\"keyType\":\"GPGKeys\"," KP ",\"signedIdentity\":{\"type\":"
+	    "\"matchAll\"}"), AT ".signedIdentity.type: unknown "
+	    "signedIdentity type \"matchAll\"" },
+	{ SB("\"keyType\":\"GPGKeys\"," KP ",\"signedIdentity\":{\"type\":"
+	    "\"matchExact\",\"dockerReference\":\"a:b\"}"), AT
+	    ".signedIdentity: unknown field \"dockerReference\"" },
+	{ SS(KP ",\"signedIdentity\":{\"type\":\"exactReference\"}"), AT
+	    ".signedIdentity: \"dockerReference\" is missing" },
+	{ SS(KP ",\"signedIdentity\":{\"type\":\"exactReference\","
+	    "\"dockerReference\":\"Foo:1\"}"), AT ".signedIdentity."
+	    "dockerReference: invalid reference \"Foo:1\": repository name "
+	    "must be lowercase" },
+	{ SS(KP ",\"signedIdentity\":{\"type\":\"exactReference\","
+	    "\"dockerReference\":\"q.io/x\"}"), AT ".signedIdentity."
+	    "dockerReference: \"q.io/x\" has neither a tag nor a digest" },
+	{ SS(KP ",\"signedIdentity\":{\"type\":\"exactRepository\","
+	    "\"dockerRepository\":\"q.io/x y\"}"), AT ".signedIdentity."
+	    "dockerRepository: invalid reference \"q.io/x y\": invalid "
+	    "reference format" },
+	{ SS(KP ",\"signedIdentity\":{\"type\":\"remapIdentity\",\"prefix\":"
+	    "\"https://q.io\",\"signedPrefix\":\"r.io\"}"), AT
+	    ".signedIdentity.prefix: \"https://q.io\" is not a host[:port] or "
+	    "host[:port]/path prefix" },
+	{ SS(KP ",\"signedIdentity\":{\"type\":\"remapIdentity\",\"prefix\":"
+	    "\"q.io\",\"signedPrefix\":\"r.io/A\"}"), AT ".signedIdentity."
+	    "signedPrefix: \"r.io/A\" is not a host[:port] or "
+	    "host[:port]/path prefix" },
+	{ SS(KP ",\"signedIdentity\":{\"type\":\"remapIdentity\",\"prefix\":"
+	    "\"q.io\"}"), AT ".signedIdentity: \"prefix\" and \"signedPrefix\" "
+	    "must both be given" },
+	{ SS("\"signedIdentity\":{\"type\":\"matchExact\"}"), AT ": exactly "
+	    "one of keyPath, keyPaths, keyData, keyDatas, fulcio and pki must "
+	    "be given" },
+	{ SS(KP "," FUL("\"caPath\":\"/c\"")), AT ": exactly one of keyPath, "
+	    "keyPaths, keyData, keyDatas, fulcio and pki must be given" },
+	{ SS("\"keyPaths\":[]"), AT ".keyPaths: must not be empty" },
+	{ SS("\"keyDatas\":[\"aGk=\",\"\"]"), AT ".keyDatas[1]: must not be "
+	    "empty" },
+	{ SS(FUL("\"caPath\":\"/c\",\"oidcIssuer\":\"i\",\"subjectEmail\":"
+	    "\"e\"")), AT ": fulcio needs one of rekorPublicKeyPath, "
+	    "rekorPublicKeyPaths, rekorPublicKeyData or rekorPublicKeyDatas" },
+	{ SS(PKI("\"caRootsPath\":\"/c\",\"subjectEmail\":\"e\"") "," RK), AT
+	    ": rekorPublicKey* cannot be used with pki" },
+	{ SS(KP "," RK ",\"rekorPublicKeyData\":\"aGk=\""), AT ": at most one "
+	    "of rekorPublicKeyPath, rekorPublicKeyPaths, rekorPublicKeyData "
+	    "and rekorPublicKeyDatas may be given" },
+	{ SS(KP ",\"rekorPublicKeyPaths\":[]"), AT ".rekorPublicKeyPaths: "
+	    "must not be empty" },
+	{ SS(FUL("\"caPath\":\"/c\",\"subjectEmail\":\"e\"") "," RK), AT
+	    ".fulcio: oidcIssuer and subjectEmail must both be given" },
+	{ SS(FUL("\"caPath\":\"/c\",\"caData\":\"aGk=\",\"oidcIssuer\":\"i\","
+	    "\"subjectEmail\":\"e\"") "," RK), AT ".fulcio: exactly one of "
+	    "caPath and caData must be given" },
+	{ SS(FUL("\"oidcIssuer\":\"i\",\"subjectEmail\":\"e\"") "," RK), AT
+	    ".fulcio: exactly one of caPath and caData must be given" },
+	{ SS(FUL("\"caPath\":\"/c\",\"oidcIssuer\":\"\",\"subjectEmail\":"
+	    "\"e\"") "," RK), AT ".fulcio.oidcIssuer: must not be empty" },
+	{ SS(FUL("\"caPath\":\"/c\",\"oidcIssuer\":\"i\",\"subjectEmail\":"
+	    "\"e\",\"subjectHostname\":\"h\"") "," RK), AT ".fulcio: unknown "
+	    "field \"subjectHostname\"" },
+	{ SS(FUL("\"caPath\":\"/c\",\"oidcIssuer\":\"i\",\"subjectEmail\":"
+	    "\"e\",\"\":1") "," RK), AT ".fulcio: unknown field \"\"" },
+	{ SS(PKI("\"caRootsPath\":\"/c\"")), AT ".pki: at least one of "
+	    "subjectEmail and subjectHostname must be given" },
+	{ SS(PKI("\"caRootsPath\":\"/c\",\"subjectEmail\":\"e\","
+	    "\"caIntermediatesPath\":\"/i\",\"caIntermediatesData\":\"aGk=\"")),
+	    AT ".pki: at most one of caIntermediatesPath and "
+	    "caIntermediatesData may be given" },
+	{ SS(PKI("\"caRootsPath\":\"/c\",\"subjectEmail\":\"e\","
+	    "\"oidcIssuer\":\"i\"")), AT ".pki: unknown field \"oidcIssuer\"" },
+	{ SS(PKI("\"caRootsPath\":\"/c\",\"subjectEmail\":1")), AT
+	    ".pki.subjectEmail: expected a string, got a number, boolean or "
+	    "null" },
+	{ POL("\"q.io\":[{\"type\":\"signedBaseLayer\"}]"), AT ": "
+	    "\"baseLayerIdentity\" is missing" },
+	{ POL("\"q.io\":" ACC ",\"q.io\":" REJ), "policy.json: "
+	    "transports.docker: duplicate key \"q.io\"" },
+	{ "{\"default\":" REJ ",\"transports\":{\"docker\":[]}}", "policy.json"
+	    ": transports[\"docker\"]: expected an object of scopes" },
+	{ POL("\"q.io\":{}"), "policy.json: transports.docker[\"q.io\"]: "
+	    "expected an array of requirements, got an object" },
+	{ POL("\"q.io\":[]"), "policy.json: transports.docker[\"q.io\"]: the "
+	    "list of requirements must not be empty" },
+	{ "{\"default\":[{\"type\":\"reject\"},]}", "policy.json: line 1: "
+	    "invalid JSON" },
+	{ "{\"default\":[{\"type\":\"reject\"}],}", "policy.json: line 1: "
+	    "invalid JSON" },
+	{ "{\"default\":[{\"type\":\"reject\"}]} x", "policy.json: line 1: "
+	    "invalid JSON" },
+	{ "{\"default\":[{\"type\":\"reject\"}]}{}", "policy.json: line 1: "
+	    "text after the JSON value" },
+	{ "{\"default\":[{\"type\":\"reject\"}],\"transports\":tru}",
+	    "policy.json: line 1: invalid JSON literal" },
+	{ "{\"default\":[{\"type\":\"reject\"}],\"x\":01}", "policy.json: line "
+	    "1: invalid JSON literal" },
+	{ "{\"default\":[{\"type\":\"reject\"}],\"x\":1.}", "policy.json: line "
+	    "1: invalid JSON literal" },
+	{ "{\"default\":[{\"type\":\"reject\"}],\"x\":-}", "policy.json: line "
+	    "1: invalid JSON literal" },
+	{ POL("\n\"a\\u0000\":" ACC), "policy.json: line 2: NUL or lone "
+	    "surrogate in a string" },
+	{ POL("\n\"a\\ud800\":" ACC), "policy.json: line 2: NUL or lone "
+	    "surrogate in a string" },
+	{ POL("\"\\u00e9\\ud83d\\ude00\\n\":" ACC ",\"\xc3\xa9\xf0\x9f"
+	    "\x98\x80\\n\":" ACC), "policy.json: transports.docker: duplicate "
+	    "key \"\\xc3\\xa9\\xf0\\x9f\\x98\\x80\\x5cn\"" },
+	{ "{\"default\":[{\"type\":\"reject\"}],\n\n\"x\":\"\xc3\x28\"}",
+	    "policy.json: line 3: control byte or invalid UTF-8 in a string" },
+	{ "{\"default\":[{\"type\":\"reject\"}],\"x\":\"\xed\xa0\x80\"}",
+	    "policy.json: line 1: control byte or invalid UTF-8 in a string" },
+	{ "{\"default\":[{\"type\":\"reject\"}],\"x\":\"\t\"}", "policy.json: "
+	    "line 1: control byte or invalid UTF-8 in a string" },
+	{ "{\"default\":[{\"type\":\"reject\"}]", "policy.json: line 1: JSON "
+	    "ends too early" },
+	{ "", "policy.json: line 1: JSON ends too early" },
+	{ "{\"default\" [{\"type\":\"reject\"}]}", "policy.json: line 1: "
+	    "invalid JSON" },
+	{ "{\"default\":[{\"type\":\"reject\"}],1:2}", "policy.json: line 1: "
+	    "invalid JSON" },
+	{ "{\"defa\\u0075lt\":[{\"type\":\"reject\"}]}", "policy.json: top "
+	    "level: unknown field \"defa\\x5cu0075lt\"" },
+};
+
+static void
+test_policies(void)
+{
+	char out[4096];
+	size_t i;
+	int code;
+
+	for (i = 0; i < LEN(policies); i++) {
+		code = iv_pol_load("policy.json", policies[i].text, out,
+		    sizeof(out));
+		if (!*policies[i].err)
+			check(code == 0, __LINE__, "policy %zu: want valid, "
+			    "got %d %s", i, code, out);
+		else
+			check(code == 2 && !strcmp(out, policies[i].err),
+			    __LINE__, "policy %zu:\n  got  %d %s\n  want 2 %s",
+			    i, code, out, policies[i].err);
+	}
+}
+
+static void
+test_deep(void)
+{
+	char text[512], out[512];
+	int code, i, n = 0;
+
+	n += sprintf(text + n, "{\"default\":" REJ ",\"x\":");
+	for (i = 0; i < 40; i++)
+		text[n++] = '[';
+	for (i = 0; i < 40; i++)
+		text[n++] = ']';
+	strcpy(text + n, "}");
+	code = iv_pol_load("p", text, out, sizeof(out));
+	check(code == 2 && !strcmp(out, "p: line 1: nested deeper than "
+	    "MAX_JSON_DEPTH (32)"), __LINE__, "deep: %d %s", code, out);
+}
+
+#define S(k) "\"" k "\":" ACC
+static const char scopepolicy[] = "{\"default\":" REJ ",\"transports\":{"
+    "\"atomic\":{" S("quay.io/other") "},"
+    "\"docker\":{" S("") "," S("docker.io") "," S("docker.io/library") ","
+    S("docker.io/library/alpine") "," S("docker.io/library/alpine:3.20")
+    "," S("docker.io/library/alpine@" DA) "," S("quay.io/org") ","
+    S("quay.io/org/app:v1") "," S("localhost:5000") "," S("localhost") ","
+    S("127.0.0.1:5000/team") "," S("registry.example.com:8443") ","
+    S("*.example.com") "," S("*.com") "," S("a.b.example.net") ","
+    S("*.b.example.net") "," S("[::1]:5000") ","
+    S("ghcr.io/org/app@" DB) "}}}";
+static const char nodefault[] = "{\"default\":" REJ ",\"transports\":{"
+    "\"atomic\":{" S("quay.io") "},\"docker\":{" S("ghcr.io/org") "}}}";
+
+#define D(k) "transports.docker[\"" k "\"]"
+/* reference, -digest, scope */
+static const struct {
+	const char *pol, *name, *digest, *scope;
+} scopes[] = {
+	{ scopepolicy, "alpine", NULL, D("docker.io/library/alpine") },
+	{ scopepolicy, "alpine:3.20", NULL, D("docker.io/library/alpine:3.20") },
+	{ scopepolicy, "alpine:3.20", DA, D("docker.io/library/alpine@" DA) },
+	{ scopepolicy, "alpine:3.19", DC, D("docker.io/library/alpine") },
+	{ scopepolicy, "alpine@" DA, NULL, D("docker.io/library/alpine@" DA) },
+	{ scopepolicy, "alpine@" DC, DC, D("docker.io/library/alpine") },
+	{ scopepolicy, "docker.io/library/alpine:3.20", DA,
+	    D("docker.io/library/alpine@" DA) },
+	{ scopepolicy, "index.docker.io/library/alpine:3.20", NULL,
+	    D("docker.io/library/alpine:3.20") },
+	{ scopepolicy, "busybox", DA, D("docker.io/library") },
+	{ scopepolicy, "library/busybox:1", NULL, D("docker.io/library") },
+	{ scopepolicy, "org/app", NULL, D("docker.io") },
+	{ scopepolicy, "docker.io/x/y:1", DA, D("docker.io") },
+	{ scopepolicy, "localhost:5000", NULL, D("docker.io/library") },
+	{ scopepolicy, "quay.io/org/app:v1", NULL, D("quay.io/org/app:v1") },
+	{ scopepolicy, "quay.io/org/app:v1", DA, D("quay.io/org/app:v1") },
+	{ scopepolicy, "quay.io/org/app:v2", NULL, D("quay.io/org") },
+	{ scopepolicy, "quay.io/org/sub/app", NULL, D("quay.io/org") },
+	{ scopepolicy, "quay.io/other/app", NULL, D("") },
+	{ scopepolicy, "quay.io/organization/app", NULL, D("") },
+	{ scopepolicy, "quay.io/org", NULL, D("quay.io/org") },
+	{ scopepolicy, "localhost:5000/foo", NULL, D("localhost:5000") },
+	{ scopepolicy, "localhost/foo", NULL, D("localhost") },
+	{ scopepolicy, "localhost:5001/foo", NULL, D("") },
+	{ scopepolicy, "127.0.0.1:5000/team/app:1", DB,
+	    D("127.0.0.1:5000/team") },
+	{ scopepolicy, "127.0.0.1:5000/teams/app", NULL, D("") },
+	{ scopepolicy, "127.0.0.1:5000/other", NULL, D("") },
+	{ scopepolicy, "registry.example.com:8443/x", NULL,
+	    D("registry.example.com:8443") },
+	{ scopepolicy, "registry.example.com:8443/x@" DC, NULL,
+	    D("registry.example.com:8443") },
+	{ scopepolicy, "registry.example.com/x", NULL, D("*.example.com") },
+	{ scopepolicy, "registry.example.com:9999/x", NULL, D("*.example.com") },
+	{ scopepolicy, "sub.registry.example.com:8443/x", NULL,
+	    D("*.example.com") },
+	{ scopepolicy, "a.b.example.com/x", NULL, D("*.example.com") },
+	{ scopepolicy, "example.com/x", NULL, D("*.com") },
+	{ scopepolicy, "foo.com/x", NULL, D("*.com") },
+	{ scopepolicy, "Example.com/x", NULL, D("*.com") },
+	{ scopepolicy, "a.b.example.net/x", NULL, D("a.b.example.net") },
+	{ scopepolicy, "c.b.example.net/x", NULL, D("*.b.example.net") },
+	{ scopepolicy, "b.example.net/x", NULL, D("") },
+	{ scopepolicy, "[::1]:5000/app", NULL, D("[::1]:5000") },
+	{ scopepolicy, "[::1]:5001/app", NULL, D("") },
+	{ scopepolicy, "ghcr.io/org/app:1", DB, D("ghcr.io/org/app@" DB) },
+	{ scopepolicy, "ghcr.io/org/app:1", DC, D("") },
+	{ scopepolicy, "ghcr.io/org/app@" DB, NULL, D("ghcr.io/org/app@" DB) },
+	{ scopepolicy, "ghcr.io/org/app:1@" DB, NULL,
+	    D("ghcr.io/org/app@" DB) },
+	{ nodefault, "quay.io/x", NULL, "default" },
+	{ nodefault, "ghcr.io/org/a/b", DA, D("ghcr.io/org") },
+	{ nodefault, "ghcr.io/orgs/a", DA, "default" },
+};
+
+static void
+test_scopes(void)
+{
+	char out[1024];
+	size_t i;
+	int code;
+
+	for (i = 0; i < LEN(scopes); i++) {
+		code = iv_pol_scope(scopes[i].pol, scopes[i].name,
+		    scopes[i].digest, out, sizeof(out));
+		check(code == 0 && !strcmp(out, scopes[i].scope), __LINE__,
+		    "scope of %s (%s): got %d %s, want %s", scopes[i].name,
+		    scopes[i].digest ? scopes[i].digest : "no digest", code,
+		    out, scopes[i].scope);
+	}
+}
+
+/* docker scopes that can never match, and why ("" when they can) */
+static const struct {
+	const char *scope, *why;
+} lints[] = {
+	{ "", "" },
+	{ "quay.io", "" },
+	{ "localhost", "" },
+	{ "localhost:5000", "" },
+	{ "[::1]:5000", "" },
+	{ "127.0.0.1:5000/team", "" },
+	{ "quay.io/org", "" },
+	{ "quay.io/org/app:v1", "" },
+	{ "quay.io/org/app@" DA, "" },
+	{ "docker.io", "" },
+	{ "docker.io/library", "" },
+	{ "docker.io/library/alpine:3", "" },
+	{ "docker.io/alpine", "" },
+	{ "*.example.com", "" },
+	{ "*.com", "" },
+	{ "alpine", "never matches: scopes are fully expanded names; did you "
+	    "mean \"docker.io/library/alpine\"?" },
+	{ "library/alpine", "never matches: scopes are fully expanded names; "
+	    "did you mean \"docker.io/library/alpine\"?" },
+	{ "myregistry", "never matches: scopes are fully expanded names; did "
+	    "you mean \"docker.io/library/myregistry\"?" },
+	{ "docker.io/alpine:3", "never matches: scopes are fully expanded "
+	    "names; did you mean \"docker.io/library/alpine:3\"?" },
+	{ "index.docker.io/org/app", "never matches: scopes are fully "
+	    "expanded names; did you mean \"docker.io/org/app\"?" },
+	{ "index.docker.io", "never matches: scopes are fully expanded names; "
+	    "did you mean \"docker.io/library/index.docker.io\"?" },
+	{ "quay.io/Org", "never matches: invalid reference \"quay.io/Org\": "
+	    "repository name must be lowercase" },
+	{ "https://quay.io", "never matches: invalid reference "
+	    "\"https://quay.io\": invalid domain" },
+	{ "*.example.com:5000", "never matches: a wildcard is \"*.\" and a "
+	    "domain, without port" },
+	{ "*.", "never matches: a wildcard is \"*.\" and a domain, without "
+	    "port" },
+	{ "*example.com", "never matches: invalid reference \"*example.com\": "
+	    "invalid repository name" },
+};
+
+static void
+test_lint(void)
+{
+	char out[1024];
+	size_t i;
+	int code;
+
+	for (i = 0; i < LEN(lints); i++) {
+		code = iv_pol_lint(lints[i].scope, out, sizeof(out));
+		check(code == (*lints[i].why != 0) && !strcmp(out,
+		    lints[i].why), __LINE__, "lint %s: got %d %s, want %s",
+		    lints[i].scope, code, out, lints[i].why);
+	}
+}
+
+/* policy, reference, -digest, exit status, the stdout line */
+static const struct {
+	const char *pol, *name, *digest;
+	int code;
+	const char *line;
+} judgements[] = {
+	{ POL("\"docker.io/library\":" ACC), "alpine:3.20", DA, 0,
+	    "accepted docker.io/library/alpine:3.20@" DA ": scope "
+	    D("docker.io/library") ": insecureAcceptAnything" },
+	{ POL("\"q.io\":" ACC), "q.io/a@" DA, DA, 0, "accepted q.io/a@" DA
+	    ": scope " D("q.io") ": insecureAcceptAnything" },
+	{ POL("\"q.io\":[{\"type\":\"insecureAcceptAnything\"},"
+	    "{\"type\":\"insecureAcceptAnything\"}]"), "q.io/a", DA, 0,
+	    "accepted q.io/a:latest@" DA ": scope " D("q.io")
+	    ": insecureAcceptAnything; insecureAcceptAnything" },
+	{ POL("\"q.io\":" ACC), "r.io/a", DA, 1, "rejected r.io/a:latest@" DA
+	    ": scope default: reject: this scope rejects all images" },
+	{ POL("\"q.io\":[{\"type\":\"insecureAcceptAnything\"},"
+	    "{\"type\":\"reject\"}]"), "q.io/a", DA, 1, "rejected "
+	    "q.io/a:latest@" DA ": scope " D("q.io") ": reject: this scope "
+	    "rejects all images" },
+	{ SB("\"keyType\":\"GPGKeys\"," KP), "q.io/a:1", DB, 1, "rejected "
+	    "q.io/a:1@" DB ": scope " D("q.io") ": signedBy(keyPath=/k): not "
+	    "supported by this build" },
+	{ SB("\"keyType\":\"X509Certificates\"," KP), "q.io/a:1", DB, 1,
+	    "rejected q.io/a:1@" DB ": scope " D("q.io") ": signedBy(keyPath="
+	    "/k): only keyType GPGKeys is implemented (containers/image "
+	    "rejects the others too)" },
+	{ SS("\"keyPaths\":[\"/a\",\"/b\"]"), "q.io/a:1", DB, 1, "rejected "
+	    "q.io/a:1@" DB ": scope " D("q.io") ": sigstoreSigned(keyPaths="
+	    "[/a,/b]): not supported by this build" },
+	{ SS("\"keyDatas\":[\"aGk=\"]"), "q.io/a:1", DB, 1, "rejected "
+	    "q.io/a:1@" DB ": scope " D("q.io") ": sigstoreSigned(keyDatas): "
+	    "not supported by this build" },
+	{ SS(PKI("\"caRootsPath\":\"/c\",\"subjectEmail\":\"e\"")), "q.io/a",
+	    DB, 1, "rejected q.io/a:latest@" DB ": scope " D("q.io")
+	    ": sigstoreSigned(pki): not supported by this build" },
+	{ POL("\"q.io\":[{\"type\":\"signedBaseLayer\",\"baseLayerIdentity\":"
+	    "{\"type\":\"matchExact\"}}]"), "q.io/a", DB, 1, "rejected "
+	    "q.io/a:latest@" DB ": scope " D("q.io") ": signedBaseLayer: not "
+	    "implemented (containers/image rejects it too)" },
+	{ POL("\"q.io\":" ACC), "q.io/A", DA, 2, "error: invalid reference "
+	    "\"q.io/A\": repository name must be lowercase" },
+	{ "{", "q.io/a", DA, 2, "error: policy.json: line 1: JSON ends too "
+	    "early" },
+};
+
+static void
+test_judge(void)
+{
+	char out[4096];
+	size_t i;
+	int code;
+
+	for (i = 0; i < LEN(judgements); i++) {
+		code = iv_judge(judgements[i].pol, judgements[i].name,
+		    judgements[i].digest, out, sizeof(out));
+		check(code == judgements[i].code && !strcmp(out,
+		    judgements[i].line), __LINE__, "judge %zu:\n  got  %d %s"
+		    "\n  want %d %s", i, code, out, judgements[i].code,
+		    judgements[i].line);
+	}
+}
+
+int
+main(void)
+{
+	test_refs();
+	test_policies();
+	test_deep();
+	test_scopes();
+	test_lint();
+	test_judge();
+	printf("unit: %d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
