@@ -23,12 +23,15 @@ static: $(SRC) $(HDR)
 tests/unit: tests/unit.c $(SRC) $(HDR)
 	$(CC) $(CPPFLAGS) -DIVLITE_NO_MAIN -I. -std=c99 $(WARN) -Wno-unused-function $(SANFLAGS) -o $@ tests/unit.c $(SRC) $(LIBS)
 
+tests/regfetch: tests/regfetch.c $(SRC) $(HDR)
+	$(CC) $(CPPFLAGS) -DIVLITE_NO_MAIN -I. -std=c99 $(WARN) -Wno-unused-function $(SANFLAGS) -o $@ tests/regfetch.c $(SRC) $(LIBS)
+
 # installs build and test dependencies that are missing (Debian, as root)
 deps:
 	tests/deps $(TESTPKGS)
 
 test: deps
-	$(MAKE) ivlite tests/unit
+	$(MAKE) ivlite tests/unit tests/regfetch
 	tests/run
 
 demo:
@@ -50,6 +53,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(POLICYDIR)
 
 clean:
-	rm -f ivlite tests/unit
+	rm -f ivlite tests/unit tests/regfetch
 
 .PHONY: all static deps test demo install uninstall clean

@@ -40,3 +40,19 @@ static const char *insecurehosts[] = {
 #define MAX_KEYS           32            /* entries of keyPaths, keyDatas… */
 #define MAX_ARG_BYTES      4096          /* one command-line value */
 #define MAX_INSECURE       32            /* -insecure options */
+#define MAX_AUTH_BYTES     (1 << 20)     /* one auth.json / config.json */
+#define MAX_CERTSD_FILES   64            /* files in certs.d/HOST[:PORT] */
+#define MAX_CA_BYTES       (4 << 20)     /* a CA bundle (Debian's: 200 KiB) */
+
+/* network: the registry client */
+#define MAX_HEADER_BYTES   (64 << 10)    /* one response header block */
+#define MAX_HEADER_LINE    (16 << 10)    /* one response header line */
+#define MAX_HEADERS        100           /* response header fields */
+#define MAX_REDIRECTS      10            /* hops per request */
+#define MAX_MANIFEST_BYTES (4 << 20)     /* a manifest or index */
+#define MAX_BLOB_BYTES     (4 << 20)     /* a signature payload or config */
+#define MAX_TOKEN_BYTES    (1 << 20)     /* a token server's answer */
+#define MAX_ERROR_BYTES    (64 << 10)    /* a non-2xx body (read, mostly ignored) */
+#define MAX_CONNS          4             /* connections kept open for reuse */
+#define MAX_TRUST          8             /* registries with TLS per run */
+#define CONN_BUF           16384         /* input buffer per connection */

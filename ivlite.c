@@ -17,20 +17,42 @@
  *
  * Start reading at main().
  */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <mbedtls/asn1.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/platform_util.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/sha512.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/version.h>
+#include <mbedtls/x509_crt.h>
 
 #define JSMN_STATIC
 #define JSMN_STRICT
@@ -51,6 +73,8 @@
 #define REF_TAG_MAX	128
 #define DIGEST_MAX	(7 + 128)	/* "sha512:" and 128 hex digits */
 #define QUOTE_SIZE	(4 * MAX_QUOTE + 8)	/* quote()d text */
+#define HOST_MAX	REF_NAME_MAX	/* a registry host as written */
+#define AUTH_SIZE	(HOST_MAX + 16)	/* host:port and NUL */
 #define DESC_MEDIATYPE	"application/vnd.oci.descriptor.v1+json"
 
 /* == 2. Types ============================================================
@@ -150,6 +174,97 @@ typedef struct {
 	int nscope;
 } Policy;
 
+enum { AuthNone, AuthBasic, AuthBearer, AuthOther };	/* challenges */
+
+typedef struct {		/* certs.d/HOST[:PORT]/ */
+	const char *crt[MAX_CERTSD_FILES];	/* *.crt: extra CAs */
+	int ncrt;
+	const char *cert, *key;			/* the client pair, or NULL */
+} CertsD;
+
+typedef struct {		/* secrets: never in an Err, a log or output */
+	const char *user, *pass;
+	const char *idtoken;	/* OAuth2 refresh token ("identitytoken") */
+	const char *src;	/* "FILE, key K", or NULL: no credentials */
+} Creds;
+
+typedef struct {
+	int tls;			/* https */
+	char host[HOST_MAX + 1];	/* as written; IPv6 in brackets */
+	char port[8];			/* digits, "" for the default */
+	const char *path;		/* origin-form, with the query */
+} Url;
+
+typedef struct Net Net;
+
+typedef struct {		/* TLS trust of one registry */
+	char name[AUTH_SIZE];	/* its host[:port] */
+	const char *cafile, *certsd;	/* for messages */
+	Net *net;
+	mbedtls_ssl_config conf;
+	mbedtls_x509_crt ca, cert;
+	mbedtls_pk_context key;
+	int ready;
+} Trust;
+
+typedef struct {		/* one connection; buf last (see conn_get) */
+	Net *net;
+	Trust *trust;
+	int fd;			/* -1: free */
+	int tls, ip, eof, keep, reused, absolute;
+	char origin[HOST_MAX + 64];	/* what it may be reused for */
+	char host[HOST_MAX + 1];
+	char name[AUTH_SIZE];	/* host[:port], for messages */
+	char sans[512];		/* the leaf's SANs, for messages */
+	const char *proxyauth;	/* plain-HTTP proxy credentials */
+	size_t got;		/* bytes received so far */
+	Err ioerr;		/* what the mbedTLS callbacks met */
+	mbedtls_ssl_context ssl;
+	size_t pos, len;	/* unread input is buf[pos..len) */
+	unsigned char buf[CONN_BUF];
+} Conn;
+
+struct Net {			/* all network state of a run */
+	Arena *a;
+	long long deadline;
+	int timeout;
+	const char *const *insecure;	/* plain-HTTP host[:port] */
+	const char *certsd, *cafile;
+	const char *const *auth;	/* auth files, in search order */
+	Trust trust[MAX_TRUST];
+	int ntrust;
+	Conn conn[MAX_CONNS];
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	int rng;
+	char hdr[MAX_HEADER_BYTES + 1];	/* one response header block */
+};
+
+typedef struct {
+	int status, http10, close, chunked;
+	long long clen;			/* Content-Length, -1: none */
+	long retry;			/* Retry-After seconds, -1: none */
+	Str body;
+	char ctype[128];		/* media type, lower case */
+	char digest[DIGEST_MAX + 1];	/* Docker-Content-Digest */
+	char *location;
+	char *challenge;		/* every WWW-Authenticate, joined */
+	const char *url;		/* after redirects */
+} Resp;
+
+typedef struct {		/* one registry repository */
+	Net *net;
+	Trust *trust;		/* NULL: plain HTTP (-insecure) */
+	char host[AUTH_SIZE];	/* as in the reference: docker.io */
+	char base[AUTH_SIZE + 8];	/* https://registry-1.docker.io */
+	const char *origin;	/* where Authorization may go */
+	char repo[REF_NAME_MAX + 1];
+	int pinged, scheme;	/* scheme: AuthNone… */
+	char *realm, *service, *scope, *error;
+	char *authz;		/* Authorization value: a secret */
+	Creds creds;
+} Reg;
+
 typedef struct {		/* one requirement's outcome, for -o json */
 	const char *desc;
 	int ok;
@@ -177,12 +292,15 @@ typedef struct {
 /* 5. errors and log */
 static int fail(Err *e, int code, const char *fmt, ...);
 static void logv(const char *fmt, ...);
+static void watchdog_step(const char *what);
+static void watchdog(int sig);
 /* 6. memory, text, digests */
 static void *ar_alloc(Arena *a, size_t n, Err *e);
 static char *ar_printf(Arena *a, Err *e, const char *fmt, ...);
 static char *quote(char *dst, const char *s, size_t n);
 static char *ar_quote(Arena *a, const char *s, size_t n, Err *e);
 static int b64_decode(Arena *a, const char *s, size_t n, Str *out);
+static void b64_encode(const char *s, size_t n, char *out);
 static int dig_valid(const char *s, size_t n);
 static long long now_ms(void);
 /* 7. files and stdin */
@@ -200,6 +318,8 @@ static size_t json_digits(const unsigned char *p, size_t k, size_t len);
 static int json_line(const Json *j, size_t off);
 static int json_skip(const Json *j, int i);
 static int json_eq(const Json *j, int i, const char *s);
+static int json_getn(const Json *j, int obj, const char *s, size_t n);
+static int json_get(const Json *j, int obj, const char *key);
 static char *json_str(const Json *j, int i, Arena *a, Err *e);
 static int json_dupkey(const Json *j, int obj, int i, const char *at,
     Arena *a, Err *e);
@@ -247,6 +367,73 @@ static const char *pol_lint(const char *key, Arena *a, Err *e);
 static int pol_files(const Policy *p, Arena *a, Err *e);
 static int pol_parse_text(Policy *p, Arena *a, const char *file,
     const char *text, Err *e);
+/* 11. certs.d and auth.json */
+static int cert_cmp(const void *x, const void *y);
+static int cert_dir(Arena *a, const char *dir, const char *authority,
+    CertsD *c, Err *e);
+static int auth_entry(const Json *j, int obj, const char *file,
+    const char *key, Creds *c, Arena *a, Err *e);
+static size_t auth_norm(const char *k, const char **out);
+static int auth_find(Arena *a, const char *const *files, const char *name,
+    size_t hl, Creds *c, Err *e);
+/* 12. URLs, TLS, HTTP */
+static int url_parse(Url *u, const char *s, Arena *a, Err *e);
+static char *url_resolve(const Url *base, const char *loc, Arena *a,
+    Err *e);
+static const char *url_authority(const Url *u, char *buf, size_t n);
+static int url_insecure(const Net *n, const Url *u);
+static int url_loopback(const char *host);
+static int net_wait(Net *n, int fd, short ev, const char *what, Err *e);
+static int net_connect(Net *n, const char *host, const char *port,
+    const char *what, Err *e);
+static void net_init(Net *n, Arena *a, const Opts *o);
+static void net_free(Net *n);
+static int conn_send(Conn *c, const void *buf, size_t len, Err *e);
+static int conn_fill(Conn *c, Err *e);
+static int tls_send(void *ctx, const unsigned char *buf, size_t len);
+static int tls_recv(void *ctx, unsigned char *buf, size_t len);
+static int tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth,
+    uint32_t *flags);
+static int tls_fail(Conn *c, int ret, const char *step, Err *e);
+static Trust *trust_get(Net *n, const char *authority, Err *e);
+static int trust_ca(Trust *t, Arena *a, const char *path, Err *e);
+static int trust_pair(Trust *t, Arena *a, const char *cert,
+    const char *key, Err *e);
+static void trust_free(Trust *t);
+static void conn_close(Conn *c);
+static const char *net_proxy(const Url *u);
+static Conn *conn_get(Net *n, const Url *u, Trust *t, Err *e);
+static int proxy_connect(Net *n, Conn *c, const Url *u, const char *proxy,
+    const char *port, Err *e);
+static const char *http_field(const char *h, const char *name);
+static int http_head(Conn *c, Resp *r, Arena *a, Err *e);
+static int http_value(Conn *c, Resp *r, const char *line, Arena *a,
+    Err *e);
+static int http_body(Conn *c, Resp *r, int head, size_t max,
+    const char *limit, Arena *a, Err *e);
+static int http_line(Conn *c, char *buf, size_t n, Err *e);
+static int http_once(Net *n, const char *method, const Url *u, Trust *t,
+    const char *hdrs, const char *body, size_t max, const char *limit,
+    Resp *r, Arena *a, Err *e);
+static int http_get(Net *n, const char *url, Trust *t, const char *accept,
+    const char *authz, const char *authfor, size_t max, const char *limit,
+    Resp *r, const char *what, Err *e);
+static void dig_sum(const char *want, const void *data, size_t n,
+    char *out);
+/* 13. registry client */
+static int reg_challenge(Reg *g, const char *s, Arena *a, Err *e);
+static char *reg_query(Arena *a, const char *s, Err *e);
+static int reg_token(Reg *g, Err *e);
+static const char *reg_files(Net *n);
+static const char *reg_origin(const Url *u, Arena *a, Err *e);
+static int reg_open(Reg *g, Net *n, const Ref *r, Err *e);
+static int reg_get(Reg *g, const char *path, const char *accept,
+    size_t max, const char *limit, const char *what, Resp *r, Err *e);
+static int reg_manifest(Reg *g, const char *ref, Resp *r, char *digest,
+    Err *e);
+static int reg_blob(Reg *g, const char *digest, size_t max,
+    const char *limit, Resp *r, Err *e);
+static int reg_resolve(Reg *g, const Ref *r, char *digest, Err *e);
 /* 18. judgement and output */
 static int judge(const Policy *p, const Ref *r, const char *digest,
     Verdict *v);
@@ -258,6 +445,7 @@ static void out_json(const Verdict *v, const Ref *r, const char *digest,
     const char *line, int code, FILE *f);
 static void out_jstr(const char *s, FILE *f);
 /* 19. options and main */
+static int opt_args(Opts *o, int argc, char **argv, Err *e);
 static int opt_parse(Opts *o, int argc, char **argv, Err *e);
 static int opt_value(size_t k, const char *v, Opts *o, Err *e);
 static int desc_check(Opts *o, Arena *a, Err *e);
@@ -299,6 +487,20 @@ static const struct {
 	{ "MAX_KEYS",             MAX_KEYS },
 	{ "MAX_ARG_BYTES",        MAX_ARG_BYTES },
 	{ "MAX_INSECURE",         MAX_INSECURE },
+	{ "MAX_AUTH_BYTES",       MAX_AUTH_BYTES },
+	{ "MAX_CERTSD_FILES",     MAX_CERTSD_FILES },
+	{ "MAX_CA_BYTES",         MAX_CA_BYTES },
+	{ "MAX_HEADER_BYTES",     MAX_HEADER_BYTES },
+	{ "MAX_HEADER_LINE",      MAX_HEADER_LINE },
+	{ "MAX_HEADERS",          MAX_HEADERS },
+	{ "MAX_REDIRECTS",        MAX_REDIRECTS },
+	{ "MAX_MANIFEST_BYTES",   MAX_MANIFEST_BYTES },
+	{ "MAX_BLOB_BYTES",       MAX_BLOB_BYTES },
+	{ "MAX_TOKEN_BYTES",      MAX_TOKEN_BYTES },
+	{ "MAX_ERROR_BYTES",      MAX_ERROR_BYTES },
+	{ "MAX_CONNS",            MAX_CONNS },
+	{ "MAX_TRUST",            MAX_TRUST },
+	{ "CONN_BUF",             CONN_BUF },
 };
 
 static const char *reqnames[] = {	/* by ReqAccept… */
@@ -356,6 +558,37 @@ logv(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/* The watchdog: main() arms alarm() for -timeout + 1 s.  Waits that poll
+ * fail cleanly at the deadline; this covers what cannot be interrupted
+ * (getaddrinfo) by printing the line prepared for the current step. */
+static char wdline[MAX_REASON + 256];
+static size_t wdlen;
+static int wdjson, wdsecs;
+
+static void
+watchdog_step(const char *what)
+{
+	int n = snprintf(wdline, sizeof(wdline), wdjson ? "{\"verdict\":"
+	    "\"error\",\"exit\":3,\"reference\":null,\"digest\":null,"
+	    "\"scope\":null,\"requirements\":[],\"reason\":\"error: %s: "
+	    "timed out (-timeout %d s)\"}\n" : "error: %s: timed out "
+	    "(-timeout %d s)\n", what, wdsecs);
+
+	wdlen = n < 0 ? 0 : (size_t)n < sizeof(wdline) ? (size_t)n :
+	    sizeof(wdline) - 1;
+}
+
+static void
+watchdog(int sig)
+{
+	ssize_t r;
+
+	(void)sig;
+	r = write(1, wdline, wdlen);
+	(void)r;
+	_exit(ExitUndecided);
 }
 
 /* == 6. Memory, text, digests ===========================================
@@ -473,6 +706,27 @@ b64_decode(Arena *a, const char *s, size_t n, Str *out)
 		return -1;
 	p[out->n] = '\0';
 	return 0;
+}
+
+/* standard base64 of n bytes into out (4 * ((n + 2) / 3) + 1 bytes) */
+static void
+b64_encode(const char *s, size_t n, char *out)
+{
+	static const char al[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned long v;
+	size_t i;
+
+	for (i = 0; i < n; i += 3, out += 4) {
+		v = (unsigned long)p[i] << 16 | (i + 1 < n ? (unsigned long)
+		    p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+		out[0] = al[v >> 18 & 63];
+		out[1] = al[v >> 12 & 63];
+		out[2] = i + 1 < n ? al[v >> 6 & 63] : '=';
+		out[3] = i + 2 < n ? al[v & 63] : '=';
+	}
+	*out = '\0';
 }
 
 /* algorithm:hex as go-digest validates it: sha256, sha384 or sha512 with
@@ -799,6 +1053,27 @@ json_eq(const Json *j, int i, const char *s)
 
 	return j->t[i].type == JSMN_STRING && strlen(s) == n &&
 	    !memcmp(j->s + j->t[i].start, s, n);
+}
+
+/* the value of obj's member named s[0..n) (as written), or -1 */
+static int
+json_getn(const Json *j, int obj, const char *s, size_t n)
+{
+	int i, k;
+
+	for (i = obj + 1, k = 0; k < j->t[obj].size; k++) {
+		if ((size_t)(j->t[i].end - j->t[i].start) == n &&
+		    !memcmp(j->s + j->t[i].start, s, n))
+			return i + 1;
+		i = json_skip(j, i + 1);
+	}
+	return -1;
+}
+
+static int
+json_get(const Json *j, int obj, const char *key)
+{
+	return json_getn(j, obj, key, strlen(key));
 }
 
 /* the unescaped string at token i, NUL-terminated; a NUL inside is an error */
@@ -1894,6 +2169,1906 @@ iv_pol_scope(const char *text, const char *name, const char *digest,
 	return e.code;
 }
 
+/* == 11. certs.d and auth.json ==========================================
+ * Per-registry TLS material (containers-certs.d(5)) and credentials
+ * (containers-auth.json(5), docker's config.json).  Credentials are
+ * secrets: no Err, log line or output ever holds one; messages name the
+ * file and the key only. */
+
+static int
+cert_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* DIR/AUTHORITY/: *.crt are CAs added to the system ones, NAME.cert with
+ * NAME.key the client pair; a missing directory is no extra material */
+static int
+cert_dir(Arena *a, const char *dir, const char *authority, CertsD *c,
+    Err *e)
+{
+	char *names[MAX_CERTSD_FILES], *path, *k;
+	struct dirent *d;
+	size_t len;
+	DIR *dp;
+	int i, m, n = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (!(path = ar_printf(a, e, "%s/%s", dir, authority)))
+		return -1;
+	if (!(dp = opendir(path)))
+		return errno == ENOENT || errno == ENOTDIR ? 0 : fail(e,
+		    ExitConfig, "%s: %s", path, strerror(errno));
+	while ((d = readdir(dp))) {
+		len = strlen(d->d_name);
+		if (!(len > 4 && !strcmp(d->d_name + len - 4, ".crt")) &&
+		    !(len > 5 && !strcmp(d->d_name + len - 5, ".cert")) &&
+		    !(len > 4 && !strcmp(d->d_name + len - 4, ".key")))
+			continue;
+		if (n == MAX_CERTSD_FILES) {
+			closedir(dp);
+			return fail(e, ExitConfig, "%s: more than "
+			    "MAX_CERTSD_FILES (%d) certificate files", path,
+			    MAX_CERTSD_FILES);
+		}
+		if (!(names[n++] = ar_printf(a, e, "%s/%s", path,
+		    d->d_name))) {
+			closedir(dp);
+			return -1;
+		}
+	}
+	closedir(dp);
+	qsort(names, (size_t)n, sizeof(names[0]), cert_cmp);
+	for (i = 0; i < n; i++) {
+		len = strlen(names[i]);
+		if (!strcmp(names[i] + len - 4, ".crt")) {
+			c->crt[c->ncrt++] = names[i];
+			continue;
+		}
+		/* a .cert needs its .key and a .key its .cert */
+		k = ar_printf(a, e, "%.*s%s", (int)(len - (names[i][len - 1] ==
+		    'y' ? 4 : 5)), names[i], names[i][len - 1] == 'y' ?
+		    ".cert" : ".key");
+		if (!k)
+			return -1;
+		for (m = 0; m < n && strcmp(names[m], k); m++)
+			;
+		if (m == n)
+			return fail(e, ExitConfig, "%s has no matching %s",
+			    names[i], k);
+		if (names[i][len - 1] == 't' && !c->cert) {
+			c->cert = names[i];
+			c->key = k;
+		} else if (names[i][len - 1] == 't') {
+			logv("%s: only the first client pair is used", names[i]);
+		}
+	}
+	return 0;
+}
+
+/* "user:password" of an auths entry; 1 if usable, 0 if empty (containers/
+ * image then goes on with the next file) */
+static int
+auth_entry(const Json *j, int obj, const char *file, const char *key,
+    Creds *c, Arena *a, Err *e)
+{
+	int v = json_get(j, obj, "auth"), t = json_get(j, obj, "identitytoken");
+	const char *s, *colon;
+	Str d;
+
+	if (j->t[obj].type != JSMN_OBJECT || v < 0)
+		return 0;
+	if (j->t[v].type != JSMN_STRING || !(s = json_str(j, v, a, e)))
+		return e->code ? -1 : fail(e, ExitConfig, "%s: auths[%s].auth:"
+		    " expected a string", file, key);
+	if (b64_decode(a, s, strlen(s), &d) < 0)
+		return fail(e, ExitConfig, "%s: auths[%s].auth: not valid "
+		    "base64", file, key);
+	if (!d.n || !(colon = memchr(d.p, ':', d.n)))
+		return 0;
+	c->user = d.p;
+	d.p[colon - d.p] = '\0';
+	c->pass = colon + 1;
+	/* docker pads some passwords with NULs; they are not part of it */
+	while (*c->pass == '\0' && c->pass < d.p + d.n)
+		c->pass++;
+	if (t >= 0 && j->t[t].type == JSMN_STRING && !(c->idtoken =
+	    json_str(j, t, a, e)))
+		return -1;
+	if (c->idtoken && !*c->idtoken)
+		c->idtoken = NULL;
+	return (c->src = ar_printf(a, e, "%s, key %s", file, key)) ? 1 : -1;
+}
+
+/* the host part of an auth key as containers/image normalizes it */
+static size_t
+auth_norm(const char *k, const char **out)
+{
+	size_t n;
+
+	if (!strncmp(k, "http://", 7) || !strncmp(k, "https://", 8)) {
+		k += k[4] == 's' ? 8 : 7;
+		n = strcspn(k, "/");
+	} else {
+		n = strlen(k);
+	}
+	if ((n == 9 && !memcmp(k, "docker.io", 9)) || (n == 20 &&
+	    !memcmp(k, "registry-1.docker.io", 20)))
+		k = "index.docker.io", n = 15;
+	*out = k;
+	return n;
+}
+
+/* Credentials for NAME (host/path, host as in the reference) from the
+ * files in order: the first file holding a usable entry wins; per file
+ * credHelpers[host], then the keys host/a/b/c … host, then keys equal to
+ * the host once normalized.  No credentials is not an error. */
+static int
+auth_find(Arena *a, const char *const *files, const char *name, size_t hl,
+    Creds *c, Err *e)
+{
+	const char *file, *nk, *nh;
+	size_t n, nl, hn, mark;
+	int f, au, ch, i, k, r;
+	char *key;
+	Json j;
+	Str s;
+
+	memset(c, 0, sizeof(*c));
+	hn = auth_norm(ar_printf(a, e, "%.*s", (int)hl, name), &nh);
+	for (f = 0; (file = files[f]); f++) {
+		mark = a->used;
+		if (access(file, F_OK) < 0 && errno == ENOENT)
+			continue;
+		if (file_read(a, file, MAX_AUTH_BYTES, &s, e) < 0 ||
+		    json_parse(&j, a, file, s.p, s.n, ExitConfig, e) < 0)
+			return -1;
+		if (j.t[0].type != JSMN_OBJECT)
+			return fail(e, ExitConfig, "%s: expected a JSON object",
+			    file);
+		au = json_get(&j, 0, "auths");
+		ch = json_get(&j, 0, "credHelpers");
+		if (ch >= 0 && j.t[ch].type == JSMN_OBJECT && (k = json_getn(&j,
+		    ch, name, hl)) >= 0)
+			return fail(e, ExitConfig, "credential helper %s "
+			    "configured for %.*s in %s is not supported; add "
+			    "an auths entry", ar_quote(a, j.s + j.t[k].start,
+			    (size_t)(j.t[k].end - j.t[k].start), e), (int)hl,
+			    name, file);
+		if (au < 0 || j.t[au].type != JSMN_OBJECT) {
+			a->used = mark;
+			continue;
+		}
+		/* most specific exact key first */
+		for (n = strlen(name); n >= hl; n--) {
+			if (n != hl && name[n] != '\0' && name[n] != '/')
+				continue;
+			if ((k = json_getn(&j, au, name, n)) < 0)
+				continue;
+			key = ar_quote(a, name, n, e);
+			if ((r = auth_entry(&j, k, file, key, c, a, e)) != 0)
+				return r < 0 ? -1 : 0;
+			goto next;
+		}
+		for (i = au + 1, k = 0; k < j.t[au].size; k++) {
+			if (!(key = json_str(&j, i, a, e)))
+				return -1;
+			nl = auth_norm(key, &nk);
+			if (nl == hn && !memcmp(nk, nh, hn)) {
+				key = ar_quote(a, key, strlen(key), e);
+				if ((r = auth_entry(&j, i + 1, file, key, c, a,
+				    e)) != 0)
+					return r < 0 ? -1 : 0;
+				goto next;
+			}
+			i = json_skip(&j, i + 1);
+		}
+next:
+		logv("%s: no usable credentials for %.*s", file, (int)hl,
+		    name);
+	}
+	return 0;
+}
+
+/* == 12. URLs, TLS and HTTP/1.1 =========================================
+ * A small HTTP/1.1 client: one request in flight per connection, one kept
+ * connection per origin, every header and body bounded, every wait bounded
+ * by the run's deadline.  TLS is mbedTLS with our own name rules: an IP
+ * literal must be an iPAddress SAN, a name a dNSName SAN, never the CN.
+ * Only this section and §14 call mbedTLS. */
+
+/* absolute http(s) URL; the path keeps its query, the fragment goes */
+static int
+url_parse(Url *u, const char *s, Arena *a, Err *e)
+{
+	const char *p, *h, *end;
+	size_t n;
+	long port;
+
+	memset(u, 0, sizeof(*u));
+	for (p = s; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return fail(e, ExitUndecided, "URL %s: control byte, "
+			    "space or non-ASCII", ar_quote(a, s, strlen(s), e));
+	if (!strncmp(s, "https://", 8))
+		u->tls = 1, h = s + 8;
+	else if (!strncmp(s, "http://", 7))
+		h = s + 7;
+	else
+		return fail(e, ExitUndecided, "URL %s: not http or https",
+		    ar_quote(a, s, strlen(s), e));
+	n = strcspn(h, "/?#");
+	if (memchr(h, '@', n))
+		return fail(e, ExitUndecided, "URL %s: user information is "
+		    "not accepted", ar_quote(a, s, strlen(s), e));
+	if (*h == '[') {
+		end = memchr(h, ']', n);
+		p = end ? end + 1 : h + n;
+	} else {
+		for (p = h; p < h + n && *p != ':'; p++)
+			;
+		end = p;
+	}
+	if (!end || end == h || (size_t)(p - h) > HOST_MAX || ref_domain(h) <
+	    p)
+		return fail(e, ExitUndecided, "URL %s: invalid host",
+		    ar_quote(a, s, strlen(s), e));
+	memcpy(u->host, h, (size_t)(p - h));
+	if (*p == ':' && p + 1 < h + n) {
+		port = strtol(p + 1, (char **)&end, 10);
+		if (end != h + n || port < 1 || port > 65535 || !isdigit(
+		    (unsigned char)p[1]) || (size_t)(end - p - 1) >= sizeof(
+		    u->port))
+			return fail(e, ExitUndecided, "URL %s: invalid port",
+			    ar_quote(a, s, strlen(s), e));
+		memcpy(u->port, p + 1, (size_t)(end - p - 1));
+	} else if (p != h + n && !(*p == ':' && p + 1 == h + n)) {
+		return fail(e, ExitUndecided, "URL %s: invalid host",
+		    ar_quote(a, s, strlen(s), e));
+	}
+	p = h + n;
+	n = strcspn(p, "#");
+	if (!(u->path = ar_printf(a, e, "%s%.*s", *p == '/' ? "" : "/",
+	    (int)n, p)))
+		return -1;
+	return 0;
+}
+
+/* Location against the URL it came from (RFC 3986 §5.2, without dot
+ * segments, which registries never send and we refuse) */
+static char *
+url_resolve(const Url *base, const char *loc, Arena *a, Err *e)
+{
+	const char *slash;
+
+	if (strstr(loc, "/./") || strstr(loc, "/../")) {
+		fail(e, ExitUndecided, "redirect to %s: dot segments are not "
+		    "followed", ar_quote(a, loc, strlen(loc), e));
+		return NULL;
+	}
+	if (!strncmp(loc, "https://", 8) || !strncmp(loc, "http://", 7))
+		return ar_printf(a, e, "%s", loc);
+	if (!strncmp(loc, "//", 2))
+		return ar_printf(a, e, "%s:%s", base->tls ? "https" : "http",
+		    loc);
+	if (*loc == '/')
+		return ar_printf(a, e, "%s://%s%s%s%s", base->tls ? "https" :
+		    "http", base->host, *base->port ? ":" : "", base->port,
+		    loc);
+	slash = strrchr(base->path, '/');
+	return ar_printf(a, e, "%s://%s%s%s%.*s%s", base->tls ? "https" :
+	    "http", base->host, *base->port ? ":" : "", base->port,
+	    (int)(slash - base->path + 1), base->path, loc);
+}
+
+/* host[:port] as written */
+static const char *
+url_authority(const Url *u, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%s%s", u->host, *u->port ? ":" : "", u->port);
+	return buf;
+}
+
+static int
+url_insecure(const Net *n, const Url *u)
+{
+	char auth[AUTH_SIZE];
+	int i;
+
+	url_authority(u, auth, sizeof(auth));
+	for (i = 0; n->insecure[i]; i++)
+		if (!strcmp(n->insecure[i], auth))
+			return 1;
+	return 0;
+}
+
+/* is host (brackets stripped) a loopback name or address? */
+static int
+url_loopback(const char *host)
+{
+	return !strcmp(host, "localhost") || !strncmp(host, "127.", 4) ||
+	    !strcmp(host, "[::1]");
+}
+
+static void
+net_init(Net *n, Arena *a, const Opts *o)
+{
+	int i;
+
+	n->a = a;
+	n->deadline = o->deadline;
+	n->timeout = o->timeout;
+	n->insecure = o->insecure;
+	n->certsd = o->certsd;
+	n->cafile = o->cafile;
+	n->auth = o->auth;
+	n->ntrust = 0;
+	n->rng = 0;
+	for (i = 0; i < MAX_CONNS; i++)
+		n->conn[i].fd = -1;
+}
+
+static void
+net_free(Net *n)
+{
+	int i;
+
+	for (i = 0; i < MAX_CONNS; i++)
+		conn_close(&n->conn[i]);
+	for (i = 0; i < n->ntrust; i++)
+		trust_free(&n->trust[i]);
+	if (n->rng) {
+		mbedtls_ctr_drbg_free(&n->drbg);
+		mbedtls_entropy_free(&n->entropy);
+	}
+}
+
+/* Waits for fd to be ready for ev before the deadline; what names the wait
+ * in the error.  Timeouts and errors are ExitUndecided. */
+static int
+net_wait(Net *n, int fd, short ev, const char *what, Err *e)
+{
+	struct pollfd p;
+	long long left;
+	int r;
+
+	p.fd = fd;
+	p.events = ev;
+	for (;;) {
+		if ((left = n->deadline - now_ms()) <= 0)
+			return fail(e, ExitUndecided, "%s: timed out (-timeout "
+			    "%d s)", what, n->timeout);
+		r = poll(&p, 1, (int)(left < INT_MAX ? left : INT_MAX));
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return fail(e, ExitUndecided, "%s: poll: %s", what,
+			    strerror(errno));
+	}
+}
+
+/* TCP to host:port: every address in turn, each with a fair share of the
+ * time left.  getaddrinfo cannot be interrupted; main's watchdog covers it */
+static int
+net_connect(Net *n, const char *host, const char *port, const char *what,
+    Err *e)
+{
+	struct addrinfo hints, *res, *ai;
+	char h[HOST_MAX + 1];
+	socklen_t sl = sizeof(int);
+	int fd = -1, r, err = 0, left = 0;
+	long long end = n->deadline;
+	size_t len = strlen(host);
+
+	if (*host == '[')
+		snprintf(h, sizeof(h), "%.*s", (int)(len - 2), host + 1);
+	else
+		snprintf(h, sizeof(h), "%s", host);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = *host == '[' ? AI_NUMERICHOST : 0;
+	watchdog_step(what);
+	if ((r = getaddrinfo(h, port, &hints, &res)) != 0)
+		return fail(e, ExitUndecided, "%s: cannot resolve %s: %s",
+		    what, h, gai_strerror(r));
+	for (ai = res; ai; ai = ai->ai_next)
+		left++;
+	for (ai = res; ai; ai = ai->ai_next, left--) {
+		n->deadline = now_ms() + (end - now_ms()) / left;
+		if (n->deadline > end)
+			n->deadline = end;
+		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+		    fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+			err = errno;
+			if (fd >= 0)
+				close(fd);
+			fd = -1;
+			continue;
+		}
+		if ((connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    (errno == EINPROGRESS && net_wait(n, fd, POLLOUT, what,
+		    e) == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
+		    &sl) == 0 && err == 0)))
+			break;
+		if (!err)
+			err = errno;
+		close(fd);
+		fd = -1;
+		if (e->code && ai->ai_next) {	/* our share ran out */
+			e->code = 0;
+			err = ETIMEDOUT;
+		}
+	}
+	n->deadline = end;
+	freeaddrinfo(res);
+	if (fd < 0)
+		return fail(e, ExitUndecided, "%s: connect: %s", what,
+		    strerror(err ? err : ETIMEDOUT));
+	return fd;
+}
+
+static int
+conn_send(Conn *c, const void *buf, size_t len, Err *e)
+{
+	const unsigned char *p = buf;
+	ssize_t r;
+	int t;
+
+	while (len > 0) {
+		if (c->tls) {
+			t = mbedtls_ssl_write(&c->ssl, p, len);
+			if (t == MBEDTLS_ERR_SSL_WANT_READ ||
+			    t == MBEDTLS_ERR_SSL_WANT_WRITE)
+				continue;
+			if (t < 0)
+				return tls_fail(c, t, "send", e);
+			r = t;
+		} else {
+			if (net_wait(c->net, c->fd, POLLOUT, c->name, e) < 0)
+				return -1;
+			r = send(c->fd, p, len, MSG_NOSIGNAL);
+			if (r < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (r < 0)
+				return fail(e, ExitUndecided, "%s: send: %s",
+				    c->name, strerror(errno));
+		}
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* more bytes into c->buf; 0 on EOF (c->eof set), -1 on error */
+static int
+conn_fill(Conn *c, Err *e)
+{
+	ssize_t r;
+	int t;
+
+	if (c->pos > 0) {
+		memmove(c->buf, c->buf + c->pos, c->len - c->pos);
+		c->len -= c->pos;
+		c->pos = 0;
+	}
+	for (;;) {
+		if (c->len == sizeof(c->buf))
+			return 1;
+		if (c->tls) {
+			t = mbedtls_ssl_read(&c->ssl, c->buf + c->len,
+			    sizeof(c->buf) - c->len);
+			if (t == MBEDTLS_ERR_SSL_WANT_READ ||
+			    t == MBEDTLS_ERR_SSL_WANT_WRITE)
+				continue;
+			if (t == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || t == 0 ||
+			    t == MBEDTLS_ERR_NET_CONN_RESET)
+				r = 0;
+			else if (t < 0)
+				return tls_fail(c, t, "receive", e);
+			else
+				r = t;
+		} else {
+			if (net_wait(c->net, c->fd, POLLIN, c->name, e) < 0)
+				return -1;
+			r = recv(c->fd, c->buf + c->len, sizeof(c->buf) -
+			    c->len, 0);
+			if (r < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (r < 0 && errno == ECONNRESET)
+				r = 0;
+			if (r < 0)
+				return fail(e, ExitUndecided, "%s: receive: %s",
+				    c->name, strerror(errno));
+		}
+		if (r == 0) {
+			c->eof = 1;
+			return 0;
+		}
+		c->len += (size_t)r;
+		c->got += (size_t)r;
+		return 1;
+	}
+}
+
+/* mbedTLS I/O callbacks: our sockets, our deadline */
+static int
+tls_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	Conn *c = ctx;
+	ssize_t r;
+
+	if (net_wait(c->net, c->fd, POLLOUT, c->name, &c->ioerr) < 0)
+		return MBEDTLS_ERR_SSL_TIMEOUT;
+	r = send(c->fd, buf, len, MSG_NOSIGNAL);
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return MBEDTLS_ERR_SSL_WANT_WRITE;
+	if (r < 0) {
+		fail(&c->ioerr, ExitUndecided, "%s: send: %s", c->name,
+		    strerror(errno));
+		return MBEDTLS_ERR_NET_SEND_FAILED;
+	}
+	return (int)r;
+}
+
+static int
+tls_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	Conn *c = ctx;
+	ssize_t r;
+
+	if (net_wait(c->net, c->fd, POLLIN, c->name, &c->ioerr) < 0)
+		return MBEDTLS_ERR_SSL_TIMEOUT;
+	r = recv(c->fd, buf, len, 0);
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return MBEDTLS_ERR_SSL_WANT_READ;
+	if (r < 0 && errno == ECONNRESET)
+		return MBEDTLS_ERR_NET_CONN_RESET;
+	if (r < 0) {
+		fail(&c->ioerr, ExitUndecided, "%s: receive: %s", c->name,
+		    strerror(errno));
+		return MBEDTLS_ERR_NET_RECV_FAILED;
+	}
+	return (int)r;
+}
+
+/* Runs at each certificate of the chain.  At the leaf it applies Go's name
+ * rules, which mbedTLS 2.28 lacks: an IP literal matches only iPAddress
+ * SANs (byte for byte), a name never falls back to the subject CN. */
+static int
+tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	Conn *c = ctx;
+	const mbedtls_x509_sequence *s;
+	unsigned char ip[16];
+	char h[HOST_MAX + 1];
+	size_t len, n = 0;
+	int fam, match = 0;
+
+	if (depth != 0)
+		return 0;
+	c->sans[0] = '\0';
+	for (s = &crt->subject_alt_names; s && s->buf.p; s = s->next) {
+		char a[INET6_ADDRSTRLEN] = "?";
+
+		len = strlen(c->sans);
+		if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2))
+			snprintf(c->sans + len, sizeof(c->sans) - len,
+			    "%sDNS:%.*s", len ? ", " : "", (int)s->buf.len,
+			    s->buf.p);
+		if (s->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7))
+			continue;
+		if (s->buf.len == 4 || s->buf.len == 16)
+			inet_ntop(s->buf.len == 4 ? AF_INET : AF_INET6,
+			    s->buf.p, a, sizeof(a));
+		snprintf(c->sans + len, sizeof(c->sans) - len, "%sIP:%s",
+		    len ? ", " : "", a);
+	}
+	if (!(crt->ext_types & MBEDTLS_X509_EXT_SUBJECT_ALT_NAME)) {
+		*flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+		return 0;
+	}
+	if (!c->ip)
+		return 0;
+	len = strlen(c->host);
+	if (*c->host == '[')
+		snprintf(h, sizeof(h), "%.*s", (int)(len - 2), c->host + 1);
+	else
+		snprintf(h, sizeof(h), "%s", c->host);
+	fam = strchr(h, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(fam, h, ip) == 1)
+		n = fam == AF_INET ? 4 : 16;
+	for (s = &crt->subject_alt_names; n && s && s->buf.p; s = s->next)
+		if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) &&
+		    s->buf.len == n && !memcmp(s->buf.p, ip, n))
+			match = 1;
+	if (!match)
+		*flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+	return 0;
+}
+
+/* an mbedTLS failure as one precise sentence */
+static int
+tls_fail(Conn *c, int ret, const char *step, Err *e)
+{
+	char buf[200];
+	uint32_t f;
+
+	if (c->ioerr.code)
+		return fail(e, c->ioerr.code, "%s", c->ioerr.msg);
+	if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+		f = mbedtls_ssl_get_verify_result(&c->ssl);
+		if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+			return fail(e, ExitUndecided, "%s: TLS: certificate "
+			    "not trusted (no CA in %s or %s/%s signs it)",
+			    c->name, c->trust->cafile, c->trust->certsd,
+			    c->trust->name);
+		if (f & MBEDTLS_X509_BADCERT_CN_MISMATCH)
+			return fail(e, ExitUndecided, "%s: TLS: certificate "
+			    "for %s does not cover that name (SANs: %s)",
+			    c->name, c->host, *c->sans ? c->sans : "none");
+		if (f & MBEDTLS_X509_BADCERT_EXPIRED)
+			return fail(e, ExitUndecided, "%s: TLS: certificate "
+			    "expired", c->name);
+		if (f & MBEDTLS_X509_BADCERT_FUTURE)
+			return fail(e, ExitUndecided, "%s: TLS: certificate "
+			    "not yet valid", c->name);
+		mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", f);
+		buf[strcspn(buf, "\n")] = '\0';
+		return fail(e, ExitUndecided, "%s: TLS: certificate "
+		    "rejected: %s", c->name, buf);
+	}
+	if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
+		return fail(e, ExitUndecided, "%s: TLS %s: the server refused "
+		    "(fatal alert: no common TLS 1.2 cipher suite, a client "
+		    "certificate it wants, or TLS 1.3 only)", c->name, step);
+	if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD ||
+	    ret == MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO)
+		return fail(e, ExitUndecided, "%s: TLS %s: the server does not "
+		    "speak TLS (plain HTTP needs -insecure %s)", c->name, step,
+		    c->name);
+	mbedtls_strerror(ret, buf, sizeof(buf));
+	return fail(e, ExitUndecided, "%s: TLS %s: %s", c->name, step, buf);
+}
+
+/* The trust for one registry: CA file (the system bundle unless -ca-file)
+ * plus certs.d/AUTHORITY/ *.crt, and its client pair.  Token realms and
+ * redirects of that registry are checked against the same anchors. */
+static Trust *
+trust_get(Net *n, const char *authority, Err *e)
+{
+	static const int suites[] = {
+		MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+		MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		0
+	};
+	CertsD cd;
+	Trust *t;
+	int i, r;
+
+	for (i = 0; i < n->ntrust; i++)
+		if (!strcmp(n->trust[i].name, authority))
+			return &n->trust[i];
+	if (n->ntrust == MAX_TRUST) {
+		fail(e, ExitUndecided, "more than MAX_TRUST (%d) registries",
+		    MAX_TRUST);
+		return NULL;
+	}
+	if (!n->rng) {
+		mbedtls_entropy_init(&n->entropy);
+		mbedtls_ctr_drbg_init(&n->drbg);
+		n->rng = 1;
+		if ((r = mbedtls_ctr_drbg_seed(&n->drbg, mbedtls_entropy_func,
+		    &n->entropy, (const unsigned char *)"ivlite", 6)) != 0) {
+			fail(e, ExitUndecided, "TLS: cannot seed the random "
+			    "generator (-0x%04x)", -r);
+			return NULL;
+		}
+	}
+	t = &n->trust[n->ntrust++];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->name, sizeof(t->name), "%s", authority);
+	t->cafile = n->cafile;
+	t->certsd = n->certsd;
+	t->net = n;
+	mbedtls_ssl_config_init(&t->conf);
+	mbedtls_x509_crt_init(&t->ca);
+	mbedtls_x509_crt_init(&t->cert);
+	mbedtls_pk_init(&t->key);
+	t->ready = 1;
+	if (cert_dir(n->a, n->certsd, authority, &cd, e) < 0 ||
+	    trust_ca(t, n->a, n->cafile, e) < 0)
+		return NULL;
+	for (i = 0; i < cd.ncrt; i++)
+		if (trust_ca(t, n->a, cd.crt[i], e) < 0)
+			return NULL;
+	if (cd.cert && trust_pair(t, n->a, cd.cert, cd.key, e) < 0)
+		return NULL;
+	if (mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
+	    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT) != 0 ||
+	    (cd.cert && mbedtls_ssl_conf_own_cert(&t->conf, &t->cert,
+	    &t->key) != 0)) {
+		fail(e, ExitUndecided, "TLS: cannot set up mbedTLS");
+		return NULL;
+	}
+	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
+	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &n->drbg);
+	mbedtls_ssl_conf_ciphersuites(&t->conf, suites);
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+	mbedtls_ssl_conf_min_tls_version(&t->conf, MBEDTLS_SSL_VERSION_TLS1_2);
+#else
+	mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+	    MBEDTLS_SSL_MINOR_VERSION_3);
+#endif
+	logv("trust for %s: %s%s%d certs.d file%s%s", authority, n->cafile,
+	    cd.ncrt ? " and " : ", ", cd.ncrt, cd.ncrt == 1 ? "" : "s",
+	    cd.cert ? ", client certificate" : "");
+	return t;
+}
+
+/* adds the PEM certificates of path to t's anchors */
+static int
+trust_ca(Trust *t, Arena *a, const char *path, Err *e)
+{
+	size_t mark = a->used;
+	Str s;
+	int r;
+
+	if (file_read(a, path, MAX_CA_BYTES, &s, e) < 0)
+		return -1;
+	r = mbedtls_x509_crt_parse(&t->ca, (const unsigned char *)s.p,
+	    s.n + 1);
+	a->used = mark;
+	if (r < 0 || t->ca.version == 0)
+		return fail(e, ExitConfig, "%s: no readable PEM certificates",
+		    path);
+	if (r > 0)
+		logv("%s: %d certificates skipped (unparsable)", path, r);
+	return 0;
+}
+
+/* the client certificate (with its chain) and its unencrypted key */
+static int
+trust_pair(Trust *t, Arena *a, const char *cert, const char *key, Err *e)
+{
+	size_t mark = a->used;
+	Str c, k;
+	int r;
+
+	if (file_read(a, cert, MAX_KEY_BYTES, &c, e) < 0 ||
+	    file_read(a, key, MAX_KEY_BYTES, &k, e) < 0)
+		return -1;
+	r = mbedtls_x509_crt_parse(&t->cert, (const unsigned char *)c.p,
+	    c.n + 1) != 0 || mbedtls_pk_parse_key(&t->key,
+	    (const unsigned char *)k.p, k.n + 1, NULL, 0
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+	    , mbedtls_ctr_drbg_random, &t->net->drbg
+#endif
+	    ) != 0;
+	mbedtls_platform_zeroize(k.p, k.n);
+	a->used = mark;
+	if (r)
+		return fail(e, ExitConfig, "%s, %s: not a PEM certificate and "
+		    "an unencrypted key", cert, key);
+	return 0;
+}
+
+static void
+trust_free(Trust *t)
+{
+	if (!t->ready)
+		return;
+	mbedtls_ssl_config_free(&t->conf);
+	mbedtls_x509_crt_free(&t->ca);
+	mbedtls_x509_crt_free(&t->cert);
+	mbedtls_pk_free(&t->key);
+	t->ready = 0;
+}
+
+static void
+conn_close(Conn *c)
+{
+	if (c->fd < 0)
+		return;
+	if (c->tls) {
+		mbedtls_ssl_close_notify(&c->ssl);
+		mbedtls_ssl_free(&c->ssl);
+	}
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* Go's proxy rules: HTTPS_PROXY for https, HTTP_PROXY for http, upper
+ * case first; NO_PROXY "*", names (with subdomains; ".x" subdomains only)
+ * and hosts with port; loopback never goes through a proxy. */
+static const char *
+net_proxy(const Url *u)
+{
+	const char *p, *np, *t;
+	char auth[AUTH_SIZE];
+	size_t n, hl = strlen(u->host);
+
+	if (url_loopback(u->host))
+		return NULL;
+	if (!(p = getenv(u->tls ? "HTTPS_PROXY" : "HTTP_PROXY")) || !*p)
+		p = getenv(u->tls ? "https_proxy" : "http_proxy");
+	if (!p || !*p)
+		return NULL;
+	if (!(np = getenv("NO_PROXY")) || !*np)
+		np = getenv("no_proxy");
+	url_authority(u, auth, sizeof(auth));
+	for (t = np; t && *t; t += n + (t[n] == ',')) {
+		n = strcspn(t, ",");
+		while (n && *t == ' ')
+			t++, n--;
+		while (n && t[n - 1] == ' ')
+			n--;
+		if ((n == 1 && *t == '*') || (n == strlen(auth) && !memcmp(t,
+		    auth, n)))
+			return NULL;
+		if (!n || memchr(t, ':', n) || *t == '[')
+			continue;
+		if (*t == '.' && hl > n && !memcmp(u->host + hl - n, t, n))
+			return NULL;
+		if (*t != '.' && (hl == n || (hl > n && u->host[hl - n - 1] ==
+		    '.')) && !memcmp(u->host + hl - n, t, n))
+			return NULL;
+	}
+	return p;
+}
+
+/* A connection to u's origin: the kept one, or a new one (through the
+ * proxy if the environment names one), with TLS as t says. */
+static Conn *
+conn_get(Net *n, const Url *u, Trust *t, Err *e)
+{
+	char origin[AUTH_SIZE + 16], auth[AUTH_SIZE];
+	const char *proxy = net_proxy(u), *port = *u->port ? u->port :
+	    u->tls ? "443" : "80";
+	Conn *c = NULL;
+	int i, r;
+
+	snprintf(origin, sizeof(origin), "%s://%s", u->tls ? "https" : "http",
+	    url_authority(u, auth, sizeof(auth)));
+	for (i = 0; i < MAX_CONNS; i++)
+		if (n->conn[i].fd >= 0 && !strcmp(n->conn[i].origin, origin)) {
+			n->conn[i].reused = 1;
+			return &n->conn[i];
+		}
+	for (i = 0; i < MAX_CONNS && n->conn[i].fd >= 0; i++)
+		;
+	if (i == MAX_CONNS)
+		conn_close(&n->conn[i = 0]);	/* the oldest kept one */
+	c = &n->conn[i];
+	memset(c, 0, offsetof(Conn, buf));
+	c->fd = -1;
+	c->net = n;
+	c->trust = t;
+	snprintf(c->origin, sizeof(c->origin), "%s", origin);
+	snprintf(c->host, sizeof(c->host), "%s", u->host);
+	snprintf(c->name, sizeof(c->name), "%s", auth);
+	c->ip = *u->host == '[' || strspn(u->host, "0123456789.") ==
+	    strlen(u->host);
+	if (proxy) {
+		if (proxy_connect(n, c, u, proxy, port, e) < 0)
+			return NULL;
+	} else {
+		logv("connect %s", auth);
+		if ((c->fd = net_connect(n, u->host, port, c->name, e)) < 0)
+			return NULL;
+	}
+	if (!u->tls)
+		return c;
+	mbedtls_ssl_init(&c->ssl);
+	c->tls = 1;
+	if ((r = mbedtls_ssl_setup(&c->ssl, &t->conf)) != 0 ||
+	    (r = mbedtls_ssl_set_hostname(&c->ssl, c->ip ? NULL : u->host))
+	    != 0) {
+		conn_close(c);
+		fail(e, ExitUndecided, "%s: TLS setup (-0x%04x)", c->name, -r);
+		return NULL;
+	}
+	mbedtls_ssl_set_verify(&c->ssl, tls_verify, c);
+	mbedtls_ssl_set_bio(&c->ssl, c, tls_send, tls_recv, NULL);
+	watchdog_step(c->name);
+	while ((r = mbedtls_ssl_handshake(&c->ssl)) != 0)
+		if (r != MBEDTLS_ERR_SSL_WANT_READ &&
+		    r != MBEDTLS_ERR_SSL_WANT_WRITE) {
+			tls_fail(c, r, "handshake", e);
+			conn_close(c);
+			return NULL;
+		}
+	logv("tls %s: %s %s", c->name, mbedtls_ssl_get_version(&c->ssl),
+	    mbedtls_ssl_get_ciphersuite(&c->ssl));
+	return c;
+}
+
+/* proxy URL http://[user:pass@]host[:port][/]: CONNECT for https, the
+ * request in absolute form for http */
+static int
+proxy_connect(Net *n, Conn *c, const Url *u, const char *proxy,
+    const char *port, Err *e)
+{
+	char auth[AUTH_SIZE], *req, *cred = NULL;
+	const char *at, *h = proxy;
+	Url pu;
+	Resp r;
+
+	if (!strncmp(h, "http://", 7))
+		h += 7;
+	else if (strstr(h, "://"))
+		return fail(e, ExitConfig, "proxy %s: only http:// proxies "
+		    "are supported", ar_quote(n->a, proxy, strcspn(proxy,
+		    "@"), e));
+	if ((at = strchr(h, '@')) && at < h + strcspn(h, "/")) {
+		if (!(cred = ar_alloc(n->a, (size_t)(at - h) / 3 * 4 + 8, e)))
+			return -1;
+		b64_encode(h, (size_t)(at - h), cred);
+		h = at + 1;
+	}
+	if (url_parse(&pu, ar_printf(n->a, e, "http://%s", h), n->a, e) < 0)
+		return fail(e, ExitConfig, "proxy URL in the environment is "
+		    "not http://[user:password@]host[:port]");
+	url_authority(&pu, auth, sizeof(auth));
+	logv("connect %s via proxy %s", c->name, auth);
+	if ((c->fd = net_connect(n, pu.host, *pu.port ? pu.port : "80", auth,
+	    e)) < 0)
+		return -1;
+	snprintf(c->origin + strlen(c->origin), sizeof(c->origin) -
+	    strlen(c->origin), " via %s", auth);
+	if (!u->tls) {
+		c->absolute = 1;
+		c->proxyauth = cred;
+		return 0;
+	}
+	req = ar_printf(n->a, e, "CONNECT %s:%s HTTP/1.1\r\nHost: %s:%s\r\n"
+	    "%s%s%s\r\n", u->host, port, u->host, port, cred ?
+	    "Proxy-Authorization: Basic " : "", cred ? cred : "", cred ?
+	    "\r\n" : "");
+	if (!req || conn_send(c, req, strlen(req), e) < 0 ||
+	    http_head(c, &r, n->a, e) < 0)
+		goto bad;
+	mbedtls_platform_zeroize(req, strlen(req));
+	if (r.status != 200) {
+		fail(e, ExitUndecided, "proxy %s refused CONNECT %s:%s (HTTP "
+		    "%d)", auth, u->host, port, r.status);
+		goto bad;
+	}
+	return 0;
+bad:
+	if (req)
+		mbedtls_platform_zeroize(req, strlen(req));
+	close(c->fd);
+	c->fd = -1;
+	return -1;
+}
+
+/* case-insensitive: does header line h start with name ":"? value after */
+static const char *
+http_field(const char *h, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncasecmp(h, name, n) || h[n] != ':')
+		return NULL;
+	for (h += n + 1; *h == ' ' || *h == '\t'; h++)
+		;
+	return h;
+}
+
+/* The status line and headers.  The block is bounded (MAX_HEADER_BYTES,
+ * MAX_HEADER_LINE, MAX_HEADERS); obs-folds become spaces. */
+static int
+http_head(Conn *c, Resp *r, Arena *a, Err *e)
+{
+	char *blk, *line, *v, *end;
+	size_t len = 0, n, mark;
+	int nf = 0, interim = 0;
+	unsigned char *nl;
+
+	memset(r, 0, sizeof(*r));
+	r->retry = -1;
+	r->clen = -1;
+	mark = a->used;
+	if (!(blk = ar_alloc(a, MAX_HEADER_BYTES + 1, e)))
+		return -1;
+again:
+	len = 0;
+	for (;;) {		/* one line at a time into blk */
+		while (!(nl = memchr(c->buf + c->pos, '\n', c->len - c->pos))) {
+			if (c->len - c->pos > MAX_HEADER_LINE)
+				return fail(e, ExitUndecided, "%s: response "
+				    "header line longer than MAX_HEADER_LINE "
+				    "(%d)", c->name, MAX_HEADER_LINE);
+			if (conn_fill(c, e) < 0)
+				return -1;
+			if (c->eof)
+				return fail(e, ExitUndecided, "%s: connection "
+				    "closed %s", c->name, len ? "inside the "
+				    "response header" : "before a response");
+		}
+		n = (size_t)(nl - (c->buf + c->pos)) + 1;
+		if (n > MAX_HEADER_LINE)
+			return fail(e, ExitUndecided, "%s: response header "
+			    "line longer than MAX_HEADER_LINE (%d)", c->name,
+			    MAX_HEADER_LINE);
+		if (len + n > MAX_HEADER_BYTES)
+			return fail(e, ExitUndecided, "%s: response header "
+			    "larger than MAX_HEADER_BYTES (%d)", c->name,
+			    MAX_HEADER_BYTES);
+		if (++nf > MAX_HEADERS + 1)
+			return fail(e, ExitUndecided, "%s: more than "
+			    "MAX_HEADERS (%d) response header fields", c->name,
+			    MAX_HEADERS);
+		memcpy(blk + len, c->buf + c->pos, n);
+		c->pos += n;
+		len += n;
+		if (n == 1 || (n == 2 && blk[len - 2] == '\r'))
+			break;
+	}
+	blk[len] = '\0';
+	/* CR only before LF; no NUL; fold continuation lines */
+	if (memchr(blk, '\0', len))
+		return fail(e, ExitUndecided, "%s: NUL in the response header",
+		    c->name);
+	for (v = blk; (v = strchr(v, '\r')); v++)
+		if (v[1] != '\n')
+			return fail(e, ExitUndecided, "%s: bare CR in the "
+			    "response header", c->name);
+	for (v = blk; (v = strchr(v, '\n')); v++)
+		if (v[1] == ' ' || v[1] == '\t')
+			*v = ' ', v[-1] = v[-1] == '\r' ? ' ' : v[-1];
+	line = strtok_r(blk, "\r\n", &end);
+	if (!line || (strncmp(line, "HTTP/1.1 ", 9) && strncmp(line,
+	    "HTTP/1.0 ", 9)) || !isdigit((unsigned char)line[9]) ||
+	    !isdigit((unsigned char)line[10]) ||
+	    !isdigit((unsigned char)line[11]) || (line[12] && line[12] != ' '))
+		return fail(e, ExitUndecided, "%s: not an HTTP/1.x response",
+		    c->name);
+	r->http10 = line[7] == '0';
+	r->status = atoi(line + 9);
+	if (r->status >= 100 && r->status < 200 && r->status != 101) {
+		if (++interim > 5)
+			return fail(e, ExitUndecided, "%s: too many interim "
+			    "responses", c->name);
+		nf = 0;
+		goto again;
+	}
+	if (r->status < 200)
+		return fail(e, ExitUndecided, "%s: unexpected HTTP %d",
+		    c->name, r->status);
+	while ((line = strtok_r(NULL, "\r\n", &end))) {
+		if (!strchr(line, ':') || strcspn(line, " \t") < strcspn(line,
+		    ":"))
+			return fail(e, ExitUndecided, "%s: malformed response "
+			    "header line", c->name);
+		if (http_value(c, r, line, a, e) < 0)
+			return -1;
+	}
+	if (r->chunked && r->clen >= 0)
+		return fail(e, ExitUndecided, "%s: response has both "
+		    "Content-Length and Transfer-Encoding", c->name);
+	/* only what we keep stays in the arena */
+	(void)mark;
+	return 0;
+}
+
+/* one header field into r: only those ivlite acts on */
+static int
+http_value(Conn *c, Resp *r, const char *line, Arena *a, Err *e)
+{
+	const char *v;
+	char *end;
+	long long l;
+	size_t n;
+
+	if ((v = http_field(line, "Content-Length"))) {
+		if (!*v || strspn(v, "0123456789") != strlen(v) ||
+		    strlen(v) > 15 || ((l = strtoll(v, &end, 10)), r->clen >= 0
+		    && l != r->clen))
+			return fail(e, ExitUndecided, "%s: invalid or "
+			    "conflicting Content-Length", c->name);
+		r->clen = l;
+	} else if ((v = http_field(line, "Transfer-Encoding"))) {
+		if (strcasecmp(v, "chunked") || r->chunked)
+			return fail(e, ExitUndecided, "%s: Transfer-Encoding "
+			    "%s is not supported (only chunked)", c->name,
+			    ar_quote(a, v, strlen(v), e));
+		r->chunked = 1;
+	} else if ((v = http_field(line, "Content-Encoding"))) {
+		if (strcasecmp(v, "identity"))
+			return fail(e, ExitUndecided, "%s: Content-Encoding "
+			    "%s: ivlite never hashes encoded bytes", c->name,
+			    ar_quote(a, v, strlen(v), e));
+	} else if ((v = http_field(line, "Connection"))) {
+		for (; *v; v += n + (v[n] == ','), v += strspn(v, " \t"))
+			if ((n = strcspn(v, ", \t")) == 5 &&
+			    !strncasecmp(v, "close", 5))
+				r->close = 1;
+			else if (!n)
+				n = strcspn(v, ",");
+	} else if ((v = http_field(line, "Content-Type"))) {
+		n = strcspn(v, "; \t");
+		if (n >= sizeof(r->ctype))
+			n = sizeof(r->ctype) - 1;
+		memcpy(r->ctype, v, n);
+		r->ctype[n] = '\0';
+		for (end = r->ctype; *end; end++)
+			*end = (char)tolower((unsigned char)*end);
+	} else if ((v = http_field(line, "Docker-Content-Digest"))) {
+		if (strlen(v) < sizeof(r->digest))
+			strcpy(r->digest, v);
+	} else if ((v = http_field(line, "Location"))) {
+		if (r->location)
+			return fail(e, ExitUndecided, "%s: two Location "
+			    "headers", c->name);
+		if (!(r->location = ar_printf(a, e, "%s", v)))
+			return -1;
+	} else if ((v = http_field(line, "WWW-Authenticate"))) {
+		if (!(r->challenge = ar_printf(a, e, "%s%s%s", r->challenge ?
+		    r->challenge : "", r->challenge ? ", " : "", v)))
+			return -1;
+	} else if ((v = http_field(line, "Retry-After"))) {
+		r->retry = strspn(v, "0123456789") == strlen(v) && *v &&
+		    strlen(v) < 6 ? atol(v) : 1;
+	}
+	return 0;
+}
+
+/* The body into the arena, at most max bytes (else an error naming
+ * limit), framed by Content-Length, chunks or the end of the connection */
+static int
+http_body(Conn *c, Resp *r, int head, size_t max, const char *limit,
+    Arena *a, Err *e)
+{
+	char *p, sz[4100];
+	size_t want, n, k;
+	unsigned long long cs;
+	int last = 0;
+
+	r->body.n = 0;
+	r->body.p = "";
+	c->keep = !r->http10 && !r->close;
+	if (head || r->status == 204 || r->status == 304)
+		return 0;
+	if (!r->chunked && r->clen < 0)
+		c->keep = 0;	/* delimited by close */
+	if (r->clen > (long long)max)
+		return fail(e, ExitUndecided, "%s: response of %lld bytes, "
+		    "larger than %s (%zu)", c->name, r->clen, limit, max);
+	if (!(p = ar_alloc(a, max + 1, e)))
+		return -1;
+	r->body.p = p;
+	for (;;) {
+		if (r->chunked) {	/* size line, data, CRLF */
+			if (http_line(c, sz, sizeof(sz), e) < 0)
+				return -1;
+			n = strspn(sz, "0123456789abcdefABCDEF");
+			if (n == 0 || n > 16 || (sz[n] && !strchr("; \t",
+			    sz[n])))
+				return fail(e, ExitUndecided, "%s: invalid "
+				    "chunk size line", c->name);
+			cs = strtoull(sz, NULL, 16);
+			if (cs == 0) {
+				last = 1;
+				want = 0;
+			} else if (cs > max - r->body.n) {
+				return fail(e, ExitUndecided, "%s: chunked "
+				    "response larger than %s (%zu)", c->name,
+				    limit, max);
+			} else {
+				want = (size_t)cs;
+			}
+		} else {
+			want = r->clen >= 0 ? (size_t)r->clen : max + 1 -
+			    r->body.n;
+			last = 1;
+		}
+		while (want > 0) {
+			if (c->pos == c->len) {
+				if (conn_fill(c, e) < 0)
+					return -1;
+				if (c->eof && r->clen < 0 && !r->chunked)
+					break;
+				if (c->eof)
+					return fail(e, ExitUndecided, "%s: "
+					    "connection closed inside the "
+					    "response body", c->name);
+			}
+			k = c->len - c->pos < want ? c->len - c->pos : want;
+			memcpy(p + r->body.n, c->buf + c->pos, k);
+			c->pos += k;
+			r->body.n += k;
+			want -= k;
+			if (r->body.n > max)
+				return fail(e, ExitUndecided, "%s: response "
+				    "larger than %s (%zu)", c->name, limit,
+				    max);
+		}
+		if (r->chunked && !last && (http_line(c, sz, sizeof(sz), e) < 0
+		    || *sz))
+			return e->code ? -1 : fail(e, ExitUndecided, "%s: "
+			    "chunk data not followed by CRLF", c->name);
+		if (last)
+			break;
+	}
+	/* trailer fields after the last chunk: read and dropped, bounded */
+	for (k = 0; r->chunked; k++) {
+		if (k > MAX_HEADERS)
+			return fail(e, ExitUndecided, "%s: more than "
+			    "MAX_HEADERS (%d) trailer fields", c->name,
+			    MAX_HEADERS);
+		if (http_line(c, sz, sizeof(sz), e) < 0)
+			return -1;
+		if (!*sz)
+			break;
+	}
+	p[r->body.n] = '\0';
+	a->used -= max - r->body.n;	/* the unused tail goes back */
+	return 0;
+}
+
+/* one CRLF- or LF-ended line (without its end) of at most n-1 bytes */
+static int
+http_line(Conn *c, char *buf, size_t n, Err *e)
+{
+	unsigned char *nl;
+	size_t k;
+
+	while (!(nl = memchr(c->buf + c->pos, '\n', c->len - c->pos))) {
+		if (c->len - c->pos >= n)
+			return fail(e, ExitUndecided, "%s: chunk framing line "
+			    "too long", c->name);
+		if (conn_fill(c, e) < 0)
+			return -1;
+		if (c->eof)
+			return fail(e, ExitUndecided, "%s: connection closed "
+			    "inside a chunked response", c->name);
+	}
+	k = (size_t)(nl - (c->buf + c->pos));
+	if (k >= n)
+		return fail(e, ExitUndecided, "%s: chunk framing line too long",
+		    c->name);
+	memcpy(buf, c->buf + c->pos, k);
+	c->pos += k + 1;
+	if (k && buf[k - 1] == '\r')
+		k--;
+	buf[k] = '\0';
+	return 0;
+}
+
+/* One request and its response.  A kept connection the server closed
+ * meanwhile is retried once on a new one, as Go does for GET. */
+static int
+http_once(Net *n, const char *method, const Url *u, Trust *t,
+    const char *hdrs, const char *body, size_t max, const char *limit,
+    Resp *r, Arena *a, Err *e)
+{
+	char auth[AUTH_SIZE], *req;
+	size_t blen = body ? strlen(body) : 0;
+	Conn *c;
+	size_t got;
+	int tries;
+
+	url_authority(u, auth, sizeof(auth));
+	if (u->tls && !t && !(t = trust_get(n, auth, e)))
+		return -1;
+	for (tries = 0; tries < 2; tries++) {
+		if (!(c = conn_get(n, u, t, e)))
+			return -1;
+		req = ar_printf(a, e, "%s %s%s%s%s HTTP/1.1\r\nHost: %s\r\n"
+		    "User-Agent: ivlite/%s\r\nAccept-Encoding: identity\r\n"
+		    "%s%s%s%s%s\r\n%s", method, c->absolute ? (u->tls ?
+		    "https://" : "http://") : "", c->absolute ? auth : "",
+		    u->path, "", auth, VERSION, hdrs ? hdrs : "",
+		    c->proxyauth ? "Proxy-Authorization: Basic " : "",
+		    c->proxyauth ? c->proxyauth : "", c->proxyauth ? "\r\n" :
+		    "", body ? ar_printf(a, e, "Content-Length: %zu\r\n", blen)
+		    : "", body ? body : "");
+		if (!req)
+			return -1;
+		got = c->got;
+		if (conn_send(c, req, strlen(req), e) == 0 && http_head(c, r, a,
+		    e) == 0)
+			break;
+		mbedtls_platform_zeroize(req, strlen(req));
+		/* stale kept connection: nothing at all came back */
+		if (!c->reused || c->got != got || !strcmp(method, "POST")) {
+			conn_close(c);
+			return -1;
+		}
+		logv("%s: kept connection was closed, reconnecting", c->name);
+		conn_close(c);
+		e->code = 0;
+	}
+	mbedtls_platform_zeroize(req, strlen(req));
+	if (http_body(c, r, !strcmp(method, "HEAD"), r->status / 100 == 2 ?
+	    max : MAX_ERROR_BYTES, r->status / 100 == 2 ? limit :
+	    "MAX_ERROR_BYTES", a, e) < 0) {
+		conn_close(c);
+		return -1;
+	}
+	if (!c->keep)
+		conn_close(c);
+	return 0;
+}
+
+/* GET url, following redirects (MAX_REDIRECTS).  authz, a header value
+ * for the origin authfor, is sent there only: never to another scheme,
+ * host or port (presigned storage URLs need none, and must not see it). */
+static int
+http_get(Net *n, const char *url, Trust *t, const char *accept,
+    const char *authz, const char *authfor, size_t max, const char *limit,
+    Resp *r, const char *what, Err *e)
+{
+	char origin[AUTH_SIZE + 16], auth[AUTH_SIZE], *hdrs;
+	const char *w = what + (*what == '+');
+	int hops, wastls = 0, q = *what == '+';
+	Url u;
+
+	for (hops = 0;; hops++) {
+		if (url_parse(&u, url, n->a, e) < 0)
+			return -1;
+		if (hops && wastls && !u.tls)
+			return fail(e, ExitUndecided, "%s: redirect from https "
+			    "to http refused: %s", w, url);
+		if (!u.tls && !url_insecure(n, &u))
+			return fail(e, ExitUndecided, "%s: %s is plain HTTP, "
+			    "allowed only for -insecure hosts", w, url);
+		wastls = u.tls;
+		snprintf(origin, sizeof(origin), "%s://%s", u.tls ? "https" :
+		    "http", url_authority(&u, auth, sizeof(auth)));
+		hdrs = ar_printf(n->a, e, "%s%s%s%s%s%s",
+		    accept ? "Accept: " : "", accept ? accept : "",
+		    accept ? "\r\n" : "", authz && !strcmp(origin, authfor) ?
+		    "Authorization: " : "", authz && !strcmp(origin, authfor)
+		    ? authz : "", authz && !strcmp(origin, authfor) ? "\r\n" :
+		    "");
+		if (!hdrs)
+			return -1;
+		if (http_once(n, "GET", &u, t, hdrs, NULL, max, limit, r,
+		    n->a, e) < 0) {
+			mbedtls_platform_zeroize(hdrs, strlen(hdrs));
+			return -1;
+		}
+		mbedtls_platform_zeroize(hdrs, strlen(hdrs));
+		/* a what starting with "+" keeps the path (a query with an
+		 * account name) out of the log */
+		logv("GET %s%.*s%s%s%s -> %d", origin, (int)(q ? strcspn(u.path,
+		    "?") : strlen(u.path)), u.path, q ? " (" : "", q ? w : "",
+		    q ? ")" : "", r->status);
+		if (r->status != 301 && r->status != 302 && r->status != 303 &&
+		    r->status != 307 && r->status != 308)
+			break;
+		if (!r->location)
+			return fail(e, ExitUndecided, "%s: HTTP %d without "
+			    "Location", w, r->status);
+		if (hops == MAX_REDIRECTS)
+			return fail(e, ExitUndecided, "%s: more than "
+			    "MAX_REDIRECTS (%d) redirects", what,
+			    MAX_REDIRECTS);
+		if (!(url = url_resolve(&u, r->location, n->a, e)))
+			return -1;
+	}
+	r->url = url;
+	return 0;
+}
+
+/* sha256/384/512 of data as "alg:hex", for the digest named like want */
+static void
+dig_sum(const char *want, const void *data, size_t n, char *out)
+{
+	unsigned char h[64];
+	size_t len, i;
+
+	if (!strncmp(want, "sha512:", 7) || !strncmp(want, "sha384:", 7)) {
+		len = want[4] == '5' ? 64 : 48;
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+		mbedtls_sha512(data, n, h, want[4] == '3');
+#else
+		mbedtls_sha512_ret(data, n, h, want[4] == '3');
+#endif
+	} else {
+		len = 32;
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+		mbedtls_sha256(data, n, h, 0);
+#else
+		mbedtls_sha256_ret(data, n, h, 0);
+#endif
+	}
+	memcpy(out, want[0] == 's' && want[6] == ':' ? want : "sha256:", 7);
+	for (i = 0; i < len; i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", h[i]);
+}
+
+/* == 13. Registry client ================================================
+ * The Docker Registry HTTP API v2 as containers/image speaks it: ping,
+ * WWW-Authenticate challenges, anonymous or credentialed bearer tokens,
+ * basic auth, manifests and blobs checked against their digests.  Tokens
+ * and passwords live only in Reg.authz and request buffers, which are
+ * wiped after use. */
+
+/* RFC 7235 challenges, all of them, over every WWW-Authenticate line
+ * (joined by ", "): the first Bearer, else the first Basic, is kept */
+static int
+reg_challenge(Reg *g, const char *s, Arena *a, Err *e)
+{
+	char *name, *val, *d, **slot;
+	const char *p = s, *t;
+	int scheme, best = AuthNone, take;
+	size_t n;
+
+	while (*p) {
+		p += strspn(p, " \t,");
+		if (!*p)
+			break;
+		n = strcspn(p, " \t,=");
+		scheme = n == 6 && !strncasecmp(p, "bearer", 6) ? AuthBearer :
+		    n == 5 && !strncasecmp(p, "basic", 5) ? AuthBasic :
+		    AuthOther;
+		take = scheme != AuthOther && (best == AuthNone ||
+		    (best == AuthBasic && scheme == AuthBearer));
+		if (take) {
+			best = scheme;
+			g->realm = g->service = g->scope = g->error = NULL;
+		}
+		p += n;
+		for (;;) {	/* auth-params of this challenge */
+			p += strspn(p, " \t");
+			t = p + strcspn(p, " \t,=");
+			t += strspn(t, " \t");
+			if (*t != '=' || t == p)
+				break;	/* a new challenge starts at p */
+			if (!(name = ar_printf(a, e, "%.*s", (int)strcspn(p,
+			    " \t="), p)))
+				return -1;
+			p = t + 1 + strspn(t + 1, " \t");
+			if (*p == '"') {
+				if (!(val = d = ar_alloc(a, strlen(p), e)))
+					return -1;
+				for (p++; *p && *p != '"'; p++)
+					*d++ = *p == '\\' && p[1] ? *++p : *p;
+				*d = '\0';
+				if (*p++ != '"')
+					return fail(e, ExitUndecided, "%s: "
+					    "unterminated quoted value in "
+					    "WWW-Authenticate", g->host);
+			} else {
+				n = strcspn(p, " \t,");
+				if (!(val = ar_printf(a, e, "%.*s", (int)n, p)))
+					return -1;
+				p += n;
+			}
+			slot = !strcasecmp(name, "realm") ? &g->realm :
+			    !strcasecmp(name, "service") ? &g->service :
+			    !strcasecmp(name, "scope") ? &g->scope :
+			    !strcasecmp(name, "error") ? &g->error : NULL;
+			if (slot && take && !*slot)
+				*slot = val;
+			p += strspn(p, " \t");
+			if (*p == ',')
+				p++;
+		}
+	}
+	g->scheme = best;
+	if (best == AuthBearer && (!g->realm || (strncmp(g->realm,
+	    "https://", 8) && strncmp(g->realm, "http://", 7))))
+		return fail(e, ExitUndecided, "%s: Bearer challenge without an "
+		    "http(s) realm", g->host);
+	return 0;
+}
+
+/* application/x-www-form-urlencoded value */
+static char *
+reg_query(Arena *a, const char *s, Err *e)
+{
+	char *out, *q;
+
+	if (!(out = q = ar_alloc(a, 3 * strlen(s) + 1, e)))
+		return NULL;
+	for (; *s; s++)
+		if (isalnum((unsigned char)*s) || strchr("-._~", *s))
+			*q++ = *s;
+		else
+			q += sprintf(q, "%%%02X", (unsigned char)*s);
+	*q = '\0';
+	return out;
+}
+
+/* A bearer token for repository:REPO:pull (and the challenge's scope if
+ * it names another): GET with basic credentials, or the OAuth2 refresh
+ * POST for an identity token (containers/image's choice). */
+static int
+reg_token(Reg *g, Err *e)
+{
+	Arena *a = g->net->a;
+	char *scope, *url, *form = NULL, *basic = NULL, *q;
+	const char *tok;
+	Url ru;
+	Resp r;
+	Json j;
+	int k;
+
+	scope = ar_printf(a, e, "repository:%s:pull", g->repo);
+	if (!scope || url_parse(&ru, g->realm, a, e) < 0)
+		return -1;
+	if (g->creds.src && !ru.tls && !url_loopback(ru.host))
+		return fail(e, ExitUndecided, "%s: token realm %s is plain "
+		    "HTTP: credentials are not sent there", g->host,
+		    g->realm);
+	q = strchr(g->realm, '?') ? "&" : "?";
+	if (g->creds.idtoken) {
+		form = ar_printf(a, e, "grant_type=refresh_token&refresh_token="
+		    "%s&client_id=ivlite&service=%s&scope=%s",
+		    reg_query(a, g->creds.idtoken, e), reg_query(a, g->service ?
+		    g->service : "", e), reg_query(a, scope, e));
+		url = g->realm;
+	} else {
+		url = ar_printf(a, e, "%s%s%s%s%sscope=%s%s%s", g->realm, q,
+		    g->service ? "service=" : "", g->service ?
+		    reg_query(a, g->service, e) : "", g->service ? "&" : "",
+		    reg_query(a, scope, e), g->creds.src ? "&account=" : "",
+		    g->creds.src ? reg_query(a, g->creds.user, e) : "");
+		if (g->creds.src && (basic = ar_alloc(a, (strlen(g->creds.user)
+		    + strlen(g->creds.pass) + 1) / 3 * 4 + 16, e))) {
+			strcpy(basic, "Basic ");
+			q = ar_printf(a, e, "%s:%s", g->creds.user,
+			    g->creds.pass);
+			if (q) {
+				b64_encode(q, strlen(q), basic + 6);
+				mbedtls_platform_zeroize(q, strlen(q));
+			}
+		}
+	}
+	if (!url || (g->creds.idtoken && !form) || e->code)
+		return -1;
+	if (form) {
+		if (url_parse(&ru, url, a, e) < 0 || http_once(g->net, "POST",
+		    &ru, g->trust, "Content-Type: application/x-www-form-"
+		    "urlencoded\r\n", form, MAX_TOKEN_BYTES, "MAX_TOKEN_BYTES",
+		    &r, a, e) < 0) {
+			mbedtls_platform_zeroize(form, strlen(form));
+			return -1;
+		}
+		mbedtls_platform_zeroize(form, strlen(form));
+		logv("POST %s://%s%s%s (token) -> %d", ru.tls ? "https" :
+		    "http", ru.host, *ru.port ? ":" : "", ru.port, r.status);
+	} else {
+		k = http_get(g->net, url, g->trust, NULL, basic, basic ?
+		    reg_origin(&ru, a, e) : NULL, MAX_TOKEN_BYTES,
+		    "MAX_TOKEN_BYTES", &r, "+token", e);
+		if (basic)
+			mbedtls_platform_zeroize(basic, strlen(basic));
+		if (k < 0)
+			return -1;
+	}
+	if (r.status == 401 || r.status == 403)
+		return fail(e, ExitUndecided, "%s: token server %s refused: %s",
+		    g->host, ru.host, g->creds.src ? "invalid username or "
+		    "password" : "anonymous access denied");
+	if (r.status != 200)
+		return fail(e, ExitUndecided, "%s: token server %s answered "
+		    "HTTP %d", g->host, ru.host, r.status);
+	if (json_parse(&j, a, "token response", r.body.p, r.body.n,
+	    ExitUndecided, e) < 0 || j.t[0].type != JSMN_OBJECT)
+		return e->code ? -1 : fail(e, ExitUndecided, "%s: token "
+		    "response is not a JSON object", g->host);
+	if ((k = json_get(&j, 0, "token")) < 0 || j.t[k].end == j.t[k].start)
+		k = json_get(&j, 0, "access_token");
+	if (k < 0 || j.t[k].type != JSMN_STRING || !(tok = json_str(&j, k, a,
+	    e)) || !*tok || strspn(tok, "!\"#$%&'()*+,-./0123456789:;<=>?@"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~")
+	    != strlen(tok))
+		return e->code ? -1 : fail(e, ExitUndecided, "%s: token "
+		    "response has no usable token", g->host);
+	g->authz = ar_printf(a, e, "Bearer %s", tok);
+	mbedtls_platform_zeroize(r.body.p, r.body.n);
+	return g->authz ? 0 : -1;
+}
+
+/* the auth files searched, for "credentials: none in …" */
+static const char *
+reg_files(Net *n)
+{
+	static char buf[1024];
+	size_t len;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; n->auth[i]; i++) {
+		len = strlen(buf);
+		snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? ", " : "",
+		    n->auth[i]);
+	}
+	return buf;
+}
+
+static const char *
+reg_origin(const Url *u, Arena *a, Err *e)
+{
+	return ar_printf(a, e, "%s://%s%s%s", u->tls ? "https" : "http",
+	    u->host, *u->port ? ":" : "", u->port);
+}
+
+/* Opens the registry of r: endpoint (docker.io's is registry-1.docker.io),
+ * plain HTTP only for -insecure hosts, TLS trust, credentials. */
+static int
+reg_open(Reg *g, Net *n, const Ref *r, Err *e)
+{
+	const char *api;
+	Url u;
+
+	memset(g, 0, sizeof(*g));
+	g->net = n;
+	snprintf(g->host, sizeof(g->host), "%.*s", (int)r->domlen, r->name);
+	snprintf(g->repo, sizeof(g->repo), "%s", r->name + r->domlen + 1);
+	api = strcmp(g->host, "docker.io") ? g->host : "registry-1.docker.io";
+	snprintf(g->base, sizeof(g->base), "https://%s", api);
+	if (url_parse(&u, g->base, n->a, e) < 0)
+		return -1;
+	if (url_insecure(n, &u)) {
+		snprintf(g->base, sizeof(g->base), "http://%s", api);
+		g->origin = g->base;
+	} else {
+		g->origin = g->base;
+		if (!(g->trust = trust_get(n, g->host, e)))
+			return -1;
+	}
+	return auth_find(n->a, n->auth, r->name, r->domlen, &g->creds, e);
+}
+
+/* GET base+path with the registry's authentication; returns with the
+ * response of any status but 401/403 (final: access denied), 429 (retried
+ * while the budget allows) and 5xx (errors) */
+static int
+reg_get(Reg *g, const char *path, const char *accept, size_t max,
+    const char *limit, const char *what, Resp *r, Err *e)
+{
+	Arena *a = g->net->a;
+	char *url, *up;
+	int tries, fresh = 0;
+	Url u;
+
+	if (!g->pinged) {
+		if (!(up = ar_printf(a, e, "%s/v2/", g->base)) ||
+		    http_get(g->net, up, g->trust, NULL, NULL, NULL,
+		    MAX_ERROR_BYTES, "MAX_ERROR_BYTES", r, "ping", e) < 0)
+			return -1;
+		if (r->status == 401 && r->challenge && reg_challenge(g,
+		    r->challenge, a, e) < 0)
+			return -1;
+		if (r->status != 200 && r->status != 401)
+			return fail(e, ExitUndecided, "%s: GET /v2/ answered "
+			    "HTTP %d: not a registry API v2", g->host,
+			    r->status);
+		g->pinged = 1;
+	}
+	if (!(url = ar_printf(a, e, "%s%s", g->base, path)) ||
+	    url_parse(&u, url, a, e) < 0)
+		return -1;
+	for (tries = 0;; tries++) {
+		if (g->scheme == AuthBearer && !g->authz) {
+			if (reg_token(g, e) < 0)
+				return -1;
+			fresh = 1;
+		}
+		if (g->scheme == AuthBasic && !g->authz && g->creds.src) {
+			if (!u.tls && !url_loopback(u.host))
+				return fail(e, ExitUndecided, "%s: basic auth "
+				    "over plain HTTP is refused", g->host);
+			if (!(g->authz = ar_alloc(a, (strlen(g->creds.user) +
+			    strlen(g->creds.pass) + 1) / 3 * 4 + 16, e)) ||
+			    !(up = ar_printf(a, e, "%s:%s", g->creds.user,
+			    g->creds.pass)))
+				return -1;
+			strcpy(g->authz, "Basic ");
+			b64_encode(up, strlen(up), g->authz + 6);
+			mbedtls_platform_zeroize(up, strlen(up));
+		}
+		if (http_get(g->net, url, g->trust, accept, g->authz,
+		    g->origin, max, limit, r, what, e) < 0)
+			return -1;
+		if (r->status == 401 && !fresh && r->challenge) {
+			/* a challenge we had not met, or a stale token */
+			g->authz = NULL;
+			if (reg_challenge(g, r->challenge, a, e) < 0)
+				return -1;
+			if (g->scheme == AuthBearer || (g->scheme ==
+			    AuthBasic && g->creds.src && tries == 0)) {
+				fresh = 1;
+				continue;
+			}
+		}
+		if (r->status == 401 || r->status == 403)
+			return fail(e, ExitUndecided, "%s: access denied to %s "
+			    "(HTTP %d; credentials: %s%s)", g->host, g->repo,
+			    r->status, g->creds.src ? g->creds.src : "none in ",
+			    g->creds.src ? "" : reg_files(g->net));
+		if (r->status == 429 && tries < 2 && now_ms() + (r->retry < 0 ?
+		    1 : r->retry) * 1000LL < g->net->deadline) {
+			logv("%s: rate limited, retrying in %ld s", g->host,
+			    r->retry < 0 ? 1L : r->retry);
+			sleep((unsigned)(r->retry < 0 ? 1 : r->retry));
+			continue;
+		}
+		if (r->status == 429)
+			return fail(e, ExitUndecided, "%s: rate limited "
+			    "(Retry-After %ld)", g->host, r->retry);
+		if (r->status >= 500)
+			return fail(e, ExitUndecided, "%s: %s: HTTP %d",
+			    g->host, what, r->status);
+		return 0;
+	}
+}
+
+/* A manifest or index by tag or digest, checked: the bytes hash to the
+ * digest asked for (or, by tag, to Docker-Content-Digest when given).
+ * digest gets the manifest's digest.  404 is returned, not failed. */
+static int
+reg_manifest(Reg *g, const char *ref, Resp *r, char *digest, Err *e)
+{
+	static const char *types[] = {
+		"application/vnd.oci.image.manifest.v1+json",
+		"application/vnd.oci.image.index.v1+json",
+		"application/vnd.docker.distribution.manifest.v2+json",
+		"application/vnd.docker.distribution.manifest.list.v2+json"
+	};
+	char *path, what[REF_NAME_MAX + DIGEST_MAX + 16];
+	size_t k;
+
+	snprintf(what, sizeof(what), "manifest %s", ref);
+	if (!(path = ar_printf(g->net->a, e, "/v2/%s/manifests/%s", g->repo,
+	    ref)) || reg_get(g, path, "application/vnd.oci.image.manifest.v1+"
+	    "json, application/vnd.oci.image.index.v1+json, application/vnd."
+	    "docker.distribution.manifest.v2+json, application/vnd.docker."
+	    "distribution.manifest.list.v2+json", MAX_MANIFEST_BYTES,
+	    "MAX_MANIFEST_BYTES", what, r, e) < 0)
+		return -1;
+	if (r->status == 404)
+		return 0;
+	if (r->status != 200)
+		return fail(e, ExitUndecided, "%s: %s: HTTP %d", g->host, what,
+		    r->status);
+	for (k = 0; k < LEN(types) && strcmp(r->ctype, types[k]); k++)
+		;
+	if (k == LEN(types))
+		return fail(e, ExitUndecided, "%s: %s: unsupported media type "
+		    "%s", g->host, what, ar_quote(g->net->a, r->ctype,
+		    strlen(r->ctype), e));
+	dig_sum(strchr(ref, ':') ? ref : "sha256:", r->body.p, r->body.n,
+	    digest);
+	if (strchr(ref, ':') && strcmp(digest, ref))
+		return fail(e, ExitUndecided, "%s: %s: content has digest %s",
+		    g->host, what, digest);
+	if (!strncmp(r->digest, "sha256:", 7) && !strchr(ref, ':') &&
+	    strcmp(r->digest, digest))
+		return fail(e, ExitUndecided, "%s: %s: content has digest %s, "
+		    "Docker-Content-Digest says %s", g->host, what, digest,
+		    r->digest);
+	return 0;
+}
+
+/* a blob, checked against its digest; 404 is returned, not failed */
+static int
+reg_blob(Reg *g, const char *digest, size_t max, const char *limit,
+    Resp *r, Err *e)
+{
+	char *path, what[DIGEST_MAX + 8], got[DIGEST_MAX + 1];
+
+	snprintf(what, sizeof(what), "blob %s", digest);
+	if (!(path = ar_printf(g->net->a, e, "/v2/%s/blobs/%s", g->repo,
+	    digest)) || reg_get(g, path, NULL, max, limit, what, r, e) < 0)
+		return -1;
+	if (r->status == 404)
+		return 0;
+	if (r->status != 200)
+		return fail(e, ExitUndecided, "%s: %s: HTTP %d", g->host, what,
+		    r->status);
+	dig_sum(digest, r->body.p, r->body.n, got);
+	if (strcmp(got, digest))
+		return fail(e, ExitUndecided, "%s: %s: content has digest %s",
+		    g->host, what, got);
+	return 0;
+}
+
+/* standalone use: the digest the registry gives r's tag */
+static int
+reg_resolve(Reg *g, const Ref *r, char *digest, Err *e)
+{
+	Resp resp;
+
+	if (reg_manifest(g, r->tag, &resp, digest, e) < 0)
+		return -1;
+	if (resp.status == 404)
+		return fail(e, ExitUndecided, "%s: no manifest %s:%s", g->host,
+		    g->repo, r->tag);
+	logv("%s:%s is %s", r->name, r->tag, digest);
+	return 0;
+}
+
+/* tests/regfetch: ivlite's options, then "manifest REF", "blob REF
+ * DIGEST" or "image REF" (the manifest, then its config blob) */
+int
+iv_reg_fetch(int argc, char **argv, char *out, size_t outsz)
+{
+	static Net n;
+	Arena a = { malloc(ARENA_BYTES), 0, ARENA_BYTES };
+	char dig[DIGEST_MAX + 1];
+	const char *cmd, *d;
+	Err e = { 0, "" };
+	int i, k, c;
+	Resp r;
+	Opts o;
+	Reg g;
+	Ref ref;
+	Json j;
+
+	out[0] = '\0';
+	if (!a.base)
+		return snprintf(out, outsz, "out of memory"), ExitUndecided;
+	if ((i = opt_parse(&o, argc, argv, &e)) < 0)
+		goto done;
+	o.deadline = now_ms() + o.timeout * 1000LL;
+	cmd = i < argc ? argv[i] : "";
+	k = !strcmp(cmd, "blob") ? 3 : 2;
+	if ((strcmp(cmd, "manifest") && strcmp(cmd, "blob") && strcmp(cmd,
+	    "image")) || argc - i != k) {
+		fail(&e, ExitConfig, "usage: regfetch [options] manifest REF | "
+		    "blob REF DIGEST | image REF");
+		goto done;
+	}
+	net_init(&n, &a, &o);
+	if (ref_parse(&ref, argv[i + 1], &e) < 0 || reg_open(&g, &n, &ref,
+	    &e) < 0)
+		goto done;
+	if (k == 3) {
+		if (reg_blob(&g, argv[i + 2], MAX_BLOB_BYTES, "MAX_BLOB_BYTES",
+		    &r, &e) == 0 && r.status == 404)
+			fail(&e, ExitUndecided, "%s: no blob %s", g.host,
+			    argv[i + 2]);
+		if (!e.code)
+			snprintf(out, outsz, "%s %zu", argv[i + 2], r.body.n);
+		goto done;
+	}
+	if (reg_manifest(&g, ref.digest[0] ? ref.digest : ref.tag, &r, dig,
+	    &e) < 0)
+		goto done;
+	if (r.status == 404) {
+		fail(&e, ExitUndecided, "%s: no manifest %s", g.host,
+		    argv[i + 1]);
+		goto done;
+	}
+	snprintf(out, outsz, "%s %s %zu", dig, r.ctype, r.body.n);
+	if (!strcmp(cmd, "manifest"))
+		goto done;
+	if (json_parse(&j, &a, "manifest", r.body.p, r.body.n, ExitUndecided,
+	    &e) < 0)
+		goto done;
+	if ((c = json_get(&j, 0, "config")) < 0 || j.t[c].type != JSMN_OBJECT ||
+	    (c = json_get(&j, c, "digest")) < 0 || !(d = json_str(&j, c, &a,
+	    &e)) || !dig_valid(d, strlen(d))) {
+		fail(&e, ExitUndecided, "manifest has no config digest");
+		goto done;
+	}
+	if (reg_blob(&g, d, MAX_BLOB_BYTES, "MAX_BLOB_BYTES", &r, &e) == 0 &&
+	    r.status == 404)
+		fail(&e, ExitUndecided, "%s: no blob %s", g.host, d);
+	if (!e.code)
+		snprintf(out + strlen(out), outsz - strlen(out), "\n%s %zu", d,
+		    r.body.n);
+done:
+	if (e.code)
+		snprintf(out, outsz, "error: %s", e.msg);
+	net_free(&n);
+	free(a.base);
+	return e.code;
+}
+
 /* == 18. Judgement and output ===========================================
  * Requirements are tried in order and the first that fails decides, as in
  * containers/image; later ones are reported as not evaluated.  The verdict
@@ -2148,10 +4323,22 @@ opt_parse(Opts *o, int argc, char **argv, Err *e)
 		if (opt_value(k, val, o, e) < 0)
 			return -1;
 	}
-	if (i < argc)
+	return i;
+}
+
+/* options, and nothing after them */
+static int
+opt_args(Opts *o, int argc, char **argv, Err *e)
+{
+	char q[QUOTE_SIZE];
+	int i = opt_parse(o, argc, argv, e);
+
+	if (i >= 0 && i < argc)
 		return fail(e, ExitConfig, "unexpected argument %s",
 		    quote(q, argv[i], strlen(argv[i])));
-	return 0;
+	if (i >= 0)
+		o->deadline = now_ms() + o->timeout * 1000LL;
+	return i < 0 ? -1 : 0;
 }
 
 static int
@@ -2321,8 +4508,10 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	static char line[MAX_REASON];
+	static char line[MAX_REASON], dig[DIGEST_MAX + 1];
+	static Net net;
 	Arena a = { NULL, 0, ARENA_BYTES };
+	Reg g;
 	Err e = { 0, "" };
 	Verdict v;
 	Policy p;
@@ -2337,13 +4526,18 @@ main(int argc, char **argv)
 		puts("error: out of memory: cannot take ARENA_BYTES");
 		return ExitUndecided;
 	}
-	if (opt_parse(&o, argc, argv, &e) < 0)
+	if (opt_args(&o, argc, argv, &e) < 0)
 		goto out;
 	if (o.help || o.version) {
 		o.help ? usage() : version();
 		return fflush(stdout) ? ExitUndecided : 0;
 	}
-	o.deadline = now_ms() + o.timeout * 1000LL;
+	wdjson = o.json;
+	wdsecs = o.timeout;
+	watchdog_step("verification");
+	signal(SIGALRM, watchdog);
+	alarm((unsigned)o.timeout + 1);
+	net_init(&net, &a, &o);
 	if (o.check) {
 		if (file_read(&a, o.policy, MAX_POLICY_BYTES, &s, &e) < 0 ||
 		    pol_load(&p, &a, o.policy, s.p, s.n, &e) < 0 ||
@@ -2374,11 +4568,11 @@ main(int argc, char **argv)
 	}
 	if (!o.digest && r.digest[0])
 		o.digest = r.digest;
-	if (!o.digest) {
-		fail(&e, ExitConfig, "-digest is required: this build cannot "
-		    "resolve a tag from the registry");
+	if (!o.digest && (reg_open(&g, &net, &r, &e) < 0 ||
+	    reg_resolve(&g, &r, dig, &e) < 0))
 		goto out;
-	}
+	if (!o.digest)
+		o.digest = dig;
 	logv("reference %s, digest %s", o.name, o.digest);
 	if (file_read(&a, o.policy, MAX_POLICY_BYTES, &s, &e) < 0 ||
 	    pol_load(&p, &a, o.policy, s.p, s.n, &e) < 0)
@@ -2396,6 +4590,7 @@ out:
 		puts(line);
 	if (fflush(stdout) || ferror(stdout))
 		fprintf(stderr, "ivlite: stdout: %s\n", strerror(errno));
+	net_free(&net);
 	free(a.base);
 	return code;
 }

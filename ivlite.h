@@ -26,4 +26,9 @@ int iv_pol_scope(const char *text, const char *name, const char *digest,
 int iv_judge(const char *text, const char *name, const char *digest,
     char *out, size_t outsz);
 
+/* tests/regfetch: ivlite's options, then "manifest REF", "blob REF
+ * DIGEST" or "image REF"; out: "DIGEST MEDIATYPE SIZE" (manifest), "DIGEST
+ * SIZE" (blob), both lines (image), or "error: …" */
+int iv_reg_fetch(int argc, char **argv, char *out, size_t outsz);
+
 #endif
