@@ -212,7 +212,7 @@ typedef struct {		/* one connection; buf last (see conn_get) */
 	Trust *trust;
 	int fd;			/* -1: free */
 	int tls, ip, eof, keep, reused, absolute;
-	char origin[HOST_MAX + 64];	/* what it may be reused for */
+	char origin[3 * AUTH_SIZE];	/* what it may be reused for */
 	char host[HOST_MAX + 1];
 	char name[AUTH_SIZE];	/* host[:port], for messages */
 	char sans[512];		/* the leaf's SANs, for messages */
@@ -296,6 +296,7 @@ static void watchdog_step(const char *what);
 static void watchdog(int sig);
 /* 6. memory, text, digests */
 static void *ar_alloc(Arena *a, size_t n, Err *e);
+static int ar_open(Arena *a, char *out, size_t outsz);
 static char *ar_printf(Arena *a, Err *e, const char *fmt, ...);
 static char *quote(char *dst, const char *s, size_t n);
 static char *ar_quote(Arena *a, const char *s, size_t n, Err *e);
@@ -378,6 +379,7 @@ static int auth_find(Arena *a, const char *const *files, const char *name,
     size_t hl, Creds *c, Err *e);
 /* 12. URLs, TLS, HTTP */
 static int url_parse(Url *u, const char *s, Arena *a, Err *e);
+static void url_dots(char *p);
 static char *url_resolve(const Url *base, const char *loc, Arena *a,
     Err *e);
 static const char *url_authority(const Url *u, char *buf, size_t n);
@@ -462,6 +464,9 @@ static void usage(void);
 #endif
 #if MAX_REQS < 1 || MAX_KEYS < 1 || MAX_QUOTE < 8
 #error "limits too small"
+#endif
+#if CONN_BUF < MAX_HEADER_LINE || CONN_BUF < 4200
+#error "CONN_BUF must hold a header line and a chunk size line"
 #endif
 #if TIMEOUT_SECS < 1 || TIMEOUT_SECS > MAX_TIMEOUT_SECS
 #error "TIMEOUT_SECS out of range"
@@ -607,6 +612,18 @@ ar_alloc(Arena *a, size_t n, Err *e)
 	}
 	a->used = off + n;
 	return a->base + off;
+}
+
+/* the arena of a test entry point (iv_*); on failure out says why */
+static int
+ar_open(Arena *a, char *out, size_t outsz)
+{
+	a->used = 0;
+	a->cap = ARENA_BYTES;
+	if ((a->base = malloc(ARENA_BYTES)))
+		return 0;
+	snprintf(out, outsz, "out of memory");
+	return -1;
 }
 
 static char *
@@ -2120,12 +2137,12 @@ pol_parse_text(Policy *p, Arena *a, const char *file, const char *text,
 int
 iv_pol_load(const char *file, const char *text, char *out, size_t outsz)
 {
-	Arena a = { malloc(ARENA_BYTES), 0, ARENA_BYTES };
+	Arena a;
 	Err e = { 0, "" };
 	Policy p;
 
-	if (!a.base)
-		return snprintf(out, outsz, "out of memory"), ExitUndecided;
+	if (ar_open(&a, out, outsz) < 0)
+		return ExitUndecided;
 	if (pol_parse_text(&p, &a, file, text, &e) == 0)
 		snprintf(out, outsz, "%d scopes", p.nscope);
 	else
@@ -2137,12 +2154,12 @@ iv_pol_load(const char *file, const char *text, char *out, size_t outsz)
 int
 iv_pol_lint(const char *scope, char *out, size_t outsz)
 {
-	Arena a = { malloc(ARENA_BYTES), 0, ARENA_BYTES };
+	Arena a;
 	Err e = { 0, "" };
 	const char *w;
 
-	if (!a.base)
-		return snprintf(out, outsz, "out of memory"), ExitUndecided;
+	if (ar_open(&a, out, outsz) < 0)
+		return ExitUndecided;
 	w = pol_lint(scope, &a, &e);
 	snprintf(out, outsz, "%s", w ? w : e.code ? e.msg : "");
 	free(a.base);
@@ -2153,13 +2170,13 @@ int
 iv_pol_scope(const char *text, const char *name, const char *digest,
     char *out, size_t outsz)
 {
-	Arena a = { malloc(ARENA_BYTES), 0, ARENA_BYTES };
+	Arena a;
 	Err e = { 0, "" };
 	Policy p;
 	Ref r;
 
-	if (!a.base)
-		return snprintf(out, outsz, "out of memory"), ExitUndecided;
+	if (ar_open(&a, out, outsz) < 0)
+		return ExitUndecided;
 	if (pol_parse_text(&p, &a, "policy.json", text, &e) == 0 &&
 	    ref_parse(&r, name, &e) == 0)
 		snprintf(out, outsz, "%s", pol_scope(&p, &r, digest)->at);
@@ -2434,31 +2451,67 @@ url_parse(Url *u, const char *s, Arena *a, Err *e)
 	return 0;
 }
 
-/* Location against the URL it came from (RFC 3986 §5.2, without dot
- * segments, which registries never send and we refuse) */
+/* RFC 3986 §5.2.4: removes "." and ".." segments from the path at p
+ * (which starts with "/"), in place, leaving the query alone */
+static void
+url_dots(char *p)
+{
+	char *r = p, *w = p, *end = p + strcspn(p, "?"), *s, *t;
+	size_t n;
+
+	while (r < end) {
+		s = r + 1;
+		t = s + strcspn(s, "/?");
+		if (t > end)
+			t = end;
+		n = (size_t)(t - s);
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			while (w > p && *--w != '/')
+				;
+		else if (!(n == 1 && *s == '.')) {
+			memmove(w, r, (size_t)(t - r));
+			w += t - r;
+		}
+		if (t == end && n && n <= 2 && !memcmp(s, "..", n))
+			*w++ = '/';	/* "a/.." ends in a directory */
+		r = t;
+	}
+	if (w == p)
+		*w++ = '/';
+	memmove(w, end, strlen(end) + 1);
+}
+
+/* Location against the URL it came from (RFC 3986 §5.2) */
 static char *
 url_resolve(const Url *base, const char *loc, Arena *a, Err *e)
 {
-	const char *slash;
+	const char *slash, *sch = base->tls ? "https" : "http";
+	char *u, *p;
 
-	if (strstr(loc, "/./") || strstr(loc, "/../")) {
-		fail(e, ExitUndecided, "redirect to %s: dot segments are not "
-		    "followed", ar_quote(a, loc, strlen(loc), e));
-		return NULL;
-	}
 	if (!strncmp(loc, "https://", 8) || !strncmp(loc, "http://", 7))
-		return ar_printf(a, e, "%s", loc);
-	if (!strncmp(loc, "//", 2))
-		return ar_printf(a, e, "%s:%s", base->tls ? "https" : "http",
-		    loc);
-	if (*loc == '/')
-		return ar_printf(a, e, "%s://%s%s%s%s", base->tls ? "https" :
-		    "http", base->host, *base->port ? ":" : "", base->port,
-		    loc);
-	slash = strrchr(base->path, '/');
-	return ar_printf(a, e, "%s://%s%s%s%.*s%s", base->tls ? "https" :
-	    "http", base->host, *base->port ? ":" : "", base->port,
-	    (int)(slash - base->path + 1), base->path, loc);
+		u = ar_printf(a, e, "%s", loc);
+	else if (!strncmp(loc, "//", 2))
+		u = ar_printf(a, e, "%s:%s", sch, loc);
+	else if (*loc == '/')
+		u = ar_printf(a, e, "%s://%s%s%s%s", sch, base->host,
+		    *base->port ? ":" : "", base->port, loc);
+	else if (*loc == '?')
+		u = ar_printf(a, e, "%s://%s%s%s%.*s%s", sch, base->host,
+		    *base->port ? ":" : "", base->port,
+		    (int)strcspn(base->path, "?"), base->path, loc);
+	else {
+		slash = strrchr(base->path, '/');
+		u = ar_printf(a, e, "%s://%s%s%s%.*s%s", sch, base->host,
+		    *base->port ? ":" : "", base->port,
+		    (int)(slash - base->path + 1), base->path, loc);
+	}
+	if (!u)
+		return NULL;
+	p = strstr(u, "://") + 3;
+	p += strcspn(p, "/?#");
+	if (*p == '/')
+		url_dots(p);
+	return u;
 }
 
 /* host[:port] as written */
@@ -2652,9 +2705,10 @@ conn_fill(Conn *c, Err *e)
 		c->len -= c->pos;
 		c->pos = 0;
 	}
+	if (c->len == sizeof(c->buf))	/* callers bound lines below this */
+		return fail(e, ExitUndecided, "%s: input buffer full",
+		    c->name);
 	for (;;) {
-		if (c->len == sizeof(c->buf))
-			return 1;
 		if (c->tls) {
 			t = mbedtls_ssl_read(&c->ssl, c->buf + c->len,
 			    sizeof(c->buf) - c->len);
@@ -2794,8 +2848,13 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 	char buf[200];
 	uint32_t f;
 
+	if (c->ioerr.code && !strcmp(step, "handshake") && !c->trust->cert.raw.p)
+		return fail(e, c->ioerr.code, "%s (during the TLS handshake: "
+		    "does the server want a client certificate? %s/%s has "
+		    "none)", c->ioerr.msg, c->trust->certsd, c->trust->name);
 	if (c->ioerr.code)
-		return fail(e, c->ioerr.code, "%s", c->ioerr.msg);
+		return fail(e, c->ioerr.code, "%s (during the TLS %s)",
+		    c->ioerr.msg, step);
 	if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
 		f = mbedtls_ssl_get_verify_result(&c->ssl);
 		if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
@@ -3027,14 +3086,16 @@ net_proxy(const Url *u)
 static Conn *
 conn_get(Net *n, const Url *u, Trust *t, Err *e)
 {
-	char origin[AUTH_SIZE + 16], auth[AUTH_SIZE];
+	char origin[2 * AUTH_SIZE + 16], auth[AUTH_SIZE];
 	const char *proxy = net_proxy(u), *port = *u->port ? u->port :
 	    u->tls ? "443" : "80";
 	Conn *c = NULL;
 	int i, r;
 
-	snprintf(origin, sizeof(origin), "%s://%s", u->tls ? "https" : "http",
-	    url_authority(u, auth, sizeof(auth)));
+	/* a connection verified for one registry's trust serves only it */
+	snprintf(origin, sizeof(origin), "%s://%s%s%s", u->tls ? "https" :
+	    "http", url_authority(u, auth, sizeof(auth)), t ? " for " : "",
+	    t ? t->name : "");
 	for (i = 0; i < MAX_CONNS; i++)
 		if (n->conn[i].fd >= 0 && !strcmp(n->conn[i].origin, origin)) {
 			n->conn[i].reused = 1;
@@ -3167,21 +3228,19 @@ static int
 http_head(Conn *c, Resp *r, Arena *a, Err *e)
 {
 	char *blk, *line, *v, *end;
-	size_t len = 0, n, mark;
+	size_t len = 0, n;
 	int nf = 0, interim = 0;
 	unsigned char *nl;
 
 	memset(r, 0, sizeof(*r));
 	r->retry = -1;
 	r->clen = -1;
-	mark = a->used;
-	if (!(blk = ar_alloc(a, MAX_HEADER_BYTES + 1, e)))
-		return -1;
+	blk = c->net->hdr;
 again:
 	len = 0;
 	for (;;) {		/* one line at a time into blk */
 		while (!(nl = memchr(c->buf + c->pos, '\n', c->len - c->pos))) {
-			if (c->len - c->pos > MAX_HEADER_LINE)
+			if (c->len - c->pos >= MAX_HEADER_LINE)
 				return fail(e, ExitUndecided, "%s: response "
 				    "header line longer than MAX_HEADER_LINE "
 				    "(%d)", c->name, MAX_HEADER_LINE);
@@ -3253,8 +3312,6 @@ again:
 	if (r->chunked && r->clen >= 0)
 		return fail(e, ExitUndecided, "%s: response has both "
 		    "Content-Length and Transfer-Encoding", c->name);
-	/* only what we keep stays in the arena */
-	(void)mark;
 	return 0;
 }
 
@@ -3321,7 +3378,9 @@ http_value(Conn *c, Resp *r, const char *line, Arena *a, Err *e)
 }
 
 /* The body into the arena, at most max bytes (else an error naming
- * limit), framed by Content-Length, chunks or the end of the connection */
+ * limit), framed by Content-Length, chunks or the end of the connection.
+ * Without a limit (error and redirect bodies, read only to keep the
+ * connection) a longer body is cut and the connection dropped. */
 static int
 http_body(Conn *c, Resp *r, int head, size_t max, const char *limit,
     Arena *a, Err *e)
@@ -3338,6 +3397,10 @@ http_body(Conn *c, Resp *r, int head, size_t max, const char *limit,
 		return 0;
 	if (!r->chunked && r->clen < 0)
 		c->keep = 0;	/* delimited by close */
+	if (r->clen > (long long)max && !limit) {
+		c->keep = 0;
+		return 0;
+	}
 	if (r->clen > (long long)max)
 		return fail(e, ExitUndecided, "%s: response of %lld bytes, "
 		    "larger than %s (%zu)", c->name, r->clen, limit, max);
@@ -3357,6 +3420,9 @@ http_body(Conn *c, Resp *r, int head, size_t max, const char *limit,
 			if (cs == 0) {
 				last = 1;
 				want = 0;
+			} else if (cs > max - r->body.n && !limit) {
+				c->keep = 0;
+				break;
 			} else if (cs > max - r->body.n) {
 				return fail(e, ExitUndecided, "%s: chunked "
 				    "response larger than %s (%zu)", c->name,
@@ -3385,11 +3451,18 @@ http_body(Conn *c, Resp *r, int head, size_t max, const char *limit,
 			c->pos += k;
 			r->body.n += k;
 			want -= k;
+			if (r->body.n > max && !limit) {
+				r->body.n = max;
+				c->keep = 0;
+				break;
+			}
 			if (r->body.n > max)
 				return fail(e, ExitUndecided, "%s: response "
 				    "larger than %s (%zu)", c->name, limit,
 				    max);
 		}
+		if (!c->keep && !limit)
+			break;
 		if (r->chunked && !last && (http_line(c, sz, sizeof(sz), e) < 0
 		    || *sz))
 			return e->code ? -1 : fail(e, ExitUndecided, "%s: "
@@ -3398,7 +3471,7 @@ http_body(Conn *c, Resp *r, int head, size_t max, const char *limit,
 			break;
 	}
 	/* trailer fields after the last chunk: read and dropped, bounded */
-	for (k = 0; r->chunked; k++) {
+	for (k = 0; r->chunked && (c->keep || limit); k++) {
 		if (k > MAX_HEADERS)
 			return fail(e, ExitUndecided, "%s: more than "
 			    "MAX_HEADERS (%d) trailer fields", c->name,
@@ -3488,8 +3561,8 @@ http_once(Net *n, const char *method, const Url *u, Trust *t,
 	}
 	mbedtls_platform_zeroize(req, strlen(req));
 	if (http_body(c, r, !strcmp(method, "HEAD"), r->status / 100 == 2 ?
-	    max : MAX_ERROR_BYTES, r->status / 100 == 2 ? limit :
-	    "MAX_ERROR_BYTES", a, e) < 0) {
+	    max : MAX_ERROR_BYTES, r->status / 100 == 2 ? limit : NULL, a,
+	    e) < 0) {
 		conn_close(c);
 		return -1;
 	}
@@ -3506,20 +3579,21 @@ http_get(Net *n, const char *url, Trust *t, const char *accept,
     const char *authz, const char *authfor, size_t max, const char *limit,
     Resp *r, const char *what, Err *e)
 {
-	char origin[AUTH_SIZE + 16], auth[AUTH_SIZE], *hdrs;
+	char origin[AUTH_SIZE + 16], auth[AUTH_SIZE], from[AUTH_SIZE], *hdrs;
 	const char *w = what + (*what == '+');
 	int hops, wastls = 0, q = *what == '+';
 	Url u;
 
+	from[0] = '\0';
 	for (hops = 0;; hops++) {
 		if (url_parse(&u, url, n->a, e) < 0)
 			return -1;
 		if (hops && wastls && !u.tls)
-			return fail(e, ExitUndecided, "%s: redirect from https "
-			    "to http refused: %s", w, url);
+			return fail(e, ExitUndecided, "%s: %s: redirect from "
+			    "https to http refused: %s", from, w, url);
 		if (!u.tls && !url_insecure(n, &u))
-			return fail(e, ExitUndecided, "%s: %s is plain HTTP, "
-			    "allowed only for -insecure hosts", w, url);
+			return fail(e, ExitUndecided, "%s: %s: %s is plain HTTP, "
+			    "allowed only for -insecure hosts", from, w, url);
 		wastls = u.tls;
 		snprintf(origin, sizeof(origin), "%s://%s", u.tls ? "https" :
 		    "http", url_authority(&u, auth, sizeof(auth)));
@@ -3546,14 +3620,15 @@ http_get(Net *n, const char *url, Trust *t, const char *accept,
 		    r->status != 307 && r->status != 308)
 			break;
 		if (!r->location)
-			return fail(e, ExitUndecided, "%s: HTTP %d without "
-			    "Location", w, r->status);
+			return fail(e, ExitUndecided, "%s: %s: HTTP %d without "
+			    "Location", auth, w, r->status);
 		if (hops == MAX_REDIRECTS)
-			return fail(e, ExitUndecided, "%s: more than "
-			    "MAX_REDIRECTS (%d) redirects", what,
+			return fail(e, ExitUndecided, "%s: %s: more than "
+			    "MAX_REDIRECTS (%d) redirects", auth, w,
 			    MAX_REDIRECTS);
 		if (!(url = url_resolve(&u, r->location, n->a, e)))
 			return -1;
+		snprintf(from, sizeof(from), "%s", auth);
 	}
 	r->url = url;
 	return 0;
@@ -3893,7 +3968,8 @@ reg_get(Reg *g, const char *path, const char *accept, size_t max,
 		    1 : r->retry) * 1000LL < g->net->deadline) {
 			logv("%s: rate limited, retrying in %ld s", g->host,
 			    r->retry < 0 ? 1L : r->retry);
-			sleep((unsigned)(r->retry < 0 ? 1 : r->retry));
+			poll(NULL, 0, (int)(r->retry < 0 ? 1 : r->retry) *
+			    1000);
 			continue;
 		}
 		if (r->status == 429)
@@ -3945,7 +4021,7 @@ reg_manifest(Reg *g, const char *ref, Resp *r, char *digest, Err *e)
 	if (strchr(ref, ':') && strcmp(digest, ref))
 		return fail(e, ExitUndecided, "%s: %s: content has digest %s",
 		    g->host, what, digest);
-	if (!strncmp(r->digest, "sha256:", 7) && !strchr(ref, ':') &&
+	if (*r->digest && !strncmp(r->digest, digest, 7) &&
 	    strcmp(r->digest, digest))
 		return fail(e, ExitUndecided, "%s: %s: content has digest %s, "
 		    "Docker-Content-Digest says %s", g->host, what, digest,
@@ -3976,6 +4052,53 @@ reg_blob(Reg *g, const char *digest, size_t max, const char *limit,
 	return 0;
 }
 
+/* tests: the challenge chosen from a WWW-Authenticate value */
+int
+iv_reg_challenge(const char *header, char *out, size_t outsz)
+{
+	Arena a;
+	static const char *names[] = { "none", "basic", "bearer", "other" };
+	Err e = { 0, "" };
+	Reg g;
+
+	if (ar_open(&a, out, outsz) < 0)
+		return ExitUndecided;
+	memset(&g, 0, sizeof(g));
+	strcpy(g.host, "h");
+	if (reg_challenge(&g, header, &a, &e) == 0)
+		snprintf(out, outsz, "%s realm=%s service=%s scope=%s error=%s",
+		    names[g.scheme], g.realm ? g.realm : "-", g.service ?
+		    g.service : "-", g.scope ? g.scope : "-", g.error ?
+		    g.error : "-");
+	else
+		snprintf(out, outsz, "%s", e.msg);
+	free(a.base);
+	return e.code;
+}
+
+/* tests: the credentials auth files give name (host/path); out is
+ * "user:password from SRC", or "none" -- a test hook, never output */
+int
+iv_auth_lookup(const char *const *files, const char *name, char *out,
+    size_t outsz)
+{
+	Arena a;
+	Err e = { 0, "" };
+	Creds c;
+	Ref r;
+
+	if (ar_open(&a, out, outsz) < 0)
+		return ExitUndecided;
+	if (ref_parse(&r, name, &e) == 0 && auth_find(&a, files, r.name,
+	    r.domlen, &c, &e) == 0)
+		snprintf(out, outsz, c.src ? "%s:%s%s from %s" : "none", c.user,
+		    c.pass, c.idtoken ? " (identity token)" : "", c.src);
+	else
+		snprintf(out, outsz, "%s", e.msg);
+	free(a.base);
+	return e.code;
+}
+
 /* standalone use: the digest the registry gives r's tag */
 static int
 reg_resolve(Reg *g, const Ref *r, char *digest, Err *e)
@@ -3997,7 +4120,7 @@ int
 iv_reg_fetch(int argc, char **argv, char *out, size_t outsz)
 {
 	static Net n;
-	Arena a = { malloc(ARENA_BYTES), 0, ARENA_BYTES };
+	Arena a;
 	char dig[DIGEST_MAX + 1];
 	const char *cmd, *d;
 	Err e = { 0, "" };
@@ -4009,8 +4132,8 @@ iv_reg_fetch(int argc, char **argv, char *out, size_t outsz)
 	Json j;
 
 	out[0] = '\0';
-	if (!a.base)
-		return snprintf(out, outsz, "out of memory"), ExitUndecided;
+	if (ar_open(&a, out, outsz) < 0)
+		return ExitUndecided;
 	if ((i = opt_parse(&o, argc, argv, &e)) < 0)
 		goto done;
 	o.deadline = now_ms() + o.timeout * 1000LL;
@@ -4240,15 +4363,15 @@ int
 iv_judge(const char *text, const char *name, const char *digest, char *out,
     size_t outsz)
 {
-	Arena a = { malloc(ARENA_BYTES), 0, ARENA_BYTES };
+	Arena a;
 	Err e = { 0, "" };
 	Verdict v;
 	Policy p;
 	Ref r;
 	int ok;
 
-	if (!a.base)
-		return snprintf(out, outsz, "out of memory"), ExitUndecided;
+	if (ar_open(&a, out, outsz) < 0)
+		return ExitUndecided;
 	ok = pol_parse_text(&p, &a, "policy.json", text, &e) == 0 &&
 	    ref_parse(&r, name, &e) == 0 && judge(&p, &r, digest, &v) == 0;
 	out_line(ok ? &v : NULL, &r, digest, &e, out, outsz);

@@ -26,6 +26,15 @@ int iv_pol_scope(const char *text, const char *name, const char *digest,
 int iv_judge(const char *text, const char *name, const char *digest,
     char *out, size_t outsz);
 
+/* the challenge a WWW-Authenticate value yields: "bearer realm=R
+ * service=S scope=C error=E" ("-" for absent), or the error */
+int iv_reg_challenge(const char *header, char *out, size_t outsz);
+
+/* credentials for name (a reference) from files (NULL-terminated):
+ * "user:password from FILE, key K", "none", or the error */
+int iv_auth_lookup(const char *const *files, const char *name, char *out,
+    size_t outsz);
+
 /* tests/regfetch: ivlite's options, then "manifest REF", "blob REF
  * DIGEST" or "image REF"; out: "DIGEST MEDIATYPE SIZE" (manifest), "DIGEST
  * SIZE" (blob), both lines (image), or "error: …" */

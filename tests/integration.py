@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """ivlite integration tests: the containerd contract, the example policies
-in policies/, and a differential against skopeo's policy evaluation.
+in policies/, a differential against skopeo's policy evaluation, and the
+registry client against real and hostile servers (test_registry.py,
+test_hostile.py; they also drive tests/regfetch).
 
 usage: /usr/bin/python3 tests/integration.py [IVLITE] [-k SUBSTRING]
 
@@ -8,7 +10,8 @@ IVLITE defaults to ./ivlite.  Each case prints "ok - NAME", or
 "FAIL - NAME: expected …, got …", or "SKIP: NAME: why" when a tool or
 server it needs is missing (under CI=true a skip counts as a failure).
 The last line is "N passed, N failed"; the exit status is 1 on any failure.
-One Lab (temporary directory and one registry) serves the whole run.
+One Lab (temporary directory, one plain registry, and the NetLab set-ups
+started on first use) serves the whole run.
 
 Standard library only; run with Debian's /usr/bin/python3.
 """
@@ -56,6 +59,7 @@ class Runner:
 		self.failed = 0
 		self.skipped = 0
 		self._lab = None
+		self._netlab = None
 		self._registry = None
 		self._registry_error = None
 		self._bindirs = {}
@@ -67,6 +71,14 @@ class Runner:
 		if self._lab is None:
 			self._lab = labmod.Lab()
 		return self._lab
+
+	@property
+	def netlab(self):
+		"""TLS, auth, proxy and hostile set-ups, each started on first
+		use (lab.NetLab)."""
+		if self._netlab is None:
+			self._netlab = labmod.NetLab(self.lab)
+		return self._netlab
 
 	def registry(self):
 		"""The run's one registry, started on first use (or Skip)."""
@@ -221,8 +233,10 @@ def main(argv):
 			import test_contract
 			import test_deployments
 			import test_differential
+			import test_hostile
+			import test_registry
 			for mod in (test_contract, test_deployments,
-			    test_differential):
+			    test_differential, test_registry, test_hostile):
 				mod.run(t)
 	finally:
 		t.close()

@@ -8,18 +8,22 @@ their own process group, so a kill takes their children with them.
 
 Registry is the distribution registry (Debian's docker-registry 2.8) with a
 configuration written here, never /etc/docker/registry/config.yml (that one
-has htpasswd auth on :5000).  The plain-HTTP, no-auth set-up is built now;
-TLS, htpasswd and token set-ups plug in by overriding Registry.config()
-(the configuration is a dict written as JSON, which YAML readers accept) and
-Registry.scheme / Registry.probe().
+has htpasswd auth on :5000).  Registry itself is plain HTTP without auth;
+TlsRegistry adds TLS (a test CA from Pki), client-certificate checks,
+htpasswd or token auth, and IPv6 (the configuration is a dict written as
+JSON, which YAML readers accept).  NetLab starts each network set-up of the
+registry-client tests on first use: TLS registries (certs.d layout, name
+checks, client certificates, htpasswd, token auth with TokenIssuer), the
+CONNECT proxy here and the misbehaving server in hostile.py.
 
 Images are built without docker: oci_image() writes an OCI image layout
 (image-spec v1.0: oci-layout, index.json, blobs/sha256/…) with one small
 gzip'd tar layer whose single file makes the image distinct, and push()
 copies it with skopeo to the registry, returning the manifest digest.
 
-Standard library only (python3-cryptography for the key fixtures at the
-end); run with Debian's /usr/bin/python3.
+Standard library plus python3-cryptography (keys, certificates, JWTs) and
+libcrypt.so.1 through ctypes (bcrypt for htpasswd); run with Debian's
+/usr/bin/python3.
 """
 
 import atexit
@@ -77,10 +81,11 @@ def missing_tools(*names):
 	    or os.path.isdir(paths.get(n) or n)]
 
 
-def free_port():
-	"""A TCP port on 127.0.0.1 that was free a moment ago (callers retry)."""
-	with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-		s.bind(("127.0.0.1", 0))
+def free_port(addr="127.0.0.1"):
+	"""A TCP port on ADDR that was free a moment ago (callers retry)."""
+	fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+	with socket.socket(fam, socket.SOCK_STREAM) as s:
+		s.bind((addr, 0))
 		return s.getsockname()[1]
 
 
@@ -191,19 +196,39 @@ class Registry:
 	scheme = "http"
 	start_timeout = 15.0
 
-	def __init__(self, lab, name="registry"):
+	ready_status = 200	# GET /v2/ answer that means "up"
+	bind = "127.0.0.1"	# listen address (IPv6 without brackets)
+
+	def __init__(self, lab, name="registry", root=None):
 		self.lab = lab
 		self.name = name
-		self.root = lab.mkdir(name + "-data")
+		self.root = root or lab.mkdir(name + "-data")
 		self.port = None
 		self.proc = None
 		self.cfg_path = None
 		self.log_path = None
+		self.images = {}	# "repo:tag" -> Image, see record()
 
 	@property
 	def host(self):
 		"""host:port as it appears in references."""
-		return "127.0.0.1:%d" % self.port
+		if ":" in self.bind:
+			return "[%s]:%d" % (self.bind, self.port)
+		return "%s:%d" % (self.bind, self.port)
+
+	def opener(self):
+		"""urllib opener for the lab's own requests (no proxies)."""
+		return _http
+
+	def lab_headers(self, repo):
+		"""Headers that authorize the lab's own pulls of REPO."""
+		return {}
+
+	def open(self, url, repo=None, method="GET", headers=None, timeout=5):
+		h = dict(self.lab_headers(repo) if repo else {})
+		h.update(headers or {})
+		req = urllib.request.Request(url, method=method, headers=h)
+		return self.opener().open(req, timeout=timeout)
 
 	@property
 	def url(self):
@@ -232,7 +257,7 @@ class Registry:
 		"""Start on a free port; retry a few times if the port was taken."""
 		last = None
 		for _ in range(3):
-			self.port = free_port()
+			self.port = free_port(self.bind)
 			try:
 				self._start_once()
 				return self
@@ -258,7 +283,7 @@ class Registry:
 				why = "exited with status %d" % self.proc.returncode
 				break
 			try:
-				if self.probe() == 200:
+				if self.probe() == self.ready_status:
 					return
 			except (OSError, urllib.error.URLError) as e:
 				why = str(e)
@@ -271,8 +296,7 @@ class Registry:
 	def probe(self):
 		"""HTTP status of GET /v2/ (200 when ready and anonymous)."""
 		try:
-			with _http.open(self.url + "/v2/",
-			    timeout=2) as r:
+			with self.open(self.url + "/v2/", timeout=2) as r:
 				return r.status
 		except urllib.error.HTTPError as e:
 			return e.code
@@ -300,17 +324,27 @@ class Registry:
 
 	def head_digest(self, repo, ref):
 		"""Docker-Content-Digest of REPO's manifest REF (tag or digest)."""
-		req = urllib.request.Request("%s/v2/%s/manifests/%s" % (self.url,
-		    repo, ref), method="HEAD", headers={"Accept": ACCEPT})
-		with _http.open(req, timeout=5) as r:
+		with self.open("%s/v2/%s/manifests/%s" % (self.url, repo, ref),
+		    repo, "HEAD", {"Accept": ACCEPT}) as r:
 			return r.headers["Docker-Content-Digest"]
 
 	def get_manifest(self, repo, ref):
 		"""(bytes, media type) of REPO's manifest REF."""
-		req = urllib.request.Request("%s/v2/%s/manifests/%s" % (self.url,
-		    repo, ref), headers={"Accept": ACCEPT})
-		with _http.open(req, timeout=5) as r:
+		with self.open("%s/v2/%s/manifests/%s" % (self.url, repo, ref),
+		    repo, headers={"Accept": ACCEPT}) as r:
 			return r.read(), r.headers.get("Content-Type")
+
+	def get_blob(self, repo, digest):
+		with self.open("%s/v2/%s/blobs/%s" % (self.url, repo, digest),
+		    repo) as r:
+			return r.read()
+
+	def record(self, repo, tag, digest):
+		"""Remember what REPO:TAG is (an Image) for the assertions."""
+		data, mt = self.get_manifest(repo, digest)
+		img = Image(repo, tag, digest, mt, data)
+		self.images["%s:%s" % (repo, tag)] = img
+		return img
 
 	def push(self, layout, tag, repo, dest_tag=None, all_images=False):
 		"""Copy oci:LAYOUT:TAG to REPO:DEST_TAG here; return its digest.
@@ -363,6 +397,27 @@ class Registry:
 			raise LabError("index %s:%s pushed as %s, built as %s"
 			    % (repo, tag, d, idx.digest))
 		return d, dict(idx.instances)
+
+
+class Image:
+	"""What a registry holds for one tag: manifest (or index) digest, media
+	type and bytes, and for a manifest its config and layer descriptors."""
+
+	def __init__(self, repo, tag, digest, media_type, data):
+		self.repo = repo
+		self.tag = tag
+		self.digest = digest
+		self.media_type = media_type
+		self.data = data
+		self.size = len(data)
+		m = json.loads(data)
+		self.config = m.get("config")		# descriptor or None
+		self.layers = m.get("layers") or []
+		self.manifests = m.get("manifests") or []	# of an index
+
+	def __repr__(self):
+		return "Image(%s:%s %s %s %d)" % (self.repo, self.tag, self.digest,
+		    self.media_type, self.size)
 
 
 class OciLayout:
@@ -557,3 +612,838 @@ def ca_cert(lab, name="ca", cn="ivlite test CA"):
 	key = lab.write(name + ".key", k.private_bytes(ser.Encoding.PEM,
 	    ser.PrivateFormat.PKCS8, ser.NoEncryption()), mode=0o600)
 	return crt, key
+
+
+# --- TLS material --------------------------------------------------------------
+#
+# One test CA (ECDSA P-256) per run issues every server and client certificate;
+# a second CA stands for "some other CA" in negative cases.  Certificates are
+# made in memory with python3-cryptography and written to the lab directory.
+
+class Issued:
+	"""A certificate and its key: PEM bytes, lab file paths, the object."""
+
+	def __init__(self, lab, name, cert, key):
+		_, ser, _, _, _ = _cryptography()
+		self.cert = cert
+		self.cert_pem = cert.public_bytes(ser.Encoding.PEM)
+		self.key_pem = key.private_bytes(ser.Encoding.PEM,
+		    ser.PrivateFormat.PKCS8, ser.NoEncryption())
+		self.cert_path = lab.write(name + ".crt", self.cert_pem)
+		self.key_path = lab.write(name + ".key", self.key_pem, mode=0o600)
+
+
+class Pki:
+	"""A test CA and the certificates it issues.
+
+	issue() makes a leaf: DNS and IP SANs as given (no SAN extension at all
+	when both are empty and san=False), subject CN as given, serverAuth or
+	clientAuth EKU, ECDSA P-256 or RSA-2048 key.
+	"""
+
+	def __init__(self, lab, cn="ivlite test CA", name="ca"):
+		import datetime
+		hashes, ser, ec, x509, NameOID = _cryptography()
+		self.lab = lab
+		self._dt = datetime
+		self.key = ec.generate_private_key(ec.SECP256R1())
+		self.subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+		    cn)])
+		now = datetime.datetime.now(datetime.timezone.utc)
+		self.cert = (x509.CertificateBuilder().subject_name(self.subject)
+		    .issuer_name(self.subject).public_key(self.key.public_key())
+		    .serial_number(x509.random_serial_number())
+		    .not_valid_before(now - datetime.timedelta(days=1))
+		    .not_valid_after(now + datetime.timedelta(days=30))
+		    .add_extension(x509.BasicConstraints(ca=True,
+		    path_length=None), critical=True)
+		    .add_extension(_key_usage(x509, ca=True), critical=True)
+		    .add_extension(x509.SubjectKeyIdentifier.from_public_key(
+		    self.key.public_key()), critical=False)
+		    .sign(self.key, hashes.SHA256()))
+		self.pem = self.cert.public_bytes(ser.Encoding.PEM)
+		self.path = lab.write(name + ".crt", self.pem)
+
+	def issue(self, name, dns=(), ips=(), cn=None, client=False,
+	    rsa=False):
+		import ipaddress
+		hashes, ser, ec, x509, NameOID = _cryptography()
+		from cryptography.hazmat.primitives.asymmetric import rsa as rsam
+		from cryptography.x509.oid import ExtendedKeyUsageOID as EKU
+		dt = self._dt
+		if rsa:
+			key = rsam.generate_private_key(public_exponent=65537,
+			    key_size=2048)
+		else:
+			key = ec.generate_private_key(ec.SECP256R1())
+		subj = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+		    if cn else [x509.NameAttribute(NameOID.ORGANIZATION_NAME,
+		    "ivlite lab " + name)])
+		now = dt.datetime.now(dt.timezone.utc)
+		b = (x509.CertificateBuilder().subject_name(subj)
+		    .issuer_name(self.subject).public_key(key.public_key())
+		    .serial_number(x509.random_serial_number())
+		    .not_valid_before(now - dt.timedelta(days=1))
+		    .not_valid_after(now + dt.timedelta(days=30))
+		    .add_extension(x509.BasicConstraints(ca=False,
+		    path_length=None), critical=True)
+		    .add_extension(_key_usage(x509, ca=False, rsa=rsa),
+		    critical=True)
+		    .add_extension(x509.ExtendedKeyUsage([EKU.CLIENT_AUTH
+		    if client else EKU.SERVER_AUTH]), critical=False)
+		    .add_extension(x509.AuthorityKeyIdentifier
+		    .from_issuer_public_key(self.key.public_key()),
+		    critical=False))
+		names = [x509.DNSName(d) for d in dns] + \
+		    [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
+		if names:
+			b = b.add_extension(x509.SubjectAlternativeName(names),
+			    critical=False)
+		return Issued(self.lab, name, b.sign(self.key, hashes.SHA256()),
+		    key)
+
+	def client_context(self, client=None):
+		"""An ssl client context trusting only this CA (name checks on)."""
+		import ssl
+		ctx = ssl.create_default_context(cafile=self.path)
+		if client is not None:
+			ctx.load_cert_chain(client.cert_path, client.key_path)
+		return ctx
+
+	def server_context(self, leaf, minimum=None):
+		import ssl
+		ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+		ctx.load_cert_chain(leaf.cert_path, leaf.key_path)
+		if minimum is not None:
+			ctx.minimum_version = minimum
+		return ctx
+
+
+def _key_usage(x509, ca, rsa=False):
+	return x509.KeyUsage(digital_signature=not ca, content_commitment=False,
+	    key_encipherment=rsa and not ca, data_encipherment=False,
+	    key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+	    encipher_only=False, decipher_only=False)
+
+
+def certs_d(lab, entries, name="certs.d"):
+	"""A containers-certs.d(5) tree: {"host:port": {"ca.crt": bytes}}."""
+	d = lab.mkdir(name)
+	for host, files in entries.items():
+		os.makedirs(os.path.join(d, host), exist_ok=True)
+		for fname, data in files.items():
+			with open(os.path.join(d, host, fname), "wb") as f:
+				f.write(data)
+	return d
+
+
+def auth_json(lab, auths, extra=None, name="auth.json"):
+	"""A containers-auth.json(5) file.  AUTHS maps a key to (user,
+	password), or to a dict written as is; EXTRA adds top-level fields."""
+	import base64
+	doc = {"auths": {}}
+	for k, v in auths.items():
+		if isinstance(v, tuple):
+			v = {"auth": base64.b64encode(("%s:%s" % v).encode())
+			    .decode()}
+		doc["auths"][k] = v
+	doc.update(extra or {})
+	return lab.write(name, json.dumps(doc, indent=1), mode=0o600)
+
+
+def bcrypt_hash(password):
+	"""A bcrypt ($2b$, cost 4: fast for the registry) hash of PASSWORD.
+
+	libxcrypt (libcrypt.so.1, always on Debian) through ctypes, so this
+	works on Pythons without the crypt module (3.13); else htpasswd -B.
+	"""
+	import ctypes
+	try:
+		lib = ctypes.CDLL("libcrypt.so.1")
+		lib.crypt_gensalt.restype = ctypes.c_char_p
+		lib.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong,
+		    ctypes.c_char_p, ctypes.c_int]
+		lib.crypt.restype = ctypes.c_char_p
+		lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+		salt = lib.crypt_gensalt(b"$2b$", 4, None, 0)
+		h = lib.crypt(password.encode(), salt) if salt else None
+		if h and h.startswith(b"$2b$04$"):
+			return h.decode()
+	except (OSError, AttributeError):
+		pass
+	htpasswd = shutil.which("htpasswd")
+	if htpasswd:
+		p = run([htpasswd, "-nbB", "-C", "4", "u", password])
+		return p.stdout.strip().split(":", 1)[1]
+	raise LabError("no bcrypt: neither libcrypt.so.1 nor htpasswd "
+	    "(apache2-utils)")
+
+
+# --- TLS, auth and IPv6 registries ------------------------------------------
+
+class TlsRegistry(Registry):
+	"""A distribution registry over TLS with a certificate from a Pki.
+
+	clientcas: a Pki whose CA the registry requires client certificates
+	from (the lab itself and skopeo then present `client`).  auth:
+	("htpasswd", FILE) or ("token", TokenIssuer).  creds: (user, password)
+	skopeo pushes with.  bind: "::1" for IPv6.  check_name: whether the
+	lab's own requests check the certificate name (off for the
+	deliberately misnamed ones).
+	"""
+
+	scheme = "https"
+
+	def __init__(self, lab, pki, cert, name="tls", root=None,
+	    bind="127.0.0.1", clientcas=None, client=None, auth=None,
+	    creds=None, check_name=True):
+		Registry.__init__(self, lab, name, root)
+		self.pki = pki
+		self.cert = cert
+		self.bind = bind
+		self.clientcas = clientcas
+		self.client = client
+		self.auth = auth
+		self.creds = creds
+		self.check_name = check_name
+		self.ready_status = 401 if auth else 200
+		self._opener = None
+		self._certdir = None
+
+	def config(self):
+		c = Registry.config(self)
+		tls = {"certificate": self.cert.cert_path,
+		    "key": self.cert.key_path}
+		if self.clientcas is not None:
+			tls["clientcas"] = [self.clientcas.path]
+		c["http"]["tls"] = tls
+		if self.auth and self.auth[0] == "htpasswd":
+			c["auth"] = {"htpasswd": {"realm": "ivlite-lab",
+			    "path": self.auth[1]}}
+		elif self.auth and self.auth[0] == "token":
+			tok = self.auth[1]
+			c["auth"] = {"token": {"realm": tok.realm,
+			    "service": tok.service, "issuer": tok.issuer,
+			    "rootcertbundle": tok.bundle_path}}
+		return c
+
+	def context(self):
+		ctx = self.pki.client_context(self.client)
+		ctx.check_hostname = self.check_name
+		return ctx
+
+	def opener(self):
+		if self._opener is None:
+			self._opener = urllib.request.build_opener(
+			    urllib.request.ProxyHandler({}),
+			    urllib.request.HTTPSHandler(context=self.context()))
+		return self._opener
+
+	def lab_headers(self, repo):
+		import base64
+		if self.auth and self.auth[0] == "htpasswd":
+			return {"Authorization": "Basic " + base64.b64encode(
+			    ("%s:%s" % self.creds).encode()).decode()}
+		if self.auth and self.auth[0] == "token":
+			return {"Authorization": "Bearer " + self.auth[1].mint(
+			    self.creds[0], [("repository", repo, ["pull"])])}
+		return {}
+
+	def skopeo_certdir(self):
+		"""A directory for skopeo --dest-cert-dir: the CA, and the client
+		pair when the registry wants one."""
+		if self._certdir is None:
+			d = self.lab.mkdir("skopeo-certs")
+			shutil.copy(self.pki.path, os.path.join(d, "ca.crt"))
+			if self.client is not None:
+				shutil.copy(self.client.cert_path,
+				    os.path.join(d, "client.cert"))
+				shutil.copy(self.client.key_path,
+				    os.path.join(d, "client.key"))
+			self._certdir = d
+		return self._certdir
+
+	def push_flags(self):
+		f = ["--dest-cert-dir", self.skopeo_certdir()]
+		if self.creds:
+			return f + ["--dest-creds", "%s:%s" % self.creds]
+		return f + ["--dest-no-creds"]
+
+	def src_flags(self):
+		f = ["--cert-dir", self.skopeo_certdir()]
+		if self.creds:
+			return f + ["--creds", "%s:%s" % self.creds]
+		return f + ["--no-creds"]
+
+
+# --- a token issuer for distribution's auth.token ------------------------------
+
+def libtrust_kid(public_key):
+	"""docker/libtrust key id: SHA-256 of the DER SubjectPublicKeyInfo,
+	first 240 bits, base32 without padding, 12 groups of 4 joined by ':'."""
+	import base64
+	_, ser, _, _, _ = _cryptography()
+	der = public_key.public_bytes(ser.Encoding.DER,
+	    ser.PublicFormat.SubjectPublicKeyInfo)
+	b = base64.b32encode(hashlib.sha256(der).digest()[:30]).decode()
+	return ":".join(b[i:i + 4] for i in range(0, 48, 4))
+
+
+def _b64url(data):
+	import base64
+	return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class TokenIssuer:
+	"""An HTTPS token server for distribution's `auth: token`.
+
+	GET /token?service=…&scope=repository:NAME:ACTIONS[&account=…]: with
+	Basic credentials that match `users`, every requested action is granted;
+	without credentials, pull on repositories under "public/" only; wrong
+	credentials get 401.  Tokens are RS256 JWTs addressed by `kid` (the
+	libtrust id of the key in the root certificate bundle), `aud` the
+	service as a JSON string, `exp` a year ahead.  The answer is
+	{"token": …}, or {"access_token": …} when a scope's repository name
+	contains "oauth" (or style is "access_token").  A repository name
+	containing "badaud" gets `aud` as a JSON array, which distribution
+	2.8.2 rejects (invalid_token): a token the registry never accepts.
+
+	Every request is appended to `requests` as a dict: method, path, query
+	(list of (name, value)), auth (an Authorization header was present),
+	user (its Basic user name; the password is never kept).  `issued` keeps
+	the tokens handed out, so tests can look for them in logs.
+	"""
+
+	def __init__(self, lab, pki, users, service="ivlite-lab-registry",
+	    issuer="ivlite-lab-issuer", style="token"):
+		import datetime
+		import threading
+		from cryptography.hazmat.primitives.asymmetric import rsa
+		hashes, ser, _, x509, NameOID = _cryptography()
+		self.lab = lab
+		self.users = dict(users)
+		self.refresh = {}	# identity (refresh) token -> user
+		self.service = service
+		self.issuer = issuer
+		self.style = style
+		self.requests = []
+		self.issued = []
+		self.lock = threading.Lock()
+		self.key = rsa.generate_private_key(public_exponent=65537,
+		    key_size=2048)
+		self.kid = libtrust_kid(self.key.public_key())
+		subj = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+		    "ivlite lab token signer")])
+		now = datetime.datetime.now(datetime.timezone.utc)
+		bundle = (x509.CertificateBuilder().subject_name(subj)
+		    .issuer_name(subj).public_key(self.key.public_key())
+		    .serial_number(x509.random_serial_number())
+		    .not_valid_before(now - datetime.timedelta(days=1))
+		    .not_valid_after(now + datetime.timedelta(days=30))
+		    .sign(self.key, hashes.SHA256()))
+		self.bundle_path = lab.write("token-bundle.crt",
+		    bundle.public_bytes(ser.Encoding.PEM))
+		self.leaf = pki.issue("token-server", dns=["localhost"],
+		    ips=["127.0.0.1"])
+		self.ctx = pki.server_context(self.leaf)
+		self.server = _tls_http_server(self.ctx, self._handler())
+		self.port = self.server.server_address[1]
+		t = threading.Thread(target=self.server.serve_forever,
+		    kwargs={"poll_interval": 0.1}, daemon=True)
+		t.start()
+		lab.on_close(self.close)
+
+	@property
+	def host(self):
+		return "127.0.0.1:%d" % self.port
+
+	@property
+	def realm(self):
+		return "https://%s/token" % self.host
+
+	def close(self):
+		self.server.shutdown()
+		self.server.server_close()
+
+	def mint(self, account, access, aud=None, exp=None):
+		"""A signed token: ACCESS is [(type, name, [actions])]."""
+		import secrets
+		hashes, _, _, _, _ = _cryptography()
+		from cryptography.hazmat.primitives.asymmetric import padding
+		now = int(time.time())
+		claims = {"iss": self.issuer, "sub": account or "",
+		    "aud": self.service if aud is None else aud,
+		    "exp": now + 365 * 86400 if exp is None else exp,
+		    "nbf": now - 10, "iat": now, "jti": secrets.token_hex(8),
+		    "access": [{"type": t, "name": n, "actions": list(a)}
+		    for t, n, a in access]}
+		head = {"typ": "JWT", "alg": "RS256", "kid": self.kid}
+		signing = "%s.%s" % (_b64url(json.dumps(head).encode()),
+		    _b64url(json.dumps(claims).encode()))
+		sig = self.key.sign(signing.encode(), padding.PKCS1v15(),
+		    hashes.SHA256())
+		tok = "%s.%s" % (signing, _b64url(sig))
+		with self.lock:
+			self.issued.append(tok)
+		return tok
+
+	def reset(self):
+		with self.lock:
+			del self.requests[:]
+
+	def log(self):
+		with self.lock:
+			return list(self.requests)
+
+	def _handler(self):
+		import base64
+		import http.server
+		import urllib.parse
+		issuer = self
+
+		class H(http.server.BaseHTTPRequestHandler):
+			protocol_version = "HTTP/1.1"
+
+			def log_message(self, *a):
+				pass
+
+			def answer(self, code, obj):
+				body = json.dumps(obj).encode()
+				self.send_response(code)
+				self.send_header("Content-Type", "application/json")
+				self.send_header("Content-Length", str(len(body)))
+				self.end_headers()
+				self.wfile.write(body)
+
+			def do_POST(self):
+				# the OAuth2 refresh-token grant (identity tokens)
+				n = int(self.headers.get("Content-Length") or 0)
+				form = urllib.parse.parse_qsl(self.rfile.read(
+				    min(n, 1 << 20)).decode(), keep_blank_values=True)
+				f = dict(form)
+				user = issuer.refresh.get(f.get("refresh_token"))
+				self.record(user, [(k, v) for k, v in form
+				    if k != "refresh_token"])
+				if f.get("grant_type") != "refresh_token" or not user:
+					return self.answer(401, {"errors": [{"code":
+					    "UNAUTHORIZED", "message":
+					    "invalid refresh token"}]})
+				self.grant(form, user, True)
+
+			def record(self, user, query=None):
+				u = urllib.parse.urlsplit(self.path)
+				if query is None:
+					query = urllib.parse.parse_qsl(u.query,
+					    keep_blank_values=True)
+				with issuer.lock:
+					issuer.requests.append({"method": self.command,
+					    "path": u.path, "query": query,
+					    "auth": "Authorization" in self.headers,
+					    "user": user})
+
+			def do_GET(self):
+				u = urllib.parse.urlsplit(self.path)
+				q = urllib.parse.parse_qsl(u.query,
+				    keep_blank_values=True)
+				user = ok = None
+				a = self.headers.get("Authorization") or ""
+				if a[:6].lower() == "basic ":
+					try:
+						user, _, pw = base64.b64decode(
+						    a[6:].strip()).decode().partition(":")
+					except ValueError:
+						user, pw = "?", None
+					ok = issuer.users.get(user) == pw
+				self.record(user)
+				if u.path != "/token":
+					return self.answer(404, {"errors": [{"code":
+					    "NOT_FOUND"}]})
+				if ok is False or (a and user is None):
+					return self.answer(401, {"errors": [{"code":
+					    "UNAUTHORIZED", "message":
+					    "invalid username or password"}]})
+				self.grant(q, user, ok)
+
+			def grant(self, q, user, ok):
+				access, style, aud = [], issuer.style, None
+				for k, v in q:
+					if k != "scope":
+						continue
+					typ, _, rest = v.partition(":")
+					name, _, acts = rest.rpartition(":")
+					if "oauth" in name:
+						style = "access_token"
+					if "badaud" in name:
+						aud = [issuer.service]
+					acts = [x for x in acts.split(",") if x]
+					if not ok:
+						acts = [x for x in acts if x == "pull"
+						    and name.startswith("public/")]
+					if acts:
+						access.append((typ, name, acts))
+				tok = issuer.mint(user if ok else None, access, aud)
+				self.answer(200, {style: tok, "expires_in": 300,
+				    "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+				    time.gmtime())})
+		return H
+
+
+def _tls_http_server(ctx, handler, addr="127.0.0.1"):
+	"""A threading http.server on ADDR:0 doing TLS in each connection's
+	thread (a stalled handshake must not block the others)."""
+	import http.server
+
+	class S(http.server.ThreadingHTTPServer):
+		daemon_threads = True
+
+		def finish_request(self, request, client_address):
+			request.settimeout(10)
+			try:
+				request = ctx.wrap_socket(request, server_side=True)
+			except OSError:
+				return
+			http.server.ThreadingHTTPServer.finish_request(self,
+			    request, client_address)
+
+	return S((addr, 0), handler)
+
+
+# --- an HTTP proxy ---------------------------------------------------------------
+
+class ConnectProxy:
+	"""An HTTP proxy on 127.0.0.1 for HTTPS_PROXY/HTTP_PROXY tests.
+
+	CONNECT host:port opens a tunnel; absolute-form requests
+	(GET http://host:port/path) are forwarded with Connection: close.
+	Names under `fake_domain` resolve to 127.0.0.1 here (the client never
+	resolves them itself when it uses the proxy), so a non-loopback name
+	can reach a lab server.  With creds=(user, password) every request needs
+	Proxy-Authorization: Basic, else 407.  `requests` records (method,
+	target, user or None) of each request; the password is never kept.
+	"""
+
+	fake_domain = ".ivlite.test"
+
+	def __init__(self, lab, creds=None):
+		import threading
+		self.lab = lab
+		self.creds = creds
+		self.requests = []
+		self.lock = threading.Lock()
+		self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+		self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+		self.sock.bind(("127.0.0.1", 0))
+		self.sock.listen(64)
+		self.port = self.sock.getsockname()[1]
+		self.conns = []
+		self.closed = False
+		threading.Thread(target=self._accept, daemon=True).start()
+		lab.on_close(self.close)
+
+	@property
+	def host(self):
+		return "127.0.0.1:%d" % self.port
+
+	def url(self, creds=None):
+		if creds:
+			return "http://%s:%s@%s" % (creds[0], creds[1], self.host)
+		return "http://%s" % self.host
+
+	def log(self):
+		with self.lock:
+			return list(self.requests)
+
+	def reset(self):
+		with self.lock:
+			del self.requests[:]
+
+	def close(self):
+		self.closed = True
+		for s in [self.sock] + self.conns:
+			try:
+				s.close()
+			except OSError:
+				pass
+
+	def _accept(self):
+		import threading
+		while not self.closed:
+			try:
+				c, _ = self.sock.accept()
+			except OSError:
+				return
+			self.conns.append(c)
+			threading.Thread(target=self._serve, args=(c,),
+			    daemon=True).start()
+
+	def _resolve(self, host):
+		h = host.strip("[]")
+		if h.endswith(self.fake_domain) or h == "localhost":
+			return "127.0.0.1"
+		return h
+
+	def _serve(self, c):
+		import base64
+		c.settimeout(15)
+		try:
+			head = b""
+			while b"\r\n\r\n" not in head and len(head) < 65536:
+				d = c.recv(4096)
+				if not d:
+					return
+				head += d
+			head, _, rest = head.partition(b"\r\n\r\n")
+			lines = head.decode("latin-1").split("\r\n")
+			method, target, _ = (lines[0].split(" ") + ["", ""])[:3]
+			hdrs = {}
+			for ln in lines[1:]:
+				k, _, v = ln.partition(":")
+				hdrs[k.strip().lower()] = v.strip()
+			user = pw = None
+			pa = hdrs.get("proxy-authorization", "")
+			if pa[:6].lower() == "basic ":
+				try:
+					user, _, pw = base64.b64decode(pa[6:]).decode() \
+					    .partition(":")
+				except ValueError:
+					user, pw = "?", None
+			with self.lock:
+				self.requests.append((method, target, user))
+			if self.creds and (user, pw) != tuple(self.creds):
+				c.sendall(b"HTTP/1.1 407 Proxy Authentication Required"
+				    b"\r\nProxy-Authenticate: Basic realm=\"lab\"\r\n"
+				    b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+				return
+			if method == "CONNECT":
+				host, _, port = target.rpartition(":")
+				try:
+					up = socket.create_connection((self._resolve(host),
+					    int(port)), timeout=5)
+				except (OSError, ValueError):
+					c.sendall(b"HTTP/1.1 502 Bad Gateway\r\n"
+					    b"Content-Length: 0\r\n\r\n")
+					return
+				c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+				if rest:
+					up.sendall(rest)
+				self._pipe(c, up)
+				return
+			import urllib.parse
+			u = urllib.parse.urlsplit(target)
+			if u.scheme != "http" or not u.hostname:
+				c.sendall(b"HTTP/1.1 400 Bad Request\r\n"
+				    b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+				return
+			up = socket.create_connection((self._resolve(u.hostname),
+			    u.port or 80), timeout=5)
+			out = ["%s %s HTTP/1.1" % (method, (u.path or "/") +
+			    ("?" + u.query if u.query else ""))]
+			out += ["%s: %s" % (ln.partition(":")[0],
+			    ln.partition(":")[2].strip()) for ln in lines[1:]
+			    if ln.partition(":")[0].strip().lower() not in
+			    ("proxy-authorization", "connection",
+			    "proxy-connection")]
+			out.append("Connection: close")
+			up.sendall(("\r\n".join(out) + "\r\n\r\n").encode("latin-1")
+			    + rest)
+			while True:
+				d = up.recv(65536)
+				if not d:
+					break
+				c.sendall(d)
+			up.close()
+		except OSError:
+			pass
+		finally:
+			try:
+				c.close()
+			except OSError:
+				pass
+
+	def _pipe(self, a, b):
+		import selectors
+		sel = selectors.DefaultSelector()
+		sel.register(a, selectors.EVENT_READ, b)
+		sel.register(b, selectors.EVENT_READ, a)
+		a.settimeout(None)
+		b.settimeout(None)
+		try:
+			while not self.closed:
+				ev = sel.select(15)
+				if not ev:
+					return
+				for key, _ in ev:
+					d = key.fileobj.recv(65536)
+					if not d:
+						return
+					key.data.sendall(d)
+		except OSError:
+			pass
+		finally:
+			sel.close()
+			b.close()
+
+
+# --- the network set-ups, each started once on first use -------------------------
+
+class NetLab:
+	"""Lazily started servers for the registry-client tests.
+
+	Each method starts its set-up on the first call and returns the same
+	object afterwards; a set-up that failed raises the same LabError again
+	(callers turn it into a Skip).  Names and passwords are fixed here so
+	tests and auth files agree.
+	"""
+
+	USER = "ivuser"
+	PASSWORD = "pw:with-colon+%&"		# a ':' goes after the first
+	PROXY_CREDS = ("proxyuser", "proxy-pw")
+	FAKE_HOST = "registry" + ConnectProxy.fake_domain
+
+	def __init__(self, lab):
+		self.lab = lab
+		self._cache = {}
+
+	def _once(self, key, make):
+		if key not in self._cache:
+			try:
+				self._cache[key] = make()
+			except LabError as e:
+				self._cache[key] = e
+			except Exception as e:	# a bug in a set-up: say where
+				self._cache[key] = LabError("%s set-up: %s: %s" % (key,
+				    type(e).__name__, e))
+		v = self._cache[key]
+		if isinstance(v, LabError):
+			raise v
+		return v
+
+	def need(self, *tools):
+		miss = missing_tools(*tools)
+		if miss:
+			raise LabError("%s not installed" % ", ".join(miss))
+
+	def pki(self):
+		return self._once("pki", lambda: Pki(self.lab))
+
+	def other_pki(self):
+		"""A CA nothing is issued from that a server would use."""
+		return self._once("other-pki", lambda: Pki(self.lab,
+		    "ivlite other CA", "other-ca"))
+
+	def client_pki(self):
+		"""The CA the client-certificate registry trusts for clients."""
+		return self._once("client-pki", lambda: Pki(self.lab,
+		    "ivlite client CA", "client-ca"))
+
+	def _push_standard(self, reg, repos=("app",)):
+		for repo in repos:
+			d = reg.put_image(repo, "v1", content="%s %s" % (reg.name,
+			    repo))
+			reg.record(repo, "v1", d)
+		return reg
+
+	def tls(self):
+		"""HTTPS registry: SANs localhost, registry.ivlite.test,
+		127.0.0.1, ::1; holds app:v1 and the OCI index multi:v1."""
+		def make():
+			self.need("docker-registry", "skopeo")
+			pki = self.pki()
+			cert = pki.issue("tls-registry", dns=["localhost",
+			    self.FAKE_HOST], ips=["127.0.0.1", "::1"])
+			reg = TlsRegistry(self.lab, pki, cert, "tls").start()
+			self._push_standard(reg)
+			d, _ = reg.put_index("multi", "v1")
+			reg.record("multi", "v1", d)
+			return reg
+		return self._once("tls", make)
+
+	def _same_storage(self, key, cert, **kw):
+		def make():
+			main = self.tls()
+			reg = TlsRegistry(self.lab, self.pki(), cert(), key,
+			    root=main.root, **kw).start()
+			reg.images = main.images
+			return reg
+		return self._once(key, make)
+
+	def tls6(self):
+		"""The TLS registry's storage and certificate on [::1]:PORT."""
+		return self._same_storage("tls6", lambda: self.tls().cert,
+		    bind="::1")
+
+	NAME_CHECKS = {
+		# kind: (issue() arguments, accepted for 127.0.0.1?)
+		"ip-only": ({"ips": ["127.0.0.1"]}, True),
+		"ip-other": ({"ips": ["127.0.0.2"]}, False),
+		"cn-only": ({"cn": "127.0.0.1"}, False),
+		"dns-ip": ({"dns": ["127.0.0.1"]}, False),
+	}
+
+	def names(self, kind):
+		"""A registry (TLS storage) whose certificate is NAME_CHECKS[kind]."""
+		args = self.NAME_CHECKS[kind][0]
+		return self._same_storage("names-" + kind,
+		    lambda: self.pki().issue("names-" + kind, **args),
+		    check_name=False)
+
+	def clientcert(self):
+		"""TLS storage; clientcas = client_pki(); the lab presents
+		client_cert()."""
+		return self._same_storage("clientcert", lambda: self.pki().issue(
+		    "clientcert-registry", dns=["localhost"], ips=["127.0.0.1"]),
+		    clientcas=self.client_pki(), client=self.client_cert())
+
+	def client_cert(self):
+		return self._once("client-cert", lambda: self.client_pki().issue(
+		    "client", cn="ivlite lab client", client=True))
+
+	def rogue_client_cert(self):
+		"""A client certificate from a CA the registry does not trust."""
+		return self._once("rogue-client", lambda: self.other_pki().issue(
+		    "rogue-client", cn="ivlite rogue client", client=True))
+
+	def htpasswd(self):
+		"""HTTPS (RSA certificate) + htpasswd; app:v1 and ns/app:v1,
+		pushed with USER/PASSWORD."""
+		def make():
+			self.need("docker-registry", "skopeo")
+			pki = self.pki()
+			f = self.lab.write("htpasswd", "%s:%s\n" % (self.USER,
+			    bcrypt_hash(self.PASSWORD)))
+			cert = pki.issue("htpasswd-registry", dns=["localhost"],
+			    ips=["127.0.0.1"], rsa=True)
+			reg = TlsRegistry(self.lab, pki, cert, "htpasswd",
+			    auth=("htpasswd", f), creds=(self.USER,
+			    self.PASSWORD)).start()
+			return self._push_standard(reg, ("app", "ns/app"))
+		return self._once("htpasswd", make)
+
+	def token(self):
+		"""HTTPS + auth.token backed by a TokenIssuer (reg.auth[1]);
+		public/app:v1 (anonymous pull), private/app:v1 (USER only),
+		public/oauth:v1 (answered with access_token)."""
+		def make():
+			self.need("docker-registry", "skopeo")
+			pki = self.pki()
+			iss = TokenIssuer(self.lab, pki, {self.USER: self.PASSWORD})
+			cert = pki.issue("token-registry", dns=["localhost"],
+			    ips=["127.0.0.1"])
+			reg = TlsRegistry(self.lab, pki, cert, "token",
+			    auth=("token", iss), creds=(self.USER,
+			    self.PASSWORD)).start()
+			self._push_standard(reg, ("public/app", "private/app",
+			    "public/oauth"))
+			iss.reset()
+			return reg
+		return self._once("token", make)
+
+	def hostile(self):
+		import hostile
+		return self._once("hostile", lambda: hostile.Hostile(self.lab,
+		    self.pki()))
+
+	def proxy(self, auth=False):
+		return self._once("proxy-auth" if auth else "proxy",
+		    lambda: ConnectProxy(self.lab, self.PROXY_CREDS if auth
+		    else None))

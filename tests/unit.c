@@ -2,7 +2,9 @@
  * called through ivlite.h.  Every case states its exact outcome. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ivlite.h"
 
@@ -527,6 +529,147 @@ test_lint(void)
 	}
 }
 
+/* WWW-Authenticate value, exit status, what is chosen or the error */
+static const struct {
+	const char *in;
+	int code;
+	const char *out;
+} challenges[] = {
+	{ "Bearer realm=\"https://auth.docker.io/token\",service=\"registry."
+	    "docker.io\"", 0, "bearer realm=https://auth.docker.io/token "
+	    "service=registry.docker.io scope=- error=-" },
+	{ "Bearer realm=\"https://a/t\",service=\"s\",scope=\"repository:"
+	    "library/alpine:pull\",error=\"insufficient_scope\"", 0, "bearer "
+	    "realm=https://a/t service=s scope=repository:library/alpine:pull "
+	    "error=insufficient_scope" },
+	{ "Basic realm=\"x\"", 0, "basic realm=x service=- scope=- error=-" },
+	{ "Basic realm=\"b\", Bearer realm=\"https://a/t\",service=s", 0,
+	    "bearer realm=https://a/t service=s scope=- error=-" },
+	{ "Bearer realm=\"https://a/t\", Basic realm=\"b\"", 0, "bearer "
+	    "realm=https://a/t service=- scope=- error=-" },
+	{ "Bearer realm=\"https://a/t\",service=\"s\\\"q\\\\x\"", 0, "bearer "
+	    "realm=https://a/t service=s\"q\\x scope=- error=-" },
+	{ "BEARER REALM=\"https://a/t\"", 0, "bearer realm=https://a/t "
+	    "service=- scope=- error=-" },
+	{ "Bearer realm=https://a/t, service=s", 0, "bearer realm=https://a/t "
+	    "service=s scope=- error=-" },
+	{ "Bearer realm = \"https://a/t\" , scope=\"x y\"", 0, "bearer "
+	    "realm=https://a/t service=- scope=x y error=-" },
+	{ "Bearer realm=\"https://a/t\",service=\"\",scope=\"x\"", 0, "bearer "
+	    "realm=https://a/t service= scope=x error=-" },
+	{ "Digest realm=\"x\", nonce=\"n\", Basic realm=\"y\"", 0, "basic "
+	    "realm=y service=- scope=- error=-" },
+	{ "Negotiate abc", 0, "none realm=- service=- scope=- error=-" },
+	{ "", 0, "none realm=- service=- scope=- error=-" },
+	{ "Bearer service=\"s\"", 3, "h: Bearer challenge without an http(s) "
+	    "realm" },
+	{ "Bearer realm=\"ftp://x\"", 3, "h: Bearer challenge without an "
+	    "http(s) realm" },
+	{ "Bearer realm=\"https://a", 3, "h: unterminated quoted value in "
+	    "WWW-Authenticate" },
+};
+
+static void
+test_challenges(void)
+{
+	char out[1024];
+	size_t i;
+	int code;
+
+	for (i = 0; i < LEN(challenges); i++) {
+		code = iv_reg_challenge(challenges[i].in, out, sizeof(out));
+		check(code == challenges[i].code && !strcmp(out,
+		    challenges[i].out), __LINE__, "challenge %s:\n  got  %d %s"
+		    "\n  want %d %s", challenges[i].in, code, out,
+		    challenges[i].code, challenges[i].out);
+	}
+}
+
+static char *
+tmpfile_with(const char *text)
+{
+	static char names[16][64];
+	static int n;
+	char *p = names[n++ % 16];
+	FILE *f;
+	int fd;
+
+	strcpy(p, "/tmp/ivlite-unit-XXXXXX");
+	if ((fd = mkstemp(p)) < 0 || !(f = fdopen(fd, "w")))
+		return NULL;
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+/* base64 of "u1:p1", "u2:p:2", "d:pw", "u:\0\0pw", "x" (no colon) */
+#define U1 "dTE6cDE="
+#define U2 "dTI6cDoy"
+#define UD "ZDpwdw=="
+#define UN "dToAAHB3"
+#define UX "eA=="
+
+static void
+test_auth(void)
+{
+	const char *f1 = tmpfile_with("{\"auths\":{\"reg.io\":{\"auth\":\"" U1
+	    "\"},\"reg.io/ns\":{\"auth\":\"" U2 "\"},\"h:5000/a\":{\"auth\":"
+	    "\"" UX "\"}},\"credsStore\":\"desktop\"}");
+	const char *f2 = tmpfile_with("{\"auths\":{\"https://index.docker.io/"
+	    "v1/\":{\"auth\":\"" UD "\"},\"http://h:5000/v1/\":{\"auth\":\"" UN
+	    "\"},\"registry-1.docker.io\":{\"auth\":\"" U1 "\"}}}");
+	const char *f3 = tmpfile_with("{\"auths\":{\"reg.io\":{\"auth\":"
+	    "\"!!\"}}}");
+	const char *f4 = tmpfile_with("{\"credHelpers\":{\"reg.io\":\"ecr\"}}");
+	const char *f5 = tmpfile_with("{\"auths\":{\"q.io\":{\"auth\":\"" U1
+	    "\",\"identitytoken\":\"tok\"}}}");
+	const char *f6 = tmpfile_with("[1]");
+	const struct {
+		const char *files[4];
+		const char *name;
+		int code;
+		const char *out;	/* %s: the file that answers */
+		int src;		/* its index in files */
+	} cases[] = {
+		{ { f1 }, "reg.io/ns/app", 0, "u2:p:2 from %s, key "
+		    "\"reg.io/ns\"", 0 },
+		{ { f1 }, "reg.io/other/app", 0, "u1:p1 from %s, key "
+		    "\"reg.io\"", 0 },
+		{ { f1 }, "reg.io/nsx/app", 0, "u1:p1 from %s, key \"reg.io\"", 0 },
+		{ { f1 }, "q.io/x", 0, "none", 0 },
+		{ { "/nonexistent/auth.json", f1 }, "reg.io/x", 0, "u1:p1 from "
+		    "%s, key \"reg.io\"", 1 },
+		{ { f2 }, "alpine", 0, "d:pw from %s, key "
+		    "\"https://index.docker.io/v1/\"", 0 },
+		{ { f2 }, "h:5000/x", 0, "u:pw from %s, key "
+		    "\"http://h:5000/v1/\"", 0 },
+		{ { f1, f2 }, "h:5000/a/b", 0, "u:pw from %s, key "
+		    "\"http://h:5000/v1/\"", 1 },
+		{ { f3 }, "reg.io/x", 2, "%s: auths[\"reg.io\"].auth: not valid "
+		    "base64", 0 },
+		{ { f4 }, "reg.io/x", 2, "credential helper \"ecr\" configured "
+		    "for reg.io in %s is not supported; add an auths entry", 0 },
+		{ { f5 }, "q.io/x", 0, "u1:p1 (identity token) from %s, key "
+		    "\"q.io\"", 0 },
+		{ { f6 }, "q.io/x", 2, "%s: expected a JSON object", 0 },
+	};
+	char out[1024], want[1024];
+	size_t i;
+	int code;
+
+	for (i = 0; i < LEN(cases); i++) {
+		code = iv_auth_lookup(cases[i].files, cases[i].name, out,
+		    sizeof(out));
+		snprintf(want, sizeof(want), cases[i].out,
+		    cases[i].files[cases[i].src]);
+		check(code == cases[i].code && !strcmp(out, want), __LINE__,
+		    "auth %zu (%s):\n  got  %d %s\n  want %d %s", i,
+		    cases[i].name, code, out, cases[i].code, want);
+	}
+	unlink(f1), unlink(f2), unlink(f3), unlink(f4), unlink(f5);
+	unlink(f6);
+}
+
 /* policy, reference, -digest, exit status, the stdout line */
 static const struct {
 	const char *pol, *name, *digest;
@@ -600,6 +743,8 @@ main(void)
 	test_scopes();
 	test_lint();
 	test_judge();
+	test_challenges();
+	test_auth();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
