@@ -43,6 +43,10 @@ static const char *insecurehosts[] = {
 #define MAX_AUTH_BYTES     (1 << 20)     /* one auth.json / config.json */
 #define MAX_CERTSD_FILES   64            /* files in certs.d/HOST[:PORT] */
 #define MAX_CA_BYTES       (4 << 20)     /* a CA bundle (Debian's: 200 KiB) */
+#define MAX_REGD_FILES     64            /* *.yaml files in registries.d */
+#define MAX_REGD_BYTES     (1 << 20)     /* one registries.d file */
+#define MAX_REGD_SCOPES    1024          /* scopes over all registries.d files */
+#define MAX_SIGS           64            /* layers of a sigstore attachment */
 
 /* network: the registry client */
 #define MAX_HEADER_BYTES   (64 << 10)    /* one response header block */

@@ -59,6 +59,10 @@
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
+#ifndef MBEDTLS_PRIVATE	/* mbedTLS 3 hides struct members behind it */
+#define MBEDTLS_PRIVATE(m) m
+#endif
+
 #include "ivlite.h"
 /* config.h holds only paths and limits, so it comes before the types that
  * size their arrays with it */
@@ -263,7 +267,76 @@ typedef struct {		/* one registry repository */
 	char *realm, *service, *scope, *error;
 	char *authz;		/* Authorization value: a secret */
 	Creds creds;
+	char sigtag[DIGEST_MAX + 8];	/* sha256-<hex>.sig */
 } Reg;
+
+enum { YNull, YScalar, YMap };	/* YAML node types */
+
+typedef struct Ynode {		/* registries.d YAML, as a tree */
+	const char *key;
+	const char *val;	/* YScalar only */
+	int type, line;
+	struct Ynode *child, *next;
+} Ynode;
+
+typedef struct {		/* one scope of registries.d */
+	const char *key;	/* docker scope; NULL: default-docker */
+	const char *lookaside;	/* lookaside, else sigstore; NULL: unset */
+	const char *alias;	/* sigstore (deprecated lookaside) */
+	int attach;		/* use-sigstore-attachments; -1: unset */
+	const char *file;
+	int line;
+} RegdScope;
+
+typedef struct {
+	const char *dir;
+	RegdScope *s;		/* MAX_REGD_SCOPES */
+	int n;
+} Regd;
+
+struct RegdMatch {		/* regd_find's search */
+	const Regd *g;
+	const RegdScope *lookaside, *attach;
+};
+
+typedef struct {		/* a public key from the policy */
+	mbedtls_pk_context pk;
+	int ready;
+	const char *name;
+} Key;
+
+typedef struct {		/* one layer of a sigstore attachment */
+	const char *mediatype;
+	Str payload;		/* the blob: signed bytes, untrusted */
+	const char *sig, *cert, *chain, *bundle;	/* annotations */
+} Cand;
+
+typedef struct {		/* the image's sigstore signatures */
+	int state;		/* 1 once fetched */
+	int enabled;		/* registries.d use-sigstore-attachments */
+	int found;		/* the .sig attachment exists */
+	Cand *c;		/* signature layers */
+	int n, other;		/* signature layers, other layers */
+	char digest[DIGEST_MAX + 1];	/* the sha256 digest they must name */
+} Sigs;
+
+struct PolMatch {		/* pol_scope's search */
+	const Policy *p;
+	const Scope *sc;
+};
+
+typedef struct {		/* what one verification has gathered */
+	Arena *a;
+	Net *net;
+	const char *policyfile, *regdir;
+	const Ref *ref;
+	const char *digest;
+	Regd regd;
+	int regdok;		/* regd loaded */
+	Reg reg;
+	int regok;		/* reg opened */
+	Sigs sigs;
+} Run;
 
 typedef struct {		/* one requirement's outcome, for -o json */
 	const char *desc;
@@ -319,6 +392,7 @@ static size_t json_digits(const unsigned char *p, size_t k, size_t len);
 static int json_line(const Json *j, size_t off);
 static int json_skip(const Json *j, int i);
 static int json_eq(const Json *j, int i, const char *s);
+static int json_null(const Json *j, int i);
 static int json_getn(const Json *j, int obj, const char *s, size_t n);
 static int json_get(const Json *j, int obj, const char *key);
 static char *json_str(const Json *j, int i, Arena *a, Err *e);
@@ -334,6 +408,8 @@ static const char *ref_domain(const char *s);
 static const char *ref_path(const char *s);
 static const char *ref_component(const char *s);
 static void ref_string(const Ref *r, char *buf, size_t n);
+static int ref_scopes(const Ref *r, const char *digest,
+    int (*f)(void *ctx, const char *key, size_t n), void *ctx);
 /* 10. policy */
 static int pol_load(Policy *p, Arena *a, const char *file, const char *s,
     size_t n, Err *e);
@@ -363,6 +439,7 @@ static int pol_remap_prefix(const char *s);
 static const char *pol_desc(const Req *r, Arena *a, Err *e);
 static const Scope *pol_scope(const Policy *p, const Ref *r,
     const char *digest);
+static int pol_match(void *ctx, const char *key, size_t n);
 static const Scope *pol_find(const Policy *p, const char *key, size_t n);
 static const char *pol_lint(const char *key, Arena *a, Err *e);
 static int pol_files(const Policy *p, Arena *a, Err *e);
@@ -420,6 +497,8 @@ static int http_once(Net *n, const char *method, const Url *u, Trust *t,
 static int http_get(Net *n, const char *url, Trust *t, const char *accept,
     const char *authz, const char *authfor, size_t max, const char *limit,
     Resp *r, const char *what, Err *e);
+static size_t sha_raw(int bits, const void *data, size_t n,
+    unsigned char *out);
 static void dig_sum(const char *want, const void *data, size_t n,
     char *out);
 /* 13. registry client */
@@ -436,10 +515,53 @@ static int reg_manifest(Reg *g, const char *ref, Resp *r, char *digest,
 static int reg_blob(Reg *g, const char *digest, size_t max,
     const char *limit, Resp *r, Err *e);
 static int reg_resolve(Reg *g, const Ref *r, char *digest, Err *e);
+/* 11. registries.d */
+static char *yaml_scalar(const char **pp, const char *stop, int *isnull,
+    const char *file, int line, Arena *a, Err *e);
+static Ynode *yaml_add(Ynode *parent, const char *key, int line,
+    const char *file, Arena *a, Err *e);
+static int yaml_flow(Ynode *y, const char *p, const char *file, int line,
+    Arena *a, Err *e);
+static int yaml_parse(Ynode *root, char *s, const char *file, Arena *a,
+    Err *e);
+static int yaml_bool(const char *s);
+static int regd_section(RegdScope *s, const Ynode *y, const char *file,
+    Err *e);
+static RegdScope *regd_add(Regd *g, const char *key, const char *file,
+    int line, Arena *a, Err *e);
+static int regd_load(Regd *g, Arena *a, const char *dir, Err *e);
+static int regd_url(const RegdScope *s, Err *e);
+static int regd_match(void *ctx, const char *key, size_t n);
+static int regd_find(const Regd *g, const Ref *r, const char *digest,
+    const char **lookaside, int *attach, Err *e);
+/* 14. crypto */
+static int cry_key(Key *k, const Blob *b, const char *file, Arena *a,
+    Err *e);
+static const char *memmem_pem(const char *s, size_t n);
+static void cry_key_free(Key *k);
+static int cry_der_int(const unsigned char **p, const unsigned char *end);
+static int cry_der_sig(const unsigned char *s, size_t n);
+static size_t cry_p1363(const unsigned char *s, size_t n,
+    unsigned char *der);
+static int cry_verify(Key *k, const void *msg, size_t n,
+    const unsigned char *sig, size_t sl);
+/* 15. sigstore */
+static int run_regd(Run *run, Err *e);
+static Reg *run_reg(Run *run, Err *e);
+static int sst_absent(const Resp *r, Arena *a);
+static int sst_layer(Reg *g, const Json *j, int lay, Cand *c, Err *e);
+static int sst_fetch(Run *run, Err *e);
+static int sst_payload(const Str *p, Arena *a, const char **digest,
+    const char **ref, const char **why);
+static int sst_check(Run *run, const Req *q, const Cand *c, Key *keys,
+    int nkeys, const char **why);
 /* 18. judgement and output */
-static int judge(const Policy *p, const Ref *r, const char *digest,
-    Verdict *v);
-static void judge_req(const Req *q, Result *res);
+static int judge(Run *run, const Policy *p, Verdict *v, Err *e);
+static int judge_req(Run *run, const Req *q, Result *res, Err *e);
+static int judge_ident(const Ident *id, const Ref *img, const char *s,
+    Arena *a, const char **why);
+static int judge_keys(Run *run, const Scope *sc, Err *e);
+static int judge_sigstore(Run *run, const Req *q, Result *res, Err *e);
 static void out_cat(char *buf, size_t n, const char *fmt, ...);
 static void out_line(const Verdict *v, const Ref *r, const char *digest,
     const Err *e, char *buf, size_t n);
@@ -506,6 +628,10 @@ static const struct {
 	{ "MAX_CONNS",            MAX_CONNS },
 	{ "MAX_TRUST",            MAX_TRUST },
 	{ "CONN_BUF",             CONN_BUF },
+	{ "MAX_REGD_FILES",       MAX_REGD_FILES },
+	{ "MAX_REGD_BYTES",       MAX_REGD_BYTES },
+	{ "MAX_REGD_SCOPES",      MAX_REGD_SCOPES },
+	{ "MAX_SIGS",             MAX_SIGS },
 };
 
 static const char *reqnames[] = {	/* by ReqAccept… */
@@ -1072,6 +1198,13 @@ json_eq(const Json *j, int i, const char *s)
 	    !memcmp(j->s + j->t[i].start, s, n);
 }
 
+static int
+json_null(const Json *j, int i)
+{
+	return j->t[i].type == JSMN_PRIMITIVE && j->t[i].end - j->t[i].start ==
+	    4 && !memcmp(j->s + j->t[i].start, "null", 4);
+}
+
 /* the value of obj's member named s[0..n) (as written), or -1 */
 static int
 json_getn(const Json *j, int obj, const char *s, size_t n)
@@ -1427,6 +1560,52 @@ ref_string(const Ref *r, char *buf, size_t n)
 {
 	snprintf(buf, n, "%s%s%s%s%s", r->name, r->tag[0] ? ":" : "", r->tag,
 	    r->digest[0] ? "@" : "", r->digest);
+}
+
+/* The scope keys reference r falls under, most specific first, in
+ * containers/image's order (identity, repository, namespaces, host, then
+ * *.domain wildcards of the host cut at its first colon), with ivlite's
+ * addition: name@DIGEST for the digest containerd resolved, before the
+ * tag, so that digest pinning works for tag pulls.  Each key goes to f
+ * until f returns nonzero; that value is returned, else 0. */
+static int
+ref_scopes(const Ref *r, const char *digest,
+    int (*f)(void *ctx, const char *key, size_t n), void *ctx)
+{
+	char buf[REF_NAME_MAX + DIGEST_MAX + REF_TAG_MAX + 8];
+	const char *dot, *d;
+	size_t n, host;
+	int k, v;
+
+	for (k = 0; k < 3; k++) {
+		d = k == 0 ? digest : k == 1 ? r->digest : NULL;
+		if (k == 2 && r->tag[0])
+			snprintf(buf, sizeof(buf), "%s:%s", r->name, r->tag);
+		else if (k < 2 && d && *d && (k == 1 || strcmp(d, r->digest)))
+			snprintf(buf, sizeof(buf), "%s@%s", r->name, d);
+		else
+			continue;
+		if ((v = f(ctx, buf, strlen(buf))))
+			return v;
+	}
+	for (n = strlen(r->name);; n--) {
+		if ((v = f(ctx, r->name, n)))
+			return v;
+		while (n > 0 && r->name[n - 1] != '/')
+			n--;
+		if (n == 0)
+			break;
+	}
+	for (host = 0; host < r->domlen && r->name[host] != ':'; host++)
+		;
+	for (dot = memchr(r->name, '.', host); dot; dot = memchr(dot + 1, '.',
+	    host - (size_t)(dot + 1 - r->name))) {
+		snprintf(buf, sizeof(buf), "*.%.*s", (int)(host - (size_t)(dot
+		    + 1 - r->name)), dot + 1);
+		if ((v = f(ctx, buf, strlen(buf))))
+			return v;
+	}
+	return 0;
 }
 
 int
@@ -1989,52 +2168,26 @@ pol_desc(const Req *r, Arena *a, Err *e)
 	return s ? ar_printf(a, e, "%s])", s) : NULL;
 }
 
-/* The most specific scope for the reference (containers/image's order:
- * identity, repository, namespaces, host, *.domain wildcards, then the
- * transport's "" and "default"), with ivlite's addition: name@DIGEST for
- * the digest containerd resolved, before the tag, so that digest pinning
- * works for tag pulls. */
+/* the scope of reference r: the most specific docker scope, else the
+ * transport's "", else "default" */
 static const Scope *
 pol_scope(const Policy *p, const Ref *r, const char *digest)
 {
-	char buf[REF_NAME_MAX + DIGEST_MAX + REF_TAG_MAX + 8];
-	const Scope *sc;
-	const char *dot;
-	size_t n, host;
-	int k;
+	struct PolMatch m;
 
-	for (k = 0; k < 3; k++) {
-		const char *d = k == 0 ? digest : k == 1 ? r->digest : NULL;
+	m.p = p;
+	m.sc = NULL;
+	if (ref_scopes(r, digest, pol_match, &m))
+		return m.sc;
+	return (m.sc = pol_find(p, "", 0)) ? m.sc : &p->scope[0];
+}
 
-		if (k == 2 && r->tag[0])
-			snprintf(buf, sizeof(buf), "%s:%s", r->name, r->tag);
-		else if (k < 2 && d && *d)
-			snprintf(buf, sizeof(buf), "%s@%s", r->name, d);
-		else
-			continue;
-		if ((sc = pol_find(p, buf, strlen(buf))))
-			return sc;
-	}
-	for (n = strlen(r->name);; n--) {
-		if ((sc = pol_find(p, r->name, n)))
-			return sc;
-		while (n > 0 && r->name[n - 1] != '/')
-			n--;
-		if (n == 0)
-			break;
-	}
-	/* the host without port, as containers/image cuts it: at the first
-	 * colon */
-	for (host = 0; host < r->domlen && r->name[host] != ':'; host++)
-		;
-	for (dot = memchr(r->name, '.', host); dot; dot = memchr(dot + 1, '.',
-	    host - (size_t)(dot + 1 - r->name))) {
-		snprintf(buf, sizeof(buf), "*.%.*s", (int)(host - (size_t)(dot
-		    + 1 - r->name)), dot + 1);
-		if ((sc = pol_find(p, buf, strlen(buf))))
-			return sc;
-	}
-	return (sc = pol_find(p, "", 0)) ? sc : &p->scope[0];
+static int
+pol_match(void *ctx, const char *key, size_t n)
+{
+	struct PolMatch *m = ctx;
+
+	return (m->sc = pol_find(m->p, key, n)) != NULL;
 }
 
 static const Scope *
@@ -2186,9 +2339,10 @@ iv_pol_scope(const char *text, const char *name, const char *digest,
 	return e.code;
 }
 
-/* == 11. certs.d and auth.json ==========================================
- * Per-registry TLS material (containers-certs.d(5)) and credentials
- * (containers-auth.json(5), docker's config.json).  Credentials are
+/* == 11. certs.d, auth.json, registries.d ==============================
+ * Per-registry TLS material (containers-certs.d(5)), credentials
+ * (containers-auth.json(5), docker's config.json) and signature locations
+ * (containers-registries.d(5)).  Credentials are
  * secrets: no Err, log line or output ever holds one; messages name the
  * file and the key only. */
 
@@ -2385,6 +2539,482 @@ next:
 		    name);
 	}
 	return 0;
+}
+
+/* registries.d: the YAML that real files use (block mappings, plain and
+ * quoted scalars, comments, {} and one-line flow mappings), parsed into a
+ * small tree; anything else is "unsupported YAML" with FILE:LINE. */
+
+/* one scalar at *pp (plain up to stop bytes, or quoted), unquoted into
+ * the arena; *isnull for empty, ~ and null */
+static char *
+yaml_scalar(const char **pp, const char *stop, int *isnull, const char *file,
+    int line, Arena *a, Err *e)
+{
+	const char *p = *pp, *end;
+	char *out, *q;
+	unsigned long u;
+	int n;
+
+	*isnull = 0;
+	if (*p == '"' || *p == '\'') {
+		if (!(out = q = ar_alloc(a, strlen(p) + 1, e)))
+			return NULL;
+		for (end = p + 1; *end; end++) {
+			if (*p == '\'' && *end == '\'' && end[1] == '\'')
+				*q++ = *end++;
+			else if (*end == *p)
+				break;
+			else if (*p == '"' && *end == '\\') {
+				switch (*++end) {
+				case 'n': *q++ = '\n'; break;
+				case 't': *q++ = '\t'; break;
+				case '\\': case '"': case '/': *q++ = *end; break;
+				case 'x': case 'u':
+					n = *end == 'x' ? 2 : 4;
+					if (strspn(end + 1, "0123456789abcdefABCDEF")
+					    < (size_t)n)
+						goto bad;
+					u = strtoul((char[5]){ end[1], end[2],
+					    n > 2 ? end[3] : 0, n > 2 ? end[4] :
+					    0, 0 }, NULL, 16);
+					if (u == 0 || u > 0x7f)
+						goto bad;	/* ASCII only */
+					*q++ = (char)u;
+					end += n;
+					break;
+				default:
+					goto bad;
+				}
+			} else
+				*q++ = *end;
+		}
+		if (*end != *p)
+			return fail(e, ExitConfig, "%s:%d: unterminated quoted "
+			    "string", file, line), NULL;
+		*q = '\0';
+		*pp = end + 1;
+		return out;
+	}
+	for (end = p; *end && !strchr(stop, *end); end++)
+		;
+	while (end > p && end[-1] == ' ')
+		end--;
+	*pp = end;
+	if (end == p || (end - p == 1 && *p == '~') || (end - p == 4 &&
+	    (!strncmp(p, "null", 4) || !strncmp(p, "Null", 4) ||
+	    !strncmp(p, "NULL", 4))))
+		*isnull = 1;
+	return ar_printf(a, e, "%.*s", (int)(end - p), p);
+bad:
+	return fail(e, ExitConfig, "%s:%d: unsupported escape in a "
+	    "double-quoted string", file, line), NULL;
+}
+
+/* a new node under parent, refusing a key already there */
+static Ynode *
+yaml_add(Ynode *parent, const char *key, int line, const char *file,
+    Arena *a, Err *e)
+{
+	Ynode *y, **tail;
+
+	for (tail = &parent->child; *tail; tail = &(*tail)->next)
+		if (!strcmp((*tail)->key, key))
+			return fail(e, ExitConfig, "%s:%d: duplicate key %s",
+			    file, line, ar_quote(a, key, strlen(key), e)), NULL;
+	if (!(y = ar_alloc(a, sizeof(*y), e)))
+		return NULL;
+	memset(y, 0, sizeof(*y));
+	y->key = key;
+	y->line = line;
+	y->type = YNull;
+	*tail = y;
+	return y;
+}
+
+/* "{}" or "{a: b, c: 'd'}": scalars only */
+static int
+yaml_flow(Ynode *y, const char *p, const char *file, int line, Arena *a,
+    Err *e)
+{
+	const char *key;
+	Ynode *c;
+	int isnull;
+
+	y->type = YMap;
+	for (p++; *p == ' '; p++)
+		;
+	while (*p != '}') {
+		if (strchr("[{&*!|>", *p) || !(key = yaml_scalar(&p, ":,}",
+		    &isnull, file, line, a, e)))
+			return e->code ? -1 : fail(e, ExitConfig, "%s:%d: "
+			    "unsupported YAML (flow mapping)", file, line);
+		if (*p != ':' || isnull)
+			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
+			    "(flow mapping)", file, line);
+		for (p++; *p == ' '; p++)
+			;
+		if (*p && strchr("[{&*!|>", *p))
+			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
+			    "(flow mapping)", file, line);
+		if (!(c = yaml_add(y, key, line, file, a, e)) ||
+		    !(c->val = yaml_scalar(&p, ",}", &isnull, file, line, a, e)))
+			return -1;
+		c->type = isnull ? YNull : YScalar;
+		while (*p == ' ')
+			p++;
+		if (*p == ',')
+			for (p++; *p == ' '; p++)
+				;
+		else if (*p != '}')
+			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
+			    "(flow mapping)", file, line);
+	}
+	for (p++; *p == ' '; p++)
+		;
+	return *p ? fail(e, ExitConfig, "%s:%d: text after a flow mapping",
+	    file, line) : 0;
+}
+
+/* the whole file into a tree under root */
+static int
+yaml_parse(Ynode *root, char *s, const char *file, Arena *a, Err *e)
+{
+	struct { int indent; Ynode *map; } st[8];
+	int depth = 0, line = 0, indent, isnull, q;
+	char *l, *next, *p, *c;
+	const char *key, *v;
+	Ynode *y, *last = NULL;
+
+	memset(root, 0, sizeof(*root));
+	root->type = YMap;
+	st[0].indent = -1;	/* set by the first key */
+	st[0].map = root;
+	if (!strncmp(s, "\xef\xbb\xbf", 3))
+		s += 3;
+	for (l = s; l; l = next) {
+		line++;
+		if ((next = strchr(l, '\n')))
+			*next++ = '\0';
+		if (*l && l[strlen(l) - 1] == '\r')
+			l[strlen(l) - 1] = '\0';
+		/* comments: '#' at the start or after a blank, outside quotes */
+		for (c = l, q = 0; *c; c++) {
+			if (*c == '\'' || *c == '"')
+				q = q == *c ? 0 : q ? q : *c;
+			else if (*c == '#' && !q && (c == l || c[-1] == ' ' ||
+			    c[-1] == '\t'))
+				break;
+		}
+		*c = '\0';
+		while (c > l && (c[-1] == ' ' || c[-1] == '\t'))
+			*--c = '\0';
+		indent = (int)strspn(l, " ");
+		p = l + indent;
+		if (!*p)
+			continue;
+		if (*p == '\t')
+			return fail(e, ExitConfig, "%s:%d: tab in indentation",
+			    file, line);
+		if ((line == 1 || !root->child) && !strcmp(p, "---"))
+			continue;
+		if (!strcmp(p, "..."))
+			break;
+		if (!strcmp(p, "{}") && !root->child && indent == 0)
+			continue;
+		if (strchr("-?&*!|>[%@`", *p))
+			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
+			    "(sequences, anchors, aliases, tags, block scalars "
+			    "and complex keys are not accepted)", file, line);
+		/* key: up to ": " or a colon ending the line */
+		if (*p == '"' || *p == '\'') {
+			if (!(key = yaml_scalar((const char **)&p, "", &isnull,
+			    file, line, a, e)))
+				return -1;
+			if (*p != ':')
+				goto nokey;
+			p++;
+		} else {
+			for (c = p; *c && !(*c == ':' && (!c[1] || c[1] ==
+			    ' ')); c++)
+				;
+			if (!*c || c == p)
+				goto nokey;
+			if (!(key = ar_printf(a, e, "%.*s", (int)(c - p), p)))
+				return -1;
+			p = c + 1;
+		}
+		if (*p && *p != ' ')
+			goto nokey;
+		while (*p == ' ')
+			p++;
+		if (st[0].indent < 0) {
+			st[0].indent = indent;	/* the first key */
+		} else if (indent > st[depth].indent) {
+			/* a mapping under the key just read, which had no
+			 * value */
+			if (!last || last->type != YNull || last->val ||
+			    depth + 1 == (int)LEN(st))
+				return fail(e, ExitConfig, "%s:%d: unexpected "
+				    "indentation", file, line);
+			last->type = YMap;
+			st[++depth].map = last;
+			st[depth].indent = indent;
+		} else {
+			while (depth > 0 && indent < st[depth].indent)
+				depth--;
+			if (indent != st[depth].indent)
+				return fail(e, ExitConfig, "%s:%d: inconsistent "
+				    "indentation", file, line);
+		}
+		if (!(y = yaml_add(st[depth].map, key, line, file, a, e)))
+			return -1;
+		last = y;
+		if (*p == '{') {
+			if (yaml_flow(y, p, file, line, a, e) < 0)
+				return -1;
+			continue;
+		}
+		if (*p && strchr("&*!|>[-", *p) && (*p != '-' || p[1] == ' '))
+			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
+			    "value", file, line);
+		v = p;
+		if (!(y->val = yaml_scalar(&v, "", &isnull, file, line, a, e)))
+			return -1;
+		if (*v)
+			return fail(e, ExitConfig, "%s:%d: text after a quoted "
+			    "value", file, line);
+		y->type = isnull ? YNull : YScalar;
+		if (isnull)
+			y->val = NULL;
+	}
+	return 0;
+nokey:
+	return fail(e, ExitConfig, "%s:%d: unsupported YAML (expected "
+	    "\"key: value\"; multi-line scalars are not accepted)", file,
+	    line);
+}
+
+static int
+yaml_bool(const char *s)
+{
+	static const char *yes[] = { "true", "True", "TRUE", "y", "Y", "yes",
+	    "Yes", "YES", "on", "On", "ON" };
+	static const char *no[] = { "false", "False", "FALSE", "n", "N", "no",
+	    "No", "NO", "off", "Off", "OFF" };
+	size_t i;
+
+	for (i = 0; s && i < LEN(yes); i++)
+		if (!strcmp(s, yes[i]))
+			return 1;
+	for (i = 0; s && i < LEN(no); i++)
+		if (!strcmp(s, no[i]))
+			return 0;
+	return -1;
+}
+
+/* one section (lookaside, sigstore, use-sigstore-attachments…) */
+static int
+regd_section(RegdScope *s, const Ynode *y, const char *file, Err *e)
+{
+	const Ynode *c;
+
+	s->attach = -1;
+	s->file = file;
+	s->line = y->line;
+	if (y->type == YScalar)
+		return fail(e, ExitConfig, "%s:%d: %s: expected a mapping",
+		    file, y->line, y->key);
+	for (c = y->child; c; c = c->next) {
+		if (!strcmp(c->key, "use-sigstore-attachments")) {
+			if (c->type == YMap || (s->attach = yaml_bool(c->val)) < 0)
+				return fail(e, ExitConfig, "%s:%d: "
+				    "use-sigstore-attachments: expected true or "
+				    "false", file, c->line);
+			continue;
+		}
+		if (strcmp(c->key, "lookaside") && strcmp(c->key, "sigstore") &&
+		    strcmp(c->key, "lookaside-staging") &&
+		    strcmp(c->key, "sigstore-staging"))
+			continue;	/* unknown keys are ignored, as upstream */
+		if (c->type == YMap)
+			return fail(e, ExitConfig, "%s:%d: %s: expected a URL",
+			    file, c->line, c->key);
+		if (c->val && !strcmp(c->key, "lookaside"))
+			s->lookaside = c->val;
+		else if (c->val && !strcmp(c->key, "sigstore") && !s->alias)
+			s->alias = c->val;
+	}
+	if (!s->lookaside)
+		s->lookaside = s->alias;
+	return 0;
+}
+
+/* a registries.d scope, refusing one another file already defined */
+static RegdScope *
+regd_add(Regd *g, const char *key, const char *file, int line, Arena *a,
+    Err *e)
+{
+	RegdScope *s;
+	int i;
+
+	for (i = 0; i < g->n; i++)
+		if ((!key && !g->s[i].key) || (key && g->s[i].key &&
+		    !strcmp(key, g->s[i].key)))
+			return fail(e, ExitConfig, "%s:%d: %s is also defined "
+			    "in %s", file, line, key ? ar_quote(a, key,
+			    strlen(key), e) : "default-docker", g->s[i].file),
+			    NULL;
+	if (g->n == MAX_REGD_SCOPES)
+		return fail(e, ExitConfig, "%s: more than MAX_REGD_SCOPES (%d) "
+		    "scopes in registries.d", file, MAX_REGD_SCOPES), NULL;
+	s = &g->s[g->n++];
+	memset(s, 0, sizeof(*s));
+	s->key = key;
+	return s;
+}
+
+/* every *.yaml of dir, in name order; a missing directory is empty */
+static int
+regd_load(Regd *g, Arena *a, const char *dir, Err *e)
+{
+	char *names[MAX_REGD_FILES];
+	const Ynode *t, *c;
+	struct dirent *d;
+	RegdScope *s;
+	size_t len;
+	Ynode root;
+	DIR *dp;
+	int i, n = 0;
+	Str f;
+
+	g->n = 0;
+	g->dir = dir;
+	if (!g->s && !(g->s = ar_alloc(a, MAX_REGD_SCOPES * sizeof(*g->s), e)))
+		return -1;
+	if (!(dp = opendir(dir)))
+		return errno == ENOENT ? 0 : fail(e, ExitConfig, "%s: %s", dir,
+		    strerror(errno));
+	while ((d = readdir(dp))) {
+		len = strlen(d->d_name);
+		if (len < 6 || strcmp(d->d_name + len - 5, ".yaml"))
+			continue;
+		if (n == MAX_REGD_FILES || !(names[n++] = ar_printf(a, e,
+		    "%s/%s", dir, d->d_name))) {
+			closedir(dp);
+			return e->code ? -1 : fail(e, ExitConfig, "%s: more than "
+			    "MAX_REGD_FILES (%d) files", dir, MAX_REGD_FILES);
+		}
+	}
+	closedir(dp);
+	qsort(names, (size_t)n, sizeof(names[0]), cert_cmp);
+	for (i = 0; i < n; i++) {
+		if (file_read(a, names[i], MAX_REGD_BYTES, &f, e) < 0 ||
+		    yaml_parse(&root, f.p, names[i], a, e) < 0)
+			return -1;
+		for (t = root.child; t; t = t->next) {
+			if (!strcmp(t->key, "default-docker") && t->type != YNull) {
+				if (!(s = regd_add(g, NULL, names[i], t->line, a,
+				    e)) || regd_section(s, t, names[i], e) < 0)
+					return -1;
+			} else if (!strcmp(t->key, "docker") && t->type == YScalar) {
+				return fail(e, ExitConfig, "%s:%d: docker: "
+				    "expected a mapping of scopes", names[i],
+				    t->line);
+			} else if (!strcmp(t->key, "docker")) {
+				for (c = t->child; c; c = c->next)
+					if (!(s = regd_add(g, c->key, names[i],
+					    c->line, a, e)) || regd_section(s, c,
+					    names[i], e) < 0)
+						return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* the lookaside URL: http, https or file, as containers/image reads them */
+static int
+regd_url(const RegdScope *s, Err *e)
+{
+	const char *u = s->lookaside;
+
+	char q[QUOTE_SIZE];
+
+	if (!u || !strncmp(u, "https://", 8) || !strncmp(u, "http://", 7) ||
+	    !strncmp(u, "file:///", 8))
+		return 0;
+	return fail(e, ExitConfig, "%s:%d: lookaside %s: want an http://, "
+	    "https:// or file:/// URL", s->file, s->line, quote(q, u,
+	    strlen(u)));
+}
+
+static int
+regd_match(void *ctx, const char *key, size_t n)
+{
+	struct RegdMatch *m = ctx;
+	int i;
+
+	for (i = 0; i < m->g->n; i++) {
+		const RegdScope *s = &m->g->s[i];
+
+		if (!s->key || strlen(s->key) != n || memcmp(s->key, key, n))
+			continue;
+		if (!m->lookaside && s->lookaside)
+			m->lookaside = s;
+		if (!m->attach && s->attach >= 0)
+			m->attach = s;
+	}
+	return 0;	/* each setting from its own most specific scope */
+}
+
+/* What registries.d says for reference r: per setting, the most specific
+ * scope that sets it, then default-docker (containers/image's rule) */
+static int
+regd_find(const Regd *g, const Ref *r, const char *digest,
+    const char **lookaside, int *attach, Err *e)
+{
+	struct RegdMatch m;
+	int i;
+
+	memset(&m, 0, sizeof(m));
+	m.g = g;
+	ref_scopes(r, digest, regd_match, &m);
+	for (i = 0; i < g->n; i++) {
+		if (g->s[i].key)
+			continue;
+		if (!m.lookaside && g->s[i].lookaside)
+			m.lookaside = &g->s[i];
+		if (!m.attach && g->s[i].attach >= 0)
+			m.attach = &g->s[i];
+	}
+	*attach = m.attach ? m.attach->attach : 0;
+	*lookaside = m.lookaside ? m.lookaside->lookaside :
+	    "file:///var/lib/containers/sigstore";
+	return m.lookaside ? regd_url(m.lookaside, e) : 0;
+}
+
+/* tests: what registries.d dir says for ref: "lookaside=URL attach=N" */
+int
+iv_regd_lookup(const char *dir, const char *ref, char *out, size_t outsz)
+{
+	Err e = { 0, "" };
+	const char *look;
+	Regd g;
+	Arena a;
+	Ref r;
+	int att;
+
+	if (ar_open(&a, out, outsz) < 0)
+		return ExitUndecided;
+	memset(&g, 0, sizeof(g));
+	if (ref_parse(&r, ref, &e) == 0 && regd_load(&g, &a, dir, &e) == 0 &&
+	    regd_find(&g, &r, NULL, &look, &att, &e) == 0)
+		snprintf(out, outsz, "lookaside=%s attach=%d", look, att);
+	else
+		snprintf(out, outsz, "%s", e.msg);
+	free(a.base);
+	return e.code;
 }
 
 /* == 12. URLs, TLS and HTTP/1.1 =========================================
@@ -3634,29 +4264,34 @@ http_get(Net *n, const char *url, Trust *t, const char *accept,
 	return 0;
 }
 
-/* sha256/384/512 of data as "alg:hex", for the digest named like want */
+/* SHA-256, -384 or -512 (bits) of data into out; its length */
+static size_t
+sha_raw(int bits, const void *data, size_t n, unsigned char *out)
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+	if (bits == 256)
+		mbedtls_sha256(data, n, out, 0);
+	else
+		mbedtls_sha512(data, n, out, bits == 384);
+#else
+	if (bits == 256)
+		mbedtls_sha256_ret(data, n, out, 0);
+	else
+		mbedtls_sha512_ret(data, n, out, bits == 384);
+#endif
+	return (size_t)bits / 8;
+}
+
+/* "alg:hex" of data, with the algorithm of the digest want names */
 static void
 dig_sum(const char *want, const void *data, size_t n, char *out)
 {
+	int bits = !strncmp(want, "sha512:", 7) ? 512 :
+	    !strncmp(want, "sha384:", 7) ? 384 : 256;
 	unsigned char h[64];
-	size_t len, i;
+	size_t len = sha_raw(bits, data, n, h), i;
 
-	if (!strncmp(want, "sha512:", 7) || !strncmp(want, "sha384:", 7)) {
-		len = want[4] == '5' ? 64 : 48;
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-		mbedtls_sha512(data, n, h, want[4] == '3');
-#else
-		mbedtls_sha512_ret(data, n, h, want[4] == '3');
-#endif
-	} else {
-		len = 32;
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-		mbedtls_sha256(data, n, h, 0);
-#else
-		mbedtls_sha256_ret(data, n, h, 0);
-#endif
-	}
-	memcpy(out, want[0] == 's' && want[6] == ':' ? want : "sha256:", 7);
+	snprintf(out, 8, "sha%d:", bits);
 	for (i = 0; i < len; i++)
 		snprintf(out + 7 + 2 * i, 3, "%02x", h[i]);
 }
@@ -4192,15 +4827,509 @@ done:
 	return e.code;
 }
 
+/* == 14. Crypto helpers =================================================
+ * Public keys from PEM and signatures over SHA-256, as cosign makes them:
+ * ECDSA (DER, or IEEE P1363 r||s when not DER) and RSA PKCS#1 v1.5.  Every
+ * non-zero mbedTLS answer is a failure, trailing bytes included.  Only
+ * this section and §12 call mbedTLS. */
+
+/* the first PEM block of b: a PUBLIC KEY (SPKI) or RSA PUBLIC KEY, RSA
+ * or ECDSA on a NIST curve; anything else is a configuration error */
+static int
+cry_key(Key *k, const Blob *b, const char *file, Arena *a, Err *e)
+{
+	const char *s, *beg, *end = NULL, *lab, *where;
+	Err sub = { 0, "" };
+	size_t mark = a->used, n;
+	char *pem = NULL, endl[64];
+	Str f;
+	int r;
+
+	mbedtls_pk_init(&k->pk);
+	k->ready = 1;
+	k->name = b->path ? b->path : b->at;
+	if (!(where = b->path ? ar_printf(a, e, "%s: %s: %s", file, b->at,
+	    b->path) : ar_printf(a, e, "%s: %s", file, b->at)))
+		return -1;
+	mark = a->used;
+	if (b->path && file_read(a, b->path, MAX_KEY_BYTES, &f, &sub) < 0)
+		return fail(e, ExitConfig, "%s: %s: %s", file, b->at, sub.msg);
+	s = b->path ? f.p : (const char *)b->data;
+	n = b->path ? f.n : b->len;
+	beg = memmem_pem(s, n);
+	lab = beg ? beg + 11 : "";
+	if (beg && (!strncmp(lab, "PUBLIC KEY-----", 15) ||
+	    !strncmp(lab, "RSA PUBLIC KEY-----", 19))) {
+		snprintf(endl, sizeof(endl), "-----END %.*s-----",
+		    (int)strcspn(lab, "-"), lab);
+		end = strstr(beg, endl);
+	}
+	if (end && !(pem = ar_printf(a, e, "%.*s\n", (int)(end +
+	    strlen(endl) - beg), beg)))
+		return -1;
+	r = pem ? mbedtls_pk_parse_public_key(&k->pk,
+	    (const unsigned char *)pem, strlen(pem) + 1) : -1;
+	a->used = mark;
+	if (r == MBEDTLS_ERR_PK_UNKNOWN_PK_ALG)
+		return fail(e, ExitConfig, "%s: unsupported key algorithm (RSA "
+		    "and ECDSA P-224/256/384/521 are; Ed25519 is not)", where);
+	if (r != 0)
+		return fail(e, ExitConfig, "%s: not a PEM public key", where);
+	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_RSA)
+		return 0;
+	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_ECKEY)
+		switch (mbedtls_pk_ec(k->pk)->MBEDTLS_PRIVATE(grp).id) {
+		case MBEDTLS_ECP_DP_SECP224R1:
+		case MBEDTLS_ECP_DP_SECP256R1:
+		case MBEDTLS_ECP_DP_SECP384R1:
+		case MBEDTLS_ECP_DP_SECP521R1:
+			return 0;
+		default:
+			break;
+		}
+	return fail(e, ExitConfig, "%s: unsupported key type (RSA and ECDSA "
+	    "on NIST curves are)", where);
+}
+
+/* the first "-----BEGIN " in s[0..n), or NULL */
+static const char *
+memmem_pem(const char *s, size_t n)
+{
+	const char *p;
+
+	for (p = s; (p = memchr(p, '-', n - (size_t)(p - s))); p++)
+		if ((size_t)(s + n - p) >= 11 && !memcmp(p, "-----BEGIN ", 11))
+			return p;
+	return NULL;
+}
+
+static void
+cry_key_free(Key *k)
+{
+	if (k->ready)
+		mbedtls_pk_free(&k->pk);
+	k->ready = 0;
+}
+
+/* one positive, minimally encoded DER INTEGER at *p */
+static int
+cry_der_int(const unsigned char **p, const unsigned char *end)
+{
+	const unsigned char *q = *p;
+	size_t n;
+
+	if (end - q < 3 || q[0] != 0x02 || (n = q[1]) == 0 || n > 0x7f ||
+	    (size_t)(end - q - 2) < n || (q[2] & 0x80) || (n > 1 && q[2] ==
+	    0 && !(q[3] & 0x80)))
+		return 0;
+	*p = q + 2 + n;
+	return 1;
+}
+
+/* is s exactly DER SEQUENCE { INTEGER r, INTEGER s }? */
+static int
+cry_der_sig(const unsigned char *s, size_t n)
+{
+	const unsigned char *p = s + 2, *end = s + n;
+	size_t len;
+
+	if (n < 2 || s[0] != 0x30)
+		return 0;
+	len = s[1];
+	if (len == 0x81 && n > 2 && s[2] >= 0x80) {
+		len = s[2];
+		p = s + 3;
+	} else if (len & 0x80) {
+		return 0;
+	}
+	return (size_t)(end - p) == len && cry_der_int(&p, end) &&
+	    cry_der_int(&p, end) && p == end;
+}
+
+/* r||s (two halves, big-endian) as DER into der; its length */
+static size_t
+cry_p1363(const unsigned char *s, size_t n, unsigned char *der)
+{
+	size_t half = n / 2, k, len = 0, i, body;
+	unsigned char ints[2][70];
+	size_t il[2];
+
+	for (k = 0; k < 2; k++) {
+		const unsigned char *v = s + k * half;
+		size_t m = half;
+
+		while (m > 1 && *v == 0)
+			v++, m--;
+		il[k] = 0;
+		ints[k][il[k]++] = 0x02;
+		ints[k][il[k]++] = (unsigned char)(m + (*v >= 0x80));
+		if (*v >= 0x80)
+			ints[k][il[k]++] = 0;
+		memcpy(ints[k] + il[k], v, m);
+		il[k] += m;
+	}
+	body = il[0] + il[1];
+	der[len++] = 0x30;
+	if (body >= 0x80)
+		der[len++] = 0x81;
+	der[len++] = (unsigned char)body;
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < il[k]; i++)
+			der[len++] = ints[k][i];
+	return len;
+}
+
+/* does sig verify over msg with k (SHA-256, cosign's rule)? 0 if so */
+static int
+cry_verify(Key *k, const void *msg, size_t n, const unsigned char *sig,
+    size_t sl)
+{
+	unsigned char h[32], der[160];
+
+	sha_raw(256, msg, n, h);
+	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_RSA)
+		return sl == mbedtls_pk_get_len(&k->pk) && mbedtls_pk_verify(
+		    &k->pk, MBEDTLS_MD_SHA256, h, sizeof(h), sig, sl) == 0 ?
+		    0 : -1;
+	if (cry_der_sig(sig, sl))
+		return mbedtls_pk_verify(&k->pk, MBEDTLS_MD_SHA256, h,
+		    sizeof(h), sig, sl) == 0 ? 0 : -1;
+	if (sl < 2 || sl > 132 || sl % 2)
+		return -1;
+	sl = cry_p1363(sig, sl, der);
+	return mbedtls_pk_verify(&k->pk, MBEDTLS_MD_SHA256, h, sizeof(h), der,
+	    sl) == 0 ? 0 : -1;
+}
+
+/* == 15. Sigstore attachments ===========================================
+ * cosign's layout, as containers/image reads it: the manifest tagged
+ * sha256-<hex>.sig in the image's repository, one layer per signature,
+ * the signature in an annotation.  Everything fetched is untrusted until
+ * the signature over the exact payload bytes has verified; only then is
+ * the payload parsed. */
+
+/* registries.d and the registry, each set up once, when first needed:
+ * a broken registries.d only stops images that need it */
+static int
+run_regd(Run *run, Err *e)
+{
+	if (!run->regdok && regd_load(&run->regd, run->a, run->regdir, e) < 0)
+		return -1;
+	run->regdok = 1;
+	return 0;
+}
+
+static Reg *
+run_reg(Run *run, Err *e)
+{
+	if (!run->regok && reg_open(&run->reg, run->net, run->ref, e) < 0)
+		return NULL;
+	run->regok = 1;
+	return &run->reg;
+}
+
+#define SST_SIG		"dev.cosignproject.cosign/signature"
+#define SST_LAYER	"application/vnd.dev.cosign.simplesigning.v1+json"
+#define SST_TYPE	"cosign container image signature"
+#define OCI_MANIFEST	"application/vnd.oci.image.manifest.v1+json"
+
+/* Is a 404 "no such manifest"?  Any other 404 (NAME_UNKNOWN…) is an
+ * error: missing signatures must not be confused with a broken registry. */
+static int
+sst_absent(const Resp *r, Arena *a)
+{
+	Err sub = { 0, "" };
+	int err, c, m;
+	const char *code, *msg;
+	char *l;
+	Json j;
+
+	if (json_parse(&j, a, "error", r->body.p, r->body.n, ExitUndecided,
+	    &sub) < 0 || j.t[0].type != JSMN_OBJECT || (err = json_get(&j, 0,
+	    "errors")) < 0 || j.t[err].type != JSMN_ARRAY || !j.t[err].size)
+		return 1;	/* not a registry error document */
+	if (j.t[err + 1].type != JSMN_OBJECT || (c = json_get(&j, err + 1,
+	    "code")) < 0 || !(code = json_str(&j, c, a, &sub)))
+		return 1;
+	if (!strcmp(code, "MANIFEST_UNKNOWN"))
+		return 1;
+	if (strcmp(code, "UNKNOWN") || (m = json_get(&j, err + 1, "message"))
+	    < 0 || !(msg = json_str(&j, m, a, &sub)))
+		return 0;
+	for (l = (char *)msg; *l; l++)
+		*l = (char)tolower((unsigned char)*l);
+	return strstr(msg, "not found") != NULL;
+}
+
+/* one layer of the attachment: its blob, mediaType and annotations */
+static int
+sst_layer(Reg *g, const Json *j, int lay, Cand *c, Err *e)
+{
+	Arena *a = g->net->a;
+	const char *d, *key, **slot;
+	int v, an, i, k;
+	Resp r;
+
+	memset(c, 0, sizeof(*c));
+	if (j->t[lay].type != JSMN_OBJECT || (v = json_get(j, lay,
+	    "digest")) < 0 || j->t[v].type != JSMN_STRING || !(d =
+	    json_str(j, v, a, e)) || !dig_valid(d, strlen(d)))
+		return e->code ? -1 : fail(e, ExitUndecided, "%s: %s: a layer "
+		    "without a valid digest", g->host, g->sigtag);
+	if ((v = json_get(j, lay, "mediaType")) >= 0 && (j->t[v].type !=
+	    JSMN_STRING || !(c->mediatype = json_str(j, v, a, e))))
+		return e->code ? -1 : fail(e, ExitUndecided, "%s: %s: layer "
+		    "mediaType is not a string", g->host, g->sigtag);
+	if ((an = json_get(j, lay, "annotations")) >= 0 &&
+	    j->t[an].type != JSMN_OBJECT && !json_null(j, an))
+		return fail(e, ExitUndecided, "%s: %s: layer annotations are "
+		    "not an object", g->host, g->sigtag);
+	for (i = an + 1, k = 0; an >= 0 && k < j->t[an].size; k++,
+	    i = json_skip(j, i + 1)) {
+		if (j->t[i + 1].type != JSMN_STRING)
+			return fail(e, ExitUndecided, "%s: %s: annotation "
+			    "values must be strings", g->host, g->sigtag);
+		if (!(key = json_str(j, i, a, e)))
+			return -1;
+		slot = !strcmp(key, SST_SIG) ? &c->sig :
+		    !strcmp(key, "dev.sigstore.cosign/certificate") ? &c->cert :
+		    !strcmp(key, "dev.sigstore.cosign/chain") ? &c->chain :
+		    !strcmp(key, "dev.sigstore.cosign/bundle") ? &c->bundle :
+		    NULL;
+		if (slot && !(*slot = json_str(j, i + 1, a, e)))
+			return -1;
+	}
+	if (reg_blob(g, d, MAX_BLOB_BYTES, "MAX_BLOB_BYTES", &r, e) < 0)
+		return -1;
+	if (r.status == 404)
+		return fail(e, ExitUndecided, "%s: %s: blob %s is missing",
+		    g->host, g->sigtag, d);
+	c->payload = r.body;
+	return 0;
+}
+
+/* The signatures of the image, fetched once per run: none when
+ * registries.d does not enable attachments for it or the .sig tag does
+ * not exist; an error for anything else that goes wrong. */
+static int
+sst_fetch(Run *run, Err *e)
+{
+	Sigs *s = &run->sigs;
+	Arena *a = run->a;
+	char d256[DIGEST_MAX + 1];
+	const char *look;
+	int lay, i, k, nl;
+	Resp r;
+	Json j;
+	Reg *g;
+
+
+	if (s->state)
+		return 0;
+	if (run_regd(run, e) < 0 || regd_find(&run->regd, run->ref,
+	    run->digest, &look, &s->enabled, e) < 0)
+		return -1;
+	s->state = 1;
+	logv("registries.d: sigstore attachments %s", s->enabled ? "enabled" :
+	    "not enabled");
+	if (!s->enabled)
+		return 0;
+	if (!(g = run_reg(run, e)))
+		return -1;
+	/* the tag derives from the image's SHA-256 digest */
+	if (strncmp(run->digest, "sha256:", 7)) {
+		if (reg_manifest(g, run->digest, &r, d256, e) < 0)
+			return -1;
+		if (r.status == 404)
+			return fail(e, ExitUndecided, "%s: manifest %s not "
+			    "found", g->host, run->digest);
+		dig_sum("sha256:", r.body.p, r.body.n, d256);
+	} else {
+		snprintf(d256, sizeof(d256), "%s", run->digest);
+	}
+	snprintf(s->digest, sizeof(s->digest), "%s", d256);
+	snprintf(g->sigtag, sizeof(g->sigtag), "sha256-%s.sig", d256 + 7);
+	if (reg_manifest(g, g->sigtag, &r, d256, e) < 0)
+		return -1;
+	if (r.status == 404 && sst_absent(&r, a)) {
+		logv("%s: no %s", g->host, g->sigtag);
+		return 0;
+	}
+	if (r.status == 404)
+		return fail(e, ExitUndecided, "%s: %s: HTTP 404 that is not "
+		    "\"manifest unknown\"", g->host, g->sigtag);
+	if (strcmp(r.ctype, OCI_MANIFEST))
+		return fail(e, ExitUndecided, "%s: %s: media type %s, expected "
+		    "an OCI image manifest", g->host, g->sigtag, r.ctype);
+	s->found = 1;
+	if (json_parse(&j, a, g->sigtag, r.body.p, r.body.n, ExitUndecided,
+	    e) < 0)
+		return -1;
+	if (j.t[0].type != JSMN_OBJECT || json_get(&j, 0, "manifests") >= 0 ||
+	    json_get(&j, 0, "fsLayers") >= 0 || json_get(&j, 0, "history") >= 0)
+		return fail(e, ExitUndecided, "%s: %s: not an image manifest",
+		    g->host, g->sigtag);
+	if ((lay = json_get(&j, 0, "layers")) >= 0 && j.t[lay].type !=
+	    JSMN_ARRAY)
+		return fail(e, ExitUndecided, "%s: %s: layers is not an array",
+		    g->host, g->sigtag);
+	nl = lay < 0 ? 0 : j.t[lay].size;
+	if (nl > MAX_SIGS)
+		return fail(e, ExitUndecided, "%s: %s: more than MAX_SIGS (%d) "
+		    "layers", g->host, g->sigtag, MAX_SIGS);
+	if (nl && !(s->c = ar_alloc(a, (size_t)nl * sizeof(Cand), e)))
+		return -1;
+	for (i = lay + 1, k = 0; k < nl; k++, i = json_skip(&j, i)) {
+		if (sst_layer(g, &j, i, &s->c[s->n], e) < 0)
+			return -1;
+		if (s->c[s->n].mediatype && !strcmp(s->c[s->n].mediatype,
+		    SST_LAYER))
+			s->n++;
+		else
+			s->other++;
+	}
+	logv("%s: %s: %d signature%s, %d other layer%s", g->host, g->sigtag,
+	    s->n, s->n == 1 ? "" : "s", s->other, s->other == 1 ? "" : "s");
+	return 0;
+}
+
+/* The payload, strictly (sigstore.md §4), after its signature verified:
+ * digest and reference out, or why not in *why */
+static int
+sst_payload(const Str *p, Arena *a, const char **digest, const char **ref,
+    const char **why)
+{
+	static const Field top[] = {
+		{ "critical", JSMN_OBJECT }, { "optional", JSMN_UNDEFINED },
+		{ NULL, JSMN_UNDEFINED }
+	}, crit[] = {
+		{ "type", JSMN_STRING }, { "image", JSMN_OBJECT },
+		{ "identity", JSMN_OBJECT }, { NULL, JSMN_UNDEFINED }
+	}, image[] = {
+		{ "docker-manifest-digest", JSMN_STRING },
+		{ NULL, JSMN_UNDEFINED }
+	}, ident[] = {
+		{ "docker-reference", JSMN_STRING }, { NULL, JSMN_UNDEFINED }
+	};
+	Err sub = { 0, "" };
+	int v[3], w[3], x[1], y[1], i, k, o;
+	const char *type;
+	Json j;
+
+	*why = NULL;
+	if (json_parse(&j, a, "payload", p->p, p->n, ExitReject, &sub) < 0 ||
+	    json_fields(&j, 0, "top level", top, v, a, &sub) < 0)
+		goto bad;
+	if (v[0] < 0 || v[1] < 0) {
+		fail(&sub, ExitReject, "payload: critical and optional are "
+		    "required");
+		goto bad;
+	}
+	if (json_fields(&j, v[0], "critical", crit, w, a, &sub) < 0)
+		goto bad;
+	if (w[0] < 0 || w[1] < 0 || w[2] < 0) {
+		fail(&sub, ExitReject, "payload: critical needs type, image "
+		    "and identity");
+		goto bad;
+	}
+	if (json_fields(&j, w[1], "critical.image", image, x, a, &sub) < 0 ||
+	    json_fields(&j, w[2], "critical.identity", ident, y, a, &sub) < 0)
+		goto bad;
+	if (x[0] < 0 || y[0] < 0) {
+		fail(&sub, ExitReject, "payload: critical.image needs "
+		    "docker-manifest-digest, critical.identity "
+		    "docker-reference");
+		goto bad;
+	}
+	o = v[1];
+	if (j.t[o].type == JSMN_OBJECT) {	/* unknown members ignored */
+		for (i = o + 1, k = 0; k < j.t[o].size; k++, i = json_skip(&j,
+		    i + 1))
+			if ((json_eq(&j, i, "creator") && j.t[i + 1].type !=
+			    JSMN_STRING) || (json_eq(&j, i, "timestamp") &&
+			    (j.t[i + 1].type != JSMN_PRIMITIVE ||
+			    strcspn(j.s + j.t[i + 1].start, ".eEtfn") <
+			    (size_t)(j.t[i + 1].end - j.t[i + 1].start)))) {
+				fail(&sub, ExitReject, "payload: optional: "
+				    "creator must be a string, timestamp an "
+				    "integer");
+				goto bad;
+			}
+	} else if (!json_null(&j, o)) {
+		fail(&sub, ExitReject, "payload: optional must be null or an "
+		    "object");
+		goto bad;
+	}
+	if (!(type = json_str(&j, w[0], a, &sub)) || !(*digest = json_str(&j,
+	    x[0], a, &sub)) || !(*ref = json_str(&j, y[0], a, &sub)))
+		goto bad;
+	if (strcmp(type, SST_TYPE)) {
+		*why = ar_printf(a, &sub, "payload type %s, expected \"%s\"",
+		    ar_quote(a, type, strlen(type), &sub), SST_TYPE);
+		return 0;
+	}
+	if (!dig_valid(*digest, strlen(*digest))) {
+		*why = ar_printf(a, &sub, "payload: docker-manifest-digest %s "
+		    "is not a valid digest", ar_quote(a, *digest,
+		    strlen(*digest), &sub));
+		return 0;
+	}
+	return 1;
+bad:
+	*why = ar_printf(a, &sub, "%s", sub.msg);
+	return 0;
+}
+
+/* One candidate against the keys: 1 accepted (*why names the identity),
+ * 0 rejected with *why.  Cryptography first, then the payload. */
+static int
+sst_check(Run *run, const Req *q, const Cand *c, Key *keys, int nkeys,
+    const char **why)
+{
+	Arena *a = run->a;
+	const char *d, *ref;
+	Err sub = { 0, "" };
+	Str sig;
+	int k;
+
+	if (!c->sig) {
+		*why = "no " SST_SIG " annotation";
+		return 0;
+	}
+	if (b64_decode(a, c->sig, strlen(c->sig), &sig) < 0) {
+		*why = "signature annotation is not valid base64";
+		return 0;
+	}
+	for (k = 0; k < nkeys; k++)
+		if (cry_verify(&keys[k], c->payload.p, c->payload.n,
+		    (const unsigned char *)sig.p, sig.n) == 0)
+			break;
+	if (k == nkeys) {
+		*why = "signed by another key";
+		return 0;
+	}
+	if (!sst_payload(&c->payload, a, &d, &ref, why))
+		return 0;
+	if (strcmp(d, run->sigs.digest)) {
+		*why = ar_printf(a, &sub, "payload names %s, expected %s", d,
+		    run->sigs.digest);	/* d passed dig_valid */
+		return 0;
+	}
+	if (!judge_ident(&q->id, run->ref, ref, a, why))
+		return 0;
+	*why = ar_printf(a, &sub, "identity %s", ref);
+	return 1;
+}
+
 /* == 18. Judgement and output ===========================================
  * Requirements are tried in order and the first that fails decides, as in
  * containers/image; later ones are reported as not evaluated.  The verdict
  * starts as a rejection and judge() alone turns it into an acceptance. */
 
 static int
-judge(const Policy *p, const Ref *r, const char *digest, Verdict *v)
+judge(Run *run, const Policy *p, Verdict *v, Err *e)
 {
-	const Scope *sc = pol_scope(p, r, digest);
+	const Scope *sc = pol_scope(p, run->ref, run->digest);
 	int i;
 
 	memset(v, 0, sizeof(*v));
@@ -4214,7 +5343,9 @@ judge(const Policy *p, const Ref *r, const char *digest, Verdict *v)
 		    "failed";
 	}
 	for (i = 0; i < sc->nreq; i++) {
-		judge_req(&sc->req[i], &v->res[i]);
+		v->res[i].detail = NULL;
+		if (judge_req(run, &sc->req[i], &v->res[i], e) < 0)
+			return -1;
 		logv("%s: %s", v->res[i].desc, v->res[i].ok ? "satisfied" :
 		    v->res[i].detail);
 		if (!v->res[i].ok)
@@ -4224,33 +5355,186 @@ judge(const Policy *p, const Ref *r, const char *digest, Verdict *v)
 	return 0;
 }
 
-static void
-judge_req(const Req *q, Result *res)
+static int
+judge_req(Run *run, const Req *q, Result *res, Err *e)
 {
 	res->ok = 0;
 	switch (q->type) {
 	case ReqAccept:
 		res->ok = 1;
 		res->detail = "";
-		break;
+		return 0;
 	case ReqReject:
 		res->detail = "this scope rejects all images";
-		break;
+		return 0;
 	case ReqBaseLayer:
 		res->detail = "not implemented (containers/image rejects it "
 		    "too)";
+		return 0;
+	case ReqSigstore:
+		return judge_sigstore(run, q, res, e);
+	default:
+		res->detail = q->keytype != KeyGPG ? "only keyType GPGKeys is "
+		    "implemented (containers/image rejects the others too)" :
+		    "not supported by this build";
+		return 0;
+	}
+}
+
+/* The signed reference s against the image by signedIdentity (sigstore.md
+ * §10, containers/image's rules).  The image reference has its default
+ * :latest and, for name:tag@digest, only its tag (the digest is bound by
+ * -digest already); s gets no default tag. */
+static int
+judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
+    const char **why)
+{
+	char is[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4], ss[sizeof(is)];
+	char remapped[sizeof(is) + AUTH_SIZE];
+	Err sub = { 0, "" };
+	const char *want = is, *p;
+	size_t pl;
+	Ref i = *img, sr, rr;
+	int ok;
+
+	if (i.tag[0])
+		i.digest[0] = '\0';
+	ref_string(&i, is, sizeof(is));
+	if (ref_parse(&sr, s, &sub) < 0) {
+		*why = ar_printf(a, &sub, "identity %s is not a valid reference",
+		    ar_quote(a, s, strlen(s), &sub));
+		return 0;
+	}
+	if (sr.deftag)
+		sr.tag[0] = '\0';	/* name only */
+	ref_string(&sr, ss, sizeof(ss));
+	switch (id->type) {
+	case IdMatchExact:
+		ok = !sr.deftag && !strcmp(is, ss);
 		break;
-	case ReqSignedBy:
-		if (q->keytype != KeyGPG) {
-			res->detail = "only keyType GPGKeys is implemented "
-			    "(containers/image rejects the others too)";
-			break;
+	case IdRemap:
+		pl = strlen(id->prefix);
+		if (!strncmp(i.name, id->prefix, pl) && (!i.name[pl] ||
+		    i.name[pl] == '/')) {
+			p = strstr(is, id->prefix);
+			snprintf(remapped, sizeof(remapped), "%.*s%s%s",
+			    (int)(p - is), is, id->signedprefix, p + pl);
+			/* the result must already be canonical */
+			if (ref_parse(&rr, remapped, &sub) < 0) {
+				*why = ar_printf(a, &sub, "image reference %s "
+				    "remapped to %s, which is not a canonical "
+				    "reference", is, ar_quote(a, remapped,
+				    strlen(remapped), &sub));
+				return 0;
+			}
+			ref_string(&rr, is, sizeof(is));
+			if (strcmp(is, remapped)) {
+				*why = ar_printf(a, &sub, "image reference "
+				    "remapped to %s, which is not canonical "
+				    "(%s)", remapped, is);
+				return 0;
+			}
+			i = rr;
 		}
 		/* fall through */
-	default:
-		res->detail = "not supported by this build";
+	case IdMatchRepoDigestOrExact:
+		ok = !sr.deftag && (i.tag[0] ? !strcmp(is, ss) :
+		    !strcmp(i.name, sr.name));
+		break;
+	case IdMatchRepository:
+		ok = !strcmp(i.name, sr.name);
+		break;
+	case IdExactReference:
+		ref_string(&id->ref, is, sizeof(is));
+		ok = !sr.deftag && !strcmp(is, ss);
+		break;
+	default:	/* IdExactRepository */
+		want = id->ref.name;
+		ok = !strcmp(id->ref.name, sr.name);
 		break;
 	}
+	if (!ok)
+		*why = ar_printf(a, &sub, "identity %s does not match %s (%s)",
+		    s, want, idnames[id->type]);
+	return ok;
+}
+
+/* Loads, and drops again, every key the requirements of sc name: -check
+ * does this for all scopes, standalone runs for their scope before any
+ * network work.  A bad key is a configuration error. */
+static int
+judge_keys(Run *run, const Scope *sc, Err *e)
+{
+	const Req *q;
+	Key k;
+	int i, n, r = 0;
+
+	for (i = 0; i < sc->nreq && r == 0; i++) {
+		q = &sc->req[i];
+		if (q->type != ReqSigstore)
+			continue;
+		for (n = 0; r == 0 && n < q->nkeys + q->nrekor; n++) {
+			memset(&k, 0, sizeof(k));
+			r = cry_key(&k, n < q->nkeys ? &q->keys[n] :
+			    &q->rekor[n - q->nkeys], run->policyfile, run->a, e);
+			cry_key_free(&k);
+		}
+	}
+	return r;
+}
+
+/* sigstoreSigned with public keys: keys first (a bad key file is a
+ * configuration error), then the image's signatures, each tried in turn */
+static int
+judge_sigstore(Run *run, const Req *q, Result *res, Err *e)
+{
+	Arena *a = run->a;
+	Key keys[MAX_KEYS];
+	const char *why, *list = "";
+	Sigs *s = &run->sigs;
+	int k, i, nk = 0, rc = -1;
+
+	if (q->src != SrcKeys || q->nrekor) {
+		res->detail = q->nrekor ? "Rekor verification is not supported "
+		    "by this build" : "not supported by this build";
+		return 0;
+	}
+	memset(keys, 0, sizeof(keys));
+	for (k = 0; k < q->nkeys; k++, nk++)
+		if (cry_key(&keys[k], &q->keys[k], run->policyfile, a, e) < 0)
+			goto out;
+	if (sst_fetch(run, e) < 0)
+		goto out;
+	rc = 0;
+	if (!s->enabled)
+		res->detail = ar_printf(a, e, "no signature: sigstore "
+		    "attachments are not enabled for this image in %s",
+		    run->regd.dir);
+	else if (!s->found)
+		res->detail = ar_printf(a, e, "no signature: no %s attachment",
+		    run->reg.sigtag);
+	else if (!s->n)
+		res->detail = ar_printf(a, e, "no signature: the attachment has "
+		    "no signature layers (%d other layer%s)", s->other,
+		    s->other == 1 ? "" : "s");
+	for (i = 0; s->enabled && s->found && i < s->n; i++) {
+		if (sst_check(run, q, &s->c[i], keys, nk, &why)) {
+			res->ok = 1;
+			res->detail = ar_printf(a, e, "signature %d of %d "
+			    "verified, %s", i + 1, s->n, why);
+			break;
+		}
+		list = ar_printf(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
+		    why);
+		res->detail = ar_printf(a, e, "%d signature%s, none valid: %s",
+		    s->n, s->n == 1 ? "" : "s", list);
+	}
+	if (!res->detail)
+		rc = -1;	/* out of memory, already in e */
+out:
+	for (k = 0; k < MAX_KEYS; k++)
+		cry_key_free(&keys[k]);
+	return rc;
 }
 
 /* appends to the reason line; a line that does not fit ends in "…" */
@@ -4363,20 +5647,59 @@ int
 iv_judge(const char *text, const char *name, const char *digest, char *out,
     size_t outsz)
 {
-	Arena a;
+	static Net net;
+	static Run run;
 	Err e = { 0, "" };
 	Verdict v;
 	Policy p;
+	Arena a;
+	Opts o;
 	Ref r;
 	int ok;
 
 	if (ar_open(&a, out, outsz) < 0)
 		return ExitUndecided;
+	memset(&run, 0, sizeof(run));
+	opt_parse(&o, 0, NULL, &e);
+	o.deadline = now_ms() + o.timeout * 1000LL;
+	net_init(&net, &a, &o);
+	run.a = &a;
+	run.net = &net;
+	run.policyfile = "policy.json";
+	run.regdir = o.regd;
+	run.ref = &r;
+	run.digest = digest;
 	ok = pol_parse_text(&p, &a, "policy.json", text, &e) == 0 &&
-	    ref_parse(&r, name, &e) == 0 && judge(&p, &r, digest, &v) == 0;
+	    ref_parse(&r, name, &e) == 0 && judge(&run, &p, &v, &e) == 0;
 	out_line(ok ? &v : NULL, &r, digest, &e, out, outsz);
+	net_free(&net);
 	free(a.base);
 	return e.code ? e.code : v.exit;
+}
+
+/* tests: signedIdentity ident (JSON) for image and signed reference s:
+ * 1 "ok", 0 and why, or the configuration error */
+int
+iv_judge_ident(const char *ident, const char *image, const char *s,
+    char *out, size_t outsz)
+{
+	const char *why = "ok";
+	Err e = { 0, "" };
+	Arena a;
+	Ident id;
+	Json j;
+	Ref r;
+	int ok = 0;
+
+	if (ar_open(&a, out, outsz) < 0)
+		return ExitUndecided;
+	if (json_parse(&j, &a, "ident", ident, strlen(ident), ExitConfig,
+	    &e) == 0 && pol_ident(&j, 0, "signedIdentity", &id, &a, &e) == 0 &&
+	    ref_parse(&r, image, &e) == 0)
+		ok = judge_ident(&id, &r, s, &a, &why);
+	snprintf(out, outsz, "%s", e.code ? e.msg : why);
+	free(a.base);
+	return e.code ? -e.code : ok;
 }
 
 /* == 19. Options, -check, -version, main ================================
@@ -4633,8 +5956,8 @@ main(int argc, char **argv)
 {
 	static char line[MAX_REASON], dig[DIGEST_MAX + 1];
 	static Net net;
+	static Run run;
 	Arena a = { NULL, 0, ARENA_BYTES };
-	Reg g;
 	Err e = { 0, "" };
 	Verdict v;
 	Policy p;
@@ -4661,18 +5984,32 @@ main(int argc, char **argv)
 	signal(SIGALRM, watchdog);
 	alarm((unsigned)o.timeout + 1);
 	net_init(&net, &a, &o);
+	run.a = &a;
+	run.net = &net;
+	run.policyfile = o.policy;
+	run.regdir = o.regd;
+	run.ref = &r;
+	if (file_read(&a, o.policy, MAX_POLICY_BYTES, &s, &e) < 0 ||
+	    pol_load(&p, &a, o.policy, s.p, s.n, &e) < 0)
+		goto out;
+	logv("policy %s: %d scopes", o.policy, p.nscope);
 	if (o.check) {
-		if (file_read(&a, o.policy, MAX_POLICY_BYTES, &s, &e) < 0 ||
-		    pol_load(&p, &a, o.policy, s.p, s.n, &e) < 0 ||
-		    pol_files(&p, &a, &e) < 0)
+		if (pol_files(&p, &a, &e) < 0 || run_regd(&run, &e) < 0)
 			goto out;
+		for (i = 0; i < p.nscope; i++)
+			if (judge_keys(&run, &p.scope[i], &e) < 0)
+				goto out;
+		for (i = 0; i < run.regd.n; i++)
+			if (regd_url(&run.regd.s[i], &e) < 0)
+				goto out;
 		for (i = 1; i < p.nscope; i++)
 			if (!strcmp(p.scope[i].transport, "docker") &&
 			    (w = pol_lint(p.scope[i].key, &a, &e)))
 				printf("warning: %s: %s: %s\n", o.policy,
 				    p.scope[i].at, w);
-		printf("ok: %s: %d scope%s\n", o.policy, p.nscope,
-		    p.nscope == 1 ? "" : "s");
+		printf("ok: %s: %d scope%s; %s: %d scope%s\n", o.policy,
+		    p.nscope, p.nscope == 1 ? "" : "s", o.regd, run.regd.n,
+		    run.regd.n == 1 ? "" : "s");
 		return fflush(stdout) ? ExitUndecided : 0;
 	}
 	if (!o.name) {
@@ -4691,17 +6028,14 @@ main(int argc, char **argv)
 	}
 	if (!o.digest && r.digest[0])
 		o.digest = r.digest;
-	if (!o.digest && (reg_open(&g, &net, &r, &e) < 0 ||
-	    reg_resolve(&g, &r, dig, &e) < 0))
+	if (!o.digest && (judge_keys(&run, pol_scope(&p, &r, NULL), &e) < 0 ||
+	    !run_reg(&run, &e) || reg_resolve(&run.reg, &r, dig, &e) < 0))
 		goto out;
 	if (!o.digest)
 		o.digest = dig;
+	run.digest = o.digest;
 	logv("reference %s, digest %s", o.name, o.digest);
-	if (file_read(&a, o.policy, MAX_POLICY_BYTES, &s, &e) < 0 ||
-	    pol_load(&p, &a, o.policy, s.p, s.n, &e) < 0)
-		goto out;
-	logv("policy %s: %d scopes", o.policy, p.nscope);
-	judged = judge(&p, &r, o.digest, &v) == 0;
+	judged = judge(&run, &p, &v, &e) == 0;
 out:
 	code = e.code ? e.code : judged ? v.exit : ExitUndecided;
 	out_line(judged ? &v : NULL, haveref ? &r : NULL, o.digest, &e, line,

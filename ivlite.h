@@ -35,6 +35,17 @@ int iv_reg_challenge(const char *header, char *out, size_t outsz);
 int iv_auth_lookup(const char *const *files, const char *name, char *out,
     size_t outsz);
 
+/* what the registries.d directory dir says for ref:
+ * "lookaside=URL attach=0|1", or the error */
+int iv_regd_lookup(const char *dir, const char *ref, char *out,
+    size_t outsz);
+
+/* signedIdentity ident (its JSON) for the image reference and the signed
+ * reference s: 1 ("ok"), 0 (out says why), or minus the exit status of a
+ * configuration error */
+int iv_judge_ident(const char *ident, const char *image, const char *s,
+    char *out, size_t outsz);
+
 /* tests/regfetch: ivlite's options, then "manifest REF", "blob REF
  * DIGEST" or "image REF"; out: "DIGEST MEDIATYPE SIZE" (manifest), "DIGEST
  * SIZE" (blob), both lines (image), or "error: …" */

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """ivlite integration tests: the containerd contract, the example policies
-in policies/, a differential against skopeo's policy evaluation, and the
+in policies/, a differential against skopeo's policy evaluation, the
 registry client against real and hostile servers (test_registry.py,
-test_hostile.py; they also drive tests/regfetch).
+test_hostile.py; they also drive tests/regfetch), and sigstoreSigned with
+cosign-format signatures written by tests/cosign.py (test_sigstore.py).
 
 usage: /usr/bin/python3 tests/integration.py [IVLITE] [-k SUBSTRING]
 
@@ -235,8 +236,10 @@ def main(argv):
 			import test_differential
 			import test_hostile
 			import test_registry
+			import test_sigstore
 			for mod in (test_contract, test_deployments,
-			    test_differential, test_registry, test_hostile):
+			    test_differential, test_registry, test_hostile,
+			    test_sigstore):
 				mod.run(t)
 	finally:
 		t.close()

@@ -230,10 +230,6 @@ def run(t):
 	for req, words in [
 	    ({"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k.gpg"},
 	     "signedBy(keyPath=/k.gpg)"),
-	    ({"type": "sigstoreSigned", "keyPath": "/p"},
-	     "sigstoreSigned(keyPath=/p)"),
-	    ({"type": "sigstoreSigned", "keyPaths": ["/a", "/b"]},
-	     "sigstoreSigned(keyPaths=[/a,/b])"),
 	    ({"type": "sigstoreSigned", "pki": {"caRootsPath": "/ca.pem",
 	     "subjectEmail": "a@example.com"}}, "sigstoreSigned(pki)"),
 	]:
@@ -244,6 +240,20 @@ def run(t):
 		    "quay.io/org/app:1", D), 1, "rejected quay.io/org/app:1@%s: "
 		    'scope transports.docker["quay.io"]: %s: not supported by '
 		    "this build" % (D, words)))
+	# keys are loaded before any network work: a missing one is exit 2
+	for req, field in [
+	    ({"type": "sigstoreSigned", "keyPath": "/nonexistent/p"},
+	     "keyPath: /nonexistent/p"),
+	    ({"type": "sigstoreSigned", "keyPaths": ["/nonexistent/a", "/b"]},
+	     "keyPaths[0]: /nonexistent/a"),
+	]:
+		pol = t.policy_file({"default": [R], "transports": {"docker": {
+		    "quay.io": [req]}}}, "req-policy.json")
+		t.case("contract: missing key file for %s" % field,
+		    lambda pol=pol, field=field: t.expect(t.containerd(pol,
+		    "quay.io/org/app:1", D), 2, 'error: %s: transports.docker'
+		    '["quay.io"][0].%s: No such file or directory' % (pol,
+		    field)))
 
 	# --- -o json ----------------------------------------------------------
 	def check_json(name, code, verdict, scope, reqs, digest=D,

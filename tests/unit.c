@@ -670,6 +670,235 @@ test_auth(void)
 	unlink(f6);
 }
 
+/* a directory holding the given files (name, text, …, NULL) */
+static const char *
+tmpdir_with(const char *first, ...)
+{
+	static char dirs[8][64];
+	static int n;
+	char *d = dirs[n++ % 8], path[256];
+	const char *name, *text;
+	va_list ap;
+	FILE *f;
+
+	strcpy(d, "/tmp/ivlite-unit-XXXXXX");
+	if (!mkdtemp(d))
+		return NULL;
+	va_start(ap, first);
+	for (name = first; name; name = va_arg(ap, const char *)) {
+		text = va_arg(ap, const char *);
+		snprintf(path, sizeof(path), "%s/%s", d, name);
+		if (!(f = fopen(path, "w")))
+			break;
+		fputs(text, f);
+		fclose(f);
+	}
+	va_end(ap);
+	return d;
+}
+
+#define DEFLOOK "lookaside=file:///var/lib/containers/sigstore"
+
+static void
+test_regd(void)
+{
+	const char *common = tmpdir_with("default.yaml",
+	    "# This is a default registries.d configuration file.\n"
+	    "#\n# lookaside: for reading/writing simple signing signatures\n"
+	    "default-docker:\n#  lookaside: https://example.com/x\n"
+	    "#  lookaside-staging: file:///mnt/x\n\n# docker:\n#\n"
+	    "#   privateregistry.com:\n#    lookaside: https://p/\n", NULL);
+	const char *rh = tmpdir_with(
+	    "registry.access.redhat.com.yaml", "docker:\n"
+	    "     registry.access.redhat.com:\n"
+	    "         lookaside: https://access.redhat.com/webassets/docker/"
+	    "content/sigstore\n",
+	    "registry.redhat.io.yaml", "docker:\r\n     registry.redhat.io:\r\n"
+	    "         sigstore: https://registry.redhat.io/containers/sigstore"
+	    "\r\n         use-sigstore-attachments: true\r\n",
+	    "x.yml", "this is ignored: [\n",
+	    "y.yaml", "---\ndefault-docker:\n  use-sigstore-attachments: "
+	    "\"no\"\n  lookaside: 'https://d/it''s'\ndocker:\n"
+	    "  \"localhost:5000\":\n    use-sigstore-attachments: yes\n"
+	    "  localhost:5000/ns:\n    lookaside: https://ns/ # a comment\n"
+	    "  q.io: {lookaside: \"https://q/\", use-sigstore-attachments: On}\n"
+	    "  empty.io:\n  r.io: {}\n  unknown.io:\n    whatever:\n"
+	    "      nested: 1\n...\n", NULL);
+	const char *brace = tmpdir_with("a.yaml", "{}\n", NULL);
+	const struct {
+		const char *dir, *ref;
+		int code;
+		const char *out;
+	} cases[] = {
+		{ common, "q.io/x", 0, DEFLOOK " attach=0" },
+		{ "/nonexistent/dir", "q.io/x", 0, DEFLOOK " attach=0" },
+		{ brace, "q.io/x", 0, DEFLOOK " attach=0" },
+		{ rh, "registry.access.redhat.com/ubi9/ubi:9", 0, "lookaside="
+		    "https://access.redhat.com/webassets/docker/content/sigstore"
+		    " attach=0" },
+		{ rh, "registry.redhat.io/ubi9:9", 0, "lookaside=https://"
+		    "registry.redhat.io/containers/sigstore attach=1" },
+		{ rh, "localhost:5000/ns/app", 0, "lookaside=https://ns/ "
+		    "attach=1" },
+		{ rh, "localhost:5000/other", 0, "lookaside=https://d/it's "
+		    "attach=1" },
+		{ rh, "localhost/other", 0, "lookaside=https://d/it's attach=0" },
+		{ rh, "q.io/x", 0, "lookaside=https://q/ attach=1" },
+		{ rh, "empty.io/x", 0, "lookaside=https://d/it's attach=0" },
+		{ rh, "r.io/x", 0, "lookaside=https://d/it's attach=0" },
+	};
+	const struct {
+		const char *text, *err;
+	} bad[] = {
+		{ "docker:\n  a.io: &x\n    lookaside: https://a\n",
+		    "unsupported YAML value" },
+		{ "docker:\n  a.io:\n    lookaside: |\n      https://a\n",
+		    "unsupported YAML value" },
+		{ "docker:\n  - a.io\n", "unsupported YAML (sequences" },
+		{ "docker:\n\ta.io:\n", "tab in indentation" },
+		{ "docker:\n  a.io:\n    lookaside: https://a\n    lookaside: "
+		    "https://b\n", "duplicate key \"lookaside\"" },
+		{ "docker:\n  a.io:\n    lookaside: https://a\n  multi line\n",
+		    "unsupported YAML (expected \"key: value\"" },
+		{ "docker:\n  a.io:\n    lookaside: https://a\n      x: 1\n",
+		    "unexpected indentation" },
+		{ "docker:\n  a.io:\n     lookaside: https://a\n    x: 1\n",
+		    "inconsistent indentation" },
+		{ "docker:\n  a.io:\n    use-sigstore-attachments: maybe\n",
+		    "use-sigstore-attachments: expected true or false" },
+		{ "docker:\n  a.io:\n    sigstore:\n      x: y\n",
+		    "sigstore: expected a URL" },
+		{ "docker: x\n", "docker: expected a mapping of scopes" },
+		{ "docker:\n  a.io:\n    lookaside: \"https://a\n",
+		    "unterminated quoted string" },
+		{ "docker:\n  a.io:\n    lookaside: ftp://a\n",
+		    "lookaside \"ftp://a\": want an http://, https:// or file:/// "
+		    "URL" },
+		{ "docker:\n  a.io: {lookaside: https://a, [x]: 1}\n",
+		    "unsupported YAML (flow mapping)" },
+		{ "? a\n", "unsupported YAML (sequences" },
+	};
+	char out[1024];
+	const char *d;
+	size_t i;
+	int code;
+
+	for (i = 0; i < LEN(cases); i++) {
+		code = iv_regd_lookup(cases[i].dir, cases[i].ref, out,
+		    sizeof(out));
+		check(code == cases[i].code && !strcmp(out, cases[i].out),
+		    __LINE__, "regd %zu (%s):\n  got  %d %s\n  want %d %s", i,
+		    cases[i].ref, code, out, cases[i].code, cases[i].out);
+	}
+	for (i = 0; i < LEN(bad); i++) {
+		d = tmpdir_with("bad.yaml", bad[i].text, NULL);
+		code = iv_regd_lookup(d, "a.io/x", out, sizeof(out));
+		check(code == 2 && strstr(out, "/bad.yaml:") && strstr(out,
+		    bad[i].err), __LINE__, "regd bad %zu: got %d %s, want %s",
+		    i, code, out, bad[i].err);
+	}
+	d = tmpdir_with("a.yaml", "docker:\n  a.io:\n    lookaside: https://a\n",
+	    "b.yaml", "docker:\n\n  a.io:\n    lookaside: https://a\n", NULL);
+	code = iv_regd_lookup(d, "a.io/x", out, sizeof(out));
+	check(code == 2 && strstr(out, "/b.yaml:3: \"a.io\" is also defined in")
+	    && strstr(out, "/a.yaml"), __LINE__, "regd duplicate: %d %s",
+	    code, out);
+	d = tmpdir_with("a.yaml", "default-docker:\n  lookaside: https://a\n",
+	    "b.yaml", "default-docker:\n  lookaside: https://b\n", NULL);
+	code = iv_regd_lookup(d, "a.io/x", out, sizeof(out));
+	check(code == 2 && strstr(out, "default-docker is also defined in"),
+	    __LINE__, "regd duplicate default: %d %s", code, out);
+}
+
+#define ID(t) "{\"type\":\"" t "\"}"
+/* signedIdentity, image reference, signed reference, outcome ("ok" or
+ * why) -- sigstore.md §10 */
+static const struct {
+	const char *ident, *image, *s;
+	int ok;
+	const char *why;
+} idents[] = {
+	{ ID("matchExact"), "q.io/a:1", "q.io/a:1", 1, "ok" },
+	{ ID("matchExact"), "q.io/a:1", "q.io/a:2", 0, "identity q.io/a:2 does "
+	    "not match q.io/a:1 (matchExact)" },
+	{ ID("matchExact"), "q.io/a:1", "q.io/a", 0, "identity q.io/a does not "
+	    "match q.io/a:1 (matchExact)" },
+	{ ID("matchExact"), "q.io/a@" DA, "q.io/a@" DA, 1, "ok" },
+	{ ID("matchExact"), "alpine", "docker.io/library/alpine:latest", 1,
+	    "ok" },
+	{ ID("matchExact"), "alpine", "index.docker.io/library/alpine", 0,
+	    "identity index.docker.io/library/alpine does not match "
+	    "docker.io/library/alpine:latest (matchExact)" },
+	{ ID("matchRepoDigestOrExact"), "q.io/a:1", "q.io/a:1", 1, "ok" },
+	{ ID("matchRepoDigestOrExact"), "q.io/a:1", "q.io/a", 0, "identity "
+	    "q.io/a does not match q.io/a:1 (matchRepoDigestOrExact)" },
+	{ ID("matchRepoDigestOrExact"), "q.io/a@" DA, "q.io/a:1", 1, "ok" },
+	{ ID("matchRepoDigestOrExact"), "q.io/a@" DA, "q.io/a@" DB, 1, "ok" },
+	{ ID("matchRepoDigestOrExact"), "q.io/a@" DA, "q.io/a", 0, "identity "
+	    "q.io/a does not match q.io/a@" DA " (matchRepoDigestOrExact)" },
+	{ ID("matchRepoDigestOrExact"), "q.io/a@" DA, "q.io/b:1", 0,
+	    "identity q.io/b:1 does not match q.io/a@" DA
+	    " (matchRepoDigestOrExact)" },
+	{ ID("matchRepoDigestOrExact"), "q.io/a:1@" DA, "q.io/a:1", 1, "ok" },
+	{ ID("matchRepository"), "q.io/a:1", "q.io/a", 1, "ok" },
+	{ ID("matchRepository"), "q.io/a:1", "q.io/a:9", 1, "ok" },
+	{ ID("matchRepository"), "q.io/a:1", "q.io/b", 0, "identity q.io/b "
+	    "does not match q.io/a:1 (matchRepository)" },
+	{ ID("matchRepository"), "busybox", "docker.io/library/busybox", 1,
+	    "ok" },
+	{ ID("matchRepository"), "busybox", "index.docker.io/library/busybox",
+	    1, "ok" },
+	{ ID("matchRepository"), "q.io/a:1", "Q.IO/a", 0, "identity Q.IO/a "
+	    "does not match q.io/a:1 (matchRepository)" },
+	{ ID("matchRepository"), "q.io/a:1", "not a ref!", 0, "identity \"not "
+	    "a ref!\" is not a valid reference" },
+	{ "{\"type\":\"exactReference\",\"dockerReference\":\"q.io/a:prod\"}",
+	    "r.io/x:1", "q.io/a:prod", 1, "ok" },
+	{ "{\"type\":\"exactReference\",\"dockerReference\":\"q.io/a:prod\"}",
+	    "r.io/x:1", "q.io/a", 0, "identity q.io/a does not match "
+	    "q.io/a:prod (exactReference)" },
+	{ "{\"type\":\"exactRepository\",\"dockerRepository\":\"q.io/a\"}",
+	    "r.io/x:1", "q.io/a:any", 1, "ok" },
+	{ "{\"type\":\"exactRepository\",\"dockerRepository\":\"q.io/a\"}",
+	    "r.io/x:1", "q.io/b", 0, "identity q.io/b does not match q.io/a "
+	    "(exactRepository)" },
+	{ "{\"type\":\"remapIdentity\",\"prefix\":\"mirror.io/ns\","
+	    "\"signedPrefix\":\"q.io/org\"}", "mirror.io/ns/app:1",
+	    "q.io/org/app:1", 1, "ok" },
+	{ "{\"type\":\"remapIdentity\",\"prefix\":\"mirror.io/ns\","
+	    "\"signedPrefix\":\"q.io/org\"}", "mirror.io/ns/app:1",
+	    "mirror.io/ns/app:1", 0, "identity mirror.io/ns/app:1 does not "
+	    "match q.io/org/app:1 (remapIdentity)" },
+	{ "{\"type\":\"remapIdentity\",\"prefix\":\"mirror.io/ns\","
+	    "\"signedPrefix\":\"q.io/org\"}", "mirror.io/nsx/app:1",
+	    "mirror.io/nsx/app:1", 1, "ok" },
+	{ "{\"type\":\"remapIdentity\",\"prefix\":\"mirror.io\","
+	    "\"signedPrefix\":\"docker.io\"}", "mirror.io/busybox:1",
+	    "docker.io/library/busybox:1", 0, "image reference remapped to "
+	    "docker.io/busybox:1, which is not canonical "
+	    "(docker.io/library/busybox:1)" },
+	{ "{\"type\":\"remapIdentity\",\"prefix\":\"mirror.io\","
+	    "\"signedPrefix\":\"docker.io\"}", "mirror.io/library/busybox:1",
+	    "docker.io/library/busybox:1", 1, "ok" },
+};
+
+static void
+test_idents(void)
+{
+	char out[1024];
+	size_t i;
+	int r;
+
+	for (i = 0; i < LEN(idents); i++) {
+		r = iv_judge_ident(idents[i].ident, idents[i].image,
+		    idents[i].s, out, sizeof(out));
+		check(r == idents[i].ok && !strcmp(out, idents[i].why),
+		    __LINE__, "ident %zu (%s, %s):\n  got  %d %s\n  want %d "
+		    "%s", i, idents[i].image, idents[i].s, r, out,
+		    idents[i].ok, idents[i].why);
+	}
+}
+
 /* policy, reference, -digest, exit status, the stdout line */
 static const struct {
 	const char *pol, *name, *digest;
@@ -698,12 +927,11 @@ static const struct {
 	    "rejected q.io/a:1@" DB ": scope " D("q.io") ": signedBy(keyPath="
 	    "/k): only keyType GPGKeys is implemented (containers/image "
 	    "rejects the others too)" },
-	{ SS("\"keyPaths\":[\"/a\",\"/b\"]"), "q.io/a:1", DB, 1, "rejected "
-	    "q.io/a:1@" DB ": scope " D("q.io") ": sigstoreSigned(keyPaths="
-	    "[/a,/b]): not supported by this build" },
-	{ SS("\"keyDatas\":[\"aGk=\"]"), "q.io/a:1", DB, 1, "rejected "
-	    "q.io/a:1@" DB ": scope " D("q.io") ": sigstoreSigned(keyDatas): "
-	    "not supported by this build" },
+	{ SS("\"keyPaths\":[\"/nonexistent/a\",\"/b\"]"), "q.io/a:1", DB, 2,
+	    "error: " AT ".keyPaths[0]: /nonexistent/a: No such file or "
+	    "directory" },
+	{ SS("\"keyDatas\":[\"aGk=\"]"), "q.io/a:1", DB, 2, "error: " AT
+	    ".keyDatas[0]: not a PEM public key" },
 	{ SS(PKI("\"caRootsPath\":\"/c\",\"subjectEmail\":\"e\"")), "q.io/a",
 	    DB, 1, "rejected q.io/a:latest@" DB ": scope " D("q.io")
 	    ": sigstoreSigned(pki): not supported by this build" },
@@ -745,6 +973,8 @@ main(void)
 	test_judge();
 	test_challenges();
 	test_auth();
+	test_regd();
+	test_idents();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
