@@ -305,6 +305,14 @@ typedef struct {		/* a public key from the policy */
 	const char *name;
 } Key;
 
+typedef struct {		/* what a sigstoreSigned requirement trusts */
+	Key keys[MAX_KEYS];
+	int nkeys;
+	Key rekor[MAX_KEYS];
+	int nrekor;
+	mbedtls_x509_crt roots, inter;	/* fulcio/pki CAs, intermediates */
+} Signer;
+
 typedef struct {		/* one layer of a sigstore attachment */
 	const char *mediatype;
 	Str payload;		/* the blob: signed bytes, untrusted */
@@ -371,7 +379,9 @@ static void watchdog(int sig);
 static void *ar_alloc(Arena *a, size_t n, Err *e);
 static int ar_open(Arena *a, char *out, size_t outsz);
 static char *ar_printf(Arena *a, Err *e, const char *fmt, ...);
+static char *quote_as(char *dst, const char *s, size_t n, int q);
 static char *quote(char *dst, const char *s, size_t n);
+static char *ar_esc(Arena *a, const char *s, Err *e);
 static char *ar_quote(Arena *a, const char *s, size_t n, Err *e);
 static int b64_decode(Arena *a, const char *s, size_t n, Str *out);
 static void b64_encode(const char *s, size_t n, char *out);
@@ -535,16 +545,34 @@ static int regd_match(void *ctx, const char *key, size_t n);
 static int regd_find(const Regd *g, const Ref *r, const char *digest,
     const char **lookaside, int *attach, Err *e);
 /* 14. crypto */
-static int cry_key(Key *k, const Blob *b, const char *file, Arena *a,
-    Err *e);
+static int cry_key(Key *k, const Blob *b, int ecdsa, const char *file,
+    Arena *a, Err *e);
 static const char *memmem_pem(const char *s, size_t n);
 static void cry_key_free(Key *k);
 static int cry_der_int(const unsigned char **p, const unsigned char *end);
 static int cry_der_sig(const unsigned char *s, size_t n);
 static size_t cry_p1363(const unsigned char *s, size_t n,
     unsigned char *der);
-static int cry_verify(Key *k, const void *msg, size_t n,
-    const unsigned char *sig, size_t sl);
+static int cry_verify(mbedtls_pk_context *pk, const void *msg, size_t n,
+    const unsigned char *sig, size_t sl, int deronly);
+static int cry_pem(const char *s, size_t n, size_t *pos, Arena *a,
+    Str *der);
+static int cry_pem_one(const char *s, size_t n, Arena *a, Str *der);
+static int hex_same(const char *s, const unsigned char *h, size_t n);
+static int cry_certs(const char *s, size_t n, mbedtls_x509_crt *chain,
+    int strict, Arena *a, const char **why);
+static int cry_cas(const Blob *b, mbedtls_x509_crt *chain, int strict,
+    const char *file, Arena *a, Err *e);
+static long long cry_time(const mbedtls_x509_time *t);
+static int cry_chain_cb(void *ctx, mbedtls_x509_crt *crt, int depth,
+    uint32_t *flags);
+static int cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots,
+    long long t, Arena *a, const char **why);
+static char *cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a);
+static int cry_san_has(const mbedtls_x509_crt *c, int tag,
+    const char *want);
+static char *cry_issuer(const mbedtls_x509_crt *c, Arena *a,
+    const char **why);
 /* 15. sigstore */
 static int run_regd(Run *run, Err *e);
 static Reg *run_reg(Run *run, Err *e);
@@ -553,8 +581,20 @@ static int sst_layer(Reg *g, const Json *j, int lay, Cand *c, Err *e);
 static int sst_fetch(Run *run, Err *e);
 static int sst_payload(const Str *p, Arena *a, const char **digest,
     const char **ref, const char **why);
-static int sst_check(Run *run, const Req *q, const Cand *c, Key *keys,
-    int nkeys, const char **why);
+static char *sst_jcs_str(const char *s, Arena *a, Err *e);
+static int sst_int(const Json *j, int i, long long *v);
+static char *sst_at(const Json *j, int obj, const char *const *path,
+    int dec, Arena *a, size_t *n);
+static int sst_rekor(Signer *sg, const Cand *c, const Str *sig,
+    const unsigned char *want, size_t wn, Arena *a, long long *t,
+    const char **why);
+static int sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
+    mbedtls_x509_crt *chain, Arena *a, const char **why);
+static int sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
+    const char **why);
+static int sst_signer(Signer *sg, const Req *q, const char *file,
+    Arena *a, Err *e);
+static void sst_signer_free(Signer *sg);
 /* 18. judgement and output */
 static int judge(Run *run, const Policy *p, Verdict *v, Err *e);
 static int judge_req(Run *run, const Req *q, Result *res, Err *e);
@@ -770,33 +810,41 @@ ar_printf(Arena *a, Err *e, const char *fmt, ...)
 	return p;
 }
 
-/* "text" with quotes, backslashes and non-printable bytes as \xNN, cut
- * after MAX_QUOTE bytes with "…": safe inside the one-line reason.  dst
- * holds QUOTE_SIZE bytes. */
+/* text with backslashes and non-printable bytes as \xNN (and in quotes,
+ * themselves escaped, when q), cut after MAX_QUOTE bytes with "…": safe
+ * inside the one-line reason.  dst holds QUOTE_SIZE bytes. */
 static char *
-quote(char *dst, const char *s, size_t n)
+quote_as(char *dst, const char *s, size_t n, int q)
 {
 	size_t i, m = n < MAX_QUOTE ? n : MAX_QUOTE;
-	char *q = dst;
+	char *p = dst;
 
-	*q++ = '"';
+	if (q)
+		*p++ = '"';
 	for (i = 0; i < m; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-			snprintf(q, 5, "\\x%02x", c);
-			q += 4;
+		if (c < 0x20 || c >= 0x7f || (q && c == '"') || c == '\\') {
+			snprintf(p, 5, "\\x%02x", c);
+			p += 4;
 		} else {
-			*q++ = (char)c;
+			*p++ = (char)c;
 		}
 	}
 	if (m < n) {
-		memcpy(q, "\xe2\x80\xa6", 3);
-		q += 3;
+		memcpy(p, "\xe2\x80\xa6", 3);
+		p += 3;
 	}
-	*q++ = '"';
-	*q = '\0';
+	if (q)
+		*p++ = '"';
+	*p = '\0';
 	return dst;
+}
+
+static char *
+quote(char *dst, const char *s, size_t n)
+{
+	return quote_as(dst, s, n, 1);
 }
 
 static char *
@@ -805,6 +853,15 @@ ar_quote(Arena *a, const char *s, size_t n, Err *e)
 	char *p = ar_alloc(a, QUOTE_SIZE, e);
 
 	return p ? quote(p, s, n) : "(no memory)";
+}
+
+/* untrusted text without quotes, e.g. a URL from a certificate */
+static char *
+ar_esc(Arena *a, const char *s, Err *e)
+{
+	char *p = ar_alloc(a, QUOTE_SIZE, e);
+
+	return p ? quote_as(p, s, strlen(s), 0) : "(no memory)";
 }
 
 /* standard base64 with padding (RFC 4648 §4), as Go's encoding/json
@@ -3448,7 +3505,8 @@ tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 		snprintf(c->sans + len, sizeof(c->sans) - len, "%sIP:%s",
 		    len ? ", " : "", a);
 	}
-	if (!(crt->ext_types & MBEDTLS_X509_EXT_SUBJECT_ALT_NAME)) {
+	if (!(crt->MBEDTLS_PRIVATE(ext_types) &
+	    MBEDTLS_X509_EXT_SUBJECT_ALT_NAME)) {
 		*flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
 		return 0;
 	}
@@ -4836,7 +4894,8 @@ done:
 /* the first PEM block of b: a PUBLIC KEY (SPKI) or RSA PUBLIC KEY, RSA
  * or ECDSA on a NIST curve; anything else is a configuration error */
 static int
-cry_key(Key *k, const Blob *b, const char *file, Arena *a, Err *e)
+cry_key(Key *k, const Blob *b, int ecdsa, const char *file, Arena *a,
+    Err *e)
 {
 	const char *s, *beg, *end = NULL, *lab, *where;
 	Err sub = { 0, "" };
@@ -4875,6 +4934,9 @@ cry_key(Key *k, const Blob *b, const char *file, Arena *a, Err *e)
 		    "and ECDSA P-224/256/384/521 are; Ed25519 is not)", where);
 	if (r != 0)
 		return fail(e, ExitConfig, "%s: not a PEM public key", where);
+	if (ecdsa && mbedtls_pk_get_type(&k->pk) != MBEDTLS_PK_ECKEY)
+		return fail(e, ExitConfig, "%s: a Rekor key must be ECDSA",
+		    where);
 	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_RSA)
 		return 0;
 	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_ECKEY)
@@ -4979,26 +5041,387 @@ cry_p1363(const unsigned char *s, size_t n, unsigned char *der)
 	return len;
 }
 
-/* does sig verify over msg with k (SHA-256, cosign's rule)? 0 if so */
+/* does sig verify over msg with pk (SHA-256, cosign's rule)?  0 if so.
+ * ECDSA signatures are DER, or r||s when not DER unless deronly. */
 static int
-cry_verify(Key *k, const void *msg, size_t n, const unsigned char *sig,
-    size_t sl)
+cry_verify(mbedtls_pk_context *pk, const void *msg, size_t n,
+    const unsigned char *sig, size_t sl, int deronly)
 {
 	unsigned char h[32], der[160];
 
 	sha_raw(256, msg, n, h);
-	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_RSA)
-		return sl == mbedtls_pk_get_len(&k->pk) && mbedtls_pk_verify(
-		    &k->pk, MBEDTLS_MD_SHA256, h, sizeof(h), sig, sl) == 0 ?
-		    0 : -1;
+	if (mbedtls_pk_get_type(pk) == MBEDTLS_PK_RSA)
+		return sl == mbedtls_pk_get_len(pk) && mbedtls_pk_verify(pk,
+		    MBEDTLS_MD_SHA256, h, sizeof(h), sig, sl) == 0 ? 0 : -1;
 	if (cry_der_sig(sig, sl))
-		return mbedtls_pk_verify(&k->pk, MBEDTLS_MD_SHA256, h,
-		    sizeof(h), sig, sl) == 0 ? 0 : -1;
-	if (sl < 2 || sl > 132 || sl % 2)
+		return mbedtls_pk_verify(pk, MBEDTLS_MD_SHA256, h, sizeof(h),
+		    sig, sl) == 0 ? 0 : -1;
+	if (deronly || sl < 2 || sl > 132 || sl % 2)
 		return -1;
 	sl = cry_p1363(sig, sl, der);
-	return mbedtls_pk_verify(&k->pk, MBEDTLS_MD_SHA256, h, sizeof(h), der,
+	return mbedtls_pk_verify(pk, MBEDTLS_MD_SHA256, h, sizeof(h), der,
 	    sl) == 0 ? 0 : -1;
+}
+
+/* Certificates: no MD5/SHA-1, RSA of 2048 bits and more, NIST curves */
+static const mbedtls_x509_crt_profile cry_profile = {
+	MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512),
+	MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSA) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECDSA) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECKEY),
+	MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP256R1) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP384R1) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP521R1),
+	2048
+};
+
+/* The next PEM block in s[*pos..n): its base64 body decoded into *der.
+ * 1 found, 0 none left (*pos at the first byte after the last block), -1
+ * malformed.  Text before a BEGIN line is skipped. */
+static int
+cry_pem(const char *s, size_t n, size_t *pos, Arena *a, Str *der)
+{
+	const char *beg, *body, *end, *p;
+	char endl[80];
+	size_t lab;
+
+	if (!(beg = memmem_pem(s + *pos, n - *pos)))
+		return 0;
+	lab = strcspn(beg + 11, "-\n");
+	if (lab > 60 || (strncmp(beg + 11 + lab, "-----\n", 6) &&
+	    strncmp(beg + 11 + lab, "-----\r\n", 7)))
+		return -1;
+	body = beg + 11 + lab + 5;
+	snprintf(endl, sizeof(endl), "-----END %.*s-----", (int)lab, beg + 11);
+	if (!(end = strstr(body, endl)) || (size_t)(end - s) > n)
+		return -1;
+	for (p = body; p < end; p++)
+		if (*p == ':')
+			return -1;	/* PEM headers: not a plain block */
+	if (b64_decode(a, body, (size_t)(end - body), der) < 0)
+		return -1;
+	*pos = (size_t)(end - s) + strlen(endl);
+	return 1;
+}
+
+/* exactly one PEM block, and after its END line at most a line break */
+static int
+cry_pem_one(const char *s, size_t n, Arena *a, Str *der)
+{
+	size_t pos = 0;
+
+	if (cry_pem(s, n, &pos, a, der) != 1)
+		return 0;
+	if (pos < n && s[pos] == '\r')
+		pos++;
+	if (pos < n && s[pos] == '\n')
+		pos++;
+	return pos == n;
+}
+
+/* does hex text s (either case) spell the n bytes h? */
+static int
+hex_same(const char *s, const unsigned char *h, size_t n)
+{
+	size_t i;
+	unsigned v;
+
+	if (strlen(s) != 2 * n || strspn(s, "0123456789abcdefABCDEF") != 2 * n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		sscanf(s + 2 * i, "%2x", &v);
+		if (v != h[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* Certificates from PEM text into chain.  strict: every block must be a
+ * certificate and only blanks may follow the last (chain annotations,
+ * intermediates); else blocks that do not parse are skipped (roots).
+ * The count parsed, or -1 with why. */
+static int
+cry_certs(const char *s, size_t n, mbedtls_x509_crt *chain, int strict,
+    Arena *a, const char **why)
+{
+	size_t pos = 0, mark = a->used;
+	int r, count = 0;
+	Str der;
+
+	while ((r = cry_pem(s, n, &pos, a, &der)) != 0) {
+		if (r > 0)
+			r = mbedtls_x509_crt_parse_der(chain,
+			    (const unsigned char *)der.p, der.n);
+		else
+			r = -2;
+		if (r != 0 && r != 1) {
+			if (strict) {
+				*why = r == -2 ? "malformed PEM" : (-r & 0xff80) ==
+				    -MBEDTLS_ERR_X509_INVALID_EXTENSIONS ?
+				    "a certificate has malformed or unsupported "
+				    "critical extensions" : "a certificate does "
+				    "not parse";
+				return -1;
+			}
+			if (r == -2)
+				break;
+		} else {
+			count++;
+		}
+		a->used = mark;
+	}
+	a->used = mark;
+	if (strict && strspn(s + pos, " \t\r\n") != n - pos) {
+		*why = "text after the last certificate";
+		return -1;
+	}
+	return count;
+}
+
+/* a configured CA set (caPath, caRootsData…) into chain: 0 certificates
+ * is a configuration error */
+static int
+cry_cas(const Blob *b, mbedtls_x509_crt *chain, int strict, const char *file,
+    Arena *a, Err *e)
+{
+	const char *why = "no certificates";
+	size_t mark = a->used;
+	Err sub = { 0, "" };
+	Str f;
+	int n;
+
+	f.p = (char *)b->data;
+	f.n = b->len;
+	if (b->path && file_read(a, b->path, MAX_KEY_BYTES, &f, &sub) < 0)
+		return fail(e, ExitConfig, "%s: %s: %s", file, b->at, sub.msg);
+	n = cry_certs(f.p, f.n, chain, strict, a, &why);
+	a->used = mark;
+	if (n <= 0)
+		return fail(e, ExitConfig, "%s: %s%s%s: %s", file, b->at,
+		    b->path ? ": " : "", b->path ? b->path : "", n < 0 ? why :
+		    "no PEM certificates");
+	return 0;
+}
+
+/* seconds since 1970 of an X.509 time (UTC, proleptic Gregorian) */
+static long long
+cry_time(const mbedtls_x509_time *t)
+{
+	static const int cum[] = {
+		0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334
+	};
+	long long y = t->year, d;
+
+	d = (y - 1970) * 365 + ((y - 1) / 4 - 492) - ((y - 1) / 100 - 19) +
+	    ((y - 1) / 400 - 4);
+	d += cum[(t->mon - 1) % 12] + t->day - 1;
+	if (t->mon > 2 && ((y % 4 == 0 && y % 100) || y % 400 == 0))
+		d++;
+	return d * 86400 + t->hour * 3600LL + t->min * 60LL + t->sec;
+}
+
+/* called for each certificate of the chain: validity at a given time
+ * instead of now (Fulcio certificates live ten minutes; what counts is the
+ * Rekor time), and code signing for every certificate that limits EKU */
+static int
+cry_chain_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	const long long *t = ctx;
+
+	(void)depth;
+	if (*t >= 0) {
+		*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED |
+		    MBEDTLS_X509_BADCERT_FUTURE);
+		if (*t < cry_time(&crt->valid_from))
+			*flags |= MBEDTLS_X509_BADCERT_FUTURE;
+		if (*t > cry_time(&crt->valid_to))
+			*flags |= MBEDTLS_X509_BADCERT_EXPIRED;
+	}
+	if (mbedtls_x509_crt_check_extended_key_usage(crt,
+	    MBEDTLS_OID_CODE_SIGNING, MBEDTLS_OID_SIZE(MBEDTLS_OID_CODE_SIGNING))
+	    != 0)
+		*flags |= MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
+	return 0;
+}
+
+/* Path validation of chain (leaf first, then intermediates) up to roots,
+ * at time t (-1: now).  0, or -1 with why. */
+static int
+cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
+    Arena *a, const char **why)
+{
+	Err sub = { 0, "" };
+	char when[40], info[200];
+	uint32_t f = 0;
+	time_t tt = t >= 0 ? (time_t)t : time(NULL);
+	struct tm tm;
+
+	if (mbedtls_x509_crt_verify_with_profile(chain, roots, NULL,
+	    &cry_profile, NULL, &f, cry_chain_cb, &t) == 0 && f == 0)
+		return 0;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC",
+	    gmtime_r(&tt, &tm));
+	if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+		*why = "not trusted (no path to the configured CA)";
+	else if (f & MBEDTLS_X509_BADCERT_EXPIRED)
+		*why = ar_printf(a, &sub, "not valid at %s: expired", when);
+	else if (f & MBEDTLS_X509_BADCERT_FUTURE)
+		*why = ar_printf(a, &sub, "not valid at %s: not yet valid",
+		    when);
+	else if (f & MBEDTLS_X509_BADCERT_EXT_KEY_USAGE)
+		*why = "not for code signing (extended key usage)";
+	else if (f & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK
+	    | MBEDTLS_X509_BADCERT_BAD_KEY))
+		*why = "weak signature or key, refused by the verification "
+		    "profile (SHA-256+, RSA 2048+, NIST curves)";
+	else {
+		mbedtls_x509_crt_verify_info(info, sizeof(info), "", f);
+		info[strcspn(info, "\n")] = '\0';
+		*why = ar_printf(a, &sub, "%s", *info ? info : "rejected");
+	}
+	return -1;
+}
+
+/* the leaf's subject alternative names of one tag (0x81 email, 0x82 DNS,
+ * 0x87 IP) joined by ", " */
+static char *
+cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a)
+{
+	const mbedtls_x509_sequence *s;
+	char ip[INET6_ADDRSTRLEN], *out = "";
+	Err sub = { 0, "" };
+
+	for (s = &c->subject_alt_names; s && s->buf.p; s = s->next) {
+		if (s->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | tag))
+			continue;
+		if (tag == 7 && (s->buf.len == 4 || s->buf.len == 16))
+			out = ar_printf(a, &sub, "%s%s%s", out, *out ? ", " : "",
+			    inet_ntop(s->buf.len == 4 ? AF_INET : AF_INET6,
+			    s->buf.p, ip, sizeof(ip)));
+		else if (tag != 7)
+			out = ar_printf(a, &sub, "%s%s%.*s", out, *out ? ", " :
+			    "", (int)s->buf.len, s->buf.p);
+		if (!out)
+			return "";
+	}
+	return out;
+}
+
+/* Is want among the SANs?  Emails exactly; host names without case, a
+ * trailing dot, and a leading "*" label matching one label; IP literals
+ * (also in brackets) against iPAddress SANs, byte for byte. */
+static int
+cry_san_has(const mbedtls_x509_crt *c, int tag, const char *want)
+{
+	const mbedtls_x509_sequence *s;
+	unsigned char ip[16];
+	char h[HOST_MAX + 1];
+	size_t n = strlen(want), l, ipn = 0;
+	const char *v, *dot;
+
+	if (tag == 2) {
+		l = n > 2 && *want == '[' ? 1 : 0;
+		snprintf(h, sizeof(h), "%.*s", (int)(n - 2 * l), want + l);
+		if (inet_pton(AF_INET, h, ip) == 1)
+			ipn = 4;
+		else if (inet_pton(AF_INET6, h, ip) == 1)
+			ipn = 16;
+		if (ipn)
+			tag = 7;
+		else if (n && want[n - 1] == '.')
+			n--;
+	}
+	for (s = &c->subject_alt_names; s && s->buf.p; s = s->next) {
+		if (s->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | tag))
+			continue;
+		v = (const char *)s->buf.p;
+		l = s->buf.len;
+		if (tag == 7 && l == ipn && !memcmp(v, ip, ipn))
+			return 1;
+		if (tag == 1 && l == n && !memcmp(v, want, n))
+			return 1;
+		if (tag != 2)
+			continue;
+		if (l && v[l - 1] == '.')
+			l--;
+		if (l == n && !strncasecmp(v, want, n))
+			return 1;
+		/* "*.example.com": one label, the rest equal */
+		if (l > 2 && v[0] == '*' && v[1] == '.' && (dot = memchr(want,
+		    '.', n)) && dot > want && (size_t)(want + n - dot) == l - 1 &&
+		    !strncasecmp(dot, v + 1, l - 1))
+			return 1;
+	}
+	return 0;
+}
+
+/* The OIDC issuer of a Fulcio certificate: extension 1.3.6.1.4.1.57264.1.1
+ * (the raw URL) and/or .1.8 (a DER string); both must agree.  NULL with
+ * why if absent, doubled or malformed. */
+static char *
+cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
+{
+	static const unsigned char v1[] = { 0x2b, 6, 1, 4, 1, 0x83, 0xbf, 0x30,
+	    1, 1 }, v2[] = { 0x2b, 6, 1, 4, 1, 0x83, 0xbf, 0x30, 1, 8 };
+	unsigned char *p = c->v3_ext.p, *end = p + c->v3_ext.len, *ext, *q;
+	char *got[2] = { NULL, NULL };
+	Err sub = { 0, "" };
+	size_t len, olen, vlen, slen;
+	int k;
+
+	if (!p || mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
+	    MBEDTLS_ASN1_SEQUENCE) != 0)
+		goto none;
+	end = p + len;
+	while (p < end) {
+		if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
+		    MBEDTLS_ASN1_SEQUENCE) != 0)
+			goto bad;
+		ext = p + len;
+		if (mbedtls_asn1_get_tag(&p, ext, &olen, MBEDTLS_ASN1_OID) != 0)
+			goto bad;
+		k = olen == sizeof(v1) && !memcmp(p, v1, olen) ? 0 : olen ==
+		    sizeof(v2) && !memcmp(p, v2, olen) ? 1 : -1;
+		p += olen;
+		if (*p == MBEDTLS_ASN1_BOOLEAN && mbedtls_asn1_get_tag(&p, ext,
+		    &len, MBEDTLS_ASN1_BOOLEAN) == 0)
+			p += len;
+		if (mbedtls_asn1_get_tag(&p, ext, &vlen,
+		    MBEDTLS_ASN1_OCTET_STRING) != 0 || p + vlen != ext)
+			goto bad;
+		if (k >= 0 && got[k]) {
+			*why = "fulcio: the OIDC issuer extension appears twice";
+			return NULL;
+		}
+		if (k == 0)
+			got[0] = ar_printf(a, &sub, "%.*s", (int)vlen, p);
+		q = p;
+		if (k == 1 && (vlen < 2 || (*q != MBEDTLS_ASN1_UTF8_STRING &&
+		    *q != MBEDTLS_ASN1_PRINTABLE_STRING && *q !=
+		    MBEDTLS_ASN1_IA5_STRING) || (q++, mbedtls_asn1_get_len(&q,
+		    ext, &slen) != 0) || q + slen != ext)) {
+			*why = "fulcio: OIDC issuer extension (v2) is not a DER "
+			    "string";
+			return NULL;
+		}
+		if (k == 1)
+			got[1] = ar_printf(a, &sub, "%.*s", (int)slen, q);
+		p = ext;
+	}
+	if (got[0] && got[1] && strcmp(got[0], got[1])) {
+		*why = "fulcio: two different OIDC issuers";
+		return NULL;
+	}
+	if (got[0] || got[1])
+		return got[0] ? got[0] : got[1];
+none:
+	*why = "fulcio: no OIDC issuer extension";
+	return NULL;
+bad:
+	*why = "fulcio: malformed certificate extensions";
+	return NULL;
 }
 
 /* == 15. Sigstore attachments ===========================================
@@ -5280,17 +5703,259 @@ bad:
 	return 0;
 }
 
-/* One candidate against the keys: 1 accepted (*why names the identity),
- * 0 rejected with *why.  Cryptography first, then the payload. */
+/* RFC 8785 string: only '"', '\' and control bytes escaped, minimally */
+static char *
+sst_jcs_str(const char *s, Arena *a, Err *e)
+{
+	char *out, *q;
+
+	if (!(out = q = ar_alloc(a, 6 * strlen(s) + 3, e)))
+		return NULL;
+	*q++ = '"';
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			q += sprintf(q, "\\%c", c);
+		else if (c >= 0x20)
+			*q++ = (char)c;
+		else if (c == '\b' || c == '\t' || c == '\n' || c == '\f' ||
+		    c == '\r')
+			q += sprintf(q, "\\%c", "btnfr"[strchr("\b\t\n\f\r",
+			    c) - "\b\t\n\f\r"]);
+		else
+			q += sprintf(q, "\\u%04x", c);
+	}
+	*q++ = '"';
+	*q = '\0';
+	return out;
+}
+
+/* a JSON integer of at most 15 digits (exact as a double, as JCS needs) */
 static int
-sst_check(Run *run, const Req *q, const Cand *c, Key *keys, int nkeys,
+sst_int(const Json *j, int i, long long *v)
+{
+	const char *s = j->s + j->t[i].start;
+	size_t n = (size_t)(j->t[i].end - j->t[i].start), d = *s == '-';
+
+	if (j->t[i].type != JSMN_PRIMITIVE || n <= d || n - d > 15 ||
+	    strspn(s + d, "0123456789") != n - d)
+		return 0;
+	*v = strtoll(s, NULL, 10);
+	return 1;
+}
+
+/* The value at a path of member names under obj (lenient: other members
+ * ignored), a string, base64-decoded when dec; NULL if absent. */
+static char *
+sst_at(const Json *j, int obj, const char *const *path, int dec, Arena *a,
+    size_t *n)
+{
+	Err sub = { 0, "" };
+	char *s;
+	Str d;
+
+	for (; *path && obj >= 0; path++)
+		obj = j->t[obj].type == JSMN_OBJECT ? json_get(j, obj, *path) :
+		    -1;
+	if (obj < 0 || j->t[obj].type != JSMN_STRING || !(s = json_str(j, obj,
+	    a, &sub)))
+		return NULL;
+	*n = strlen(s);
+	if (!dec)
+		return s;
+	if (b64_decode(a, s, *n, &d) < 0)
+		return NULL;
+	*n = d.n;
+	return d.p;
+}
+
+/* The Rekor SET of a signature (sigstore.md §7): the bundle annotation's
+ * signed entry timestamp must verify with a Rekor key over the canonical
+ * JSON of its Payload, and the logged hashedrekord entry must bind this
+ * signature, this payload's hash and key, the PKIX DER or certificate DER
+ * want.  1 and the integrated time in *t, or 0 and why. */
+static int
+sst_rekor(Signer *sg, const Cand *c, const Str *sig,
+    const unsigned char *want, size_t wn, Arena *a, long long *t,
     const char **why)
 {
-	Arena *a = run->a;
-	const char *d, *ref;
+	static const char *kind[] = { "kind", NULL },
+	    *apiv[] = { "apiVersion", NULL },
+	    *content[] = { "spec", "signature", "content", NULL },
+	    *pubkey[] = { "spec", "signature", "publicKey", "content", NULL },
+	    *alg[] = { "spec", "data", "hash", "algorithm", NULL },
+	    *val[] = { "spec", "data", "hash", "value", NULL };
+	static const Field bundle[] = {
+		{ "SignedEntryTimestamp", JSMN_STRING },
+		{ "Payload", JSMN_OBJECT }, { NULL, JSMN_UNDEFINED }
+	}, payload[] = {
+		{ "body", JSMN_STRING }, { "integratedTime", JSMN_PRIMITIVE },
+		{ "logIndex", JSMN_PRIMITIVE }, { "logID", JSMN_STRING },
+		{ NULL, JSMN_UNDEFINED }
+	};
+	unsigned char h[32];
 	Err sub = { 0, "" };
-	Str sig;
-	int k;
+	const char *body, *logid, *s;
+	char *canon, *pem;
+	long long idx;
+	int v[2], w[4], k;
+	size_t n;
+	Str set, der, b;
+	Json j, r;
+
+	if (!c->bundle) {
+		*why = "rekor: no dev.sigstore.cosign/bundle annotation";
+		return 0;
+	}
+	if (json_parse(&j, a, "rekor: bundle", c->bundle, strlen(c->bundle),
+	    ExitReject, &sub) < 0 || json_fields(&j, 0, "top level", bundle, v,
+	    a, &sub) < 0 || json_fields(&j, v[1], "Payload", payload, w, a,
+	    &sub) < 0)
+		goto bad;
+	if (v[0] < 0 || v[1] < 0 || w[0] < 0 || w[1] < 0 || w[2] < 0 || w[3] <
+	    0 || !sst_int(&j, w[1], t) || !sst_int(&j, w[2], &idx)) {
+		*why = "rekor: bundle needs SignedEntryTimestamp and a Payload "
+		    "of body, integratedTime, logIndex and logID";
+		return 0;
+	}
+	if (!(s = json_str(&j, v[0], a, &sub)) || b64_decode(a, s, strlen(s),
+	    &set) < 0) {
+		*why = "rekor: SignedEntryTimestamp is not valid base64";
+		return 0;
+	}
+	/* the signed bytes are rebuilt, never taken as received */
+	if (!(body = json_str(&j, w[0], a, &sub)) || !(logid = json_str(&j,
+	    w[3], a, &sub)) || !(canon = ar_printf(a, &sub, "{\"body\":%s,"
+	    "\"integratedTime\":%lld,\"logID\":%s,\"logIndex\":%lld}",
+	    sst_jcs_str(body, a, &sub), *t, sst_jcs_str(logid, a, &sub), idx)))
+		goto bad;
+	for (k = 0; k < sg->nrekor; k++)
+		if (cry_verify(&sg->rekor[k].pk, canon, strlen(canon),
+		    (const unsigned char *)set.p, set.n, 1) == 0)
+			break;
+	if (k == sg->nrekor) {
+		*why = "rekor: SET signature not by any configured key";
+		return 0;
+	}
+	if (b64_decode(a, body, strlen(body), &b) < 0 || json_parse(&r, a,
+	    "rekor: entry", b.p, b.n, ExitReject, &sub) < 0 ||
+	    r.t[0].type != JSMN_OBJECT) {
+		*why = "rekor: the logged entry is not JSON";
+		return 0;
+	}
+	if (!(s = sst_at(&r, 0, kind, 0, a, &n)) || strcmp(s, "hashedrekord"))
+		*why = "rekor: entry kind is not hashedrekord";
+	else if (!(s = sst_at(&r, 0, apiv, 0, a, &n)) || strcmp(s, "0.0.1"))
+		*why = "rekor: entry apiVersion is not 0.0.1";
+	else if (!(s = sst_at(&r, 0, content, 1, a, &n)) || n != sig->n ||
+	    !n || memcmp(s, sig->p, n))
+		*why = "rekor: the logged signature is not this signature";
+	else if (!(pem = sst_at(&r, 0, pubkey, 1, a, &n)) || !cry_pem_one(pem,
+	    n, a, &der) || der.n != wn || memcmp(der.p, want, wn))
+		*why = "rekor: the logged public key is not the signer's";
+	else if (!(s = sst_at(&r, 0, alg, 0, a, &n)) || strcmp(s, "sha256"))
+		*why = "rekor: the logged hash algorithm is not sha256";
+	else if (!(s = sst_at(&r, 0, val, 0, a, &n)) || (sha_raw(256,
+	    c->payload.p, c->payload.n, h), !hex_same(s, h, sizeof(h))))
+		*why = "rekor: the logged hash is not the payload's";
+	else
+		return 1;
+	return 0;
+bad:
+	*why = ar_printf(a, &sub, "%s", sub.msg);
+	return 0;
+}
+
+/* The leaf certificate of a signature (pki, fulcio), checked to its roots
+ * at time t (-1: now) with its identity; the leaf in chain, or why. */
+static int
+sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
+    mbedtls_x509_crt *chain, Arena *a, const char **why)
+{
+	const char *who = q->src == SrcPKI ? "pki" : "fulcio", *w, *iss;
+	mbedtls_x509_crt *x;
+	Err sub = { 0, "" };
+	int n;
+
+	if (!c->cert) {
+		*why = ar_printf(a, &sub, "%s: no dev.sigstore.cosign/"
+		    "certificate annotation", who);
+		return 0;
+	}
+	if ((n = cry_certs(c->cert, strlen(c->cert), chain, 1, a, &w)) != 1) {
+		*why = ar_printf(a, &sub, "%s: certificate annotation: %s", who,
+		    n < 0 ? w : "not exactly one certificate");
+		return 0;
+	}
+	/* intermediates: configured, then the chain annotation but its last
+	 * (the root, which must come from the policy) */
+	for (x = sg->inter.raw.p ? &sg->inter : NULL; x && x->raw.p;
+	    x = x->next)
+		if (mbedtls_x509_crt_parse_der(chain, x->raw.p, x->raw.len) != 0)
+			return *why = "internal: intermediate", 0;
+	if (c->chain && strspn(c->chain, " \t\r\n") != strlen(c->chain)) {
+		mbedtls_x509_crt ann;
+
+		mbedtls_x509_crt_init(&ann);
+		n = cry_certs(c->chain, strlen(c->chain), &ann, 1, a, &w);
+		for (x = &ann; n > 1 && x->next && x->next->raw.p; x = x->next)
+			mbedtls_x509_crt_parse_der(chain, x->raw.p, x->raw.len);
+		mbedtls_x509_crt_free(&ann);
+		if (n < 0) {
+			*why = ar_printf(a, &sub, "%s: chain annotation: %s", who,
+			    w);
+			return 0;
+		}
+	}
+	if (cry_chain(chain, &sg->roots, t, a, &w) < 0) {
+		*why = ar_printf(a, &sub, "%s: chain: %s", who, w);
+		return 0;
+	}
+	if (q->src == SrcFulcio) {
+		if (!(iss = cry_issuer(chain, a, why)))
+			return 0;
+		if (strcmp(iss, q->issuer)) {
+			*why = ar_printf(a, &sub, "fulcio: issuer %s, expected %s",
+			    ar_esc(a, iss, &sub), q->issuer);
+			return 0;
+		}
+	}
+	if (q->email && !cry_san_has(chain, 1, q->email)) {
+		w = cry_sans(chain, 1, a);
+		*why = ar_printf(a, &sub, "%s: certificate for %s, expected %s",
+		    who, *w ? w : "no email", q->email);
+		return 0;
+	}
+	if (q->hostname && !cry_san_has(chain, 2, q->hostname)) {
+		w = ar_printf(a, &sub, "%s%s%s", cry_sans(chain, 2, a),
+		    *cry_sans(chain, 2, a) && *cry_sans(chain, 7, a) ? ", " : "",
+		    cry_sans(chain, 7, a));
+		*why = ar_printf(a, &sub, "pki: certificate for %s, expected %s",
+		    w && *w ? w : "no host name", q->hostname);
+		return 0;
+	}
+	return 1;
+}
+
+/* One candidate (sigstore.md §3): the signing key from the policy's
+ * keys, a Rekor-logged key, or a certificate checked to the policy's CA;
+ * the signature over the exact payload bytes with it; only then the
+ * payload, its digest and identity.  1 accepted (*why: the identity), 0
+ * rejected with *why. */
+static int
+sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
+    const char **why)
+{
+	mbedtls_pk_context *pk[MAX_KEYS];
+	unsigned char kder[2048];
+	mbedtls_x509_crt chain;
+	Arena *a = run->a;
+	const char *d, *ref, *w = NULL;
+	Err sub = { 0, "" };
+	long long t = -1;
+	int k, n = 0, len, ok = 0;
+	Str sig, der;
 
 	if (!c->sig) {
 		*why = "no " SST_SIG " annotation";
@@ -5300,25 +5965,96 @@ sst_check(Run *run, const Req *q, const Cand *c, Key *keys, int nkeys,
 		*why = "signature annotation is not valid base64";
 		return 0;
 	}
-	for (k = 0; k < nkeys; k++)
-		if (cry_verify(&keys[k], c->payload.p, c->payload.n,
-		    (const unsigned char *)sig.p, sig.n) == 0)
+	mbedtls_x509_crt_init(&chain);
+	if (q->src == SrcKeys) {
+		/* with a Rekor key, only a key the log names counts */
+		for (k = 0; k < sg->nkeys; k++) {
+			if (!sg->nrekor) {
+				pk[n++] = &sg->keys[k].pk;
+				continue;
+			}
+			len = mbedtls_pk_write_pubkey_der(&sg->keys[k].pk, kder,
+			    sizeof(kder));
+			if (len > 0 && sst_rekor(sg, c, &sig, kder + sizeof(kder)
+			    - len, (size_t)len, a, &t, &w)) {
+				pk[n++] = &sg->keys[k].pk;
+				break;
+			}
+		}
+	} else if (q->src == SrcFulcio) {
+		if (!c->cert)
+			w = "fulcio: no dev.sigstore.cosign/certificate "
+			    "annotation";
+		else if (!c->bundle)
+			w = "fulcio: no dev.sigstore.cosign/bundle annotation";
+		else if (!cry_pem_one(c->cert, strlen(c->cert), a, &der))
+			w = "fulcio: the certificate annotation is not exactly "
+			    "one PEM block";
+		else if (sst_rekor(sg, c, &sig, (const unsigned char *)der.p,
+		    der.n, a, &t, &w) && sst_cert(sg, q, c, t, &chain, a, &w))
+			pk[n++] = &chain.pk;
+	} else if (sst_cert(sg, q, c, -1, &chain, a, &w)) {
+		pk[n++] = &chain.pk;
+	}
+	if (!n) {
+		*why = w ? w : "no key";
+		goto out;
+	}
+	for (k = 0; k < n; k++)
+		if (cry_verify(pk[k], c->payload.p, c->payload.n,
+		    (const unsigned char *)sig.p, sig.n, 0) == 0)
 			break;
-	if (k == nkeys) {
+	if (k == n)
 		*why = "signed by another key";
-		return 0;
+	else if (sst_payload(&c->payload, a, &d, &ref, why)) {
+		if (strcmp(d, run->sigs.digest))
+			*why = ar_printf(a, &sub, "payload names %s, expected %s",
+			    d, run->sigs.digest);	/* d passed dig_valid */
+		else if (judge_ident(&q->id, run->ref, ref, a, why))
+			ok = (*why = ar_printf(a, &sub, "identity %s", ref)) !=
+			    NULL;
 	}
-	if (!sst_payload(&c->payload, a, &d, &ref, why))
-		return 0;
-	if (strcmp(d, run->sigs.digest)) {
-		*why = ar_printf(a, &sub, "payload names %s, expected %s", d,
-		    run->sigs.digest);	/* d passed dig_valid */
-		return 0;
+out:
+	mbedtls_x509_crt_free(&chain);
+	return ok;
+}
+
+/* What a sigstoreSigned requirement trusts, loaded from the policy: its
+ * keys, Rekor keys (ECDSA only) and CA certificates.  A file that is
+ * missing or holds nothing usable is a configuration error. */
+static int
+sst_signer(Signer *sg, const Req *q, const char *file, Arena *a, Err *e)
+{
+	int k;
+
+	memset(sg, 0, sizeof(*sg));
+	mbedtls_x509_crt_init(&sg->roots);
+	mbedtls_x509_crt_init(&sg->inter);
+	for (k = 0; k < q->nkeys; k++, sg->nkeys++)
+		if (cry_key(&sg->keys[k], &q->keys[k], 0, file, a, e) < 0)
+			return -1;
+	for (k = 0; k < q->nrekor; k++, sg->nrekor++)
+		if (cry_key(&sg->rekor[k], &q->rekor[k], 1, file, a, e) < 0)
+			return -1;
+	if (q->src != SrcKeys && cry_cas(&q->ca, &sg->roots, 0, file, a, e) < 0)
+		return -1;
+	if ((q->inter.path || q->inter.data) && cry_cas(&q->inter, &sg->inter,
+	    1, file, a, e) < 0)
+		return -1;
+	return 0;
+}
+
+static void
+sst_signer_free(Signer *sg)
+{
+	int k;
+
+	for (k = 0; k < MAX_KEYS; k++) {
+		cry_key_free(&sg->keys[k]);
+		cry_key_free(&sg->rekor[k]);
 	}
-	if (!judge_ident(&q->id, run->ref, ref, a, why))
-		return 0;
-	*why = ar_printf(a, &sub, "identity %s", ref);
-	return 1;
+	mbedtls_x509_crt_free(&sg->roots);
+	mbedtls_x509_crt_free(&sg->inter);
 }
 
 /* == 18. Judgement and output ===========================================
@@ -5459,51 +6195,37 @@ judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
 	return ok;
 }
 
-/* Loads, and drops again, every key the requirements of sc name: -check
- * does this for all scopes, standalone runs for their scope before any
- * network work.  A bad key is a configuration error. */
+/* Loads, and drops again, what the requirements of sc trust: -check does
+ * this for all scopes, standalone runs for their scope before any network
+ * work.  A bad key or CA file is a configuration error. */
 static int
 judge_keys(Run *run, const Scope *sc, Err *e)
 {
-	const Req *q;
-	Key k;
-	int i, n, r = 0;
+	static Signer sg;
+	int i, r = 0;
 
 	for (i = 0; i < sc->nreq && r == 0; i++) {
-		q = &sc->req[i];
-		if (q->type != ReqSigstore)
+		if (sc->req[i].type != ReqSigstore)
 			continue;
-		for (n = 0; r == 0 && n < q->nkeys + q->nrekor; n++) {
-			memset(&k, 0, sizeof(k));
-			r = cry_key(&k, n < q->nkeys ? &q->keys[n] :
-			    &q->rekor[n - q->nkeys], run->policyfile, run->a, e);
-			cry_key_free(&k);
-		}
+		r = sst_signer(&sg, &sc->req[i], run->policyfile, run->a, e);
+		sst_signer_free(&sg);
 	}
 	return r;
 }
 
-/* sigstoreSigned with public keys: keys first (a bad key file is a
- * configuration error), then the image's signatures, each tried in turn */
+/* sigstoreSigned: what it trusts first (a bad key file is a configuration
+ * error), then the image's signatures, each tried in turn */
 static int
 judge_sigstore(Run *run, const Req *q, Result *res, Err *e)
 {
+	static Signer sg;
 	Arena *a = run->a;
-	Key keys[MAX_KEYS];
 	const char *why, *list = "";
 	Sigs *s = &run->sigs;
-	int k, i, nk = 0, rc = -1;
+	int i, rc = -1;
 
-	if (q->src != SrcKeys || q->nrekor) {
-		res->detail = q->nrekor ? "Rekor verification is not supported "
-		    "by this build" : "not supported by this build";
-		return 0;
-	}
-	memset(keys, 0, sizeof(keys));
-	for (k = 0; k < q->nkeys; k++, nk++)
-		if (cry_key(&keys[k], &q->keys[k], run->policyfile, a, e) < 0)
-			goto out;
-	if (sst_fetch(run, e) < 0)
+	if (sst_signer(&sg, q, run->policyfile, a, e) < 0 ||
+	    sst_fetch(run, e) < 0)
 		goto out;
 	rc = 0;
 	if (!s->enabled)
@@ -5518,7 +6240,7 @@ judge_sigstore(Run *run, const Req *q, Result *res, Err *e)
 		    "no signature layers (%d other layer%s)", s->other,
 		    s->other == 1 ? "" : "s");
 	for (i = 0; s->enabled && s->found && i < s->n; i++) {
-		if (sst_check(run, q, &s->c[i], keys, nk, &why)) {
+		if (sst_check(run, q, &sg, &s->c[i], &why)) {
 			res->ok = 1;
 			res->detail = ar_printf(a, e, "signature %d of %d "
 			    "verified, %s", i + 1, s->n, why);
@@ -5532,8 +6254,7 @@ judge_sigstore(Run *run, const Req *q, Result *res, Err *e)
 	if (!res->detail)
 		rc = -1;	/* out of memory, already in e */
 out:
-	for (k = 0; k < MAX_KEYS; k++)
-		cry_key_free(&keys[k]);
+	sst_signer_free(&sg);
 	return rc;
 }
 

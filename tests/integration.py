@@ -2,8 +2,10 @@
 """ivlite integration tests: the containerd contract, the example policies
 in policies/, a differential against skopeo's policy evaluation, the
 registry client against real and hostile servers (test_registry.py,
-test_hostile.py; they also drive tests/regfetch), and sigstoreSigned with
-cosign-format signatures written by tests/cosign.py (test_sigstore.py).
+test_hostile.py; they also drive tests/regfetch), sigstoreSigned with
+cosign-format signatures written by tests/cosign.py (test_sigstore.py),
+and sigstoreSigned with certificates (pki, fulcio) and Rekor bundles
+written by tests/sigpki.py (test_sigpki.py).
 
 usage: /usr/bin/python3 tests/integration.py [IVLITE] [-k SUBSTRING]
 
@@ -236,10 +238,11 @@ def main(argv):
 			import test_differential
 			import test_hostile
 			import test_registry
+			import test_sigpki
 			import test_sigstore
 			for mod in (test_contract, test_deployments,
 			    test_differential, test_registry, test_hostile,
-			    test_sigstore):
+			    test_sigstore, test_sigpki):
 				mod.run(t)
 	finally:
 		t.close()

@@ -230,8 +230,6 @@ def run(t):
 	for req, words in [
 	    ({"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k.gpg"},
 	     "signedBy(keyPath=/k.gpg)"),
-	    ({"type": "sigstoreSigned", "pki": {"caRootsPath": "/ca.pem",
-	     "subjectEmail": "a@example.com"}}, "sigstoreSigned(pki)"),
 	]:
 		pol = t.policy_file({"default": [R], "transports": {"docker": {
 		    "quay.io": [req]}}}, "req-policy.json")
@@ -246,6 +244,8 @@ def run(t):
 	     "keyPath: /nonexistent/p"),
 	    ({"type": "sigstoreSigned", "keyPaths": ["/nonexistent/a", "/b"]},
 	     "keyPaths[0]: /nonexistent/a"),
+	    ({"type": "sigstoreSigned", "pki": {"caRootsPath": "/nonexistent/c",
+	     "subjectEmail": "a@example.com"}}, "pki.caRootsPath: /nonexistent/c"),
 	]:
 		pol = t.policy_file({"default": [R], "transports": {"docker": {
 		    "quay.io": [req]}}}, "req-policy.json")

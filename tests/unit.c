@@ -932,9 +932,11 @@ static const struct {
 	    "directory" },
 	{ SS("\"keyDatas\":[\"aGk=\"]"), "q.io/a:1", DB, 2, "error: " AT
 	    ".keyDatas[0]: not a PEM public key" },
-	{ SS(PKI("\"caRootsPath\":\"/c\",\"subjectEmail\":\"e\"")), "q.io/a",
-	    DB, 1, "rejected q.io/a:latest@" DB ": scope " D("q.io")
-	    ": sigstoreSigned(pki): not supported by this build" },
+	{ SS(PKI("\"caRootsPath\":\"/nonexistent/c\",\"subjectEmail\":\"e\"")),
+	    "q.io/a", DB, 2, "error: " AT ".pki.caRootsPath: /nonexistent/c: "
+	    "No such file or directory" },
+	{ SS(PKI("\"caRootsData\":\"aGk=\",\"subjectEmail\":\"e\"")), "q.io/a",
+	    DB, 2, "error: " AT ".pki.caRootsData: no PEM certificates" },
 	{ POL("\"q.io\":[{\"type\":\"signedBaseLayer\",\"baseLayerIdentity\":"
 	    "{\"type\":\"matchExact\"}}]"), "q.io/a", DB, 1, "rejected "
 	    "q.io/a:latest@" DB ": scope " D("q.io") ": signedBaseLayer: not "
