@@ -47,6 +47,10 @@ static const char *insecurehosts[] = {
 #define MAX_REGD_BYTES     (1 << 20)     /* one registries.d file */
 #define MAX_REGD_SCOPES    1024          /* scopes over all registries.d files */
 #define MAX_SIGS           64            /* layers of a sigstore attachment */
+#define MAX_LOOKASIDE      128           /* lookaside signatures (containers/image's cap) */
+#define MAX_INFLATE_BYTES  (1 << 20)     /* a decompressed GPG message */
+#define MAX_PGP_KEYS       64            /* keys and subkeys of one signedBy */
+#define MIN_RSA_BITS       2048          /* smaller OpenPGP RSA keys are skipped */
 
 /* network: the registry client */
 #define MAX_HEADER_BYTES   (64 << 10)    /* one response header block */

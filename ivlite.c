@@ -44,6 +44,7 @@
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
+#include <mbedtls/md.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
@@ -241,6 +242,7 @@ struct Net {			/* all network state of a run */
 	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
 	int rng;
+	int plainok;		/* plain HTTP allowed: lookaside signatures */
 	char hdr[MAX_HEADER_BYTES + 1];	/* one response header block */
 };
 
@@ -305,6 +307,18 @@ typedef struct {		/* a public key from the policy */
 	const char *name;
 } Key;
 
+typedef struct {		/* a hash fed in pieces */
+	mbedtls_md_context_t ctx;
+	size_t size;
+	int ok;
+} Md;
+
+typedef uint32_t Fe[8];		/* an integer mod 2^255 - 19, in limbs */
+
+typedef struct {		/* a point in extended coordinates */
+	Fe x, y, z, t;
+} EdPt;
+
 typedef struct {		/* what a sigstoreSigned requirement trusts */
 	Key keys[MAX_KEYS];
 	int nkeys;
@@ -333,6 +347,70 @@ struct PolMatch {		/* pol_scope's search */
 	const Scope *sc;
 };
 
+typedef struct {		/* a read cursor over bytes */
+	const unsigned char *p, *end;
+} Cur;
+
+typedef struct {		/* a canonical Huffman code */
+	short count[16];	/* codes of each length */
+	short sym[288];		/* symbols ordered by code */
+} Huff;
+
+typedef struct {		/* inflate state */
+	const unsigned char *in;
+	size_t len, pos;
+	unsigned long buf;	/* bits not yet used */
+	int cnt, err;
+	unsigned char *out;
+	size_t olen, omax;
+} Inf;
+
+typedef struct {		/* an OpenPGP public key or subkey */
+	int alg, ready;
+	long long created;
+	unsigned char fpr[20], id[8];
+	const unsigned char *body;	/* the key packet, for hashing */
+	size_t blen;
+	int primary;		/* index of its primary; -1: it is one */
+	mbedtls_pk_context pk;	/* RSA, ECDSA */
+	unsigned char ed[32];	/* EdDSA */
+	long long sigtime, keyexp;	/* newest valid self-signature */
+	int flags;		/* its key flags; -1: none given */
+	int uid, revoked, backsig;	/* certified, revoked, signed back */
+} PgpKey;
+
+typedef struct {
+	PgpKey k[MAX_PGP_KEYS];
+	int n;
+} Keyring;
+
+typedef struct {		/* a signature packet (v4, v3) */
+	int version, type, alg, hash;
+	const unsigned char *body, *hashed;	/* hashed: what the trailer covers */
+	size_t hlen;
+	unsigned char prefix[2];	/* leftmost digest bytes */
+	long long created, expires, keyexp;
+	int hascreated, flags, critical;	/* critical: unknown type */
+	unsigned char issuer[8], ifpr[20];
+	int hasissuer, hasifpr;
+	const unsigned char *embedded, *mpi;
+	size_t elen, mlen;
+} PgpSig;
+
+typedef struct {		/* a simple-signing message's parts */
+	const unsigned char *ops;	/* one-pass signature body */
+	Str data;		/* literal data: the payload */
+	PgpSig sig;
+	int nops, nlit, nsig, compressed;
+} SsMsg;
+
+typedef struct {		/* the image's lookaside signatures */
+	int state;		/* 1 once fetched */
+	const char *base;	/* lookaside URL */
+	Str *blob;
+	int n;
+} SsSigs;
+
 typedef struct {		/* what one verification has gathered */
 	Arena *a;
 	Net *net;
@@ -344,6 +422,7 @@ typedef struct {		/* what one verification has gathered */
 	Reg reg;
 	int regok;		/* reg opened */
 	Sigs sigs;
+	SsSigs ss;
 } Run;
 
 typedef struct {		/* one requirement's outcome, for -o json */
@@ -386,6 +465,7 @@ static char *ar_quote(Arena *a, const char *s, size_t n, Err *e);
 static int b64_decode(Arena *a, const char *s, size_t n, Str *out);
 static void b64_encode(const char *s, size_t n, char *out);
 static int dig_valid(const char *s, size_t n);
+static const char *when_utc(long long t, Arena *a);
 static long long now_ms(void);
 /* 7. files and stdin */
 static int file_read(Arena *a, const char *path, size_t max, Str *out,
@@ -573,14 +653,31 @@ static int cry_san_has(const mbedtls_x509_crt *c, int tag,
     const char *want);
 static char *cry_issuer(const mbedtls_x509_crt *c, Arena *a,
     const char **why);
+static int md_begin(Md *h, mbedtls_md_type_t type);
+static void md_add(Md *h, const void *p, size_t n);
+static size_t md_end(Md *h, unsigned char *out);
+static void fe_fold(Fe r, uint64_t c);
+static void fe_add(Fe r, const Fe a, const Fe b);
+static void fe_sub(Fe r, const Fe a, const Fe b);
+static void fe_mul(Fe r, const Fe a, const Fe b);
+static void fe_bytes(unsigned char s[32], const Fe a);
+static void fe_load(Fe r, const unsigned char s[32]);
+static int fe_eq(const Fe a, const Fe b);
+static void fe_pow(Fe r, const Fe a, const unsigned char e[32]);
+static void ed_add(EdPt *r, const EdPt *p, const EdPt *q);
+static void ed_smul(EdPt *r, const unsigned char k[32], const EdPt *p);
+static int ed_decode(EdPt *pt, const unsigned char s[32]);
+static int ed25519_verify(const unsigned char pub[32], const void *m,
+    size_t n, const unsigned char sig[64]);
 /* 15. sigstore */
 static int run_regd(Run *run, Err *e);
 static Reg *run_reg(Run *run, Err *e);
 static int sst_absent(const Resp *r, Arena *a);
 static int sst_layer(Reg *g, const Json *j, int lay, Cand *c, Err *e);
 static int sst_fetch(Run *run, Err *e);
-static int sst_payload(const Str *p, Arena *a, const char **digest,
-    const char **ref, const char **why);
+static int sst_integral(const Json *j, int i);
+static int sst_payload(const Str *p, Arena *a, const char *want,
+    const char **digest, const char **ref, const char **why);
 static char *sst_jcs_str(const char *s, Arena *a, Err *e);
 static int sst_int(const Json *j, int i, long long *v);
 static char *sst_at(const Json *j, int obj, const char *const *path,
@@ -595,6 +692,45 @@ static int sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
 static int sst_signer(Signer *sg, const Req *q, const char *file,
     Arena *a, Err *e);
 static void sst_signer_free(Signer *sg);
+/* 16. OpenPGP, simple signing */
+static int inf_bits(Inf *s, int need);
+static int inf_build(Huff *h, const unsigned char *len, int n);
+static int inf_decode(Inf *s, const Huff *h);
+static int inf_codes(Inf *s, const Huff *lit, const Huff *dist);
+static int inf_deflate(Inf *s);
+static int inf_packet(const unsigned char *p, size_t n, Arena *a,
+    Str *out, const char **why);
+static int pgp_next(Cur *c, int *tag, Str *body, Arena *a);
+static unsigned long pgp_u32(const unsigned char *p);
+static int pgp_mpi(const unsigned char **p, const unsigned char *end,
+    const unsigned char **v, size_t *n);
+static int pgp_key(PgpKey *k, const Str *body);
+static int pgp_sig(PgpSig *s, const Str *body, const char **why);
+static int pgp_subpacket(PgpSig *s, int t, const unsigned char *v,
+    size_t n, int hashed);
+static mbedtls_md_type_t pgp_md(int id, int selfsig);
+static int pgp_check(const PgpKey *k, const PgpSig *s, Md *h);
+static void pgp_hash_key(Md *h, const PgpKey *k);
+static int pgp_selfsig(const PgpKey *signer, const PgpKey *p,
+    const PgpKey *sub, const Str *uid, const PgpSig *s);
+static unsigned long pgp_crc24(const unsigned char *p, size_t n);
+static int pgp_dearmor(const char *s, size_t n, Arena *a, Str *out,
+    const char **why);
+static int pgp_keyring(Keyring *r, const Str *ring, Arena *a,
+    const char **why);
+static void pgp_selfsigs(Keyring *r, int prim, int cur, const Str *uid,
+    const PgpSig *s);
+static const char *pgp_usable(const Keyring *r, const PgpKey *k,
+    long long now, Arena *a);
+static void pgp_hex(const unsigned char *p, size_t n, char *out);
+static int ss_packets(Cur *c, int depth, SsMsg *m, Arena *a,
+    const char **why);
+static int ss_verify(const Keyring *r, const Str *blob, long long now,
+    Arena *a, Str *payload, const char **signer, const char **why);
+static int ss_fetch(Run *run, Err *e);
+static int ss_keyring(Keyring *r, const Req *q, const char *file,
+    Arena *a, Err *e);
+static void ss_keyring_free(Keyring *r);
 /* 18. judgement and output */
 static int judge(Run *run, const Policy *p, Verdict *v, Err *e);
 static int judge_req(Run *run, const Req *q, Result *res, Err *e);
@@ -602,6 +738,9 @@ static int judge_ident(const Ident *id, const Ref *img, const char *s,
     Arena *a, const char **why);
 static int judge_keys(Run *run, const Scope *sc, Err *e);
 static int judge_sigstore(Run *run, const Req *q, Result *res, Err *e);
+static int judge_payload(Run *run, const Req *q, const Str *p,
+    const char *type, const char *digest, const char **why);
+static int judge_signedby(Run *run, const Req *q, Result *res, Err *e);
 static void out_cat(char *buf, size_t n, const char *fmt, ...);
 static void out_line(const Verdict *v, const Ref *r, const char *digest,
     const Err *e, char *buf, size_t n);
@@ -672,6 +811,10 @@ static const struct {
 	{ "MAX_REGD_BYTES",       MAX_REGD_BYTES },
 	{ "MAX_REGD_SCOPES",      MAX_REGD_SCOPES },
 	{ "MAX_SIGS",             MAX_SIGS },
+	{ "MAX_LOOKASIDE",        MAX_LOOKASIDE },
+	{ "MAX_INFLATE_BYTES",    MAX_INFLATE_BYTES },
+	{ "MAX_PGP_KEYS",         MAX_PGP_KEYS },
+	{ "MIN_RSA_BITS",         MIN_RSA_BITS },
 };
 
 static const char *reqnames[] = {	/* by ReqAccept… */
@@ -780,13 +923,16 @@ ar_alloc(Arena *a, size_t n, Err *e)
 	return a->base + off;
 }
 
-/* the arena of a test entry point (iv_*); on failure out says why */
+/* the arena of a test entry point (iv_*), taken once and reused: tests
+ * call them thousands of times */
 static int
 ar_open(Arena *a, char *out, size_t outsz)
 {
+	static unsigned char *base;
+
 	a->used = 0;
 	a->cap = ARENA_BYTES;
-	if ((a->base = malloc(ARENA_BYTES)))
+	if ((a->base = base ? base : (base = malloc(ARENA_BYTES))))
 		return 0;
 	snprintf(out, outsz, "out of memory");
 	return -1;
@@ -949,6 +1095,20 @@ dig_valid(const char *s, size_t n)
 		return 1;
 	}
 	return 0;
+}
+
+/* "YYYY-MM-DD HH:MM:SS UTC" of a Unix time, in the arena */
+static const char *
+when_utc(long long t, Arena *a)
+{
+	Err sub = { 0, "" };
+	char buf[40];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC",
+	    gmtime_r(&tt, &tm));
+	return ar_printf(a, &sub, "%s", buf);
 }
 
 static long long
@@ -2357,7 +2517,6 @@ iv_pol_load(const char *file, const char *text, char *out, size_t outsz)
 		snprintf(out, outsz, "%d scopes", p.nscope);
 	else
 		snprintf(out, outsz, "%s", e.msg);
-	free(a.base);
 	return e.code;
 }
 
@@ -2372,7 +2531,6 @@ iv_pol_lint(const char *scope, char *out, size_t outsz)
 		return ExitUndecided;
 	w = pol_lint(scope, &a, &e);
 	snprintf(out, outsz, "%s", w ? w : e.code ? e.msg : "");
-	free(a.base);
 	return e.code ? e.code : w != NULL;
 }
 
@@ -2392,7 +2550,6 @@ iv_pol_scope(const char *text, const char *name, const char *digest,
 		snprintf(out, outsz, "%s", pol_scope(&p, &r, digest)->at);
 	else
 		snprintf(out, outsz, "%s", e.msg);
-	free(a.base);
 	return e.code;
 }
 
@@ -3070,7 +3227,6 @@ iv_regd_lookup(const char *dir, const char *ref, char *out, size_t outsz)
 		snprintf(out, outsz, "lookaside=%s attach=%d", look, att);
 	else
 		snprintf(out, outsz, "%s", e.msg);
-	free(a.base);
 	return e.code;
 }
 
@@ -4279,7 +4435,7 @@ http_get(Net *n, const char *url, Trust *t, const char *accept,
 		if (hops && wastls && !u.tls)
 			return fail(e, ExitUndecided, "%s: %s: redirect from "
 			    "https to http refused: %s", from, w, url);
-		if (!u.tls && !url_insecure(n, &u))
+		if (!u.tls && !url_insecure(n, &u) && !n->plainok)
 			return fail(e, ExitUndecided, "%s: %s: %s is plain HTTP, "
 			    "allowed only for -insecure hosts", from, w, url);
 		wastls = u.tls;
@@ -4765,7 +4921,6 @@ iv_reg_challenge(const char *header, char *out, size_t outsz)
 		    g.error : "-");
 	else
 		snprintf(out, outsz, "%s", e.msg);
-	free(a.base);
 	return e.code;
 }
 
@@ -4788,7 +4943,6 @@ iv_auth_lookup(const char *const *files, const char *name, char *out,
 		    c.pass, c.idtoken ? " (identity token)" : "", c.src);
 	else
 		snprintf(out, outsz, "%s", e.msg);
-	free(a.base);
 	return e.code;
 }
 
@@ -4881,7 +5035,6 @@ done:
 	if (e.code)
 		snprintf(out, outsz, "error: %s", e.msg);
 	net_free(&n);
-	free(a.base);
 	return e.code;
 }
 
@@ -5253,16 +5406,13 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
     Arena *a, const char **why)
 {
 	Err sub = { 0, "" };
-	char when[40], info[200];
+	const char *when = when_utc(t >= 0 ? t : (long long)time(NULL), a);
+	char info[200];
 	uint32_t f = 0;
-	time_t tt = t >= 0 ? (time_t)t : time(NULL);
-	struct tm tm;
 
 	if (mbedtls_x509_crt_verify_with_profile(chain, roots, NULL,
 	    &cry_profile, NULL, &f, cry_chain_cb, &t) == 0 && f == 0)
 		return 0;
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC",
-	    gmtime_r(&tt, &tm));
 	if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
 		*why = "not trusted (no path to the configured CA)";
 	else if (f & MBEDTLS_X509_BADCERT_EXPIRED)
@@ -5424,6 +5574,360 @@ bad:
 	return NULL;
 }
 
+/* A hash over several pieces, by mbedTLS md type */
+static int
+md_begin(Md *h, mbedtls_md_type_t type)
+{
+	const mbedtls_md_info_t *info = mbedtls_md_info_from_type(type);
+
+	mbedtls_md_init(&h->ctx);
+	h->size = info ? mbedtls_md_get_size(info) : 0;
+	h->ok = info && mbedtls_md_setup(&h->ctx, info, 0) == 0 &&
+	    mbedtls_md_starts(&h->ctx) == 0;
+	return h->ok ? 0 : -1;
+}
+
+static void
+md_add(Md *h, const void *p, size_t n)
+{
+	if (h->ok && n && mbedtls_md_update(&h->ctx, p, n) != 0)
+		h->ok = 0;
+}
+
+/* the digest into out (64 bytes); its length, 0 on failure */
+static size_t
+md_end(Md *h, unsigned char *out)
+{
+	size_t n = h->ok ? h->size : 0;
+
+	if (h->ok && mbedtls_md_finish(&h->ctx, out) != 0)
+		n = 0;
+	mbedtls_md_free(&h->ctx);
+	return n;
+}
+
+/* Ed25519 verification (RFC 8032 §5.1.7).  Field elements mod p =
+ * 2^255 - 19 are eight 32-bit limbs, kept below 2^256 and reduced by
+ * folding with 2^256 = 38 (mod p); points are extended coordinates on
+ * -x^2 + y^2 = 1 + d x^2 y^2 with the unified addition formula.  Not
+ * constant time, which checking a public signature does not need. */
+
+static const unsigned char ed_d2[32] = {	/* 2d */
+	0x59, 0xf1, 0xb2, 0x26, 0x94, 0x9b, 0xd6, 0xeb, 0x56, 0xb1, 0x83,
+	0x82, 0x9a, 0x14, 0xe0, 0x00, 0x30, 0xd1, 0xf3, 0xee, 0xf2, 0x80,
+	0x8e, 0x19, 0xe7, 0xfc, 0xdf, 0x56, 0xdc, 0xd9, 0x06, 0x24
+}, ed_dd[32] = {				/* d = -121665/121666 */
+	0xa3, 0x78, 0x59, 0x13, 0xca, 0x4d, 0xeb, 0x75, 0xab, 0xd8, 0x41,
+	0x41, 0x4d, 0x0a, 0x70, 0x00, 0x98, 0xe8, 0x79, 0x77, 0x79, 0x40,
+	0xc7, 0x8c, 0x73, 0xfe, 0x6f, 0x2b, 0xee, 0x6c, 0x03, 0x52
+}, ed_i[32] = {					/* sqrt(-1) */
+	0xb0, 0xa0, 0x0e, 0x4a, 0x27, 0x1b, 0xee, 0xc4, 0x78, 0xe4, 0x2f,
+	0xad, 0x06, 0x18, 0x43, 0x2f, 0xa7, 0xd7, 0xfb, 0x3d, 0x99, 0x00,
+	0x4d, 0x2b, 0x0b, 0xdf, 0xc1, 0x4f, 0x80, 0x24, 0x83, 0x2b
+}, ed_base[32] = {				/* B: y = 4/5, x even */
+	0x58, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+	0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+	0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66
+};
+
+/* adds c * 2^256 = c * 38 into r */
+static void
+fe_fold(Fe r, uint64_t c)
+{
+	int i;
+
+	while (c) {
+		c *= 38;
+		for (i = 0; i < 8 && c; i++) {
+			c += r[i];
+			r[i] = (uint32_t)c;
+			c >>= 32;
+		}
+	}
+}
+
+static void
+fe_add(Fe r, const Fe a, const Fe b)
+{
+	uint64_t c = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		c += (uint64_t)a[i] + b[i];
+		r[i] = (uint32_t)c;
+		c >>= 32;
+	}
+	fe_fold(r, c);
+}
+
+/* a - b: a borrow out of 2^256 means 2^256 too much, so 38 less */
+static void
+fe_sub(Fe r, const Fe a, const Fe b)
+{
+	int64_t c = 0;
+	int i, again;
+
+	for (i = 0; i < 8; i++) {
+		c += (int64_t)a[i] - b[i];
+		r[i] = (uint32_t)c;
+		c = c < 0 ? -1 : 0;
+	}
+	for (again = c != 0; again;) {
+		c = -38;
+		for (i = 0; i < 8; i++) {
+			c += r[i];
+			r[i] = (uint32_t)c;
+			c = c < 0 ? -1 : 0;
+		}
+		again = c != 0;
+	}
+}
+
+static void
+fe_mul(Fe r, const Fe a, const Fe b)
+{
+	uint32_t t[16] = { 0 };
+	uint64_t c;
+	int i, j;
+
+	for (i = 0; i < 8; i++) {
+		for (c = 0, j = 0; j < 8; j++) {
+			c += t[i + j] + (uint64_t)a[i] * b[j];
+			t[i + j] = (uint32_t)c;
+			c >>= 32;
+		}
+		t[i + 8] = (uint32_t)c;
+	}
+	for (c = 0, i = 0; i < 8; i++) {
+		c += t[i] + (uint64_t)t[i + 8] * 38;
+		r[i] = (uint32_t)c;
+		c >>= 32;
+	}
+	fe_fold(r, c);
+}
+
+/* fully reduced, as 32 little-endian bytes */
+static void
+fe_bytes(unsigned char s[32], const Fe a)
+{
+	static const Fe p = { 0xffffffed, 0xffffffff, 0xffffffff, 0xffffffff,
+	    0xffffffff, 0xffffffff, 0xffffffff, 0x7fffffff };
+	Fe r;
+	int i, k;
+
+	memcpy(r, a, sizeof(r));
+	for (k = 0; k < 2; k++) {	/* r < 2^256 < 3p */
+		for (i = 7; i > 0 && r[i] == p[i]; i--)
+			;
+		if (r[i] >= p[i])
+			fe_sub(r, r, p);
+	}
+	for (i = 0; i < 32; i++)
+		s[i] = (unsigned char)(r[i / 4] >> (8 * (i % 4)));
+}
+
+static void
+fe_load(Fe r, const unsigned char s[32])
+{
+	int i;
+
+	memset(r, 0, sizeof(Fe));
+	for (i = 0; i < 32; i++)
+		r[i / 4] |= (uint32_t)s[i] << (8 * (i % 4));
+}
+
+static int
+fe_eq(const Fe a, const Fe b)
+{
+	unsigned char x[32], y[32];
+
+	fe_bytes(x, a);
+	fe_bytes(y, b);
+	return !memcmp(x, y, 32);
+}
+
+/* a^e, e little-endian bytes */
+static void
+fe_pow(Fe r, const Fe a, const unsigned char e[32])
+{
+	Fe t;
+	int i;
+
+	memset(t, 0, sizeof(t));
+	t[0] = 1;
+	for (i = 255; i >= 0; i--) {
+		fe_mul(t, t, t);
+		if (e[i / 8] >> (i % 8) & 1)
+			fe_mul(t, t, a);
+	}
+	memcpy(r, t, sizeof(t));
+}
+
+/* r = p + q (r may be p or q) */
+static void
+ed_add(EdPt *r, const EdPt *p, const EdPt *q)
+{
+	Fe a, b, c, d, e, f, g, h, t;
+
+	fe_sub(a, p->y, p->x);
+	fe_sub(t, q->y, q->x);
+	fe_mul(a, a, t);
+	fe_add(b, p->y, p->x);
+	fe_add(t, q->y, q->x);
+	fe_mul(b, b, t);
+	fe_load(t, ed_d2);
+	fe_mul(c, p->t, q->t);
+	fe_mul(c, c, t);
+	fe_mul(d, p->z, q->z);
+	fe_add(d, d, d);
+	fe_sub(e, b, a);
+	fe_sub(f, d, c);
+	fe_add(g, d, c);
+	fe_add(h, b, a);
+	fe_mul(r->x, e, f);
+	fe_mul(r->y, g, h);
+	fe_mul(r->t, e, h);
+	fe_mul(r->z, f, g);
+}
+
+/* r = [k]p, k 32 little-endian bytes */
+static void
+ed_smul(EdPt *r, const unsigned char k[32], const EdPt *p)
+{
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	r->y[0] = r->z[0] = 1;
+	for (i = 255; i >= 0; i--) {
+		ed_add(r, r, r);
+		if (k[i / 8] >> (i % 8) & 1)
+			ed_add(r, r, p);
+	}
+}
+
+/* the point encoded in s (RFC 8032 §5.1.3); -1 if it is none */
+static int
+ed_decode(EdPt *pt, const unsigned char s[32])
+{
+	static const unsigned char e[32] = {	/* (p - 5) / 8 */
+		0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0x0f
+	};
+	unsigned char b[32], y[32];
+	Fe u, v, w, t, one = { 1 };
+	int sign = s[31] >> 7;
+
+	memcpy(b, s, 32);
+	b[31] &= 0x7f;
+	fe_load(pt->y, b);
+	fe_bytes(y, pt->y);
+	if (memcmp(y, b, 32))
+		return -1;	/* y >= p */
+	/* x = u v^3 (u v^7)^((p-5)/8), u = y^2 - 1, v = d y^2 + 1 */
+	fe_mul(w, pt->y, pt->y);
+	fe_sub(u, w, one);
+	fe_load(t, ed_dd);
+	fe_mul(v, w, t);
+	fe_add(v, v, one);
+	fe_mul(w, v, v);
+	fe_mul(w, w, v);		/* v^3 */
+	fe_mul(t, w, w);
+	fe_mul(t, t, v);		/* v^7 */
+	fe_mul(t, t, u);
+	fe_pow(t, t, e);
+	fe_mul(pt->x, u, w);
+	fe_mul(pt->x, pt->x, t);
+	/* v x^2 is u (x is right) or -u (x sqrt(-1) is) */
+	fe_mul(w, pt->x, pt->x);
+	fe_mul(w, w, v);
+	if (!fe_eq(w, u)) {
+		fe_add(w, w, u);
+		memset(t, 0, sizeof(t));
+		if (!fe_eq(w, t))
+			return -1;
+		fe_load(t, ed_i);
+		fe_mul(pt->x, pt->x, t);
+	}
+	fe_bytes(b, pt->x);
+	if ((b[0] & 1) != sign) {
+		memset(t, 0, sizeof(t));
+		if (fe_eq(pt->x, t))
+			return -1;	/* x = 0 with the sign bit set */
+		fe_sub(pt->x, t, pt->x);
+	}
+	memset(pt->z, 0, sizeof(Fe));
+	pt->z[0] = 1;
+	fe_mul(pt->t, pt->x, pt->y);
+	return 0;
+}
+
+/* 0 if sig is a valid Ed25519 signature of m by the public key pub */
+static int
+ed25519_verify(const unsigned char pub[32], const void *m, size_t n,
+    const unsigned char sig[64])
+{
+	unsigned char h[64], k[32];
+	mbedtls_mpi s, l;
+	EdPt a, r, b, p1, p2;
+	Fe x1, x2;
+	Md md;
+	int ok;
+
+	/* S < L, and k = SHA-512(R || A || M) mod L, with mbedTLS bignums */
+	mbedtls_mpi_init(&s);
+	mbedtls_mpi_init(&l);
+	ok = mbedtls_mpi_read_string(&l, 16, "1000000000000000000000000000000"
+	    "014def9dea2f79cd65812631a5cf5d3ed") == 0 &&
+	    mbedtls_mpi_read_binary_le(&s, sig + 32, 32) == 0 &&
+	    mbedtls_mpi_cmp_mpi(&s, &l) < 0 && md_begin(&md,
+	    MBEDTLS_MD_SHA512) == 0;
+	if (ok) {
+		md_add(&md, sig, 32);
+		md_add(&md, pub, 32);
+		md_add(&md, m, n);
+		ok = md_end(&md, h) == 64 && mbedtls_mpi_read_binary_le(&s, h,
+		    64) == 0 && mbedtls_mpi_mod_mpi(&s, &s, &l) == 0 &&
+		    mbedtls_mpi_write_binary_le(&s, k, 32) == 0;
+	}
+	mbedtls_mpi_free(&s);
+	mbedtls_mpi_free(&l);
+	if (!ok || ed_decode(&a, pub) < 0 || ed_decode(&r, sig) < 0 ||
+	    ed_decode(&b, ed_base) < 0)
+		return -1;
+	/* [S]B = R + [k]A, compared projectively */
+	ed_smul(&p1, sig + 32, &b);
+	ed_smul(&p2, k, &a);
+	ed_add(&p2, &p2, &r);
+	fe_mul(x1, p1.x, p2.z);
+	fe_mul(x2, p2.x, p1.z);
+	if (!fe_eq(x1, x2))
+		return -1;
+	fe_mul(x1, p1.y, p2.z);
+	fe_mul(x2, p2.y, p1.z);
+	return fe_eq(x1, x2) ? 0 : -1;
+}
+
+/* tests: Ed25519 verification with hex arguments: 1 valid, 0 not */
+int
+iv_ed25519(const char *pub, const char *msg, const char *sig)
+{
+	unsigned char p[32], s[64], m[2048];
+	size_t i, n = strlen(msg) / 2;
+	unsigned v;
+
+	if (strlen(pub) != 64 || strlen(sig) != 128 || n > sizeof(m))
+		return 0;
+	for (i = 0; i < 32; i++)
+		sscanf(pub + 2 * i, "%2x", &v), p[i] = (unsigned char)v;
+	for (i = 0; i < 64; i++)
+		sscanf(sig + 2 * i, "%2x", &v), s[i] = (unsigned char)v;
+	for (i = 0; i < n; i++)
+		sscanf(msg + 2 * i, "%2x", &v), m[i] = (unsigned char)v;
+	return ed25519_verify(p, m, n, s) == 0;
+}
+
 /* == 15. Sigstore attachments ===========================================
  * cosign's layout, as containers/image reads it: the manifest tagged
  * sha256-<hex>.sig in the image's repository, one layer per signature,
@@ -5454,6 +5958,7 @@ run_reg(Run *run, Err *e)
 #define SST_SIG		"dev.cosignproject.cosign/signature"
 #define SST_LAYER	"application/vnd.dev.cosign.simplesigning.v1+json"
 #define SST_TYPE	"cosign container image signature"
+#define SS_TYPE		"atomic container signature"
 #define OCI_MANIFEST	"application/vnd.oci.image.manifest.v1+json"
 
 /* Is a 404 "no such manifest"?  Any other 404 (NAME_UNKNOWN…) is an
@@ -5616,11 +6121,29 @@ sst_fetch(Run *run, Err *e)
 	return 0;
 }
 
-/* The payload, strictly (sigstore.md §4), after its signature verified:
+/* is token i a JSON number of integral value (1, 1.0, 1e3; not 0.5)? */
+static int
+sst_integral(const Json *j, int i)
+{
+	char buf[40], *end;
+	size_t n = (size_t)(j->t[i].end - j->t[i].start);
+	double v;
+
+	if (j->t[i].type != JSMN_PRIMITIVE || n >= sizeof(buf) ||
+	    strchr("tfn", j->s[j->t[i].start]))
+		return 0;
+	memcpy(buf, j->s + j->t[i].start, n);
+	buf[n] = '\0';
+	v = strtod(buf, &end);
+	return !*end && v == (double)(long long)v;
+}
+
+/* The payload, strictly (sigstore.md §4, simple-signing.md §9), after its
+ * signature verified:
  * digest and reference out, or why not in *why */
 static int
-sst_payload(const Str *p, Arena *a, const char **digest, const char **ref,
-    const char **why)
+sst_payload(const Str *p, Arena *a, const char *want, const char **digest,
+    const char **ref, const char **why)
 {
 	static const Field top[] = {
 		{ "critical", JSMN_OBJECT }, { "optional", JSMN_UNDEFINED },
@@ -5670,25 +6193,23 @@ sst_payload(const Str *p, Arena *a, const char **digest, const char **ref,
 		    i + 1))
 			if ((json_eq(&j, i, "creator") && j.t[i + 1].type !=
 			    JSMN_STRING) || (json_eq(&j, i, "timestamp") &&
-			    (j.t[i + 1].type != JSMN_PRIMITIVE ||
-			    strcspn(j.s + j.t[i + 1].start, ".eEtfn") <
-			    (size_t)(j.t[i + 1].end - j.t[i + 1].start)))) {
+			    !sst_integral(&j, i + 1))) {
 				fail(&sub, ExitReject, "payload: optional: "
 				    "creator must be a string, timestamp an "
 				    "integer");
 				goto bad;
 			}
-	} else if (!json_null(&j, o)) {
-		fail(&sub, ExitReject, "payload: optional must be null or an "
-		    "object");
+	} else if (!json_null(&j, o) || strcmp(want, SST_TYPE)) {
+		fail(&sub, ExitReject, "payload: optional must be %san object",
+		    strcmp(want, SST_TYPE) ? "" : "null or ");
 		goto bad;
 	}
 	if (!(type = json_str(&j, w[0], a, &sub)) || !(*digest = json_str(&j,
 	    x[0], a, &sub)) || !(*ref = json_str(&j, y[0], a, &sub)))
 		goto bad;
-	if (strcmp(type, SST_TYPE)) {
+	if (strcmp(type, want)) {
 		*why = ar_printf(a, &sub, "payload type %s, expected \"%s\"",
-		    ar_quote(a, type, strlen(type), &sub), SST_TYPE);
+		    ar_quote(a, type, strlen(type), &sub), want);
 		return 0;
 	}
 	if (!dig_valid(*digest, strlen(*digest))) {
@@ -5951,8 +6472,7 @@ sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
 	unsigned char kder[2048];
 	mbedtls_x509_crt chain;
 	Arena *a = run->a;
-	const char *d, *ref, *w = NULL;
-	Err sub = { 0, "" };
+	const char *w = NULL;
 	long long t = -1;
 	int k, n = 0, len, ok = 0;
 	Str sig, der;
@@ -6006,14 +6526,9 @@ sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
 			break;
 	if (k == n)
 		*why = "signed by another key";
-	else if (sst_payload(&c->payload, a, &d, &ref, why)) {
-		if (strcmp(d, run->sigs.digest))
-			*why = ar_printf(a, &sub, "payload names %s, expected %s",
-			    d, run->sigs.digest);	/* d passed dig_valid */
-		else if (judge_ident(&q->id, run->ref, ref, a, why))
-			ok = (*why = ar_printf(a, &sub, "identity %s", ref)) !=
-			    NULL;
-	}
+	else
+		ok = judge_payload(run, q, &c->payload, SST_TYPE,
+		    run->sigs.digest, why);
 out:
 	mbedtls_x509_crt_free(&chain);
 	return ok;
@@ -6055,6 +6570,1299 @@ sst_signer_free(Signer *sg)
 	}
 	mbedtls_x509_crt_free(&sg->roots);
 	mbedtls_x509_crt_free(&sg->inter);
+}
+
+/* == 16. OpenPGP and simple signing =====================================
+ * GPG "simple signing" as containers/image verifies it: signatures from
+ * the lookaside store (containers-registries.d(5)), each an OpenPGP
+ * message (RFC 4880: one-pass signature, literal data, signature, maybe
+ * ZIP/ZLIB-compressed) checked against the keyrings of the policy with
+ * GnuPG's rules for subkeys, revocation and expiry.  The JSON payload is
+ * read only once the signature over it has verified. */
+
+/* -- inflate (RFC 1951), bounded: what gpg compresses with ZIP and ZLIB */
+
+static int
+inf_bits(Inf *s, int need)
+{
+	int v;
+
+	while (s->cnt < need) {
+		if (s->pos >= s->len) {
+			s->err = 1;
+			return 0;
+		}
+		s->buf |= (unsigned long)s->in[s->pos++] << s->cnt;
+		s->cnt += 8;
+	}
+	v = (int)(s->buf & ((1UL << need) - 1));
+	s->buf >>= need;
+	s->cnt -= need;
+	return v;
+}
+
+/* canonical Huffman code from code lengths; <0 over-subscribed, >0
+ * incomplete, 0 complete */
+static int
+inf_build(Huff *h, const unsigned char *len, int n)
+{
+	short offs[16];
+	int left = 1, i;
+
+	memset(h->count, 0, sizeof(h->count));
+	for (i = 0; i < n; i++)
+		h->count[len[i]]++;
+	if (h->count[0] == n)
+		return 0;
+	for (i = 1; i < 16; i++) {
+		left = left * 2 - h->count[i];
+		if (left < 0)
+			return -1;
+	}
+	offs[1] = 0;
+	for (i = 1; i < 15; i++)
+		offs[i + 1] = (short)(offs[i] + h->count[i]);
+	for (i = 0; i < n; i++)
+		if (len[i])
+			h->sym[offs[len[i]]++] = (short)i;
+	return left;
+}
+
+static int
+inf_decode(Inf *s, const Huff *h)
+{
+	int code = 0, first = 0, index = 0, len;
+
+	for (len = 1; len < 16; len++) {
+		code |= inf_bits(s, 1);
+		if (code - h->count[len] < first)
+			return h->sym[index + code - first];
+		index += h->count[len];
+		first = (first + h->count[len]) * 2;
+		code *= 2;
+	}
+	return -1;
+}
+
+/* the symbols of one block until end-of-block */
+static int
+inf_codes(Inf *s, const Huff *lit, const Huff *dist)
+{
+	static const short lbase[29] = { 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15,
+	    17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195,
+	    227, 258 }, lext[29] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2,
+	    2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0 }, dbase[30] = { 1, 2,
+	    3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513,
+	    769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385,
+	    24577 }, dext[30] = { 0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6,
+	    6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13 };
+	int sym, len;
+	size_t d;
+
+	for (;;) {
+		if ((sym = inf_decode(s, lit)) < 0 || s->err)
+			return -1;
+		if (sym == 256)
+			return 0;
+		if (sym < 256) {
+			if (s->olen == s->omax)
+				return -2;
+			s->out[s->olen++] = (unsigned char)sym;
+			continue;
+		}
+		if ((sym -= 257) >= 29)
+			return -1;
+		len = lbase[sym] + inf_bits(s, lext[sym]);
+		if ((sym = inf_decode(s, dist)) < 0 || sym >= 30)
+			return -1;
+		d = (size_t)(dbase[sym] + inf_bits(s, dext[sym]));
+		if (s->err || d > s->olen)
+			return -1;
+		if ((size_t)len > s->omax - s->olen)
+			return -2;
+		for (; len > 0; len--, s->olen++)
+			s->out[s->olen] = s->out[s->olen - d];
+	}
+}
+
+/* A raw DEFLATE stream: 0, -1 corrupt, -2 more than omax bytes.  It must
+ * end exactly at the end of its input. */
+static int
+inf_deflate(Inf *s)
+{
+	static const unsigned char order[19] = { 16, 17, 18, 0, 8, 7, 9, 6,
+	    10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15 };
+	unsigned char len[320];
+	int last, type, nlen, ndist, ncode, i, sym, rep, r;
+	size_t n;
+	Huff lit, dist;
+
+	do {
+		last = inf_bits(s, 1);
+		type = inf_bits(s, 2);
+		if (s->err || type == 3)
+			return -1;
+		if (type == 0) {	/* stored */
+			s->buf = 0;
+			s->cnt = 0;
+			if (s->len - s->pos < 4)
+				return -1;
+			n = (size_t)(s->in[s->pos] | s->in[s->pos + 1] << 8);
+			if ((n ^ 0xffff) != (size_t)(s->in[s->pos + 2] |
+			    s->in[s->pos + 3] << 8))
+				return -1;
+			s->pos += 4;
+			if (n > s->len - s->pos)
+				return -1;
+			if (n > s->omax - s->olen)
+				return -2;
+			memcpy(s->out + s->olen, s->in + s->pos, n);
+			s->olen += n;
+			s->pos += n;
+			continue;
+		}
+		if (type == 1) {	/* fixed codes */
+			for (i = 0; i < 288; i++)
+				len[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
+			inf_build(&lit, len, 288);
+			memset(len, 5, 30);
+			inf_build(&dist, len, 30);
+		} else {		/* dynamic codes */
+			nlen = inf_bits(s, 5) + 257;
+			ndist = inf_bits(s, 5) + 1;
+			ncode = inf_bits(s, 4) + 4;
+			if (s->err || nlen > 286 || ndist > 30)
+				return -1;
+			memset(len, 0, 19);
+			for (i = 0; i < ncode; i++)
+				len[order[i]] = (unsigned char)inf_bits(s, 3);
+			if (inf_build(&lit, len, 19) != 0)
+				return -1;
+			for (i = 0; i < nlen + ndist;) {
+				if ((sym = inf_decode(s, &lit)) < 0 || s->err)
+					return -1;
+				if (sym < 16) {
+					len[i++] = (unsigned char)sym;
+					continue;
+				}
+				if (sym == 16 && i == 0)
+					return -1;
+				r = sym == 16 ? len[i - 1] : 0;
+				rep = sym == 16 ? 3 + inf_bits(s, 2) : sym == 17 ?
+				    3 + inf_bits(s, 3) : 11 + inf_bits(s, 7);
+				if (i + rep > nlen + ndist)
+					return -1;
+				while (rep--)
+					len[i++] = (unsigned char)r;
+			}
+			if (len[256] == 0)
+				return -1;
+			/* incomplete codes only for a lone code, as zlib */
+			if ((r = inf_build(&lit, len, nlen)) < 0 || (r > 0 &&
+			    nlen - lit.count[0] != 1))
+				return -1;
+			if ((r = inf_build(&dist, len + nlen, ndist)) < 0 ||
+			    (r > 0 && ndist - dist.count[0] != 1))
+				return -1;
+		}
+		if ((r = inf_codes(s, &lit, &dist)) < 0)
+			return r;
+	} while (!last);
+	return s->pos == s->len ? 0 : -1;
+}
+
+/* an OpenPGP compressed packet body: algorithm 0, 1 (ZIP: raw DEFLATE)
+ * or 2 (ZLIB, Adler-32 checked) into the arena; why on failure */
+static int
+inf_packet(const unsigned char *p, size_t n, Arena *a, Str *out,
+    const char **why)
+{
+	Err sub = { 0, "" };
+	unsigned long s1 = 1, s2 = 0;
+	size_t i;
+	Inf s;
+	int r;
+
+	if (n < 1) {
+		*why = "not a signature: empty compressed packet";
+		return -1;
+	}
+	if (p[0] > 2) {
+		*why = p[0] == 3 ? "unsupported compression bzip2" :
+		    "unsupported compression algorithm";
+		return -1;
+	}
+	if (!(out->p = ar_alloc(a, MAX_INFLATE_BYTES + 1, &sub))) {
+		*why = "out of memory";
+		return -1;
+	}
+	memset(&s, 0, sizeof(s));
+	s.in = p + 1;
+	s.len = n - 1;
+	s.out = (unsigned char *)out->p;
+	s.omax = MAX_INFLATE_BYTES;
+	if (p[0] == 0) {
+		r = s.len > s.omax ? -2 : 0;
+		s.olen = r ? 0 : s.len;
+		memcpy(s.out, s.in, s.olen);
+	} else if (p[0] == 2 && (s.len < 6 || (s.in[0] & 0x0f) != 8 ||
+	    (s.in[0] >> 4) > 7 || (s.in[1] & 0x20) || ((unsigned)s.in[0] << 8 |
+	    s.in[1]) % 31)) {
+		r = -1;
+	} else {
+		if (p[0] == 2) {	/* the zlib header, and Adler-32 last */
+			s.in += 2;
+			s.len -= 6;
+		}
+		r = inf_deflate(&s);
+		for (i = 0; r == 0 && p[0] == 2 && i < s.olen; i++) {
+			s1 = (s1 + s.out[i]) % 65521;
+			s2 = (s2 + s1) % 65521;
+		}
+		if (r == 0 && p[0] == 2 && (s2 << 16 | s1) != ((unsigned long)
+		    s.in[s.len] << 24 | (unsigned long)s.in[s.len + 1] << 16 |
+		    (unsigned long)s.in[s.len + 2] << 8 | s.in[s.len + 3]))
+			r = -1;
+	}
+	a->used -= MAX_INFLATE_BYTES - s.olen;
+	out->n = s.olen;
+	if (r == -2)
+		*why = "not a signature: more than MAX_INFLATE_BYTES "
+		    "decompressed";
+	else if (r < 0)
+		*why = "not a signature: corrupt compressed data";
+	return r < 0 ? -1 : 0;
+}
+
+/* -- OpenPGP packets (RFC 4880 §4) */
+
+/* The next packet at c: tag and body.  Partial body lengths (tags 8 and
+ * 11 only) are joined into the arena.  0 at the end, 1 a packet, -1 bad. */
+static int
+pgp_next(Cur *c, int *tag, Str *body, Arena *a)
+{
+	const unsigned char *p = c->p;
+	size_t len, total = 0;
+	Err sub = { 0, "" };
+	char *join = NULL;
+	int hdr, partial;
+
+	if (p == c->end)
+		return 0;
+	hdr = *p++;
+	if (!(hdr & 0x80))
+		return -1;
+	if (!(hdr & 0x40)) {		/* old format */
+		*tag = hdr >> 2 & 0x0f;
+		switch (hdr & 3) {
+		case 0: len = 1; break;
+		case 1: len = 2; break;
+		case 2: len = 4; break;
+		default: len = 0; break;
+		}
+		if ((size_t)(c->end - p) < len)
+			return -1;
+		total = len ? 0 : (size_t)(c->end - p);	/* to the end */
+		for (; len > 0; len--)
+			total = total << 8 | *p++;
+		if ((size_t)(c->end - p) < total)
+			return -1;
+		body->p = (char *)p;
+		body->n = total;
+		c->p = p + total;
+		return 1;
+	}
+	*tag = hdr & 0x3f;
+	for (;;) {
+		if (p == c->end)
+			return -1;
+		partial = 0;
+		if (*p < 192) {
+			len = *p++;
+		} else if (*p < 224) {
+			if (c->end - p < 2)
+				return -1;
+			len = (size_t)((p[0] - 192) << 8) + p[1] + 192;
+			p += 2;
+		} else if (*p == 255) {
+			if (c->end - p < 5)
+				return -1;
+			len = (size_t)p[1] << 24 | (size_t)p[2] << 16 |
+			    (size_t)p[3] << 8 | p[4];
+			p += 5;
+		} else {
+			if (*tag != 8 && *tag != 11)
+				return -1;
+			len = (size_t)1 << (*p++ & 0x1f);
+			partial = 1;
+		}
+		if ((size_t)(c->end - p) < len)
+			return -1;
+		if (!partial && !join) {	/* one piece: no copy */
+			body->p = (char *)p;
+			body->n = len;
+			c->p = p + len;
+			return 1;
+		}
+		if (!join && !(join = ar_alloc(a, (size_t)(c->end - p), &sub)))
+			return -1;
+		memcpy(join + total, p, len);
+		total += len;
+		p += len;
+		if (!partial)
+			break;
+	}
+	body->p = join;
+	body->n = total;
+	c->p = p;
+	return 1;
+}
+
+static unsigned long
+pgp_u32(const unsigned char *p)
+{
+	return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 |
+	    (unsigned long)p[2] << 8 | p[3];
+}
+
+/* an MPI at *p: its bytes without leading zeros; -1 if it overruns */
+static int
+pgp_mpi(const unsigned char **p, const unsigned char *end,
+    const unsigned char **v, size_t *n)
+{
+	size_t bits;
+
+	if (end - *p < 2)
+		return -1;
+	bits = (size_t)((*p)[0] << 8 | (*p)[1]);
+	*n = (bits + 7) / 8;
+	*p += 2;
+	if ((size_t)(end - *p) < *n)
+		return -1;
+	*v = *p;
+	*p += *n;
+	return 0;
+}
+
+/* A v4 public key or subkey packet (RSA, ECDSA on NIST or brainpool
+ * curves, EdDSA): its fingerprint, key ID and usable key material.  0, or
+ * -1 for keys that cannot verify here (skipped, as gpg skips them). */
+static int
+pgp_key(PgpKey *k, const Str *body)
+{
+	static const struct {
+		unsigned char oid[10], len;
+		mbedtls_ecp_group_id id;
+	} curves[] = {
+		{ { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 }, 8,
+		    MBEDTLS_ECP_DP_SECP256R1 },
+		{ { 0x2b, 0x81, 0x04, 0x00, 0x22 }, 5, MBEDTLS_ECP_DP_SECP384R1 },
+		{ { 0x2b, 0x81, 0x04, 0x00, 0x23 }, 5, MBEDTLS_ECP_DP_SECP521R1 },
+		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07 }, 9,
+		    MBEDTLS_ECP_DP_BP256R1 },
+		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0b }, 9,
+		    MBEDTLS_ECP_DP_BP384R1 },
+		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0d }, 9,
+		    MBEDTLS_ECP_DP_BP512R1 },
+	};
+	static const unsigned char ed25519[] = { 0x2b, 0x06, 0x01, 0x04, 0x01,
+	    0xda, 0x47, 0x0f, 0x01 };
+	const unsigned char *p = (const unsigned char *)body->p, *end = p +
+	    body->n, *n, *e, *oid;
+	mbedtls_ecp_keypair *ec;
+	unsigned char hdr[3];
+	size_t nl, el, ol, i;
+	Md md;
+
+	memset(k, 0, sizeof(*k));
+	k->body = p;
+	k->blen = body->n;
+	k->primary = -1;
+	if (body->n < 6 || p[0] != 4)
+		return -1;		/* v3, v5, v6: not supported */
+	k->created = (long long)pgp_u32(p + 1);
+	k->alg = p[5];
+	hdr[0] = 0x99;
+	hdr[1] = (unsigned char)(body->n >> 8);
+	hdr[2] = (unsigned char)body->n;
+	if (body->n > 0xffff || md_begin(&md, MBEDTLS_MD_SHA1) < 0)
+		return -1;
+	md_add(&md, hdr, 3);
+	md_add(&md, p, body->n);
+	if (md_end(&md, k->fpr) != 20)
+		return -1;
+	memcpy(k->id, k->fpr + 12, 8);
+	p += 6;
+	mbedtls_pk_init(&k->pk);
+	k->ready = 1;
+	switch (k->alg) {
+	case 1:
+	case 3:
+		if (pgp_mpi(&p, end, &n, &nl) < 0 || pgp_mpi(&p, end, &e,
+		    &el) < 0 || nl * 8 < MIN_RSA_BITS ||
+		    mbedtls_pk_setup(&k->pk, mbedtls_pk_info_from_type(
+		    MBEDTLS_PK_RSA)) != 0 || mbedtls_rsa_import_raw(
+		    mbedtls_pk_rsa(k->pk), n, nl, NULL, 0, NULL, 0, NULL, 0, e,
+		    el) != 0 || mbedtls_rsa_complete(mbedtls_pk_rsa(k->pk)) != 0)
+			return -1;
+		return 0;
+	case 19:
+	case 22:
+		if (p == end || (ol = *p++) == 0 || (size_t)(end - p) < ol)
+			return -1;
+		oid = p;
+		p += ol;
+		if (pgp_mpi(&p, end, &n, &nl) < 0)
+			return -1;
+		if (k->alg == 22) {
+			if (ol != sizeof(ed25519) || memcmp(oid, ed25519, ol) ||
+			    nl != 33 || n[0] != 0x40)
+				return -1;
+			memcpy(k->ed, n + 1, 32);
+			return 0;
+		}
+		for (i = 0; i < LEN(curves) && (curves[i].len != ol ||
+		    memcmp(curves[i].oid, oid, ol)); i++)
+			;
+		if (i == LEN(curves) || mbedtls_pk_setup(&k->pk,
+		    mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
+			return -1;
+		ec = mbedtls_pk_ec(k->pk);
+		return mbedtls_ecp_group_load(&ec->MBEDTLS_PRIVATE(grp),
+		    curves[i].id) != 0 || mbedtls_ecp_point_read_binary(
+		    &ec->MBEDTLS_PRIVATE(grp), &ec->MBEDTLS_PRIVATE(Q), n, nl) !=
+		    0 || mbedtls_ecp_check_pubkey(&ec->MBEDTLS_PRIVATE(grp),
+		    &ec->MBEDTLS_PRIVATE(Q)) != 0 ? -1 : 0;
+	case 27:
+		if (end - p != 32)
+			return -1;
+		memcpy(k->ed, p, 32);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* A signature packet, v4 or v3 (RFC 4880 §5.2), with the subpackets
+ * ivlite acts on.  0, or -1 with why. */
+static int
+pgp_sig(PgpSig *s, const Str *body, const char **why)
+{
+	const unsigned char *p = (const unsigned char *)body->p, *end = p +
+	    body->n, *q, *qend;
+	size_t len, area;
+	int t, crit, k;
+
+	memset(s, 0, sizeof(*s));
+	s->flags = -1;
+	s->body = p;
+	*why = "not a signature: malformed signature packet";
+	if (body->n < 1)
+		return -1;
+	s->version = p[0];
+	if (s->version == 3 || s->version == 2) {
+		if (body->n < 19 || p[1] != 5)
+			return -1;
+		s->type = p[2];
+		s->created = (long long)pgp_u32(p + 3);
+		memcpy(s->issuer, p + 7, 8);
+		s->hasissuer = 1;
+		s->alg = p[15];
+		s->hash = p[16];
+		s->hashed = p + 2;
+		s->hlen = 5;
+		memcpy(s->prefix, p + 17, 2);
+		s->mpi = p + 19;
+		s->mlen = body->n - 19;
+		return 0;
+	}
+	if (s->version != 4) {
+		*why = "unsupported signature version";
+		return -1;
+	}
+	if (body->n < 6)
+		return -1;
+	s->type = p[1];
+	s->alg = p[2];
+	s->hash = p[3];
+	s->hashed = p;
+	for (area = 0, p += 4; area < 2; area++) {	/* hashed, unhashed */
+		if (end - p < 2 || (size_t)(end - p - 2) < (len = (size_t)(p[0]
+		    << 8 | p[1])))
+			return -1;
+		q = p + 2;
+		qend = q + len;
+		if (area == 0)
+			s->hlen = (size_t)(qend - s->hashed);
+		while (q < qend) {
+			if (*q < 192) {
+				len = *q++;
+			} else if (*q < 255) {
+				if (qend - q < 2)
+					return -1;
+				len = (size_t)((q[0] - 192) << 8) + q[1] + 192;
+				q += 2;
+			} else {
+				if (qend - q < 5)
+					return -1;
+				len = pgp_u32(q + 1);
+				q += 5;
+			}
+			if (len < 1 || (size_t)(qend - q) < len)
+				return -1;
+			t = *q & 0x7f;
+			crit = *q & 0x80;
+			k = pgp_subpacket(s, t, q + 1, len - 1, area == 0);
+			if (k < 0)
+				return -1;
+			/* GnuPG's understood set; anything else critical
+			 * makes the signature invalid */
+			if (crit && !strchr("\x02\x03\x04\x05\x06\x07\x09\x0b\x0c"
+			    "\x10\x15\x16\x18\x19\x1a\x1b\x1d\x1e\x20\x21\x22\x25",
+			    t))
+				s->critical = t;
+			q += len;
+		}
+		p = qend;
+	}
+	if (end - p < 2)
+		return -1;
+	memcpy(s->prefix, p, 2);
+	s->mpi = p + 2;
+	s->mlen = (size_t)(end - p - 2);
+	return 0;
+}
+
+/* one subpacket's meaning; issuer hints count from either area, the rest
+ * only when hashed (the unhashed area is not signed) */
+static int
+pgp_subpacket(PgpSig *s, int t, const unsigned char *v, size_t n,
+    int hashed)
+{
+	if (t == 16 && n == 8) {
+		memcpy(s->issuer, v, 8);
+		s->hasissuer = 1;
+	} else if (t == 33 && n == 21 && v[0] == 4) {
+		memcpy(s->ifpr, v + 1, 20);
+		s->hasifpr = 1;
+	} else if (t == 32) {
+		s->embedded = v;	/* a back-signature is self-verifying */
+		s->elen = n;
+	} else if (!hashed) {
+		return 0;
+	} else if (t == 2 && n == 4) {
+		s->created = (long long)pgp_u32(v);
+		s->hascreated = 1;
+	} else if (t == 3 && n == 4) {
+		s->expires = (long long)pgp_u32(v);
+	} else if (t == 9 && n == 4) {
+		s->keyexp = (long long)pgp_u32(v);
+	} else if (t == 27 && n >= 1) {
+		s->flags = v[0];
+	} else if (t == 2 || t == 3 || t == 9) {
+		return -1;
+	}
+	return 0;
+}
+
+/* hash algorithm ID to mbedTLS; SHA-1 only for self-signatures */
+static mbedtls_md_type_t
+pgp_md(int id, int selfsig)
+{
+	switch (id) {
+	case 2: return selfsig ? MBEDTLS_MD_SHA1 : MBEDTLS_MD_NONE;
+	case 8: return MBEDTLS_MD_SHA256;
+	case 9: return MBEDTLS_MD_SHA384;
+	case 10: return MBEDTLS_MD_SHA512;
+	case 11: return MBEDTLS_MD_SHA224;
+	default: return MBEDTLS_MD_NONE;
+	}
+}
+
+/* Finishes the hash h of signature s (its hashed part and trailer) and
+ * checks the digest prefix and the signature with key k.  0 if valid. */
+static int
+pgp_check(const PgpKey *k, const PgpSig *s, Md *h)
+{
+	unsigned char d[64], t[6], der[160], rs[2][66], sig[1024];
+	const unsigned char *p = s->mpi, *end = s->mpi + s->mlen, *v[2];
+	size_t dn, n[2], half, i;
+
+	md_add(h, s->hashed, s->hlen);
+	if (s->version == 4) {
+		t[0] = 4;
+		t[1] = 0xff;
+		t[2] = (unsigned char)(s->hlen >> 24);
+		t[3] = (unsigned char)(s->hlen >> 16);
+		t[4] = (unsigned char)(s->hlen >> 8);
+		t[5] = (unsigned char)s->hlen;
+		md_add(h, t, 6);
+	}
+	if (!(dn = md_end(h, d)) || memcmp(d, s->prefix, 2) || s->alg !=
+	    k->alg)
+		return -1;
+	if (k->alg == 1 || k->alg == 3) {	/* left-padded to the modulus */
+		half = mbedtls_pk_get_len(&k->pk);
+		if (pgp_mpi(&p, end, &v[0], &n[0]) < 0 || p != end || n[0] >
+		    half || half > sizeof(sig))
+			return -1;
+		memset(sig, 0, half - n[0]);
+		memcpy(sig + half - n[0], v[0], n[0]);
+		return mbedtls_pk_verify((mbedtls_pk_context *)&k->pk,
+		    pgp_md(s->hash, 1), d, dn, sig, half) == 0 ? 0 : -1;
+	}
+	for (i = 0; i < 2; i++)
+		if (pgp_mpi(&p, end, &v[i], &n[i]) < 0)
+			return -1;
+	if (p != end)
+		return -1;
+	if (k->alg == 22 || k->alg == 27) {
+		if (n[0] > 32 || n[1] > 32)
+			return -1;
+		memset(rs, 0, sizeof(rs));
+		memcpy(rs[0] + 32 - n[0], v[0], n[0]);
+		memcpy(rs[0] + 64 - n[1], v[1], n[1]);
+		return ed25519_verify(k->ed, d, dn, rs[0]);
+	}
+	/* ECDSA: r and s to the group size, then DER for mbedTLS */
+	half = (mbedtls_pk_get_bitlen(&k->pk) + 7) / 8;
+	if (n[0] > half || n[1] > half || half > sizeof(rs[0]))
+		return -1;
+	memset(rs, 0, sizeof(rs));
+	memcpy(rs[0] + half - n[0], v[0], n[0]);
+	memcpy(rs[0] + 2 * half - n[1], v[1], n[1]);
+	i = cry_p1363(rs[0], 2 * half, der);
+	return mbedtls_pk_verify((mbedtls_pk_context *)&k->pk, MBEDTLS_MD_NONE,
+	    d, dn, der, i) == 0 ? 0 : -1;
+}
+
+/* K(x) of RFC 4880 §5.2.4: 0x99, two length octets, the key body */
+static void
+pgp_hash_key(Md *h, const PgpKey *k)
+{
+	unsigned char hdr[3];
+
+	hdr[0] = 0x99;
+	hdr[1] = (unsigned char)(k->blen >> 8);
+	hdr[2] = (unsigned char)k->blen;
+	md_add(h, hdr, 3);
+	md_add(h, k->body, k->blen);
+}
+
+/* Does self-signature s of primary p verify over p (and sub, and uid)?
+ * Used for certifications, bindings, back-signatures and revocations. */
+static int
+pgp_selfsig(const PgpKey *signer, const PgpKey *p, const PgpKey *sub,
+    const Str *uid, const PgpSig *s)
+{
+	unsigned char hdr[5];
+	Md h;
+
+	if (s->version != 4 || !s->hascreated || s->critical ||
+	    md_begin(&h, pgp_md(s->hash, 1)) < 0)
+		return -1;
+	pgp_hash_key(&h, p);
+	if (sub)
+		pgp_hash_key(&h, sub);
+	if (uid) {
+		hdr[0] = 0xb4;
+		hdr[1] = (unsigned char)(uid->n >> 24);
+		hdr[2] = (unsigned char)(uid->n >> 16);
+		hdr[3] = (unsigned char)(uid->n >> 8);
+		hdr[4] = (unsigned char)uid->n;
+		md_add(&h, hdr, 5);
+		md_add(&h, uid->p, uid->n);
+	}
+	return pgp_check(signer, s, &h);
+}
+
+/* CRC-24 of RFC 4880 §6.1 */
+static unsigned long
+pgp_crc24(const unsigned char *p, size_t n)
+{
+	unsigned long crc = 0xb704ceUL;
+	int i;
+
+	while (n--) {
+		crc ^= (unsigned long)*p++ << 16;
+		for (i = 0; i < 8; i++)
+			if ((crc <<= 1) & 0x1000000UL)
+				crc ^= 0x1864cfbUL;
+	}
+	return crc & 0xffffffUL;
+}
+
+/* Keyring bytes: binary as they are, or every "PGP PUBLIC KEY BLOCK" of
+ * ASCII armor (RFC 4880 §6.2) decoded and joined, its CRC-24 checked when
+ * present.  s is NUL-terminated. */
+static int
+pgp_dearmor(const char *s, size_t n, Arena *a, Str *out, const char **why)
+{
+	static const char beg[] = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
+	const char *p, *l, *body, *crc;
+	Err sub = { 0, "" };
+	unsigned long c;
+	Str d, cs;
+
+	if (!strstr(s, beg)) {
+		out->p = (char *)s;
+		out->n = n;
+		return 0;
+	}
+	if (!(out->p = ar_alloc(a, n, &sub)))
+		return -1;
+	out->n = 0;
+	*why = "malformed ASCII armor";
+	for (p = s; (p = strstr(p, beg)); p = l) {
+		l = p + strcspn(p, "\n");
+		/* header lines ("Key: value"), then one empty line */
+		for (l += *l == '\n'; *l && *l != '\n' && *l != '\r' &&
+		    memchr(l, ':', strcspn(l, "\n")); l += strcspn(l, "\n") +
+		    (l[strcspn(l, "\n")] == '\n'))
+			;
+		l += *l == '\r';
+		l += *l == '\n';
+		body = l;
+		crc = NULL;
+		while (*l && strncmp(l, "-----END PGP PUBLIC KEY BLOCK-----",
+		    34)) {
+			if (*l == '=' && !crc)
+				crc = l;
+			l += strcspn(l, "\n");
+			l += *l == '\n';
+		}
+		if (!*l || b64_decode(a, body, (size_t)((crc ? crc : l) - body),
+		    &d) < 0)
+			return -1;
+		if (crc && (b64_decode(a, crc + 1, strcspn(crc + 1, "\r\n"),
+		    &cs) < 0 || cs.n != 3))
+			return -1;
+		c = crc ? (unsigned long)(unsigned char)cs.p[0] << 16 |
+		    (unsigned long)(unsigned char)cs.p[1] << 8 |
+		    (unsigned char)cs.p[2] : 0;
+		if (crc && c != pgp_crc24((unsigned char *)d.p, d.n)) {
+			*why = "ASCII armor checksum does not match";
+			return -1;
+		}
+		memcpy(out->p + out->n, d.p, d.n);
+		out->n += d.n;
+	}
+	return 0;
+}
+
+/* The transferable public keys of a keyring (RFC 4880 §11.1) into r:
+ * primaries and subkeys, each judged by its self-signatures as GnuPG
+ * does (a certified user ID; newest binding; revocations; the
+ * back-signature of signing subkeys).  Unusable keys stay, marked. */
+static int
+pgp_keyring(Keyring *r, const Str *ring, Arena *a, const char **why)
+{
+	Cur c = { (const unsigned char *)ring->p, (const unsigned char *)
+	    ring->p + ring->n };
+	int tag, got, prim = -1, cur = -1;
+	Str body, uid = { NULL, 0 };
+	PgpKey *k;
+	PgpSig s;
+
+	*why = "not an OpenPGP keyring";
+	while ((got = pgp_next(&c, &tag, &body, a)) > 0) {
+		if (tag == 5 || tag == 7) {
+			*why = "a secret key, not a public keyring";
+			return -1;
+		}
+		if (tag == 6 || tag == 14) {
+			if (r->n == MAX_PGP_KEYS) {
+				*why = "more than MAX_PGP_KEYS keys";
+				return -1;
+			}
+			k = &r->k[r->n];
+			memset(k, 0, sizeof(*k));
+			if (pgp_key(k, &body) < 0) {
+				mbedtls_pk_free(&k->pk);
+				logv("keyring: skipping a key ivlite cannot use");
+				if (tag == 6)
+					prim = -1;
+				cur = -1;
+				continue;
+			}
+			if (tag == 6)
+				prim = r->n;
+			else if (prim < 0) {	/* subkey of a skipped primary */
+				mbedtls_pk_free(&k->pk);
+				continue;
+			} else
+				k->primary = prim;
+			k->flags = -1;
+			cur = r->n++;
+			uid.p = NULL;
+			continue;
+		}
+		if (tag == 13) {
+			uid = body;
+			continue;
+		}
+		if (tag == 17)
+			uid.p = NULL;	/* user attribute: not a user ID */
+		if (tag != 2 || cur < 0 || pgp_sig(&s, &body, why) < 0)
+			continue;	/* other packets, third-party noise */
+		pgp_selfsigs(r, prim, cur, uid.p ? &uid : NULL, &s);
+	}
+	return got < 0 ? -1 : 0;
+}
+
+/* one signature of a keyring, at key cur (prim its primary) */
+static void
+pgp_selfsigs(Keyring *r, int prim, int cur, const Str *uid, const PgpSig *s)
+{
+	PgpKey *p = &r->k[prim], *k = &r->k[cur];
+	PgpSig back;
+	const char *why;
+	Str eb;
+
+	if (cur == prim && uid && s->type >= 0x10 && s->type <= 0x13 &&
+	    pgp_selfsig(p, p, NULL, uid, s) == 0) {
+		p->uid = 1;
+	} else if (cur == prim && !uid && s->type == 0x1f &&
+	    pgp_selfsig(p, p, NULL, NULL, s) == 0) {
+		;	/* direct key: its flags and expiry count below */
+	} else if (cur == prim && !uid && s->type == 0x20 &&
+	    pgp_selfsig(p, p, NULL, NULL, s) == 0) {
+		p->revoked = 1;
+		return;
+	} else if (cur != prim && s->type == 0x28 && pgp_selfsig(p, p, k,
+	    NULL, s) == 0) {
+		k->revoked = 1;
+		return;
+	} else if (cur != prim && s->type == 0x18 && pgp_selfsig(p, p, k,
+	    NULL, s) == 0) {
+		if (s->created < k->sigtime)
+			return;
+		/* a signing subkey must sign its primary back */
+		eb.p = (char *)s->embedded;
+		eb.n = s->elen;
+		k->backsig = s->embedded && pgp_sig(&back, &eb, &why) == 0 &&
+		    back.type == 0x19 && pgp_selfsig(k, p, k, NULL, &back) == 0;
+	} else {
+		return;
+	}
+	if (s->created >= k->sigtime) {	/* the newest decides */
+		k->sigtime = s->created;
+		k->keyexp = s->keyexp;
+		k->flags = s->flags;
+	}
+}
+
+/* Can key k (a primary or subkey of r) make data signatures at time now?
+ * NULL if so, else why not. */
+static const char *
+pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a)
+{
+	const PgpKey *p = k->primary < 0 ? k : &r->k[k->primary];
+	char f[41], sf[41];
+	Err sub = { 0, "" };
+	const PgpKey *x;
+	int i;
+
+	pgp_hex(p->fpr, 20, f);
+	pgp_hex(k->fpr, 20, sf);
+	for (i = 0; i < 2; i++) {
+		x = i ? k : p;
+		if (i && x == p)
+			break;
+		if (x == p && !p->uid)
+			return ar_printf(a, &sub, "key %s has no certified user "
+			    "ID", f);
+		if (x->revoked)
+			return x == p ? ar_printf(a, &sub, "key %s is revoked",
+			    f) : ar_printf(a, &sub, "subkey %s of %s is revoked",
+			    sf, f);
+		if (x->keyexp && now > x->created + x->keyexp)
+			return x == p ? ar_printf(a, &sub, "key %s expired at %s",
+			    f, when_utc(x->created + x->keyexp, a)) : ar_printf(a,
+			    &sub, "subkey %s of %s expired at %s", sf, f,
+			    when_utc(x->created + x->keyexp, a));
+	}
+	if (k != p && (!k->sigtime || !k->backsig || (k->flags >= 0 &&
+	    !(k->flags & 0x02))))
+		return ar_printf(a, &sub, "subkey %s of %s cannot sign", sf, f);
+	if (k == p && p->flags >= 0 && !(p->flags & 0x02))
+		return ar_printf(a, &sub, "key %s cannot sign", f);
+	return NULL;
+}
+
+static void
+pgp_hex(const unsigned char *p, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02X", p[i]);
+}
+
+/* -- simple signing messages */
+
+/* The packets of a message, into m (RFC 4880 §11.3 as containers/image
+ * accepts it: optionally compressed, one-pass signature, literal data,
+ * signature).  0, or -1 with why. */
+static int
+ss_packets(Cur *c, int depth, SsMsg *m, Arena *a, const char **why)
+{
+	const unsigned char *p;
+	Str body, inner;
+	int tag, got;
+	Cur ic;
+
+	while ((got = pgp_next(c, &tag, &body, a)) > 0) {
+		p = (const unsigned char *)body.p;
+		if (m->nsig && tag != 10 && tag != 21) {
+			*why = "not a signature: trailing data after the "
+			    "signature";
+			return -1;
+		}
+		switch (tag) {
+		case 10:	/* marker */
+		case 21:	/* padding */
+			continue;
+		case 1: case 3: case 9: case 18: case 20:
+			*why = "not a signature: an encrypted message";
+			return -1;
+		case 8:
+			if (depth >= 2 || m->nops || m->nlit || m->nsig) {
+				*why = "not a signature: misplaced compressed data";
+				return -1;
+			}
+			if (inf_packet(p, body.n, a, &inner, why) < 0)
+				return -1;
+			ic.p = (const unsigned char *)inner.p;
+			ic.end = ic.p + inner.n;
+			if (ss_packets(&ic, depth + 1, m, a, why) < 0)
+				return -1;
+			m->compressed = 1;
+			continue;
+		case 4:
+			if (m->nops++ || m->nlit || body.n != 13 || p[0] != 3) {
+				*why = "not a signature: more than one or a "
+				    "malformed one-pass signature";
+				return -1;
+			}
+			if (!p[12]) {
+				*why = "not a signature: nested signatures";
+				return -1;
+			}
+			m->ops = p;
+			continue;
+		case 11:
+			if (m->nlit++ || body.n < 6 || (size_t)p[1] + 6 > body.n) {
+				*why = "not a signature: more than one or a "
+				    "malformed literal packet";
+				return -1;
+			}
+			m->data.p = (char *)p + 6 + p[1];
+			m->data.n = body.n - 6 - p[1];
+			continue;
+		case 2:
+			if (!m->nlit || m->nsig++) {
+				*why = m->nlit ? "not a signature: more than one "
+				    "signature" : "not a signature: signature "
+				    "before the data";
+				return -1;
+			}
+			if (pgp_sig(&m->sig, &body, why) < 0)
+				return -1;
+			continue;
+		default:
+			*why = "not a signature: unexpected packet";
+			return -1;
+		}
+	}
+	if (got < 0) {
+		*why = m->nsig ? "not a signature: trailing data after the "
+		    "signature" : "not a signature: corrupt packet framing";
+		return -1;
+	}
+	if (m->nsig && c->p != c->end) {
+		*why = "not a signature: trailing data";
+		return -1;
+	}
+	return 0;
+}
+
+/* One lookaside blob (simple-signing.md §2-§8) against keyring r: 1 with
+ * the signer's primary fingerprint in *signer and the signed payload, or
+ * 0 and why. */
+static int
+ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
+    Str *payload, const char **signer, const char **why)
+{
+	static const char *hashes[] = { "", "MD5", "SHA1", "RIPEMD160", "", "",
+	    "", "", "SHA256", "SHA384", "SHA512", "SHA224", "SHA3-256", "",
+	    "SHA3-512" };
+	const unsigned char *b = (const unsigned char *)blob->p, *nl, *id;
+	Err sub = { 0, "" };
+	const char *bad = NULL;
+	char kid[17], f[41];
+	const PgpKey *k;
+	unsigned char cr = '\r';
+	size_t i;
+	SsMsg m;
+	Cur c;
+	Md h;
+	int j;
+
+	memset(&m, 0, sizeof(m));
+	c.p = b;
+	c.end = b + blob->n;
+	if (blob->n && b[0] == 0) {	/* "\0simple-signing\n" framing */
+		nl = memchr(b, '\n', blob->n);
+		if (nl && nl - b == 15 && !memcmp(b + 1, "simple-signing", 14))
+			c.p = nl + 1;
+		else if (nl && nl - b == 14 && !memcmp(b + 1, "sigstore-json",
+		    13)) {
+			*why = "a sigstore signature, not simple signing";
+			return 0;
+		}
+	}
+	if (c.p == c.end || !strchr("\xa0\xa1\xa2\xa3\xc8\x90\x91\x92\xc4\x88"
+	    "\x89\x8a\x8b\xc2", *c.p)) {
+		*why = "unrecognized signature format";
+		return 0;
+	}
+	if (ss_packets(&c, 0, &m, a, why) < 0)
+		return 0;
+	if (!m.nops || !m.nlit || !m.nsig) {
+		*why = m.nlit && !m.nsig ? "not a signature: literal data without "
+		    "a signature" : "not a signature: incomplete message";
+		return 0;
+	}
+	if (m.ops[1] != m.sig.type || m.ops[2] != m.sig.hash || m.ops[3] !=
+	    m.sig.alg || (m.sig.hasissuer && memcmp(m.ops + 4, m.sig.issuer,
+	    8))) {
+		*why = "not a signature: one-pass and signature packets differ";
+		return 0;
+	}
+	if (m.sig.type > 1) {
+		*why = "not a signature: not a document signature";
+		return 0;
+	}
+	if (pgp_md(m.sig.hash, 0) == MBEDTLS_MD_NONE) {
+		*why = ar_printf(a, &sub, "unsupported hash algorithm %s",
+		    m.sig.hash < (int)LEN(hashes) && *hashes[m.sig.hash] ?
+		    hashes[m.sig.hash] : "unknown");
+		return 0;
+	}
+	id = m.sig.hasissuer ? m.sig.issuer : m.ops + 4;
+	pgp_hex(id, 8, kid);
+	for (j = 0; j < r->n; j++) {
+		k = &r->k[j];
+		if (memcmp(k->id, id, 8) && !(m.sig.hasifpr && !memcmp(k->fpr,
+		    m.sig.ifpr, 20)))
+			continue;
+		pgp_hex((k->primary < 0 ? k : &r->k[k->primary])->fpr, 20, f);
+		if (md_begin(&h, pgp_md(m.sig.hash, 0)) < 0)
+			continue;
+		if (m.sig.type == 0) {
+			md_add(&h, m.data.p, m.data.n);
+		} else {	/* canonical text: LF becomes CR LF */
+			for (i = 0; i < m.data.n; i++) {
+				if (m.data.p[i] == '\n' && (i == 0 ||
+				    m.data.p[i - 1] != '\r'))
+					md_add(&h, &cr, 1);
+				md_add(&h, m.data.p + i, 1);
+			}
+		}
+		if (pgp_check(k, &m.sig, &h) != 0) {
+			bad = ar_printf(a, &sub, "bad signature by %s", f);
+			continue;
+		}
+		if (m.sig.critical)
+			*why = ar_printf(a, &sub, "signature by %s has an unknown "
+			    "critical subpacket %d", f, m.sig.critical);
+		else if (m.sig.version == 4 && !m.sig.hascreated)
+			*why = "signature without a creation time";
+		else if ((*why = pgp_usable(r, k, now, a)))
+			;
+		else if (k->created > m.sig.created || k->created > now)
+			*why = ar_printf(a, &sub, "key %s is newer than the "
+			    "signature", f);
+		else if (m.sig.expires && now > m.sig.created + m.sig.expires)
+			*why = ar_printf(a, &sub, "signature expired at %s",
+			    when_utc(m.sig.created + m.sig.expires, a));
+		else {
+			*signer = ar_printf(a, &sub, "%s", f);
+			*payload = m.data;
+			return *signer != NULL;
+		}
+		return 0;
+	}
+	*why = bad ? bad : ar_printf(a, &sub, "unknown key %s", kid);
+	return 0;
+}
+
+/* The lookaside signatures of the image (simple-signing.md §11), once per
+ * run: <base>/<repository>@<alg>=<hex>/signature-N for N = 1, 2, … until
+ * the first missing one.  Over http(s) no credentials are sent; a missing
+ * one is 404 (file: ENOENT); anything else is an error. */
+static int
+ss_fetch(Run *run, Err *e)
+{
+	SsSigs *s = &run->ss;
+	Arena *a = run->a;
+	const char *look, *path;
+	char *url, *p, *q;
+	Err sub = { 0, "" };
+	int attach, n;
+	Resp r;
+	Str f;
+
+	if (s->state)
+		return 0;
+	if (run_regd(run, e) < 0 || regd_find(&run->regd, run->ref,
+	    run->digest, &look, &attach, e) < 0)
+		return -1;
+	s->state = 1;
+	s->base = look;
+	for (n = 1; n <= MAX_LOOKASIDE + 1; n++) {
+		if (!(url = ar_printf(a, e, "%s/%s@%.*s=%s/signature-%d", look,
+		    run->ref->name + run->ref->domlen + 1, (int)strcspn(
+		    run->digest, ":"), run->digest, strchr(run->digest, ':') + 1,
+		    n)))
+			return -1;
+		if (!strncmp(url, "file://", 7)) {
+			/* the host is ignored; %XX decoded */
+			path = url + 7 + strcspn(url + 7, "/");
+			for (p = q = (char *)path; *p; p++, q++)
+				if (*p == '%' && isxdigit((unsigned char)p[1]) &&
+				    isxdigit((unsigned char)p[2])) {
+					*q = (char)strtol((char[3]){ p[1], p[2],
+					    0 }, NULL, 16);
+					p += 2;
+				} else
+					*q = *p;
+			*q = '\0';
+			if (access(path, F_OK) < 0 && errno == ENOENT)
+				break;
+			if (file_read(a, path, MAX_BLOB_BYTES, &f, &sub) < 0)
+				return fail(e, ExitUndecided, "lookaside: %s",
+				    sub.msg);
+		} else {
+			run->net->plainok = 1;	/* signatures prove themselves */
+			n = http_get(run->net, url, NULL, NULL, NULL, NULL,
+			    MAX_BLOB_BYTES, "MAX_BLOB_BYTES", &r, "lookaside",
+			    e) < 0 ? -1 : n;
+			run->net->plainok = 0;
+			if (n < 0)
+				return -1;
+			if (r.status == 404)
+				break;
+			if (r.status != 200)
+				return fail(e, ExitUndecided, "lookaside %s: HTTP "
+				    "%d", url, r.status);
+			f = r.body;
+		}
+		if (n > MAX_LOOKASIDE)
+			return fail(e, ExitUndecided, "lookaside %s: more than "
+			    "MAX_LOOKASIDE (%d) signatures", look,
+			    MAX_LOOKASIDE);
+		if (!s->n && !(s->blob = ar_alloc(a, MAX_LOOKASIDE *
+		    sizeof(Str), e)))
+			return -1;
+		s->blob[s->n++] = f;
+	}
+	logv("lookaside %s: %d signature%s", look, s->n, s->n == 1 ? "" : "s");
+	return 0;
+}
+
+/* the keyrings of a signedBy requirement, into r (configuration errors
+ * for unreadable files and keyrings without a usable key) */
+static int
+ss_keyring(Keyring *r, const Req *q, const char *file, Arena *a, Err *e)
+{
+	Err sub = { 0, "" };
+	const char *why;
+	Str f, ring;
+	int k, i, usable = 0;
+
+	r->n = 0;
+	for (k = 0; k < q->nkeys; k++) {
+		f.p = (char *)q->keys[k].data;
+		f.n = q->keys[k].len;
+		if (q->keys[k].path && file_read(a, q->keys[k].path,
+		    MAX_KEY_BYTES, &f, &sub) < 0)
+			return fail(e, ExitConfig, "%s: %s: %s", file,
+			    q->keys[k].at, sub.msg);
+		if (pgp_dearmor(f.p, f.n, a, &ring, &why) < 0 || pgp_keyring(r,
+		    &ring, a, &why) < 0)
+			return fail(e, ExitConfig, "%s: %s%s%s: %s", file,
+			    q->keys[k].at, q->keys[k].path ? ": " : "",
+			    q->keys[k].path ? q->keys[k].path : "", why);
+	}
+	for (i = 0; i < r->n; i++)
+		usable += r->k[i].primary < 0 && r->k[i].uid;
+	if (!usable)
+		return fail(e, ExitConfig, "%s: %s%s%s: no usable public key",
+		    file, q->keys[0].at, q->nkeys == 1 && q->keys[0].path ?
+		    ": " : "", q->nkeys == 1 && q->keys[0].path ?
+		    q->keys[0].path : "");
+	return 0;
+}
+
+static void
+ss_keyring_free(Keyring *r)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		mbedtls_pk_free(&r->k[i].pk);
+	r->n = 0;
+}
+
+/* tests: an OpenPGP compressed packet body (algorithm octet first); out
+ * gets the data, or why; the length, or -1 */
+int
+iv_inflate(const unsigned char *body, size_t n, char *out, size_t outsz)
+{
+	const char *why = "";
+	Arena a;
+	Str d;
+	int r;
+
+	if (ar_open(&a, out, outsz) < 0)
+		return -1;
+	r = inf_packet(body, n, &a, &d, &why) < 0 ? -1 : (int)d.n;
+	if (r < 0)
+		snprintf(out, outsz, "%s", why);
+	else
+		memcpy(out, d.p, d.n < outsz ? d.n : outsz);
+	return r;
+}
+
+/* tests: a simple-signing blob against keyring bytes: 1 accepted (out:
+ * the signer's fingerprint), 0 rejected (out: why), -2 a bad keyring */
+int
+iv_pgp_verify(const unsigned char *ring, size_t rn,
+    const unsigned char *blob, size_t bn, char *out, size_t outsz)
+{
+	static Keyring r;
+	const char *why = "", *signer = "";
+	Arena a;
+	Str k, b, p;
+	int ok;
+
+	if (ar_open(&a, out, outsz) < 0)
+		return -2;
+	k.p = (char *)ring;
+	k.n = rn;
+	b.p = (char *)blob;
+	b.n = bn;
+	r.n = 0;
+	if (pgp_keyring(&r, &k, &a, &why) < 0)
+		ok = -2;
+	else
+		ok = ss_verify(&r, &b, (long long)time(NULL), &a, &p, &signer,
+		    &why);
+	snprintf(out, outsz, "%s", ok == 1 ? signer : why);
+	ss_keyring_free(&r);
+	return ok;
 }
 
 /* == 18. Judgement and output ===========================================
@@ -6110,10 +7918,7 @@ judge_req(Run *run, const Req *q, Result *res, Err *e)
 	case ReqSigstore:
 		return judge_sigstore(run, q, res, e);
 	default:
-		res->detail = q->keytype != KeyGPG ? "only keyType GPGKeys is "
-		    "implemented (containers/image rejects the others too)" :
-		    "not supported by this build";
-		return 0;
+		return judge_signedby(run, q, res, e);
 	}
 }
 
@@ -6202,15 +8007,90 @@ static int
 judge_keys(Run *run, const Scope *sc, Err *e)
 {
 	static Signer sg;
+	static Keyring kr;
 	int i, r = 0;
 
 	for (i = 0; i < sc->nreq && r == 0; i++) {
-		if (sc->req[i].type != ReqSigstore)
-			continue;
-		r = sst_signer(&sg, &sc->req[i], run->policyfile, run->a, e);
-		sst_signer_free(&sg);
+		if (sc->req[i].type == ReqSigstore) {
+			r = sst_signer(&sg, &sc->req[i], run->policyfile, run->a,
+			    e);
+			sst_signer_free(&sg);
+		} else if (sc->req[i].type == ReqSignedBy &&
+		    sc->req[i].keytype == KeyGPG) {
+			r = ss_keyring(&kr, &sc->req[i], run->policyfile, run->a,
+			    e);
+			ss_keyring_free(&kr);
+		}
 	}
 	return r;
+}
+
+/* The payload of a verified signature: its digest must be the image's,
+ * its identity accepted by signedIdentity.  1 with *why "identity X". */
+static int
+judge_payload(Run *run, const Req *q, const Str *p, const char *type,
+    const char *digest, const char **why)
+{
+	Err sub = { 0, "" };
+	const char *d, *ref;
+
+	if (!sst_payload(p, run->a, type, &d, &ref, why))
+		return 0;
+	if (strcmp(d, digest)) {
+		*why = ar_printf(run->a, &sub, "payload names %s, expected %s",
+		    d, digest);	/* d passed dig_valid */
+		return 0;
+	}
+	if (!judge_ident(&q->id, run->ref, ref, run->a, why))
+		return 0;
+	*why = ar_printf(run->a, &sub, "identity %s", ref);
+	return *why != NULL;
+}
+
+/* signedBy (GPGKeys): the keyrings first (configuration errors), then
+ * the lookaside signatures, each tried in turn */
+static int
+judge_signedby(Run *run, const Req *q, Result *res, Err *e)
+{
+	static Keyring r;
+	Arena *a = run->a;
+	const char *why, *signer = "", *list = "";
+	long long now = (long long)time(NULL);
+	SsSigs *s = &run->ss;
+	int i, rc = -1;
+	Str p;
+
+	if (q->keytype != KeyGPG) {
+		res->detail = "only keyType GPGKeys is implemented "
+		    "(containers/image rejects the others too)";
+		return 0;
+	}
+	if (ss_keyring(&r, q, run->policyfile, a, e) < 0 || ss_fetch(run,
+	    e) < 0)
+		goto out;
+	rc = 0;
+	if (!s->n)
+		res->detail = ar_printf(a, e, "no signature: none at %s",
+		    s->base);
+	for (i = 0; i < s->n; i++) {
+		if (ss_verify(&r, &s->blob[i], now, a, &p, &signer, &why) &&
+		    judge_payload(run, q, &p, SS_TYPE, run->digest, &why)) {
+			res->ok = 1;
+			res->detail = ar_printf(a, e, "signature %d of %d "
+			    "verified, signed by %s, %s", i + 1, s->n, signer,
+			    why);
+			break;
+		}
+		list = ar_printf(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
+		    why);
+		res->detail = ar_printf(a, e, "%d signature%s, none valid: %s",
+		    s->n, s->n == 1 ? "" : "s", list);
+	}
+	if (!res->detail)
+		rc = -1;
+out:
+	ss_keyring_free(&r);
+	return rc;
 }
 
 /* sigstoreSigned: what it trusts first (a bad key file is a configuration
@@ -6394,7 +8274,6 @@ iv_judge(const char *text, const char *name, const char *digest, char *out,
 	    ref_parse(&r, name, &e) == 0 && judge(&run, &p, &v, &e) == 0;
 	out_line(ok ? &v : NULL, &r, digest, &e, out, outsz);
 	net_free(&net);
-	free(a.base);
 	return e.code ? e.code : v.exit;
 }
 
@@ -6419,7 +8298,6 @@ iv_judge_ident(const char *ident, const char *image, const char *s,
 	    ref_parse(&r, image, &e) == 0)
 		ok = judge_ident(&id, &r, s, &a, &why);
 	snprintf(out, outsz, "%s", e.code ? e.msg : why);
-	free(a.base);
 	return e.code ? -e.code : ok;
 }
 

@@ -46,6 +46,21 @@ int iv_regd_lookup(const char *dir, const char *ref, char *out,
 int iv_judge_ident(const char *ident, const char *image, const char *s,
     char *out, size_t outsz);
 
+/* Ed25519 (RFC 8032) with hex public key, message and signature: 1 if
+ * the signature is valid */
+int iv_ed25519(const char *pub, const char *msg, const char *sig);
+
+/* an OpenPGP compressed packet body (algorithm octet, then the data):
+ * out gets the decompressed bytes or why not; their length, or -1 */
+int iv_inflate(const unsigned char *body, size_t n, char *out,
+    size_t outsz);
+
+/* a simple-signing signature blob against OpenPGP keyring bytes (binary):
+ * 1 accepted (out: the signer's fingerprint), 0 rejected (out: why), -2
+ * a keyring that does not parse */
+int iv_pgp_verify(const unsigned char *ring, size_t rn,
+    const unsigned char *blob, size_t bn, char *out, size_t outsz);
+
 /* tests/regfetch: ivlite's options, then "manifest REF", "blob REF
  * DIGEST" or "image REF"; out: "DIGEST MEDIATYPE SIZE" (manifest), "DIGEST
  * SIZE" (blob), both lines (image), or "error: …" */

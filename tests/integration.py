@@ -5,7 +5,9 @@ registry client against real and hostile servers (test_registry.py,
 test_hostile.py; they also drive tests/regfetch), sigstoreSigned with
 cosign-format signatures written by tests/cosign.py (test_sigstore.py),
 and sigstoreSigned with certificates (pki, fulcio) and Rekor bundles
-written by tests/sigpki.py (test_sigpki.py).
+written by tests/sigpki.py (test_sigpki.py), and signedBy with GPG
+simple signing from lookaside storage, keys and signatures made by gpg and
+skopeo (tests/simplesign.py, test_gpg.py).
 
 usage: /usr/bin/python3 tests/integration.py [IVLITE] [-k SUBSTRING]
 
@@ -236,13 +238,14 @@ def main(argv):
 			import test_contract
 			import test_deployments
 			import test_differential
+			import test_gpg
 			import test_hostile
 			import test_registry
 			import test_sigpki
 			import test_sigstore
 			for mod in (test_contract, test_deployments,
 			    test_differential, test_registry, test_hostile,
-			    test_sigstore, test_sigpki):
+			    test_sigstore, test_sigpki, test_gpg):
 				mod.run(t)
 	finally:
 		t.close()

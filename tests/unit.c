@@ -899,6 +899,204 @@ test_idents(void)
 	}
 }
 
+/* RFC 8032 §7.1 vectors (1, 2, 3, SHA(abc)) and twins that must fail */
+static void
+test_ed25519(void)
+{
+	static const struct {
+		const char *pub, *msg, *sig;
+		int ok;
+	} v[] = {
+		{ "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f70751"
+		  "1a", "", "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873"
+		  "e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe2465"
+		  "5141438e7a100b", 1 },
+		{ "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af466"
+		  "0c", "72", "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3"
+		  "762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aee"
+		  "b00d291612bb0c00", 1 },
+		{ "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb9115489080"
+		  "25", "af82", "6291d657deec24024827e69c3abe01a30ce548a284743a44"
+		  "5e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed2"
+		  "8dc027beceea1ec40a", 1 },
+		{ "ec172b93ad5e563bf4932c70e1245034c35467ef2efd4d64ebf819683467e2"
+		  "bf", "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64"
+		  "b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94f"
+		  "a54ca49f", "dc2a4459e7369633a52b1bf277839a00201009a3efbf3ecb69b"
+		  "ea2186c26b58909351fc9ac90b3ecfdfbc7c66431e0303dca179c138ac17ad9"
+		  "bef1177331a704", 1 },
+		/* message changed */
+		{ "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af466"
+		  "0c", "73", "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3"
+		  "762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aee"
+		  "b00d291612bb0c00", 0 },
+		/* R changed */
+		{ "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af466"
+		  "0c", "72", "93a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3"
+		  "762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aee"
+		  "b00d291612bb0c00", 0 },
+		/* S = S + L: the same point, refused as non-canonical */
+		{ "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f70751"
+		  "1a", "", "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873"
+		  "e065224901554c8c7872aa064e049dbb3013fbf29380d25bf5f0595bbe2465"
+		  "5141438e7a101b", 0 },
+		/* public key y >= p */
+		{ "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+		  "7f", "", "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873"
+		  "e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe2465"
+		  "5141438e7a100b", 0 },
+		/* other key */
+		{ "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb9115489080"
+		  "25", "", "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873"
+		  "e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe2465"
+		  "5141438e7a100b", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < LEN(v); i++)
+		check(iv_ed25519(v[i].pub, v[i].msg, v[i].sig) == v[i].ok,
+		    __LINE__, "ed25519 vector %zu: want %d", i, v[i].ok);
+}
+
+/* a fixture file into buf; its length, or 0 */
+static size_t
+fixture(const char *name, unsigned char *buf, size_t n)
+{
+	char path[256];
+	FILE *f;
+	size_t got;
+
+	snprintf(path, sizeof(path), "tests/fixtures/%s", name);
+	if (!(f = fopen(path, "rb")))
+		return 0;
+	got = fread(buf, 1, n, f);
+	fclose(f);
+	return got;
+}
+
+static void
+test_inflate(void)
+{
+	static unsigned char in[4096], want[8192];
+	static char out[1 << 16];
+	static const char txt[] = "hello hello hello hello, simple signing\n";
+	const struct {
+		const char *file;
+		int big;	/* the long text, else txt */
+	} good[] = {
+		{ "inflate/fixed.bin", 0 }, { "inflate/stored.bin", 0 },
+		{ "inflate/none.bin", 0 }, { "inflate/dynamic.bin", 1 },
+		{ "inflate/zlib.bin", 1 },
+	};
+	size_t n, i, wn = 0, k;
+	int r;
+
+	for (i = 0; i < 1024; i++)
+		want[wn++] = (unsigned char)i;
+	for (i = 0; i < 20; i++, wn += 45)
+		memcpy(want + wn, "The quick brown fox jumps over the lazy dog. ",
+		    45);
+	for (i = 0; i < LEN(good); i++) {
+		n = fixture(good[i].file, in, sizeof(in));
+		r = iv_inflate(in, n, out, sizeof(out));
+		check(n && (good[i].big ? (size_t)r == wn && !memcmp(out, want,
+		    wn) : r == (int)strlen(txt) && !memcmp(out, txt,
+		    strlen(txt))), __LINE__, "inflate %s: %d", good[i].file, r);
+		/* every truncation and a flipped bit in each byte: an error or
+		 * some output, never a crash (ASan watches) */
+		for (k = 1; k < n; k++) {
+			iv_inflate(in, k, out, sizeof(out));
+			in[k] ^= 0x10;
+			iv_inflate(in, n, out, sizeof(out));
+			in[k] ^= 0x10;
+		}
+	}
+	n = fixture("inflate/zlib.bin", in, sizeof(in));
+	in[n - 1] ^= 1;
+	r = iv_inflate(in, n, out, sizeof(out));
+	check(r == -1 && !strcmp(out, "not a signature: corrupt compressed "
+	    "data"), __LINE__, "zlib with a bad Adler-32: %d %s", r, out);
+	n = fixture("inflate/fixed.bin", in, sizeof(in));
+	in[n++] = 0;
+	r = iv_inflate(in, n, out, sizeof(out));
+	check(r == -1, __LINE__, "deflate with a trailing byte: %d", r);
+	n = fixture("inflate/bomb.bin", in, sizeof(in));
+	r = iv_inflate(in, n, out, sizeof(out));
+	check(r == -1 && !strcmp(out, "not a signature: more than "
+	    "MAX_INFLATE_BYTES decompressed"), __LINE__, "bomb: %d %s", r, out);
+	n = fixture("inflate/bzip2.bin", in, sizeof(in));
+	r = iv_inflate(in, n, out, sizeof(out));
+	check(r == -1 && !strcmp(out, "unsupported compression bzip2"),
+	    __LINE__, "bzip2: %d %s", r, out);
+}
+
+/* real gpg output (tests/fixtures/gpg: an Ed25519 key, a payload signed
+ * ZIP-, ZLIB- and un-compressed), then every truncation and bit flip */
+static void
+test_pgp(void)
+{
+	static const char fpr[] = "1730145C429F9E488F23D8CB67B4A73F3782F595";
+	static unsigned char key[4096], sig[4096], tmp[4096];
+	static const char *sigs[] = { "gpg/s.zip", "gpg/s.zlib", "gpg/s.none" };
+	char out[1024];
+	size_t kn, sn, i, k;
+	int r, bad;
+
+	kn = fixture("gpg/key.bin", key, sizeof(key));
+	check(kn > 0, __LINE__, "fixture gpg/key.bin missing");
+	for (i = 0; i < LEN(sigs); i++) {
+		sn = fixture(sigs[i], sig, sizeof(sig));
+		r = iv_pgp_verify(key, kn, sig, sn, out, sizeof(out));
+		check(r == 1 && !strcmp(out, fpr), __LINE__, "%s: %d %s",
+		    sigs[i], r, out);
+		for (k = 0, bad = 0; k < sn && i != 1; k++) {	/* zlib: as zip */
+			memcpy(tmp, sig, sn);
+			r = iv_pgp_verify(key, kn, tmp, k, out, sizeof(out));
+			bad += r == 1;
+			tmp[k] ^= 0x01;
+			r = iv_pgp_verify(key, kn, tmp, sn, out, sizeof(out));
+			/* a flip in the signature's unhashed area is harmless;
+			 * anything that still verifies must name the key */
+			check(r != 1 || !strcmp(out, fpr), __LINE__, "%s flip "
+			    "%zu: %d %s", sigs[i], k, r, out);
+		}
+		check(bad == 0, __LINE__, "%s: %d truncations accepted",
+		    sigs[i], bad);
+		memcpy(tmp, sig, sn);
+		/* a padding packet may follow (not after gpg's compressed
+		 * packet, whose length runs to the end) */
+		tmp[sn] = 0xc0 | 21;
+		tmp[sn + 1] = 0;
+		r = iv_pgp_verify(key, kn, tmp, sn + 2, out, sizeof(out));
+		check(r == (i == 2), __LINE__, "%s + padding: %d %s", sigs[i],
+		    r, out);
+		tmp[sn] = 'x';
+		r = iv_pgp_verify(key, kn, tmp, sn + 1, out, sizeof(out));
+		check(r == 0 && strstr(out, "not a signature"), __LINE__,
+		    "%s + garbage: %d %s", sigs[i], r, out);
+	}
+	for (k = 0; k < kn; k++) {	/* the keyring, truncated and flipped */
+		memcpy(tmp, key, kn);
+		iv_pgp_verify(tmp, k, sig, sn, out, sizeof(out));
+		tmp[k] ^= 0x80;
+		r = iv_pgp_verify(tmp, kn, sig, sn, out, sizeof(out));
+		check(r != 1 || !strcmp(out, fpr), __LINE__, "key flip %zu: %d "
+		    "%s", k, r, out);
+	}
+	r = iv_pgp_verify(key, kn, (const unsigned char *)"-----BEGIN PGP",
+	    14, out, sizeof(out));
+	check(r == 0 && !strcmp(out, "unrecognized signature format"),
+	    __LINE__, "armored signature: %d %s", r, out);
+	r = iv_pgp_verify(key, kn, (const unsigned char *)"\0sigstore-json\n{}",
+	    17, out, sizeof(out));
+	check(r == 0 && !strcmp(out, "a sigstore signature, not simple "
+	    "signing"), __LINE__, "sigstore-json: %d %s", r, out);
+	sn = fixture("gpg/s.zip", sig, sizeof(sig));
+	r = iv_pgp_verify(sig, sn, sig, sn, out, sizeof(out));
+	check(r == 0 && !strncmp(out, "unknown key ", 12), __LINE__,
+	    "keyring without the key: %d %s", r, out);
+}
+
 /* policy, reference, -digest, exit status, the stdout line */
 static const struct {
 	const char *pol, *name, *digest;
@@ -920,9 +1118,10 @@ static const struct {
 	    "{\"type\":\"reject\"}]"), "q.io/a", DA, 1, "rejected "
 	    "q.io/a:latest@" DA ": scope " D("q.io") ": reject: this scope "
 	    "rejects all images" },
-	{ SB("\"keyType\":\"GPGKeys\"," KP), "q.io/a:1", DB, 1, "rejected "
-	    "q.io/a:1@" DB ": scope " D("q.io") ": signedBy(keyPath=/k): not "
-	    "supported by this build" },
+	{ SB("\"keyType\":\"GPGKeys\"," KP), "q.io/a:1", DB, 2, "error: "
+	    AT ".keyPath: /k: No such file or directory" },
+	{ SB("\"keyType\":\"GPGKeys\",\"keyData\":\"aGk=\""), "q.io/a:1", DB,
+	    2, "error: " AT ".keyData: not an OpenPGP keyring" },
 	{ SB("\"keyType\":\"X509Certificates\"," KP), "q.io/a:1", DB, 1,
 	    "rejected q.io/a:1@" DB ": scope " D("q.io") ": signedBy(keyPath="
 	    "/k): only keyType GPGKeys is implemented (containers/image "
@@ -977,6 +1176,9 @@ main(void)
 	test_auth();
 	test_regd();
 	test_idents();
+	test_ed25519();
+	test_inflate();
+	test_pgp();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
