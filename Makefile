@@ -6,7 +6,9 @@ include config.mk
 
 SRC = ivlite.c
 HDR = ivlite.h config.h config.mk
-TESTPKGS = libmbedtls-dev libjsmn-dev skopeo docker-registry gnupg python3 python3-cryptography
+TESTPKGS = libmbedtls-dev libjsmn-dev skopeo docker-registry gnupg python3 \
+	python3-cryptography clang libclang-rt-14-dev valgrind
+FUZZ_SECONDS = 60
 
 all: ivlite
 
@@ -34,6 +36,11 @@ test: deps
 	$(MAKE) ivlite tests/unit tests/regfetch
 	tests/run
 
+# every fuzz target for FUZZ_SECONDS each (make test runs 2 s of each)
+fuzz:
+	tests/deps clang libclang-rt-14-dev libmbedtls-dev libjsmn-dev
+	tests/fuzz/run $(FUZZ_SECONDS)
+
 demo:
 	tests/deps libmbedtls-dev libjsmn-dev python3
 	$(MAKE) ivlite
@@ -54,5 +61,6 @@ uninstall:
 
 clean:
 	rm -f ivlite tests/unit tests/regfetch
+	rm -rf build
 
-.PHONY: all static deps test demo install uninstall clean
+.PHONY: all static deps test fuzz demo install uninstall clean

@@ -328,7 +328,7 @@ typedef struct {		/* what a sigstoreSigned requirement trusts */
 } Signer;
 
 typedef struct {		/* one layer of a sigstore attachment */
-	const char *mediatype;
+	const char *mediatype, *digest;
 	Str payload;		/* the blob: signed bytes, untrusted */
 	const char *sig, *cert, *chain, *bundle;	/* annotations */
 } Cand;
@@ -337,8 +337,8 @@ typedef struct {		/* the image's sigstore signatures */
 	int state;		/* 1 once fetched */
 	int enabled;		/* registries.d use-sigstore-attachments */
 	int found;		/* the .sig attachment exists */
-	Cand *c;		/* signature layers */
-	int n, other;		/* signature layers, other layers */
+	Cand *c;		/* layers, signature layers first */
+	int nlayers, n, other;	/* all, signature, other layers */
 	char digest[DIGEST_MAX + 1];	/* the sha256 digest they must name */
 } Sigs;
 
@@ -544,6 +544,8 @@ static int auth_entry(const Json *j, int obj, const char *file,
 static size_t auth_norm(const char *k, const char **out);
 static int auth_find(Arena *a, const char *const *files, const char *name,
     size_t hl, Creds *c, Err *e);
+static int auth_doc(const char *text, size_t tn, const char *file,
+    const char *name, size_t hl, Creds *c, Arena *a, Err *e);
 /* 12. URLs, TLS, HTTP */
 static int url_parse(Url *u, const char *s, Arena *a, Err *e);
 static void url_dots(char *p);
@@ -620,6 +622,8 @@ static int regd_section(RegdScope *s, const Ynode *y, const char *file,
 static RegdScope *regd_add(Regd *g, const char *key, const char *file,
     int line, Arena *a, Err *e);
 static int regd_load(Regd *g, Arena *a, const char *dir, Err *e);
+static int regd_file(Regd *g, char *text, const char *file, Arena *a,
+    Err *e);
 static int regd_url(const RegdScope *s, Err *e);
 static int regd_match(void *ctx, const char *key, size_t n);
 static int regd_find(const Regd *g, const Ref *r, const char *digest,
@@ -673,7 +677,10 @@ static int ed25519_verify(const unsigned char pub[32], const void *m,
 static int run_regd(Run *run, Err *e);
 static Reg *run_reg(Run *run, Err *e);
 static int sst_absent(const Resp *r, Arena *a);
-static int sst_layer(Reg *g, const Json *j, int lay, Cand *c, Err *e);
+static int sst_layer(const char *where, const Json *j, int lay, Cand *c,
+    Arena *a, Err *e);
+static int sst_manifest(Sigs *s, const char *where, const char *text,
+    size_t n, Arena *a, Err *e);
 static int sst_fetch(Run *run, Err *e);
 static int sst_integral(const Json *j, int i);
 static int sst_payload(const Str *p, Arena *a, const char *want,
@@ -685,6 +692,8 @@ static char *sst_at(const Json *j, int obj, const char *const *path,
 static int sst_rekor(Signer *sg, const Cand *c, const Str *sig,
     const unsigned char *want, size_t wn, Arena *a, long long *t,
     const char **why);
+static int sst_entry(const Str *b, const Cand *c, const Str *sig,
+    const unsigned char *want, size_t wn, Arena *a, const char **why);
 static int sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
     mbedtls_x509_crt *chain, Arena *a, const char **why);
 static int sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
@@ -1428,6 +1437,8 @@ json_getn(const Json *j, int obj, const char *s, size_t n)
 {
 	int i, k;
 
+	if (j->t[obj].type != JSMN_OBJECT)
+		return -1;
 	for (i = obj + 1, k = 0; k < j->t[obj].size; k++) {
 		if ((size_t)(j->t[i].end - j->t[i].start) == n &&
 		    !memcmp(j->s + j->t[i].start, s, n))
@@ -1552,6 +1563,8 @@ json_fields(const Json *j, int obj, const char *at, const Field *f, int *v,
 {
 	int i, k, n;
 
+	if (obj < 0)
+		return fail(e, j->code, "%s: %s is missing", j->file, at);
 	if (j->t[obj].type != JSMN_OBJECT)
 		return fail(e, j->code, "%s: %s: expected an object, got %s",
 		    j->file, at, json_typename(j->t[obj].type));
@@ -2657,6 +2670,7 @@ auth_entry(const Json *j, int obj, const char *file, const char *key,
 	/* docker pads some passwords with NULs; they are not part of it */
 	while (*c->pass == '\0' && c->pass < d.p + d.n)
 		c->pass++;
+	c->idtoken = NULL;
 	if (t >= 0 && j->t[t].type == JSMN_STRING && !(c->idtoken =
 	    json_str(j, t, a, e)))
 		return -1;
@@ -2685,72 +2699,76 @@ auth_norm(const char *k, const char **out)
 }
 
 /* Credentials for NAME (host/path, host as in the reference) from the
- * files in order: the first file holding a usable entry wins; per file
- * credHelpers[host], then the keys host/a/b/c … host, then keys equal to
- * the host once normalized.  No credentials is not an error. */
+ * files in order: the first file holding a usable entry wins.  No
+ * credentials is not an error. */
 static int
 auth_find(Arena *a, const char *const *files, const char *name, size_t hl,
     Creds *c, Err *e)
 {
-	const char *file, *nk, *nh;
-	size_t n, nl, hn, mark;
-	int f, au, ch, i, k, r;
-	char *key;
-	Json j;
+	const char *file;
+	int f, r;
 	Str s;
 
 	memset(c, 0, sizeof(*c));
-	hn = auth_norm(ar_printf(a, e, "%.*s", (int)hl, name), &nh);
 	for (f = 0; (file = files[f]); f++) {
-		mark = a->used;
 		if (access(file, F_OK) < 0 && errno == ENOENT)
 			continue;
 		if (file_read(a, file, MAX_AUTH_BYTES, &s, e) < 0 ||
-		    json_parse(&j, a, file, s.p, s.n, ExitConfig, e) < 0)
+		    (r = auth_doc(s.p, s.n, file, name, hl, c, a, e)) < 0)
 			return -1;
-		if (j.t[0].type != JSMN_OBJECT)
-			return fail(e, ExitConfig, "%s: expected a JSON object",
-			    file);
-		au = json_get(&j, 0, "auths");
-		ch = json_get(&j, 0, "credHelpers");
-		if (ch >= 0 && j.t[ch].type == JSMN_OBJECT && (k = json_getn(&j,
-		    ch, name, hl)) >= 0)
-			return fail(e, ExitConfig, "credential helper %s "
-			    "configured for %.*s in %s is not supported; add "
-			    "an auths entry", ar_quote(a, j.s + j.t[k].start,
-			    (size_t)(j.t[k].end - j.t[k].start), e), (int)hl,
-			    name, file);
-		if (au < 0 || j.t[au].type != JSMN_OBJECT) {
-			a->used = mark;
-			continue;
-		}
-		/* most specific exact key first */
-		for (n = strlen(name); n >= hl; n--) {
-			if (n != hl && name[n] != '\0' && name[n] != '/')
-				continue;
-			if ((k = json_getn(&j, au, name, n)) < 0)
-				continue;
-			key = ar_quote(a, name, n, e);
-			if ((r = auth_entry(&j, k, file, key, c, a, e)) != 0)
-				return r < 0 ? -1 : 0;
-			goto next;
-		}
-		for (i = au + 1, k = 0; k < j.t[au].size; k++) {
-			if (!(key = json_str(&j, i, a, e)))
-				return -1;
-			nl = auth_norm(key, &nk);
-			if (nl == hn && !memcmp(nk, nh, hn)) {
-				key = ar_quote(a, key, strlen(key), e);
-				if ((r = auth_entry(&j, i + 1, file, key, c, a,
-				    e)) != 0)
-					return r < 0 ? -1 : 0;
-				goto next;
-			}
-			i = json_skip(&j, i + 1);
-		}
-next:
+		if (r)
+			return 0;
 		logv("%s: no usable credentials for %.*s", file, (int)hl,
 		    name);
+	}
+	return 0;
+}
+
+/* One auth file's text: credHelpers[host] (refused), then the keys
+ * host/a/b/c … host, then keys equal to the host once normalized.  1 with
+ * usable credentials in c, 0 none here. */
+static int
+auth_doc(const char *text, size_t tn, const char *file, const char *name,
+    size_t hl, Creds *c, Arena *a, Err *e)
+{
+	const char *nk, *nh;
+	size_t n, nl, hn;
+	int au, ch, i, k;
+	char *key;
+	Json j;
+
+	if (!(key = ar_printf(a, e, "%.*s", (int)hl, name)))
+		return -1;
+	hn = auth_norm(key, &nh);
+	if (json_parse(&j, a, file, text, tn, ExitConfig, e) < 0)
+		return -1;
+	if (j.t[0].type != JSMN_OBJECT)
+		return fail(e, ExitConfig, "%s: expected a JSON object", file);
+	au = json_get(&j, 0, "auths");
+	ch = json_get(&j, 0, "credHelpers");
+	if (ch >= 0 && j.t[ch].type == JSMN_OBJECT && (k = json_getn(&j, ch,
+	    name, hl)) >= 0)
+		return fail(e, ExitConfig, "credential helper %s configured for "
+		    "%.*s in %s is not supported; add an auths entry",
+		    ar_quote(a, j.s + j.t[k].start, (size_t)(j.t[k].end -
+		    j.t[k].start), e), (int)hl, name, file);
+	if (au < 0 || j.t[au].type != JSMN_OBJECT)
+		return 0;
+	for (n = strlen(name); n >= hl; n--) {	/* most specific first */
+		if (n != hl && name[n] != '\0' && name[n] != '/')
+			continue;
+		if ((k = json_getn(&j, au, name, n)) >= 0)
+			return auth_entry(&j, k, file, ar_quote(a, name, n, e), c,
+			    a, e);
+	}
+	for (i = au + 1, k = 0; k < j.t[au].size; k++, i = json_skip(&j,
+	    i + 1)) {
+		if (!(key = json_str(&j, i, a, e)))
+			return -1;
+		nl = auth_norm(key, &nk);
+		if (nl == hn && !memcmp(nk, nh, hn))
+			return auth_entry(&j, i + 1, file, ar_quote(a, key,
+			    strlen(key), e), c, a, e);
 	}
 	return 0;
 }
@@ -3093,11 +3111,8 @@ static int
 regd_load(Regd *g, Arena *a, const char *dir, Err *e)
 {
 	char *names[MAX_REGD_FILES];
-	const Ynode *t, *c;
 	struct dirent *d;
-	RegdScope *s;
 	size_t len;
-	Ynode root;
 	DIR *dp;
 	int i, n = 0;
 	Str f;
@@ -3122,26 +3137,36 @@ regd_load(Regd *g, Arena *a, const char *dir, Err *e)
 	}
 	closedir(dp);
 	qsort(names, (size_t)n, sizeof(names[0]), cert_cmp);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		if (file_read(a, names[i], MAX_REGD_BYTES, &f, e) < 0 ||
-		    yaml_parse(&root, f.p, names[i], a, e) < 0)
+		    regd_file(g, f.p, names[i], a, e) < 0)
 			return -1;
-		for (t = root.child; t; t = t->next) {
-			if (!strcmp(t->key, "default-docker") && t->type != YNull) {
-				if (!(s = regd_add(g, NULL, names[i], t->line, a,
-				    e)) || regd_section(s, t, names[i], e) < 0)
+	return 0;
+}
+
+/* one registries.d file's text (modified in place) merged into g */
+static int
+regd_file(Regd *g, char *text, const char *file, Arena *a, Err *e)
+{
+	const Ynode *t, *c;
+	RegdScope *s;
+	Ynode root;
+
+	if (yaml_parse(&root, text, file, a, e) < 0)
+		return -1;
+	for (t = root.child; t; t = t->next) {
+		if (!strcmp(t->key, "default-docker") && t->type != YNull) {
+			if (!(s = regd_add(g, NULL, file, t->line, a, e)) ||
+			    regd_section(s, t, file, e) < 0)
+				return -1;
+		} else if (!strcmp(t->key, "docker") && t->type == YScalar) {
+			return fail(e, ExitConfig, "%s:%d: docker: expected a "
+			    "mapping of scopes", file, t->line);
+		} else if (!strcmp(t->key, "docker")) {
+			for (c = t->child; c; c = c->next)
+				if (!(s = regd_add(g, c->key, file, c->line, a,
+				    e)) || regd_section(s, c, file, e) < 0)
 					return -1;
-			} else if (!strcmp(t->key, "docker") && t->type == YScalar) {
-				return fail(e, ExitConfig, "%s:%d: docker: "
-				    "expected a mapping of scopes", names[i],
-				    t->line);
-			} else if (!strcmp(t->key, "docker")) {
-				for (c = t->child; c; c = c->next)
-					if (!(s = regd_add(g, c->key, names[i],
-					    c->line, a, e)) || regd_section(s, c,
-					    names[i], e) < 0)
-						return -1;
-			}
 		}
 	}
 	return 0;
@@ -4531,7 +4556,10 @@ reg_challenge(Reg *g, const char *s, Arena *a, Err *e)
 		p += strspn(p, " \t,");
 		if (!*p)
 			break;
-		n = strcspn(p, " \t,=");
+		if (!(n = strcspn(p, " \t,="))) {
+			p++;	/* a stray "=": not a challenge */
+			continue;
+		}
 		scheme = n == 6 && !strncasecmp(p, "bearer", 6) ? AuthBearer :
 		    n == 5 && !strncasecmp(p, "basic", 5) ? AuthBasic :
 		    AuthOther;
@@ -5989,34 +6017,33 @@ sst_absent(const Resp *r, Arena *a)
 	return strstr(msg, "not found") != NULL;
 }
 
-/* one layer of the attachment: its blob, mediaType and annotations */
+/* one layer of the attachment: digest, mediaType and annotations */
 static int
-sst_layer(Reg *g, const Json *j, int lay, Cand *c, Err *e)
+sst_layer(const char *where, const Json *j, int lay, Cand *c, Arena *a,
+    Err *e)
 {
-	Arena *a = g->net->a;
-	const char *d, *key, **slot;
+	const char *key, **slot;
 	int v, an, i, k;
-	Resp r;
 
 	memset(c, 0, sizeof(*c));
 	if (j->t[lay].type != JSMN_OBJECT || (v = json_get(j, lay,
-	    "digest")) < 0 || j->t[v].type != JSMN_STRING || !(d =
-	    json_str(j, v, a, e)) || !dig_valid(d, strlen(d)))
-		return e->code ? -1 : fail(e, ExitUndecided, "%s: %s: a layer "
-		    "without a valid digest", g->host, g->sigtag);
+	    "digest")) < 0 || j->t[v].type != JSMN_STRING || !(c->digest =
+	    json_str(j, v, a, e)) || !dig_valid(c->digest, strlen(c->digest)))
+		return e->code ? -1 : fail(e, ExitUndecided, "%s: a layer "
+		    "without a valid digest", where);
 	if ((v = json_get(j, lay, "mediaType")) >= 0 && (j->t[v].type !=
 	    JSMN_STRING || !(c->mediatype = json_str(j, v, a, e))))
-		return e->code ? -1 : fail(e, ExitUndecided, "%s: %s: layer "
-		    "mediaType is not a string", g->host, g->sigtag);
+		return e->code ? -1 : fail(e, ExitUndecided, "%s: layer "
+		    "mediaType is not a string", where);
 	if ((an = json_get(j, lay, "annotations")) >= 0 &&
 	    j->t[an].type != JSMN_OBJECT && !json_null(j, an))
-		return fail(e, ExitUndecided, "%s: %s: layer annotations are "
-		    "not an object", g->host, g->sigtag);
-	for (i = an + 1, k = 0; an >= 0 && k < j->t[an].size; k++,
-	    i = json_skip(j, i + 1)) {
+		return fail(e, ExitUndecided, "%s: layer annotations are not an "
+		    "object", where);
+	for (i = an + 1, k = 0; an >= 0 && j->t[an].type == JSMN_OBJECT &&
+	    k < j->t[an].size; k++, i = json_skip(j, i + 1)) {
 		if (j->t[i + 1].type != JSMN_STRING)
-			return fail(e, ExitUndecided, "%s: %s: annotation "
-			    "values must be strings", g->host, g->sigtag);
+			return fail(e, ExitUndecided, "%s: annotation values "
+			    "must be strings", where);
 		if (!(key = json_str(j, i, a, e)))
 			return -1;
 		slot = !strcmp(key, SST_SIG) ? &c->sig :
@@ -6027,12 +6054,42 @@ sst_layer(Reg *g, const Json *j, int lay, Cand *c, Err *e)
 		if (slot && !(*slot = json_str(j, i + 1, a, e)))
 			return -1;
 	}
-	if (reg_blob(g, d, MAX_BLOB_BYTES, "MAX_BLOB_BYTES", &r, e) < 0)
+	return 0;
+}
+
+/* The attachment manifest (untrusted): an OCI image manifest whose layers
+ * go into s->c, signature layers counted in s->n, others in s->other */
+static int
+sst_manifest(Sigs *s, const char *where, const char *text, size_t n,
+    Arena *a, Err *e)
+{
+	int lay, i, k, nl;
+	Json j;
+
+	if (json_parse(&j, a, where, text, n, ExitUndecided, e) < 0)
 		return -1;
-	if (r.status == 404)
-		return fail(e, ExitUndecided, "%s: %s: blob %s is missing",
-		    g->host, g->sigtag, d);
-	c->payload = r.body;
+	if (j.t[0].type != JSMN_OBJECT || json_get(&j, 0, "manifests") >= 0 ||
+	    json_get(&j, 0, "fsLayers") >= 0 || json_get(&j, 0, "history") >= 0)
+		return fail(e, ExitUndecided, "%s: not an image manifest", where);
+	if ((lay = json_get(&j, 0, "layers")) >= 0 && j.t[lay].type !=
+	    JSMN_ARRAY)
+		return fail(e, ExitUndecided, "%s: layers is not an array",
+		    where);
+	nl = lay < 0 ? 0 : j.t[lay].size;
+	if (nl > MAX_SIGS)
+		return fail(e, ExitUndecided, "%s: more than MAX_SIGS (%d) "
+		    "layers", where, MAX_SIGS);
+	if (nl && !(s->c = ar_alloc(a, (size_t)nl * sizeof(Cand), e)))
+		return -1;
+	for (i = lay + 1, k = 0; k < nl; k++, i = json_skip(&j, i)) {
+		if (sst_layer(where, &j, i, &s->c[k], a, e) < 0)
+			return -1;
+		if (s->c[k].mediatype && !strcmp(s->c[k].mediatype, SST_LAYER))
+			s->n++;
+		else
+			s->other++;
+	}
+	s->nlayers = nl;
 	return 0;
 }
 
@@ -6044,11 +6101,10 @@ sst_fetch(Run *run, Err *e)
 {
 	Sigs *s = &run->sigs;
 	Arena *a = run->a;
-	char d256[DIGEST_MAX + 1];
+	char d256[DIGEST_MAX + 1], where[AUTH_SIZE + DIGEST_MAX + 16];
 	const char *look;
-	int lay, i, k, nl;
+	int i, k;
 	Resp r;
-	Json j;
 	Reg *g;
 
 
@@ -6090,31 +6146,21 @@ sst_fetch(Run *run, Err *e)
 		return fail(e, ExitUndecided, "%s: %s: media type %s, expected "
 		    "an OCI image manifest", g->host, g->sigtag, r.ctype);
 	s->found = 1;
-	if (json_parse(&j, a, g->sigtag, r.body.p, r.body.n, ExitUndecided,
-	    e) < 0)
+	snprintf(where, sizeof(where), "%s: %s", g->host, g->sigtag);
+	if (sst_manifest(s, where, r.body.p, r.body.n, a, e) < 0)
 		return -1;
-	if (j.t[0].type != JSMN_OBJECT || json_get(&j, 0, "manifests") >= 0 ||
-	    json_get(&j, 0, "fsLayers") >= 0 || json_get(&j, 0, "history") >= 0)
-		return fail(e, ExitUndecided, "%s: %s: not an image manifest",
-		    g->host, g->sigtag);
-	if ((lay = json_get(&j, 0, "layers")) >= 0 && j.t[lay].type !=
-	    JSMN_ARRAY)
-		return fail(e, ExitUndecided, "%s: %s: layers is not an array",
-		    g->host, g->sigtag);
-	nl = lay < 0 ? 0 : j.t[lay].size;
-	if (nl > MAX_SIGS)
-		return fail(e, ExitUndecided, "%s: %s: more than MAX_SIGS (%d) "
-		    "layers", g->host, g->sigtag, MAX_SIGS);
-	if (nl && !(s->c = ar_alloc(a, (size_t)nl * sizeof(Cand), e)))
-		return -1;
-	for (i = lay + 1, k = 0; k < nl; k++, i = json_skip(&j, i)) {
-		if (sst_layer(g, &j, i, &s->c[s->n], e) < 0)
+	/* every layer's blob, signature or not, must be there and whole;
+	 * signature layers then go first */
+	for (i = 0, k = 0; i < s->nlayers; i++) {
+		if (reg_blob(g, s->c[i].digest, MAX_BLOB_BYTES,
+		    "MAX_BLOB_BYTES", &r, e) < 0)
 			return -1;
-		if (s->c[s->n].mediatype && !strcmp(s->c[s->n].mediatype,
-		    SST_LAYER))
-			s->n++;
-		else
-			s->other++;
+		if (r.status == 404)
+			return fail(e, ExitUndecided, "%s: blob %s is missing",
+			    where, s->c[i].digest);
+		s->c[i].payload = r.body;
+		if (s->c[i].mediatype && !strcmp(s->c[i].mediatype, SST_LAYER))
+			s->c[k++] = s->c[i];
 	}
 	logv("%s: %s: %d signature%s, %d other layer%s", g->host, g->sigtag,
 	    s->n, s->n == 1 ? "" : "s", s->other, s->other == 1 ? "" : "s");
@@ -6301,12 +6347,6 @@ sst_rekor(Signer *sg, const Cand *c, const Str *sig,
     const unsigned char *want, size_t wn, Arena *a, long long *t,
     const char **why)
 {
-	static const char *kind[] = { "kind", NULL },
-	    *apiv[] = { "apiVersion", NULL },
-	    *content[] = { "spec", "signature", "content", NULL },
-	    *pubkey[] = { "spec", "signature", "publicKey", "content", NULL },
-	    *alg[] = { "spec", "data", "hash", "algorithm", NULL },
-	    *val[] = { "spec", "data", "hash", "value", NULL };
 	static const Field bundle[] = {
 		{ "SignedEntryTimestamp", JSMN_STRING },
 		{ "Payload", JSMN_OBJECT }, { NULL, JSMN_UNDEFINED }
@@ -6315,15 +6355,13 @@ sst_rekor(Signer *sg, const Cand *c, const Str *sig,
 		{ "logIndex", JSMN_PRIMITIVE }, { "logID", JSMN_STRING },
 		{ NULL, JSMN_UNDEFINED }
 	};
-	unsigned char h[32];
 	Err sub = { 0, "" };
 	const char *body, *logid, *s;
-	char *canon, *pem;
+	char *canon;
 	long long idx;
 	int v[2], w[4], k;
-	size_t n;
-	Str set, der, b;
-	Json j, r;
+	Str set, b;
+	Json j;
 
 	if (!c->bundle) {
 		*why = "rekor: no dev.sigstore.cosign/bundle annotation";
@@ -6359,9 +6397,39 @@ sst_rekor(Signer *sg, const Cand *c, const Str *sig,
 		*why = "rekor: SET signature not by any configured key";
 		return 0;
 	}
-	if (b64_decode(a, body, strlen(body), &b) < 0 || json_parse(&r, a,
-	    "rekor: entry", b.p, b.n, ExitReject, &sub) < 0 ||
-	    r.t[0].type != JSMN_OBJECT) {
+	if (b64_decode(a, body, strlen(body), &b) < 0) {
+		*why = "rekor: the logged entry is not base64";
+		return 0;
+	}
+	return sst_entry(&b, c, sig, want, wn, a, why);
+bad:
+	*why = ar_printf(a, &sub, "%s", sub.msg);
+	return 0;
+}
+
+/* The logged entry (a hashedrekord 0.0.1, read leniently as Rekor
+ * writes it) must bind this signature, this payload's SHA-256 and the
+ * signer's key or certificate (DER want) */
+static int
+sst_entry(const Str *b, const Cand *c, const Str *sig,
+    const unsigned char *want, size_t wn, Arena *a, const char **why)
+{
+	static const char *kind[] = { "kind", NULL },
+	    *apiv[] = { "apiVersion", NULL },
+	    *content[] = { "spec", "signature", "content", NULL },
+	    *pubkey[] = { "spec", "signature", "publicKey", "content", NULL },
+	    *alg[] = { "spec", "data", "hash", "algorithm", NULL },
+	    *val[] = { "spec", "data", "hash", "value", NULL };
+	unsigned char h[32];
+	Err sub = { 0, "" };
+	const char *s;
+	char *pem;
+	size_t n;
+	Str der;
+	Json r;
+
+	if (json_parse(&r, a, "rekor: entry", b->p, b->n, ExitReject, &sub) <
+	    0 || r.t[0].type != JSMN_OBJECT) {
 		*why = "rekor: the logged entry is not JSON";
 		return 0;
 	}
@@ -6382,9 +6450,6 @@ sst_rekor(Signer *sg, const Cand *c, const Str *sig,
 		*why = "rekor: the logged hash is not the payload's";
 	else
 		return 1;
-	return 0;
-bad:
-	*why = ar_printf(a, &sub, "%s", sub.msg);
 	return 0;
 }
 
@@ -8300,6 +8365,152 @@ iv_judge_ident(const char *ident, const char *image, const char *s,
 	snprintf(out, outsz, "%s", e.code ? e.msg : why);
 	return e.code ? -e.code : ok;
 }
+
+#ifdef IVLITE_FUZZ
+/* tests/fuzz: one parser that meets untrusted bytes, by name, on d[0..n).
+ * Only ever built into the fuzzers (make fuzz). */
+static int
+fuzz_scope(void *ctx, const char *key, size_t n)
+{
+	(void)ctx;
+	return n == 0 && *key;
+}
+
+void
+iv_fuzz(const char *target, const unsigned char *d, size_t n)
+{
+	static unsigned char keyring[8192];
+	static size_t keyn;
+	static Net net;
+	static Keyring kr, fkr;
+	static Signer sg;
+	Err e = { 0, "" };
+	char *s, out[64];
+	const char *why, *x, *y;
+	mbedtls_x509_crt chain;
+	Conn *c = &net.conn[0];
+	Arena a;
+	Policy p;
+	Regd g;
+	Creds cr;
+	Sigs sigs;
+	Cand cand;
+	Resp r;
+	Opts o;
+	Json j;
+	Ref ref;
+	Str st, b;
+	size_t pos = 0;
+	int sv[2], k;
+	FILE *f;
+
+	if (n > 65536 || ar_open(&a, out, sizeof(out)) < 0 || !(s = ar_alloc(&a,
+	    n + 1, &e)))
+		return;
+	memcpy(s, d, n);
+	s[n] = '\0';
+	st.p = s;
+	st.n = n;
+	if (!strcmp(target, "ref")) {
+		if (ref_parse(&ref, s, &e) == 0)
+			ref_scopes(&ref, NULL, fuzz_scope, NULL);
+		pol_lint(s, &a, &e);
+	} else if (!strcmp(target, "policy")) {
+		if (pol_load(&p, &a, "f", s, n, &e) == 0 && ref_parse(&ref,
+		    "q.io/a/b:1", &e) == 0)
+			pol_scope(&p, &ref, NULL);
+	} else if (!strcmp(target, "regd")) {
+		memset(&g, 0, sizeof(g));
+		if (ref_parse(&ref, "q.io:5000/a/b:1", &e) == 0 && (g.s =
+		    ar_alloc(&a, MAX_REGD_SCOPES * sizeof(*g.s), &e)) &&
+		    regd_file(&g, s, "f", &a, &e) == 0)
+			regd_find(&g, &ref, NULL, &x, &k, &e);
+	} else if (!strcmp(target, "auth")) {
+		auth_doc(s, n, "f", "q.io/a/b", 4, &cr, &a, &e);
+	} else if (!strcmp(target, "http")) {
+		/* a response on a socket, as the client reads it */
+		opt_parse(&o, 0, NULL, &e);
+		o.deadline = now_ms() + 5000;
+		net_init(&net, &a, &o);
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+			return;
+		if (write(sv[1], d, n) != (ssize_t)n) {
+			close(sv[0]);
+			close(sv[1]);
+			return;
+		}
+		close(sv[1]);
+		memset(c, 0, offsetof(Conn, buf));
+		c->fd = sv[0];
+		c->net = &net;
+		strcpy(c->name, "fuzz");
+		if (http_head(c, &r, &a, &e) == 0 && http_body(c, &r, 0, 4096,
+		    "MAX", &a, &e) == 0 && r.challenge) {
+			Reg rg;
+
+			memset(&rg, 0, sizeof(rg));
+			reg_challenge(&rg, r.challenge, &a, &e);
+		}
+		close(sv[0]);
+		c->fd = -1;
+	} else if (!strcmp(target, "wwwauth")) {
+		Reg rg;
+
+		memset(&rg, 0, sizeof(rg));
+		reg_challenge(&rg, s, &a, &e);
+	} else if (!strcmp(target, "payload")) {
+		sst_payload(&st, &a, SST_TYPE, &x, &y, &why);
+		sst_payload(&st, &a, SS_TYPE, &x, &y, &why);
+	} else if (!strcmp(target, "manifest")) {
+		memset(&sigs, 0, sizeof(sigs));
+		sst_manifest(&sigs, "f", s, n, &a, &e);
+	} else if (!strcmp(target, "pem")) {
+		while (cry_pem(s, n, &pos, &a, &b) > 0)
+			;
+		mbedtls_x509_crt_init(&chain);
+		if (cry_certs(s, n, &chain, 1, &a, &why) > 0) {
+			cry_sans(&chain, 1, &a);
+			cry_san_has(&chain, 2, "a.example.com");
+			cry_san_has(&chain, 2, "[::1]");
+			cry_issuer(&chain, &a, &why);
+		}
+		mbedtls_x509_crt_free(&chain);
+		pgp_dearmor(s, n, &a, &b, &why);
+		b64_decode(&a, s, n, &b);
+	} else if (!strcmp(target, "pgp")) {
+		/* the fixture keyring, parsed once into its own arena */
+		if (!keyn && (f = fopen("tests/fixtures/gpg/key.bin", "rb"))) {
+			static Arena ka;
+
+			keyn = fread(keyring, 1, sizeof(keyring), f);
+			fclose(f);
+			ka.cap = 1 << 20;
+			b.p = (char *)keyring;
+			b.n = keyn;
+			if (!(ka.base = malloc(ka.cap)) || pgp_keyring(&fkr, &b,
+			    &ka, &why) < 0)
+				abort();
+		}
+		ss_verify(&fkr, &st, 1700000000, &a, &b, &x, &why);
+		kr.n = 0;
+		if (pgp_keyring(&kr, &st, &a, &why) == 0)
+			for (k = 0; k < kr.n; k++)
+				pgp_usable(&kr, &kr.k[k], 1700000000, &a);
+		ss_keyring_free(&kr);
+	} else if (!strcmp(target, "inflate")) {
+		inf_packet(d, n, &a, &b, &why);
+	} else if (!strcmp(target, "rekor")) {
+		memset(&cand, 0, sizeof(cand));
+		memset(&sg, 0, sizeof(sg));
+		cand.bundle = s;
+		cand.payload = st;
+		sst_rekor(&sg, &cand, &st, d, n, &a, (long long *)&pos, &why);
+		sst_entry(&st, &cand, &st, d, n, &a, &why);
+	} else {
+		json_parse(&j, &a, "f", s, n, ExitUndecided, &e);
+	}
+}
+#endif
 
 /* == 19. Options, -check, -version, main ================================
  * Options follow Go's flag package, as containerd's other verifiers do:

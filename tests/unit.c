@@ -567,6 +567,9 @@ static const struct {
 	    "http(s) realm" },
 	{ "Bearer realm=\"https://a", 3, "h: unterminated quoted value in "
 	    "WWW-Authenticate" },
+	/* found by the fuzzer: a stray "=" once looped forever */
+	{ "Bearer realm=\"https://a/t\", =x, = ,", 0, "bearer "
+	    "realm=https://a/t service=- scope=- error=-" },
 };
 
 static void
@@ -624,6 +627,9 @@ test_auth(void)
 	const char *f5 = tmpfile_with("{\"auths\":{\"q.io\":{\"auth\":\"" U1
 	    "\",\"identitytoken\":\"tok\"}}}");
 	const char *f6 = tmpfile_with("[1]");
+	/* found by the fuzzer: entries that are not objects */
+	const char *f7 = tmpfile_with("{\"auths\":{\"q.io\":[1,2,[3],{\"a\":4}],"
+	    "\"q.io/x\":\"s\"}}");
 	const struct {
 		const char *files[4];
 		const char *name;
@@ -652,6 +658,7 @@ test_auth(void)
 		{ { f5 }, "q.io/x", 0, "u1:p1 (identity token) from %s, key "
 		    "\"q.io\"", 0 },
 		{ { f6 }, "q.io/x", 2, "%s: expected a JSON object", 0 },
+		{ { f7 }, "q.io/x/y", 0, "none", 0 },
 	};
 	char out[1024], want[1024];
 	size_t i;
@@ -667,7 +674,7 @@ test_auth(void)
 		    cases[i].name, code, out, cases[i].code, want);
 	}
 	unlink(f1), unlink(f2), unlink(f3), unlink(f4), unlink(f5);
-	unlink(f6);
+	unlink(f6), unlink(f7);
 }
 
 /* a directory holding the given files (name, text, …, NULL) */

@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""Writes the seed corpora of tests/fuzz/corpus/<target>/ from the test
+fixtures and a few hand-written samples.  Run from the top of the
+checkout; the output is committed, so this only needs rerunning when the
+seeds should change."""
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+OUT = os.path.join(TOP, "tests", "fuzz", "corpus")
+D = "sha256:" + "ab" * 32
+
+
+def put(target, name, data):
+	d = os.path.join(OUT, target)
+	os.makedirs(d, exist_ok=True)
+	with open(os.path.join(d, name), "wb") as f:
+		f.write(data.encode() if isinstance(data, str) else data)
+
+
+def fixture(*p):
+	with open(os.path.join(TOP, "tests", "fixtures", *p), "rb") as f:
+		return f.read()
+
+
+def main():
+	shutil.rmtree(OUT, ignore_errors=True)
+	for i, r in enumerate(["alpine", "docker.io/library/alpine:3.20",
+	    "127.0.0.1:5000/a/b:v1", "[::1]:5000/app@" + D, "q.io/x:1@" + D,
+	    "*.example.com", "index.docker.io/x/y"]):
+		put("ref", "r%d" % i, r)
+	for f in sorted(os.listdir(os.path.join(TOP, "policies"))):
+		with open(os.path.join(TOP, "policies", f)) as fh:
+			put("policy", f, fh.read())
+	put("policy", "remap", json.dumps({"default": [{"type": "reject"}],
+	    "transports": {"docker": {"q.io": [{"type": "sigstoreSigned",
+	    "keyDatas": ["aGk="], "rekorPublicKeyPath": "/r",
+	    "signedIdentity": {"type": "remapIdentity", "prefix": "q.io",
+	    "signedPrefix": "r.io/a"}}]}}}))
+	put("regd", "redhat", "docker:\n     registry.redhat.io:\n         "
+	    "lookaside: https://r/containers/sigstore\n         "
+	    "use-sigstore-attachments: true\n")
+	put("regd", "common", "# comment\ndefault-docker:\n#  lookaside: x\n"
+	    "docker:\n  \"q.io:5000\": {lookaside: 'file:///x', "
+	    "use-sigstore-attachments: on}\n  q.io:5000/a: {}\n...\n")
+	put("auth", "auths", json.dumps({"auths": {"q.io/a": {"auth":
+	    base64.b64encode(b"u:p:w").decode(), "identitytoken": "t"},
+	    "https://q.io/v1/": {"auth": "dTpw"}}, "credHelpers": {"x.io":
+	    "ecr"}}))
+	put("http", "cl", "HTTP/1.1 200 OK\r\nContent-Type: application/json"
+	    "\r\nContent-Length: 2\r\nDocker-Content-Digest: %s\r\n\r\n{}" % D)
+	put("http", "chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked"
+	    "\r\n\r\n3;x=y\r\nabc\r\n0\r\nTrailer: 1\r\n\r\n")
+	put("http", "auth", "HTTP/1.0 401 Unauthorized\nWWW-Authenticate: "
+	    "Bearer realm=\"https://a/t\",service=\"s\"\nwww-authenticate: "
+	    "Basic realm=x\n folded\nConnection: close\n\n")
+	put("http", "redirect", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 307 "
+	    "Temporary\r\nLocation: ../b/./c?x=1\r\nContent-Length: 0\r\n\r\n")
+	put("wwwauth", "bearer", "Bearer realm=\"https://auth.docker.io/token\""
+	    ",service=\"registry.docker.io\",scope=\"repository:library/a:pull"
+	    "\",error=\"insufficient_scope\"")
+	put("wwwauth", "mixed", "Basic realm=\"b\", BEARER REALM = "
+	    "\"https://a/t\\\"x\" , Negotiate abc==")
+	ref = "q.io/a:1"
+	put("payload", "cosign", '{"critical":{"identity":{"docker-reference":'
+	    '"%s"},"image":{"docker-manifest-digest":"%s"},"type":"cosign '
+	    'container image signature"},"optional":null}' % (ref, D))
+	put("payload", "atomic", fixture("gpg", "payload.json"))
+	put("manifest", "sig", json.dumps({"schemaVersion": 2, "mediaType":
+	    "application/vnd.oci.image.manifest.v1+json", "config": {},
+	    "layers": [{"mediaType":
+	    "application/vnd.dev.cosign.simplesigning.v1+json", "digest": D,
+	    "size": 2, "annotations": {"dev.cosignproject.cosign/signature":
+	    "MEUCIQ==", "dev.sigstore.cosign/bundle": "{}"}}]}))
+	pem = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+	    "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+	    "/dev/null", "-subj", "/CN=fuzz", "-days", "1", "-addext",
+	    "subjectAltName=email:a@b.c,DNS:*.example.com,IP:::1",
+	    "-addext", "1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:https://i"],
+	    capture_output=True, check=True).stdout
+	put("pem", "cert", pem)
+	put("pem", "chain", pem + pem)
+	for f in ("s.zip", "s.zlib", "s.none"):
+		put("pgp", f, fixture("gpg", f))
+	put("pgp", "key", fixture("gpg", "key.bin"))
+	for f in sorted(os.listdir(os.path.join(TOP, "tests", "fixtures",
+	    "inflate"))):
+		if f != "bomb.bin":
+			put("inflate", f, fixture("inflate", f))
+	entry = base64.b64encode(json.dumps({"apiVersion": "0.0.1", "kind":
+	    "hashedrekord", "spec": {"data": {"hash": {"algorithm": "sha256",
+	    "value": "ab" * 32}}, "signature": {"content": "MEUC",
+	    "publicKey": {"content": base64.b64encode(pem).decode()}}}})
+	    .encode()).decode()
+	put("rekor", "bundle", json.dumps({"SignedEntryTimestamp": "MEUCIQ==",
+	    "Payload": {"body": entry, "integratedTime": 1700000000,
+	    "logIndex": 1, "logID": "ab" * 32}}))
+	put("json", "nested", '{"a":[1,-2.5e3,true,null,"\\u00e9\\ud83d\\ude00"'
+	    ',{"b":{}}]}')
+	return 0
+
+
+if __name__ == "__main__":
+	sys.exit(main())
