@@ -7,7 +7,7 @@ include config.mk
 SRC = ivlite.c
 HDR = ivlite.h config.h config.mk
 TESTPKGS = libmbedtls-dev libjsmn-dev skopeo docker-registry gnupg python3 \
-	python3-cryptography clang libclang-rt-14-dev valgrind
+	python3-cryptography clang libclang-rt-14-dev valgrind time
 FUZZ_SECONDS = 60
 
 all: ivlite
@@ -28,12 +28,16 @@ tests/unit: tests/unit.c $(SRC) $(HDR)
 tests/regfetch: tests/regfetch.c $(SRC) $(HDR)
 	$(CC) $(CPPFLAGS) -DIVLITE_NO_MAIN -I. -std=c99 $(WARN) -Wno-unused-function $(SANFLAGS) -o $@ tests/regfetch.c $(SRC) $(LIBS)
 
+# fault injection (tests only, never installed): IVLITE_FAULT, IVLITE_ARENA
+tests/ivlite-faults: $(SRC) $(HDR)
+	$(CC) $(CPPFLAGS) -DIVLITE_FAULTS $(CFLAGS) $(SANFLAGS) -o $@ $(SRC) $(LIBS)
+
 # installs build and test dependencies that are missing (Debian, as root)
 deps:
 	tests/deps $(TESTPKGS)
 
 test: deps
-	$(MAKE) ivlite tests/unit tests/regfetch
+	$(MAKE) ivlite tests/unit tests/regfetch tests/ivlite-faults
 	tests/run
 
 # every fuzz target for FUZZ_SECONDS each (make test runs 2 s of each)
@@ -60,7 +64,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(POLICYDIR)
 
 clean:
-	rm -f ivlite tests/unit tests/regfetch
+	rm -f ivlite tests/unit tests/regfetch tests/ivlite-faults
 	rm -rf build
 
 .PHONY: all static deps test fuzz demo install uninstall clean

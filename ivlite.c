@@ -74,6 +74,7 @@
 #endif
 
 #define LEN(a)		(sizeof(a) / sizeof((a)[0]))
+enum { FaultConnect, FaultHandshake, FaultSend, FaultRecv };	/* fault() */
 #define REF_NAME_MAX	255	/* distribution/reference NameTotalLengthMax */
 #define REF_TAG_MAX	128
 #define DIGEST_MAX	(7 + 128)	/* "sha512:" and 128 hex digits */
@@ -453,6 +454,10 @@ typedef struct {
 static int fail(Err *e, int code, const char *fmt, ...);
 static void logv(const char *fmt, ...);
 static void watchdog_step(const char *what);
+#ifdef IVLITE_FAULTS
+static void fault_report(void);
+static int fault(int op);
+#endif
 static void watchdog(int sig);
 /* 6. memory, text, digests */
 static void *ar_alloc(Arena *a, size_t n, Err *e);
@@ -913,6 +918,46 @@ watchdog(int sig)
 	(void)r;
 	_exit(ExitUndecided);
 }
+
+#ifdef IVLITE_FAULTS
+/* Test builds only (tests/ivlite-faults): IVLITE_FAULT=OP:N makes the Nth
+ * OP (connect, handshake, send, recv) fail; IVLITE_FAULT=count prints how
+ * many of each a run did.  IVLITE_ARENA=BYTES caps the arena. */
+static const char *fault_ops[] = { "connect", "handshake", "send", "recv" };
+static int fault_count[4];
+
+static void
+fault_report(void)
+{
+	fprintf(stderr, "ivlite-fault: connect=%d handshake=%d send=%d "
+	    "recv=%d\n", fault_count[0], fault_count[1], fault_count[2],
+	    fault_count[3]);
+}
+
+static int
+fault(int op)
+{
+	static int init, want = -1;
+	static long nth;
+	const char *s = getenv("IVLITE_FAULT");
+	size_t i;
+
+	if (!init) {
+		init = 1;
+		if (s && !strcmp(s, "count"))
+			atexit(fault_report);
+		for (i = 0; s && i < LEN(fault_ops); i++)
+			if (!strncmp(s, fault_ops[i], strlen(fault_ops[i])) &&
+			    s[strlen(fault_ops[i])] == ':') {
+				want = (int)i;
+				nth = strtol(s + strlen(fault_ops[i]) + 1, NULL, 10);
+			}
+	}
+	return ++fault_count[op] == nth && op == want;
+}
+#else
+#define fault(op) 0
+#endif
 
 /* == 6. Memory, text, digests ===========================================
  * One arena per run, never freed piecemeal: running out is an error that
@@ -3507,6 +3552,14 @@ net_connect(Net *n, const char *host, const char *port, const char *what,
 			fd = -1;
 			continue;
 		}
+		if (fault(FaultConnect)) {
+			close(fd);
+			fd = -1;
+			err = ECONNREFUSED;
+			fail(e, ExitUndecided, "%s: connect: injected fault",
+			    what);
+			break;
+		}
 		if ((connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
 		    (errno == EINPROGRESS && net_wait(n, fd, POLLOUT, what,
 		    e) == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
@@ -3525,7 +3578,7 @@ net_connect(Net *n, const char *host, const char *port, const char *what,
 	freeaddrinfo(res);
 	if (fd < 0)
 		return fail(e, ExitUndecided, "%s: connect: %s", what,
-		    strerror(err ? err : ETIMEDOUT));
+		    strerror(err ? err : ETIMEDOUT));	/* fault: first wins */
 	return fd;
 }
 
@@ -3536,6 +3589,9 @@ conn_send(Conn *c, const void *buf, size_t len, Err *e)
 	ssize_t r;
 	int t;
 
+	if (fault(FaultSend))
+		return fail(e, ExitUndecided, "%s: send: injected fault",
+		    c->name);
 	while (len > 0) {
 		if (c->tls) {
 			t = mbedtls_ssl_write(&c->ssl, p, len);
@@ -3575,6 +3631,9 @@ conn_fill(Conn *c, Err *e)
 	}
 	if (c->len == sizeof(c->buf))	/* callers bound lines below this */
 		return fail(e, ExitUndecided, "%s: input buffer full",
+		    c->name);
+	if (fault(FaultRecv))
+		return fail(e, ExitUndecided, "%s: receive: injected fault",
 		    c->name);
 	for (;;) {
 		if (c->tls) {
@@ -4006,6 +4065,12 @@ conn_get(Net *n, const Url *u, Trust *t, Err *e)
 	mbedtls_ssl_set_verify(&c->ssl, tls_verify, c);
 	mbedtls_ssl_set_bio(&c->ssl, c, tls_send, tls_recv, NULL);
 	watchdog_step(c->name);
+	if (fault(FaultHandshake)) {
+		conn_close(c);
+		fail(e, ExitUndecided, "%s: TLS handshake: injected fault",
+		    c->name);
+		return NULL;
+	}
 	while ((r = mbedtls_ssl_handshake(&c->ssl)) != 0)
 		if (r != MBEDTLS_ERR_SSL_WANT_READ &&
 		    r != MBEDTLS_ERR_SSL_WANT_WRITE) {
@@ -8782,6 +8847,10 @@ main(int argc, char **argv)
 		puts("error: out of memory: cannot take ARENA_BYTES");
 		return ExitUndecided;
 	}
+#ifdef IVLITE_FAULTS
+	if (getenv("IVLITE_ARENA"))
+		a.cap = (size_t)strtoul(getenv("IVLITE_ARENA"), NULL, 10);
+#endif
 	if (opt_args(&o, argc, argv, &e) < 0)
 		goto out;
 	if (o.help || o.version) {

@@ -241,11 +241,12 @@ def main(argv):
 			import test_gpg
 			import test_hostile
 			import test_registry
+			import test_robust
 			import test_sigpki
 			import test_sigstore
 			for mod in (test_contract, test_deployments,
 			    test_differential, test_registry, test_hostile,
-			    test_sigstore, test_sigpki, test_gpg):
+			    test_sigstore, test_sigpki, test_gpg, test_robust):
 				mod.run(t)
 	finally:
 		t.close()

@@ -221,7 +221,7 @@ class Registry:
 		return _http
 
 	def lab_headers(self, repo):
-		"""Headers that authorize the lab's own pulls of REPO."""
+		"""Headers that authorize the lab's own pulls and pushes of REPO."""
 		return {}
 
 	def open(self, url, repo=None, method="GET", headers=None, timeout=5):
@@ -846,7 +846,7 @@ class TlsRegistry(Registry):
 			    ("%s:%s" % self.creds).encode()).decode()}
 		if self.auth and self.auth[0] == "token":
 			return {"Authorization": "Bearer " + self.auth[1].mint(
-			    self.creds[0], [("repository", repo, ["pull"])])}
+			    self.creds[0], [("repository", repo, ["pull", "push"])])}
 		return {}
 
 	def skopeo_certdir(self):

@@ -1,0 +1,249 @@
+#!/usr/bin/python3
+"""Robustness: every injected failure blocks, memory limits hold.
+
+- Fault injection (tests/ivlite-faults, built with IVLITE_FAULTS): one
+  full verification -- TLS registry with token auth, tag resolution,
+  cosign attachment, signature check -- is run once to count its network
+  steps, then once per step with that step failing (every connect, TLS
+  handshake, send and receive in turn).  Each run must block: exit 3 with
+  the reason naming the failed step.  The one exception is a failure on a
+  kept-alive connection before any answer came, which ivlite retries once
+  on a fresh connection as Go does: such a run may accept, but only with
+  the -v log showing the retry and the same verdict as the clean run.
+- Memory: the same verification with the arena capped (IVLITE_ARENA) from
+  1 KiB upwards: exit 3 "out of memory" or the clean verdict, never
+  anything else.
+- valgrind memcheck of the release binary on the same verification: no
+  errors, nothing lost.
+- The memory ceiling: peak RSS of ivlite against hostile servers (huge
+  bodies, headers, chunk streams) stays under MEM_CEILING_MIB.
+- The fail-closed audit of ivlite.c (see README "Robustness").
+Run through tests/integration.py.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+
+import containerd
+import cosign
+import lab as labmod
+from integration import Fail, Skip
+
+MEM_CEILING_MIB = 24	# README: "peak RSS stays under 24 MiB"
+
+
+def run(t):
+	import test_registry
+	n = test_registry.Net(t)
+	nl = n.nl
+	state = {}
+
+	def setup():
+		if state:
+			return state
+		reg = test_registry.lab_need(nl.token)
+		iss = reg.auth[1]
+		repo = "private/robust"
+		d = cosign.put_image(reg, repo, "v1", content="robustness")
+		key = cosign.Key("p256")
+		cosign.attach(reg, repo, d, [cosign.Layer(cosign.cosign_payload(
+		    "%s/%s" % (reg.host, repo), d), key=key)])
+		regd = t.lab.mkdir("robust-regd")
+		with open(os.path.join(regd, "r.yaml"), "w") as f:
+			f.write("docker:\n  %s:\n    use-sigstore-attachments: true\n"
+			    % reg.host)
+		pol = t.policy_file({"default": [{"type": "reject"}],
+		    "transports": {"docker": {reg.host: [{"type": "sigstoreSigned",
+		    "keyPath": key.write(t.lab, "robust"), "signedIdentity":
+		    {"type": "matchRepository"}}]}}}, "robust-policy.json")
+		auth = labmod.auth_json(t.lab, {reg.host: (nl.USER, nl.PASSWORD)},
+		    name="robust-auth.json")
+		state.update(ref="%s/%s:v1" % (reg.host, repo), digest=d, argv=[
+		    "-name", "%s/%s:v1" % (reg.host, repo), "-policy", pol,
+		    "-registries-d", regd, "-certs-d", n.certs_d(reg.host,
+		    iss.host), "-auth", auth, "-v"])
+		return state
+
+	def faults_bin():
+		p = os.path.join(t.root, "tests", "ivlite-faults")
+		if not os.access(p, os.X_OK):
+			raise Fail("tests/ivlite-faults is not built (make "
+			    "tests/ivlite-faults)")
+		return p
+
+	def go(binary, env=None, wait=20):
+		s = setup()
+		e = n.env(**(env or {}))
+		return containerd.run_direct([binary] + s["argv"], stdin=b"",
+		    timeout=wait, env=e)
+
+	def clean_line():
+		if "line" not in state:
+			r = go(t.ivlite)
+			if r.exit != 0 or not r.reason.startswith("accepted "):
+				raise Fail("the clean run did not accept: %r %r" % (
+				    r.exit, r.reason))
+			state["line"] = r.reason
+		return state["line"]
+
+	def counts():
+		r = go(faults_bin(), {"IVLITE_FAULT": "count"})
+		m = re.search(r"ivlite-fault: connect=(\d+) handshake=(\d+) "
+		    r"send=(\d+) recv=(\d+)", r.stderr)
+		if r.exit != 0 or not m:
+			raise Fail("count run: exit %r, %r" % (r.exit, r.stderr[-300:]))
+		return dict(zip(("connect", "handshake", "send", "recv"),
+		    map(int, m.groups())))
+
+	step = {"connect": "connect: injected fault", "handshake":
+	    "TLS handshake: injected fault", "send": "send: injected fault",
+	    "recv": "receive: injected fault"}
+
+	def faults():
+		c = counts()
+		line = clean_line()
+		if c["connect"] < 2 or c["handshake"] < 2 or c["send"] < 4:
+			raise Fail("the scenario is too small to mean much: %r" % c)
+		seen = 0
+		for op, total in c.items():
+			for i in range(1, total + 1):
+				r = go(faults_bin(), {"IVLITE_FAULT": "%s:%d" % (op, i)})
+				seen += 1
+				if r.exit == 0:
+					if "reconnecting" not in r.stderr or r.reason != line:
+						raise Fail("%s #%d: accepted without a retried "
+						    "connection: %r" % (op, i, r.reason))
+					continue
+				if r.exit != 3 or step[op] not in r.reason:
+					raise Fail("%s #%d of %d: want exit 3 naming %r, got "
+					    "%r %r" % (op, i, total, step[op], r.exit,
+					    r.reason))
+		if seen < 10:
+			raise Fail("only %d faults injected" % seen)
+	t.case("robust: every network step failing in turn blocks the pull "
+	    "(exit 3 naming the step)", faults)
+
+	def arena():
+		line = clean_line()
+		cap, seen3 = 1024, 0
+		while cap <= (32 << 20):
+			r = go(faults_bin(), {"IVLITE_ARENA": str(cap)})
+			if r.exit == 0:
+				if r.reason != line:
+					raise Fail("cap %d: accepted with %r" % (cap, r.reason))
+				break
+			if r.exit != 3 or "out of memory" not in r.reason:
+				raise Fail("cap %d: want exit 3 out of memory, got %r %r"
+				    % (cap, r.exit, r.reason))
+			seen3 += 1
+			cap = cap * 3 // 2
+		else:
+			raise Fail("never accepted, even with 32 MiB")
+		if seen3 < 5:
+			raise Fail("only %d capped runs failed" % seen3)
+	t.case("robust: every arena cap ends in exit 3 \"out of memory\" or "
+	    "the clean verdict", arena)
+
+	def valgrind():
+		if not shutil.which("valgrind"):
+			raise Skip("valgrind not installed")
+		s = setup()
+		clean_line()
+		p = subprocess.run(["valgrind", "--leak-check=full",
+		    "--show-leak-kinds=definite,indirect,possible",
+		    "--errors-for-leak-kinds=definite,indirect,possible",
+		    "--error-exitcode=99", t.ivlite] + s["argv"],
+		    stdin=subprocess.DEVNULL, capture_output=True, text=True,
+		    timeout=120, env=n.env())
+		if p.returncode != 0 or "ERROR SUMMARY: 0 errors" not in p.stderr:
+			raise Fail("valgrind: exit %d\n%s" % (p.returncode,
+			    p.stderr[-2000:]))
+		if "definitely lost" in p.stderr and not re.search(
+		    r"definitely lost: 0 bytes", p.stderr):
+			raise Fail("valgrind reports leaks:\n%s" % p.stderr[-2000:])
+	t.case("robust: valgrind memcheck of a full verification: no errors, "
+	    "nothing lost", valgrind)
+
+	def ceiling():
+		if not os.access("/usr/bin/time", os.X_OK):
+			raise Skip("GNU time (/usr/bin/time) not installed")
+		h = test_registry.lab_need(nl.hostile)
+		li = h["plain"]
+		for repo in ("body/big", "body/bigchunked", "body/bigclose",
+		    "hdr/block", "hdr/fields", "chunked/huge", "body/max"):
+			ref = "%s/%s:v1" % (li.host, repo)
+			argv = [t.ivlite, "-name", ref, "-policy", n.policy(li.host),
+			    "-registries-d", n.regd, "-insecure", li.host]
+			# GNU time, not wait4: a child forked from Python counts
+			# the interpreter's pages in ru_maxrss
+			p = subprocess.run(["/usr/bin/time", "-f", "maxrss %M"] +
+			    argv, stdin=subprocess.DEVNULL, capture_output=True,
+			    text=True, env=n.env(), timeout=20)
+			m = re.search(r"maxrss (\d+)", p.stderr)
+			if not m:
+				raise Fail("no RSS from /usr/bin/time: %r" % p.stderr)
+			mib = int(m.group(1)) / 1024.0
+			want = 0 if repo == "body/max" else 3
+			if p.returncode != want:
+				raise Fail("%s: want exit %d, got %d" % (ref, want,
+				    p.returncode))
+			if mib > MEM_CEILING_MIB:
+				raise Fail("%s: peak RSS %.1f MiB > %d MiB" % (ref, mib,
+				    MEM_CEILING_MIB))
+	t.case("robust: peak RSS under %d MiB whatever a server sends"
+	    % MEM_CEILING_MIB, ceiling)
+
+	audit(t)
+
+
+def audit(t):
+	"""Static checks of ivlite.c that no path accepts but judge()."""
+	with open(os.path.join(t.root, "ivlite.c")) as f:
+		src = f.read()
+
+	def one_acceptance():
+		sets = re.findall(r"->exit = ExitAccept;|\.exit = ExitAccept;", src)
+		if sets != ["->exit = ExitAccept;"]:
+			raise Fail("ExitAccept is assigned %d times, want once (in "
+			    "judge)" % len(sets))
+		body = src[src.index("\njudge(Run *run"):]
+		body = body[:body.index("\n}\n")]
+		if "v->exit = ExitAccept;" not in body:
+			raise Fail("the acceptance is not in judge()")
+		if not re.search(r"v->exit = ExitReject;", body):
+			raise Fail("judge() does not start from a rejection")
+	t.case("audit: the verdict becomes ExitAccept in one place, judge(), "
+	    "which starts from ExitReject", one_acceptance)
+
+	def no_fail_accepts():
+		bad = re.findall(r"fail\([^,]+,\s*(ExitAccept|0)\s*,", src)
+		if bad:
+			raise Fail("fail() called with an accepting code: %r" % bad)
+	t.case("audit: no error is raised with exit status 0", no_fail_accepts)
+
+	def main_exit():
+		m = src[src.index("\nmain(int argc"):]
+		if "code = e.code ? e.code : judged ? v.exit : ExitUndecided;" \
+		    not in m:
+			raise Fail("main's exit status is not taken from the error "
+			    "or the verdict")
+		zero = re.findall(r"return[^;]*\b0;", m[:m.index("\n}\n")])
+		if len(zero) != 2:
+			raise Fail("main returns 0 directly in %d places, want 2 "
+			    "(-version/-h and -check)" % len(zero))
+	t.case("audit: main exits with the error's status or the verdict; "
+	    "only -version/-h and -check return 0 directly", main_exit)
+
+	def readme_table():
+		with open(os.path.join(t.root, "README.md")) as f:
+			readme = f.read()
+		sec = readme[readme.index("## Robustness"):]
+		rows = re.findall(r"^\| (\d) \|", sec, re.M)
+		if sorted(set(rows)) != ["0", "1", "2", "3"]:
+			raise Fail("README's exit table lists %r" % sorted(set(rows)))
+		for code in ("ExitConfig", "ExitUndecided"):
+			if not re.search(r"fail\([^,]+,\s*%s" % code, src):
+				raise Fail("%s is never raised" % code)
+	t.case("audit: README's robustness table covers exit 0-3", readme_table)
