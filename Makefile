@@ -7,7 +7,8 @@ include config.mk
 SRC = ivlite.c
 HDR = ivlite.h config.h config.mk
 TESTPKGS = libmbedtls-dev libjsmn-dev skopeo docker-registry gnupg python3 \
-	python3-cryptography clang libclang-rt-14-dev valgrind time
+	python3-cryptography clang libclang-rt-14-dev valgrind time musl-tools \
+	dpkg-dev curl
 FUZZ_SECONDS = 60
 
 all: ivlite
@@ -18,8 +19,15 @@ config.h:
 ivlite: $(SRC) $(HDR)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(SRC) $(LIBS)
 
-static: $(SRC) $(HDR)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(STATICLDFLAGS) -o ivlite $(SRC) $(LIBS)
+# ivlite-static: musl, mbedTLS from source trimmed by mbedtls-config.h
+# (MBEDTLS_SRC=DIR, else Debian's source package), within STATIC_BUDGET
+static: ivlite-static
+
+ivlite-static: $(SRC) $(HDR) mbedtls-config.h tests/static
+	tests/deps musl-tools libjsmn-dev
+	VERSION=$(VERSION) tests/static
+	@size=$$(wc -c < ivlite-static); echo "ivlite-static: $$size bytes (budget $(STATIC_BUDGET) bytes)"; \
+	    [ "$$size" -le $(STATIC_BUDGET) ] || { echo "ivlite-static: over STATIC_BUDGET"; exit 1; }
 
 # unit tests link ivlite.c without main(), under ASan and UBSan
 tests/unit: tests/unit.c $(SRC) $(HDR)
@@ -37,13 +45,18 @@ deps:
 	tests/deps $(TESTPKGS)
 
 test: deps
-	$(MAKE) ivlite tests/unit tests/regfetch tests/ivlite-faults
+	$(MAKE) ivlite tests/unit tests/regfetch tests/ivlite-faults ivlite-static
 	tests/run
 
 # every fuzz target for FUZZ_SECONDS each (make test runs 2 s of each)
 fuzz:
 	tests/deps clang libclang-rt-14-dev libmbedtls-dev libjsmn-dev
 	tests/fuzz/run $(FUZZ_SECONDS)
+
+# medians against skopeo and the raw round trips (BENCH_RUNS=N)
+bench: deps
+	$(MAKE) ivlite ivlite-static
+	tests/bench
 
 demo:
 	tests/deps libmbedtls-dev libjsmn-dev python3
@@ -64,7 +77,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(POLICYDIR)
 
 clean:
-	rm -f ivlite tests/unit tests/regfetch tests/ivlite-faults
+	rm -f ivlite ivlite-static tests/unit tests/regfetch tests/ivlite-faults
 	rm -rf build
 
-.PHONY: all static deps test fuzz demo install uninstall clean
+.PHONY: all static deps test fuzz bench demo install uninstall clean

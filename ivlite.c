@@ -48,6 +48,7 @@
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/sha512.h>
@@ -573,6 +574,12 @@ static int tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth,
 static int tls_fail(Conn *c, int ret, const char *step, Err *e);
 static Trust *trust_get(Net *n, const char *authority, Err *e);
 static int trust_ca(Trust *t, Arena *a, const char *path, Err *e);
+#if defined(MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK)
+static int trust_subject(const unsigned char *p, size_t n, Str *subj);
+static int trust_bundle(Trust *t, Arena *a, Err *e);
+static int trust_lookup(void *ctx, mbedtls_x509_crt const *child,
+    mbedtls_x509_crt **out);
+#endif
 static int trust_pair(Trust *t, Arena *a, const char *cert,
     const char *key, Err *e);
 static void trust_free(Trust *t);
@@ -1071,40 +1078,44 @@ b64_decode(Arena *a, const char *s, size_t n, Str *out)
 {
 	static const char al[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static signed char val[256];	/* the system CA bundle is 200 KB */
 	unsigned long acc = 0;
-	size_t i, got = 0, pad = 0;
+	size_t i, o = 0, got = 0, pad = 0;
 	Err ignore = { 0, "" };
-	const char *c;
+	int c;
 	char *p;
 
+	if (val[0] == 0) {
+		memset(val, -1, sizeof(val));
+		for (i = 0; i < 64; i++)
+			val[(unsigned char)al[i]] = (signed char)i;
+	}
 	if (!(p = ar_alloc(a, n / 4 * 3 + 4, &ignore)))
 		return -1;
-	out->p = p;
-	out->n = 0;
 	for (i = 0; i < n; i++) {
-		if (s[i] == '\r' || s[i] == '\n')
+		c = (unsigned char)s[i];
+		if (c == '\r' || c == '\n')
 			continue;
-		if (s[i] == '=') {
+		if (c == '=')
 			pad++;
-			acc <<= 6;
-		} else if (pad || !s[i] || !(c = strchr(al, s[i]))) {
+		else if (pad || val[c] < 0)
 			return -1;
-		} else {
-			acc = acc << 6 | (unsigned long)(c - al);
-		}
-		if (++got % 4 == 0) {
+		acc = acc << 6 | (unsigned long)(c == '=' ? 0 : val[c]);
+		if ((++got & 3) == 0) {
 			if (pad > 2)
 				return -1;
-			p[out->n++] = (char)(acc >> 16);
-			p[out->n++] = (char)(acc >> 8);
-			p[out->n++] = (char)acc;
-			out->n -= pad;
+			p[o] = (char)(acc >> 16);
+			p[o + 1] = (char)(acc >> 8);
+			p[o + 2] = (char)acc;
+			o += 3 - pad;
 			acc = 0;
 		}
 	}
-	if (got % 4)
+	if (got & 3)
 		return -1;
-	p[out->n] = '\0';
+	p[o] = '\0';
+	out->p = p;
+	out->n = o;
 	return 0;
 }
 
@@ -3814,7 +3825,11 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 		return fail(e, ExitUndecided, "%s: TLS %s: the server does not "
 		    "speak TLS (plain HTTP needs -insecure %s)", c->name, step,
 		    c->name);
+#ifdef MBEDTLS_ERROR_C
 	mbedtls_strerror(ret, buf, sizeof(buf));
+#else
+	snprintf(buf, sizeof(buf), "mbedTLS error -0x%04x", -ret);
+#endif
 	return fail(e, ExitUndecided, "%s: TLS %s: %s", c->name, step, buf);
 }
 
@@ -3833,6 +3848,24 @@ trust_get(Net *n, const char *authority, Err *e)
 		MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 		0
 	};
+	/* NIST curves only: servers prefer X25519 when offered, and
+	 * mbedTLS's X25519 costs three times its P-256 (the handshake a
+	 * quarter more); every TLS server has P-256 */
+#if MBEDTLS_VERSION_NUMBER >= 0x03010000
+	static const uint16_t groups[] = {
+		MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+		MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1,
+		MBEDTLS_SSL_IANA_TLS_GROUP_SECP521R1,
+		MBEDTLS_SSL_IANA_TLS_GROUP_NONE
+	};
+#else
+	static const mbedtls_ecp_group_id groups[] = {
+		MBEDTLS_ECP_DP_SECP256R1,
+		MBEDTLS_ECP_DP_SECP384R1,
+		MBEDTLS_ECP_DP_SECP521R1,
+		MBEDTLS_ECP_DP_NONE
+	};
+#endif
 	CertsD cd;
 	Trust *t;
 	int i, r;
@@ -3867,8 +3900,13 @@ trust_get(Net *n, const char *authority, Err *e)
 	mbedtls_x509_crt_init(&t->cert);
 	mbedtls_pk_init(&t->key);
 	t->ready = 1;
-	if (cert_dir(n->a, n->certsd, authority, &cd, e) < 0 ||
-	    trust_ca(t, n->a, n->cafile, e) < 0)
+	if (cert_dir(n->a, n->certsd, authority, &cd, e) < 0)
+		return NULL;
+#if defined(MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK)
+	if (trust_bundle(t, n->a, e) < 0)
+#else
+	if (trust_ca(t, n->a, n->cafile, e) < 0)
+#endif
 		return NULL;
 	for (i = 0; i < cd.ncrt; i++)
 		if (trust_ca(t, n->a, cd.crt[i], e) < 0)
@@ -3883,9 +3921,18 @@ trust_get(Net *n, const char *authority, Err *e)
 		return NULL;
 	}
 	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+#if defined(MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK)
+	mbedtls_ssl_conf_ca_cb(&t->conf, trust_lookup, t);
+#else
 	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
+#endif
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &n->drbg);
 	mbedtls_ssl_conf_ciphersuites(&t->conf, suites);
+#if MBEDTLS_VERSION_NUMBER >= 0x03010000
+	mbedtls_ssl_conf_groups(&t->conf, groups);
+#else
+	mbedtls_ssl_conf_curves(&t->conf, groups);
+#endif
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 	mbedtls_ssl_conf_min_tls_version(&t->conf, MBEDTLS_SSL_VERSION_TLS1_2);
 #else
@@ -3898,26 +3945,128 @@ trust_get(Net *n, const char *authority, Err *e)
 	return t;
 }
 
-/* adds the PEM certificates of path to t's anchors */
+/* Adds the PEM certificates of path to t's anchors.  Our own base64:
+ * mbedTLS's constant-time decoder spends 4 ms on the system bundle, for
+ * certificates that are public. */
 static int
 trust_ca(Trust *t, Arena *a, const char *path, Err *e)
 {
 	size_t mark = a->used;
+	const char *why = "";
 	Str s;
 	int r;
 
 	if (file_read(a, path, MAX_CA_BYTES, &s, e) < 0)
 		return -1;
-	r = mbedtls_x509_crt_parse(&t->ca, (const unsigned char *)s.p,
-	    s.n + 1);
+	r = cry_certs(s.p, s.n, &t->ca, 0, a, &why);
 	a->used = mark;
-	if (r < 0 || t->ca.version == 0)
+	if (r <= 0)
 		return fail(e, ExitConfig, "%s: no readable PEM certificates",
 		    path);
-	if (r > 0)
-		logv("%s: %d certificates skipped (unparsable)", path, r);
 	return 0;
 }
+
+#if defined(MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK)
+/* the raw subject (tag and length included) of DER certificate p */
+static int
+trust_subject(const unsigned char *p, size_t n, Str *subj)
+{
+	const unsigned char *end = p + n, *q;
+	size_t len;
+	int i;
+
+	if (mbedtls_asn1_get_tag((unsigned char **)&p, end, &len,
+	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
+	    mbedtls_asn1_get_tag((unsigned char **)&p, end, &len,
+	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
+		return -1;
+	end = p + len;
+	/* [0] version (optional), serial, signature, issuer, validity */
+	for (i = p < end && *p == 0xa0 ? 0 : 1; i < 5; i++) {
+		q = p + 1;
+		if (p >= end || mbedtls_asn1_get_len((unsigned char **)&q, end,
+		    &len) != 0)
+			return -1;
+		p = q + len;
+	}
+	q = p;
+	if (mbedtls_asn1_get_tag((unsigned char **)&q, end, &len,
+	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
+		return -1;
+	subj->p = (char *)p;
+	subj->n = (size_t)(q - p) + len;
+	return 0;
+}
+
+/* the bundle that trust_lookup reads: it must hold a certificate */
+static int
+trust_bundle(Trust *t, Arena *a, Err *e)
+{
+	size_t mark = a->used, pos = 0;
+	mbedtls_x509_crt one;
+	Str s, der;
+	int r = -1;
+
+	if (file_read(a, t->cafile, MAX_CA_BYTES, &s, e) < 0)
+		return -1;
+	mbedtls_x509_crt_init(&one);
+	while (r != 0 && cry_pem(s.p, s.n, &pos, a, &der) > 0)
+		r = mbedtls_x509_crt_parse_der(&one, (unsigned char *)der.p,
+		    der.n);
+	mbedtls_x509_crt_free(&one);
+	a->used = mark;
+	return r == 0 ? 0 : fail(e, ExitConfig, "%s: no readable PEM "
+	    "certificates", t->cafile);
+}
+
+/* mbedTLS asks which anchors may have issued child: those of certs.d
+ * (parsed) and, of the bundle, only the certificates whose subject is
+ * child's issuer byte for byte (as Go's CertPool matches); the other
+ * 140 are never parsed.  Scratch memory is given back. */
+static int
+trust_lookup(void *ctx, mbedtls_x509_crt const *child,
+    mbedtls_x509_crt **out)
+{
+	const mbedtls_x509_buf *want = &child->issuer_raw;
+	Trust *t = ctx;
+	Arena *a = t->net->a;
+	size_t mark = a->used, pos = 0, text;
+	const mbedtls_x509_crt *k;
+	mbedtls_x509_crt *c;
+	Err e = { 0, "" };
+	Str s, der, subj;
+	int r = 0;
+
+	*out = NULL;
+	if (!(c = mbedtls_calloc(1, sizeof(*c))))
+		return -1;
+	mbedtls_x509_crt_init(c);
+	for (k = &t->ca; k && k->version && r == 0; k = k->next)
+		if (k->subject_raw.len == want->len && !memcmp(k->subject_raw.p,
+		    want->p, want->len))
+			r = mbedtls_x509_crt_parse_der(c, k->raw.p, k->raw.len);
+	if (r == 0 && file_read(a, t->cafile, MAX_CA_BYTES, &s, &e) < 0)
+		r = -1;
+	text = a->used;
+	while (r == 0 && cry_pem(s.p, s.n, &pos, a, &der) > 0) {
+		if (trust_subject((unsigned char *)der.p, der.n, &subj) == 0 &&
+		    subj.n == want->len && !memcmp(subj.p, want->p, subj.n) &&
+		    mbedtls_x509_crt_parse_der(c, (unsigned char *)der.p,
+		    der.n) != 0)
+			logv("%s: a certificate for the issuer does not parse",
+			    t->cafile);
+		a->used = text;
+	}
+	a->used = mark;
+	if (r != 0 || c->version == 0) {
+		mbedtls_x509_crt_free(c);
+		mbedtls_free(c);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+#endif
 
 /* the client certificate (with its chain) and its unencrypted key */
 static int

@@ -30,6 +30,8 @@ import containerd
 import lab as labmod
 from integration import Fail, Skip
 
+SYSTEM_CA = "/etc/ssl/certs/ca-certificates.crt"
+
 # --- key phrases of error reasons ---------------------------------------------
 #
 # Every error case asserts: the exit code, one line "error: …" on stdout,
@@ -710,6 +712,36 @@ def run_tls(t, n, nl):
 	t.case("registry tls: accepted via -ca-file", lambda:
 	    n.expect_accepted(n.ivlite(ref(), ca_file=nl.pki().path), ref(),
 	    app().digest))
+
+	def bundle(name, *pems):
+		"""A -ca-file: the system bundle's certificates with PEMS among
+		them (where a search for the issuer meets them mid-file)."""
+		sysca = b""
+		if os.path.exists(SYSTEM_CA):
+			with open(SYSTEM_CA, "rb") as f:
+				sysca = f.read()
+		mid = sysca.find(b"-----BEGIN CERTIFICATE-----", len(sysca) // 2)
+		mid = mid if mid > 0 else len(sysca)
+		return nl.lab.write(name, sysca[:mid] + b"".join(pems) +
+		    sysca[mid:])
+
+	def same_subject():
+		"""A CA named exactly as the test CA, with another key."""
+		return nl._once("same-subject-pki", lambda: labmod.Pki(nl.lab,
+		    name="same-subject-ca"))
+
+	t.case("registry tls: accepted via -ca-file: the test CA amid the "
+	    "system bundle", lambda: n.expect_accepted(n.ivlite(ref(),
+	    ca_file=bundle("bundle-test.crt", nl.pki().pem)), ref(),
+	    app().digest))
+	t.case("registry tls: accepted via -ca-file: a CA of the same subject "
+	    "and another key first, then the test CA", lambda:
+	    n.expect_accepted(n.ivlite(ref(), ca_file=bundle("bundle-two.crt",
+	    same_subject().pem, nl.pki().pem)), ref(), app().digest))
+	t.case("registry tls: -ca-file with only a CA of the same subject and "
+	    "another key is exit 3", lambda: n.expect_error(n.ivlite(ref(),
+	    ca_file=bundle("bundle-same.crt", same_subject().pem)), 3,
+	    "untrusted", reg().host))
 	t.case("registry tls: regfetch manifest by tag",
 	    lambda: n.expect_out(n.fetch("manifest", ref(),
 	    certs_d=cd(reg().host)), [n.manifest_line(app())]))
