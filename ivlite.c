@@ -4045,8 +4045,10 @@ trust_lookup(void *ctx, mbedtls_x509_crt const *child,
 		if (k->subject_raw.len == want->len && !memcmp(k->subject_raw.p,
 		    want->p, want->len))
 			r = mbedtls_x509_crt_parse_der(c, k->raw.p, k->raw.len);
-	if (r == 0 && file_read(a, t->cafile, MAX_CA_BYTES, &s, &e) < 0)
+	if (r == 0 && file_read(a, t->cafile, MAX_CA_BYTES, &s, &e) < 0) {
+		logv("%s", e.msg);
 		r = -1;
+	}
 	text = a->used;
 	while (r == 0 && cry_pem(s.p, s.n, &pos, a, &der) > 0) {
 		if (trust_subject((unsigned char *)der.p, der.n, &subj) == 0 &&
@@ -5757,13 +5759,16 @@ cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
 {
 	static const unsigned char v1[] = { 0x2b, 6, 1, 4, 1, 0x83, 0xbf, 0x30,
 	    1, 1 }, v2[] = { 0x2b, 6, 1, 4, 1, 0x83, 0xbf, 0x30, 1, 8 };
-	unsigned char *p = c->v3_ext.p, *end = p + c->v3_ext.len, *ext, *q;
+	unsigned char *p = c->v3_ext.p, *end, *ext, *q;
 	char *got[2] = { NULL, NULL };
 	Err sub = { 0, "" };
 	size_t len, olen, vlen, slen;
 	int k;
 
-	if (!p || mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
+	if (!p)		/* no extensions (a v1 certificate) */
+		goto none;
+	end = p + c->v3_ext.len;
+	if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
 	    MBEDTLS_ASN1_SEQUENCE) != 0)
 		goto none;
 	end = p + len;
