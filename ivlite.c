@@ -25,6 +25,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -3533,7 +3534,7 @@ net_connect(Net *n, const char *host, const char *port, const char *what,
 	struct addrinfo hints, *res, *ai;
 	char h[HOST_MAX + 1];
 	socklen_t sl = sizeof(int);
-	int fd = -1, r, err = 0, left = 0;
+	int fd = -1, r, err = 0, left = 0, one = 1;
 	long long end = n->deadline;
 	size_t len = strlen(host);
 
@@ -3555,8 +3556,12 @@ net_connect(Net *n, const char *host, const char *port, const char *what,
 		if (n->deadline > end)
 			n->deadline = end;
 		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		/* no Nagle: mbedTLS writes a handshake flight as several
+		 * records, and the server's delayed ACK held the second one
+		 * back 40 ms (requests go out in one write anyway) */
 		if (fd < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
-		    fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+		    fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || setsockopt(fd,
+		    IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
 			err = errno;
 			if (fd >= 0)
 				close(fd);
