@@ -8,7 +8,7 @@ SRC = ivlite.c
 HDR = ivlite.h config.h config.mk
 TESTPKGS = libmbedtls-dev libjsmn-dev skopeo docker-registry gnupg python3 \
 	python3-cryptography clang libclang-rt-14-dev valgrind time musl-tools \
-	dpkg-dev curl
+	dpkg-dev curl strace
 FUZZ_SECONDS = 60
 
 all: ivlite

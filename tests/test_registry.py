@@ -742,6 +742,27 @@ def run_tls(t, n, nl):
 	    "another key is exit 3", lambda: n.expect_error(n.ivlite(ref(),
 	    ca_file=bundle("bundle-same.crt", same_subject().pem)), 3,
 	    "untrusted", reg().host))
+
+	def nodelay():
+		"""Nagle held mbedTLS's handshake flight for the server's delayed
+		ACK (40 ms a TLS run): every socket sets TCP_NODELAY."""
+		if labmod.missing_tools("strace"):
+			raise Skip("strace not installed")
+		log = nl.lab.path("strace-nodelay.txt")
+		argv = ["strace", "-f", "-qq", "-e", "trace=socket,setsockopt",
+		    "-o", log, t.ivlite, "-name", ref(), "-policy",
+		    n.policy(reg().host), "-registries-d", n.regd] + n.opts(
+		    certs_d=cd(reg().host))
+		n.expect_accepted(containerd.run_direct(argv, stdin=b"",
+		    timeout=20, env=n.env()), ref(), app().digest, elapsed=20)
+		with open(log) as f:
+			text = f.read()
+		tcp = len(re.findall(r"socket\(AF_INET6?, SOCK_STREAM", text))
+		nd = len(re.findall(r"TCP_NODELAY, \[1\]", text))
+		if tcp != 1 or nd != 1:
+			raise Fail("expected 1 TCP socket with TCP_NODELAY, got %d "
+			    "sockets, %d TCP_NODELAY: %s" % (tcp, nd, text[-800:]))
+	t.case("registry tls: the socket sets TCP_NODELAY (strace)", nodelay)
 	t.case("registry tls: regfetch manifest by tag",
 	    lambda: n.expect_out(n.fetch("manifest", ref(),
 	    certs_d=cd(reg().host)), [n.manifest_line(app())]))
