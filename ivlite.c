@@ -220,6 +220,7 @@ typedef struct {		/* one connection; buf last (see conn_get) */
 	Trust *trust;
 	int fd;			/* -1: free */
 	int tls, ip, eof, keep, reused, absolute;
+	int vtop, vbundle;	/* tls_verify met the top; it needs the bundle */
 	char origin[3 * AUTH_SIZE];	/* what it may be reused for */
 	char host[HOST_MAX + 1];
 	char name[AUTH_SIZE];	/* host[:port], for messages */
@@ -575,12 +576,8 @@ static int tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth,
 static int tls_fail(Conn *c, int ret, const char *step, Err *e);
 static Trust *trust_get(Net *n, const char *authority, Err *e);
 static int trust_ca(Trust *t, Arena *a, const char *path, Err *e);
-#if defined(MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK)
 static int trust_subject(const unsigned char *p, size_t n, Str *subj);
-static int trust_bundle(Trust *t, Arena *a, Err *e);
-static int trust_lookup(void *ctx, mbedtls_x509_crt const *child,
-    mbedtls_x509_crt **out);
-#endif
+static int trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags);
 static int trust_pair(Trust *t, Arena *a, const char *cert,
     const char *key, Err *e);
 static void trust_free(Trust *t);
@@ -3729,9 +3726,14 @@ tls_recv(void *ctx, unsigned char *buf, size_t len)
 	return (int)r;
 }
 
-/* Runs at each certificate of the chain.  At the leaf it applies Go's name
- * rules, which mbedTLS 2.28 lacks: an IP literal matches only iPAddress
- * SANs (byte for byte), a name never falls back to the subject CN. */
+/* Runs at each certificate of the chain, from the top down.  mbedTLS
+ * knows only the certs.d anchors: a chain they do not anchor arrives with
+ * NOT_TRUSTED at its top, and the leaf's call has the whole chain verified
+ * again against the CA bundle (trust_bundle).  The flag is taken off the
+ * top only because that later verification's flags join the leaf's.
+ * At the leaf, Go's name rules, which mbedTLS 2.28 lacks: an IP literal
+ * matches only iPAddress SANs (byte for byte), a name never falls back to
+ * the subject CN. */
 static int
 tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
@@ -3742,8 +3744,15 @@ tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 	size_t len, n = 0;
 	int fam, match = 0;
 
+	if (!c->vtop) {
+		c->vtop = 1;
+		c->vbundle = (*flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) != 0;
+		*flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+	}
 	if (depth != 0)
 		return 0;
+	if (c->vbundle && trust_bundle(c, crt, flags) < 0)
+		return MBEDTLS_ERR_X509_FATAL_ERROR;
 	c->sans[0] = '\0';
 	for (s = &crt->subject_alt_names; s && s->buf.p; s = s->next) {
 		char a[INET6_ADDRSTRLEN] = "?";
@@ -3792,7 +3801,8 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 	char buf[200];
 	uint32_t f;
 
-	if (c->ioerr.code && !strcmp(step, "handshake") && !c->trust->cert.raw.p)
+	if (c->ioerr.code == ExitUndecided && !strcmp(step, "handshake") &&
+	    !c->trust->cert.raw.p)
 		return fail(e, c->ioerr.code, "%s (during the TLS handshake: "
 		    "does the server want a client certificate? %s/%s has "
 		    "none)", c->ioerr.msg, c->trust->certsd, c->trust->name);
@@ -3907,12 +3917,6 @@ trust_get(Net *n, const char *authority, Err *e)
 	t->ready = 1;
 	if (cert_dir(n->a, n->certsd, authority, &cd, e) < 0)
 		return NULL;
-#if defined(MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK)
-	if (trust_bundle(t, n->a, e) < 0)
-#else
-	if (trust_ca(t, n->a, n->cafile, e) < 0)
-#endif
-		return NULL;
 	for (i = 0; i < cd.ncrt; i++)
 		if (trust_ca(t, n->a, cd.crt[i], e) < 0)
 			return NULL;
@@ -3926,11 +3930,9 @@ trust_get(Net *n, const char *authority, Err *e)
 		return NULL;
 	}
 	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-#if defined(MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK)
-	mbedtls_ssl_conf_ca_cb(&t->conf, trust_lookup, t);
-#else
+	/* certs.d's anchors, maybe none: the bundle comes in tls_verify */
 	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
-#endif
+	mbedtls_ssl_conf_cert_profile(&t->conf, &mbedtls_x509_crt_profile_default);
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &n->drbg);
 	mbedtls_ssl_conf_ciphersuites(&t->conf, suites);
 #if MBEDTLS_VERSION_NUMBER >= 0x03010000
@@ -3971,7 +3973,6 @@ trust_ca(Trust *t, Arena *a, const char *path, Err *e)
 	return 0;
 }
 
-#if defined(MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK)
 /* the raw subject (tag and length included) of DER certificate p */
 static int
 trust_subject(const unsigned char *p, size_t n, Str *subj)
@@ -4003,77 +4004,55 @@ trust_subject(const unsigned char *p, size_t n, Str *subj)
 	return 0;
 }
 
-/* the bundle that trust_lookup reads: it must hold a certificate */
+/* The chain of leaf verified against the bundle's anchors: only the
+ * certificates whose subject is the issuer of one in the chain, byte for
+ * byte (as Go's CertPool matches), are parsed, not all 140.  Its flags
+ * join *flags; -1 (in c->ioerr) if the bundle cannot be read. */
 static int
-trust_bundle(Trust *t, Arena *a, Err *e)
+trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags)
 {
-	size_t mark = a->used, pos = 0;
-	mbedtls_x509_crt one;
-	Str s, der;
-	int r = -1;
-
-	if (file_read(a, t->cafile, MAX_CA_BYTES, &s, e) < 0)
-		return -1;
-	mbedtls_x509_crt_init(&one);
-	while (r != 0 && cry_pem(s.p, s.n, &pos, a, &der) > 0)
-		r = mbedtls_x509_crt_parse_der(&one, (unsigned char *)der.p,
-		    der.n);
-	mbedtls_x509_crt_free(&one);
-	a->used = mark;
-	return r == 0 ? 0 : fail(e, ExitConfig, "%s: no readable PEM "
-	    "certificates", t->cafile);
-}
-
-/* mbedTLS asks which anchors may have issued child: those of certs.d
- * (parsed) and, of the bundle, only the certificates whose subject is
- * child's issuer byte for byte (as Go's CertPool matches); the other
- * 140 are never parsed.  Scratch memory is given back. */
-static int
-trust_lookup(void *ctx, mbedtls_x509_crt const *child,
-    mbedtls_x509_crt **out)
-{
-	const mbedtls_x509_buf *want = &child->issuer_raw;
-	Trust *t = ctx;
+	Trust *t = c->trust;
 	Arena *a = t->net->a;
 	size_t mark = a->used, pos = 0, text;
 	const mbedtls_x509_crt *k;
-	mbedtls_x509_crt *c;
-	Err e = { 0, "" };
+	mbedtls_x509_crt anchors;
+	uint32_t f = 0;
+	Err sub = { 0, "" };
 	Str s, der, subj;
-	int r = 0;
+	int n = 0;
 
-	*out = NULL;
-	if (!(c = mbedtls_calloc(1, sizeof(*c))))
-		return -1;
-	mbedtls_x509_crt_init(c);
-	for (k = &t->ca; k && k->version && r == 0; k = k->next)
-		if (k->subject_raw.len == want->len && !memcmp(k->subject_raw.p,
-		    want->p, want->len))
-			r = mbedtls_x509_crt_parse_der(c, k->raw.p, k->raw.len);
-	if (r == 0 && file_read(a, t->cafile, MAX_CA_BYTES, &s, &e) < 0) {
-		logv("%s", e.msg);
-		r = -1;
-	}
+	if (file_read(a, t->cafile, MAX_CA_BYTES, &s, &sub) < 0)
+		return fail(&c->ioerr, sub.code, "%s: TLS: CA bundle %s",
+		    c->name, sub.msg);
+	mbedtls_x509_crt_init(&anchors);
 	text = a->used;
-	while (r == 0 && cry_pem(s.p, s.n, &pos, a, &der) > 0) {
-		if (trust_subject((unsigned char *)der.p, der.n, &subj) == 0 &&
-		    subj.n == want->len && !memcmp(subj.p, want->p, subj.n) &&
-		    mbedtls_x509_crt_parse_der(c, (unsigned char *)der.p,
-		    der.n) != 0)
-			logv("%s: a certificate for the issuer does not parse",
-			    t->cafile);
+	while (cry_pem(s.p, s.n, &pos, a, &der) > 0) {
+		if (trust_subject((unsigned char *)der.p, der.n, &subj) < 0)
+			subj.n = 0;
+		for (k = leaf; k && subj.n; k = k->next)
+			if (subj.n == k->issuer_raw.len && !memcmp(subj.p,
+			    k->issuer_raw.p, subj.n)) {
+				if (mbedtls_x509_crt_parse_der(&anchors,
+				    (unsigned char *)der.p, der.n) == 0)
+					n++;
+				else
+					logv("%s: a certificate for an issuer "
+					    "does not parse", t->cafile);
+				break;
+			}
 		a->used = text;
 	}
 	a->used = mark;
-	if (r != 0 || c->version == 0) {
-		mbedtls_x509_crt_free(c);
-		mbedtls_free(c);
-		return r;
-	}
-	*out = c;
+	logv("tls %s: %d certificate%s of %s for the chain's issuers", c->name,
+	    n, n == 1 ? "" : "s", t->cafile);
+	/* names: the leaf's own pass checks them */
+	if (mbedtls_x509_crt_verify_with_profile(leaf, n ? &anchors : NULL,
+	    NULL, &mbedtls_x509_crt_profile_default, NULL, &f, NULL, NULL) != 0)
+		f |= MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+	*flags |= f;
+	mbedtls_x509_crt_free(&anchors);
 	return 0;
 }
-#endif
 
 /* the client certificate (with its chain) and its unencrypted key */
 static int

@@ -74,9 +74,6 @@
 #define MBEDTLS_X509_CRT_PARSE_C
 #define MBEDTLS_X509_CHECK_KEY_USAGE
 #define MBEDTLS_X509_CHECK_EXTENDED_KEY_USAGE
-/* anchors on demand: ivlite parses only the bundle certificates whose
- * subject is the issuer mbedTLS looks for (trust_lookup), not all 140 */
-#define MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
 
 /* randomness for TLS from the kernel */
 #define MBEDTLS_ENTROPY_C

@@ -11,7 +11,8 @@ served by digest, anything else is a 404 with a distribution error body.
 
 The misbehaviour is chosen by the repository name on the "plain", "tls",
 "tls-basic" and "tls-b" listeners (see BEHAVIOURS), or by the listener
-itself (stall, trickle, tls-hangup, tls13, ping404, the bearer-* challenge
+itself (stall, trickle, tls-hangup, tls13, tls-chain (a leaf with an
+intermediate), ping404, the bearer-* challenge
 variants, ping200-401).  Redirects go through /hop/CODE/STYLE/KIND/REF/N
 URLs that count down to the content (N = redirects still to come).
 
@@ -358,6 +359,14 @@ class Hostile:
 		for name in self.TLS:
 			self._add(name, name, ctx13 if name == "tls13" else ctx)
 		self._add("tls-hangup", "tls-hangup")
+		# tls-chain sends its leaf with an intermediate of chain_root
+		self.chain_root = labmod.Pki(lab, cn="ivlite chain root",
+		    name="chain-root")
+		inter = labmod.Pki(lab, cn="ivlite chain intermediate",
+		    name="chain-inter", parent=self.chain_root)
+		self._add("tls-chain", "tls-chain", inter.server_context(
+		    inter.issue("hostile-chain", dns=["localhost"],
+		    ips=["127.0.0.1"])))
 		for name in CHALLENGES:
 			self._add(name, "bearer")
 		lab.on_close(self.close)

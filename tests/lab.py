@@ -638,31 +638,36 @@ class Pki:
 
 	issue() makes a leaf: DNS and IP SANs as given (no SAN extension at all
 	when both are empty and san=False), subject CN as given, serverAuth or
-	clientAuth EKU, ECDSA P-256 or RSA-2048 key.
+	clientAuth EKU, ECDSA P-256 or RSA-2048 key.  With PARENT the CA is an
+	intermediate that PARENT signs, and servers send it after the leaf;
+	KEY reuses a key (a root's twin), PATH_LENGTH constrains the path.
 	"""
 
-	def __init__(self, lab, cn="ivlite test CA", name="ca"):
+	def __init__(self, lab, cn="ivlite test CA", name="ca", parent=None,
+	    key=None, path_length=None):
 		import datetime
 		hashes, ser, ec, x509, NameOID = _cryptography()
 		self.lab = lab
 		self._dt = datetime
-		self.key = ec.generate_private_key(ec.SECP256R1())
+		self.key = key or ec.generate_private_key(ec.SECP256R1())
 		self.subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
 		    cn)])
 		now = datetime.datetime.now(datetime.timezone.utc)
 		self.cert = (x509.CertificateBuilder().subject_name(self.subject)
-		    .issuer_name(self.subject).public_key(self.key.public_key())
+		    .issuer_name(parent.subject if parent else self.subject)
+		    .public_key(self.key.public_key())
 		    .serial_number(x509.random_serial_number())
 		    .not_valid_before(now - datetime.timedelta(days=1))
 		    .not_valid_after(now + datetime.timedelta(days=30))
 		    .add_extension(x509.BasicConstraints(ca=True,
-		    path_length=None), critical=True)
+		    path_length=path_length), critical=True)
 		    .add_extension(_key_usage(x509, ca=True), critical=True)
 		    .add_extension(x509.SubjectKeyIdentifier.from_public_key(
 		    self.key.public_key()), critical=False)
-		    .sign(self.key, hashes.SHA256()))
+		    .sign(parent.key if parent else self.key, hashes.SHA256()))
 		self.pem = self.cert.public_bytes(ser.Encoding.PEM)
 		self.path = lab.write(name + ".crt", self.pem)
+		self.chain = self.pem if parent else b""
 
 	def issue(self, name, dns=(), ips=(), cn=None, client=False,
 	    rsa=False):
@@ -713,7 +718,11 @@ class Pki:
 	def server_context(self, leaf, minimum=None):
 		import ssl
 		ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-		ctx.load_cert_chain(leaf.cert_path, leaf.key_path)
+		path = leaf.cert_path
+		if self.chain:
+			path = self.lab.write(os.path.basename(path) + "-chain.crt",
+			    leaf.cert_pem + self.chain)
+		ctx.load_cert_chain(path, leaf.key_path)
 		if minimum is not None:
 			ctx.minimum_version = minimum
 		return ctx

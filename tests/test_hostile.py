@@ -404,6 +404,19 @@ def run(t):
 	    ca_file=nl.pki().path), 3, "handshake", li("tls-hangup").host))
 	t.case("hostile tls: TLS 1.3-only server is exit 3 naming TLS 1.3",
 	    bad("tls13", "ok", "tls13-only"))
+	# a leaf and its intermediate: the anchor is the intermediate's issuer
+	t.case("hostile tls-chain: leaf + intermediate, the root as -ca-file",
+	    lambda: good("tls-chain", "ok", ca_file=H().chain_root.path)())
+	t.case("hostile tls-chain: the root amid the system bundle",
+	    lambda: good("tls-chain", "ok", ca_file=n.bundle(
+	    "bundle-chain.crt", H().chain_root.pem))())
+	t.case("hostile tls-chain: the root's twin (same name and key) with "
+	    "pathLenConstraint 0 is exit 3 (untrusted)", lambda: bad(
+	    "tls-chain", "ok", "untrusted", ca_file=n.bundle("bundle-pl0.crt",
+	    labmod.Pki(nl.lab, cn="ivlite chain root", name="chain-root-pl0",
+	    key=H().chain_root.key, path_length=0).pem))())
+	t.case("hostile tls-chain: the test CA only is exit 3 (untrusted)",
+	    bad("tls-chain", "ok", "untrusted"))
 
 	# --- WWW-Authenticate spellings ---------------------------------------------------
 	for name, (_, field, service) in sorted(hmod.CHALLENGES.items()):

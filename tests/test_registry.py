@@ -185,6 +185,18 @@ class Net:
 
 	# --- certs.d and auth files ----------------------------------------
 
+	def bundle(self, name, *pems):
+		"""A -ca-file: the system bundle's certificates with PEMS among
+		them (where a search for the issuer meets them mid-file)."""
+		sysca = b""
+		if os.path.exists(SYSTEM_CA):
+			with open(SYSTEM_CA, "rb") as f:
+				sysca = f.read()
+		mid = sysca.find(b"-----BEGIN CERTIFICATE-----", len(sysca) // 2)
+		mid = mid if mid > 0 else len(sysca)
+		return self.t.lab.write(name, sysca[:mid] + b"".join(pems) +
+		    sysca[mid:])
+
 	def certs_d(self, *hosts, files=None, key=None):
 		"""certs.d with the test CA as ca.crt under each of HOSTS (cached
 		by key), or FILES {host: {name: bytes}} as given."""
@@ -713,18 +725,6 @@ def run_tls(t, n, nl):
 	    n.expect_accepted(n.ivlite(ref(), ca_file=nl.pki().path), ref(),
 	    app().digest))
 
-	def bundle(name, *pems):
-		"""A -ca-file: the system bundle's certificates with PEMS among
-		them (where a search for the issuer meets them mid-file)."""
-		sysca = b""
-		if os.path.exists(SYSTEM_CA):
-			with open(SYSTEM_CA, "rb") as f:
-				sysca = f.read()
-		mid = sysca.find(b"-----BEGIN CERTIFICATE-----", len(sysca) // 2)
-		mid = mid if mid > 0 else len(sysca)
-		return nl.lab.write(name, sysca[:mid] + b"".join(pems) +
-		    sysca[mid:])
-
 	def same_subject():
 		"""A CA named exactly as the test CA, with another key."""
 		return nl._once("same-subject-pki", lambda: labmod.Pki(nl.lab,
@@ -732,15 +732,23 @@ def run_tls(t, n, nl):
 
 	t.case("registry tls: accepted via -ca-file: the test CA amid the "
 	    "system bundle", lambda: n.expect_accepted(n.ivlite(ref(),
-	    ca_file=bundle("bundle-test.crt", nl.pki().pem)), ref(),
+	    ca_file=n.bundle("bundle-test.crt", nl.pki().pem)), ref(),
 	    app().digest))
 	t.case("registry tls: accepted via -ca-file: a CA of the same subject "
 	    "and another key first, then the test CA", lambda:
-	    n.expect_accepted(n.ivlite(ref(), ca_file=bundle("bundle-two.crt",
+	    n.expect_accepted(n.ivlite(ref(), ca_file=n.bundle("bundle-two.crt",
 	    same_subject().pem, nl.pki().pem)), ref(), app().digest))
+	t.case("registry tls: certs.d's CA verifies: a -ca-file that does not "
+	    "exist is never read", lambda: n.expect_accepted(n.ivlite(ref(),
+	    certs_d=cd(reg().host), ca_file=nl.lab.path("no-such-bundle.crt")),
+	    ref(), app().digest))
+	t.case("registry tls: no certs.d CA, a -ca-file that does not exist is "
+	    "exit 2 naming it", lambda: n.expect_error(n.ivlite(ref(),
+	    ca_file=nl.lab.path("no-such-bundle.crt")), 2, "auth-file",
+	    reg().host, extra=[r"no-such-bundle\.crt", r"TLS handshake"]))
 	t.case("registry tls: -ca-file with only a CA of the same subject and "
 	    "another key is exit 3", lambda: n.expect_error(n.ivlite(ref(),
-	    ca_file=bundle("bundle-same.crt", same_subject().pem)), 3,
+	    ca_file=n.bundle("bundle-same.crt", same_subject().pem)), 3,
 	    "untrusted", reg().host))
 
 	def nodelay():
