@@ -22,6 +22,16 @@ static const char *insecurehosts[] = {
 	NULL
 };
 
+/* Verdict cache, off by default (CACHE_SECONDS 0).  With CACHE_SECONDS
+ * > 0 an acceptance is remembered for that long in cachedir (created 0700;
+ * ignored unless it is the running user's alone), and a pull of the same
+ * image under the same policy, keys and registries.d is accepted without
+ * the network.  The price: for that long a signature withdrawn from the
+ * registry or lookaside still counts (README "Verdict cache"). */
+static const char *cachedir      = "/var/cache/ivlite";
+#define CACHE_SECONDS      0
+#define MAX_CACHE_ENTRIES  1024          /* files in cachedir */
+
 /* whole-run budget for network work, seconds (containerd kills at 10 s) */
 #define TIMEOUT_SECS       8
 #define MAX_TIMEOUT_SECS   600           /* largest -timeout accepted */

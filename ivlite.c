@@ -474,6 +474,7 @@ static int b64_decode(Arena *a, const char *s, size_t n, Str *out);
 static void b64_encode(const char *s, size_t n, char *out);
 static int dig_valid(const char *s, size_t n);
 static const char *when_utc(long long t, Arena *a);
+static void hex_str(const unsigned char *p, size_t n, char *out, int upper);
 static long long now_ms(void);
 /* 7. files and stdin */
 static int file_read(Arena *a, const char *path, size_t max, Str *out,
@@ -540,7 +541,8 @@ static const Scope *pol_scope(const Policy *p, const Ref *r,
 static int pol_match(void *ctx, const char *key, size_t n);
 static const Scope *pol_find(const Policy *p, const char *key, size_t n);
 static const char *pol_lint(const char *key, Arena *a, Err *e);
-static int pol_files(const Policy *p, Arena *a, Err *e);
+static int pol_files(const Policy *p, const Scope *only, Md *h, Arena *a,
+    Err *e);
 static int pol_parse_text(Policy *p, Arena *a, const char *file,
     const char *text, Err *e);
 /* 11. certs.d and auth.json */
@@ -741,7 +743,6 @@ static void pgp_selfsigs(Keyring *r, int prim, int cur, const Str *uid,
     const PgpSig *s);
 static const char *pgp_usable(const Keyring *r, const PgpKey *k,
     long long now, Arena *a);
-static void pgp_hex(const unsigned char *p, size_t n, char *out);
 static int ss_packets(Cur *c, int depth, SsMsg *m, Arena *a,
     const char **why);
 static int ss_verify(const Keyring *r, const Str *blob, long long now,
@@ -751,6 +752,14 @@ static int ss_keyring(Keyring *r, const Req *q, const char *file,
     Arena *a, Err *e);
 static void ss_keyring_free(Keyring *r);
 /* 18. judgement and output */
+static void cache_field(Md *h, const void *p, size_t n);
+static int cache_key(Run *run, const Policy *p, const Str *policy,
+    char key[65], Err *e);
+static int cache_dir(int make);
+static int cache_read(int dfd, const char *name, long long now, char *line,
+    size_t n, long long *at);
+static int cache_get(const char *key, char *line, size_t n, Arena *a);
+static void cache_put(const char *key, const char *line);
 static int judge(Run *run, const Policy *p, Verdict *v, Err *e);
 static int judge_req(Run *run, const Req *q, Result *res, Err *e);
 static int judge_ident(const Ident *id, const Ref *img, const char *s,
@@ -790,6 +799,9 @@ static void usage(void);
 #endif
 #if TIMEOUT_SECS < 1 || TIMEOUT_SECS > MAX_TIMEOUT_SECS
 #error "TIMEOUT_SECS out of range"
+#endif
+#if CACHE_SECONDS < 0 || MAX_CACHE_ENTRIES < 1
+#error "CACHE_SECONDS must be 0 (no cache) or more, MAX_CACHE_ENTRIES 1 or more"
 #endif
 
 /* what -version prints: every limit, from the macros themselves */
@@ -834,6 +846,8 @@ static const struct {
 	{ "MAX_INFLATE_BYTES",    MAX_INFLATE_BYTES },
 	{ "MAX_PGP_KEYS",         MAX_PGP_KEYS },
 	{ "MIN_RSA_BITS",         MIN_RSA_BITS },
+	{ "CACHE_SECONDS",        CACHE_SECONDS },
+	{ "MAX_CACHE_ENTRIES",    MAX_CACHE_ENTRIES },
 };
 
 static const char *reqnames[] = {	/* by ReqAccept… */
@@ -854,6 +868,7 @@ static const char *optnames[] = {	/* options that take a value */
 };
 
 static int verbose;		/* -v: log steps to stderr */
+static long cachesecs = CACHE_SECONDS;	/* tests/ivlite-faults: from env */
 
 /* == 5. Errors and log ==================================================
  * fail() records only the first cause (later ones are consequences) and
@@ -1172,6 +1187,16 @@ when_utc(long long t, Arena *a)
 	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC",
 	    gmtime_r(&tt, &tm));
 	return ar_printf(a, &sub, "%s", buf);
+}
+
+/* n bytes as 2n hex digits and a NUL */
+static void
+hex_str(const unsigned char *p, size_t n, char *out, int upper)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, upper ? "%02X" : "%02x", p[i]);
 }
 
 static long long
@@ -2523,9 +2548,11 @@ pol_lint(const char *key, Arena *a, Err *e)
 	    "names; did you mean \"%s\"?", domainlike ? s : r.name);
 }
 
-/* -check: every key and CA file that the policy names must be readable */
+/* Every key and CA file of the policy (or of scope only) must be
+ * readable: -check; with h, the verdict cache's key takes in each path and
+ * its bytes. */
 static int
-pol_files(const Policy *p, Arena *a, Err *e)
+pol_files(const Policy *p, const Scope *only, Md *h, Arena *a, Err *e)
 {
 	const Req *r;
 	const Blob *b[4];
@@ -2535,6 +2562,8 @@ pol_files(const Policy *p, Arena *a, Err *e)
 	Str s;
 
 	for (i = 0; i < p->nscope; i++) {
+		if (only && only != &p->scope[i])
+			continue;
 		for (k = 0; k < p->scope[i].nreq; k++) {
 			r = &p->scope[i].req[k];
 			b[0] = r->keys, b[1] = r->rekor;
@@ -2551,6 +2580,11 @@ pol_files(const Policy *p, Arena *a, Err *e)
 						return fail(e, ExitConfig,
 						    "%s: %s: %s", p->file,
 						    b[m][n].at, sub.msg);
+					if (h) {
+						cache_field(h, b[m][n].path,
+						    strlen(b[m][n].path));
+						cache_field(h, s.p, s.n);
+					}
 					a->used = mark;
 				}
 			}
@@ -4728,11 +4762,10 @@ dig_sum(const char *want, const void *data, size_t n, char *out)
 	int bits = !strncmp(want, "sha512:", 7) ? 512 :
 	    !strncmp(want, "sha384:", 7) ? 384 : 256;
 	unsigned char h[64];
-	size_t len = sha_raw(bits, data, n, h), i;
+	size_t len = sha_raw(bits, data, n, h);
 
 	snprintf(out, 8, "sha%d:", bits);
-	for (i = 0; i < len; i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", h[i]);
+	hex_str(h, len, out + 7, 0);
 }
 
 /* == 13. Registry client ================================================
@@ -7731,8 +7764,8 @@ pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a)
 	const PgpKey *x;
 	int i;
 
-	pgp_hex(p->fpr, 20, f);
-	pgp_hex(k->fpr, 20, sf);
+	hex_str(p->fpr, 20, f, 1);
+	hex_str(k->fpr, 20, sf, 1);
 	for (i = 0; i < 2; i++) {
 		x = i ? k : p;
 		if (i && x == p)
@@ -7756,15 +7789,6 @@ pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a)
 	if (k == p && p->flags >= 0 && !(p->flags & 0x02))
 		return ar_printf(a, &sub, "key %s cannot sign", f);
 	return NULL;
-}
-
-static void
-pgp_hex(const unsigned char *p, size_t n, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02X", p[i]);
 }
 
 /* -- simple signing messages */
@@ -7919,13 +7943,13 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 		return 0;
 	}
 	id = m.sig.hasissuer ? m.sig.issuer : m.ops + 4;
-	pgp_hex(id, 8, kid);
+	hex_str(id, 8, kid, 1);
 	for (j = 0; j < r->n; j++) {
 		k = &r->k[j];
 		if (memcmp(k->id, id, 8) && !(m.sig.hasifpr && !memcmp(k->fpr,
 		    m.sig.ifpr, 20)))
 			continue;
-		pgp_hex((k->primary < 0 ? k : &r->k[k->primary])->fpr, 20, f);
+		hex_str((k->primary < 0 ? k : &r->k[k->primary])->fpr, 20, f, 1);
 		if (md_begin(&h, pgp_md(m.sig.hash, 0)) < 0)
 			continue;
 		if (m.sig.type == 0) {
@@ -8131,6 +8155,202 @@ iv_pgp_verify(const unsigned char *ring, size_t rn,
 	snprintf(out, outsz, "%s", ok == 1 ? signer : why);
 	ss_keyring_free(&r);
 	return ok;
+}
+
+/* == 17. Verdict cache ==================================================
+ * Off unless config.h sets CACHE_SECONDS.  An acceptance is kept as the
+ * file cachedir/KEY, KEY the SHA-256 of everything the verdict rests on:
+ * ivlite's version, the reference and digest, the policy.json bytes, the
+ * path and bytes of every key, keyring and CA file of the matched scope,
+ * and what registries.d says for the image; change one and the key
+ * changes.  The directory and the entry are checked on their open
+ * descriptors: the running user's alone, no group or other access, no
+ * symbolic links.  Anything else is no entry: the image is verified as if
+ * there were no cache.  Only text-mode acceptances under signature
+ * requirements are kept (nothing else is worth a network round). */
+
+/* a field with its length first, so two fields cannot pass for others */
+static void
+cache_field(Md *h, const void *p, size_t n)
+{
+	unsigned char len[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		len[i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
+	md_add(h, len, sizeof(len));
+	md_add(h, p, n);
+}
+
+/* 1 with key, 0 if the scope needs no signature, -1 with e set (what the
+ * verification itself would have met: registries.d, a key file) */
+static int
+cache_key(Run *run, const Policy *p, const Str *policy, char key[65], Err *e)
+{
+	const Scope *sc = pol_scope(p, run->ref, run->digest);
+	char ref[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4];
+	unsigned char sum[64];
+	const char *lookaside;
+	int i, attach, sig = 0;
+	Md h;
+
+	for (i = 0; i < sc->nreq; i++)
+		sig |= sc->req[i].type == ReqSigstore ||
+		    sc->req[i].type == ReqSignedBy;
+	if (!sig)
+		return 0;
+	if (run_regd(run, e) < 0 || regd_find(&run->regd, run->ref,
+	    run->digest, &lookaside, &attach, e) < 0)
+		return -1;
+	ref_string(run->ref, ref, sizeof(ref));
+	md_begin(&h, MBEDTLS_MD_SHA256);
+	cache_field(&h, VERSION, strlen(VERSION));
+	cache_field(&h, ref, strlen(ref));
+	cache_field(&h, run->digest, strlen(run->digest));
+	cache_field(&h, policy->p, policy->n);
+	cache_field(&h, lookaside, strlen(lookaside));
+	cache_field(&h, attach ? "1" : "0", 1);
+	if (pol_files(p, sc, &h, run->a, e) < 0) {
+		md_end(&h, sum);
+		return -1;
+	}
+	if (md_end(&h, sum) != 32)
+		return fail(e, ExitUndecided, "verdict cache: SHA-256 failed");
+	hex_str(sum, 32, key, 0);
+	return 1;
+}
+
+/* cachedir, open, if it is ours alone (made so when make is set); -1 if
+ * not, said on stderr when it exists but is not private */
+static int
+cache_dir(int make)
+{
+	struct stat st;
+	int fd;
+
+	if (make && mkdir(cachedir, 0700) < 0 && errno != EEXIST) {
+		logv("verdict cache %s: %s", cachedir, strerror(errno));
+		return -1;
+	}
+	if ((fd = open(cachedir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0) {
+		if (errno != ENOENT)
+			fprintf(stderr, "ivlite: verdict cache %s not used: %s\n",
+			    cachedir, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
+	    (st.st_mode & 077)) {
+		fprintf(stderr, "ivlite: verdict cache %s not used: not a "
+		    "directory of uid %u alone (mode 0700)\n", cachedir,
+		    (unsigned)geteuid());
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Entry name of directory dfd: "ivlite-cache 1 VERIFIED EXPIRES\nLINE\n".
+ * 1 with the line and when it was verified if it is ours alone and fresh
+ * (now before EXPIRES, and at most CACHE_SECONDS after VERIFIED, so a
+ * shorter CACHE_SECONDS holds for old entries too); 0 if not. */
+static int
+cache_read(int dfd, const char *name, long long now, char *line, size_t n,
+    long long *at)
+{
+	char buf[MAX_REASON + 64], *nl;
+	long long until;
+	struct stat st;
+	ssize_t r = -1;
+	int fd, k = 0;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0)
+		return 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+	    st.st_uid == geteuid() && !(st.st_mode & 077) &&
+	    st.st_size < (off_t)sizeof(buf))
+		r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return 0;
+	buf[r] = '\0';
+	if (!(nl = strchr(buf, '\n')))
+		return 0;
+	*nl++ = '\0';
+	if (sscanf(buf, "ivlite-cache 1 %lld %lld%n", at, &until, &k) != 2 ||
+	    buf[k] || *at > now || now >= until || until - *at > cachesecs ||
+	    strncmp(nl, "accepted ", 9) || strchr(nl, '\n') != buf + r - 1 ||
+	    (size_t)(buf + r - nl) > n)
+		return 0;
+	buf[r - 1] = '\0';
+	memcpy(line, nl, (size_t)(buf + r - nl));
+	return 1;
+}
+
+/* 1 with line (marked as cached) if key has a fresh entry */
+static int
+cache_get(const char *key, char *line, size_t n, Arena *a)
+{
+	long long at;
+	size_t len;
+	int dfd, hit;
+
+	if ((dfd = cache_dir(0)) < 0)
+		return 0;
+	hit = cache_read(dfd, key, (long long)time(NULL), line, n, &at);
+	close(dfd);
+	logv("verdict cache: %s %s", hit ? "hit" : "miss", key);
+	if (hit && (len = strlen(line)) < n)
+		snprintf(line + len, n - len, " (cached: verified %s)",
+		    when_utc(at, a));
+	return hit;
+}
+
+/* Keeps line under key.  Entries that are stale or not ours go first;
+ * with MAX_CACHE_ENTRIES left nothing is kept.  Failures only cost the
+ * next pull a verification: they are logged, never errors. */
+static void
+cache_put(const char *key, const char *line)
+{
+	char tmp[80], buf[MAX_REASON + 64], old[MAX_REASON];
+	long long now = (long long)time(NULL), at;
+	struct dirent *d;
+	int dfd, fd, kept = 0, len, ok;
+	DIR *dp;
+
+	if ((dfd = cache_dir(1)) < 0)
+		return;
+	if ((fd = dup(dfd)) >= 0 && !(dp = fdopendir(fd)))
+		close(fd);
+	else if (fd >= 0) {
+		while ((d = readdir(dp))) {
+			if (strlen(d->d_name) != 64 || strspn(d->d_name,
+			    "0123456789abcdef") != 64)
+				continue;	/* not an entry: left alone */
+			if (cache_read(dfd, d->d_name, now, old, sizeof(old),
+			    &at))
+				kept++;
+			else
+				unlinkat(dfd, d->d_name, 0);
+		}
+		closedir(dp);
+	}
+	snprintf(tmp, sizeof(tmp), ".%s.%ld", key, (long)getpid());
+	len = snprintf(buf, sizeof(buf), "ivlite-cache 1 %lld %lld\n%s\n",
+	    now, now + cachesecs, line);
+	ok = kept < MAX_CACHE_ENTRIES && len > 0 && len < (int)sizeof(buf) &&
+	    (fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) >= 0;
+	if (ok) {
+		ok = write(fd, buf, (size_t)len) == len;
+		ok = close(fd) == 0 && ok && renameat(dfd, tmp, dfd, key) == 0;
+		if (!ok)
+			unlinkat(dfd, tmp, 0);
+	}
+	logv("verdict cache: %s %s", ok ? "kept" : kept >= MAX_CACHE_ENTRIES ?
+	    "full (MAX_CACHE_ENTRIES), not kept" : "cannot write", key);
+	close(dfd);
 }
 
 /* == 18. Judgement and output ===========================================
@@ -8926,7 +9146,7 @@ version(void)
 {
 	static const char *paths[][2] = {
 		{ "policy", NULL }, { "registries-d", NULL },
-		{ "certs-d", NULL }, { "ca-file", NULL }
+		{ "certs-d", NULL }, { "ca-file", NULL }, { "cache-dir", NULL }
 	};
 	size_t i;
 
@@ -8934,6 +9154,7 @@ version(void)
 	paths[1][1] = registriesdir;
 	paths[2][1] = certsdir;
 	paths[3][1] = cafile;
+	paths[4][1] = cachedir;
 	printf("ivlite %s\n", VERSION);
 	for (i = 0; i < LEN(paths); i++)
 		printf("%-20s %s\n", paths[i][0], paths[i][1]);
@@ -8967,7 +9188,7 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	static char line[MAX_REASON], dig[DIGEST_MAX + 1];
+	static char line[MAX_REASON], dig[DIGEST_MAX + 1], ckey[65];
 	static Net net;
 	static Run run;
 	Arena a = { NULL, 0, ARENA_BYTES };
@@ -8977,7 +9198,7 @@ main(int argc, char **argv)
 	Opts o;
 	Ref r;
 	Str s;
-	int i, code, haveref = 0, judged = 0;
+	int i, code, haveref = 0, judged = 0, cached = 0;
 	const char *w;
 
 	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is ferror() */
@@ -8988,6 +9209,11 @@ main(int argc, char **argv)
 #ifdef IVLITE_FAULTS
 	if (getenv("IVLITE_ARENA"))
 		a.cap = (size_t)strtoul(getenv("IVLITE_ARENA"), NULL, 10);
+	if (getenv("IVLITE_CACHE_DIR")) {
+		cachedir = getenv("IVLITE_CACHE_DIR");
+		cachesecs = getenv("IVLITE_CACHE_SECONDS") ?
+		    strtol(getenv("IVLITE_CACHE_SECONDS"), NULL, 10) : 0;
+	}
 #endif
 	if (opt_args(&o, argc, argv, &e) < 0)
 		goto out;
@@ -9011,7 +9237,8 @@ main(int argc, char **argv)
 		goto out;
 	logv("policy %s: %d scopes", o.policy, p.nscope);
 	if (o.check) {
-		if (pol_files(&p, &a, &e) < 0 || run_regd(&run, &e) < 0)
+		if (pol_files(&p, NULL, NULL, &a, &e) < 0 ||
+		    run_regd(&run, &e) < 0)
 			goto out;
 		for (i = 0; i < p.nscope; i++)
 			if (judge_keys(&run, &p.scope[i], &e) < 0)
@@ -9052,6 +9279,14 @@ main(int argc, char **argv)
 		o.digest = dig;
 	run.digest = o.digest;
 	logv("reference %s, digest %s", o.name, o.digest);
+	if (cachesecs > 0 && !o.json && (cached = cache_key(&run, &p, &s, ckey,
+	    &e)) < 0)
+		goto out;
+	if (cached && cache_get(ckey, line, sizeof(line), &a)) {
+		puts(line);
+		code = ExitAccept;
+		goto done;
+	}
 	judged = judge(&run, &p, &v, &e) == 0;
 out:
 	code = e.code ? e.code : judged ? v.exit : ExitUndecided;
@@ -9062,6 +9297,9 @@ out:
 		    o.digest, line, code, stdout);
 	else
 		puts(line);
+	if (cached > 0 && code == ExitAccept)
+		cache_put(ckey, line);
+done:
 	if (fflush(stdout) || ferror(stdout))
 		fprintf(stderr, "ivlite: stdout: %s\n", strerror(errno));
 	net_free(&net);

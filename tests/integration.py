@@ -235,6 +235,7 @@ def main(argv):
 			    % t.ivlite)
 			t.failed += 1
 		else:
+			import test_cache
 			import test_contract
 			import test_deployments
 			import test_differential
@@ -246,7 +247,8 @@ def main(argv):
 			import test_sigstore
 			for mod in (test_contract, test_deployments,
 			    test_differential, test_registry, test_hostile,
-			    test_sigstore, test_sigpki, test_gpg, test_robust):
+			    test_sigstore, test_sigpki, test_gpg, test_cache,
+			    test_robust):
 				mod.run(t)
 	finally:
 		t.close()

@@ -91,6 +91,15 @@ def lab_need(fn):
 		raise Skip(str(e))
 
 
+def faults_bin(t):
+	"""tests/ivlite-faults, the IVLITE_FAULTS build (make builds it)."""
+	p = os.path.join(t.root, "tests", "ivlite-faults")
+	if not os.access(p, os.X_OK):
+		raise Fail("tests/ivlite-faults is not built (make "
+		    "tests/ivlite-faults)")
+	return p
+
+
 class Later:
 	"""FN() run in a thread now; result() waits (slow cases overlap)."""
 

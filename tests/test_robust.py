@@ -67,11 +67,7 @@ def run(t):
 		return state
 
 	def faults_bin():
-		p = os.path.join(t.root, "tests", "ivlite-faults")
-		if not os.access(p, os.X_OK):
-			raise Fail("tests/ivlite-faults is not built (make "
-			    "tests/ivlite-faults)")
-		return p
+		return test_registry.faults_bin(t)
 
 	def go(binary, env=None, wait=20):
 		s = setup()
