@@ -8889,7 +8889,7 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 		sst_manifest(&sigs, "f", s, n, &a, &e);
 	} else if (!strcmp(target, "pem")) {
 		while (cry_pem(s, n, &pos, &a, &b) > 0)
-			;
+			trust_subject((unsigned char *)b.p, b.n, &st);
 		mbedtls_x509_crt_init(&chain);
 		if (cry_certs(s, n, &chain, 1, &a, &why) > 0) {
 			cry_sans(&chain, 1, &a);
