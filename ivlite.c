@@ -77,6 +77,7 @@
 
 #define LEN(a)		(sizeof(a) / sizeof((a)[0]))
 enum { FaultConnect, FaultHandshake, FaultSend, FaultRecv };	/* fault() */
+enum { SockAgain = -2, SockReset = -3 };	/* sock_io() */
 #define REF_NAME_MAX	255	/* distribution/reference NameTotalLengthMax */
 #define REF_TAG_MAX	128
 #define DIGEST_MAX	(7 + 128)	/* "sha512:" and 128 hex digits */
@@ -569,6 +570,7 @@ static int net_connect(Net *n, const char *host, const char *port,
     const char *what, Err *e);
 static void net_init(Net *n, Arena *a, const Opts *o);
 static void net_free(Net *n);
+static ssize_t sock_io(Conn *c, int out, void *buf, size_t len, Err *e);
 static int conn_send(Conn *c, const void *buf, size_t len, Err *e);
 static int conn_fill(Conn *c, Err *e);
 static int tls_send(void *ctx, const unsigned char *buf, size_t len);
@@ -3629,6 +3631,29 @@ net_connect(Net *n, const char *host, const char *port, const char *what,
 	return fd;
 }
 
+/* One send (out) or receive on c's socket, waiting no longer than the
+ * deadline: the bytes moved, 0 at the end of input, SockAgain, SockReset
+ * (a receive), or -1 with e set.  Plain HTTP and mbedTLS's I/O callbacks
+ * both come here. */
+static ssize_t
+sock_io(Conn *c, int out, void *buf, size_t len, Err *e)
+{
+	ssize_t r;
+
+	if (net_wait(c->net, c->fd, out ? POLLOUT : POLLIN, c->name, e) < 0)
+		return -1;
+	r = out ? send(c->fd, buf, len, MSG_NOSIGNAL) : recv(c->fd, buf, len,
+	    0);
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return SockAgain;
+	if (r < 0 && !out && errno == ECONNRESET)
+		return SockReset;
+	if (r < 0)
+		return fail(e, ExitUndecided, "%s: %s: %s", c->name, out ?
+		    "send" : "receive", strerror(errno));
+	return r;
+}
+
 static int
 conn_send(Conn *c, const void *buf, size_t len, Err *e)
 {
@@ -3648,16 +3673,11 @@ conn_send(Conn *c, const void *buf, size_t len, Err *e)
 			if (t < 0)
 				return tls_fail(c, t, "send", e);
 			r = t;
-		} else {
-			if (net_wait(c->net, c->fd, POLLOUT, c->name, e) < 0)
-				return -1;
-			r = send(c->fd, p, len, MSG_NOSIGNAL);
-			if (r < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (r < 0)
-				return fail(e, ExitUndecided, "%s: send: %s",
-				    c->name, strerror(errno));
-		}
+		} else if ((r = sock_io(c, 1, (void *)p, len, e)) ==
+		    SockAgain)
+			continue;
+		else if (r < 0)
+			return -1;
 		p += r;
 		len -= (size_t)r;
 	}
@@ -3696,19 +3716,13 @@ conn_fill(Conn *c, Err *e)
 				return tls_fail(c, t, "receive", e);
 			else
 				r = t;
-		} else {
-			if (net_wait(c->net, c->fd, POLLIN, c->name, e) < 0)
-				return -1;
-			r = recv(c->fd, c->buf + c->len, sizeof(c->buf) -
-			    c->len, 0);
-			if (r < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (r < 0 && errno == ECONNRESET)
-				r = 0;
-			if (r < 0)
-				return fail(e, ExitUndecided, "%s: receive: %s",
-				    c->name, strerror(errno));
-		}
+		} else if ((r = sock_io(c, 0, c->buf + c->len,
+		    sizeof(c->buf) - c->len, e)) == SockAgain)
+			continue;
+		else if (r == SockReset)
+			r = 0;
+		else if (r < 0)
+			return -1;
 		if (r == 0) {
 			c->eof = 1;
 			return 0;
@@ -3719,45 +3733,27 @@ conn_fill(Conn *c, Err *e)
 	}
 }
 
-/* mbedTLS I/O callbacks: our sockets, our deadline */
+/* mbedTLS I/O callbacks: our sockets, our deadline; what failed is in
+ * c->ioerr for tls_fail */
 static int
 tls_send(void *ctx, const unsigned char *buf, size_t len)
 {
 	Conn *c = ctx;
-	ssize_t r;
+	ssize_t r = sock_io(c, 1, (void *)buf, len, &c->ioerr);
 
-	if (net_wait(c->net, c->fd, POLLOUT, c->name, &c->ioerr) < 0)
-		return MBEDTLS_ERR_SSL_TIMEOUT;
-	r = send(c->fd, buf, len, MSG_NOSIGNAL);
-	if (r < 0 && (errno == EINTR || errno == EAGAIN))
-		return MBEDTLS_ERR_SSL_WANT_WRITE;
-	if (r < 0) {
-		fail(&c->ioerr, ExitUndecided, "%s: send: %s", c->name,
-		    strerror(errno));
-		return MBEDTLS_ERR_NET_SEND_FAILED;
-	}
-	return (int)r;
+	return r == SockAgain ? MBEDTLS_ERR_SSL_WANT_WRITE : r < 0 ?
+	    MBEDTLS_ERR_NET_SEND_FAILED : (int)r;
 }
 
 static int
 tls_recv(void *ctx, unsigned char *buf, size_t len)
 {
 	Conn *c = ctx;
-	ssize_t r;
+	ssize_t r = sock_io(c, 0, buf, len, &c->ioerr);
 
-	if (net_wait(c->net, c->fd, POLLIN, c->name, &c->ioerr) < 0)
-		return MBEDTLS_ERR_SSL_TIMEOUT;
-	r = recv(c->fd, buf, len, 0);
-	if (r < 0 && (errno == EINTR || errno == EAGAIN))
-		return MBEDTLS_ERR_SSL_WANT_READ;
-	if (r < 0 && errno == ECONNRESET)
-		return MBEDTLS_ERR_NET_CONN_RESET;
-	if (r < 0) {
-		fail(&c->ioerr, ExitUndecided, "%s: receive: %s", c->name,
-		    strerror(errno));
-		return MBEDTLS_ERR_NET_RECV_FAILED;
-	}
-	return (int)r;
+	return r == SockAgain ? MBEDTLS_ERR_SSL_WANT_READ : r == SockReset ?
+	    MBEDTLS_ERR_NET_CONN_RESET : r < 0 ? MBEDTLS_ERR_NET_RECV_FAILED :
+	    (int)r;
 }
 
 /* Runs at each certificate of the chain, from the top down.  mbedTLS
