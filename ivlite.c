@@ -7989,7 +7989,9 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 /* The lookaside signatures of the image (simple-signing.md §11), once per
  * run: <base>/<repository>@<alg>=<hex>/signature-N for N = 1, 2, … until
  * the first missing one.  Over http(s) no credentials are sent; a missing
- * one is 404 (file: ENOENT); anything else is an error. */
+ * one is 404 (file: ENOENT); anything else is an error.  As in
+ * containers/image, that path joins the base URL's path: a query stays at
+ * the end over http(s) and is ignored by file:, a fragment is dropped. */
 static int
 ss_fetch(Run *run, Err *e)
 {
@@ -7998,7 +8000,8 @@ ss_fetch(Run *run, Err *e)
 	const char *look, *path;
 	char *url, *p, *q;
 	Err sub = { 0, "" };
-	int attach, n;
+	int attach, n, file;
+	size_t plen, qlen;
 	Resp r;
 	Str f;
 
@@ -8009,13 +8012,16 @@ ss_fetch(Run *run, Err *e)
 		return -1;
 	s->state = 1;
 	s->base = look;
+	file = !strncmp(look, "file://", 7);
+	plen = strcspn(look, "?#");
+	qlen = look[plen] == '?' && !file ? strcspn(look + plen, "#") : 0;
 	for (n = 1; n <= MAX_LOOKASIDE + 1; n++) {
-		if (!(url = ar_printf(a, e, "%s/%s@%.*s=%s/signature-%d", look,
-		    run->ref->name + run->ref->domlen + 1, (int)strcspn(
-		    run->digest, ":"), run->digest, strchr(run->digest, ':') + 1,
-		    n)))
+		if (!(url = ar_printf(a, e, "%.*s/%s@%.*s=%s/signature-%d%.*s",
+		    (int)plen, look, run->ref->name + run->ref->domlen + 1,
+		    (int)strcspn(run->digest, ":"), run->digest, strchr(
+		    run->digest, ':') + 1, n, (int)qlen, look + plen)))
 			return -1;
-		if (!strncmp(url, "file://", 7)) {
+		if (file) {
 			/* the host is ignored; %XX decoded */
 			path = url + 7 + strcspn(url + 7, "/");
 			for (p = q = (char *)path; *p; p++, q++)

@@ -676,14 +676,19 @@ class Lookaside:
 
 	GET /P answers the file ROOT/P (percent-decoded; 404 if missing), or
 	what set(P, …) arranged: a status with a body and headers.  Every
-	request path is recorded in `requests`.
+	request path is recorded in `requests`, the raw target in `targets`.
+	A base directory NAME with queries[NAME] = Q is storage behind a
+	signed URL: a request under /NAME/ whose query is not exactly Q gets
+	403.
 	"""
 
 	def __init__(self, lab):
 		self.lab = lab
 		self.root = lab.mkdir("lookaside")
 		self.overrides = {}
+		self.queries = {}
 		self.requests = []
+		self.targets = []
 		self.lock = threading.Lock()
 		srv = self
 
@@ -701,11 +706,17 @@ class Lookaside:
 				    socket.TCP_NODELAY, 1)
 
 			def do_GET(self):
-				path = urllib.parse.unquote(urllib.parse.urlsplit(
-				    self.path).path)
+				u = urllib.parse.urlsplit(self.path)
+				path = urllib.parse.unquote(u.path)
 				with srv.lock:
 					srv.requests.append(path)
+					srv.targets.append(self.path)
 					o = srv.overrides.get(path)
+					q = srv.queries.get(path.lstrip("/").split("/")[0])
+				if q is not None and u.query != q:
+					return self.answer(403, b"<Error>AccessDenied: "
+					    b"signature query missing</Error>",
+					    {"Content-Type": "application/xml"})
 				if o is not None:
 					code, body, headers = o
 					return self.answer(code, body, headers)

@@ -1118,6 +1118,40 @@ def lookaside_cases():
 	    "error after 128 like later containers/image (\"server provided "
 	    "128 signatures, assuming that's unreasonable\")")))
 
+	# the lookaside URL as containers/image builds it: the signature
+	# path joins the base URL's path, the query stays at the end (http)
+	# or is ignored (file://), a fragment is never sent
+	query = "sv=2024-01-01&sig=ab%2Fcd%3D&se=2099"
+
+	def need_query(st, img, base, url):
+		st.look.queries[url.rsplit("/", 1)[1]] = query
+
+	def queried(st, img, url):
+		want = "%s?%s" % (st.look.url_path(url.rsplit("/", 1)[1],
+		    img.repo, img.digest, 1), query)
+		if want not in st.look.targets:
+			raise Fail("no GET %s among %r" % (want, st.look.targets[-5:]))
+		return ok_crafted("ed")(st, img, url)
+	C.append(Case("lookaside URL with a query (signed-URL storage): the "
+	    "query stays at the end", "crafted", lambda st, img: [good(st,
+	    img)], ring, 0, queried, prepare=need_query,
+	    regd=lambda st, img, url: {"d.yaml": "docker:\n  %s:\n    "
+	    "lookaside: %s?%s\n" % (st.reg.host, url, query)}))
+	C.append(Case("lookaside URL with a query and a fragment: query kept, "
+	    "fragment dropped", "crafted", lambda st, img: [good(st, img)],
+	    ring, 0, queried, prepare=need_query,
+	    regd=lambda st, img, url: {"d.yaml": "docker:\n  %s:\n    "
+	    "lookaside: %s?%s#frag\n" % (st.reg.host, url, query)}))
+	C.append(Case("lookaside URL with a fragment: the path is still "
+	    "appended", "crafted", lambda st, img: [good(st, img)], ring, 0,
+	    ok_crafted("ed"), regd=lambda st, img, url: {"d.yaml": "docker:\n"
+	    "  %s:\n    lookaside: %s#frag\n" % (st.reg.host, url)}))
+	C.append(Case("file:// lookaside URL with a query: the query is "
+	    "ignored", "crafted", lambda st, img: [good(st, img)], ring, 0,
+	    ok_crafted("ed"), transport="file", regd=lambda st, img, url: {
+	    "d.yaml": "docker:\n  %s:\n    lookaside: %s?%s\n"
+	    % (st.reg.host, url, query)}))
+
 	# registries.d selection
 	host = lambda st: st.reg.host
 	C.append(Case("registries.d: default-docker lookaside", "crafted",
