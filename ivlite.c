@@ -4299,6 +4299,16 @@ proxy_connect(Net *n, Conn *c, const Url *u, const char *proxy,
 		    "%d)", auth, u->host, port, r.status);
 		goto bad;
 	}
+	/* The tunnel starts after the reply (RFC 9110 §9.3.6): a byte
+	 * already here came from the proxy, yet TLS and http_head would take
+	 * it for the origin's protected answer (a forged 401 naming the
+	 * proxy's own token realm, say).  TLS starts from an empty buffer. */
+	if (c->pos != c->len) {
+		fail(e, ExitUndecided, "proxy %s sent data after its CONNECT "
+		    "reply for %s:%s", auth, u->host, port);
+		goto bad;
+	}
+	c->pos = c->len = 0;
 	return 0;
 bad:
 	if (req)

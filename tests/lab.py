@@ -1129,14 +1129,20 @@ class ConnectProxy:
 	can reach a lab server.  With creds=(user, password) every request needs
 	Proxy-Authorization: Basic, else 407.  `requests` records (method,
 	target, user or None) of each request; the password is never kept.
+
+	A misbehaving proxy: after_connect=BYTES are sent after the 200 to a
+	CONNECT, before the tunnel's first byte: in the same write as the 200
+	(delay=0), or DELAY seconds later as a write of their own.
 	"""
 
 	fake_domain = ".ivlite.test"
 
-	def __init__(self, lab, creds=None):
+	def __init__(self, lab, creds=None, after_connect=b"", delay=0):
 		import threading
 		self.lab = lab
 		self.creds = creds
+		self.after_connect = after_connect
+		self.delay = delay
 		self.requests = []
 		self.lock = threading.Lock()
 		self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -1232,7 +1238,13 @@ class ConnectProxy:
 					c.sendall(b"HTTP/1.1 502 Bad Gateway\r\n"
 					    b"Content-Length: 0\r\n\r\n")
 					return
-				c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+				ok = b"HTTP/1.1 200 Connection established\r\n\r\n"
+				if self.after_connect and self.delay:
+					c.sendall(ok)
+					time.sleep(self.delay)
+					c.sendall(self.after_connect)
+				else:
+					c.sendall(ok + self.after_connect)
 				if rest:
 					up.sendall(rest)
 				self._pipe(c, up)
@@ -1291,6 +1303,108 @@ class ConnectProxy:
 		finally:
 			sel.close()
 			b.close()
+
+
+# --- a recording registry and token endpoint ---------------------------
+
+class Recorder:
+	"""A registry-shaped HTTP server on 127.0.0.1 (HTTPS with ctx) that
+	records every request, for tests asserting where credentials went.
+
+	GET /v2/ answers 401 with `challenge` (a WWW-Authenticate value; None:
+	never) to a request without Authorization, else 200 {}; GET or POST
+	/token answers 200 {"token": TOKEN} (each token is kept in `tokens`);
+	anything else 404 MANIFEST_UNKNOWN.  `log()` gives one dict per
+	request: method, path (without the query), host (the Host header),
+	auth (the Authorization scheme in lower case, or None), fields (the
+	names of query and form fields).  Values are never kept.
+	"""
+
+	def __init__(self, lab, challenge=None, ctx=None):
+		import http.server
+		import secrets
+		import threading
+		import urllib.parse
+		self.challenge = challenge
+		self.tokens = []
+		self.requests = []
+		self.lock = threading.Lock()
+		rec = self
+
+		class H(http.server.BaseHTTPRequestHandler):
+			protocol_version = "HTTP/1.1"
+
+			def log_message(self, *a):
+				pass
+
+			def answer(self, code, obj, hdrs=()):
+				body = json.dumps(obj).encode()
+				self.send_response(code)
+				for k, v in hdrs:
+					self.send_header(k, v)
+				self.send_header("Content-Type", "application/json")
+				self.send_header("Content-Length", str(len(body)))
+				self.end_headers()
+				self.wfile.write(body)
+
+			def serve(self, form=""):
+				u = urllib.parse.urlsplit(self.path)
+				a = self.headers.get("Authorization")
+				fields = [k for k, _ in urllib.parse.parse_qsl(u.query +
+				    "&" + form, keep_blank_values=True)]
+				with rec.lock:
+					rec.requests.append({"method": self.command,
+					    "path": u.path, "host": self.headers.get("Host"),
+					    "auth": a.split(" ", 1)[0].lower() if a else None,
+					    "fields": fields})
+				if u.path == "/token":
+					tok = "recorder-token-" + secrets.token_hex(16)
+					with rec.lock:
+						rec.tokens.append(tok)
+					return self.answer(200, {"token": tok})
+				if u.path == "/v2/":
+					if rec.challenge and not a:
+						return self.answer(401, {"errors": [{"code":
+						    "UNAUTHORIZED"}]}, [("WWW-Authenticate",
+						    rec.challenge)])
+					return self.answer(200, {})
+				self.answer(404, {"errors": [{"code": "MANIFEST_UNKNOWN"}]})
+
+			def do_GET(self):
+				self.serve()
+
+			def do_POST(self):
+				n = int(self.headers.get("Content-Length") or 0)
+				self.serve(self.rfile.read(min(n, 1 << 20)).decode(
+				    "latin-1"))
+
+		if ctx:
+			self.server = _tls_http_server(ctx, H)
+		else:
+			self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+			    H)
+			self.server.daemon_threads = True
+		self.port = self.server.server_address[1]
+		self.scheme = "https" if ctx else "http"
+		threading.Thread(target=self.server.serve_forever,
+		    kwargs={"poll_interval": 0.1}, daemon=True).start()
+		lab.on_close(self.close)
+
+	@property
+	def host(self):
+		return "127.0.0.1:%d" % self.port
+
+	def url(self, host=None):
+		"""SCHEME://HOST (127.0.0.1:PORT unless another name is given)."""
+		return "%s://%s" % (self.scheme, host or self.host)
+
+	def log(self):
+		with self.lock:
+			return list(self.requests)
+
+	def close(self):
+		self.server.shutdown()
+		self.server.server_close()
 
 
 # --- the network set-ups, each started once on first use -------------------------
@@ -1456,3 +1570,10 @@ class NetLab:
 		return self._once("proxy-auth" if auth else "proxy",
 		    lambda: ConnectProxy(self.lab, self.PROXY_CREDS if auth
 		    else None))
+
+	def recorder_ctx(self):
+		"""A server context for Recorders: the test CA's certificate for
+		localhost and 127.0.0.1."""
+		return self._once("recorder-ctx", lambda: self.pki().server_context(
+		    self.pki().issue("recorder", dns=["localhost"],
+		    ips=["127.0.0.1"])))

@@ -1269,3 +1269,41 @@ def run_proxy(t, n, nl):
 			raise Fail("proxy log %r, want absolute-form GETs" % log)
 	t.case("proxy: HTTP_PROXY for a plain-HTTP (-insecure) registry",
 	    http_proxy)
+
+	def injecting(delay):
+		"""A proxy that answers CONNECT with 200 and then a forged 401
+		whose Bearer realm is a recording HTTPS token server the test CA
+		vouches for (as an attacker's own certificate would be): with
+		credentials in auth.json, nothing may reach that realm."""
+		def f():
+			reg()
+			realm = labmod.Recorder(t.lab, ctx=nl.recorder_ctx())
+			forged = ("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: "
+			    "Bearer realm=\"%s/token\",service=\"forged\"\r\n"
+			    "Content-Type: application/json\r\nContent-Length: 2"
+			    "\r\n\r\n{}" % realm.url()).encode()
+			px = labmod.ConnectProxy(t.lab, after_connect=forged,
+			    delay=delay)
+			auth = labmod.auth_json(t.lab, {fake(): (nl.USER,
+			    nl.PASSWORD)}, name="proxy-inject-%s.json" % delay)
+			ref = fake() + "/app:v1"
+			r = n.ivlite(ref, certs_d=cd(), auth=auth, env=n.env(
+			    HTTPS_PROXY=px.url()), timeout=3, wait=6)
+			if realm.log():
+				raise Fail("the forged realm got requests: %r; ivlite: "
+				    "%r" % (realm.log(), r.reason))
+			if delay:	# the bytes meet the TLS handshake
+				t.expect(r, 3, "error: %s: TLS handshake: the server "
+				    "does not speak TLS (plain HTTP needs -insecure %s)"
+				    % (fake(), fake()))
+			else:
+				t.expect(r, 3, "error: proxy %s sent data after its "
+				    "CONNECT reply for %s" % (px.host, fake()))
+			if [x[:2] for x in px.log()] != [("CONNECT", fake())]:
+				raise Fail("proxy log %r" % px.log())
+			n.no_secrets(r, [nl.PASSWORD])
+		return f
+	t.case("proxy: bytes after the 200 to CONNECT (a forged 401 with its "
+	    "own realm) are exit 3; the realm gets nothing", injecting(0))
+	t.case("proxy: bytes sent after the 200 to CONNECT, later, meet the "
+	    "TLS handshake: exit 3; the realm gets nothing", injecting(0.3))
