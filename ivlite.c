@@ -565,6 +565,8 @@ static char *url_resolve(const Url *base, const char *loc, Arena *a,
 static const char *url_authority(const Url *u, char *buf, size_t n);
 static int url_insecure(const Net *n, const Url *u);
 static int url_loopback(const char *host);
+static int url_plain(const Net *n, const Url *u, const char *from,
+    const char *what, Err *e);
 static int net_wait(Net *n, int fd, short ev, const char *what, Err *e);
 static int net_connect(Net *n, const char *host, const char *port,
     const char *what, Err *e);
@@ -3493,12 +3495,49 @@ url_insecure(const Net *n, const Url *u)
 	return 0;
 }
 
-/* is host (brackets stripped) a loopback name or address? */
+/* Is host (as in a URL, IPv6 in brackets) loopback?  The name localhost,
+ * and 127.0.0.0/8 or ::1 as IP literals, IPv4-mapped ones included:
+ * nothing else by its spelling (127.attacker.example resolves wherever its
+ * owner likes).  Credentials go over plain HTTP only to these, and they
+ * never go through a proxy (registry-client.md §5). */
 static int
 url_loopback(const char *host)
 {
-	return !strcmp(host, "localhost") || !strncmp(host, "127.", 4) ||
-	    !strcmp(host, "[::1]");
+	struct in_addr a4;
+	struct in6_addr a6;
+	char h[HOST_MAX + 1];
+	size_t n = strlen(host);
+
+	if (!strcmp(host, "localhost"))
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (n < 3 || *host != '[' || host[n - 1] != ']' || n - 2 >= sizeof(h))
+		return 0;
+	memcpy(h, host + 1, n - 2);
+	h[n - 2] = '\0';
+	if (inet_pton(AF_INET6, h, &a6) != 1)
+		return 0;
+	return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) &&
+	    a6.s6_addr[12] == 127);
+}
+
+/* Plain HTTP goes only to -insecure hosts, and to lookaside storage
+ * (plainok: its signatures prove themselves).  from: who sent us there
+ * (a redirect), else NULL; the query (a token request's account name)
+ * stays out of the message. */
+static int
+url_plain(const Net *n, const Url *u, const char *from, const char *what,
+    Err *e)
+{
+	char auth[AUTH_SIZE];
+
+	if (u->tls || url_insecure(n, u) || n->plainok)
+		return 0;
+	url_authority(u, auth, sizeof(auth));
+	return fail(e, ExitUndecided, "%s: %s: http://%s%.*s is plain HTTP, "
+	    "allowed only for -insecure hosts", from ? from : auth, what, auth,
+	    (int)strcspn(u->path, "?"), u->path);
 }
 
 static void
@@ -4700,9 +4739,8 @@ http_get(Net *n, const char *url, Trust *t, const char *accept,
 		if (hops && wastls && !u.tls)
 			return fail(e, ExitUndecided, "%s: %s: redirect from "
 			    "https to http refused: %s", from, w, url);
-		if (!u.tls && !url_insecure(n, &u) && !n->plainok)
-			return fail(e, ExitUndecided, "%s: %s: %s is plain HTTP, "
-			    "allowed only for -insecure hosts", from, w, url);
+		if (url_plain(n, &u, hops ? from : NULL, w, e) < 0)
+			return -1;
 		wastls = u.tls;
 		snprintf(origin, sizeof(origin), "%s://%s", u.tls ? "https" :
 		    "http", url_authority(&u, auth, sizeof(auth)));
@@ -4890,8 +4928,8 @@ reg_token(Reg *g, Err *e)
 		return -1;
 	if (g->creds.src && !ru.tls && !url_loopback(ru.host))
 		return fail(e, ExitUndecided, "%s: token realm %s is plain "
-		    "HTTP: credentials are not sent there", g->host,
-		    g->realm);
+		    "HTTP to a host that is not loopback: credentials (%s) are "
+		    "not sent there", g->host, g->realm, g->creds.src);
 	q = strchr(g->realm, '?') ? "&" : "?";
 	if (g->creds.idtoken) {
 		form = ar_printf(a, e, "grant_type=refresh_token&refresh_token="
@@ -4919,7 +4957,9 @@ reg_token(Reg *g, Err *e)
 	if (!url || (g->creds.idtoken && !form) || e->code)
 		return -1;
 	if (form) {
-		if (url_parse(&ru, url, a, e) < 0 || http_once(g->net, "POST",
+		/* http_get's rule, for the POST http_get does not make */
+		if (url_parse(&ru, url, a, e) < 0 || url_plain(g->net, &ru,
+		    NULL, "token", e) < 0 || http_once(g->net, "POST",
 		    &ru, g->trust, "Content-Type: application/x-www-form-"
 		    "urlencoded\r\n", form, MAX_TOKEN_BYTES, "MAX_TOKEN_BYTES",
 		    &r, a, e) < 0) {
@@ -5043,15 +5083,21 @@ reg_get(Reg *g, const char *path, const char *accept, size_t max,
 	    url_parse(&u, url, a, e) < 0)
 		return -1;
 	for (tries = 0;; tries++) {
+		/* §5: credentials, and tokens obtained with them, go over
+		 * plain HTTP only to loopback; no token is fetched for a
+		 * registry it could not be sent to */
+		if (g->creds.src && g->scheme != AuthNone && !u.tls &&
+		    !url_loopback(u.host))
+			return fail(e, ExitUndecided, "%s: credentials (%s), "
+			    "and tokens obtained with them, are not sent over "
+			    "plain HTTP to a host that is not loopback",
+			    g->host, g->creds.src);
 		if (g->scheme == AuthBearer && !g->authz) {
 			if (reg_token(g, e) < 0)
 				return -1;
 			fresh = 1;
 		}
 		if (g->scheme == AuthBasic && !g->authz && g->creds.src) {
-			if (!u.tls && !url_loopback(u.host))
-				return fail(e, ExitUndecided, "%s: basic auth "
-				    "over plain HTTP is refused", g->host);
 			if (!(g->authz = ar_alloc(a, (strlen(g->creds.user) +
 			    strlen(g->creds.pass) + 1) / 3 * 4 + 16, e)) ||
 			    !(up = ar_printf(a, e, "%s:%s", g->creds.user,
@@ -5189,6 +5235,13 @@ iv_reg_challenge(const char *header, char *out, size_t outsz)
 	else
 		snprintf(out, outsz, "%s", e.msg);
 	return e.code;
+}
+
+/* tests: url_loopback */
+int
+iv_url_loopback(const char *host)
+{
+	return url_loopback(host);
 }
 
 /* tests: the credentials auth files give name (host/path); out is

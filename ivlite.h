@@ -30,6 +30,9 @@ int iv_judge(const char *text, const char *name, const char *digest,
  * service=S scope=C error=E" ("-" for absent), or the error */
 int iv_reg_challenge(const char *header, char *out, size_t outsz);
 
+/* 1 if host (as in a URL: IPv6 in brackets) is loopback, else 0 */
+int iv_url_loopback(const char *host);
+
 /* credentials for name (a reference) from files (NULL-terminated):
  * "user:password from FILE, key K", "none", or the error */
 int iv_auth_lookup(const char *const *files, const char *name, char *out,

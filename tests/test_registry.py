@@ -349,6 +349,7 @@ def run(t):
 	run_htpasswd(t, n, nl)
 	run_token(t, n, nl)
 	run_proxy(t, n, nl)
+	run_plain_creds(t, n, nl)
 
 
 # --- lab self-tests -----------------------------------------------------------
@@ -1307,3 +1308,180 @@ def run_proxy(t, n, nl):
 	    "own realm) are exit 3; the realm gets nothing", injecting(0))
 	t.case("proxy: bytes sent after the 200 to CONNECT, later, meet the "
 	    "TLS handshake: exit 3; the realm gets nothing", injecting(0.3))
+
+
+# --- credentials over plain HTTP (registry-client.md §5) ------------------
+
+def run_plain_creds(t, n, nl):
+	"""Credentials, and tokens obtained with them, go over plain HTTP only
+	to loopback: the name localhost, 127.0.0.0/8 and ::1 as IP literals
+	(and their IPv4-mapped form).  Other names reach the lab's Recorders
+	through the HTTP proxy (loopback is never proxied, other names are),
+	so every refusal is checked against a server that would have seen
+	the secret, and every allowed case against the request it got."""
+	fake = labmod.ConnectProxy.fake_domain
+	files = []
+	b64 = base64.b64encode(("%s:%s" % (nl.USER, nl.PASSWORD)).encode()) \
+	    .decode()
+	idtok = "idtok-plain-secret"
+
+	def creds(host, idtoken=False):
+		v = (nl.USER, nl.PASSWORD)
+		if idtoken:
+			v = {"auth": b64, "identitytoken": idtok}
+		files.append(labmod.auth_json(t.lab, {host: v},
+		    name="plain-auth-%d.json" % len(files)))
+		return files[-1]
+
+	def rec(challenge=None, tls=False):
+		return labmod.Recorder(t.lab, challenge, nl.recorder_ctx() if tls
+		    else None)
+
+	def bearer(realm):
+		return 'Bearer realm="%s/token",service="recorder"' % realm
+
+	def go(host, auth=None, insecure=()):
+		"""regfetch manifest HOST/app:v1 (-insecure HOST and INSECURE),
+		HTTP_PROXY set; (result, proxy log)."""
+		px = lab_need(nl.proxy)
+		px.reset()
+		r = n.fetch("manifest", host + "/app:v1", auth=auth,
+		    insecure=[host] + list(insecure), ca_file=nl.pki().path,
+		    env=n.env(HTTP_PROXY=px.url()), timeout=3, wait=6)
+		return r, px.log()
+
+	def seen(server):
+		return [(x["method"], x["path"], x["auth"]) for x in server.log()]
+
+	def want(server, reqs, host=None, r=None):
+		got = seen(server)
+		if got != reqs:
+			raise Fail("%s got %r, want %r%s" % (server.host, got, reqs,
+			    "; ivlite: %r" % r.reason if r else ""))
+		if host and [x["host"] for x in server.log()] != [host] * len(reqs):
+			raise Fail("Host headers %r, want %s" % (server.log(), host))
+
+	def secrets(r, *servers):
+		n.no_secrets(r, [nl.PASSWORD, b64, idtok] + [tk for s in servers
+		    for tk in s.tokens])
+
+	def not_sent(host, auth):
+		return ("error: %s: credentials (%s, key \"%s\"), and tokens obtained "
+		    "with them, are not sent over plain HTTP to a host that is not "
+		    "loopback" % (host, auth, host))
+
+	ping = [("GET", "/v2/", None)]
+
+	def registry_not_loopback(name, challenge, idtoken=False):
+		"""A plain-HTTP registry under a name that is not loopback:
+		neither Basic nor a token obtained with the credentials goes
+		there, and no token is asked for."""
+		def f():
+			realm = rec(tls=True)
+			reg = rec(challenge(realm.url()))
+			host = "%s%s:%d" % (name, fake, reg.port)
+			auth = creds(host, idtoken)
+			r, plog = go(host, auth)
+			want(realm, [], r=r)
+			want(reg, ping, host, r)
+			t.expect(r, 3, not_sent(host, auth))
+			if [x[:2] for x in plog] != [("GET", "http://%s/v2/" % host)]:
+				raise Fail("proxy log %r: %s was not proxied" % (plog,
+				    host))
+			secrets(r, realm)
+		return f
+	t.case("plain credentials: no bearer token is fetched with the password "
+	    "for a plain-HTTP registry that is not loopback",
+	    registry_not_loopback("registry", bearer))
+	t.case("plain credentials: no bearer token is fetched with an identity "
+	    "token (POST) for a plain-HTTP registry that is not loopback",
+	    registry_not_loopback("registry", bearer, True))
+	t.case("plain credentials: no Basic credentials to a plain-HTTP "
+	    "registry that is not loopback", registry_not_loopback("registry",
+	    lambda realm: 'Basic realm="recorder"'))
+	t.case("plain credentials: 127.attacker.ivlite.test is not loopback "
+	    "(Basic)", registry_not_loopback("127.attacker",
+	    lambda realm: 'Basic realm="recorder"'))
+	t.case("plain credentials: 127.attacker.ivlite.test is not loopback "
+	    "(bearer token)", registry_not_loopback("127.attacker", bearer))
+
+	def anonymous():
+		reg = rec()
+		host = "registry%s:%d" % (fake, reg.port)
+		reg.challenge = bearer("http://" + host)
+		r, _ = go(host)
+		t.expect(r, 3, "error: %s: no manifest %s/app:v1" % (host, host))
+		want(reg, ping + [("GET", "/token", None), ("GET",
+		    "/v2/app/manifests/v1", "bearer")], host)
+	t.case("plain credentials: an anonymous token does go over plain HTTP "
+	    "to a registry that is not loopback", anonymous)
+
+	def realm_not_loopback(name, idtoken):
+		"""A loopback registry whose realm is plain HTTP under a name
+		that is not loopback (and -insecure, so only the loopback rule
+		stands in the way)."""
+		def f():
+			realm = rec()
+			rhost = "%s%s:%d" % (name, fake, realm.port)
+			reg = rec(bearer("http://" + rhost))
+			auth = creds(reg.host, idtoken)
+			r, plog = go(reg.host, auth, insecure=[rhost])
+			want(realm, [], r=r)
+			want(reg, ping, r=r)
+			t.expect(r, 3, "error: %s: token realm http://%s/token is "
+			    "plain HTTP to a host that is not loopback: credentials "
+			    "(%s, key \"%s\") are not sent there" % (reg.host, rhost, auth,
+			    reg.host))
+			secrets(r, realm)
+		return f
+	for name in ("realm", "127.attacker"):
+		for idt in (False, True):
+			t.case("plain credentials: no %s to the plain-HTTP realm "
+			    "%s%s (not loopback)" % ("identity token (POST)" if idt
+			    else "password (GET)", name, fake),
+			    realm_not_loopback(name, idt))
+
+	def realm_not_insecure(idtoken, insecure):
+		"""A loopback realm in plain HTTP: like any plain-HTTP URL it
+		needs -insecure, the identity-token POST included."""
+		def f():
+			realm = rec()
+			rhost = "localhost:%d" % realm.port
+			reg = rec(bearer("http://" + rhost))
+			auth = creds(reg.host, idtoken)
+			r, _ = go(reg.host, auth, insecure=[rhost] if insecure else [])
+			if insecure:
+				t.expect(r, 3, "error: %s: no manifest %s/app:v1"
+				    % (reg.host, reg.host))
+				want(realm, [("POST" if idtoken else "GET", "/token",
+				    None if idtoken else "basic")])
+				want(reg, ping + [("GET", "/v2/app/manifests/v1",
+				    "bearer")])
+			else:
+				want(realm, [], r=r)
+				want(reg, ping, r=r)
+				t.expect(r, 3, "error: %s: token: http://%s/token is plain "
+				    "HTTP, allowed only for -insecure hosts" % (rhost,
+				    rhost))
+			secrets(r, realm)
+		return f
+	for idt in (False, True):
+		w = "identity token (POST)" if idt else "password (GET)"
+		t.case("plain credentials: a plain-HTTP localhost realm without "
+		    "-insecure gets no %s" % w, realm_not_insecure(idt, False))
+		t.case("plain credentials: a plain-HTTP localhost realm with "
+		    "-insecure gets the %s" % w, realm_not_insecure(idt, True))
+
+	def mapped():
+		reg = rec('Basic realm="recorder"')
+		host = "[::ffff:7f00:1]:%d" % reg.port
+		r, plog = go(host, creds(host))
+		if plog:
+			raise Fail("proxy log %r: loopback was proxied; ivlite: %r"
+			    % (plog, r.reason))
+		want(reg, ping + [("GET", "/v2/app/manifests/v1", "basic")], host,
+		    r)
+		t.expect(r, 3, "error: %s: no manifest %s/app:v1" % (host, host))
+		secrets(r)
+	t.case("plain credentials: [::ffff:7f00:1] (IPv4-mapped 127.0.0.1) is "
+	    "loopback: Basic sent, not proxied", mapped)

@@ -588,6 +588,55 @@ test_challenges(void)
 	}
 }
 
+/* registry-client.md §5: loopback is the name localhost, 127.0.0.0/8 and
+ * ::1 as IP literals and their IPv4-mapped form, nothing else by spelling */
+static const struct {
+	const char *host;
+	int loopback;
+} loopbacks[] = {
+	{ "localhost", 1 },
+	{ "127.0.0.1", 1 },
+	{ "127.255.255.254", 1 },
+	{ "127.1.2.3", 1 },
+	{ "[::1]", 1 },
+	{ "[0:0:0:0:0:0:0:1]", 1 },
+	{ "[::ffff:7f00:1]", 1 },
+	{ "[::ffff:127.0.0.1]", 1 },
+	{ "[::FFFF:7F01:203]", 1 },
+	{ "127.attacker.example", 0 },
+	{ "127.0.0.1.attacker.example", 0 },
+	{ "127.", 0 },
+	{ "127.1", 0 },		/* inet_aton would say 127.0.0.1 */
+	{ "0177.0.0.1", 0 },
+	{ "128.0.0.1", 0 },
+	{ "126.255.255.255", 0 },
+	{ "localhost.attacker.example", 0 },
+	{ "localhostx", 0 },
+	{ "LOCALHOST", 0 },
+	{ "[::2]", 0 },
+	{ "[::]", 0 },
+	{ "[::ffff:8.8.8.8]", 0 },
+	{ "[::ffff:807:0]", 0 },
+	{ "[::127.0.0.1]", 0 },		/* IPv4-compatible: not loopback */
+	{ "[64:ff9b::7f00:1]", 0 },
+	{ "::1", 0 },			/* hosts keep their brackets */
+	{ "[::1", 0 },
+	{ "", 0 },
+};
+
+static void
+test_loopback(void)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < LEN(loopbacks); i++) {
+		r = iv_url_loopback(loopbacks[i].host);
+		check(r == loopbacks[i].loopback, __LINE__, "loopback %s: got "
+		    "%d, want %d", loopbacks[i].host, r, loopbacks[i].loopback);
+	}
+}
+
 static char *
 tmpfile_with(const char *text)
 {
@@ -1180,6 +1229,7 @@ main(void)
 	test_lint();
 	test_judge();
 	test_challenges();
+	test_loopback();
 	test_auth();
 	test_regd();
 	test_idents();
