@@ -395,7 +395,8 @@ typedef struct {		/* a signature packet (v4, v3) */
 	size_t hlen;
 	unsigned char prefix[2];	/* leftmost digest bytes */
 	long long created, expires, keyexp;
-	int hascreated, flags, critical;	/* critical: unknown type */
+	int hascreated, flags;
+	int critical;		/* an unknown critical subpacket's type; -1 none */
 	unsigned char issuer[8], ifpr[20];
 	int hasissuer, hasifpr;
 	const unsigned char *embedded, *mpi;
@@ -7352,6 +7353,7 @@ pgp_sig(PgpSig *s, const Str *body, const char **why)
 
 	memset(s, 0, sizeof(*s));
 	s->flags = -1;
+	s->critical = -1;
 	s->body = p;
 	*why = "not a signature: malformed signature packet";
 	if (body->n < 1)
@@ -7413,10 +7415,11 @@ pgp_sig(PgpSig *s, const Str *body, const char **why)
 			if (k < 0)
 				return -1;
 			/* GnuPG's understood set; anything else critical
-			 * makes the signature invalid */
-			if (crit && !strchr("\x02\x03\x04\x05\x06\x07\x09\x0b\x0c"
-			    "\x10\x15\x16\x18\x19\x1a\x1b\x1d\x1e\x20\x21\x22\x25",
-			    t))
+			 * makes the signature invalid (type 0 too, which
+			 * strchr would find as the terminator) */
+			if (crit && (!t || !strchr("\x02\x03\x04\x05\x06\x07\x09"
+			    "\x0b\x0c\x10\x15\x16\x18\x19\x1a\x1b\x1d\x1e\x20\x21"
+			    "\x22\x25", t)))
 				s->critical = t;
 			q += len;
 		}
@@ -7555,7 +7558,7 @@ pgp_selfsig(const PgpKey *signer, const PgpKey *p, const PgpKey *sub,
 	unsigned char hdr[5];
 	Md h;
 
-	if (s->version != 4 || !s->hascreated || s->critical ||
+	if (s->version != 4 || !s->hascreated || s->critical >= 0 ||
 	    md_begin(&h, pgp_md(s->hash, 1)) < 0)
 		return -1;
 	pgp_hash_key(&h, p);
@@ -7962,7 +7965,7 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 			bad = ar_printf(a, &sub, "bad signature by %s", f);
 			continue;
 		}
-		if (m.sig.critical)
+		if (m.sig.critical >= 0)
 			*why = ar_printf(a, &sub, "signature by %s has an unknown "
 			    "critical subpacket %d", f, m.sig.critical);
 		else if (m.sig.version == 4 && !m.sig.hascreated)

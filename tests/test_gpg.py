@@ -755,6 +755,11 @@ def key_cases():
 	    "here): rejected", "crafted", lambda st, img: [st.psign(img, "rsa",
 	    hashed=ss.subpacket(100, b"x", critical=True))], ring("rsa"), 1,
 	    Phrase("1 signature, none valid: #1 ", "critical")))
+	C.append(Case("critical subpacket of type 0 in the hashed area (made "
+	    "here): rejected", "crafted", lambda st, img: [st.psign(img, "rsa",
+	    hashed=ss.subpacket(0, b"x", critical=True))], ring("rsa"), 1,
+	    lambda st, img, url: none_valid("signature by %s has an unknown "
+	    "critical subpacket 0" % st.fpr("rsa"))))
 	C.append(Case("unknown non-critical subpacket (made here): accepted",
 	    "crafted", lambda st, img: [st.psign(img, "rsa",
 	    hashed=ss.subpacket(100, b"x"))], ring("rsa"), 0,
