@@ -61,6 +61,10 @@ int iv_inflate(const unsigned char *body, size_t n, char *out,
 int iv_pgp_verify(const unsigned char *ring, size_t rn,
     const unsigned char *blob, size_t bn, char *out, size_t outsz);
 
+/* caps the arena of the next iv_pgp_verify calls at cap bytes (0: the
+ * whole ARENA_BYTES) */
+void iv_pgp_arena(size_t cap);
+
 /* tests/regfetch: ivlite's options, then "manifest REF", "blob REF
  * DIGEST" or "image REF"; out: "DIGEST MEDIATYPE SIZE" (manifest), "DIGEST
  * SIZE" (blob), both lines (image), or "error: …" */
