@@ -9110,6 +9110,37 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 				pgp_usable(&kr, &kr.k[k], 1700000000, &a, &why);
 		}
 		ss_keyring_free(&kr);
+	} else if (!strcmp(target, "keyring")) {
+		/* key blobs split at "\n%%\n", merged as ss_keyring merges
+		 * the key files of a requirement, then a real signature by
+		 * the fixture key gpg revoked (tests/fixtures/gpg/rk.*) */
+		static unsigned char sig[4096];
+		static size_t sn;
+		char *piece = s, *q;
+
+		if (!sn && (f = fopen("tests/fixtures/gpg/rk.sig", "rb"))) {
+			sn = fread(sig, 1, sizeof(sig), f);
+			fclose(f);
+		}
+		kr.n = kr.ns = 0;
+		for (k = 0; piece && k < MAX_KEYS; k++) {
+			for (q = piece; q + 4 <= s + n && memcmp(q, "\n%%\n", 4);
+			    q++)
+				;
+			q = q + 4 <= s + n ? q : s + n;
+			*q = '\0';
+			if (pgp_dearmor(piece, (size_t)(q - piece), &a, &b,
+			    &why) < 0 || pgp_keyring(&kr, &b, &a, &why) < 0)
+				break;
+			piece = q < s + n ? q + 4 : NULL;
+		}
+		pgp_judge(&kr, 1700000200);
+		for (k = 0; k < kr.n; k++)
+			pgp_usable(&kr, &kr.k[k], 1700000200, &a, &why);
+		b.p = (char *)sig;
+		b.n = sn;
+		ss_verify(&kr, &b, 1700000200, &a, &st, &x, &why);
+		ss_keyring_free(&kr);
 	} else if (!strcmp(target, "inflate")) {
 		inf_packet(d, n, &a, &b, &why);
 	} else if (!strcmp(target, "rekor")) {

@@ -72,8 +72,8 @@ int iv_reg_fetch(int argc, char **argv, char *out, size_t outsz);
 
 #ifdef IVLITE_FUZZ
 /* tests/fuzz: feeds d[0..n) to the parser named target: ref, policy,
- * regd, auth, http, wwwauth, payload, manifest, pem, pgp, inflate,
- * rekor, json */
+ * regd, auth, http, wwwauth, payload, manifest, pem, pgp, keyring
+ * (key blobs split at "\n%%\n", merged), inflate, rekor, json */
 void iv_fuzz(const char *target, const unsigned char *d, size_t n);
 #endif
 
