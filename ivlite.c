@@ -379,14 +379,21 @@ typedef struct {		/* an OpenPGP public key or subkey */
 	int primary;		/* index of its primary; -1: it is one */
 	mbedtls_pk_context pk;	/* RSA, ECDSA */
 	unsigned char ed[32];	/* EdDSA */
-	long long sigtime, keyexp;	/* newest valid self-signature */
+	long long sigtime, keyexp;	/* newest valid self-signature; -1 none */
 	int flags;		/* its key flags; -1: none given */
 	int uid, revoked, backsig;	/* certified, revoked, signed back */
+	int broken;		/* a check of it ran out of memory */
 } PgpKey;
 
-typedef struct {
+typedef struct {		/* a self-signature as found in a keyring */
+	Str body, uid;		/* uid.p: the user ID it follows, or NULL */
+	int prim, cur;		/* the keys it follows (in k); -1: none */
+} PgpRef;
+
+typedef struct {		/* all key material of one signedBy, merged */
 	PgpKey k[MAX_PGP_KEYS];
-	int n;
+	PgpRef s[MAX_PGP_SIGS];
+	int n, ns;
 } Keyring;
 
 typedef struct {		/* a signature packet (v4, v3) */
@@ -395,7 +402,8 @@ typedef struct {		/* a signature packet (v4, v3) */
 	size_t hlen;
 	unsigned char prefix[2];	/* leftmost digest bytes */
 	long long created, expires, keyexp;
-	int hascreated, flags, critical;	/* critical: unknown type */
+	int hascreated, flags;
+	int critical;		/* an unknown critical subpacket's type; -1 none */
 	unsigned char issuer[8], ifpr[20];
 	int hasissuer, hasifpr;
 	const unsigned char *embedded, *mpi;
@@ -734,6 +742,7 @@ static int pgp_sig(PgpSig *s, const Str *body, const char **why);
 static int pgp_subpacket(PgpSig *s, int t, const unsigned char *v,
     size_t n, int hashed);
 static mbedtls_md_type_t pgp_md(int id, int selfsig);
+static int pgp_nomem(int ret);
 static int pgp_check(const PgpKey *k, const PgpSig *s, Md *h);
 static void pgp_hash_key(Md *h, const PgpKey *k);
 static int pgp_selfsig(const PgpKey *signer, const PgpKey *p,
@@ -741,19 +750,25 @@ static int pgp_selfsig(const PgpKey *signer, const PgpKey *p,
 static unsigned long pgp_crc24(const unsigned char *p, size_t n);
 static int pgp_dearmor(const char *s, size_t n, Arena *a, Str *out,
     const char **why);
+static int pgp_issued(const PgpKey *p, const PgpSig *s);
+static int pgp_keep(const Keyring *r, const PgpSig *s, int prim, int cur,
+    int uid);
 static int pgp_keyring(Keyring *r, const Str *ring, Arena *a,
     const char **why);
-static void pgp_selfsigs(Keyring *r, int prim, int cur, const Str *uid,
-    const PgpSig *s);
-static const char *pgp_usable(const Keyring *r, const PgpKey *k,
-    long long now, Arena *a);
+static void pgp_newest(PgpKey *k, const PgpSig *s, int backsig);
+static void pgp_keysig(Keyring *r, int i, const PgpSig *s);
+static void pgp_selfsigs(Keyring *r, const PgpRef *f, long long now);
+static void pgp_judge(Keyring *r, long long now);
+static const char *pgp_why(const char *why);
+static int pgp_usable(const Keyring *r, const PgpKey *k, long long now,
+    Arena *a, const char **why);
 static int ss_packets(Cur *c, int depth, SsMsg *m, Arena *a,
     const char **why);
 static int ss_verify(const Keyring *r, const Str *blob, long long now,
     Arena *a, Str *payload, const char **signer, const char **why);
 static int ss_fetch(Run *run, Err *e);
 static int ss_keyring(Keyring *r, const Req *q, const char *file,
-    Arena *a, Err *e);
+    long long now, Arena *a, Err *e);
 static void ss_keyring_free(Keyring *r);
 /* 18. judgement and output */
 static void cache_field(Md *h, const void *p, size_t n);
@@ -849,6 +864,7 @@ static const struct {
 	{ "MAX_LOOKASIDE",        MAX_LOOKASIDE },
 	{ "MAX_INFLATE_BYTES",    MAX_INFLATE_BYTES },
 	{ "MAX_PGP_KEYS",         MAX_PGP_KEYS },
+	{ "MAX_PGP_SIGS",         MAX_PGP_SIGS },
 	{ "MIN_RSA_BITS",         MIN_RSA_BITS },
 	{ "CACHE_SECONDS",        CACHE_SECONDS },
 	{ "MAX_CACHE_ENTRIES",    MAX_CACHE_ENTRIES },
@@ -7415,6 +7431,7 @@ pgp_sig(PgpSig *s, const Str *body, const char **why)
 
 	memset(s, 0, sizeof(*s));
 	s->flags = -1;
+	s->critical = -1;
 	s->body = p;
 	*why = "not a signature: malformed signature packet";
 	if (body->n < 1)
@@ -7476,10 +7493,11 @@ pgp_sig(PgpSig *s, const Str *body, const char **why)
 			if (k < 0)
 				return -1;
 			/* GnuPG's understood set; anything else critical
-			 * makes the signature invalid */
-			if (crit && !strchr("\x02\x03\x04\x05\x06\x07\x09\x0b\x0c"
-			    "\x10\x15\x16\x18\x19\x1a\x1b\x1d\x1e\x20\x21\x22\x25",
-			    t))
+			 * makes the signature invalid (type 0 too, which
+			 * strchr would find as the terminator) */
+			if (crit && (!t || !strchr("\x02\x03\x04\x05\x06\x07\x09"
+			    "\x0b\x0c\x10\x15\x16\x18\x19\x1a\x1b\x1d\x1e\x20\x21"
+			    "\x22\x25", t)))
 				s->critical = t;
 			q += len;
 		}
@@ -7539,14 +7557,29 @@ pgp_md(int id, int selfsig)
 	}
 }
 
+/* Is ret an mbedTLS error for memory it could not get, which decides
+ * nothing about a signature? */
+static int
+pgp_nomem(int ret)
+{
+	int lo = -ret & 0x7f, hi = -ret & 0x7f80;
+
+	return ret < 0 && (lo == -MBEDTLS_ERR_MPI_ALLOC_FAILED || lo ==
+	    -MBEDTLS_ERR_ASN1_ALLOC_FAILED || hi == -MBEDTLS_ERR_ECP_ALLOC_FAILED ||
+	    hi == -MBEDTLS_ERR_PK_ALLOC_FAILED || hi ==
+	    -MBEDTLS_ERR_MD_ALLOC_FAILED);
+}
+
 /* Finishes the hash h of signature s (its hashed part and trailer) and
- * checks the digest prefix and the signature with key k.  0 if valid. */
+ * checks the digest prefix and the signature with key k.  0 if valid,
+ * -1 if not, -2 if it could not be checked (out of memory). */
 static int
 pgp_check(const PgpKey *k, const PgpSig *s, Md *h)
 {
 	unsigned char d[64], t[6], der[160], rs[2][66], sig[1024];
 	const unsigned char *p = s->mpi, *end = s->mpi + s->mlen, *v[2];
 	size_t dn, n[2], half, i;
+	int ret;
 
 	md_add(h, s->hashed, s->hlen);
 	if (s->version == 4) {
@@ -7558,8 +7591,9 @@ pgp_check(const PgpKey *k, const PgpSig *s, Md *h)
 		t[5] = (unsigned char)s->hlen;
 		md_add(h, t, 6);
 	}
-	if (!(dn = md_end(h, d)) || memcmp(d, s->prefix, 2) || s->alg !=
-	    k->alg)
+	if (!(dn = md_end(h, d)))
+		return -2;
+	if (memcmp(d, s->prefix, 2) || s->alg != k->alg)
 		return -1;
 	if (k->alg == 1 || k->alg == 3) {	/* left-padded to the modulus */
 		half = mbedtls_pk_get_len(&k->pk);
@@ -7568,8 +7602,9 @@ pgp_check(const PgpKey *k, const PgpSig *s, Md *h)
 			return -1;
 		memset(sig, 0, half - n[0]);
 		memcpy(sig + half - n[0], v[0], n[0]);
-		return mbedtls_pk_verify((mbedtls_pk_context *)&k->pk,
-		    pgp_md(s->hash, 1), d, dn, sig, half) == 0 ? 0 : -1;
+		ret = mbedtls_pk_verify((mbedtls_pk_context *)&k->pk,
+		    pgp_md(s->hash, 1), d, dn, sig, half);
+		return ret == 0 ? 0 : pgp_nomem(ret) ? -2 : -1;
 	}
 	for (i = 0; i < 2; i++)
 		if (pgp_mpi(&p, end, &v[i], &n[i]) < 0)
@@ -7592,8 +7627,9 @@ pgp_check(const PgpKey *k, const PgpSig *s, Md *h)
 	memcpy(rs[0] + half - n[0], v[0], n[0]);
 	memcpy(rs[0] + 2 * half - n[1], v[1], n[1]);
 	i = cry_p1363(rs[0], 2 * half, der);
-	return mbedtls_pk_verify((mbedtls_pk_context *)&k->pk, MBEDTLS_MD_NONE,
-	    d, dn, der, i) == 0 ? 0 : -1;
+	ret = mbedtls_pk_verify((mbedtls_pk_context *)&k->pk, MBEDTLS_MD_NONE,
+	    d, dn, der, i);
+	return ret == 0 ? 0 : pgp_nomem(ret) ? -2 : -1;
 }
 
 /* K(x) of RFC 4880 §5.2.4: 0x99, two length octets, the key body */
@@ -7610,7 +7646,8 @@ pgp_hash_key(Md *h, const PgpKey *k)
 }
 
 /* Does self-signature s of primary p verify over p (and sub, and uid)?
- * Used for certifications, bindings, back-signatures and revocations. */
+ * Used for certifications, bindings, back-signatures and revocations.
+ * 0, -1, or -2 if it could not be checked (out of memory). */
 static int
 pgp_selfsig(const PgpKey *signer, const PgpKey *p, const PgpKey *sub,
     const Str *uid, const PgpSig *s)
@@ -7618,9 +7655,11 @@ pgp_selfsig(const PgpKey *signer, const PgpKey *p, const PgpKey *sub,
 	unsigned char hdr[5];
 	Md h;
 
-	if (s->version != 4 || !s->hascreated || s->critical ||
-	    md_begin(&h, pgp_md(s->hash, 1)) < 0)
+	if (s->version != 4 || !s->hascreated || s->critical >= 0 ||
+	    pgp_md(s->hash, 1) == MBEDTLS_MD_NONE)
 		return -1;
+	if (md_begin(&h, pgp_md(s->hash, 1)) < 0)
+		return -2;
 	pgp_hash_key(&h, p);
 	if (sub)
 		pgp_hash_key(&h, sub);
@@ -7669,6 +7708,7 @@ pgp_dearmor(const char *s, size_t n, Arena *a, Str *out, const char **why)
 		out->n = n;
 		return 0;
 	}
+	*why = pgp_why(NULL);
 	if (!(out->p = ar_alloc(a, n, &sub)))
 		return -1;
 	out->n = 0;
@@ -7710,18 +7750,45 @@ pgp_dearmor(const char *s, size_t n, Arena *a, Str *out, const char **why)
 	return 0;
 }
 
-/* The transferable public keys of a keyring (RFC 4880 §11.1) into r:
- * primaries and subkeys, each judged by its self-signatures as GnuPG
- * does (a certified user ID; newest binding; revocations; the
- * back-signature of signing subkeys).  Unusable keys stay, marked. */
+/* Does s name p as its issuer (key ID or fingerprint hint)? */
+static int
+pgp_issued(const PgpKey *p, const PgpSig *s)
+{
+	return (s->hasissuer && !memcmp(s->issuer, p->id, 8)) ||
+	    (s->hasifpr && !memcmp(s->ifpr, p->fpr, 20));
+}
+
+/* Does pgp_judge() need s, found after key cur of primary prim (and a
+ * user ID)?  Direct-key signatures and revocations wherever they are;
+ * certifications of the primary's user IDs unless they name another
+ * issuer (third-party ones, often many); subkey bindings. */
+static int
+pgp_keep(const Keyring *r, const PgpSig *s, int prim, int cur, int uid)
+{
+	if (s->type == 0x1f || s->type == 0x20 || s->type == 0x28)
+		return 1;
+	if (s->type == 0x18)
+		return cur >= 0 && cur != prim;
+	return s->type >= 0x10 && s->type <= 0x13 && uid && cur >= 0 &&
+	    cur == prim && (!(s->hasissuer || s->hasifpr) ||
+	    pgp_issued(&r->k[prim], s));
+}
+
+/* One keyring blob (RFC 4880 §11.1) into r, merged with what r holds
+ * already: keys by fingerprint (a subkey under its primary), and the
+ * self-signatures pgp_judge() weighs, each with the keys and user ID it
+ * followed.  Signatures before any key (a revocation certificate) are
+ * kept for the key they name. */
 static int
 pgp_keyring(Keyring *r, const Str *ring, Arena *a, const char **why)
 {
 	Cur c = { (const unsigned char *)ring->p, (const unsigned char *)
 	    ring->p + ring->n };
-	int tag, got, prim = -1, cur = -1;
+	int tag, got, i, prim = -1, cur = -1;
 	Str body, uid = { NULL, 0 };
-	PgpKey *k;
+	const char *bad;
+	PgpKey nk;
+	PgpRef *f;
 	PgpSig s;
 
 	*why = "not an OpenPGP keyring";
@@ -7731,123 +7798,222 @@ pgp_keyring(Keyring *r, const Str *ring, Arena *a, const char **why)
 			return -1;
 		}
 		if (tag == 6 || tag == 14) {
-			if (r->n == MAX_PGP_KEYS) {
+			uid.p = NULL;
+			cur = -1;
+			if (tag == 6)
+				prim = -1;
+			else if (prim < 0)
+				continue;	/* a subkey of a skipped primary */
+			if (pgp_key(&nk, &body) < 0) {
+				mbedtls_pk_free(&nk.pk);
+				logv("keyring: skipping a key ivlite cannot use");
+				continue;
+			}
+			nk.primary = tag == 6 ? -1 : prim;
+			for (i = 0; i < r->n && (r->k[i].primary != nk.primary ||
+			    memcmp(r->k[i].fpr, nk.fpr, 20)); i++)
+				;
+			if (i < r->n) {		/* another copy of a key */
+				mbedtls_pk_free(&nk.pk);
+			} else if (r->n == MAX_PGP_KEYS) {
+				mbedtls_pk_free(&nk.pk);
 				*why = "more than MAX_PGP_KEYS keys";
 				return -1;
+			} else {
+				r->k[r->n++] = nk;
 			}
-			k = &r->k[r->n];
-			memset(k, 0, sizeof(*k));
-			if (pgp_key(k, &body) < 0) {
-				mbedtls_pk_free(&k->pk);
-				logv("keyring: skipping a key ivlite cannot use");
-				if (tag == 6)
-					prim = -1;
-				cur = -1;
-				continue;
-			}
-			if (tag == 6)
-				prim = r->n;
-			else if (prim < 0) {	/* subkey of a skipped primary */
-				mbedtls_pk_free(&k->pk);
-				continue;
-			} else
-				k->primary = prim;
-			k->flags = -1;
-			cur = r->n++;
-			uid.p = NULL;
+			cur = i;
+			prim = tag == 6 ? i : prim;
 			continue;
 		}
-		if (tag == 13) {
+		if (tag == 13 || tag == 17) {	/* a user attribute is no ID */
 			uid = body;
+			if (tag == 17 || cur < 0 || cur != prim)
+				uid.p = NULL;
 			continue;
 		}
-		if (tag == 17)
-			uid.p = NULL;	/* user attribute: not a user ID */
-		if (tag != 2 || cur < 0 || pgp_sig(&s, &body, why) < 0)
+		if (tag != 2 || pgp_sig(&s, &body, &bad) < 0 || !pgp_keep(r, &s,
+		    prim, cur, uid.p != NULL))
 			continue;	/* other packets, third-party noise */
-		pgp_selfsigs(r, prim, cur, uid.p ? &uid : NULL, &s);
+		if (r->ns == MAX_PGP_SIGS) {
+			*why = "more than MAX_PGP_SIGS self-signatures";
+			return -1;
+		}
+		f = &r->s[r->ns++];
+		f->body = body;
+		f->uid = uid;
+		f->prim = prim;
+		f->cur = cur;
 	}
 	return got < 0 ? -1 : 0;
 }
 
-/* one signature of a keyring, at key cur (prim its primary) */
+/* The newest valid self-signature of k decides its expiry and flags
+ * (and, for a subkey, whether it is signed back); of equally new ones
+ * the most restrictive, so that the order of the key material does not
+ * matter. */
 static void
-pgp_selfsigs(Keyring *r, int prim, int cur, const Str *uid, const PgpSig *s)
+pgp_newest(PgpKey *k, const PgpSig *s, int backsig)
 {
-	PgpKey *p = &r->k[prim], *k = &r->k[cur];
-	PgpSig back;
-	const char *why;
-	Str eb;
-
-	if (cur == prim && uid && s->type >= 0x10 && s->type <= 0x13 &&
-	    pgp_selfsig(p, p, NULL, uid, s) == 0) {
-		p->uid = 1;
-	} else if (cur == prim && !uid && s->type == 0x1f &&
-	    pgp_selfsig(p, p, NULL, NULL, s) == 0) {
-		;	/* direct key: its flags and expiry count below */
-	} else if (cur == prim && !uid && s->type == 0x20 &&
-	    pgp_selfsig(p, p, NULL, NULL, s) == 0) {
-		p->revoked = 1;
-		return;
-	} else if (cur != prim && s->type == 0x28 && pgp_selfsig(p, p, k,
-	    NULL, s) == 0) {
-		k->revoked = 1;
-		return;
-	} else if (cur != prim && s->type == 0x18 && pgp_selfsig(p, p, k,
-	    NULL, s) == 0) {
-		if (s->created < k->sigtime)
-			return;
-		/* a signing subkey must sign its primary back */
-		eb.p = (char *)s->embedded;
-		eb.n = s->elen;
-		k->backsig = s->embedded && pgp_sig(&back, &eb, &why) == 0 &&
-		    back.type == 0x19 && pgp_selfsig(k, p, k, NULL, &back) == 0;
-	} else {
-		return;
-	}
-	if (s->created >= k->sigtime) {	/* the newest decides */
+	if (s->created > k->sigtime) {
 		k->sigtime = s->created;
 		k->keyexp = s->keyexp;
 		k->flags = s->flags;
+		k->backsig = backsig;
+	} else if (s->created == k->sigtime) {
+		if (s->keyexp && (!k->keyexp || s->keyexp < k->keyexp))
+			k->keyexp = s->keyexp;
+		k->flags = k->flags < 0 ? s->flags : s->flags < 0 ? k->flags :
+		    k->flags & s->flags;
+		k->backsig &= backsig;
 	}
 }
 
-/* Can key k (a primary or subkey of r) make data signatures at time now?
- * NULL if so, else why not. */
-static const char *
-pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a)
+/* A direct-key signature (0x1F), key revocation (0x20) or subkey
+ * revocation (0x28) s, for primary i or one of its subkeys: whichever it
+ * verifies with. */
+static void
+pgp_keysig(Keyring *r, int i, const PgpSig *s)
 {
-	const PgpKey *p = k->primary < 0 ? k : &r->k[k->primary];
-	char f[41], sf[41];
-	Err sub = { 0, "" };
-	const PgpKey *x;
+	PgpKey *p = &r->k[i], *k;
+	int j, v;
+
+	for (j = 0; j < r->n; j++) {
+		k = &r->k[j];
+		if (s->type == 0x28 ? k->primary != i : j != i)
+			continue;
+		v = pgp_selfsig(p, p, k == p ? NULL : k, NULL, s);
+		k->broken |= v == -2;
+		if (v == 0 && s->type == 0x1f)
+			pgp_newest(p, s, 1);
+		else if (v == 0)
+			k->revoked = 1;
+		if (v == 0)
+			return;
+	}
+}
+
+/* One self-signature f of the key material: a certification or binding
+ * for the keys it follows; a direct-key signature or revocation for the
+ * primary it follows or names (gpg moves them there on import). */
+static void
+pgp_selfsigs(Keyring *r, const PgpRef *f, long long now)
+{
+	PgpKey *p, *k;
+	PgpSig s, back;
+	const char *why;
+	Str eb;
+	int i, v, bs;
+
+	/* past its signature expiration a self-signature is void (gpg),
+	 * but a revocation stays one */
+	if (pgp_sig(&s, &f->body, &why) < 0 || (s.expires && now > s.created +
+	    s.expires && s.type != 0x20 && s.type != 0x28))
+		return;
+	if (s.type == 0x1f || s.type == 0x20 || s.type == 0x28) {
+		for (i = 0; i < r->n; i++)
+			if (r->k[i].primary < 0 && (i == f->prim ||
+			    pgp_issued(&r->k[i], &s)))
+				pgp_keysig(r, i, &s);
+		return;
+	}
+	p = &r->k[f->prim];
+	k = &r->k[f->cur];
+	if (s.type != 0x18) {		/* pgp_keep: a self-certification */
+		v = pgp_selfsig(p, p, NULL, &f->uid, &s);
+		p->broken |= v == -2;
+		p->uid |= v == 0;
+		if (v == 0)
+			pgp_newest(p, &s, 1);
+		return;
+	}
+	v = pgp_selfsig(p, p, k, NULL, &s);
+	k->broken |= v == -2;
+	if (v)
+		return;
+	/* a signing subkey must sign its primary back */
+	eb.p = (char *)s.embedded;
+	eb.n = s.elen;
+	bs = !s.embedded || pgp_sig(&back, &eb, &why) < 0 || back.type !=
+	    0x19 || (back.expires && now > back.created + back.expires) ? -1 :
+	    pgp_selfsig(k, p, k, NULL, &back);
+	k->broken |= bs == -2;
+	pgp_newest(k, &s, bs == 0);
+}
+
+/* Judges every key of r at time now by all the self-signatures found
+ * for it in all the key material, as GnuPG judges what it merged on
+ * import (RFC 9580 §5.2.3, §10.1): a certified user ID; any valid
+ * revocation revokes; the newest valid self-signature gives expiry and
+ * flags; a subkey is bound by its newest valid binding, signed back.  A
+ * check that ran out of memory leaves its key unusable. */
+static void
+pgp_judge(Keyring *r, long long now)
+{
+	PgpKey *k;
 	int i;
 
-	hex_str(p->fpr, 20, f, 1);
-	hex_str(k->fpr, 20, sf, 1);
-	for (i = 0; i < 2; i++) {
-		x = i ? k : p;
-		if (i && x == p)
-			break;
-		if (x == p && !p->uid)
-			return ar_printf(a, &sub, "key %s has no certified user "
-			    "ID", f);
-		if (x->revoked)
-			return x == p ? ar_printf(a, &sub, "key %s is revoked",
-			    f) : ar_printf(a, &sub, "subkey %s of %s is revoked",
-			    sf, f);
-		if (x->keyexp && now > x->created + x->keyexp)
-			return x == p ? ar_printf(a, &sub, "key %s expired at %s",
-			    f, when_utc(x->created + x->keyexp, a)) : ar_printf(a,
-			    &sub, "subkey %s of %s expired at %s", sf, f,
-			    when_utc(x->created + x->keyexp, a));
+	for (i = 0; i < r->n; i++) {
+		k = &r->k[i];
+		k->uid = k->revoked = k->backsig = k->broken = 0;
+		k->sigtime = -1;
+		k->keyexp = 0;
+		k->flags = -1;
 	}
-	if (k != p && (!k->sigtime || !k->backsig || (k->flags >= 0 &&
-	    !(k->flags & 0x02))))
-		return ar_printf(a, &sub, "subkey %s of %s cannot sign", sf, f);
-	if (k == p && p->flags >= 0 && !(p->flags & 0x02))
-		return ar_printf(a, &sub, "key %s cannot sign", f);
-	return NULL;
+	for (i = 0; i < r->ns; i++)
+		pgp_selfsigs(r, &r->s[i], now);
+}
+
+/* a reason that found the arena spent is still a reason */
+static const char *
+pgp_why(const char *why)
+{
+	return why ? why : "out of memory: ARENA_BYTES spent";
+}
+
+/* Can key k (a primary or subkey of r) make data signatures at time now?
+ * 0 if so, else -1 and why not. */
+static int
+pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a,
+    const char **why)
+{
+	const PgpKey *p = k->primary < 0 ? k : &r->k[k->primary], *x = p;
+	const char *fmt = NULL, *when = "";
+	char f[41], sf[41], name[100];
+	Err sub = { 0, "" };
+	int i;
+
+	for (i = 0; i < 2 && !fmt && (i == 0 || k != p); i++) {
+		x = i ? k : p;
+		if (x == p && !p->uid)
+			fmt = "%s has no certified user ID";
+		else if (x->broken)
+			fmt = "%s could not be checked: out of memory";
+		else if (x->revoked)
+			fmt = "%s is revoked";
+		else if (x->keyexp && now > x->created + x->keyexp) {
+			fmt = "%s expired at %s";
+			when = pgp_why(when_utc(x->created + x->keyexp, a));
+		}
+	}
+	if (!fmt && k != p && k->sigtime < 0) {
+		fmt = "%s has no valid binding signature";
+		x = k;
+	} else if (!fmt && ((k->flags >= 0 && !(k->flags & 0x02)) || (k != p &&
+	    !k->backsig))) {
+		fmt = "%s cannot sign";
+		x = k;
+	}
+	if (!fmt)
+		return 0;
+	hex_str(p->fpr, 20, f, 1);
+	hex_str(x->fpr, 20, sf, 1);
+	if (x == p)
+		snprintf(name, sizeof(name), "key %s", f);
+	else
+		snprintf(name, sizeof(name), "subkey %s of %s", sf, f);
+	*why = pgp_why(ar_printf(a, &sub, fmt, name, when));
+	return -1;
 }
 
 /* -- simple signing messages */
@@ -7958,7 +8124,7 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 	SsMsg m;
 	Cur c;
 	Md h;
-	int j;
+	int j, v;
 
 	memset(&m, 0, sizeof(m));
 	c.p = b;
@@ -7996,9 +8162,9 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 		return 0;
 	}
 	if (pgp_md(m.sig.hash, 0) == MBEDTLS_MD_NONE) {
-		*why = ar_printf(a, &sub, "unsupported hash algorithm %s",
-		    m.sig.hash < (int)LEN(hashes) && *hashes[m.sig.hash] ?
-		    hashes[m.sig.hash] : "unknown");
+		*why = pgp_why(ar_printf(a, &sub, "unsupported hash algorithm "
+		    "%s", m.sig.hash < (int)LEN(hashes) && *hashes[m.sig.hash] ?
+		    hashes[m.sig.hash] : "unknown"));
 		return 0;
 	}
 	id = m.sig.hasissuer ? m.sig.issuer : m.ops + 4;
@@ -8009,8 +8175,8 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 		    m.sig.ifpr, 20)))
 			continue;
 		hex_str((k->primary < 0 ? k : &r->k[k->primary])->fpr, 20, f, 1);
-		if (md_begin(&h, pgp_md(m.sig.hash, 0)) < 0)
-			continue;
+		if ((v = md_begin(&h, pgp_md(m.sig.hash, 0))) < 0)
+			break;
 		if (m.sig.type == 0) {
 			md_add(&h, m.data.p, m.data.n);
 		} else {	/* canonical text: LF becomes CR LF */
@@ -8021,31 +8187,40 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 				md_add(&h, m.data.p + i, 1);
 			}
 		}
-		if (pgp_check(k, &m.sig, &h) != 0) {
-			bad = ar_printf(a, &sub, "bad signature by %s", f);
+		if ((v = pgp_check(k, &m.sig, &h)) == -1) {
+			bad = pgp_why(ar_printf(a, &sub, "bad signature by %s", f));
 			continue;
 		}
-		if (m.sig.critical)
-			*why = ar_printf(a, &sub, "signature by %s has an unknown "
-			    "critical subpacket %d", f, m.sig.critical);
+		if (v < 0)
+			break;
+		if (m.sig.critical >= 0)
+			*why = pgp_why(ar_printf(a, &sub, "signature by %s has an "
+			    "unknown critical subpacket %d", f, m.sig.critical));
 		else if (m.sig.version == 4 && !m.sig.hascreated)
 			*why = "signature without a creation time";
-		else if ((*why = pgp_usable(r, k, now, a)))
+		else if (pgp_usable(r, k, now, a, why) < 0)
 			;
 		else if (k->created > m.sig.created || k->created > now)
-			*why = ar_printf(a, &sub, "key %s is newer than the "
-			    "signature", f);
+			*why = pgp_why(ar_printf(a, &sub, "key %s is newer than "
+			    "the signature", f));
 		else if (m.sig.expires && now > m.sig.created + m.sig.expires)
-			*why = ar_printf(a, &sub, "signature expired at %s",
-			    when_utc(m.sig.created + m.sig.expires, a));
+			*why = pgp_why(ar_printf(a, &sub, "signature expired at "
+			    "%s", pgp_why(when_utc(m.sig.created + m.sig.expires,
+			    a))));
+		else if (!(*signer = ar_printf(a, &sub, "%s", f)))
+			*why = pgp_why(NULL);
 		else {
-			*signer = ar_printf(a, &sub, "%s", f);
 			*payload = m.data;
-			return *signer != NULL;
+			return 1;
 		}
 		return 0;
 	}
-	*why = bad ? bad : ar_printf(a, &sub, "unknown key %s", kid);
+	if (j < r->n)	/* md_begin or pgp_check: out of memory */
+		*why = pgp_why(ar_printf(a, &sub, "signature by %s could not be "
+		    "checked: out of memory", f));
+	else
+		*why = bad ? bad : pgp_why(ar_printf(a, &sub, "unknown key %s",
+		    kid));
 	return 0;
 }
 
@@ -8129,17 +8304,19 @@ ss_fetch(Run *run, Err *e)
 	return 0;
 }
 
-/* the keyrings of a signedBy requirement, into r (configuration errors
- * for unreadable files and keyrings without a usable key) */
+/* The keyrings of a signedBy requirement, into r: all its key material
+ * merged by primary fingerprint, then judged at time now (configuration
+ * errors for unreadable files and keyrings without a usable key). */
 static int
-ss_keyring(Keyring *r, const Req *q, const char *file, Arena *a, Err *e)
+ss_keyring(Keyring *r, const Req *q, const char *file, long long now,
+    Arena *a, Err *e)
 {
 	Err sub = { 0, "" };
 	const char *why;
 	Str f, ring;
 	int k, i, usable = 0;
 
-	r->n = 0;
+	r->n = r->ns = 0;
 	for (k = 0; k < q->nkeys; k++) {
 		f.p = (char *)q->keys[k].data;
 		f.n = q->keys[k].len;
@@ -8153,6 +8330,7 @@ ss_keyring(Keyring *r, const Req *q, const char *file, Arena *a, Err *e)
 			    q->keys[k].at, q->keys[k].path ? ": " : "",
 			    q->keys[k].path ? q->keys[k].path : "", why);
 	}
+	pgp_judge(r, now);
 	for (i = 0; i < r->n; i++)
 		usable += r->k[i].primary < 0 && r->k[i].uid;
 	if (!usable)
@@ -8170,7 +8348,7 @@ ss_keyring_free(Keyring *r)
 
 	for (i = 0; i < r->n; i++)
 		mbedtls_pk_free(&r->k[i].pk);
-	r->n = 0;
+	r->n = r->ns = 0;
 }
 
 /* tests: an OpenPGP compressed packet body (algorithm octet first); out
@@ -8193,6 +8371,15 @@ iv_inflate(const unsigned char *body, size_t n, char *out, size_t outsz)
 	return r;
 }
 
+static size_t pgp_arena;	/* tests: iv_pgp_verify's arena, 0: ARENA_BYTES */
+
+/* tests: the arena iv_pgp_verify may use, in bytes (0: ARENA_BYTES) */
+void
+iv_pgp_arena(size_t cap)
+{
+	pgp_arena = cap;
+}
+
 /* tests: a simple-signing blob against keyring bytes: 1 accepted (out:
  * the signer's fingerprint), 0 rejected (out: why), -2 a bad keyring */
 int
@@ -8207,16 +8394,20 @@ iv_pgp_verify(const unsigned char *ring, size_t rn,
 
 	if (ar_open(&a, out, outsz) < 0)
 		return -2;
+	if (pgp_arena)
+		a.cap = pgp_arena;
 	k.p = (char *)ring;
 	k.n = rn;
 	b.p = (char *)blob;
 	b.n = bn;
-	r.n = 0;
-	if (pgp_keyring(&r, &k, &a, &why) < 0)
+	r.n = r.ns = 0;
+	if (pgp_keyring(&r, &k, &a, &why) < 0) {
 		ok = -2;
-	else
+	} else {
+		pgp_judge(&r, (long long)time(NULL));
 		ok = ss_verify(&r, &b, (long long)time(NULL), &a, &p, &signer,
 		    &why);
+	}
 	snprintf(out, outsz, "%s", ok == 1 ? signer : why);
 	ss_keyring_free(&r);
 	return ok;
@@ -8570,8 +8761,8 @@ judge_keys(Run *run, const Scope *sc, Err *e)
 			sst_signer_free(&sg);
 		} else if (sc->req[i].type == ReqSignedBy &&
 		    sc->req[i].keytype == KeyGPG) {
-			r = ss_keyring(&kr, &sc->req[i], run->policyfile, run->a,
-			    e);
+			r = ss_keyring(&kr, &sc->req[i], run->policyfile,
+			    (long long)time(NULL), run->a, e);
 			ss_keyring_free(&kr);
 		}
 	}
@@ -8618,8 +8809,8 @@ judge_signedby(Run *run, const Req *q, Result *res, Err *e)
 		    "(containers/image rejects the others too)";
 		return 0;
 	}
-	if (ss_keyring(&r, q, run->policyfile, a, e) < 0 || ss_fetch(run,
-	    e) < 0)
+	if (ss_keyring(&r, q, run->policyfile, now, a, e) < 0 ||
+	    ss_fetch(run, e) < 0)
 		goto out;
 	rc = 0;
 	if (!s->n)
@@ -8978,12 +9169,46 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 			if (!(ka.base = malloc(ka.cap)) || pgp_keyring(&fkr, &b,
 			    &ka, &why) < 0)
 				abort();
+			pgp_judge(&fkr, 1700000000);
 		}
 		ss_verify(&fkr, &st, 1700000000, &a, &b, &x, &why);
-		kr.n = 0;
-		if (pgp_keyring(&kr, &st, &a, &why) == 0)
+		kr.n = kr.ns = 0;
+		if (pgp_keyring(&kr, &st, &a, &why) == 0) {
+			pgp_judge(&kr, 1700000000);
 			for (k = 0; k < kr.n; k++)
-				pgp_usable(&kr, &kr.k[k], 1700000000, &a);
+				pgp_usable(&kr, &kr.k[k], 1700000000, &a, &why);
+		}
+		ss_keyring_free(&kr);
+	} else if (!strcmp(target, "keyring")) {
+		/* key blobs split at "\n%%\n", merged as ss_keyring merges
+		 * the key files of a requirement, then a real signature by
+		 * the fixture key gpg revoked (tests/fixtures/gpg/rk.*) */
+		static unsigned char sig[4096];
+		static size_t sn;
+		char *piece = s, *q;
+
+		if (!sn && (f = fopen("tests/fixtures/gpg/rk.sig", "rb"))) {
+			sn = fread(sig, 1, sizeof(sig), f);
+			fclose(f);
+		}
+		kr.n = kr.ns = 0;
+		for (k = 0; piece && k < MAX_KEYS; k++) {
+			for (q = piece; q + 4 <= s + n && memcmp(q, "\n%%\n", 4);
+			    q++)
+				;
+			q = q + 4 <= s + n ? q : s + n;
+			*q = '\0';
+			if (pgp_dearmor(piece, (size_t)(q - piece), &a, &b,
+			    &why) < 0 || pgp_keyring(&kr, &b, &a, &why) < 0)
+				break;
+			piece = q < s + n ? q + 4 : NULL;
+		}
+		pgp_judge(&kr, 1700000200);
+		for (k = 0; k < kr.n; k++)
+			pgp_usable(&kr, &kr.k[k], 1700000200, &a, &why);
+		b.p = (char *)sig;
+		b.n = sn;
+		ss_verify(&kr, &b, 1700000200, &a, &st, &x, &why);
 		ss_keyring_free(&kr);
 	} else if (!strcmp(target, "inflate")) {
 		inf_packet(d, n, &a, &b, &why);

@@ -64,6 +64,10 @@ int iv_inflate(const unsigned char *body, size_t n, char *out,
 int iv_pgp_verify(const unsigned char *ring, size_t rn,
     const unsigned char *blob, size_t bn, char *out, size_t outsz);
 
+/* caps the arena of the next iv_pgp_verify calls at cap bytes (0: the
+ * whole ARENA_BYTES) */
+void iv_pgp_arena(size_t cap);
+
 /* tests/regfetch: ivlite's options, then "manifest REF", "blob REF
  * DIGEST" or "image REF"; out: "DIGEST MEDIATYPE SIZE" (manifest), "DIGEST
  * SIZE" (blob), both lines (image), or "error: …" */
@@ -71,8 +75,8 @@ int iv_reg_fetch(int argc, char **argv, char *out, size_t outsz);
 
 #ifdef IVLITE_FUZZ
 /* tests/fuzz: feeds d[0..n) to the parser named target: ref, policy,
- * regd, auth, http, wwwauth, payload, manifest, pem, pgp, inflate,
- * rekor, json */
+ * regd, auth, http, wwwauth, payload, manifest, pem, pgp, keyring
+ * (key blobs split at "\n%%\n", merged), inflate, rekor, json */
 void iv_fuzz(const char *target, const unsigned char *d, size_t n);
 #endif
 

@@ -339,6 +339,19 @@ def armor(data, kind="PGP PUBLIC KEY BLOCK", crc=True, headers=()):
 	return ("\n".join(lines) + "\n").encode()
 
 
+def dearmor(data):
+	"""The bytes of the first ASCII-armored block in DATA."""
+	lines = data.decode().splitlines()
+	i = next(i for i, ln in enumerate(lines) if ln.startswith("-----BEGIN "))
+	i = lines.index("", i)
+	body = []
+	for ln in lines[i + 1:]:
+		if ln.startswith("=") or ln.startswith("-----END "):
+			break
+		body.append(ln)
+	return base64.b64decode("".join(body))
+
+
 def crc24(data):
 	c = 0xB704CE
 	for b in data:
@@ -348,6 +361,12 @@ def crc24(data):
 			if c & 0x1000000:
 				c ^= 0x1864CFB
 	return c & 0xFFFFFF
+
+
+def key_hashed(pub_body):
+	"""K(x) of RFC 4880 §5.2.4: how a key is hashed into a signature
+	over it (0x99, two length octets, the public key packet body)."""
+	return b"\x99" + len(pub_body).to_bytes(2, "big") + pub_body
 
 
 # --- signing here, from a secret key gpg exported ----------------------------
@@ -554,9 +573,10 @@ class Gpg:
 		self.keys[name] = k
 		return k
 
-	def add_subkey(self, key, algo="ed25519", usage="sign"):
+	def add_subkey(self, key, algo="ed25519", usage="sign", faked=None):
 		before = set(self._subkeys(key))
-		self.run(["--quick-add-key", key.fpr, algo, usage, "never"])
+		self.run(["--quick-add-key", key.fpr, algo, usage, "never"],
+		    faked=faked)
 		new = [f for f in self._subkeys(key) if f not in before]
 		key.subkeys[usage[0]] = new[0]
 		return new[0]
@@ -596,6 +616,22 @@ class Gpg:
 		if not self.colons(key.fpr).startswith("pub:r:") and \
 		    "\npub:r:" not in self.colons(key.fpr):
 			raise labmod.LabError("key %s not revoked" % key.fpr)
+
+	def revocation_certificate(self, key):
+		"""The revocation certificate gpg wrote for KEY when it made it
+		(openpgp-revocs.d/FPR.rev), ready to import: the leading ":"
+		that guards its armor removed."""
+		with open(os.path.join(self.home, "openpgp-revocs.d", key.fpr +
+		    ".rev"), "rb") as f:
+			return f.read().replace(b":-----BEGIN", b"-----BEGIN", 1)
+
+	def set_expire(self, key, expire, faked=None):
+		"""gpg --quick-set-expire: a new self-signature giving KEY's
+		primary the expiry EXPIRE ("1d", "0" for never)."""
+		self.run(["--quick-set-expire", key.fpr, expire], faked=faked)
+		pub = next(ln.split(":") for ln in self.colons(key.fpr)
+		    .splitlines() if ln.startswith("pub:"))
+		key.expires = int(pub[6]) if pub[6] else None
 
 	def export(self, *keys, armored=False):
 		return self.run((["--armor"] if armored else []) + ["--export"] +

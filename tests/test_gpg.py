@@ -103,6 +103,7 @@ PHRASES = {
 	"not-keyring": r"no usable public key|not an OpenPGP keyring",
 	"secret-key": r"no usable public key|secret key",
 	"armor": r"CRC|checksum|armou?r|no usable public key",
+	"too-many-sigs": r"more than MAX_PGP_SIGS self-signatures",
 }
 
 
@@ -201,6 +202,7 @@ class State:
 		self.auth = labmod.auth_json(self.lab, {}, name="gpg-auth.json")
 		self.make_keys()
 		self.make_images()
+		self.make_pieces()
 
 	# keys --------------------------------------------------------------
 
@@ -283,6 +285,77 @@ class State:
 		ex_img = self.images["expired"]
 		self.expired_sig = self.gpg.sign(ss.payload(ex_img.ref(),
 		    ex_img.digest), self.k["expired"], faked=self.base_time + 3600)
+
+	def make_pieces(self):
+		"""Key material in pieces, to be merged (merge_cases): a key and
+		the revocation certificate gpg wrote when it made it; exports of
+		a key before and after --quick-set-expire shortened or renewed
+		it (signed with in between); and, built here from keys gpg
+		exported, a direct-key signature after the user ID and subkey
+		bindings with a signature expiration."""
+		g, k, past = self.gpg, self.k, self.base_time
+		img = self.images["crafted"]
+		data = ss.payload(img.ref(), img.digest)
+		k["revcert"] = g.gen("revcert", "ed25519", faked=past)
+		k["expiring"] = g.gen("expiring", "ed25519", faked=past)
+		k["renewed"] = g.gen("renewed", "ed25519", "sign", "1d", faked=past)
+		k["bindexp"] = g.gen("bindexp", "ed25519", "cert", faked=past)
+		g.add_subkey(k["bindexp"], "ed25519", "sign", faked=past)
+		self.secret["bindexp"] = g.secret(k["bindexp"])
+
+		rev = g.revocation_certificate(k["revcert"])
+		rb = ss.dearmor(rev)
+		if [p.tag for p in ss.parse(rb)] != [2] or \
+		    ss.SigInfo(ss.parse(rb)[0].body).type != 0x20:
+			raise labmod.LabError("openpgp-revocs.d: not a key revocation")
+		self.ring("revcert", g.export(k["revcert"], armored=True))
+		self.ring("revcert-rev", rev)
+		self.ring("other-rev", g.revocation_certificate(k["other"]))
+		self.ring("revcert-cat", self.ring_data("revcert") + rev)
+		self.ring("revcert-cat-binary", g.export(k["revcert"]) + rb)
+		ps = ss.parse(g.export(k["revcert"]))
+		self.ring("revcert-after-uid", ps[0].raw + ps[1].raw + rb +
+		    b"".join(p.raw for p in ps[2:]))
+		self.ring("revcert-badrev", rb[:-1] + bytes([rb[-1] ^ 0x01]))
+
+		self.expiring_sig = g.sign(data, k["expiring"], faked=past + 1800)
+		self.ring("expiring-old", g.export(k["expiring"], armored=True))
+		g.set_expire(k["expiring"], "1d", faked=past + 3600)
+		if k["expiring"].expires != past + 3600 + DAY:
+			raise labmod.LabError("--quick-set-expire 1d: expires %r"
+			    % k["expiring"].expires)
+		self.ring("expiring-new", g.export(k["expiring"], armored=True))
+		self.renewed_sig = g.sign(data, k["renewed"], faked=past + 1800)
+		self.ring("renewed-old", g.export(k["renewed"], armored=True))
+		g.set_expire(k["renewed"], "0")
+		self.ring("renewed-new", g.export(k["renewed"], armored=True))
+
+		# a direct-key signature made two days after the key, giving it
+		# a one-day life: after the user ID, and before it
+		ed = self.secret["ed"][0]
+		dk = ss.old_packet(2, ss.sign_body(ed, ss.key_hashed(ed.pub_body),
+		    sigtype=0x1F, created=k["ed"].created + 2 * DAY,
+		    hashed=ss.subpacket(9, DAY.to_bytes(4, "big"))))
+		ps = ss.parse(g.export(k["ed"]))
+		self.ring("ed-direct-after-uid", b"".join(p.raw for p in ps) + dk)
+		self.ring("ed-direct-before-uid", ps[0].raw + dk +
+		    b"".join(p.raw for p in ps[1:]))
+
+		# the signing subkey bound anew, its binding signature expiring
+		# a day after it was made (nine days ago), or in 1000 days
+		pk, sk = self.secret["bindexp"][:2]
+		both = ss.key_hashed(pk.pub_body) + ss.key_hashed(sk.pub_body)
+		t = past + 3600
+		back = ss.sign_body(sk, both, sigtype=0x19, created=t)
+		ps = ss.parse(g.export(k["bindexp"]))
+		if [p.tag for p in ps] != [6, 13, 2, 14, 2]:
+			raise labmod.LabError("bindexp: packets %r" % ps)
+		for name, life in (("expired", DAY), ("valid", 1000 * DAY)):
+			bind = ss.sign_body(pk, both, sigtype=0x18, created=t,
+			    expires=life, hashed=ss.subpacket(27, b"\x02"),
+			    unhashed=ss.subpacket(32, back))
+			self.ring("bindexp-" + name, b"".join(p.raw for p in ps[:4]) +
+			    ss.old_packet(2, bind))
 
 	def push(self, repo, signer):
 		img = labmod.oci_image(self.lab, "gpg image %s" % repo, tag="v1")
@@ -499,7 +572,7 @@ def expect_error(t, r, code, *kinds, prefix="error: ", contains=()):
 
 def run(t):
 	cases = []
-	for section in (key_cases, message_cases, payload_cases,
+	for section in (key_cases, merge_cases, message_cases, payload_cases,
 	    lookaside_cases, identity_cases, scope_cases):
 		cases += section()
 	prefix = "gpg: "
@@ -755,6 +828,11 @@ def key_cases():
 	    "here): rejected", "crafted", lambda st, img: [st.psign(img, "rsa",
 	    hashed=ss.subpacket(100, b"x", critical=True))], ring("rsa"), 1,
 	    Phrase("1 signature, none valid: #1 ", "critical")))
+	C.append(Case("critical subpacket of type 0 in the hashed area (made "
+	    "here): rejected", "crafted", lambda st, img: [st.psign(img, "rsa",
+	    hashed=ss.subpacket(0, b"x", critical=True))], ring("rsa"), 1,
+	    lambda st, img, url: none_valid("signature by %s has an unknown "
+	    "critical subpacket 0" % st.fpr("rsa"))))
 	C.append(Case("unknown non-critical subpacket (made here): accepted",
 	    "crafted", lambda st, img: [st.psign(img, "rsa",
 	    hashed=ss.subpacket(100, b"x"))], ring("rsa"), 0,
@@ -767,6 +845,94 @@ def key_cases():
 	    "(made here): rejected", "crafted", lambda st, img: [st.psign(img,
 	    "rsa", sigtype=0x13)], ring("rsa"), 1, Phrase(
 	    "1 signature, none valid: #1 ", "sig-type")))
+	return C
+
+
+# --- key material merged by primary fingerprint ------------------------------
+
+def merge_cases():
+	"""All key material of a requirement counts, as GnuPG merges what it
+	imports (RFC 9580 §5.2.3, §10.1): every file and block, every self-
+	signature and revocation wherever it sits; any valid revocation
+	revokes, the newest self-signature decides expiry and flags."""
+	C = []
+	paths = lambda *names: lambda st: st.req(keyPaths=[st.ring(n) for n in
+	    names])
+	one = lambda name: lambda st: st.req(name)
+	revoked = lambda key: lambda st, img, url: none_valid(
+	    "key %s is revoked" % st.fpr(key))
+	expired = lambda key, when: lambda st, img, url: none_valid(
+	    "key %s expired at %s" % (st.fpr(key), ss.utc(when(st))))
+	rc = lambda st, img: [st.gsign(img, "revcert")]
+	C.append(Case("keyPaths [key, gpg's revocation certificate "
+	    "(openpgp-revocs.d)]: revoked", "crafted", rc, paths("revcert",
+	    "revcert-rev"), 1, revoked("revcert")))
+	C.append(Case("keyPaths [revocation certificate, key]: revoked",
+	    "crafted", rc, paths("revcert-rev", "revcert"), 1,
+	    revoked("revcert"), skopeo=("accept", "gpg applies a revocation "
+	    "certificate only to a key it already holds (\"no public key - "
+	    "can't apply revocation certificate\"), and containers/image "
+	    "imports keyPaths in order; ivlite merges all key material "
+	    "first, so the order does not matter")))
+	C.append(Case("key and revocation certificate in one armored file: "
+	    "revoked", "crafted", rc, one("revcert-cat"), 1,
+	    revoked("revcert")))
+	C.append(Case("key and revocation certificate in one binary file: "
+	    "revoked", "crafted", rc, one("revcert-cat-binary"), 1,
+	    revoked("revcert")))
+	C.append(Case("keyData holding the key and its revocation "
+	    "certificate: revoked", "crafted", rc, lambda st: st.req(
+	    keyData=base64.b64encode(st.ring_data("revcert-cat")).decode()), 1,
+	    revoked("revcert")))
+	C.append(Case("one block, the key revocation right after the user ID: "
+	    "revoked", "crafted", rc, one("revcert-after-uid"), 1,
+	    revoked("revcert")))
+	C.append(Case("keyPaths [key, another key's revocation certificate]: "
+	    "accepted", "crafted", rc, paths("revcert", "other-rev"), 0,
+	    ok_crafted("revcert")))
+	C.append(Case("keyPaths [key, revocation certificate with a broken "
+	    "signature]: accepted", "crafted", rc, paths("revcert",
+	    "revcert-badrev"), 0, ok_crafted("revcert")))
+
+	ex = lambda st, img: [st.expiring_sig]
+	exp_at = lambda st: st.k["expiring"].expires
+	C.append(Case("keyPaths [old export, export after --quick-set-expire "
+	    "1d]: expired", "crafted", ex, paths("expiring-old",
+	    "expiring-new"), 1, expired("expiring", exp_at)))
+	C.append(Case("keyPaths [export after --quick-set-expire 1d, old "
+	    "export]: expired", "crafted", ex, paths("expiring-new",
+	    "expiring-old"), 1, expired("expiring", exp_at)))
+	rn = lambda st, img: [st.renewed_sig]
+	C.append(Case("keyPaths [expired export, export renewed by "
+	    "--quick-set-expire 0]: accepted", "crafted", rn,
+	    paths("renewed-old", "renewed-new"), 0, ok_crafted("renewed")))
+	C.append(Case("keyPaths [renewed export, expired export]: accepted",
+	    "crafted", rn, paths("renewed-new", "renewed-old"), 0,
+	    ok_crafted("renewed")))
+
+	ed_exp = lambda st: st.k["ed"].created + DAY
+	C.append(Case("one block, a direct-key signature with a key expiry "
+	    "after the user ID (made here): expired", "crafted",
+	    lambda st, img: [st.gsign(img, "ed")], one("ed-direct-after-uid"),
+	    1, expired("ed", ed_exp)))
+	C.append(Case("one block, the same direct-key signature before the "
+	    "user ID: expired", "crafted", lambda st, img: [st.gsign(img,
+	    "ed")], one("ed-direct-before-uid"), 1, expired("ed", ed_exp)))
+
+	sub_diff = ("reject", "containers/image 5.23 (skopeo 1.9.3) does not "
+	    "credit a subkey's signature to its primary key (see the subkey "
+	    "cases above)")
+	bx = lambda st, img: [st.psign(img, "bindexp", which=1)]
+	C.append(Case("signing subkey whose binding signature expired (made "
+	    "here): rejected", "crafted", bx, one("bindexp-expired"), 1,
+	    lambda st, img, url: none_valid("subkey %s of %s has no valid "
+	    "binding signature" % (st.k["bindexp"].subkeys["s"],
+	    st.fpr("bindexp")))))
+	C.append(Case("signing subkey whose binding signature expires in "
+	    "1000 days (made here): accepted", "crafted", bx,
+	    one("bindexp-valid"), 0, ok_crafted("bindexp"), skopeo=sub_diff))
+	for c in C:
+		c.name = "keyring merge: " + c.name
 	return C
 
 
@@ -1337,6 +1503,10 @@ def config_rows():
 	     "keyPath", ("no-key",)),
 	    ("armored keyring with a wrong CRC", file_with(bad_crc), "keyPath",
 	     ("armor",)),
+	    ("keyPaths: 257 copies of a self-signature over two files (more "
+	     "than MAX_PGP_SIGS)", lambda st: (st.req(keyPaths=[st.lab.write(
+	     "sigs-a.gpg", many_sigs(st, 128)), st.lab.write("sigs-b.gpg",
+	     many_sigs(st, 129))]), None), "keyPaths", ("too-many-sigs",)),
 	    ("keyData that is not a keyring", lambda st: (st.req(
 	     keyData=base64.b64encode(b"not a key").decode()), None),
 	     "keyData", ("not-keyring",)),
@@ -1344,6 +1514,12 @@ def config_rows():
 	     keyData=base64.b64encode(without_tags(st.ring_data("other"),
 	     (13, 2))).decode()), None), "keyData", ("no-key",)),
 	]
+
+
+def many_sigs(st, n):
+	"""The ed key with its user ID's self-signature N times."""
+	ps = ss.parse(st.ring_data("ed"))
+	return ps[0].raw + ps[1].raw + ps[2].raw * n
 
 
 def without_tags(ring, tags):

@@ -1153,6 +1153,63 @@ test_pgp(void)
 	    "keyring without the key: %d %s", r, out);
 }
 
+/* Key material merged before it is judged (tests/fixtures/gpg/rk*: an
+ * Ed25519 key gpg made at 1700000000, the revocation certificate gpg
+ * wrote for it in openpgp-revocs.d (dearmored), payload.json signed
+ * uncompressed, and the key exported after importing the certificate):
+ * a revocation counts wherever it sits, and no arena size makes the
+ * revoked key usable. */
+static void
+test_pgp_merge(void)
+{
+	static const char revoked[] = "key 11BC924516AC22B8D1929F7B1D5870A27D01F9CE "
+	    "is revoked";
+	static unsigned char key[1024], rev[1024], sig[1024], both[2048];
+	char out[1024];
+	size_t kn, rn, sn, bn, cap;
+	int r, seen;
+
+	kn = fixture("gpg/rk.bin", key, sizeof(key));
+	rn = fixture("gpg/rk.rev", rev, sizeof(rev));
+	sn = fixture("gpg/rk.sig", sig, sizeof(sig));
+	check(kn && rn && sn, __LINE__, "fixtures gpg/rk.* missing");
+	r = iv_pgp_verify(key, kn, sig, sn, out, sizeof(out));
+	check(r == 1 && strlen(out) == 40 && !strncmp(out, revoked + 4, 40),
+	    __LINE__, "rk.bin: %d %s", r, out);
+	memcpy(both, key, kn);	/* the certificate after the key */
+	memcpy(both + kn, rev, rn);
+	r = iv_pgp_verify(both, kn + rn, sig, sn, out, sizeof(out));
+	check(r == 0 && !strcmp(out, revoked), __LINE__, "rk.bin rk.rev: %d "
+	    "%s", r, out);
+	memcpy(both, rev, rn);	/* and before it */
+	memcpy(both + rn, key, kn);
+	r = iv_pgp_verify(both, kn + rn, sig, sn, out, sizeof(out));
+	check(r == 0 && !strcmp(out, revoked), __LINE__, "rk.rev rk.bin: %d "
+	    "%s", r, out);
+	/* a certificate whose signature does not verify revokes nothing */
+	memcpy(both, key, kn);
+	memcpy(both + kn, rev, rn);
+	both[kn + rn - 1] ^= 0x01;
+	r = iv_pgp_verify(both, kn + rn, sig, sn, out, sizeof(out));
+	check(r == 1, __LINE__, "rk.bin, corrupt rk.rev: %d %s", r, out);
+	bn = fixture("gpg/rk-revoked.bin", both, sizeof(both));
+	r = iv_pgp_verify(both, bn, sig, sn, out, sizeof(out));
+	check(r == 0 && !strcmp(out, revoked), __LINE__, "rk-revoked.bin: "
+	    "%d %s", r, out);
+	/* every arena size: rejected with a reason, never accepted */
+	for (cap = 1, seen = 0; cap <= 4096 && !seen; cap++) {
+		iv_pgp_arena(cap);
+		out[0] = '\0';
+		r = iv_pgp_verify(both, bn, sig, sn, out, sizeof(out));
+		check(r != 1 && out[0] && strcmp(out, "(null)"), __LINE__,
+		    "rk-revoked.bin, arena %zu: %d %s", cap, r, out);
+		seen = !strcmp(out, revoked);
+	}
+	iv_pgp_arena(0);
+	check(seen, __LINE__, "rk-revoked.bin: never \"%s\" up to 4096 "
+	    "bytes", revoked);
+}
+
 /* policy, reference, -digest, exit status, the stdout line */
 static const struct {
 	const char *pol, *name, *digest;
@@ -1236,6 +1293,7 @@ main(void)
 	test_ed25519();
 	test_inflate();
 	test_pgp();
+	test_pgp_merge();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

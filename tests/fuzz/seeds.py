@@ -13,6 +13,11 @@ import sys
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
+sys.path.insert(0, os.path.join(TOP, "tests"))
+sys.dont_write_bytecode = True
+
+import simplesign	# noqa: E402
+
 OUT = os.path.join(TOP, "tests", "fuzz", "corpus")
 D = "sha256:" + "ab" * 32
 
@@ -89,6 +94,17 @@ def main():
 	for f in ("s.zip", "s.zlib", "s.none"):
 		put("pgp", f, fixture("gpg", f))
 	put("pgp", "key", fixture("gpg", "key.bin"))
+	# keyring: key blobs split at "\n%%\n", merged (the key gpg revoked
+	# and its revocation certificate, tests/fixtures/gpg/rk.*)
+	sep = b"\n%%\n"
+	key, rev = fixture("gpg", "rk.bin"), fixture("gpg", "rk.rev")
+	put("keyring", "key-rev", key + sep + rev)
+	put("keyring", "rev-key", rev + sep + key)
+	put("keyring", "one-blob", key + rev)
+	put("keyring", "armored", simplesign.armor(key) + sep +
+	    simplesign.armor(rev))
+	put("keyring", "revoked-other", fixture("gpg", "rk-revoked.bin") + sep
+	    + fixture("gpg", "key.bin") + sep + key)
 	for f in sorted(os.listdir(os.path.join(TOP, "tests", "fixtures",
 	    "inflate"))):
 		if f != "bomb.bin":
