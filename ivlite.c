@@ -5302,7 +5302,8 @@ done:
  * this section and §12 call mbedTLS. */
 
 /* the first PEM block of b: a PUBLIC KEY (SPKI) or RSA PUBLIC KEY, RSA
- * or ECDSA on a NIST curve; anything else is a configuration error */
+ * of MIN_RSA_BITS or more or ECDSA on a NIST curve; anything else is a
+ * configuration error */
 static int
 cry_key(Key *k, const Blob *b, int ecdsa, const char *file, Arena *a,
     Err *e)
@@ -5347,6 +5348,11 @@ cry_key(Key *k, const Blob *b, int ecdsa, const char *file, Arena *a,
 	if (ecdsa && mbedtls_pk_get_type(&k->pk) != MBEDTLS_PK_ECKEY)
 		return fail(e, ExitConfig, "%s: a Rekor key must be ECDSA",
 		    where);
+	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_RSA &&
+	    mbedtls_pk_get_bitlen(&k->pk) < MIN_RSA_BITS)
+		return fail(e, ExitConfig, "%s: RSA key of %zu bits, fewer than "
+		    "MIN_RSA_BITS (%d)", where, mbedtls_pk_get_bitlen(&k->pk),
+		    MIN_RSA_BITS);
 	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_RSA)
 		return 0;
 	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_ECKEY)
