@@ -6635,6 +6635,12 @@ sst_rekor(Signer *sg, const Cand *c, const Str *sig,
 		*why = "rekor: SET signature not by any configured key";
 		return 0;
 	}
+	/* a time before 1970 is none: certificates would be checked now */
+	if (*t < 0) {
+		*why = ar_printf(a, &sub, "rekor: integratedTime %lld is before "
+		    "1970", *t);
+		return 0;
+	}
 	if (b64_decode(a, body, strlen(body), &b) < 0) {
 		*why = "rekor: the logged entry is not base64";
 		return 0;
