@@ -5722,9 +5722,10 @@ cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a)
 	return out;
 }
 
-/* Is want among the SANs?  Emails exactly; host names without case, a
- * trailing dot, and a leading "*" label matching one label; IP literals
- * (also in brackets) against iPAddress SANs, byte for byte. */
+/* Is want among the SANs?  Emails exactly; host names without case, and
+ * a leading "*" label matching one label; a trailing dot is dropped from
+ * want, not from a SAN, which then matches nothing (Go's VerifyHostname);
+ * IP literals (also in brackets) against iPAddress SANs, byte for byte. */
 static int
 cry_san_has(const mbedtls_x509_crt *c, int tag, const char *want)
 {
@@ -5757,8 +5758,6 @@ cry_san_has(const mbedtls_x509_crt *c, int tag, const char *want)
 			return 1;
 		if (tag != 2)
 			continue;
-		if (l && v[l - 1] == '.')
-			l--;
 		if (l == n && !strncasecmp(v, want, n))
 			return 1;
 		/* "*.example.com": one label, the rest equal */
