@@ -669,6 +669,8 @@ static int cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots,
 static char *cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a);
 static int cry_san_has(const mbedtls_x509_crt *c, int tag,
     const char *want);
+static int cry_ext(const mbedtls_x509_crt *c, const unsigned char *oid,
+    size_t on, const unsigned char **v, size_t *vn);
 static char *cry_issuer(const mbedtls_x509_crt *c, Arena *a,
     const char **why);
 static int md_begin(Md *h, mbedtls_md_type_t type);
@@ -5698,12 +5700,12 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 }
 
 /* the leaf's subject alternative names of one tag (0x81 email, 0x82 DNS,
- * 0x87 IP) joined by ", " */
+ * 0x87 IP) joined by ", ", escaped (a NUL or a line break shows) */
 static char *
 cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a)
 {
 	const mbedtls_x509_sequence *s;
-	char ip[INET6_ADDRSTRLEN], *out = "";
+	char ip[INET6_ADDRSTRLEN], q[QUOTE_SIZE], *out = "";
 	Err sub = { 0, "" };
 
 	for (s = &c->subject_alt_names; s && s->buf.p; s = s->next) {
@@ -5714,8 +5716,8 @@ cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a)
 			    inet_ntop(s->buf.len == 4 ? AF_INET : AF_INET6,
 			    s->buf.p, ip, sizeof(ip)));
 		else if (tag != 7)
-			out = ar_printf(a, &sub, "%s%s%.*s", out, *out ? ", " :
-			    "", (int)s->buf.len, s->buf.p);
+			out = ar_printf(a, &sub, "%s%s%s", out, *out ? ", " : "",
+			    quote_as(q, (const char *)s->buf.p, s->buf.len, 0));
 		if (!out)
 			return "";
 	}
@@ -5769,61 +5771,98 @@ cry_san_has(const mbedtls_x509_crt *c, int tag, const char *want)
 	return 0;
 }
 
-/* The OIDC issuer of a Fulcio certificate: extension 1.3.6.1.4.1.57264.1.1
- * (the raw URL) and/or .1.8 (a DER string); both must agree.  NULL with
- * why if absent, doubled or malformed. */
-static char *
-cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
+/* Extension oid of c, from its raw extensions (mbedTLS keeps only those
+ * it knows): 1 and its value (the OCTET STRING's content) in *v, *vn; 0
+ * absent; 2 present more than once; -1 malformed. */
+static int
+cry_ext(const mbedtls_x509_crt *c, const unsigned char *oid, size_t on,
+    const unsigned char **v, size_t *vn)
 {
-	static const unsigned char v1[] = { 0x2b, 6, 1, 4, 1, 0x83, 0xbf, 0x30,
-	    1, 1 }, v2[] = { 0x2b, 6, 1, 4, 1, 0x83, 0xbf, 0x30, 1, 8 };
-	unsigned char *p = c->v3_ext.p, *end, *ext, *q;
-	char *got[2] = { NULL, NULL };
-	Err sub = { 0, "" };
-	size_t len, olen, vlen, slen;
-	int k;
+	unsigned char *p = c->v3_ext.p, *end, *ext;
+	size_t len, olen, vlen;
+	int found = 0, same;
 
 	if (!p)		/* no extensions (a v1 certificate) */
-		goto none;
+		return 0;
 	end = p + c->v3_ext.len;
 	if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
 	    MBEDTLS_ASN1_SEQUENCE) != 0)
-		goto none;
+		return -1;
 	end = p + len;
 	while (p < end) {
 		if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
 		    MBEDTLS_ASN1_SEQUENCE) != 0)
-			goto bad;
+			return -1;
 		ext = p + len;
 		if (mbedtls_asn1_get_tag(&p, ext, &olen, MBEDTLS_ASN1_OID) != 0)
-			goto bad;
-		k = olen == sizeof(v1) && !memcmp(p, v1, olen) ? 0 : olen ==
-		    sizeof(v2) && !memcmp(p, v2, olen) ? 1 : -1;
+			return -1;
+		same = olen == on && !memcmp(p, oid, on);
 		p += olen;
-		if (*p == MBEDTLS_ASN1_BOOLEAN && mbedtls_asn1_get_tag(&p, ext,
-		    &len, MBEDTLS_ASN1_BOOLEAN) == 0)
+		if (p < ext && *p == MBEDTLS_ASN1_BOOLEAN && mbedtls_asn1_get_tag(
+		    &p, ext, &len, MBEDTLS_ASN1_BOOLEAN) == 0)
 			p += len;
 		if (mbedtls_asn1_get_tag(&p, ext, &vlen,
 		    MBEDTLS_ASN1_OCTET_STRING) != 0 || p + vlen != ext)
-			goto bad;
-		if (k >= 0 && got[k]) {
-			*why = "fulcio: the OIDC issuer extension appears twice";
-			return NULL;
+			return -1;
+		if (same && !found++) {
+			*v = p;
+			*vn = vlen;
 		}
-		if (k == 0)
-			got[0] = ar_printf(a, &sub, "%.*s", (int)vlen, p);
-		q = p;
-		if (k == 1 && (vlen < 2 || (*q != MBEDTLS_ASN1_UTF8_STRING &&
-		    *q != MBEDTLS_ASN1_PRINTABLE_STRING && *q !=
-		    MBEDTLS_ASN1_IA5_STRING) || (q++, mbedtls_asn1_get_len(&q,
-		    ext, &slen) != 0) || q + slen != ext)) {
-			*why = "fulcio: OIDC issuer extension (v2) is not a DER "
-			    "string";
-			return NULL;
-		}
-		if (k == 1)
-			got[1] = ar_printf(a, &sub, "%.*s", (int)slen, q);
 		p = ext;
+	}
+	return found > 1 ? 2 : found;
+}
+
+/* The OIDC issuer of a Fulcio certificate: extension 1.3.6.1.4.1.57264.1.1
+ * (the raw URL) and/or .1.8 (a DER string); both must agree.  NULL with
+ * why if absent, doubled, malformed or holding a NUL (C strings would
+ * compare only what comes before it). */
+static char *
+cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
+{
+	static const unsigned char oid[2][10] = {
+		{ 0x2b, 6, 1, 4, 1, 0x83, 0xbf, 0x30, 1, 1 },
+		{ 0x2b, 6, 1, 4, 1, 0x83, 0xbf, 0x30, 1, 8 }
+	};
+	const unsigned char *v[2], *q;
+	char *got[2] = { NULL, NULL };
+	Err sub = { 0, "" };
+	size_t vn[2], slen;
+	int r[2], k;
+
+	for (k = 0; k < 2; k++)
+		if ((r[k] = cry_ext(c, oid[k], sizeof(oid[k]), &v[k],
+		    &vn[k])) < 0) {
+			*why = "fulcio: malformed certificate extensions";
+			return NULL;
+		}
+	if (r[0] > 1 || r[1] > 1) {
+		*why = "fulcio: the OIDC issuer extension appears twice";
+		return NULL;
+	}
+	if (r[1] && (q = v[1], vn[1] < 2 || (*q != MBEDTLS_ASN1_UTF8_STRING &&
+	    *q != MBEDTLS_ASN1_PRINTABLE_STRING && *q !=
+	    MBEDTLS_ASN1_IA5_STRING) || (q++, mbedtls_asn1_get_len(
+	    (unsigned char **)&q, v[1] + vn[1], &slen) != 0) || q + slen !=
+	    v[1] + vn[1])) {
+		*why = "fulcio: OIDC issuer extension (v2) is not a DER string";
+		return NULL;
+	}
+	if (r[1]) {
+		v[1] = q;
+		vn[1] = slen;
+	}
+	for (k = 0; k < 2; k++) {
+		if (!r[k])
+			continue;
+		if (memchr(v[k], 0, vn[k])) {
+			*why = "fulcio: the OIDC issuer extension holds a NUL byte";
+			return NULL;
+		}
+		if (!(got[k] = ar_printf(a, &sub, "%.*s", (int)vn[k], v[k]))) {
+			*why = "fulcio: out of memory: ARENA_BYTES spent";
+			return NULL;
+		}
 	}
 	if (got[0] && got[1] && strcmp(got[0], got[1])) {
 		*why = "fulcio: two different OIDC issuers";
@@ -5831,11 +5870,7 @@ cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
 	}
 	if (got[0] || got[1])
 		return got[0] ? got[0] : got[1];
-none:
 	*why = "fulcio: no OIDC issuer extension";
-	return NULL;
-bad:
-	*why = "fulcio: malformed certificate extensions";
 	return NULL;
 }
 
