@@ -653,12 +653,12 @@ static size_t cry_p1363(const unsigned char *s, size_t n,
     unsigned char *der);
 static int cry_verify(mbedtls_pk_context *pk, const void *msg, size_t n,
     const unsigned char *sig, size_t sl, int deronly);
-static int cry_pem(const char *s, size_t n, size_t *pos, Arena *a,
-    Str *der);
+static int cry_pem(const char *s, size_t n, size_t *pos, const char *label,
+    Arena *a, Str *der);
 static int cry_pem_one(const char *s, size_t n, Arena *a, Str *der);
 static int hex_same(const char *s, const unsigned char *h, size_t n);
-static int cry_certs(const char *s, size_t n, mbedtls_x509_crt *chain,
-    int strict, Arena *a, const char **why);
+static int cry_certs(const char *s, size_t n, int only,
+    mbedtls_x509_crt *chain, int strict, Arena *a, const char **why);
 static int cry_cas(const Blob *b, mbedtls_x509_crt *chain, int strict,
     const char *file, Arena *a, Err *e);
 static long long cry_time(const mbedtls_x509_time *t);
@@ -3997,11 +3997,10 @@ trust_ca(Trust *t, Arena *a, const char *path, Err *e)
 
 	if (file_read(a, path, MAX_CA_BYTES, &s, e) < 0)
 		return -1;
-	r = cry_certs(s.p, s.n, &t->ca, 0, a, &why);
+	r = cry_certs(s.p, s.n, 1, &t->ca, 0, a, &why);
 	a->used = mark;
 	if (r <= 0)
-		return fail(e, ExitConfig, "%s: no readable PEM certificates",
-		    path);
+		return fail(e, ExitConfig, "%s: %s", path, why);
 	return 0;
 }
 
@@ -4036,10 +4035,11 @@ trust_subject(const unsigned char *p, size_t n, Str *subj)
 	return 0;
 }
 
-/* The chain of leaf verified against the bundle's anchors: only the
- * certificates whose subject is the issuer of one in the chain, byte for
- * byte (as Go's CertPool matches), are parsed, not all 140.  Its flags
- * join *flags; -1 (in c->ioerr) if the bundle cannot be read. */
+/* The chain of leaf verified against the bundle's anchors: of its
+ * CERTIFICATE blocks (Go's AppendCertsFromPEM), only the certificates
+ * whose subject is the issuer of one in the chain, byte for byte (as Go's
+ * CertPool matches), are parsed, not all 140.  Its flags join *flags; -1
+ * (in c->ioerr) if the bundle cannot be read or holds no such block. */
 static int
 trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags)
 {
@@ -4051,14 +4051,15 @@ trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags)
 	uint32_t f = 0;
 	Err sub = { 0, "" };
 	Str s, der, subj;
-	int n = 0;
+	int n = 0, blocks = 0;
 
 	if (file_read(a, t->cafile, MAX_CA_BYTES, &s, &sub) < 0)
 		return fail(&c->ioerr, sub.code, "%s: TLS: CA bundle %s",
 		    c->name, sub.msg);
 	mbedtls_x509_crt_init(&anchors);
 	text = a->used;
-	while (cry_pem(s.p, s.n, &pos, a, &der) > 0) {
+	while (cry_pem(s.p, s.n, &pos, "CERTIFICATE", a, &der) > 0) {
+		blocks++;
 		if (trust_subject((unsigned char *)der.p, der.n, &subj) < 0)
 			subj.n = 0;
 		for (k = leaf; k && subj.n; k = k->next)
@@ -4075,6 +4076,11 @@ trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags)
 		a->used = text;
 	}
 	a->used = mark;
+	if (!blocks) {
+		mbedtls_x509_crt_free(&anchors);
+		return fail(&c->ioerr, ExitConfig, "%s: TLS: CA bundle %s holds "
+		    "no CERTIFICATE block", c->name, t->cafile);
+	}
 	logv("tls %s: %d certificate%s of %s for the chain's issuers", c->name,
 	    n, n == 1 ? "" : "s", t->cafile);
 	/* names: the leaf's own pass checks them */
@@ -5495,33 +5501,37 @@ static const mbedtls_x509_crt_profile cry_profile = {
 	2048
 };
 
-/* The next PEM block in s[*pos..n): its base64 body decoded into *der.
- * 1 found, 0 none left (*pos at the first byte after the last block), -1
- * malformed.  Text before a BEGIN line is skipped. */
+/* The next PEM block in s[*pos..n) labelled label (NULL: any label;
+ * blocks of other labels are passed over): its base64 body decoded into
+ * *der.  1 found, 0 none left (*pos at the first byte after the last
+ * block), -1 malformed.  Text before a BEGIN line is skipped. */
 static int
-cry_pem(const char *s, size_t n, size_t *pos, Arena *a, Str *der)
+cry_pem(const char *s, size_t n, size_t *pos, const char *label, Arena *a,
+    Str *der)
 {
 	const char *beg, *body, *end, *p;
 	char endl[80];
 	size_t lab;
 
-	if (!(beg = memmem_pem(s + *pos, n - *pos)))
-		return 0;
-	lab = strcspn(beg + 11, "-\n");
-	if (lab > 60 || (strncmp(beg + 11 + lab, "-----\n", 6) &&
-	    strncmp(beg + 11 + lab, "-----\r\n", 7)))
-		return -1;
-	body = beg + 11 + lab + 5;
-	snprintf(endl, sizeof(endl), "-----END %.*s-----", (int)lab, beg + 11);
-	if (!(end = strstr(body, endl)) || (size_t)(end - s) > n)
-		return -1;
+	do {
+		if (!(beg = memmem_pem(s + *pos, n - *pos)))
+			return 0;
+		lab = strcspn(beg + 11, "-\n");
+		if (lab > 60 || (strncmp(beg + 11 + lab, "-----\n", 6) &&
+		    strncmp(beg + 11 + lab, "-----\r\n", 7)))
+			return -1;
+		body = beg + 11 + lab + 5;
+		snprintf(endl, sizeof(endl), "-----END %.*s-----", (int)lab,
+		    beg + 11);
+		if (!(end = strstr(body, endl)) || (size_t)(end - s) > n)
+			return -1;
+		*pos = (size_t)(end - s) + strlen(endl);
+	} while (label && (strlen(label) != lab || memcmp(beg + 11, label,
+	    lab)));
 	for (p = body; p < end; p++)
 		if (*p == ':')
 			return -1;	/* PEM headers: not a plain block */
-	if (b64_decode(a, body, (size_t)(end - body), der) < 0)
-		return -1;
-	*pos = (size_t)(end - s) + strlen(endl);
-	return 1;
+	return b64_decode(a, body, (size_t)(end - body), der) < 0 ? -1 : 1;
 }
 
 /* exactly one PEM block, and after its END line at most a line break */
@@ -5530,7 +5540,7 @@ cry_pem_one(const char *s, size_t n, Arena *a, Str *der)
 {
 	size_t pos = 0;
 
-	if (cry_pem(s, n, &pos, a, der) != 1)
+	if (cry_pem(s, n, &pos, NULL, a, der) != 1)
 		return 0;
 	if (pos < n && s[pos] == '\r')
 		pos++;
@@ -5556,24 +5566,29 @@ hex_same(const char *s, const unsigned char *h, size_t n)
 	return 1;
 }
 
-/* Certificates from PEM text into chain.  strict: every block must be a
- * certificate and only blanks may follow the last (chain annotations,
- * intermediates); else blocks that do not parse are skipped (roots).
- * The count parsed, or -1 with why. */
+/* Certificates from PEM text into chain: its blocks, or with only its
+ * CERTIFICATE blocks (as Go's AppendCertsFromPEM reads CA files: OpenSSL's
+ * TRUSTED CERTIFICATE carries uses it would drop).  strict: every block
+ * read must be a certificate and only blanks may follow the last (chain
+ * annotations, intermediates); else blocks that do not parse are skipped
+ * (roots).  The count parsed, or -1 with why; with 0, why says why. */
 static int
-cry_certs(const char *s, size_t n, mbedtls_x509_crt *chain, int strict,
-    Arena *a, const char **why)
+cry_certs(const char *s, size_t n, int only, mbedtls_x509_crt *chain,
+    int strict, Arena *a, const char **why)
 {
 	size_t pos = 0, mark = a->used;
-	int r, count = 0;
+	int r, count = 0, blocks = 0;
 	Str der;
 
-	while ((r = cry_pem(s, n, &pos, a, &der)) != 0) {
-		if (r > 0)
+	while ((r = cry_pem(s, n, &pos, only ? "CERTIFICATE" : NULL, a,
+	    &der)) != 0) {
+		if (r > 0) {
+			blocks++;
 			r = mbedtls_x509_crt_parse_der(chain,
 			    (const unsigned char *)der.p, der.n);
-		else
+		} else {
 			r = -2;
+		}
 		if (r != 0 && r != 1) {
 			if (strict) {
 				*why = r == -2 ? "malformed PEM" : (-r & 0xff80) ==
@@ -5595,16 +5610,19 @@ cry_certs(const char *s, size_t n, mbedtls_x509_crt *chain, int strict,
 		*why = "text after the last certificate";
 		return -1;
 	}
+	if (!count)
+		*why = blocks ? "no certificate in it parses" : only ?
+		    "holds no CERTIFICATE block" : "holds no PEM block";
 	return count;
 }
 
-/* a configured CA set (caPath, caRootsData…) into chain: 0 certificates
- * is a configuration error */
+/* a configured CA set (caPath, caRootsData…) into chain, its CERTIFICATE
+ * blocks only: 0 certificates is a configuration error */
 static int
 cry_cas(const Blob *b, mbedtls_x509_crt *chain, int strict, const char *file,
     Arena *a, Err *e)
 {
-	const char *why = "no certificates";
+	const char *why = "";
 	size_t mark = a->used;
 	Err sub = { 0, "" };
 	Str f;
@@ -5614,12 +5632,11 @@ cry_cas(const Blob *b, mbedtls_x509_crt *chain, int strict, const char *file,
 	f.n = b->len;
 	if (b->path && file_read(a, b->path, MAX_KEY_BYTES, &f, &sub) < 0)
 		return fail(e, ExitConfig, "%s: %s: %s", file, b->at, sub.msg);
-	n = cry_certs(f.p, f.n, chain, strict, a, &why);
+	n = cry_certs(f.p, f.n, 1, chain, strict, a, &why);
 	a->used = mark;
 	if (n <= 0)
 		return fail(e, ExitConfig, "%s: %s%s%s: %s", file, b->at,
-		    b->path ? ": " : "", b->path ? b->path : "", n < 0 ? why :
-		    "no PEM certificates");
+		    b->path ? ": " : "", b->path ? b->path : "", why);
 	return 0;
 }
 
@@ -6747,7 +6764,8 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
 		    "certificate annotation", who);
 		return 0;
 	}
-	if ((n = cry_certs(c->cert, strlen(c->cert), chain, 1, a, &w)) != 1) {
+	if ((n = cry_certs(c->cert, strlen(c->cert), 0, chain, 1, a, &w)) !=
+	    1) {
 		*why = ar_printf(a, &sub, "%s: certificate annotation: %s", who,
 		    n < 0 ? w : "not exactly one certificate");
 		return 0;
@@ -6762,7 +6780,7 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
 		mbedtls_x509_crt ann;
 
 		mbedtls_x509_crt_init(&ann);
-		n = cry_certs(c->chain, strlen(c->chain), &ann, 1, a, &w);
+		n = cry_certs(c->chain, strlen(c->chain), 0, &ann, 1, a, &w);
 		for (x = &ann; n > 1 && x->next && x->next->raw.p; x = x->next)
 			mbedtls_x509_crt_parse_der(chain, x->raw.p, x->raw.len);
 		mbedtls_x509_crt_free(&ann);
@@ -8930,10 +8948,13 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 		memset(&sigs, 0, sizeof(sigs));
 		sst_manifest(&sigs, "f", s, n, &a, &e);
 	} else if (!strcmp(target, "pem")) {
-		while (cry_pem(s, n, &pos, &a, &b) > 0)
+		while (cry_pem(s, n, &pos, NULL, &a, &b) > 0)
 			trust_subject((unsigned char *)b.p, b.n, &st);
+		pos = 0;
+		while (cry_pem(s, n, &pos, "CERTIFICATE", &a, &b) > 0)
+			;
 		mbedtls_x509_crt_init(&chain);
-		if (cry_certs(s, n, &chain, 1, &a, &why) > 0) {
+		if (cry_certs(s, n, 0, &chain, 1, &a, &why) > 0) {
 			cry_sans(&chain, 1, &a);
 			cry_san_has(&chain, 2, "a.example.com");
 			cry_san_has(&chain, 2, "[::1]");

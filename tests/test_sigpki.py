@@ -76,7 +76,7 @@ PHRASES = {
 	"integratedTime": r"integratedTime",
 	"spec": r"spec|signature|public ?key|publicKey|hash",
 	"ecdsa": r"ECDSA",
-	"no-certificate": r"certificate",
+	"no-certificate": r"certificate|CERTIFICATE",
 	"no-file": r"No such file or directory",
 }
 

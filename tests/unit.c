@@ -1142,7 +1142,7 @@ static const struct {
 	    "q.io/a", DB, 2, "error: " AT ".pki.caRootsPath: /nonexistent/c: "
 	    "No such file or directory" },
 	{ SS(PKI("\"caRootsData\":\"aGk=\",\"subjectEmail\":\"e\"")), "q.io/a",
-	    DB, 2, "error: " AT ".pki.caRootsData: no PEM certificates" },
+	    DB, 2, "error: " AT ".pki.caRootsData: holds no CERTIFICATE block" },
 	{ POL("\"q.io\":[{\"type\":\"signedBaseLayer\",\"baseLayerIdentity\":"
 	    "{\"type\":\"matchExact\"}}]"), "q.io/a", DB, 1, "rejected "
 	    "q.io/a:latest@" DB ": scope " D("q.io") ": signedBaseLayer: not "
