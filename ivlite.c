@@ -206,6 +206,14 @@ typedef struct {
 
 typedef struct Net Net;
 
+typedef struct {		/* a certification path, as mbedTLS's verify
+				 * callbacks meet it (cry_path) */
+	const mbedtls_x509_crt *c[MBEDTLS_X509_MAX_VERIFY_CHAIN_SIZE];
+	int n;			/* c[0] the leaf, c[n - 1] the anchor */
+	long long t;		/* cry_chain's time, -1: now */
+	char why[3 * QUOTE_SIZE + 100];	/* a name-constraint violation */
+} Path;
+
 typedef struct {		/* TLS trust of one registry */
 	char name[AUTH_SIZE];	/* its host[:port] */
 	const char *cafile, *certsd;	/* for messages */
@@ -226,6 +234,7 @@ typedef struct {		/* one connection; buf last (see conn_get) */
 	char host[HOST_MAX + 1];
 	char name[AUTH_SIZE];	/* host[:port], for messages */
 	char sans[512];		/* the leaf's SANs, for messages */
+	Path path;		/* the chain verified, for name constraints */
 	const char *proxyauth;	/* plain-HTTP proxy credentials */
 	size_t got;		/* bytes received so far */
 	Err ioerr;		/* what the mbedTLS callbacks met */
@@ -673,6 +682,28 @@ static int cry_ext(const mbedtls_x509_crt *c, const unsigned char *oid,
     size_t on, const unsigned char **v, size_t *vn);
 static char *cry_issuer(const mbedtls_x509_crt *c, Arena *a,
     const char **why);
+static int cry_nc_labels(const unsigned char *s, size_t n);
+static int cry_nc_domain(const unsigned char *d, size_t dn,
+    const unsigned char *c, size_t cn);
+static int cry_nc_mailbox(const unsigned char *s, size_t n, size_t *at);
+static int cry_nc_urihost(const unsigned char *s, size_t n,
+    const unsigned char **h, size_t *hn);
+static int cry_nc_mask(const unsigned char *m, size_t n);
+static int cry_nc_name(int f, const unsigned char *nm, size_t nn, int uri,
+    size_t *at, const unsigned char **dom, size_t *dn);
+static int cry_nc_valid(int f, const unsigned char *c, size_t cn);
+static int cry_nc_match(int f, const unsigned char *nm, size_t nn,
+    size_t at, const unsigned char *dom, size_t dn, const unsigned char *c,
+    size_t cn);
+static char *cry_nc_show(int f, int cons, const unsigned char *s, size_t n,
+    char *out);
+static int cry_nc_split(const unsigned char *v, size_t vn,
+    const unsigned char *t[2], const unsigned char *te[2]);
+static int cry_nc_next(const unsigned char **q, const unsigned char *end,
+    int *tag, const unsigned char **v, size_t *vn);
+static int cry_nc(Path *p);
+static int cry_path(void *ctx, mbedtls_x509_crt *crt, int depth,
+    uint32_t *flags);
 static int md_begin(Md *h, mbedtls_md_type_t type);
 static void md_add(Md *h, const void *p, size_t n);
 static size_t md_end(Md *h, unsigned char *out);
@@ -850,6 +881,7 @@ static const struct {
 	{ "MAX_INFLATE_BYTES",    MAX_INFLATE_BYTES },
 	{ "MAX_PGP_KEYS",         MAX_PGP_KEYS },
 	{ "MIN_RSA_BITS",         MIN_RSA_BITS },
+	{ "MAX_NC_CHECKS",        MAX_NC_CHECKS },
 	{ "CACHE_SECONDS",        CACHE_SECONDS },
 	{ "MAX_CACHE_ENTRIES",    MAX_CACHE_ENTRIES },
 };
@@ -3763,16 +3795,17 @@ tls_recv(void *ctx, unsigned char *buf, size_t len)
  * NOT_TRUSTED at its top, and the leaf's call has the whole chain verified
  * again against the CA bundle (trust_bundle).  The flag is taken off the
  * top only because that later verification's flags join the leaf's.
- * At the leaf, Go's name rules, which mbedTLS 2.28 lacks: an IP literal
- * matches only iPAddress SANs (byte for byte), a name never falls back to
- * the subject CN. */
+ * The name constraints of the path verified (cry_path, in trust_bundle's
+ * verification when that is the one).  At the leaf, Go's name rules,
+ * which mbedTLS 2.28 lacks: an IP literal matches only iPAddress SANs
+ * (byte for byte), a name never falls back to the subject CN. */
 static int
 tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
 	Conn *c = ctx;
 	const mbedtls_x509_sequence *s;
 	unsigned char ip[16];
-	char h[HOST_MAX + 1];
+	char h[HOST_MAX + 1], q[QUOTE_SIZE];
 	size_t len, n = 0;
 	int fam, match = 0;
 
@@ -3781,6 +3814,8 @@ tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 		c->vbundle = (*flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) != 0;
 		*flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_NOT_TRUSTED;
 	}
+	if (depth != 0 || !c->vbundle)
+		cry_path(&c->path, crt, depth, flags);
 	if (depth != 0)
 		return 0;
 	if (c->vbundle && trust_bundle(c, crt, flags) < 0)
@@ -3792,8 +3827,8 @@ tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 		len = strlen(c->sans);
 		if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2))
 			snprintf(c->sans + len, sizeof(c->sans) - len,
-			    "%sDNS:%.*s", len ? ", " : "", (int)s->buf.len,
-			    s->buf.p);
+			    "%sDNS:%s", len ? ", " : "", quote_as(q,
+			    (const char *)s->buf.p, s->buf.len, 0));
 		if (s->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7))
 			continue;
 		if (s->buf.len == 4 || s->buf.len == 16)
@@ -3848,6 +3883,9 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 			    "not trusted (no CA in %s or %s/%s signs it)",
 			    c->name, c->trust->cafile, c->trust->certsd,
 			    c->trust->name);
+		if (f & MBEDTLS_X509_BADCERT_OTHER)
+			return fail(e, ExitUndecided, "%s: TLS: certificate "
+			    "rejected: %s", c->name, c->path.why);
 		if (f & MBEDTLS_X509_BADCERT_CN_MISMATCH)
 			return fail(e, ExitUndecided, "%s: TLS: certificate "
 			    "for %s does not cover that name (SANs: %s)",
@@ -4083,9 +4121,12 @@ trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags)
 	}
 	logv("tls %s: %d certificate%s of %s for the chain's issuers", c->name,
 	    n, n == 1 ? "" : "s", t->cafile);
-	/* names: the leaf's own pass checks them */
+	/* host names: the leaf's own pass checks them; name constraints of
+	 * this path: cry_path */
+	c->path.n = 0;
 	if (mbedtls_x509_crt_verify_with_profile(leaf, n ? &anchors : NULL,
-	    NULL, &mbedtls_x509_crt_profile_default, NULL, &f, NULL, NULL) != 0)
+	    NULL, &mbedtls_x509_crt_profile_default, NULL, &f, cry_path,
+	    &c->path) != 0 && !f)
 		f |= MBEDTLS_X509_BADCERT_NOT_TRUSTED;
 	*flags |= f;
 	mbedtls_x509_crt_free(&anchors);
@@ -5659,26 +5700,26 @@ cry_time(const mbedtls_x509_time *t)
 
 /* called for each certificate of the chain: validity at a given time
  * instead of now (Fulcio certificates live ten minutes; what counts is the
- * Rekor time), and code signing for every certificate that limits EKU */
+ * Rekor time), code signing for every certificate that limits EKU, and
+ * the name constraints (cry_path) */
 static int
 cry_chain_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
-	const long long *t = ctx;
+	const Path *p = ctx;
 
-	(void)depth;
-	if (*t >= 0) {
+	if (p->t >= 0) {
 		*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED |
 		    MBEDTLS_X509_BADCERT_FUTURE);
-		if (*t < cry_time(&crt->valid_from))
+		if (p->t < cry_time(&crt->valid_from))
 			*flags |= MBEDTLS_X509_BADCERT_FUTURE;
-		if (*t > cry_time(&crt->valid_to))
+		if (p->t > cry_time(&crt->valid_to))
 			*flags |= MBEDTLS_X509_BADCERT_EXPIRED;
 	}
 	if (mbedtls_x509_crt_check_extended_key_usage(crt,
 	    MBEDTLS_OID_CODE_SIGNING, MBEDTLS_OID_SIZE(MBEDTLS_OID_CODE_SIGNING))
 	    != 0)
 		*flags |= MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
-	return 0;
+	return cry_path(ctx, crt, depth, flags);
 }
 
 /* Path validation of chain (leaf first, then intermediates) up to roots,
@@ -5691,9 +5732,13 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 	const char *when = when_utc(t >= 0 ? t : (long long)time(NULL), a);
 	char info[200];
 	uint32_t f = 0;
+	Path p;
 
+	p.n = 0;
+	p.t = t;
+	p.why[0] = '\0';
 	if (mbedtls_x509_crt_verify_with_profile(chain, roots, NULL,
-	    &cry_profile, NULL, &f, cry_chain_cb, &t) == 0 && f == 0)
+	    &cry_profile, NULL, &f, cry_chain_cb, &p) == 0 && f == 0)
 		return 0;
 	if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
 		*why = "not trusted (no path to the configured CA)";
@@ -5708,6 +5753,8 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 	    | MBEDTLS_X509_BADCERT_BAD_KEY))
 		*why = "weak signature or key, refused by the verification "
 		    "profile (SHA-256+, RSA 2048+, NIST curves)";
+	else if (f & MBEDTLS_X509_BADCERT_OTHER)
+		*why = ar_printf(a, &sub, "%s", p.why);
 	else {
 		mbedtls_x509_crt_verify_info(info, sizeof(info), "", f);
 		info[strcspn(info, "\n")] = '\0';
@@ -5889,6 +5936,413 @@ cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
 		return got[0] ? got[0] : got[1];
 	*why = "fulcio: no OIDC issuer extension";
 	return NULL;
+}
+
+/* Name constraints (RFC 5280 4.2.1.10), which mbedTLS 2.28 does not
+ * enforce: it refuses a critical nameConstraints extension when parsing
+ * and skips a non-critical one.  Go's verifier, and so containers/image,
+ * applies them on every CA of the path, critical or not; ivlite does the
+ * same with Go's rules, on the rfc822Name, dNSName, URI and iPAddress SANs
+ * of every certificate below the CA (Go: of the leaf).  A name must fall
+ * in no excluded subtree of its form, and in a permitted one if the CA
+ * permits any of that form.  A domain (DNS, URI host, email domain)
+ * matches on a label boundary, without ASCII case, a leading "." meaning
+ * subdomains only; an email constraint with "@" is one mailbox; an IP
+ * constraint is an address and mask.  Go ignores the other forms
+ * (directoryName…) in a non-critical extension; ivlite cannot enforce
+ * them and rejects the path instead. */
+
+/* a domain as Go's domainToReverseLabels takes it: labels of bytes 33 to
+ * 126, none empty (so no leading or trailing dot); "" is one */
+static int
+cry_nc_labels(const unsigned char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < 33 || s[i] > 126 || (s[i] == '.' && (i == 0 ||
+		    i == n - 1 || s[i - 1] == '.')))
+			return 0;
+	return 1;
+}
+
+/* is domain d (valid labels) within constraint c (checked)? */
+static int
+cry_nc_domain(const unsigned char *d, size_t dn, const unsigned char *c,
+    size_t cn)
+{
+	int sub = cn && *c == '.';
+
+	if (!cn)
+		return 1;	/* "" matches everything (Go follows NSS) */
+	c += sub;
+	cn -= (size_t)sub;
+	if (!cn)
+		return dn > 0;
+	if (dn < cn || strncasecmp((const char *)d + dn - cn,
+	    (const char *)c, cn))
+		return 0;
+	return dn == cn ? !sub : d[dn - cn - 1] == '.';
+}
+
+/* rfc822Name s as local@domain, *at the "@": an RFC 2821 dot-atom local
+ * part (Go also reads quoted ones; ivlite cannot check those) */
+static int
+cry_nc_mailbox(const unsigned char *s, size_t n, size_t *at)
+{
+	size_t i;
+
+	for (i = 0; i < n && s[i] != '@'; i++)
+		if (!(isalnum(s[i]) || (s[i] && strchr(".!#$%&'*+-/=?^_`{|}~",
+		    s[i]))) || (s[i] == '.' && (i == 0 || s[i - 1] == '.')))
+			return -1;
+	if (i == 0 || i == n || s[i - 1] == '.' || !cry_nc_labels(s + i + 1,
+	    n - i - 1))
+		return -1;
+	*at = i;
+	return 0;
+}
+
+/* the host of URI s, as Go's url.Parse finds it: scheme "://" [userinfo
+ * "@"] host [":" port]; -1 if there is none, or it is an IP address or
+ * not plain labels (Go: such a URI cannot be checked) */
+static int
+cry_nc_urihost(const unsigned char *s, size_t n, const unsigned char **h,
+    size_t *hn)
+{
+	unsigned char ip[16];
+	char buf[16];
+	size_t i, a, e, c;
+
+	for (i = 0; i < n && (isalpha(s[i]) || (i && (isdigit(s[i]) ||
+	    s[i] == '+' || s[i] == '-' || s[i] == '.'))); i++)
+		;
+	if (i == 0 || n - i < 3 || memcmp(s + i, "://", 3))
+		return -1;
+	for (a = e = i + 3; e < n && s[e] != '/' && s[e] != '?' &&
+	    s[e] != '#'; e++)
+		if (s[e] == '@')
+			a = e + 1;	/* after the userinfo */
+	for (c = a; c < e && s[c] != ':'; c++)
+		;
+	for (i = c + 1; i < e; i++)
+		if (!isdigit(s[i]))
+			return -1;	/* a port is digits */
+	*h = s + a;
+	*hn = c - a;
+	if (!*hn || s[a] == '[' || memchr(*h, '%', *hn))
+		return -1;	/* none, IPv6, or escaped (Go decodes) */
+	if (*hn < sizeof(buf)) {
+		memcpy(buf, *h, *hn);
+		buf[*hn] = '\0';
+		if (inet_pton(AF_INET, buf, ip) == 1)
+			return -1;
+	}
+	return cry_nc_labels(*h, *hn) ? 0 : -1;
+}
+
+/* is m ones, then zeros? */
+static int
+cry_nc_mask(const unsigned char *m, size_t n)
+{
+	size_t i;
+	unsigned inv;
+
+	for (i = 0; i < n && m[i] == 0xff; i++)
+		;
+	if (i == n)
+		return 1;
+	inv = ~(unsigned)m[i] & 0xffu;
+	if (inv & (inv + 1))
+		return 0;
+	while (++i < n)
+		if (m[i])
+			return 0;
+	return 1;
+}
+
+/* SAN nm of form f as the constraints check it: the domain *dom, *dn (a
+ * URI's host when uri, else the URI; the part after *at of an email); -1
+ * if it cannot be checked.  Go parses emails, DNS names and IPs for a CA
+ * with any constraint, a URI's host for URI constraints. */
+static int
+cry_nc_name(int f, const unsigned char *nm, size_t nn, int uri, size_t *at,
+    const unsigned char **dom, size_t *dn)
+{
+	*at = 0;
+	*dom = nm;
+	*dn = nn;
+	if (f == 1) {
+		if (cry_nc_mailbox(nm, nn, at) < 0)
+			return -1;
+		*dom = nm + *at + 1;
+		*dn = nn - *at - 1;
+		return 0;
+	}
+	if (f == 2)
+		return cry_nc_labels(nm, nn) ? 0 : -1;
+	if (f == 6)
+		return uri ? cry_nc_urihost(nm, nn, dom, dn) : 0;
+	return nn == 4 || nn == 16 ? 0 : -1;
+}
+
+/* is c a constraint of form f as Go parses one? */
+static int
+cry_nc_valid(int f, const unsigned char *c, size_t cn)
+{
+	unsigned char ip[16];
+	char buf[48];
+	size_t at, dot = cn && *c == '.';
+
+	if (f == 7)
+		return (cn == 8 || cn == 32) && cry_nc_mask(c + cn / 2, cn / 2);
+	if (f == 1 && memchr(c, '@', cn))
+		return cry_nc_mailbox(c, cn, &at) == 0;
+	if (f == 6 && cn < sizeof(buf)) {
+		memcpy(buf, c, cn);
+		buf[cn] = '\0';
+		if (inet_pton(AF_INET, buf, ip) == 1 || inet_pton(AF_INET6, buf,
+		    ip) == 1)
+			return 0;
+	}
+	return cry_nc_labels(c + dot, cn - dot);
+}
+
+/* Is SAN nm of form f within constraint c of that form?  dom: the domain
+ * it is checked by (the host of a URI, the part after at of an email). */
+static int
+cry_nc_match(int f, const unsigned char *nm, size_t nn, size_t at,
+    const unsigned char *dom, size_t dn, const unsigned char *c, size_t cn)
+{
+	size_t i, cat = 0;
+
+	if (f == 7) {
+		if (cn != 2 * nn)
+			return 0;	/* IPv4 against IPv6 */
+		for (i = 0; i < nn; i++)
+			if ((nm[i] ^ c[i]) & c[nn + i])
+				return 0;
+		return 1;
+	}
+	if (f == 1 && memchr(c, '@', cn)) {
+		if (cry_nc_mailbox(c, cn, &cat) < 0)
+			return 0;
+		return at == cat && !memcmp(nm, c, at) && dn == cn - cat - 1 &&
+		    !strncasecmp((const char *)dom, (const char *)c + cat + 1,
+		    dn);
+	}
+	return cry_nc_domain(dom, dn, c, cn);
+}
+
+/* a name (or, cons, a constraint) of form f quoted into out, QUOTE_SIZE */
+static char *
+cry_nc_show(int f, int cons, const unsigned char *s, size_t n, char *out)
+{
+	char ip[INET6_ADDRSTRLEN + 8];
+	size_t h = cons ? n / 2 : n, i;
+	unsigned bits = 0, m;
+
+	if (f != 7 || (h != 4 && h != 16) || (cons && n % 2))
+		return quote(out, (const char *)s, n);
+	inet_ntop(h == 4 ? AF_INET : AF_INET6, s, ip, sizeof(ip));
+	for (i = h; cons && i < n; i++)
+		for (m = s[i]; m; m &= m - 1)
+			bits++;
+	if (cons)
+		snprintf(ip + strlen(ip), 8, "/%u", bits);
+	return quote(out, ip, strlen(ip));
+}
+
+/* NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees
+ * OPTIONAL, excludedSubtrees [1] … }: each list's bounds (NULL: absent);
+ * -1 if malformed, or empty (RFC 5280: one must be there, SIZE 1..MAX) */
+static int
+cry_nc_split(const unsigned char *v, size_t vn, const unsigned char *t[2],
+    const unsigned char *te[2])
+{
+	unsigned char *p = (unsigned char *)v, *end = p + vn;
+	size_t len;
+	int i, tag;
+
+	if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
+	    MBEDTLS_ASN1_SEQUENCE) != 0 || p + len != end)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		t[i] = te[i] = NULL;
+		tag = MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | i;
+		if (p == end || *p != tag)
+			continue;
+		if (mbedtls_asn1_get_tag(&p, end, &len, tag) != 0 || !len)
+			return -1;
+		t[i] = p;
+		te[i] = p += len;
+	}
+	return p == end && (t[0] || t[1]) ? 0 : -1;
+}
+
+/* The next GeneralSubtree at *q (before end): its base's tag and value.
+ * 1, 0 at the end, -1 malformed (minimum and maximum, which RFC 5280
+ * forbids, included). */
+static int
+cry_nc_next(const unsigned char **q, const unsigned char *end, int *tag,
+    const unsigned char **v, size_t *vn)
+{
+	unsigned char *p = (unsigned char *)*q, *sub;
+	size_t len;
+
+	if (p == end)
+		return 0;
+	if (mbedtls_asn1_get_tag(&p, (unsigned char *)end, &len,
+	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 || len < 2)
+		return -1;
+	sub = p + len;
+	*tag = *p++;
+	if (mbedtls_asn1_get_len(&p, sub, vn) != 0 || p + *vn != sub)
+		return -1;
+	*v = p;
+	*q = sub;
+	return 1;
+}
+
+/* 0 if every certificate of p below a CA with name constraints keeps to
+ * them, else -1 with p->why.  Bounded by MAX_NC_CHECKS comparisons. */
+static int
+cry_nc(Path *p)
+{
+	static const unsigned char oid[] = { 0x55, 0x1d, 0x1e };
+	static const char *const form[] = {
+		"otherName", "email address", "DNS name", "x400Address",
+		"directoryName", "ediPartyName", "URI", "IP address",
+		"registeredID"
+	};
+	const mbedtls_x509_sequence *s;
+	const unsigned char *v, *q, *c, *t[2], *te[2], *nm, *dom;
+	char who[256], qw[QUOTE_SIZE], qn[QUOTE_SIZE], qc[QUOTE_SIZE];
+	size_t vn, cn, nn, dn, at;
+	long checks = 0;
+	int k, j, i, r, tag, f, has[9], any, in;
+
+	for (k = 1; k < p->n; k++) {
+		if (!(r = cry_ext(p->c[k], oid, sizeof(oid), &v, &vn)))
+			continue;
+		if (mbedtls_x509_dn_gets(who, sizeof(who), &p->c[k]->subject)
+		    < 0)
+			snprintf(who, sizeof(who), "(a long name)");
+		quote(qw, who, strlen(who));
+		if (r != 1 || cry_nc_split(v, vn, t, te) < 0)
+			goto malformed;
+		memset(has, 0, sizeof(has));
+		for (i = 0; i < 2; i++) {
+			for (q = t[i]; (r = cry_nc_next(&q, te[i], &tag, &c,
+			    &cn)) > 0; has[f]++) {
+				f = tag & 0x1f;
+				if ((tag & 0xc0) != MBEDTLS_ASN1_CONTEXT_SPECIFIC ||
+				    f > 8)
+					goto malformed;
+				if (f != 1 && f != 2 && f != 6 && f != 7) {
+					snprintf(p->why, sizeof(p->why), "the name "
+					    "constraints of %s include %s, which ivlite "
+					    "does not enforce", qw, form[f]);
+					return -1;
+				}
+				if ((tag & MBEDTLS_ASN1_CONSTRUCTED) ||
+				    !cry_nc_valid(f, c, cn))
+					goto malformed;
+			}
+			if (r < 0)
+				goto malformed;
+		}
+		for (j = 0; j < k; j++)
+			for (s = &p->c[j]->subject_alt_names; s && s->buf.p;
+			    s = s->next) {
+				f = s->buf.tag ^ MBEDTLS_ASN1_CONTEXT_SPECIFIC;
+				if (f != 1 && f != 2 && f != 6 && f != 7)
+					continue;	/* otherName…: Go too */
+				nm = s->buf.p;
+				nn = s->buf.len;
+				if (cry_nc_name(f, nm, nn, has[6] > 0, &at, &dom,
+				    &dn) < 0) {
+					snprintf(p->why, sizeof(p->why), "cannot check %s "
+					    "%s against the name constraints of %s",
+					    form[f], cry_nc_show(f, 0, nm, nn, qn), qw);
+					return -1;
+				}
+				/* excluded first, then permitted */
+				for (i = 1; i >= 0; i--) {
+					for (any = in = 0, q = t[i]; !in && cry_nc_next(&q,
+					    te[i], &tag, &c, &cn) > 0;) {
+						if ((tag & 0x1f) != f)
+							continue;
+						if (++checks > MAX_NC_CHECKS) {
+							snprintf(p->why, sizeof(p->why), "name "
+							    "constraints: more than MAX_NC_CHECKS "
+							    "(%d) comparisons", MAX_NC_CHECKS);
+							return -1;
+						}
+						any = 1;
+						in = cry_nc_match(f, nm, nn, at, dom, dn, c,
+						    cn);
+					}
+					if (i == 1 && in) {
+						snprintf(p->why, sizeof(p->why), "%s %s is "
+						    "excluded by the name constraint %s of %s",
+						    form[f], cry_nc_show(f, 0, nm, nn, qn),
+						    cry_nc_show(f, 1, c, cn, qc), qw);
+						return -1;
+					}
+					if (i == 0 && any && !in) {
+						snprintf(p->why, sizeof(p->why), "%s %s is not "
+						    "permitted by the name constraints of %s",
+						    form[f], cry_nc_show(f, 0, nm, nn, qn), qw);
+						return -1;
+					}
+				}
+			}
+	}
+	return 0;
+malformed:
+	snprintf(p->why, sizeof(p->why), "the name constraints of %s are "
+	    "malformed", qw);
+	return -1;
+}
+
+/* tests: SAN name of form f (1 email, 2 DNS, 6 URI) against constraint
+ * cons: 1 within, 0 not, -1 the name cannot be checked, -2 a malformed
+ * constraint */
+int
+iv_nc_match(int f, const char *name, const char *cons)
+{
+	const unsigned char *nm = (const unsigned char *)name, *dom,
+	    *c = (const unsigned char *)cons;
+	size_t nn = strlen(name), cn = strlen(cons), at, dn;
+
+	if (!cry_nc_valid(f, c, cn))
+		return -2;
+	if (cry_nc_name(f, nm, nn, 1, &at, &dom, &dn) < 0)
+		return -1;
+	return cry_nc_match(f, nm, nn, at, dom, dn, c, cn);
+}
+
+/* mbedTLS's verify callback, or part of one: records crt at depth (the
+ * calls go from the top down) and at the leaf, the last, checks the name
+ * constraints of the path: MBEDTLS_X509_BADCERT_OTHER and p->why */
+static int
+cry_path(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	Path *p = ctx;
+
+	if (depth < 0 || depth >= (int)LEN(p->c)) {
+		snprintf(p->why, sizeof(p->why), "a path of more than %d "
+		    "certificates", (int)LEN(p->c));
+		*flags |= MBEDTLS_X509_BADCERT_OTHER;
+		return 0;
+	}
+	p->c[depth] = crt;
+	if (depth >= p->n)
+		p->n = depth + 1;
+	if (depth == 0 && cry_nc(p) < 0)
+		*flags |= MBEDTLS_X509_BADCERT_OTHER;
+	return 0;
 }
 
 /* A hash over several pieces, by mbedTLS md type */
@@ -8955,6 +9409,15 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 			;
 		mbedtls_x509_crt_init(&chain);
 		if (cry_certs(s, n, 0, &chain, 1, &a, &why) > 0) {
+			Path pa;
+			mbedtls_x509_crt *x;
+
+			/* the blocks as a path, leaf first */
+			pa.n = 0;
+			for (x = &chain; x && x->raw.p && pa.n < (int)LEN(pa.c);
+			    x = x->next)
+				pa.c[pa.n++] = x;
+			cry_nc(&pa);
 			cry_sans(&chain, 1, &a);
 			cry_san_has(&chain, 2, "a.example.com");
 			cry_san_has(&chain, 2, "[::1]");

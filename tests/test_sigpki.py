@@ -1459,11 +1459,20 @@ def run_x509(t, s, fx):
 	    nv("pki: chain: " + nc_not("IP address", "2001:db8::7", ip_ca)))
 	case("nc: a directoryName constraint is not enforced: rejected",
 	    lambda: dn_ca.leaf(emails=[EMAIL]), R(), 1, nv('pki: chain: the '
-	    'name constraints of "CN=ivlite directoryName CA" hold a '
+	    'name constraints of "CN=ivlite directoryName CA" include '
 	    'directoryName, which ivlite does not enforce'))
 	case("nc: an empty nameConstraints extension is malformed", lambda:
 	    empty.leaf(emails=[EMAIL]), R(), 1, nv('pki: chain: the name '
 	    'constraints of "CN=ivlite empty constraints CA" are malformed'))
+	many = ca("ivlite 500 DNS constraints CA", [("dns", "n%d.example" % i)
+	    for i in range(499)] + [("dns", "last.example")])
+	case("nc: comparisons are bounded by MAX_NC_CHECKS", lambda:
+	    many.leaf(dns=["a%d.last.example" % i for i in range(501)]),
+	    H("a0.last.example"), 1, nv("pki: chain: name constraints: more "
+	    "than MAX_NC_CHECKS (250000) comparisons"))
+	case("nc: 500 constraints, 499 names: within MAX_NC_CHECKS", lambda:
+	    many.leaf(dns=["a%d.last.example" % i for i in range(499)]),
+	    H("a0.last.example"), 0, OK)
 	# mbedTLS 2.28 refuses a critical nameConstraints when parsing
 	case("nc: critical name constraints are refused by mbedTLS", lambda:
 	    crit.leaf(emails=["release@team-a.example"]),
