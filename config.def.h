@@ -61,7 +61,8 @@ static const char *cachedir      = "/var/cache/ivlite";
 #define MAX_INFLATE_BYTES  (1 << 20)     /* a decompressed GPG message */
 #define MAX_PGP_KEYS       64            /* keys and subkeys of one signedBy */
 #define MAX_PGP_SIGS       256           /* their self-signatures and revocations */
-#define MIN_RSA_BITS       2048          /* smaller OpenPGP RSA keys are skipped */
+#define MIN_RSA_BITS       2048          /* smaller RSA keys refused (OpenPGP: skipped) */
+#define MAX_NC_CHECKS      250000        /* name-constraint comparisons per path (Go's) */
 
 /* network: the registry client */
 #define MAX_HEADER_BYTES   (64 << 10)    /* one response header block */

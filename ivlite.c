@@ -206,6 +206,14 @@ typedef struct {
 
 typedef struct Net Net;
 
+typedef struct {		/* a certification path, as mbedTLS's verify
+				 * callbacks meet it (cry_path) */
+	const mbedtls_x509_crt *c[MBEDTLS_X509_MAX_VERIFY_CHAIN_SIZE];
+	int n;			/* c[0] the leaf, c[n - 1] the anchor */
+	long long t;		/* cry_chain's time, -1: now */
+	char why[3 * QUOTE_SIZE + 100];	/* a name-constraint violation */
+} Path;
+
 typedef struct {		/* TLS trust of one registry */
 	char name[AUTH_SIZE];	/* its host[:port] */
 	const char *cafile, *certsd;	/* for messages */
@@ -226,6 +234,7 @@ typedef struct {		/* one connection; buf last (see conn_get) */
 	char host[HOST_MAX + 1];
 	char name[AUTH_SIZE];	/* host[:port], for messages */
 	char sans[512];		/* the leaf's SANs, for messages */
+	Path path;		/* the chain verified, for name constraints */
 	const char *proxyauth;	/* plain-HTTP proxy credentials */
 	size_t got;		/* bytes received so far */
 	Err ioerr;		/* what the mbedTLS callbacks met */
@@ -663,12 +672,12 @@ static size_t cry_p1363(const unsigned char *s, size_t n,
     unsigned char *der);
 static int cry_verify(mbedtls_pk_context *pk, const void *msg, size_t n,
     const unsigned char *sig, size_t sl, int deronly);
-static int cry_pem(const char *s, size_t n, size_t *pos, Arena *a,
-    Str *der);
+static int cry_pem(const char *s, size_t n, size_t *pos, const char *label,
+    Arena *a, Str *der);
 static int cry_pem_one(const char *s, size_t n, Arena *a, Str *der);
 static int hex_same(const char *s, const unsigned char *h, size_t n);
-static int cry_certs(const char *s, size_t n, mbedtls_x509_crt *chain,
-    int strict, Arena *a, const char **why);
+static int cry_certs(const char *s, size_t n, int only,
+    mbedtls_x509_crt *chain, int strict, Arena *a, const char **why);
 static int cry_cas(const Blob *b, mbedtls_x509_crt *chain, int strict,
     const char *file, Arena *a, Err *e);
 static long long cry_time(const mbedtls_x509_time *t);
@@ -679,8 +688,32 @@ static int cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots,
 static char *cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a);
 static int cry_san_has(const mbedtls_x509_crt *c, int tag,
     const char *want);
+static int cry_ext(const mbedtls_x509_crt *c, const unsigned char *oid,
+    size_t on, const unsigned char **v, size_t *vn);
 static char *cry_issuer(const mbedtls_x509_crt *c, Arena *a,
     const char **why);
+static int cry_nc_labels(const unsigned char *s, size_t n);
+static int cry_nc_domain(const unsigned char *d, size_t dn,
+    const unsigned char *c, size_t cn);
+static int cry_nc_mailbox(const unsigned char *s, size_t n, size_t *at);
+static int cry_nc_urihost(const unsigned char *s, size_t n,
+    const unsigned char **h, size_t *hn);
+static int cry_nc_mask(const unsigned char *m, size_t n);
+static int cry_nc_name(int f, const unsigned char *nm, size_t nn, int uri,
+    size_t *at, const unsigned char **dom, size_t *dn);
+static int cry_nc_valid(int f, const unsigned char *c, size_t cn);
+static int cry_nc_match(int f, const unsigned char *nm, size_t nn,
+    size_t at, const unsigned char *dom, size_t dn, const unsigned char *c,
+    size_t cn);
+static char *cry_nc_show(int f, int cons, const unsigned char *s, size_t n,
+    char *out);
+static int cry_nc_split(const unsigned char *v, size_t vn,
+    const unsigned char *t[2], const unsigned char *te[2]);
+static int cry_nc_next(const unsigned char **q, const unsigned char *end,
+    int *tag, const unsigned char **v, size_t *vn);
+static int cry_nc(Path *p);
+static int cry_path(void *ctx, mbedtls_x509_crt *crt, int depth,
+    uint32_t *flags);
 static int md_begin(Md *h, mbedtls_md_type_t type);
 static void md_add(Md *h, const void *p, size_t n);
 static size_t md_end(Md *h, unsigned char *out);
@@ -866,6 +899,7 @@ static const struct {
 	{ "MAX_PGP_KEYS",         MAX_PGP_KEYS },
 	{ "MAX_PGP_SIGS",         MAX_PGP_SIGS },
 	{ "MIN_RSA_BITS",         MIN_RSA_BITS },
+	{ "MAX_NC_CHECKS",        MAX_NC_CHECKS },
 	{ "CACHE_SECONDS",        CACHE_SECONDS },
 	{ "MAX_CACHE_ENTRIES",    MAX_CACHE_ENTRIES },
 };
@@ -3816,16 +3850,17 @@ tls_recv(void *ctx, unsigned char *buf, size_t len)
  * NOT_TRUSTED at its top, and the leaf's call has the whole chain verified
  * again against the CA bundle (trust_bundle).  The flag is taken off the
  * top only because that later verification's flags join the leaf's.
- * At the leaf, Go's name rules, which mbedTLS 2.28 lacks: an IP literal
- * matches only iPAddress SANs (byte for byte), a name never falls back to
- * the subject CN. */
+ * The name constraints of the path verified (cry_path, in trust_bundle's
+ * verification when that is the one).  At the leaf, Go's name rules,
+ * which mbedTLS 2.28 lacks: an IP literal matches only iPAddress SANs
+ * (byte for byte), a name never falls back to the subject CN. */
 static int
 tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
 	Conn *c = ctx;
 	const mbedtls_x509_sequence *s;
 	unsigned char ip[16];
-	char h[HOST_MAX + 1];
+	char h[HOST_MAX + 1], q[QUOTE_SIZE];
 	size_t len, n = 0;
 	int fam, match = 0;
 
@@ -3834,6 +3869,8 @@ tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 		c->vbundle = (*flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) != 0;
 		*flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_NOT_TRUSTED;
 	}
+	if (depth != 0 || !c->vbundle)
+		cry_path(&c->path, crt, depth, flags);
 	if (depth != 0)
 		return 0;
 	if (c->vbundle && trust_bundle(c, crt, flags) < 0)
@@ -3845,8 +3882,8 @@ tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 		len = strlen(c->sans);
 		if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2))
 			snprintf(c->sans + len, sizeof(c->sans) - len,
-			    "%sDNS:%.*s", len ? ", " : "", (int)s->buf.len,
-			    s->buf.p);
+			    "%sDNS:%s", len ? ", " : "", quote_as(q,
+			    (const char *)s->buf.p, s->buf.len, 0));
 		if (s->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7))
 			continue;
 		if (s->buf.len == 4 || s->buf.len == 16)
@@ -3901,6 +3938,9 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 			    "not trusted (no CA in %s or %s/%s signs it)",
 			    c->name, c->trust->cafile, c->trust->certsd,
 			    c->trust->name);
+		if (f & MBEDTLS_X509_BADCERT_OTHER)
+			return fail(e, ExitUndecided, "%s: TLS: certificate "
+			    "rejected: %s", c->name, c->path.why);
 		if (f & MBEDTLS_X509_BADCERT_CN_MISMATCH)
 			return fail(e, ExitUndecided, "%s: TLS: certificate "
 			    "for %s does not cover that name (SANs: %s)",
@@ -4050,11 +4090,10 @@ trust_ca(Trust *t, Arena *a, const char *path, Err *e)
 
 	if (file_read(a, path, MAX_CA_BYTES, &s, e) < 0)
 		return -1;
-	r = cry_certs(s.p, s.n, &t->ca, 0, a, &why);
+	r = cry_certs(s.p, s.n, 1, &t->ca, 0, a, &why);
 	a->used = mark;
 	if (r <= 0)
-		return fail(e, ExitConfig, "%s: no readable PEM certificates",
-		    path);
+		return fail(e, ExitConfig, "%s: %s", path, why);
 	return 0;
 }
 
@@ -4089,10 +4128,11 @@ trust_subject(const unsigned char *p, size_t n, Str *subj)
 	return 0;
 }
 
-/* The chain of leaf verified against the bundle's anchors: only the
- * certificates whose subject is the issuer of one in the chain, byte for
- * byte (as Go's CertPool matches), are parsed, not all 140.  Its flags
- * join *flags; -1 (in c->ioerr) if the bundle cannot be read. */
+/* The chain of leaf verified against the bundle's anchors: of its
+ * CERTIFICATE blocks (Go's AppendCertsFromPEM), only the certificates
+ * whose subject is the issuer of one in the chain, byte for byte (as Go's
+ * CertPool matches), are parsed, not all 140.  Its flags join *flags; -1
+ * (in c->ioerr) if the bundle cannot be read or holds no such block. */
 static int
 trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags)
 {
@@ -4104,14 +4144,15 @@ trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags)
 	uint32_t f = 0;
 	Err sub = { 0, "" };
 	Str s, der, subj;
-	int n = 0;
+	int n = 0, blocks = 0;
 
 	if (file_read(a, t->cafile, MAX_CA_BYTES, &s, &sub) < 0)
 		return fail(&c->ioerr, sub.code, "%s: TLS: CA bundle %s",
 		    c->name, sub.msg);
 	mbedtls_x509_crt_init(&anchors);
 	text = a->used;
-	while (cry_pem(s.p, s.n, &pos, a, &der) > 0) {
+	while (cry_pem(s.p, s.n, &pos, "CERTIFICATE", a, &der) > 0) {
+		blocks++;
 		if (trust_subject((unsigned char *)der.p, der.n, &subj) < 0)
 			subj.n = 0;
 		for (k = leaf; k && subj.n; k = k->next)
@@ -4128,11 +4169,19 @@ trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags)
 		a->used = text;
 	}
 	a->used = mark;
+	if (!blocks) {
+		mbedtls_x509_crt_free(&anchors);
+		return fail(&c->ioerr, ExitConfig, "%s: TLS: CA bundle %s holds "
+		    "no CERTIFICATE block", c->name, t->cafile);
+	}
 	logv("tls %s: %d certificate%s of %s for the chain's issuers", c->name,
 	    n, n == 1 ? "" : "s", t->cafile);
-	/* names: the leaf's own pass checks them */
+	/* host names: the leaf's own pass checks them; name constraints of
+	 * this path: cry_path */
+	c->path.n = 0;
 	if (mbedtls_x509_crt_verify_with_profile(leaf, n ? &anchors : NULL,
-	    NULL, &mbedtls_x509_crt_profile_default, NULL, &f, NULL, NULL) != 0)
+	    NULL, &mbedtls_x509_crt_profile_default, NULL, &f, cry_path,
+	    &c->path) != 0 && !f)
 		f |= MBEDTLS_X509_BADCERT_NOT_TRUSTED;
 	*flags |= f;
 	mbedtls_x509_crt_free(&anchors);
@@ -5381,7 +5430,8 @@ done:
  * this section and §12 call mbedTLS. */
 
 /* the first PEM block of b: a PUBLIC KEY (SPKI) or RSA PUBLIC KEY, RSA
- * or ECDSA on a NIST curve; anything else is a configuration error */
+ * of MIN_RSA_BITS or more or ECDSA on a NIST curve; anything else is a
+ * configuration error */
 static int
 cry_key(Key *k, const Blob *b, int ecdsa, const char *file, Arena *a,
     Err *e)
@@ -5426,6 +5476,11 @@ cry_key(Key *k, const Blob *b, int ecdsa, const char *file, Arena *a,
 	if (ecdsa && mbedtls_pk_get_type(&k->pk) != MBEDTLS_PK_ECKEY)
 		return fail(e, ExitConfig, "%s: a Rekor key must be ECDSA",
 		    where);
+	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_RSA &&
+	    mbedtls_pk_get_bitlen(&k->pk) < MIN_RSA_BITS)
+		return fail(e, ExitConfig, "%s: RSA key of %zu bits, fewer than "
+		    "MIN_RSA_BITS (%d)", where, mbedtls_pk_get_bitlen(&k->pk),
+		    MIN_RSA_BITS);
 	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_RSA)
 		return 0;
 	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_ECKEY)
@@ -5566,33 +5621,37 @@ static const mbedtls_x509_crt_profile cry_profile = {
 	2048
 };
 
-/* The next PEM block in s[*pos..n): its base64 body decoded into *der.
- * 1 found, 0 none left (*pos at the first byte after the last block), -1
- * malformed.  Text before a BEGIN line is skipped. */
+/* The next PEM block in s[*pos..n) labelled label (NULL: any label;
+ * blocks of other labels are passed over): its base64 body decoded into
+ * *der.  1 found, 0 none left (*pos at the first byte after the last
+ * block), -1 malformed.  Text before a BEGIN line is skipped. */
 static int
-cry_pem(const char *s, size_t n, size_t *pos, Arena *a, Str *der)
+cry_pem(const char *s, size_t n, size_t *pos, const char *label, Arena *a,
+    Str *der)
 {
 	const char *beg, *body, *end, *p;
 	char endl[80];
 	size_t lab;
 
-	if (!(beg = memmem_pem(s + *pos, n - *pos)))
-		return 0;
-	lab = strcspn(beg + 11, "-\n");
-	if (lab > 60 || (strncmp(beg + 11 + lab, "-----\n", 6) &&
-	    strncmp(beg + 11 + lab, "-----\r\n", 7)))
-		return -1;
-	body = beg + 11 + lab + 5;
-	snprintf(endl, sizeof(endl), "-----END %.*s-----", (int)lab, beg + 11);
-	if (!(end = strstr(body, endl)) || (size_t)(end - s) > n)
-		return -1;
+	do {
+		if (!(beg = memmem_pem(s + *pos, n - *pos)))
+			return 0;
+		lab = strcspn(beg + 11, "-\n");
+		if (lab > 60 || (strncmp(beg + 11 + lab, "-----\n", 6) &&
+		    strncmp(beg + 11 + lab, "-----\r\n", 7)))
+			return -1;
+		body = beg + 11 + lab + 5;
+		snprintf(endl, sizeof(endl), "-----END %.*s-----", (int)lab,
+		    beg + 11);
+		if (!(end = strstr(body, endl)) || (size_t)(end - s) > n)
+			return -1;
+		*pos = (size_t)(end - s) + strlen(endl);
+	} while (label && (strlen(label) != lab || memcmp(beg + 11, label,
+	    lab)));
 	for (p = body; p < end; p++)
 		if (*p == ':')
 			return -1;	/* PEM headers: not a plain block */
-	if (b64_decode(a, body, (size_t)(end - body), der) < 0)
-		return -1;
-	*pos = (size_t)(end - s) + strlen(endl);
-	return 1;
+	return b64_decode(a, body, (size_t)(end - body), der) < 0 ? -1 : 1;
 }
 
 /* exactly one PEM block, and after its END line at most a line break */
@@ -5601,7 +5660,7 @@ cry_pem_one(const char *s, size_t n, Arena *a, Str *der)
 {
 	size_t pos = 0;
 
-	if (cry_pem(s, n, &pos, a, der) != 1)
+	if (cry_pem(s, n, &pos, NULL, a, der) != 1)
 		return 0;
 	if (pos < n && s[pos] == '\r')
 		pos++;
@@ -5627,24 +5686,29 @@ hex_same(const char *s, const unsigned char *h, size_t n)
 	return 1;
 }
 
-/* Certificates from PEM text into chain.  strict: every block must be a
- * certificate and only blanks may follow the last (chain annotations,
- * intermediates); else blocks that do not parse are skipped (roots).
- * The count parsed, or -1 with why. */
+/* Certificates from PEM text into chain: its blocks, or with only its
+ * CERTIFICATE blocks (as Go's AppendCertsFromPEM reads CA files: OpenSSL's
+ * TRUSTED CERTIFICATE carries uses it would drop).  strict: every block
+ * read must be a certificate and only blanks may follow the last (chain
+ * annotations, intermediates); else blocks that do not parse are skipped
+ * (roots).  The count parsed, or -1 with why; with 0, why says why. */
 static int
-cry_certs(const char *s, size_t n, mbedtls_x509_crt *chain, int strict,
-    Arena *a, const char **why)
+cry_certs(const char *s, size_t n, int only, mbedtls_x509_crt *chain,
+    int strict, Arena *a, const char **why)
 {
 	size_t pos = 0, mark = a->used;
-	int r, count = 0;
+	int r, count = 0, blocks = 0;
 	Str der;
 
-	while ((r = cry_pem(s, n, &pos, a, &der)) != 0) {
-		if (r > 0)
+	while ((r = cry_pem(s, n, &pos, only ? "CERTIFICATE" : NULL, a,
+	    &der)) != 0) {
+		if (r > 0) {
+			blocks++;
 			r = mbedtls_x509_crt_parse_der(chain,
 			    (const unsigned char *)der.p, der.n);
-		else
+		} else {
 			r = -2;
+		}
 		if (r != 0 && r != 1) {
 			if (strict) {
 				*why = r == -2 ? "malformed PEM" : (-r & 0xff80) ==
@@ -5666,16 +5730,19 @@ cry_certs(const char *s, size_t n, mbedtls_x509_crt *chain, int strict,
 		*why = "text after the last certificate";
 		return -1;
 	}
+	if (!count)
+		*why = blocks ? "no certificate in it parses" : only ?
+		    "holds no CERTIFICATE block" : "holds no PEM block";
 	return count;
 }
 
-/* a configured CA set (caPath, caRootsData…) into chain: 0 certificates
- * is a configuration error */
+/* a configured CA set (caPath, caRootsData…) into chain, its CERTIFICATE
+ * blocks only: 0 certificates is a configuration error */
 static int
 cry_cas(const Blob *b, mbedtls_x509_crt *chain, int strict, const char *file,
     Arena *a, Err *e)
 {
-	const char *why = "no certificates";
+	const char *why = "";
 	size_t mark = a->used;
 	Err sub = { 0, "" };
 	Str f;
@@ -5685,12 +5752,11 @@ cry_cas(const Blob *b, mbedtls_x509_crt *chain, int strict, const char *file,
 	f.n = b->len;
 	if (b->path && file_read(a, b->path, MAX_KEY_BYTES, &f, &sub) < 0)
 		return fail(e, ExitConfig, "%s: %s: %s", file, b->at, sub.msg);
-	n = cry_certs(f.p, f.n, chain, strict, a, &why);
+	n = cry_certs(f.p, f.n, 1, chain, strict, a, &why);
 	a->used = mark;
 	if (n <= 0)
 		return fail(e, ExitConfig, "%s: %s%s%s: %s", file, b->at,
-		    b->path ? ": " : "", b->path ? b->path : "", n < 0 ? why :
-		    "no PEM certificates");
+		    b->path ? ": " : "", b->path ? b->path : "", why);
 	return 0;
 }
 
@@ -5713,26 +5779,26 @@ cry_time(const mbedtls_x509_time *t)
 
 /* called for each certificate of the chain: validity at a given time
  * instead of now (Fulcio certificates live ten minutes; what counts is the
- * Rekor time), and code signing for every certificate that limits EKU */
+ * Rekor time), code signing for every certificate that limits EKU, and
+ * the name constraints (cry_path) */
 static int
 cry_chain_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
-	const long long *t = ctx;
+	const Path *p = ctx;
 
-	(void)depth;
-	if (*t >= 0) {
+	if (p->t >= 0) {
 		*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED |
 		    MBEDTLS_X509_BADCERT_FUTURE);
-		if (*t < cry_time(&crt->valid_from))
+		if (p->t < cry_time(&crt->valid_from))
 			*flags |= MBEDTLS_X509_BADCERT_FUTURE;
-		if (*t > cry_time(&crt->valid_to))
+		if (p->t > cry_time(&crt->valid_to))
 			*flags |= MBEDTLS_X509_BADCERT_EXPIRED;
 	}
 	if (mbedtls_x509_crt_check_extended_key_usage(crt,
 	    MBEDTLS_OID_CODE_SIGNING, MBEDTLS_OID_SIZE(MBEDTLS_OID_CODE_SIGNING))
 	    != 0)
 		*flags |= MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
-	return 0;
+	return cry_path(ctx, crt, depth, flags);
 }
 
 /* Path validation of chain (leaf first, then intermediates) up to roots,
@@ -5745,9 +5811,13 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 	const char *when = when_utc(t >= 0 ? t : (long long)time(NULL), a);
 	char info[200];
 	uint32_t f = 0;
+	Path p;
 
+	p.n = 0;
+	p.t = t;
+	p.why[0] = '\0';
 	if (mbedtls_x509_crt_verify_with_profile(chain, roots, NULL,
-	    &cry_profile, NULL, &f, cry_chain_cb, &t) == 0 && f == 0)
+	    &cry_profile, NULL, &f, cry_chain_cb, &p) == 0 && f == 0)
 		return 0;
 	if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
 		*why = "not trusted (no path to the configured CA)";
@@ -5762,6 +5832,8 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 	    | MBEDTLS_X509_BADCERT_BAD_KEY))
 		*why = "weak signature or key, refused by the verification "
 		    "profile (SHA-256+, RSA 2048+, NIST curves)";
+	else if (f & MBEDTLS_X509_BADCERT_OTHER)
+		*why = ar_printf(a, &sub, "%s", p.why);
 	else {
 		mbedtls_x509_crt_verify_info(info, sizeof(info), "", f);
 		info[strcspn(info, "\n")] = '\0';
@@ -5771,12 +5843,12 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 }
 
 /* the leaf's subject alternative names of one tag (0x81 email, 0x82 DNS,
- * 0x87 IP) joined by ", " */
+ * 0x87 IP) joined by ", ", escaped (a NUL or a line break shows) */
 static char *
 cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a)
 {
 	const mbedtls_x509_sequence *s;
-	char ip[INET6_ADDRSTRLEN], *out = "";
+	char ip[INET6_ADDRSTRLEN], q[QUOTE_SIZE], *out = "";
 	Err sub = { 0, "" };
 
 	for (s = &c->subject_alt_names; s && s->buf.p; s = s->next) {
@@ -5787,17 +5859,18 @@ cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a)
 			    inet_ntop(s->buf.len == 4 ? AF_INET : AF_INET6,
 			    s->buf.p, ip, sizeof(ip)));
 		else if (tag != 7)
-			out = ar_printf(a, &sub, "%s%s%.*s", out, *out ? ", " :
-			    "", (int)s->buf.len, s->buf.p);
+			out = ar_printf(a, &sub, "%s%s%s", out, *out ? ", " : "",
+			    quote_as(q, (const char *)s->buf.p, s->buf.len, 0));
 		if (!out)
 			return "";
 	}
 	return out;
 }
 
-/* Is want among the SANs?  Emails exactly; host names without case, a
- * trailing dot, and a leading "*" label matching one label; IP literals
- * (also in brackets) against iPAddress SANs, byte for byte. */
+/* Is want among the SANs?  Emails exactly; host names without case, and
+ * a leading "*" label matching one label; a trailing dot is dropped from
+ * want, not from a SAN, which then matches nothing (Go's VerifyHostname);
+ * IP literals (also in brackets) against iPAddress SANs, byte for byte. */
 static int
 cry_san_has(const mbedtls_x509_crt *c, int tag, const char *want)
 {
@@ -5830,8 +5903,6 @@ cry_san_has(const mbedtls_x509_crt *c, int tag, const char *want)
 			return 1;
 		if (tag != 2)
 			continue;
-		if (l && v[l - 1] == '.')
-			l--;
 		if (l == n && !strncasecmp(v, want, n))
 			return 1;
 		/* "*.example.com": one label, the rest equal */
@@ -5843,61 +5914,98 @@ cry_san_has(const mbedtls_x509_crt *c, int tag, const char *want)
 	return 0;
 }
 
-/* The OIDC issuer of a Fulcio certificate: extension 1.3.6.1.4.1.57264.1.1
- * (the raw URL) and/or .1.8 (a DER string); both must agree.  NULL with
- * why if absent, doubled or malformed. */
-static char *
-cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
+/* Extension oid of c, from its raw extensions (mbedTLS keeps only those
+ * it knows): 1 and its value (the OCTET STRING's content) in *v, *vn; 0
+ * absent; 2 present more than once; -1 malformed. */
+static int
+cry_ext(const mbedtls_x509_crt *c, const unsigned char *oid, size_t on,
+    const unsigned char **v, size_t *vn)
 {
-	static const unsigned char v1[] = { 0x2b, 6, 1, 4, 1, 0x83, 0xbf, 0x30,
-	    1, 1 }, v2[] = { 0x2b, 6, 1, 4, 1, 0x83, 0xbf, 0x30, 1, 8 };
-	unsigned char *p = c->v3_ext.p, *end, *ext, *q;
-	char *got[2] = { NULL, NULL };
-	Err sub = { 0, "" };
-	size_t len, olen, vlen, slen;
-	int k;
+	unsigned char *p = c->v3_ext.p, *end, *ext;
+	size_t len, olen, vlen;
+	int found = 0, same;
 
 	if (!p)		/* no extensions (a v1 certificate) */
-		goto none;
+		return 0;
 	end = p + c->v3_ext.len;
 	if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
 	    MBEDTLS_ASN1_SEQUENCE) != 0)
-		goto none;
+		return -1;
 	end = p + len;
 	while (p < end) {
 		if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
 		    MBEDTLS_ASN1_SEQUENCE) != 0)
-			goto bad;
+			return -1;
 		ext = p + len;
 		if (mbedtls_asn1_get_tag(&p, ext, &olen, MBEDTLS_ASN1_OID) != 0)
-			goto bad;
-		k = olen == sizeof(v1) && !memcmp(p, v1, olen) ? 0 : olen ==
-		    sizeof(v2) && !memcmp(p, v2, olen) ? 1 : -1;
+			return -1;
+		same = olen == on && !memcmp(p, oid, on);
 		p += olen;
-		if (*p == MBEDTLS_ASN1_BOOLEAN && mbedtls_asn1_get_tag(&p, ext,
-		    &len, MBEDTLS_ASN1_BOOLEAN) == 0)
+		if (p < ext && *p == MBEDTLS_ASN1_BOOLEAN && mbedtls_asn1_get_tag(
+		    &p, ext, &len, MBEDTLS_ASN1_BOOLEAN) == 0)
 			p += len;
 		if (mbedtls_asn1_get_tag(&p, ext, &vlen,
 		    MBEDTLS_ASN1_OCTET_STRING) != 0 || p + vlen != ext)
-			goto bad;
-		if (k >= 0 && got[k]) {
-			*why = "fulcio: the OIDC issuer extension appears twice";
-			return NULL;
+			return -1;
+		if (same && !found++) {
+			*v = p;
+			*vn = vlen;
 		}
-		if (k == 0)
-			got[0] = ar_printf(a, &sub, "%.*s", (int)vlen, p);
-		q = p;
-		if (k == 1 && (vlen < 2 || (*q != MBEDTLS_ASN1_UTF8_STRING &&
-		    *q != MBEDTLS_ASN1_PRINTABLE_STRING && *q !=
-		    MBEDTLS_ASN1_IA5_STRING) || (q++, mbedtls_asn1_get_len(&q,
-		    ext, &slen) != 0) || q + slen != ext)) {
-			*why = "fulcio: OIDC issuer extension (v2) is not a DER "
-			    "string";
-			return NULL;
-		}
-		if (k == 1)
-			got[1] = ar_printf(a, &sub, "%.*s", (int)slen, q);
 		p = ext;
+	}
+	return found > 1 ? 2 : found;
+}
+
+/* The OIDC issuer of a Fulcio certificate: extension 1.3.6.1.4.1.57264.1.1
+ * (the raw URL) and/or .1.8 (a DER string); both must agree.  NULL with
+ * why if absent, doubled, malformed or holding a NUL (C strings would
+ * compare only what comes before it). */
+static char *
+cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
+{
+	static const unsigned char oid[2][10] = {
+		{ 0x2b, 6, 1, 4, 1, 0x83, 0xbf, 0x30, 1, 1 },
+		{ 0x2b, 6, 1, 4, 1, 0x83, 0xbf, 0x30, 1, 8 }
+	};
+	const unsigned char *v[2], *q;
+	char *got[2] = { NULL, NULL };
+	Err sub = { 0, "" };
+	size_t vn[2], slen;
+	int r[2], k;
+
+	for (k = 0; k < 2; k++)
+		if ((r[k] = cry_ext(c, oid[k], sizeof(oid[k]), &v[k],
+		    &vn[k])) < 0) {
+			*why = "fulcio: malformed certificate extensions";
+			return NULL;
+		}
+	if (r[0] > 1 || r[1] > 1) {
+		*why = "fulcio: the OIDC issuer extension appears twice";
+		return NULL;
+	}
+	if (r[1] && (q = v[1], vn[1] < 2 || (*q != MBEDTLS_ASN1_UTF8_STRING &&
+	    *q != MBEDTLS_ASN1_PRINTABLE_STRING && *q !=
+	    MBEDTLS_ASN1_IA5_STRING) || (q++, mbedtls_asn1_get_len(
+	    (unsigned char **)&q, v[1] + vn[1], &slen) != 0) || q + slen !=
+	    v[1] + vn[1])) {
+		*why = "fulcio: OIDC issuer extension (v2) is not a DER string";
+		return NULL;
+	}
+	if (r[1]) {
+		v[1] = q;
+		vn[1] = slen;
+	}
+	for (k = 0; k < 2; k++) {
+		if (!r[k])
+			continue;
+		if (memchr(v[k], 0, vn[k])) {
+			*why = "fulcio: the OIDC issuer extension holds a NUL byte";
+			return NULL;
+		}
+		if (!(got[k] = ar_printf(a, &sub, "%.*s", (int)vn[k], v[k]))) {
+			*why = "fulcio: out of memory: ARENA_BYTES spent";
+			return NULL;
+		}
 	}
 	if (got[0] && got[1] && strcmp(got[0], got[1])) {
 		*why = "fulcio: two different OIDC issuers";
@@ -5905,12 +6013,415 @@ cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
 	}
 	if (got[0] || got[1])
 		return got[0] ? got[0] : got[1];
-none:
 	*why = "fulcio: no OIDC issuer extension";
 	return NULL;
-bad:
-	*why = "fulcio: malformed certificate extensions";
-	return NULL;
+}
+
+/* Name constraints (RFC 5280 4.2.1.10), which mbedTLS 2.28 does not
+ * enforce: it refuses a critical nameConstraints extension when parsing
+ * and skips a non-critical one.  Go's verifier, and so containers/image,
+ * applies them on every CA of the path, critical or not; ivlite does the
+ * same with Go's rules, on the rfc822Name, dNSName, URI and iPAddress SANs
+ * of every certificate below the CA (Go: of the leaf).  A name must fall
+ * in no excluded subtree of its form, and in a permitted one if the CA
+ * permits any of that form.  A domain (DNS, URI host, email domain)
+ * matches on a label boundary, without ASCII case, a leading "." meaning
+ * subdomains only; an email constraint with "@" is one mailbox; an IP
+ * constraint is an address and mask.  Go ignores the other forms
+ * (directoryName…) in a non-critical extension; ivlite cannot enforce
+ * them and rejects the path instead. */
+
+/* a domain as Go's domainToReverseLabels takes it: labels of bytes 33 to
+ * 126, none empty (so no leading or trailing dot); "" is one */
+static int
+cry_nc_labels(const unsigned char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < 33 || s[i] > 126 || (s[i] == '.' && (i == 0 ||
+		    i == n - 1 || s[i - 1] == '.')))
+			return 0;
+	return 1;
+}
+
+/* is domain d (valid labels) within constraint c (checked)? */
+static int
+cry_nc_domain(const unsigned char *d, size_t dn, const unsigned char *c,
+    size_t cn)
+{
+	int sub = cn && *c == '.';
+
+	if (!cn)
+		return 1;	/* "" matches everything (Go follows NSS) */
+	c += sub;
+	cn -= (size_t)sub;
+	if (!cn)
+		return dn > 0;
+	if (dn < cn || strncasecmp((const char *)d + dn - cn,
+	    (const char *)c, cn))
+		return 0;
+	return dn == cn ? !sub : d[dn - cn - 1] == '.';
+}
+
+/* rfc822Name s as local@domain, *at the "@": an RFC 2821 dot-atom local
+ * part (Go also reads quoted ones; ivlite cannot check those) */
+static int
+cry_nc_mailbox(const unsigned char *s, size_t n, size_t *at)
+{
+	size_t i;
+
+	for (i = 0; i < n && s[i] != '@'; i++)
+		if (!(isalnum(s[i]) || (s[i] && strchr(".!#$%&'*+-/=?^_`{|}~",
+		    s[i]))) || (s[i] == '.' && (i == 0 || s[i - 1] == '.')))
+			return -1;
+	if (i == 0 || i == n || s[i - 1] == '.' || !cry_nc_labels(s + i + 1,
+	    n - i - 1))
+		return -1;
+	*at = i;
+	return 0;
+}
+
+/* the host of URI s, as Go's url.Parse finds it: scheme "://" [userinfo
+ * "@"] host [":" port]; -1 if there is none, or it is an IP address or
+ * not plain labels (Go: such a URI cannot be checked) */
+static int
+cry_nc_urihost(const unsigned char *s, size_t n, const unsigned char **h,
+    size_t *hn)
+{
+	unsigned char ip[16];
+	char buf[16];
+	size_t i, a, e, c;
+
+	for (i = 0; i < n && (isalpha(s[i]) || (i && (isdigit(s[i]) ||
+	    s[i] == '+' || s[i] == '-' || s[i] == '.'))); i++)
+		;
+	if (i == 0 || n - i < 3 || memcmp(s + i, "://", 3))
+		return -1;
+	for (a = e = i + 3; e < n && s[e] != '/' && s[e] != '?' &&
+	    s[e] != '#'; e++)
+		if (s[e] == '@')
+			a = e + 1;	/* after the userinfo */
+	for (c = a; c < e && s[c] != ':'; c++)
+		;
+	for (i = c + 1; i < e; i++)
+		if (!isdigit(s[i]))
+			return -1;	/* a port is digits */
+	*h = s + a;
+	*hn = c - a;
+	if (!*hn || s[a] == '[' || memchr(*h, '%', *hn))
+		return -1;	/* none, IPv6, or escaped (Go decodes) */
+	if (*hn < sizeof(buf)) {
+		memcpy(buf, *h, *hn);
+		buf[*hn] = '\0';
+		if (inet_pton(AF_INET, buf, ip) == 1)
+			return -1;
+	}
+	return cry_nc_labels(*h, *hn) ? 0 : -1;
+}
+
+/* is m ones, then zeros? */
+static int
+cry_nc_mask(const unsigned char *m, size_t n)
+{
+	size_t i;
+	unsigned inv;
+
+	for (i = 0; i < n && m[i] == 0xff; i++)
+		;
+	if (i == n)
+		return 1;
+	inv = ~(unsigned)m[i] & 0xffu;
+	if (inv & (inv + 1))
+		return 0;
+	while (++i < n)
+		if (m[i])
+			return 0;
+	return 1;
+}
+
+/* SAN nm of form f as the constraints check it: the domain *dom, *dn (a
+ * URI's host when uri, else the URI; the part after *at of an email); -1
+ * if it cannot be checked.  Go parses emails, DNS names and IPs for a CA
+ * with any constraint, a URI's host for URI constraints. */
+static int
+cry_nc_name(int f, const unsigned char *nm, size_t nn, int uri, size_t *at,
+    const unsigned char **dom, size_t *dn)
+{
+	*at = 0;
+	*dom = nm;
+	*dn = nn;
+	if (f == 1) {
+		if (cry_nc_mailbox(nm, nn, at) < 0)
+			return -1;
+		*dom = nm + *at + 1;
+		*dn = nn - *at - 1;
+		return 0;
+	}
+	if (f == 2)
+		return cry_nc_labels(nm, nn) ? 0 : -1;
+	if (f == 6)
+		return uri ? cry_nc_urihost(nm, nn, dom, dn) : 0;
+	return nn == 4 || nn == 16 ? 0 : -1;
+}
+
+/* is c a constraint of form f as Go parses one? */
+static int
+cry_nc_valid(int f, const unsigned char *c, size_t cn)
+{
+	unsigned char ip[16];
+	char buf[48];
+	size_t at, dot = cn && *c == '.';
+
+	if (f == 7)
+		return (cn == 8 || cn == 32) && cry_nc_mask(c + cn / 2, cn / 2);
+	if (f == 1 && memchr(c, '@', cn))
+		return cry_nc_mailbox(c, cn, &at) == 0;
+	if (f == 6 && cn < sizeof(buf)) {
+		memcpy(buf, c, cn);
+		buf[cn] = '\0';
+		if (inet_pton(AF_INET, buf, ip) == 1 || inet_pton(AF_INET6, buf,
+		    ip) == 1)
+			return 0;
+	}
+	return cry_nc_labels(c + dot, cn - dot);
+}
+
+/* Is SAN nm of form f within constraint c of that form?  dom: the domain
+ * it is checked by (the host of a URI, the part after at of an email). */
+static int
+cry_nc_match(int f, const unsigned char *nm, size_t nn, size_t at,
+    const unsigned char *dom, size_t dn, const unsigned char *c, size_t cn)
+{
+	size_t i, cat = 0;
+
+	if (f == 7) {
+		if (cn != 2 * nn)
+			return 0;	/* IPv4 against IPv6 */
+		for (i = 0; i < nn; i++)
+			if ((nm[i] ^ c[i]) & c[nn + i])
+				return 0;
+		return 1;
+	}
+	if (f == 1 && memchr(c, '@', cn)) {
+		if (cry_nc_mailbox(c, cn, &cat) < 0)
+			return 0;
+		return at == cat && !memcmp(nm, c, at) && dn == cn - cat - 1 &&
+		    !strncasecmp((const char *)dom, (const char *)c + cat + 1,
+		    dn);
+	}
+	return cry_nc_domain(dom, dn, c, cn);
+}
+
+/* a name (or, cons, a constraint) of form f quoted into out, QUOTE_SIZE */
+static char *
+cry_nc_show(int f, int cons, const unsigned char *s, size_t n, char *out)
+{
+	char ip[INET6_ADDRSTRLEN + 8];
+	size_t h = cons ? n / 2 : n, i;
+	unsigned bits = 0, m;
+
+	if (f != 7 || (h != 4 && h != 16) || (cons && n % 2))
+		return quote(out, (const char *)s, n);
+	inet_ntop(h == 4 ? AF_INET : AF_INET6, s, ip, sizeof(ip));
+	for (i = h; cons && i < n; i++)
+		for (m = s[i]; m; m &= m - 1)
+			bits++;
+	if (cons)
+		snprintf(ip + strlen(ip), 8, "/%u", bits);
+	return quote(out, ip, strlen(ip));
+}
+
+/* NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees
+ * OPTIONAL, excludedSubtrees [1] … }: each list's bounds (NULL: absent);
+ * -1 if malformed, or empty (RFC 5280: one must be there, SIZE 1..MAX) */
+static int
+cry_nc_split(const unsigned char *v, size_t vn, const unsigned char *t[2],
+    const unsigned char *te[2])
+{
+	unsigned char *p = (unsigned char *)v, *end = p + vn;
+	size_t len;
+	int i, tag;
+
+	if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
+	    MBEDTLS_ASN1_SEQUENCE) != 0 || p + len != end)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		t[i] = te[i] = NULL;
+		tag = MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | i;
+		if (p == end || *p != tag)
+			continue;
+		if (mbedtls_asn1_get_tag(&p, end, &len, tag) != 0 || !len)
+			return -1;
+		t[i] = p;
+		te[i] = p += len;
+	}
+	return p == end && (t[0] || t[1]) ? 0 : -1;
+}
+
+/* The next GeneralSubtree at *q (before end): its base's tag and value.
+ * 1, 0 at the end, -1 malformed (minimum and maximum, which RFC 5280
+ * forbids, included). */
+static int
+cry_nc_next(const unsigned char **q, const unsigned char *end, int *tag,
+    const unsigned char **v, size_t *vn)
+{
+	unsigned char *p = (unsigned char *)*q, *sub;
+	size_t len;
+
+	if (p == end)
+		return 0;
+	if (mbedtls_asn1_get_tag(&p, (unsigned char *)end, &len,
+	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 || len < 2)
+		return -1;
+	sub = p + len;
+	*tag = *p++;
+	if (mbedtls_asn1_get_len(&p, sub, vn) != 0 || p + *vn != sub)
+		return -1;
+	*v = p;
+	*q = sub;
+	return 1;
+}
+
+/* 0 if every certificate of p below a CA with name constraints keeps to
+ * them, else -1 with p->why.  Bounded by MAX_NC_CHECKS comparisons. */
+static int
+cry_nc(Path *p)
+{
+	static const unsigned char oid[] = { 0x55, 0x1d, 0x1e };
+	static const char *const form[] = {
+		"otherName", "email address", "DNS name", "x400Address",
+		"directoryName", "ediPartyName", "URI", "IP address",
+		"registeredID"
+	};
+	const mbedtls_x509_sequence *s;
+	const unsigned char *v, *q, *c, *t[2], *te[2], *nm, *dom;
+	char who[256], qw[QUOTE_SIZE], qn[QUOTE_SIZE], qc[QUOTE_SIZE];
+	size_t vn, cn, nn, dn, at;
+	long checks = 0;
+	int k, j, i, r, tag, f, has[9], any, in;
+
+	for (k = 1; k < p->n; k++) {
+		if (!(r = cry_ext(p->c[k], oid, sizeof(oid), &v, &vn)))
+			continue;
+		if (mbedtls_x509_dn_gets(who, sizeof(who), &p->c[k]->subject)
+		    < 0)
+			snprintf(who, sizeof(who), "(a long name)");
+		quote(qw, who, strlen(who));
+		if (r != 1 || cry_nc_split(v, vn, t, te) < 0)
+			goto malformed;
+		memset(has, 0, sizeof(has));
+		for (i = 0; i < 2; i++) {
+			for (q = t[i]; (r = cry_nc_next(&q, te[i], &tag, &c,
+			    &cn)) > 0; has[f]++) {
+				f = tag & 0x1f;
+				if ((tag & 0xc0) != MBEDTLS_ASN1_CONTEXT_SPECIFIC ||
+				    f > 8)
+					goto malformed;
+				if (f != 1 && f != 2 && f != 6 && f != 7) {
+					snprintf(p->why, sizeof(p->why), "the name "
+					    "constraints of %s include %s, which ivlite "
+					    "does not enforce", qw, form[f]);
+					return -1;
+				}
+				if ((tag & MBEDTLS_ASN1_CONSTRUCTED) ||
+				    !cry_nc_valid(f, c, cn))
+					goto malformed;
+			}
+			if (r < 0)
+				goto malformed;
+		}
+		for (j = 0; j < k; j++)
+			for (s = &p->c[j]->subject_alt_names; s && s->buf.p;
+			    s = s->next) {
+				f = s->buf.tag ^ MBEDTLS_ASN1_CONTEXT_SPECIFIC;
+				if (f != 1 && f != 2 && f != 6 && f != 7)
+					continue;	/* otherName…: Go too */
+				nm = s->buf.p;
+				nn = s->buf.len;
+				if (cry_nc_name(f, nm, nn, has[6] > 0, &at, &dom,
+				    &dn) < 0) {
+					snprintf(p->why, sizeof(p->why), "cannot check %s "
+					    "%s against the name constraints of %s",
+					    form[f], cry_nc_show(f, 0, nm, nn, qn), qw);
+					return -1;
+				}
+				/* excluded first, then permitted */
+				for (i = 1; i >= 0; i--) {
+					for (any = in = 0, q = t[i]; !in && cry_nc_next(&q,
+					    te[i], &tag, &c, &cn) > 0;) {
+						if ((tag & 0x1f) != f)
+							continue;
+						if (++checks > MAX_NC_CHECKS) {
+							snprintf(p->why, sizeof(p->why), "name "
+							    "constraints: more than MAX_NC_CHECKS "
+							    "(%d) comparisons", MAX_NC_CHECKS);
+							return -1;
+						}
+						any = 1;
+						in = cry_nc_match(f, nm, nn, at, dom, dn, c,
+						    cn);
+					}
+					if (i == 1 && in) {
+						snprintf(p->why, sizeof(p->why), "%s %s is "
+						    "excluded by the name constraint %s of %s",
+						    form[f], cry_nc_show(f, 0, nm, nn, qn),
+						    cry_nc_show(f, 1, c, cn, qc), qw);
+						return -1;
+					}
+					if (i == 0 && any && !in) {
+						snprintf(p->why, sizeof(p->why), "%s %s is not "
+						    "permitted by the name constraints of %s",
+						    form[f], cry_nc_show(f, 0, nm, nn, qn), qw);
+						return -1;
+					}
+				}
+			}
+	}
+	return 0;
+malformed:
+	snprintf(p->why, sizeof(p->why), "the name constraints of %s are "
+	    "malformed", qw);
+	return -1;
+}
+
+/* tests: SAN name of form f (1 email, 2 DNS, 6 URI) against constraint
+ * cons: 1 within, 0 not, -1 the name cannot be checked, -2 a malformed
+ * constraint */
+int
+iv_nc_match(int f, const char *name, const char *cons)
+{
+	const unsigned char *nm = (const unsigned char *)name, *dom,
+	    *c = (const unsigned char *)cons;
+	size_t nn = strlen(name), cn = strlen(cons), at, dn;
+
+	if (!cry_nc_valid(f, c, cn))
+		return -2;
+	if (cry_nc_name(f, nm, nn, 1, &at, &dom, &dn) < 0)
+		return -1;
+	return cry_nc_match(f, nm, nn, at, dom, dn, c, cn);
+}
+
+/* mbedTLS's verify callback, or part of one: records crt at depth (the
+ * calls go from the top down) and at the leaf, the last, checks the name
+ * constraints of the path: MBEDTLS_X509_BADCERT_OTHER and p->why */
+static int
+cry_path(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	Path *p = ctx;
+
+	if (depth < 0 || depth >= (int)LEN(p->c)) {
+		snprintf(p->why, sizeof(p->why), "a path of more than %d "
+		    "certificates", (int)LEN(p->c));
+		*flags |= MBEDTLS_X509_BADCERT_OTHER;
+		return 0;
+	}
+	p->c[depth] = crt;
+	if (depth >= p->n)
+		p->n = depth + 1;
+	if (depth == 0 && cry_nc(p) < 0)
+		*flags |= MBEDTLS_X509_BADCERT_OTHER;
+	return 0;
 }
 
 /* A hash over several pieces, by mbedTLS md type */
@@ -6708,6 +7219,12 @@ sst_rekor(Signer *sg, const Cand *c, const Str *sig,
 		*why = "rekor: SET signature not by any configured key";
 		return 0;
 	}
+	/* a time before 1970 is none: certificates would be checked now */
+	if (*t < 0) {
+		*why = ar_printf(a, &sub, "rekor: integratedTime %lld is before "
+		    "1970", *t);
+		return 0;
+	}
 	if (b64_decode(a, body, strlen(body), &b) < 0) {
 		*why = "rekor: the logged entry is not base64";
 		return 0;
@@ -6780,7 +7297,8 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
 		    "certificate annotation", who);
 		return 0;
 	}
-	if ((n = cry_certs(c->cert, strlen(c->cert), chain, 1, a, &w)) != 1) {
+	if ((n = cry_certs(c->cert, strlen(c->cert), 0, chain, 1, a, &w)) !=
+	    1) {
 		*why = ar_printf(a, &sub, "%s: certificate annotation: %s", who,
 		    n < 0 ? w : "not exactly one certificate");
 		return 0;
@@ -6795,7 +7313,7 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
 		mbedtls_x509_crt ann;
 
 		mbedtls_x509_crt_init(&ann);
-		n = cry_certs(c->chain, strlen(c->chain), &ann, 1, a, &w);
+		n = cry_certs(c->chain, strlen(c->chain), 0, &ann, 1, a, &w);
 		for (x = &ann; n > 1 && x->next && x->next->raw.p; x = x->next)
 			mbedtls_x509_crt_parse_der(chain, x->raw.p, x->raw.len);
 		mbedtls_x509_crt_free(&ann);
@@ -9144,10 +9662,22 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 		memset(&sigs, 0, sizeof(sigs));
 		sst_manifest(&sigs, "f", s, n, &a, &e);
 	} else if (!strcmp(target, "pem")) {
-		while (cry_pem(s, n, &pos, &a, &b) > 0)
+		while (cry_pem(s, n, &pos, NULL, &a, &b) > 0)
 			trust_subject((unsigned char *)b.p, b.n, &st);
+		pos = 0;
+		while (cry_pem(s, n, &pos, "CERTIFICATE", &a, &b) > 0)
+			;
 		mbedtls_x509_crt_init(&chain);
-		if (cry_certs(s, n, &chain, 1, &a, &why) > 0) {
+		if (cry_certs(s, n, 0, &chain, 1, &a, &why) > 0) {
+			Path pa;
+			mbedtls_x509_crt *x;
+
+			/* the blocks as a path, leaf first */
+			pa.n = 0;
+			for (x = &chain; x && x->raw.p && pa.n < (int)LEN(pa.c);
+			    x = x->next)
+				pa.c[pa.n++] = x;
+			cry_nc(&pa);
 			cry_sans(&chain, 1, &a);
 			cry_san_has(&chain, 2, "a.example.com");
 			cry_san_has(&chain, 2, "[::1]");

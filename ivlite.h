@@ -49,6 +49,11 @@ int iv_regd_lookup(const char *dir, const char *ref, char *out,
 int iv_judge_ident(const char *ident, const char *image, const char *s,
     char *out, size_t outsz);
 
+/* name constraints (RFC 5280, Go's matching): SAN name of form f (1
+ * email, 2 DNS, 6 URI) against constraint cons: 1 within, 0 not, -1 the
+ * name cannot be checked, -2 a malformed constraint */
+int iv_nc_match(int f, const char *name, const char *cons);
+
 /* Ed25519 (RFC 8032) with hex public key, message and signature: 1 if
  * the signature is valid */
 int iv_ed25519(const char *pub, const char *msg, const char *sig);

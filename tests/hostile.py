@@ -12,9 +12,10 @@ served by digest, anything else is a 404 with a distribution error body.
 The misbehaviour is chosen by the repository name on the "plain", "tls",
 "tls-basic" and "tls-b" listeners (see BEHAVIOURS), or by the listener
 itself (stall, trickle, tls-hangup, tls13, tls-chain (a leaf with an
-intermediate), ping404, the bearer-* challenge
-variants, ping200-401).  Redirects go through /hop/CODE/STYLE/KIND/REF/N
-URLs that count down to the content (N = redirects still to come).
+intermediate), tls-nc* (an intermediate or a root with name constraints),
+ping404, the bearer-* challenge variants, ping200-401).  Redirects go
+through /hop/CODE/STYLE/KIND/REF/N URLs that count down to the content
+(N = redirects still to come).
 
 Every request is recorded (listener, method, path, Host, whether an
 Authorization header came, Accept, Accept-Encoding) with a connection
@@ -367,9 +368,35 @@ class Hostile:
 		self._add("tls-chain", "tls-chain", inter.server_context(
 		    inter.issue("hostile-chain", dns=["localhost"],
 		    ips=["127.0.0.1"])))
+		# tls-nc*: the same root, an intermediate with name constraints
+		# (permitted, excluded; critical for tls-nc-crit); tls-nc-root: a
+		# root of its own that excludes localhost issues the leaf
+		self.nc = {}
+		for name, nc, crit in (
+		    ("tls-nc", ([("dns", "example.com")], ()), False),
+		    ("tls-nc-ok", ([("dns", "localhost"), ("ip", "127.0.0.0/8")],
+		    ()), False),
+		    ("tls-nc-ip", ([("dns", "localhost"), ("ip", "10.0.0.0/8")],
+		    ()), False),
+		    ("tls-nc-crit", ([("dns", "localhost"), ("ip",
+		    "127.0.0.0/8")], ()), True)):
+			ca = labmod.Pki(lab, cn="ivlite %s intermediate" % name,
+			    name=name + "-inter", parent=self.chain_root, nc=nc,
+			    nc_critical=crit)
+			self._nc_add(name, ca, self.chain_root)
+		self.nc_root = labmod.Pki(lab, cn="ivlite excluding root",
+		    name="nc-root", nc=((), [("dns", "localhost")]))
+		self._nc_add("tls-nc-root", self.nc_root, self.nc_root)
 		for name in CHALLENGES:
 			self._add(name, "bearer")
 		lab.on_close(self.close)
+
+	def _nc_add(self, name, ca, root):
+		"""Listener NAME serving a leaf for localhost and 127.0.0.1
+		issued by CA (under ROOT); self.nc[NAME] is (CA, leaf, ROOT)."""
+		leaf = ca.issue(name, dns=["localhost"], ips=["127.0.0.1"])
+		self.nc[name] = (ca, leaf, root)
+		self._add(name, "tls-chain", ca.server_context(leaf))
 
 	def _add(self, name, mode, ctx=None):
 		li = Listener(self, name, mode, ctx)

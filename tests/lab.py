@@ -640,11 +640,13 @@ class Pki:
 	when both are empty and san=False), subject CN as given, serverAuth or
 	clientAuth EKU, ECDSA P-256 or RSA-2048 key.  With PARENT the CA is an
 	intermediate that PARENT signs, and servers send it after the leaf;
-	KEY reuses a key (a root's twin), PATH_LENGTH constrains the path.
+	KEY reuses a key (a root's twin), PATH_LENGTH constrains the path,
+	NC (see name_constraints()) adds a nameConstraints extension,
+	critical when NC_CRITICAL.
 	"""
 
 	def __init__(self, lab, cn="ivlite test CA", name="ca", parent=None,
-	    key=None, path_length=None):
+	    key=None, path_length=None, nc=None, nc_critical=False):
 		import datetime
 		hashes, ser, ec, x509, NameOID = _cryptography()
 		self.lab = lab
@@ -653,7 +655,7 @@ class Pki:
 		self.subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
 		    cn)])
 		now = datetime.datetime.now(datetime.timezone.utc)
-		self.cert = (x509.CertificateBuilder().subject_name(self.subject)
+		b = (x509.CertificateBuilder().subject_name(self.subject)
 		    .issuer_name(parent.subject if parent else self.subject)
 		    .public_key(self.key.public_key())
 		    .serial_number(x509.random_serial_number())
@@ -663,8 +665,11 @@ class Pki:
 		    path_length=path_length), critical=True)
 		    .add_extension(_key_usage(x509, ca=True), critical=True)
 		    .add_extension(x509.SubjectKeyIdentifier.from_public_key(
-		    self.key.public_key()), critical=False)
-		    .sign(parent.key if parent else self.key, hashes.SHA256()))
+		    self.key.public_key()), critical=False))
+		if nc is not None:
+			b = b.add_extension(name_constraints(*nc), critical=nc_critical)
+		self.cert = b.sign(parent.key if parent else self.key,
+		    hashes.SHA256())
 		self.pem = self.cert.public_bytes(ser.Encoding.PEM)
 		self.path = lab.write(name + ".crt", self.pem)
 		self.chain = self.pem if parent else b""
@@ -726,6 +731,41 @@ class Pki:
 		if minimum is not None:
 			ctx.minimum_version = minimum
 		return ctx
+
+
+def name_constraints(permitted=(), excluded=()):
+	"""An x509.NameConstraints of (FORM, VALUE) pairs: FORM "email",
+	"dns", "uri", "ip" (a network, "192.0.2.0/24") or "dn" (a CN), VALUE
+	as RFC 5280 writes it (".example.com": subdomains only)."""
+	import ipaddress
+	_, _, _, x509, NameOID = _cryptography()
+
+	def name(form, value):
+		if form == "ip":
+			return x509.IPAddress(ipaddress.ip_network(value))
+		if form == "dn":
+			return x509.DirectoryName(x509.Name([x509.NameAttribute(
+			    NameOID.COMMON_NAME, value)]))
+		cls = {"email": x509.RFC822Name, "dns": x509.DNSName,
+		    "uri": x509.UniformResourceIdentifier}[form]
+		return cls._init_without_validation(value)
+	return x509.NameConstraints([name(*p) for p in permitted] or None,
+	    [name(*p) for p in excluded] or None)
+
+
+def trusted_certificate(cert_pem, reject=None):
+	"""CERT_PEM as OpenSSL writes a "TRUSTED CERTIFICATE" (with REJECT,
+	an extended key usage it must not be trusted for), by openssl x509."""
+	if missing_tools("openssl"):
+		raise LabError("openssl is not installed")
+	p = subprocess.run(["openssl", "x509", "-trustout"] + (["-addreject",
+	    reject] if reject else []), input=cert_pem, stdout=subprocess.PIPE,
+	    stderr=subprocess.PIPE, timeout=20)
+	if p.returncode or not p.stdout.startswith(
+	    b"-----BEGIN TRUSTED CERTIFICATE-----\n"):
+		raise LabError("openssl x509 -trustout: exit %d: %s" % (
+		    p.returncode, p.stderr.decode(errors="replace")[-200:]))
+	return p.stdout
 
 
 def _key_usage(x509, ca, rsa=False):

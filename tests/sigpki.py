@@ -51,6 +51,7 @@ OID_ISSUER_V2 = "1.3.6.1.4.1.57264.1.8"
 OID_CODE_SIGNING = "1.3.6.1.5.5.7.3.3"
 OID_SERVER_AUTH = "1.3.6.1.5.5.7.3.1"
 OID_ANY_EKU = "2.5.29.37.0"
+OID_NAME_CONSTRAINTS = "2.5.29.30"
 FULCIO_MINUTES = 10
 UTC = datetime.timezone.utc
 
@@ -164,11 +165,13 @@ def _hash(name):
 def build(subject, pub, issuer_name, issuer_key, nb, na, ca=False,
     path_length=None, emails=(), dns=(), ips=(), uris=(), san_critical=False,
     eku=(OID_CODE_SIGNING,), key_usage="default", hash_name="sha256",
-    extensions=(), aki_key=None, serial=None):
+    extensions=(), aki_key=None, serial=None, nc=None, nc_critical=False):
 	"""One certificate.  NB/NA: Unix seconds.  EKU: OIDs (None: no EKU
 	extension).  KEY_USAGE: "default" (CA: keyCertSign+cRLSign, leaf:
 	digitalSignature), None (absent).  EXTENSIONS: (oid, value bytes,
-	critical) written as is.  An empty SAN list means no SAN extension."""
+	critical) written as is.  An empty SAN list means no SAN extension.
+	NC: (permitted, excluded) for lab.name_constraints(), or bytes (the
+	extension value as is); critical when NC_CRITICAL."""
 	x509, _, _, _, _, _ = _x509()
 	b = (x509.CertificateBuilder().subject_name(subject)
 	    .issuer_name(issuer_name).public_key(pub)
@@ -198,6 +201,13 @@ def build(subject, pub, issuer_name, issuer_key, nb, na, ca=False,
 	if names:
 		b = b.add_extension(x509.SubjectAlternativeName(names),
 		    critical=san_critical)
+	if isinstance(nc, bytes):
+		b = b.add_extension(x509.UnrecognizedExtension(
+		    x509.ObjectIdentifier(OID_NAME_CONSTRAINTS), nc),
+		    critical=nc_critical)
+	elif nc is not None:
+		b = b.add_extension(labmod.name_constraints(*nc),
+		    critical=nc_critical)
 	for oid, value, critical in extensions:
 		b = b.add_extension(x509.UnrecognizedExtension(
 		    x509.ObjectIdentifier(oid), value), critical=critical)
@@ -229,10 +239,12 @@ class Leaf:
 class CA:
 	"""A certificate authority: a self-signed root, or an intermediate
 	issued by PARENT.  Valid from one day ago for 30 days unless NB/NA
-	(Unix seconds) say otherwise."""
+	(Unix seconds) say otherwise.  NC, NC_CRITICAL: name constraints
+	(see build())."""
 
 	def __init__(self, cn, parent=None, kind="p256", hash_name=None,
-	    nb=None, na=None, path_length=None, eku=None, key_usage="default"):
+	    nb=None, na=None, path_length=None, eku=None, key_usage="default",
+	    nc=None, nc_critical=False):
 		now = int(time.time())
 		self.cn = cn
 		self.parent = parent
@@ -245,12 +257,14 @@ class CA:
 		if parent is None:
 			self.cert = build(self.subject, self.key.pub, self.subject,
 			    self.key.priv, nb, na, ca=True, path_length=path_length,
-			    eku=eku, key_usage=key_usage, hash_name=self.hash_name)
+			    eku=eku, key_usage=key_usage, hash_name=self.hash_name,
+			    nc=nc, nc_critical=nc_critical)
 		else:
 			self.cert = build(self.subject, self.key.pub, parent.subject,
 			    parent.key.priv, nb, na, ca=True, path_length=path_length,
 			    eku=eku, key_usage=key_usage,
-			    hash_name=parent.hash_name, aki_key=parent.key.pub)
+			    hash_name=parent.hash_name, aki_key=parent.key.pub,
+			    nc=nc, nc_critical=nc_critical)
 		self.pem = pem(self.cert)
 
 	@property

@@ -18,12 +18,13 @@ import json
 import re
 import socket
 import ssl
+import subprocess
 import time
 import urllib.parse
 
 import hostile as hmod
 import lab as labmod
-from integration import Fail
+from integration import Fail, Skip
 from test_registry import Later, Net, lab_need, vlog
 
 TIMEOUT = 1		# -timeout for the stall cases (seconds)
@@ -417,6 +418,66 @@ def run(t):
 	    key=H().chain_root.key, path_length=0).pem))())
 	t.case("hostile tls-chain: the test CA only is exit 3 (untrusted)",
 	    bad("tls-chain", "ok", "untrusted"))
+
+	# name constraints of an intermediate (or the root), on both paths
+	# to the anchor: certs.d's ca.crt, and the -ca-file bundle
+	def nc_opts(name, via):
+		root = H().nc[name][2]
+		if via == "certs.d":
+			return {"certs_d": n.certs_d(key="nc-" + name, files={
+			    li(name).host: {"ca.crt": root.pem}})}
+		return {"ca_file": root.path}
+
+	def nc_bad(name, via, why):
+		def f():
+			n.expect_line(fetch(name, "ok", **nc_opts(name, via)), 3,
+			    "error: %s: TLS: certificate rejected: %s" % (li(name).host,
+			    why(name)))
+		t.case("hostile %s via %s: exit 3" % (name, via), f)
+
+	def nc_good(name, via):
+		t.case("hostile %s via %s: accepted" % (name, via), lambda:
+		    n.expect_out(fetch(name, "ok", **nc_opts(name, via)),
+		    [ok_line()]))
+	inter = lambda name: '"CN=ivlite %s intermediate"' % name
+	for via in ("certs.d", "ca-file"):
+		nc_bad("tls-nc", via, lambda name: 'DNS name "localhost" is not '
+		    "permitted by the name constraints of " + inter(name))
+		nc_good("tls-nc-ok", via)
+		nc_bad("tls-nc-ip", via, lambda name: 'IP address "127.0.0.1" is '
+		    "not permitted by the name constraints of " + inter(name))
+		nc_bad("tls-nc-root", via, lambda name: 'DNS name "localhost" is '
+		    'excluded by the name constraint "localhost" of "CN=ivlite '
+		    'excluding root"')
+	# mbedTLS 2.28 refuses a critical nameConstraints when parsing
+	t.case("hostile tls-nc-crit (critical name constraints): exit 3",
+	    lambda: n.expect_line(fetch("tls-nc-crit", "ok", **nc_opts(
+	    "tls-nc-crit", "ca-file")), 3, "error: %s: TLS handshake: X509 - "
+	    "The extension tag or value is invalid : ASN1 - ASN1 tag was of "
+	    "an unexpected value" % li("tls-nc-crit").host))
+
+	def nc_openssl():
+		"""openssl verify judges the tls-nc* chains alike."""
+		if labmod.missing_tools("openssl"):
+			raise Skip("openssl not installed")
+		bad = []
+		for name, want in (("tls-nc", "permitted subtree violation"),
+		    ("tls-nc-ok", ": OK"), ("tls-nc-ip", "permitted subtree "
+		    "violation"), ("tls-nc-root", "excluded subtree violation")):
+			ca, leaf, root = H().nc[name]
+			argv = ["openssl", "verify", "-CAfile", root.path] + ([
+			    "-untrusted", ca.path] if ca is not root else []) + [
+			    leaf.cert_path]
+			p = subprocess.run(argv, stdout=subprocess.PIPE,
+			    stderr=subprocess.STDOUT, timeout=20)
+			out = p.stdout.decode(errors="replace")
+			if want not in out or (want == ": OK") != (p.returncode == 0):
+				bad.append("%s: expected %r, got exit %d: %s" % (name,
+				    want, p.returncode, out.strip()[-200:]))
+		if bad:
+			raise Fail("; ".join(bad))
+	t.case("hostile tls-nc: openssl verify agrees with the verdicts",
+	    nc_openssl)
 
 	# --- WWW-Authenticate spellings ---------------------------------------------------
 	for name, (_, field, service) in sorted(hmod.CHALLENGES.items()):

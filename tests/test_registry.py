@@ -274,6 +274,14 @@ class Net:
 			    kind, self._show(r)))
 		return r
 
+	def expect_line(self, r, code, line, elapsed=NET_ELAPSED):
+		"""Exit CODE and exactly LINE on stdout."""
+		self._basic(r, elapsed)
+		if r.exit != code or r.stdout != (line + "\n").encode():
+			raise Fail("expected exit %d and %r, got %s" % (code, line,
+			    self._show(r)))
+		return r
+
 	def expect_exit3(self, r, host):
 		"""Exit 3, one "error: …" line naming HOST, any wording (for
 		answers the lab does not choose, e.g. Go's 400 to HTTP on a TLS
@@ -828,6 +836,32 @@ def run_tls(t, n, nl):
 	    lambda: n.expect_error(n.fetch("manifest", ref(),
 	    certs_d=n.certs_d(key="pem", files={reg().host: {"ca.pem":
 	    nl.pki().pem}})), 3, "untrusted", reg().host))
+	# a "TRUSTED CERTIFICATE" (OpenSSL's, with its uses) is not read
+	def trusted():
+		return lab_need(lambda: labmod.trusted_certificate(nl.pki().pem,
+		    "serverAuth"))
+
+	def certs_d_trusted():
+		d = n.certs_d(key="trusted", files={reg().host: {"ca.crt":
+		    trusted()}})
+		n.expect_line(n.fetch("manifest", ref(), certs_d=d), 2,
+		    "error: %s: holds no CERTIFICATE block" % os.path.join(d,
+		    reg().host, "ca.crt"))
+	t.case("registry tls: certs.d ca.crt of a TRUSTED CERTIFICATE only is "
+	    "exit 2", certs_d_trusted)
+	t.case("registry tls: certs.d ca.crt of a TRUSTED CERTIFICATE (test "
+	    "CA) and another CA's CERTIFICATE is exit 3", lambda:
+	    n.expect_error(n.fetch("manifest", ref(), certs_d=n.certs_d(
+	    key="trusted-other", files={reg().host: {"ca.crt": trusted() +
+	    nl.other_pki().pem}})), 3, "untrusted", reg().host))
+
+	def ca_file_trusted():
+		f = nl.lab.write("bundle-trusted.crt", trusted())
+		n.expect_line(n.ivlite(ref(), ca_file=f), 2, "error: %s: TLS: CA "
+		    "bundle %s holds no CERTIFICATE block (during the TLS "
+		    "handshake)" % (reg().host, f))
+	t.case("registry tls: -ca-file of a TRUSTED CERTIFICATE only is exit 2",
+	    ca_file_trusted)
 	t.case("registry tls: certs.d with two *.crt (other CA, test CA)",
 	    lambda: n.expect_out(n.fetch("manifest", ref(),
 	    certs_d=n.certs_d(key="two", files={reg().host: {

@@ -76,7 +76,7 @@ PHRASES = {
 	"integratedTime": r"integratedTime",
 	"spec": r"spec|signature|public ?key|publicKey|hash",
 	"ecdsa": r"ECDSA",
-	"no-certificate": r"certificate",
+	"no-certificate": r"certificate|CERTIFICATE",
 	"no-file": r"No such file or directory",
 }
 
@@ -210,7 +210,7 @@ def run(t):
 		t.case("sigpki: fixtures", ts._raise, e)
 		return
 	for section in (run_tool, run_pki, run_fulcio, run_rekor, run_config,
-	    run_readme, run_deployment):
+	    run_x509, run_readme, run_deployment):
 		section(t, s, fx)
 		s.flush()
 
@@ -1336,6 +1336,310 @@ def run_config(t, s, fx):
 		    s.enabled()]), 0, prefix="ok: ")
 	t.case("sigpki config: -check accepts pki, fulcio, keys + Rekor",
 	    check_ok)
+
+
+# --- X.509 rules: name constraints, CA files, identities, Rekor time, keys ------------------
+
+def nc_not(form, name, ca):
+	"""The reason of a name outside CA's permitted subtrees."""
+	return '%s "%s" is not permitted by the name constraints of "CN=%s"' \
+	    % (form, name, ca.cn)
+
+
+def nc_excl(form, name, constraint, ca):
+	return '%s "%s" is excluded by the name constraint "%s" of "CN=%s"' \
+	    % (form, name, constraint, ca.cn)
+
+
+def trusted_pem(cert_pem, reject=None):
+	return lab_need(lambda: labmod.trusted_certificate(cert_pem, reject))
+
+
+def run_x509(t, s, fx):
+	P = pod(s)
+	OK = ok(s)
+	now = int(time.time())
+	R = lambda **kw: lambda: pki_req(fx, **kw)
+	H = lambda host, **kw: R(email=None, host=host, **kw)
+
+	def case(name, make_leaf, req, code, why, chain="auto"):
+		def layers(repo, d):
+			leaf = make_leaf()
+			return [sigpki.layer(P(repo, d), leaf, cert=leaf.pem,
+			    chain=leaf.chain_text() if chain == "auto" else chain)]
+		signed(t, s, "x509 " + name, layers, req, code, why)
+
+	def fcase(name, make_leaf, req, code, why, T=None):
+		"""A Fulcio leaf, logged by Rekor at T (default: a minute
+		after the leaf's notBefore)."""
+		def layers(repo, d):
+			leaf = make_leaf()
+			at = sigpki.not_before(leaf.cert) + 60 if T is None else T
+			return [sigpki.layer(P(repo, d), leaf, cert=leaf.pem,
+			    chain=leaf.chain_text(), rekor=fx.rekor, integrated_time=at,
+			    rekor_pub=leaf.pem)]
+		signed(t, s, "x509 " + name, layers, req, code, why)
+
+	# item 3: name constraints (RFC 5280 4.2.1.10, with Go's matching)
+	ca = lambda cn, permitted=(), excluded=(), **kw: \
+	    fx.root.intermediate(cn, nc=(permitted, excluded), **kw)
+	team_a = ca("ivlite team-a CA", [("email", "team-a.example")])
+	sub_a = ca("ivlite team-a subdomains CA", [("email", ".team-a.example")])
+	box = ca("ivlite release mailbox CA", [("email",
+	    "release@team-a.example")])
+	dns_ca = ca("ivlite example.com CA", [("dns", "example.com")])
+	ip_ca = ca("ivlite 192.0.2.0/24 CA", [("ip", "192.0.2.0/24")])
+	dn_ca = ca("ivlite directoryName CA", [("dn", "ivlite")])
+	crit = ca("ivlite critical team-a CA", [("email", "team-a.example")],
+	    nc_critical=True)
+	empty = fx.root.intermediate("ivlite empty constraints CA",
+	    nc=b"\x30\x00")
+	excl_root = sigpki.CA("ivlite excluding root", nc=((), [("dns",
+	    "evil.example"), ("email", "evil.example")]))
+	under = excl_root.intermediate("ivlite intermediate of the excluding "
+	    "root")
+	excl_roots = lambda: fx.file("excl-root.pem", excl_root.pem)
+	E = lambda email, **kw: R(email=email, **kw)
+	B = "release@team-b.example"
+
+	case("nc: sub-CA for email team-a.example signs release@team-b.example",
+	    lambda: team_a.leaf(emails=[B]), E(B), 1, nv("pki: chain: " +
+	    nc_not("email address", B, team_a)))
+	case("nc: sub-CA for email team-a.example signs release@team-a.example",
+	    lambda: team_a.leaf(emails=["release@team-a.example"]),
+	    E("release@team-a.example"), 0, OK)
+	case("nc: email team-a.example covers its subdomains (Go)",
+	    lambda: team_a.leaf(emails=["release@ci.team-a.example"]),
+	    E("release@ci.team-a.example"), 0, OK)
+	case("nc: every email SAN is checked, not only subjectEmail",
+	    lambda: team_a.leaf(emails=["release@team-a.example", B]),
+	    E("release@team-a.example"), 1, nv("pki: chain: " +
+	    nc_not("email address", B, team_a)))
+	case("nc: email .team-a.example: the domain itself is outside",
+	    lambda: sub_a.leaf(emails=["release@team-a.example"]),
+	    E("release@team-a.example"), 1, nv("pki: chain: " +
+	    nc_not("email address", "release@team-a.example", sub_a)))
+	case("nc: email .team-a.example: a subdomain is inside",
+	    lambda: sub_a.leaf(emails=["release@ci.team-a.example"]),
+	    E("release@ci.team-a.example"), 0, OK)
+	case("nc: mailbox constraint: that mailbox (domain in capitals)",
+	    lambda: box.leaf(emails=["release@TEAM-A.example"]),
+	    E("release@TEAM-A.example"), 0, OK)
+	case("nc: mailbox constraint: another mailbox of the domain",
+	    lambda: box.leaf(emails=["other@team-a.example"]),
+	    E("other@team-a.example"), 1, nv("pki: chain: " +
+	    nc_not("email address", "other@team-a.example", box)))
+	case("nc: DNS example.com: a subdomain", lambda: dns_ca.leaf(
+	    dns=["build.Example.COM"]), H("build.example.com"), 0, OK)
+	case("nc: DNS example.com: only on a label boundary", lambda:
+	    dns_ca.leaf(dns=["build.notexample.com"]),
+	    H("build.notexample.com"), 1, nv("pki: chain: " +
+	    nc_not("DNS name", "build.notexample.com", dns_ca)))
+	case("nc: DNS constraints leave email SANs alone", lambda:
+	    dns_ca.leaf(emails=[EMAIL]), R(), 0, OK)
+	case("nc: root's excluded DNS subtree, leaf under its intermediate",
+	    lambda: under.leaf(dns=["build.evil.example"]),
+	    H("build.evil.example", roots=excl_roots()), 1, nv("pki: chain: " +
+	    nc_excl("DNS name", "build.evil.example", "evil.example",
+	    excl_root)))
+	case("nc: root's excluded email subtree", lambda: under.leaf(
+	    emails=["x@evil.example"]), lambda: pki_req(fx, email="x@evil.example",
+	    roots=excl_roots()), 1, nv("pki: chain: " + nc_excl("email address",
+	    "x@evil.example", "evil.example", excl_root)))
+	case("nc: root's excluded subtree, a name outside it", lambda:
+	    under.leaf(dns=["build.good.example"], emails=[EMAIL]),
+	    lambda: pki_req(fx, roots=excl_roots()), 0, OK)
+	case("nc: IP 192.0.2.0/24: an address inside", lambda: ip_ca.leaf(
+	    ips=["192.0.2.7"]), H("192.0.2.7"), 0, OK)
+	case("nc: IP 192.0.2.0/24: an address outside", lambda: ip_ca.leaf(
+	    ips=["198.51.100.7"]), H("198.51.100.7"), 1, nv("pki: chain: " +
+	    nc_not("IP address", "198.51.100.7", ip_ca)))
+	case("nc: IP 192.0.2.0/24: an IPv6 address is outside", lambda:
+	    ip_ca.leaf(ips=["2001:db8::7"]), H("2001:db8::7"), 1,
+	    nv("pki: chain: " + nc_not("IP address", "2001:db8::7", ip_ca)))
+	case("nc: a directoryName constraint is not enforced: rejected",
+	    lambda: dn_ca.leaf(emails=[EMAIL]), R(), 1, nv('pki: chain: the '
+	    'name constraints of "CN=ivlite directoryName CA" include '
+	    'directoryName, which ivlite does not enforce'))
+	case("nc: an empty nameConstraints extension is malformed", lambda:
+	    empty.leaf(emails=[EMAIL]), R(), 1, nv('pki: chain: the name '
+	    'constraints of "CN=ivlite empty constraints CA" are malformed'))
+	many = ca("ivlite 500 DNS constraints CA", [("dns", "n%d.example" % i)
+	    for i in range(499)] + [("dns", "last.example")])
+	case("nc: comparisons are bounded by MAX_NC_CHECKS", lambda:
+	    many.leaf(dns=["a%d.last.example" % i for i in range(501)]),
+	    H("a0.last.example"), 1, nv("pki: chain: name constraints: more "
+	    "than MAX_NC_CHECKS (250000) comparisons"))
+	case("nc: 500 constraints, 499 names: within MAX_NC_CHECKS", lambda:
+	    many.leaf(dns=["a%d.last.example" % i for i in range(499)]),
+	    H("a0.last.example"), 0, OK)
+	# mbedTLS 2.28 refuses a critical nameConstraints when parsing
+	case("nc: critical name constraints are refused by mbedTLS", lambda:
+	    crit.leaf(emails=["release@team-a.example"]),
+	    E("release@team-a.example"), 1, nv("pki: chain annotation: a "
+	    "certificate has malformed or unsupported critical extensions"))
+
+	# fulcio: the same rules; URI SANs of CI identities
+	wf = "https://github.com/acme/app/.github/workflows/release.yml@refs/" \
+	    "heads/main"
+	ful_ca = lambda cn, permitted: fx.fulcio.root.intermediate(cn,
+	    kind="p384", path_length=0, eku=(sigpki.OID_CODE_SIGNING,),
+	    nc=(permitted, ()))
+	ful_uri = ful_ca("ivlite fulcio github.com CA", [("uri", "github.com")])
+	ful_mail = ful_ca("ivlite fulcio example.org CA", [("email",
+	    "example.org")])
+	F = lambda **kw: lambda: fulcio_req(fx, **kw)
+	fcase("nc fulcio: URI github.com: a workflow URI on github.com",
+	    lambda: fx.fulcio.leaf(v1=ISSUER, ca=ful_uri, uris=[wf]), F(), 0, OK)
+	fcase("nc fulcio: URI github.com: a workflow URI elsewhere",
+	    lambda: fx.fulcio.leaf(v1=ISSUER, ca=ful_uri,
+	    uris=["https://gitlab.example/acme/app"]), F(), 1, nv("fulcio: "
+	    "chain: " + nc_not("URI", "https://gitlab.example/acme/app",
+	    ful_uri)))
+	fcase("nc fulcio: URI github.com: a URI without a host cannot be "
+	    "checked", lambda: fx.fulcio.leaf(v1=ISSUER, ca=ful_uri,
+	    uris=["urn:ivlite:x"]), F(), 1, nv('fulcio: chain: cannot check '
+	    'URI "urn:ivlite:x" against the name constraints of "CN=ivlite '
+	    'fulcio github.com CA"'))
+	fcase("nc fulcio: email example.org: signer@example.com is outside",
+	    lambda: fx.fulcio.leaf(v1=ISSUER, ca=ful_mail), F(), 1,
+	    nv("fulcio: chain: " + nc_not("email address", EMAIL, ful_mail)))
+
+	def openssl_agrees():
+		"""openssl verify judges the same chains alike."""
+		if labmod.missing_tools("openssl"):
+			raise Skip("openssl not installed")
+		f = lambda name, data: fx.file("nc-" + name, data)
+		root = fx.roots()
+		rows = [
+		    ("team-b under team-a", team_a.leaf(emails=[B]), root, team_a,
+		     "permitted subtree violation"),
+		    ("team-a under team-a", team_a.leaf(emails=[
+		     "release@team-a.example"]), root, team_a, ": OK"),
+		    ("label boundary", dns_ca.leaf(dns=["build.notexample.com"]),
+		     root, dns_ca, "permitted subtree violation"),
+		    ("subdomain", dns_ca.leaf(dns=["build.example.com"]), root,
+		     dns_ca, ": OK"),
+		    ("IP outside", ip_ca.leaf(ips=["198.51.100.7"]), root, ip_ca,
+		     "permitted subtree violation"),
+		    ("IP inside", ip_ca.leaf(ips=["192.0.2.7"]), root, ip_ca,
+		     ": OK"),
+		    ("excluded by the root", under.leaf(dns=["build.evil.example"]),
+		     excl_roots(), under, "excluded subtree violation"),
+		    ("outside the root's exclusion", under.leaf(
+		     dns=["build.good.example"]), excl_roots(), under, ": OK"),
+		]
+		bad = []
+		for i, (name, leaf, ca_file, inter, want) in enumerate(rows):
+			argv = ["openssl", "verify", "-CAfile", ca_file, "-untrusted",
+			    f("inter-%d.pem" % i, inter.pem), f("leaf-%d.pem" % i,
+			    leaf.pem)]
+			p = subprocess.run(argv, stdout=subprocess.PIPE,
+			    stderr=subprocess.STDOUT, timeout=20)
+			out = p.stdout.decode(errors="replace")
+			if want not in out or (want == ": OK") != (p.returncode == 0):
+				bad.append("%s: expected %r, got exit %d: %s" % (name,
+				    want, p.returncode, out.strip()[-200:]))
+		if bad:
+			raise Fail("; ".join(bad))
+	t.case("sigpki x509 nc: openssl verify agrees with the name-constraint "
+	    "verdicts", openssl_agrees)
+
+	# item 7: the OIDC issuer whole; identities with NUL bytes
+	fcase("fulcio issuer v1 with a NUL and more after the policy's URL",
+	    lambda: fx.fulcio.leaf(v1=ISSUER + "\0.evil.example"), F(), 1,
+	    nv("fulcio: the OIDC issuer extension holds a NUL byte"))
+	fcase("fulcio issuer v2 with a NUL and more after the policy's URL",
+	    lambda: fx.fulcio.leaf(v2_raw=sigpki.utf8string(ISSUER +
+	    "\0.evil.example")), F(), 1,
+	    nv("fulcio: the OIDC issuer extension holds a NUL byte"))
+	case("email SAN with a NUL after the policy's address",
+	    lambda: fx.inter.leaf(emails=[EMAIL + "\0.evil.example"]), R(), 1,
+	    nv("pki: certificate for signer@example.com\\x00.evil.example, "
+	    "expected signer@example.com"))
+
+	# item 14: a SAN with a trailing dot matches nothing (Go trims the
+	# policy's value, not the SAN)
+	case("hostname: a DNS SAN with a trailing dot matches nothing",
+	    lambda: fx.inter.leaf(dns=["build.example.com."]),
+	    H("build.example.com"), 1, nv("pki: certificate for "
+	    "build.example.com., expected build.example.com"))
+	case("hostname: a wildcard SAN with a trailing dot matches nothing",
+	    lambda: fx.inter.leaf(dns=["*.example.com."]),
+	    H("build.example.com"), 1, nv("pki: certificate for "
+	    "*.example.com., expected build.example.com"))
+	case("hostname: the policy's trailing dot still ignored", lambda:
+	    fx.inter.leaf(dns=["build.example.com"]), H("build.example.com."),
+	    0, OK)
+
+	# item 9: a Rekor time before 1970 is no time at all
+	K = "p256-rekor-signer"
+
+	def keys_layers(T):
+		def f(repo, d):
+			k = s.key(K)
+			return [sigpki.layer(P(repo, d), k, rekor=fx.rekor,
+			    integrated_time=T, rekor_pub=k.pem())]
+		return f
+	signed(t, s, "x509 keys+rekor integratedTime -1", keys_layers(-1),
+	    lambda: {"type": "sigstoreSigned", "keyPath": s.keyfile(K),
+	    "rekorPublicKeyPath": fx.rekor_pub()}, 1,
+	    nv("rekor: integratedTime -1 is before 1970"))
+	fcase("fulcio integratedTime -1, leaf valid now", lambda:
+	    fx.fulcio.leaf(v1=ISSUER, start=now - 60), F(), 1,
+	    nv("rekor: integratedTime -1 is before 1970"), T=-1)
+	fcase("fulcio integratedTime 0, leaf valid now", lambda:
+	    fx.fulcio.leaf(v1=ISSUER, start=now - 60), F(), 1, At("fulcio: "
+	    "chain: ", "not yet valid", 0), T=0)
+
+	# item 8: CA files: CERTIFICATE blocks only
+	trusted_root = lambda: fx.file("trusted-root.pem", trusted_pem(
+	    fx.root.pem, "codeSigning"))
+	case("caRootsPath: a TRUSTED CERTIFICATE block is not a root",
+	    lambda: fx.inter.leaf(emails=[EMAIL]), lambda: pki_req(fx,
+	    roots=fx.file("trusted-and-other.pem", [trusted_pem(fx.root.pem,
+	    "codeSigning"), fx.other_root.pem])), 1, nv("pki: " + NOT_TRUSTED))
+	never = labmod.sha256_digest(b"sigpki x509 never fetched")
+
+	def cfg(name, make_req, field, fname_fn, tail):
+		def f():
+			req = make_req()
+			pol = s.policy({s.host: [req]})
+			fname = fname_fn()
+			line = 'error: %s: transports.docker["%s"][0].%s: %s%s' % (pol,
+			    s.host, field, fname + ": " if fname else "", tail)
+			for r in (s.ivlite(s.ref("sig/never-fetched"), pol,
+			    digest=never), t.direct(["-check", "-policy", pol,
+			    "-registries-d", s.enabled()])):
+				t.expect(r, 2, line)
+		t.case("sigpki x509 config: " + name, f)
+	none = "holds no CERTIFICATE block"
+	cfg("caRootsPath of a TRUSTED CERTIFICATE only", lambda: pki_req(fx,
+	    roots=trusted_root()), "pki.caRootsPath", trusted_root, none)
+	cfg("caIntermediatesPath of a TRUSTED CERTIFICATE only", lambda:
+	    pki_req(fx, inter=fx.file("trusted-inter.pem", trusted_pem(
+	    fx.inter.pem))), "pki.caIntermediatesPath",
+	    lambda: fx.file("trusted-inter.pem", b""), none)
+	other_labels = lambda: fx.file("other-labels.pem", [
+	    fx.root.pem.replace(b"CERTIFICATE", b"X509 CERTIFICATE"),
+	    sigpki.key("p256-mixed").pem()])
+	cfg("fulcio caPath of other labels only", lambda: fulcio_req(fx,
+	    ca=other_labels()), "fulcio.caPath", other_labels, none)
+	cfg("caRootsData of a TRUSTED CERTIFICATE only", lambda: pki_req(fx,
+	    roots_data=trusted_pem(fx.root.pem)), "pki.caRootsData",
+	    lambda: None, none)
+
+	# item 11: MIN_RSA_BITS for sigstoreSigned keys
+	for bits in (1024, 512):
+		cfg("keyPath RSA-%d: fewer bits than MIN_RSA_BITS" % bits,
+		    lambda bits=bits: {"type": "sigstoreSigned", "keyPath":
+		    s.keyfile("rsa%d" % bits)}, "keyPath", lambda bits=bits:
+		    s.keyfile("rsa%d" % bits), "RSA key of %d bits, fewer than "
+		    "MIN_RSA_BITS (2048)" % bits)
+	cfg("keyData RSA-1024: fewer bits than MIN_RSA_BITS", lambda: {"type":
+	    "sigstoreSigned", "keyData": base64.b64encode(s.key("rsa1024")
+	    .pem()).decode()}, "keyData", lambda: None, "RSA key of 1024 "
+	    "bits, fewer than MIN_RSA_BITS (2048)")
 
 
 # --- README.md's BYO-PKI section, its commands run ----------------------------------------------

@@ -955,6 +955,77 @@ test_idents(void)
 	}
 }
 
+/* name constraints with Go's matching (crypto/x509 verify.go): form,
+ * SAN, constraint, 1 within, 0 not, -1 name uncheckable, -2 bad constraint */
+static const struct {
+	int form;
+	const char *name, *cons;
+	int want;
+} ncs[] = {
+	{ 2, "build.example.com", "example.com", 1 },
+	{ 2, "example.com", "example.com", 1 },
+	{ 2, "Build.EXAMPLE.com", "example.COM", 1 },
+	{ 2, "build.notexample.com", "example.com", 0 },
+	{ 2, "com", "example.com", 0 },
+	{ 2, "example.com", ".example.com", 0 },
+	{ 2, "a.example.com", ".example.com", 1 },
+	{ 2, "*.example.com", "example.com", 1 },
+	{ 2, "example.org", "", 1 },
+	{ 2, "example.org", ".", 1 },
+	{ 2, "x.example.", "example", -1 },
+	{ 2, "a..example", "example", -1 },
+	{ 2, "a.example", "..example", -2 },
+	{ 2, "a.example", "example.", -2 },
+	{ 2, "a.example", "ex ample", -2 },
+	{ 1, "release@team-a.example", "team-a.example", 1 },
+	{ 1, "release@ci.team-a.example", "team-a.example", 1 },
+	{ 1, "release@team-a.example", ".team-a.example", 0 },
+	{ 1, "release@ci.team-a.example", ".team-a.example", 1 },
+	{ 1, "release@team-b.example", "team-a.example", 0 },
+	{ 1, "release@xteam-a.example", "team-a.example", 0 },
+	{ 1, "release@TEAM-A.example", "release@team-a.example", 1 },
+	{ 1, "Release@team-a.example", "release@team-a.example", 0 },
+	{ 1, "other@team-a.example", "release@team-a.example", 0 },
+	{ 1, "a.b+c@team-a.example", "team-a.example", 1 },
+	{ 1, "a@b@team-a.example", "team-a.example", 0 },
+	{ 1, "\"q\"@team-a.example", "team-a.example", -1 },
+	{ 1, "a..b@team-a.example", "team-a.example", -1 },
+	{ 1, ".a@team-a.example", "team-a.example", -1 },
+	{ 1, "@team-a.example", "team-a.example", -1 },
+	{ 1, "release", "team-a.example", -1 },
+	{ 1, "release@team-a.example", "@team-a.example", -2 },
+	{ 6, "https://github.com/acme/app", "github.com", 1 },
+	{ 6, "https://user@GitHub.com:443/x?y#z", "github.com", 1 },
+	{ 6, "https://github.com.evil.example/x", "github.com", 0 },
+	{ 6, "https://evilgithub.com/x", "github.com", 0 },
+	{ 6, "https://api.github.com/x", ".github.com", 1 },
+	{ 6, "https://github.com/x", ".github.com", 0 },
+	{ 6, "spiffe://github.com", "github.com", 1 },
+	{ 6, "urn:ivlite:x", "github.com", -1 },
+	{ 6, "https:///x", "github.com", -1 },
+	{ 6, "https://192.0.2.1/x", "github.com", -1 },
+	{ 6, "https://[2001:db8::1]/x", "github.com", -1 },
+	{ 6, "https://github.com:x/", "github.com", -1 },
+	{ 6, "https://[1]/x", "github.com", -1 },
+	{ 6, "https://%67ithub.com/x", "github.com", -1 },
+	{ 6, "https://github.com/", "192.0.2.1", -2 },
+	{ 6, "https://github.com/", "2001:db8::1", -2 },
+};
+
+static void
+test_nc(void)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < LEN(ncs); i++) {
+		r = iv_nc_match(ncs[i].form, ncs[i].name, ncs[i].cons);
+		check(r == ncs[i].want, __LINE__, "name constraint %zu: %s "
+		    "against %s: got %d, want %d", i, ncs[i].name, ncs[i].cons,
+		    r, ncs[i].want);
+	}
+}
+
 /* RFC 8032 §7.1 vectors (1, 2, 3, SHA(abc)) and twins that must fail */
 static void
 test_ed25519(void)
@@ -1248,7 +1319,7 @@ static const struct {
 	    "q.io/a", DB, 2, "error: " AT ".pki.caRootsPath: /nonexistent/c: "
 	    "No such file or directory" },
 	{ SS(PKI("\"caRootsData\":\"aGk=\",\"subjectEmail\":\"e\"")), "q.io/a",
-	    DB, 2, "error: " AT ".pki.caRootsData: no PEM certificates" },
+	    DB, 2, "error: " AT ".pki.caRootsData: holds no CERTIFICATE block" },
 	{ POL("\"q.io\":[{\"type\":\"signedBaseLayer\",\"baseLayerIdentity\":"
 	    "{\"type\":\"matchExact\"}}]"), "q.io/a", DB, 1, "rejected "
 	    "q.io/a:latest@" DB ": scope " D("q.io") ": signedBaseLayer: not "
@@ -1290,6 +1361,7 @@ main(void)
 	test_auth();
 	test_regd();
 	test_idents();
+	test_nc();
 	test_ed25519();
 	test_inflate();
 	test_pgp();

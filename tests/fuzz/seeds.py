@@ -34,6 +34,36 @@ def fixture(*p):
 		return f.read()
 
 
+def nc_chain():
+	"""A leaf with every SAN form name constraints check, then the CA
+	that issued it, which has permitted and excluded subtrees of each."""
+	import tempfile
+	with tempfile.TemporaryDirectory() as d:
+		run = lambda *a: subprocess.run(a, cwd=d, capture_output=True,
+		    check=True).stdout
+		run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+		    "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
+		    "-out", "ca.pem", "-subj", "/CN=fuzz nc", "-days", "1",
+		    "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+		    "nameConstraints=permitted;email:.b.c,permitted;email:a@b.c,"
+		    "permitted;DNS:example.com,permitted;IP:192.0.2.0/255.255.255.0,"
+		    "permitted;URI:.example.com,excluded;DNS:x.example.com,"
+		    "excluded;IP:2001:db8::/ffff:ffff::,excluded;email:e.b.c")
+		run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+		    "ec_paramgen_curve:P-256", "-nodes", "-keyout", "leaf.key",
+		    "-out", "leaf.csr", "-subj", "/CN=fuzz leaf")
+		with open(os.path.join(d, "ext"), "w") as f:
+			f.write("subjectAltName=email:a@b.c,DNS:a.example.com,"
+			    "IP:192.0.2.1,URI:https://u@a.example.com:1/p\n")
+		run("openssl", "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem",
+		    "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-extfile",
+		    "ext", "-out", "leaf.pem")
+		with open(os.path.join(d, "leaf.pem"), "rb") as f:
+			leaf = f.read()
+		with open(os.path.join(d, "ca.pem"), "rb") as f:
+			return leaf + f.read()
+
+
 def main():
 	shutil.rmtree(OUT, ignore_errors=True)
 	for i, r in enumerate(["alpine", "docker.io/library/alpine:3.20",
@@ -91,6 +121,7 @@ def main():
 	    capture_output=True, check=True).stdout
 	put("pem", "cert", pem)
 	put("pem", "chain", pem + pem)
+	put("pem", "nc-chain", nc_chain())
 	for f in ("s.zip", "s.zlib", "s.none"):
 		put("pgp", f, fixture("gpg", f))
 	put("pgp", "key", fixture("gpg", "key.bin"))
