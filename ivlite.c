@@ -515,6 +515,9 @@ static int pol_load(Policy *p, Arena *a, const char *file, const char *s,
     size_t n, Err *e);
 static int pol_scopes(const Json *j, int obj, const char *transport,
     const char *at, Policy *p, Arena *a, Err *e);
+static const char *pol_other(const char *transport, const char *key);
+static const char *pol_path(const char *s);
+static const char *pol_storage(const char *s);
 static int pol_reqs(const Json *j, int arr, Scope *sc, Arena *a, Err *e);
 static int pol_type(const Json *j, int obj, const char *at,
     const char **names, int n, const char *what, Arena *a, Err *e);
@@ -2073,6 +2076,7 @@ static int
 pol_scopes(const Json *j, int obj, const char *transport, const char *at,
     Policy *p, Arena *a, Err *e)
 {
+	const char *why;
 	Scope *sc;
 	int i, k;
 
@@ -2082,12 +2086,118 @@ pol_scopes(const Json *j, int obj, const char *transport, const char *at,
 		if (json_dupkey(j, obj, i, at, a, e) < 0 ||
 		    !(sc->key = json_str(j, i, a, e)) ||
 		    !(sc->at = ar_printf(a, e, "%s[%s]", at, ar_quote(a,
-		    sc->key, strlen(sc->key), e))) ||
-		    pol_reqs(j, i + 1, sc, a, e) < 0)
+		    sc->key, strlen(sc->key), e))))
+			return -1;
+		if ((why = pol_other(transport, sc->key)))
+			return fail(e, ExitConfig, "%s: %s: %s", j->file,
+			    sc->at, why);
+		if (pol_reqs(j, i + 1, sc, a, e) < 0)
 			return -1;
 		i = json_skip(j, i + 1);
 	}
 	return 0;
+}
+
+/* Why key is not a scope of transport, or NULL.  ivlite judges docker
+ * only, but containers/image refuses a whole policy over one scope its
+ * transport calls invalid (ValidatePolicyConfigurationScope, v5.23, the
+ * transports of its default build), so ivlite refuses the same policies.
+ * "" is every transport's default; docker, transports it does not know
+ * and stubs (ostree) take any scope. */
+static const char *
+pol_other(const char *transport, const char *key)
+{
+	enum { OthPath, OthNone, OthDaemon, OthStorage, OthAtomic };
+	static const struct {
+		const char *name;
+		int kind;
+	} others[] = {
+		{ "dir",                OthPath },
+		{ "oci",                OthPath },
+		{ "oci-archive",        OthPath },
+		{ "sif",                OthPath },
+		{ "docker-archive",     OthNone },
+		{ "tarball",            OthNone },
+		{ "docker-daemon",      OthDaemon },
+		{ "containers-storage", OthStorage },
+		{ "atomic",             OthAtomic },
+	};
+	const char *p = key;
+	size_t i;
+
+	for (i = 0; i < LEN(others) && strcmp(transport, others[i].name); i++)
+		;
+	if (!*key || i == LEN(others))
+		return NULL;
+	switch (others[i].kind) {
+	case OthPath:
+		return pol_path(key);
+	case OthNone:
+		return "only the default scope \"\" is valid";
+	case OthDaemon:	/* image IDs cannot be namespaced */
+		return dig_valid(key, strlen(key)) ? "a digest (an image ID) "
+		    "cannot be a scope" : NULL;
+	case OthStorage:
+		return pol_storage(key);
+	default:	/* OpenShift: host[/namespace[/stream[:tag]]] */
+		p += strcspn(p, "/");
+		if (*p && *(p += 1 + strcspn(p + 1, ":/")) == '/') {
+			p += 1 + strcspn(p + 1, ":/");
+			if (*p == ':')
+				p += 1 + strcspn(p + 1, ":/");
+		}
+		return *p ? "expected HOST[/NAMESPACE[/STREAM[:TAG]]]" : NULL;
+	}
+}
+
+/* an absolute path other than "/" that Go's filepath.Clean leaves alone */
+static const char *
+pol_path(const char *s)
+{
+	size_t n;
+
+	if (*s != '/')
+		return "not an absolute path";
+	if (!s[1])
+		return "\"/\" is not a scope: the default scope is \"\"";
+	do {
+		n = strcspn(++s, "/");
+		if (!n || (n == 1 && *s == '.') || (n == 2 && !strncmp(s, "..",
+		    2)))
+			return "not a clean path (no \"//\", \".\", \"..\" or "
+			    "trailing \"/\")";
+	} while (*(s += n));
+	return NULL;
+}
+
+/* containers-storage: [GRAPHROOT] or [DRIVER@GRAPHROOT], then optionally
+ * NAME[:TAG] and @ID, @DIGEST or @DIGEST@ID (an ID: 64 lowercase hex) */
+static const char *
+pol_storage(const char *s)
+{
+	const char *end = strchr(s, ']'), *at, *f, *g;
+	size_t n;
+	int id, dig;
+
+	if (*s != '[' || !end || end == s + 1 || s[1] == '@' ||
+	    ((at = memchr(s, '@', (size_t)(end - s))) && at + 1 == end))
+		return "expected [GRAPHROOT] or [DRIVER@GRAPHROOT] first";
+	if ((at ? at[1] : s[1]) != '/')
+		return "the graph root is not an absolute path";
+	if (!(f = strchr(end, '@')))
+		return NULL;
+	g = strchr(++f, '@');
+	n = g ? (size_t)(g - f) : strlen(f);
+	id = n == 64 && strspn(f, "0123456789abcdef") >= 64;
+	dig = dig_valid(f, n);
+	if (!g)
+		return id || dig ? NULL : "the part after \"@\" is neither a "
+		    "digest nor an image ID";
+	if (!dig)
+		return "the part after the first \"@\" is not a digest";
+	g++;
+	return strlen(g) == 64 && strspn(g, "0123456789abcdef") == 64 ? NULL :
+	    "the part after the second \"@\" is not an image ID";
 }
 
 static int

@@ -147,6 +147,12 @@ test_refs(void)
 #define FUL(x) "\"fulcio\":{" x "}"
 #define PKI(x) "\"pki\":{" x "}"
 #define AT "policy.json: transports.docker[\"q.io\"][0]"
+#define TP(t, k) "{\"default\":" REJ ",\"transports\":{\"" t "\":{\"" k \
+	"\":" ACC "}}}"
+#define TE(t, k) "policy.json: transports." t "[\"" k "\"]: "
+#define CLEAN "not a clean path (no \"//\", \".\", \"..\" or trailing \"/\")"
+#define STORE "expected [GRAPHROOT] or [DRIVER@GRAPHROOT] first"
+#define ATOMIC "expected HOST[/NAMESPACE[/STREAM[:TAG]]]"
 
 /* policy text and the exact error ("" for a valid policy) */
 static const struct {
@@ -340,6 +346,75 @@ static const struct {
 	    "invalid JSON" },
 	{ "{\"defa\\u0075lt\":[{\"type\":\"reject\"}]}", "policy.json: top "
 	    "level: unknown field \"defa\\x5cu0075lt\"" },
+
+	/* scopes of other transports, as containers/image v5.23 checks them
+	 * (ValidatePolicyConfigurationScope): "" is always valid, unknown
+	 * and stub (ostree) transports take anything */
+	{ TP("dir", "/a/b"), "" },
+	{ TP("dir", ""), "" },
+	{ TP("oci", "/a/b:img"), "" },
+	{ TP("oci-archive", "/x.tar"), "" },
+	{ TP("sif", "/x.sif"), "" },
+	{ TP("docker-archive", ""), "" },
+	{ TP("tarball", ""), "" },
+	{ TP("docker-daemon", "busybox:latest"), "" },
+	{ TP("docker-daemon", "sha256:abc"), "" },
+	{ TP("containers-storage", "[/var/lib/containers/storage]"), "" },
+	{ TP("containers-storage", "[overlay@/var/lib/c]docker.io/library/"
+	    "busybox:latest"), "" },
+	{ TP("containers-storage", "[/s]busybox@" DA), "" },
+	{ TP("containers-storage", "[/s]busybox@" H64("a")), "" },
+	{ TP("containers-storage", "[/s]busybox:1@" DA "@" H64("b")), "" },
+	{ TP("atomic", "host:5000"), "" },
+	{ TP("atomic", "host/ns"), "" },
+	{ TP("atomic", "host/ns/stream:tag"), "" },
+	{ TP("ostree", "not/absolute"), "" },
+	{ TP("x", "rel/../path//"), "" },
+	{ TP("dir", "rel/path"), TE("dir", "rel/path") "not an absolute "
+	    "path" },
+	{ TP("dir", "/"), TE("dir", "/") "\"/\" is not a scope: the "
+	    "default scope is \"\"" },
+	{ TP("dir", "/a/b/"), TE("dir", "/a/b/") CLEAN },
+	{ TP("dir", "/a//b"), TE("dir", "/a//b") CLEAN },
+	{ TP("oci", "/a/./b"), TE("oci", "/a/./b") CLEAN },
+	{ TP("oci-archive", "/a/../b"), TE("oci-archive", "/a/../b") CLEAN },
+	{ TP("oci-archive", "x.tar"), TE("oci-archive", "x.tar") "not an "
+	    "absolute path" },
+	{ TP("sif", "/.."), TE("sif", "/..") CLEAN },
+	{ TP("docker-archive", "/x"), TE("docker-archive", "/x") "only the "
+	    "default scope \"\" is valid" },
+	{ TP("tarball", "/x"), TE("tarball", "/x") "only the default scope "
+	    "\"\" is valid" },
+	{ TP("docker-daemon", DA), TE("docker-daemon", DA) "a digest (an "
+	    "image ID) cannot be a scope" },
+	{ TP("containers-storage", "foo"), TE("containers-storage", "foo")
+	    STORE },
+	{ TP("containers-storage", "[]foo"), TE("containers-storage", "[]foo")
+	    STORE },
+	{ TP("containers-storage", "[/s"), TE("containers-storage", "[/s")
+	    STORE },
+	{ TP("containers-storage", "[@/s]"), TE("containers-storage", "[@/s]")
+	    STORE },
+	{ TP("containers-storage", "[rel]x"), TE("containers-storage",
+	    "[rel]x") "the graph root is not an absolute path" },
+	{ TP("containers-storage", "[overlay@rel]x"), TE("containers-storage",
+	    "[overlay@rel]x") "the graph root is not an absolute path" },
+	{ TP("containers-storage", "[/s@x]y"), TE("containers-storage",
+	    "[/s@x]y") "the graph root is not an absolute path" },
+	{ TP("containers-storage", "[/s]x@zz"), TE("containers-storage",
+	    "[/s]x@zz") "the part after \"@\" is neither a digest nor an "
+	    "image ID" },
+	{ TP("containers-storage", "[/s]x@" H64("a") "@" DA),
+	    TE("containers-storage", "[/s]x@" H64("a") "@" DA) "the part "
+	    "after the first \"@\" is not a digest" },
+	{ TP("containers-storage", "[/s]x@" DA "@" DB), TE("containers-storage",
+	    "[/s]x@" DA "@" DB) "the part after the second \"@\" is not an "
+	    "image ID" },
+	{ TP("atomic", "a/b/c/d"), TE("atomic", "a/b/c/d") ATOMIC },
+	{ TP("atomic", "a/b:c"), TE("atomic", "a/b:c") ATOMIC },
+	{ TP("atomic", "a/b/c:d:e"), TE("atomic", "a/b/c:d:e") ATOMIC },
+	/* the transport name is compared unescaped, as Go's decoder does */
+	{ TP("d\\u0069r", "rel"), TE("dir", "rel") "not an absolute path" },
 };
 
 static void
