@@ -700,6 +700,8 @@ static int sst_manifest(Sigs *s, const char *where, const char *text,
     size_t n, Arena *a, Err *e);
 static int sst_fetch(Run *run, Err *e);
 static int sst_integral(const Json *j, int i);
+static int sst_dups(const Json *j, int obj, const char *at, Arena *a,
+    Err *e);
 static int sst_payload(const Str *p, Arena *a, const char *want,
     const char **digest, const char **ref, const char **why);
 static char *sst_jcs_str(const char *s, Arena *a, Err *e);
@@ -6526,6 +6528,31 @@ sst_integral(const Json *j, int i)
 	return !*end && v == (double)(long long)v;
 }
 
+/* Is a name repeated among the members of object obj, compared unescaped
+ * as Go's decoder sees them?  Sorted rather than pairwise (json_dupkey):
+ * a payload may hold tens of thousands of members. */
+static int
+sst_dups(const Json *j, int obj, const char *at, Arena *a, Err *e)
+{
+	int i, k, n = j->t[obj].size;
+	char **name;
+
+	if (n < 2)
+		return 0;
+	if (!(name = ar_alloc(a, (size_t)n * sizeof(*name), e)))
+		return -1;
+	for (i = obj + 1, k = 0; k < n; k++, i = json_skip(j, i + 1))
+		if (!(name[k] = json_str(j, i, a, e)))
+			return -1;
+	qsort(name, (size_t)n, sizeof(*name), cert_cmp);
+	for (k = 1; k < n; k++)
+		if (!strcmp(name[k - 1], name[k]))
+			return fail(e, j->code, "%s: %s: duplicate key %s",
+			    j->file, at, ar_quote(a, name[k], strlen(name[k]),
+			    e));
+	return 0;
+}
+
 /* The payload, strictly (sigstore.md §4, simple-signing.md §9), after its
  * signature verified:
  * digest and reference out, or why not in *why */
@@ -6546,8 +6573,8 @@ sst_payload(const Str *p, Arena *a, const char *want, const char **digest,
 		{ "docker-reference", JSMN_STRING }, { NULL, JSMN_UNDEFINED }
 	};
 	Err sub = { 0, "" };
-	int v[3], w[3], x[1], y[1], i, k, o;
-	const char *type;
+	int v[3], w[3], x[1], y[1], i, k, o, t, end;
+	const char *type, *name;
 	Json j;
 
 	*why = NULL;
@@ -6576,17 +6603,27 @@ sst_payload(const Str *p, Arena *a, const char *want, const char **digest,
 		goto bad;
 	}
 	o = v[1];
-	if (j.t[o].type == JSMN_OBJECT) {	/* unknown members ignored */
+	if (j.t[o].type == JSMN_OBJECT) {
+		/* as containers/image decodes it: no name twice in any object
+		 * (Go's decoder alone would take the last), names unescaped,
+		 * creator a string, timestamp an integer, the rest ignored */
+		for (t = o, end = json_skip(&j, o); t < end; t++)
+			if (j.t[t].type == JSMN_OBJECT && sst_dups(&j, t,
+			    "optional", a, &sub) < 0)
+				goto bad;
 		for (i = o + 1, k = 0; k < j.t[o].size; k++, i = json_skip(&j,
-		    i + 1))
-			if ((json_eq(&j, i, "creator") && j.t[i + 1].type !=
-			    JSMN_STRING) || (json_eq(&j, i, "timestamp") &&
+		    i + 1)) {
+			if (!(name = json_str(&j, i, a, &sub)))
+				goto bad;
+			if ((!strcmp(name, "creator") && j.t[i + 1].type !=
+			    JSMN_STRING) || (!strcmp(name, "timestamp") &&
 			    !sst_integral(&j, i + 1))) {
 				fail(&sub, ExitReject, "payload: optional: "
 				    "creator must be a string, timestamp an "
 				    "integer");
 				goto bad;
 			}
+		}
 	} else if (!json_null(&j, o) || strcmp(want, SST_TYPE)) {
 		fail(&sub, ExitReject, "payload: optional must be %san object",
 		    strcmp(want, SST_TYPE) ? "" : "null or ");
