@@ -466,7 +466,9 @@ static void watchdog(int sig);
 /* 6. memory, text, digests */
 static void *ar_alloc(Arena *a, size_t n, Err *e);
 static int ar_open(Arena *a, char *out, size_t outsz);
+static char *ar_vprintf(Arena *a, Err *e, const char *fmt, va_list ap);
 static char *ar_printf(Arena *a, Err *e, const char *fmt, ...);
+static const char *ar_reason(Arena *a, Err *e, const char *fmt, ...);
 static char *quote_as(char *dst, const char *s, size_t n, int q);
 static char *quote(char *dst, const char *s, size_t n);
 static char *ar_esc(Arena *a, const char *s, Err *e);
@@ -1019,22 +1021,52 @@ ar_open(Arena *a, char *out, size_t outsz)
 	return -1;
 }
 
+/* NULL only with e set: for what a caller cannot do without */
+static char *
+ar_vprintf(Arena *a, Err *e, const char *fmt, va_list ap)
+{
+	va_list aq;
+	char *p;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0) {
+		fail(e, ExitUndecided, "cannot format a message");
+		return NULL;
+	}
+	if (!(p = ar_alloc(a, (size_t)n + 1, e)))
+		return NULL;
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	return p;
+}
+
 static char *
 ar_printf(Arena *a, Err *e, const char *fmt, ...)
 {
 	va_list ap;
 	char *p;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !(p = ar_alloc(a, (size_t)n + 1, e)))
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	p = ar_vprintf(a, e, fmt, ap);
 	va_end(ap);
 	return p;
+}
+
+/* Reason text (a requirement's detail, a signature's *why): never NULL.
+ * Out of memory it is a fixed text and e records why (first cause wins),
+ * so a caller about to accept checks e, never the text. */
+static const char *
+ar_reason(Arena *a, Err *e, const char *fmt, ...)
+{
+	va_list ap;
+	const char *p;
+
+	va_start(ap, fmt);
+	p = ar_vprintf(a, e, fmt, ap);
+	va_end(ap);
+	return p ? p : "out of memory: ARENA_BYTES spent";
 }
 
 /* text with backslashes and non-printable bytes as \xNN (and in quotes,
@@ -8546,10 +8578,14 @@ judge_req(Run *run, const Req *q, Result *res, Err *e)
 		res->detail = "not implemented (containers/image rejects it "
 		    "too)";
 		return 0;
+	case ReqSignedBy:
+		return judge_signedby(run, q, res, e);
 	case ReqSigstore:
 		return judge_sigstore(run, q, res, e);
-	default:
-		return judge_signedby(run, q, res, e);
+	default:	/* pol_req makes none; a new type must come here */
+		res->detail = ar_reason(run->a, e, "unknown requirement type "
+		    "%d (not judged)", q->type);
+		return 0;
 	}
 }
 
@@ -8826,7 +8862,7 @@ out_json(const Verdict *v, const Ref *r, const char *digest,
 		"accepted", "rejected", "error", "error"
 	};
 	char ref[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4];
-	int i;
+	int i, k;
 
 	fprintf(f, "{\"verdict\":\"%s\",\"exit\":%d,\"reference\":",
 	    verdicts[code], code);
@@ -8843,7 +8879,9 @@ out_json(const Verdict *v, const Ref *r, const char *digest,
 	fputs(",\"requirements\":[", f);
 	for (i = 0; v && i < v->scope->nreq; i++) {
 		fprintf(f, "%s{\"type\":", i ? "," : "");
-		out_jstr(reqnames[v->scope->req[i].type], f);
+		k = v->scope->req[i].type;
+		out_jstr(k >= 0 && k < (int)LEN(reqnames) ? reqnames[k] :
+		    "unknown", f);
 		fputs(",\"requirement\":", f);
 		out_jstr(v->res[i].desc, f);
 		fprintf(f, ",\"ok\":%s,\"detail\":", v->res[i].ok ? "true" :
@@ -8906,6 +8944,40 @@ iv_judge(const char *text, const char *name, const char *digest, char *out,
 	out_line(ok ? &v : NULL, &r, digest, &e, out, outsz);
 	net_free(&net);
 	return e.code ? e.code : v.exit;
+}
+
+/* tests: judge_req on a hand-built requirement of type type (any number)
+ * holding one inline GPG key, for q.io/a:1 without network */
+int
+iv_judge_req(int type, char *out, size_t outsz)
+{
+	static Run run;
+	Blob key = { NULL, (const unsigned char *)"hi", 2, "test.keyData" };
+	Result res = { NULL, 0, NULL };
+	Err e = { 0, "" };
+	Arena a;
+	Req q;
+	Ref r;
+
+	if (ar_open(&a, out, outsz) < 0)
+		return ExitUndecided;
+	memset(&run, 0, sizeof(run));
+	memset(&q, 0, sizeof(q));
+	run.a = &a;
+	run.policyfile = "policy.json";
+	run.ref = &r;
+	run.digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef";
+	q.type = type;
+	q.at = q.desc = "test";
+	q.keys = &key;
+	q.nkeys = 1;
+	if (ref_parse(&r, "q.io/a:1", &e) == 0 && judge_req(&run, &q, &res,
+	    &e) == 0)
+		snprintf(out, outsz, "%s", res.detail ? res.detail : "(null)");
+	else
+		snprintf(out, outsz, "%s", e.msg);
+	return e.code ? e.code : !res.ok;
 }
 
 /* tests: signedIdentity ident (JSON) for image and signed reference s:

@@ -1245,6 +1245,35 @@ test_judge(void)
 	}
 }
 
+/* requirement types by number (ReqAccept = 0 …): a type judge_req does
+ * not know is a rejection naming it, never judged as another type */
+static void
+test_judge_req(void)
+{
+	static const struct {
+		int type, code;
+		const char *out;
+	} reqs[] = {
+		{ 0, 0, "" },
+		{ 1, 1, "this scope rejects all images" },
+		{ 2, 2, "policy.json: test.keyData: not an OpenPGP keyring" },
+		{ 3, 1, "not implemented (containers/image rejects it too)" },
+		{ 5, 1, "unknown requirement type 5 (not judged)" },
+		{ -1, 1, "unknown requirement type -1 (not judged)" },
+		{ 1000, 1, "unknown requirement type 1000 (not judged)" },
+	};
+	char out[4096];
+	size_t i;
+	int code;
+
+	for (i = 0; i < LEN(reqs); i++) {
+		code = iv_judge_req(reqs[i].type, out, sizeof(out));
+		check(code == reqs[i].code && !strcmp(out, reqs[i].out),
+		    __LINE__, "judge_req type %d:\n  got  %d %s\n  want %d %s",
+		    reqs[i].type, code, out, reqs[i].code, reqs[i].out);
+	}
+}
+
 int
 main(void)
 {
@@ -1254,6 +1283,7 @@ main(void)
 	test_scopes();
 	test_lint();
 	test_judge();
+	test_judge_req();
 	test_challenges();
 	test_auth();
 	test_regd();
