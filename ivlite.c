@@ -439,6 +439,7 @@ typedef struct {		/* one requirement's outcome, for -o json */
 typedef struct {
 	int exit;		/* ExitAccept only when every requirement held */
 	const Scope *scope;
+	const char *kept;	/* a verdict-cache hit: the line it kept */
 	Result res[MAX_REQS];
 } Verdict;
 
@@ -769,7 +770,8 @@ static int cache_read(int dfd, const char *name, long long now, char *line,
     size_t n, long long *at);
 static int cache_get(const char *key, char *line, size_t n, Arena *a);
 static void cache_put(const char *key, const char *line);
-static int judge(Run *run, const Policy *p, Verdict *v, Err *e);
+static int judge(Run *run, const Policy *p, const char *kept, Verdict *v,
+    Err *e);
 static int judge_req(Run *run, const Req *q, Result *res, Err *e);
 static int judge_ident(const Ident *id, const Ref *img, const char *s,
     Arena *a, const char **why);
@@ -8533,8 +8535,10 @@ cache_put(const char *key, const char *line)
  * containers/image; later ones are reported as not evaluated.  The verdict
  * starts as a rejection and judge() alone turns it into an acceptance. */
 
+/* kept: the line of a fresh verdict-cache entry for this very image,
+ * policy and key files (cache_key), which stands for every requirement */
 static int
-judge(Run *run, const Policy *p, Verdict *v, Err *e)
+judge(Run *run, const Policy *p, const char *kept, Verdict *v, Err *e)
 {
 	const Scope *sc = pol_scope(p, run->ref, run->digest);
 	int i;
@@ -8551,13 +8555,18 @@ judge(Run *run, const Policy *p, Verdict *v, Err *e)
 	}
 	for (i = 0; i < sc->nreq; i++) {
 		v->res[i].detail = NULL;
-		if (judge_req(run, &sc->req[i], &v->res[i], e) < 0)
+		if (kept) {
+			v->res[i].ok = 1;
+			v->res[i].detail = "verdict cache";
+		} else if (judge_req(run, &sc->req[i], &v->res[i], e) < 0) {
 			return -1;
+		}
 		logv("%s: %s", v->res[i].desc, v->res[i].ok ? "satisfied" :
 		    v->res[i].detail);
 		if (!v->res[i].ok)
 			return 0;
 	}
+	v->kept = kept;
 	v->exit = ExitAccept;
 	return 0;
 }
@@ -8836,6 +8845,10 @@ out_line(const Verdict *v, const Ref *r, const char *digest, const Err *e,
 		    "no verdict");
 		return;
 	}
+	if (v->kept && v->exit == ExitAccept) {
+		out_cat(buf, n, "%s", v->kept);
+		return;
+	}
 	ref_string(r, ref, sizeof(ref));
 	out_cat(buf, n, "%s %s%s%s: scope %s: ", v->exit == ExitAccept ?
 	    "accepted" : "rejected", ref, r->digest[0] ? "" : "@",
@@ -8940,7 +8953,7 @@ iv_judge(const char *text, const char *name, const char *digest, char *out,
 	run.ref = &r;
 	run.digest = digest;
 	ok = pol_parse_text(&p, &a, "policy.json", text, &e) == 0 &&
-	    ref_parse(&r, name, &e) == 0 && judge(&run, &p, &v, &e) == 0;
+	    ref_parse(&r, name, &e) == 0 && judge(&run, &p, NULL, &v, &e) == 0;
 	out_line(ok ? &v : NULL, &r, digest, &e, out, outsz);
 	net_free(&net);
 	return e.code ? e.code : v.exit;
@@ -9403,7 +9416,8 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	static char line[MAX_REASON], dig[DIGEST_MAX + 1], ckey[65];
+	static char line[MAX_REASON], kept[MAX_REASON], dig[DIGEST_MAX + 1];
+	static char ckey[65];
 	static Net net;
 	static Run run;
 	Arena a = { NULL, 0, ARENA_BYTES };
@@ -9413,7 +9427,7 @@ main(int argc, char **argv)
 	Opts o;
 	Ref r;
 	Str s;
-	int i, code, haveref = 0, judged = 0, cached = 0;
+	int i, code, haveref = 0, judged = 0, cached = 0, hit = 0;
 	const char *w;
 
 	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is ferror() */
@@ -9497,12 +9511,8 @@ main(int argc, char **argv)
 	if (cachesecs > 0 && !o.json && (cached = cache_key(&run, &p, &s, ckey,
 	    &e)) < 0)
 		goto out;
-	if (cached && cache_get(ckey, line, sizeof(line), &a)) {
-		puts(line);
-		code = ExitAccept;
-		goto done;
-	}
-	judged = judge(&run, &p, &v, &e) == 0;
+	hit = cached > 0 && cache_get(ckey, kept, sizeof(kept), &a);
+	judged = judge(&run, &p, hit ? kept : NULL, &v, &e) == 0;
 out:
 	code = e.code ? e.code : judged ? v.exit : ExitUndecided;
 	out_line(judged ? &v : NULL, haveref ? &r : NULL, o.digest, &e, line,
@@ -9512,9 +9522,8 @@ out:
 		    o.digest, line, code, stdout);
 	else
 		puts(line);
-	if (cached > 0 && code == ExitAccept)
-		cache_put(ckey, line);
-done:
+	if (cached > 0 && !hit && code == ExitAccept)
+		cache_put(ckey, line);	/* a hit keeps its first time */
 	if (fflush(stdout) || ferror(stdout))
 		fprintf(stderr, "ivlite: stdout: %s\n", strerror(errno));
 	net_free(&net);

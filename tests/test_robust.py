@@ -200,14 +200,34 @@ def audit(t):
 		src = f.read()
 
 	def one_acceptance():
-		sets = re.findall(r"->exit = ExitAccept;|\.exit = ExitAccept;", src)
-		if sets != ["->exit = ExitAccept;"]:
-			raise Fail("ExitAccept is assigned %d times, want once (in "
-			    "judge)" % len(sets))
-		body = src[src.index("\njudge(Run *run"):]
-		body = body[:body.index("\n}\n")]
-		if "v->exit = ExitAccept;" not in body:
-			raise Fail("the acceptance is not in judge()")
+		# every ExitAccept of the code (comments blanked, lines kept)
+		# is a comparison, the enum, or the one assignment in judge()
+		code = re.sub(r"/\*.*?\*/", lambda m: re.sub(r"[^\n]", " ",
+		    m.group()), src, flags=re.S)
+		start = code.index("\njudge(Run *run")
+		end = code.index("\n}\n", start)
+		body = code[start:end]
+		sets, bad = 0, []
+		for m in re.finditer(r"\bExitAccept\b", code):
+			line = code.count("\n", 0, m.start()) + 1
+			before = code[:m.start()].rstrip()
+			if before.endswith(("==", "!=")) or \
+			    before.endswith("enum {"):
+				continue
+			if start < m.start() < end and \
+			    before.endswith("v->exit =") and \
+			    code.startswith(";", m.end()):
+				sets += 1
+				continue
+			bad.append("ivlite.c:%d: %s" % (line, code[
+			    code.rindex("\n", 0, m.start()) + 1:code.index("\n",
+			    m.start())].strip()))
+		if bad:
+			raise Fail("ExitAccept outside judge()'s one acceptance: %s"
+			    % "; ".join(bad))
+		if sets != 1:
+			raise Fail("judge() sets ExitAccept %d times, want once"
+			    % sets)
 		if not re.search(r"v->exit = ExitReject;", body):
 			raise Fail("judge() does not start from a rejection")
 	t.case("audit: the verdict becomes ExitAccept in one place, judge(), "
