@@ -5015,7 +5015,7 @@ reg_token(Reg *g, Err *e)
 {
 	Arena *a = g->net->a;
 	char *scope, *url, *form = NULL, *basic = NULL, *q;
-	const char *tok;
+	const char *tok, *origin = NULL;
 	Url ru;
 	Resp r;
 	Json j;
@@ -5052,7 +5052,8 @@ reg_token(Reg *g, Err *e)
 			}
 		}
 	}
-	if (!url || (g->creds.idtoken && !form) || e->code)
+	if (!url || (g->creds.idtoken && !form) || (basic && !(origin =
+	    reg_origin(&ru, a, e))) || e->code)
 		return -1;
 	if (form) {
 		if (url_parse(&ru, url, a, e) < 0 || http_once(g->net, "POST",
@@ -5066,9 +5067,8 @@ reg_token(Reg *g, Err *e)
 		logv("POST %s://%s%s%s (token) -> %d", ru.tls ? "https" :
 		    "http", ru.host, *ru.port ? ":" : "", ru.port, r.status);
 	} else {
-		k = http_get(g->net, url, g->trust, NULL, basic, basic ?
-		    reg_origin(&ru, a, e) : NULL, MAX_TOKEN_BYTES,
-		    "MAX_TOKEN_BYTES", &r, "+token", e);
+		k = http_get(g->net, url, g->trust, NULL, basic, origin,
+		    MAX_TOKEN_BYTES, "MAX_TOKEN_BYTES", &r, "+token", e);
 		if (basic)
 			mbedtls_platform_zeroize(basic, strlen(basic));
 		if (k < 0)
