@@ -76,7 +76,7 @@
 #endif
 
 #define LEN(a)		(sizeof(a) / sizeof((a)[0]))
-enum { FaultConnect, FaultHandshake, FaultSend, FaultRecv };	/* fault() */
+enum { FaultConnect, FaultHandshake, FaultSend, FaultRecv, FaultAlloc };
 enum { SockAgain = -2, SockReset = -3 };	/* sock_io() */
 #define REF_NAME_MAX	255	/* distribution/reference NameTotalLengthMax */
 #define REF_TAG_MAX	128
@@ -112,6 +112,7 @@ typedef struct {
 typedef struct {
 	unsigned char *base;
 	size_t used, cap;
+	int spent;		/* an allocation failed: no acceptance */
 } Arena;
 
 typedef struct {
@@ -466,6 +467,7 @@ static int fault(int op);
 static void watchdog(int sig);
 /* 6. memory, text, digests */
 static void *ar_alloc(Arena *a, size_t n, Err *e);
+static int ar_spent(Err *e);
 static int ar_open(Arena *a, char *out, size_t outsz);
 static char *ar_vprintf(Arena *a, Err *e, const char *fmt, va_list ap);
 static char *ar_printf(Arena *a, Err *e, const char *fmt, ...);
@@ -952,17 +954,20 @@ watchdog(int sig)
 
 #ifdef IVLITE_FAULTS
 /* Test builds only (tests/ivlite-faults): IVLITE_FAULT=OP:N makes the Nth
- * OP (connect, handshake, send, recv) fail; IVLITE_FAULT=count prints how
- * many of each a run did.  IVLITE_ARENA=BYTES caps the arena. */
-static const char *fault_ops[] = { "connect", "handshake", "send", "recv" };
-static int fault_count[4];
+ * OP (connect, handshake, send, recv, alloc: an arena allocation) fail;
+ * IVLITE_FAULT=count prints how many of each a run did.  IVLITE_ARENA=BYTES
+ * caps the arena. */
+static const char *fault_ops[] = {
+	"connect", "handshake", "send", "recv", "alloc"
+};
+static int fault_count[LEN(fault_ops)];
 
 static void
 fault_report(void)
 {
 	fprintf(stderr, "ivlite-fault: connect=%d handshake=%d send=%d "
-	    "recv=%d\n", fault_count[0], fault_count[1], fault_count[2],
-	    fault_count[3]);
+	    "recv=%d alloc=%d\n", fault_count[0], fault_count[1],
+	    fault_count[2], fault_count[3], fault_count[4]);
 }
 
 static int
@@ -999,13 +1004,20 @@ ar_alloc(Arena *a, size_t n, Err *e)
 {
 	size_t off = (a->used + 15) & ~(size_t)15;
 
-	if (off > a->cap || n > a->cap - off) {
-		fail(e, ExitUndecided, "out of memory: ARENA_BYTES (%ld) spent",
-		    (long)ARENA_BYTES);
+	if (off > a->cap || n > a->cap - off || fault(FaultAlloc)) {
+		a->spent = 1;	/* even when e is a caller's scratch Err */
+		ar_spent(e);
 		return NULL;
 	}
 	a->used = off + n;
 	return a->base + off;
+}
+
+static int
+ar_spent(Err *e)
+{
+	return fail(e, ExitUndecided, "out of memory: ARENA_BYTES (%ld) spent",
+	    (long)ARENA_BYTES);
 }
 
 /* the arena of a test entry point (iv_*), taken once and reused: tests
@@ -1017,6 +1029,7 @@ ar_open(Arena *a, char *out, size_t outsz)
 
 	a->used = 0;
 	a->cap = ARENA_BYTES;
+	a->spent = 0;
 	if ((a->base = base ? base : (base = malloc(ARENA_BYTES))))
 		return 0;
 	snprintf(out, outsz, "out of memory");
@@ -1227,7 +1240,7 @@ when_utc(long long t, Arena *a)
 
 	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC",
 	    gmtime_r(&tt, &tm));
-	return ar_printf(a, &sub, "%s", buf);
+	return ar_reason(a, &sub, "%s", buf);
 }
 
 /* n bytes as 2n hex digits and a NUL */
@@ -2684,7 +2697,7 @@ pol_lint(const char *key, Arena *a, Err *e)
 	    "index.docker.io"))
 		return NULL;	/* a host[:port] */
 	if (ref_parse(&r, key, &sub) < 0)
-		return ar_printf(a, e, "never matches: %s", sub.msg);
+		return ar_reason(a, e, "never matches: %s", sub.msg);
 	snprintf(s, sizeof(s), "%s%s%s%s%s", r.name, r.tag[0] && !r.deftag ?
 	    ":" : "", r.deftag ? "" : r.tag, r.digest[0] ? "@" : "",
 	    r.digest);
@@ -2692,7 +2705,7 @@ pol_lint(const char *key, Arena *a, Err *e)
 	    "docker.io/", 10) && !strchr(key + 10, '/') &&
 	    !strpbrk(key + 10, ":@"))))
 		return NULL;	/* a name, namespace or reference */
-	return ar_printf(a, e, "never matches: scopes are fully expanded "
+	return ar_reason(a, e, "never matches: scopes are fully expanded "
 	    "names; did you mean \"%s\"?", domainlike ? s : r.name);
 }
 
@@ -6667,19 +6680,19 @@ sst_payload(const Str *p, Arena *a, const char *want, const char **digest,
 	    x[0], a, &sub)) || !(*ref = json_str(&j, y[0], a, &sub)))
 		goto bad;
 	if (strcmp(type, want)) {
-		*why = ar_printf(a, &sub, "payload type %s, expected \"%s\"",
+		*why = ar_reason(a, &sub, "payload type %s, expected \"%s\"",
 		    ar_quote(a, type, strlen(type), &sub), want);
 		return 0;
 	}
 	if (!dig_valid(*digest, strlen(*digest))) {
-		*why = ar_printf(a, &sub, "payload: docker-manifest-digest %s "
+		*why = ar_reason(a, &sub, "payload: docker-manifest-digest %s "
 		    "is not a valid digest", ar_quote(a, *digest,
 		    strlen(*digest), &sub));
 		return 0;
 	}
 	return 1;
 bad:
-	*why = ar_printf(a, &sub, "%s", sub.msg);
+	*why = ar_reason(a, &sub, "%s", sub.msg);
 	return 0;
 }
 
@@ -8561,6 +8574,8 @@ judge(Run *run, const Policy *p, const char *kept, Verdict *v, Err *e)
 		} else if (judge_req(run, &sc->req[i], &v->res[i], e) < 0) {
 			return -1;
 		}
+		if (run->a->spent)	/* a step may have called it a "no" */
+			return ar_spent(e);
 		logv("%s: %s", v->res[i].desc, v->res[i].ok ? "satisfied" :
 		    v->res[i].detail);
 		if (!v->res[i].ok)
@@ -8618,8 +8633,8 @@ judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
 		i.digest[0] = '\0';
 	ref_string(&i, is, sizeof(is));
 	if (ref_parse(&sr, s, &sub) < 0) {
-		*why = ar_printf(a, &sub, "identity %s is not a valid reference",
-		    ar_quote(a, s, strlen(s), &sub));
+		*why = ar_reason(a, &sub, "identity %s is not a valid "
+		    "reference", ar_quote(a, s, strlen(s), &sub));
 		return 0;
 	}
 	if (sr.deftag)
@@ -8638,7 +8653,7 @@ judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
 			    (int)(p - is), is, id->signedprefix, p + pl);
 			/* the result must already be canonical */
 			if (ref_parse(&rr, remapped, &sub) < 0) {
-				*why = ar_printf(a, &sub, "image reference %s "
+				*why = ar_reason(a, &sub, "image reference %s "
 				    "remapped to %s, which is not a canonical "
 				    "reference", is, ar_quote(a, remapped,
 				    strlen(remapped), &sub));
@@ -8646,7 +8661,7 @@ judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
 			}
 			ref_string(&rr, is, sizeof(is));
 			if (strcmp(is, remapped)) {
-				*why = ar_printf(a, &sub, "image reference "
+				*why = ar_reason(a, &sub, "image reference "
 				    "remapped to %s, which is not canonical "
 				    "(%s)", remapped, is);
 				return 0;
@@ -8671,7 +8686,7 @@ judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
 		break;
 	}
 	if (!ok)
-		*why = ar_printf(a, &sub, "identity %s does not match %s (%s)",
+		*why = ar_reason(a, &sub, "identity %s does not match %s (%s)",
 		    s, want, idnames[id->type]);
 	return ok;
 }
@@ -8713,14 +8728,14 @@ judge_payload(Run *run, const Req *q, const Str *p, const char *type,
 	if (!sst_payload(p, run->a, type, &d, &ref, why))
 		return 0;
 	if (strcmp(d, digest)) {
-		*why = ar_printf(run->a, &sub, "payload names %s, expected %s",
+		*why = ar_reason(run->a, &sub, "payload names %s, expected %s",
 		    d, digest);	/* d passed dig_valid */
 		return 0;
 	}
 	if (!judge_ident(&q->id, run->ref, ref, run->a, why))
 		return 0;
-	*why = ar_printf(run->a, &sub, "identity %s", ref);
-	return *why != NULL;
+	*why = ar_reason(run->a, &sub, "identity %s", ref);
+	return !sub.code;
 }
 
 /* signedBy (GPGKeys): the keyrings first (configuration errors), then
@@ -8746,24 +8761,24 @@ judge_signedby(Run *run, const Req *q, Result *res, Err *e)
 		goto out;
 	rc = 0;
 	if (!s->n)
-		res->detail = ar_printf(a, e, "no signature: none at %s",
+		res->detail = ar_reason(a, e, "no signature: none at %s",
 		    s->base);
 	for (i = 0; i < s->n; i++) {
 		if (ss_verify(&r, &s->blob[i], now, a, &p, &signer, &why) &&
 		    judge_payload(run, q, &p, SS_TYPE, run->digest, &why)) {
 			res->ok = 1;
-			res->detail = ar_printf(a, e, "signature %d of %d "
+			res->detail = ar_reason(a, e, "signature %d of %d "
 			    "verified, signed by %s, %s", i + 1, s->n, signer,
 			    why);
 			break;
 		}
-		list = ar_printf(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
+		list = ar_reason(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
 		    why);
-		res->detail = ar_printf(a, e, "%d signature%s, none valid: %s",
+		res->detail = ar_reason(a, e, "%d signature%s, none valid: %s",
 		    s->n, s->n == 1 ? "" : "s", list);
 	}
-	if (!res->detail)
-		rc = -1;
+	if (e->code)
+		rc = -1;	/* out of memory, in e */
 out:
 	ss_keyring_free(&r);
 	return rc;
@@ -8785,30 +8800,30 @@ judge_sigstore(Run *run, const Req *q, Result *res, Err *e)
 		goto out;
 	rc = 0;
 	if (!s->enabled)
-		res->detail = ar_printf(a, e, "no signature: sigstore "
+		res->detail = ar_reason(a, e, "no signature: sigstore "
 		    "attachments are not enabled for this image in %s",
 		    run->regd.dir);
 	else if (!s->found)
-		res->detail = ar_printf(a, e, "no signature: no %s attachment",
+		res->detail = ar_reason(a, e, "no signature: no %s attachment",
 		    run->reg.sigtag);
 	else if (!s->n)
-		res->detail = ar_printf(a, e, "no signature: the attachment has "
-		    "no signature layers (%d other layer%s)", s->other,
+		res->detail = ar_reason(a, e, "no signature: the attachment "
+		    "has no signature layers (%d other layer%s)", s->other,
 		    s->other == 1 ? "" : "s");
 	for (i = 0; s->enabled && s->found && i < s->n; i++) {
 		if (sst_check(run, q, &sg, &s->c[i], &why)) {
 			res->ok = 1;
-			res->detail = ar_printf(a, e, "signature %d of %d "
+			res->detail = ar_reason(a, e, "signature %d of %d "
 			    "verified, %s", i + 1, s->n, why);
 			break;
 		}
-		list = ar_printf(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
+		list = ar_reason(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
 		    why);
-		res->detail = ar_printf(a, e, "%d signature%s, none valid: %s",
+		res->detail = ar_reason(a, e, "%d signature%s, none valid: %s",
 		    s->n, s->n == 1 ? "" : "s", list);
 	}
-	if (!res->detail)
-		rc = -1;	/* out of memory, already in e */
+	if (e->code)
+		rc = -1;	/* out of memory, in e */
 out:
 	sst_signer_free(&sg);
 	return rc;
@@ -9420,7 +9435,7 @@ main(int argc, char **argv)
 	static char ckey[65];
 	static Net net;
 	static Run run;
-	Arena a = { NULL, 0, ARENA_BYTES };
+	Arena a = { NULL, 0, ARENA_BYTES, 0 };
 	Err e = { 0, "" };
 	Verdict v;
 	Policy p;
@@ -9480,6 +9495,8 @@ main(int argc, char **argv)
 			    (w = pol_lint(p.scope[i].key, &a, &e)))
 				printf("warning: %s: %s: %s\n", o.policy,
 				    p.scope[i].at, w);
+		if (a.spent)
+			goto out;
 		printf("ok: %s: %d scope%s; %s: %d scope%s\n", o.policy,
 		    p.nscope, p.nscope == 1 ? "" : "s", o.regd, run.regd.n,
 		    run.regd.n == 1 ? "" : "s");
@@ -9514,6 +9531,11 @@ main(int argc, char **argv)
 	hit = cached > 0 && cache_get(ckey, kept, sizeof(kept), &a);
 	judged = judge(&run, &p, hit ? kept : NULL, &v, &e) == 0;
 out:
+	if (a.spent && e.code != ExitUndecided) {
+		/* a step that met it may have called it something else */
+		e.code = 0;
+		ar_spent(&e);
+	}
 	code = e.code ? e.code : judged ? v.exit : ExitUndecided;
 	out_line(judged ? &v : NULL, haveref ? &r : NULL, o.digest, &e, line,
 	    sizeof(line));
