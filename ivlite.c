@@ -6572,7 +6572,10 @@ sst_integral(const Json *j, int i)
 	memcpy(buf, j->s + j->t[i].start, n);
 	buf[n] = '\0';
 	v = strtod(buf, &end);
-	return !*end && v == (double)(long long)v;
+	/* containers/image: float64 to int64 and back; out of int64's
+	 * range it never comes back (and the C cast is undefined) */
+	return !*end && v >= -9223372036854775808.0 &&
+	    v < 9223372036854775808.0 && v == (double)(long long)v;
 }
 
 /* Is a name repeated among the members of object obj, compared unescaped

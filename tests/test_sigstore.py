@@ -868,6 +868,9 @@ def run_candidates(t, s):
 	     r'"t\u0069mestamp":"1"}', "timestamp"),
 	    ("an escaped timestamp that is fractional",
 	     r'{"\u0074imestamp":0.5}', "timestamp"),
+	    # Go's int64 conversion cannot give it back (in C, undefined)
+	    ("a timestamp out of int64's range", r'{"timestamp":1e300}',
+	     "timestamp"),
 	    # Go's decoder leaves a string alone on null; ivlite rejects it
 	    ("a null creator", r'{"creator":null,"timestamp":1}', "creator"),
 	]:
