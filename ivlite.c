@@ -76,7 +76,7 @@
 #endif
 
 #define LEN(a)		(sizeof(a) / sizeof((a)[0]))
-enum { FaultConnect, FaultHandshake, FaultSend, FaultRecv };	/* fault() */
+enum { FaultConnect, FaultHandshake, FaultSend, FaultRecv, FaultAlloc };
 enum { SockAgain = -2, SockReset = -3 };	/* sock_io() */
 #define REF_NAME_MAX	255	/* distribution/reference NameTotalLengthMax */
 #define REF_TAG_MAX	128
@@ -112,6 +112,7 @@ typedef struct {
 typedef struct {
 	unsigned char *base;
 	size_t used, cap;
+	int spent;		/* an allocation failed: no acceptance */
 } Arena;
 
 typedef struct {
@@ -456,6 +457,7 @@ typedef struct {		/* one requirement's outcome, for -o json */
 typedef struct {
 	int exit;		/* ExitAccept only when every requirement held */
 	const Scope *scope;
+	const char *kept;	/* a verdict-cache hit: the line it kept */
 	Result res[MAX_REQS];
 } Verdict;
 
@@ -482,8 +484,11 @@ static int fault(int op);
 static void watchdog(int sig);
 /* 6. memory, text, digests */
 static void *ar_alloc(Arena *a, size_t n, Err *e);
+static int ar_spent(Err *e);
 static int ar_open(Arena *a, char *out, size_t outsz);
+static char *ar_vprintf(Arena *a, Err *e, const char *fmt, va_list ap);
 static char *ar_printf(Arena *a, Err *e, const char *fmt, ...);
+static const char *ar_reason(Arena *a, Err *e, const char *fmt, ...);
 static char *quote_as(char *dst, const char *s, size_t n, int q);
 static char *quote(char *dst, const char *s, size_t n);
 static char *ar_esc(Arena *a, const char *s, Err *e);
@@ -532,6 +537,9 @@ static int pol_load(Policy *p, Arena *a, const char *file, const char *s,
     size_t n, Err *e);
 static int pol_scopes(const Json *j, int obj, const char *transport,
     const char *at, Policy *p, Arena *a, Err *e);
+static const char *pol_other(const char *transport, const char *key);
+static const char *pol_path(const char *s);
+static const char *pol_storage(const char *s);
 static int pol_reqs(const Json *j, int arr, Scope *sc, Arena *a, Err *e);
 static int pol_type(const Json *j, int obj, const char *at,
     const char **names, int n, const char *what, Arena *a, Err *e);
@@ -740,6 +748,8 @@ static int sst_manifest(Sigs *s, const char *where, const char *text,
     size_t n, Arena *a, Err *e);
 static int sst_fetch(Run *run, Err *e);
 static int sst_integral(const Json *j, int i);
+static int sst_dups(const Json *j, int obj, const char *at, Arena *a,
+    Err *e);
 static int sst_payload(const Str *p, Arena *a, const char *want,
     const char **digest, const char **ref, const char **why);
 static char *sst_jcs_str(const char *s, Arena *a, Err *e);
@@ -812,7 +822,8 @@ static int cache_read(int dfd, const char *name, long long now, char *line,
     size_t n, long long *at);
 static int cache_get(const char *key, char *line, size_t n, Arena *a);
 static void cache_put(const char *key, const char *line);
-static int judge(Run *run, const Policy *p, Verdict *v, Err *e);
+static int judge(Run *run, const Policy *p, const char *kept, Verdict *v,
+    Err *e);
 static int judge_req(Run *run, const Req *q, Result *res, Err *e);
 static int judge_ident(const Ident *id, const Ref *img, const char *s,
     Arena *a, const char **why);
@@ -995,17 +1006,20 @@ watchdog(int sig)
 
 #ifdef IVLITE_FAULTS
 /* Test builds only (tests/ivlite-faults): IVLITE_FAULT=OP:N makes the Nth
- * OP (connect, handshake, send, recv) fail; IVLITE_FAULT=count prints how
- * many of each a run did.  IVLITE_ARENA=BYTES caps the arena. */
-static const char *fault_ops[] = { "connect", "handshake", "send", "recv" };
-static int fault_count[4];
+ * OP (connect, handshake, send, recv, alloc: an arena allocation) fail;
+ * IVLITE_FAULT=count prints how many of each a run did.  IVLITE_ARENA=BYTES
+ * caps the arena. */
+static const char *fault_ops[] = {
+	"connect", "handshake", "send", "recv", "alloc"
+};
+static int fault_count[LEN(fault_ops)];
 
 static void
 fault_report(void)
 {
 	fprintf(stderr, "ivlite-fault: connect=%d handshake=%d send=%d "
-	    "recv=%d\n", fault_count[0], fault_count[1], fault_count[2],
-	    fault_count[3]);
+	    "recv=%d alloc=%d\n", fault_count[0], fault_count[1],
+	    fault_count[2], fault_count[3], fault_count[4]);
 }
 
 static int
@@ -1042,13 +1056,20 @@ ar_alloc(Arena *a, size_t n, Err *e)
 {
 	size_t off = (a->used + 15) & ~(size_t)15;
 
-	if (off > a->cap || n > a->cap - off) {
-		fail(e, ExitUndecided, "out of memory: ARENA_BYTES (%ld) spent",
-		    (long)ARENA_BYTES);
+	if (off > a->cap || n > a->cap - off || fault(FaultAlloc)) {
+		a->spent = 1;	/* even when e is a caller's scratch Err */
+		ar_spent(e);
 		return NULL;
 	}
 	a->used = off + n;
 	return a->base + off;
+}
+
+static int
+ar_spent(Err *e)
+{
+	return fail(e, ExitUndecided, "out of memory: ARENA_BYTES (%ld) spent",
+	    (long)ARENA_BYTES);
 }
 
 /* the arena of a test entry point (iv_*), taken once and reused: tests
@@ -1060,10 +1081,32 @@ ar_open(Arena *a, char *out, size_t outsz)
 
 	a->used = 0;
 	a->cap = ARENA_BYTES;
+	a->spent = 0;
 	if ((a->base = base ? base : (base = malloc(ARENA_BYTES))))
 		return 0;
 	snprintf(out, outsz, "out of memory");
 	return -1;
+}
+
+/* NULL only with e set: for what a caller cannot do without */
+static char *
+ar_vprintf(Arena *a, Err *e, const char *fmt, va_list ap)
+{
+	va_list aq;
+	char *p;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0) {
+		fail(e, ExitUndecided, "cannot format a message");
+		return NULL;
+	}
+	if (!(p = ar_alloc(a, (size_t)n + 1, e)))
+		return NULL;
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	return p;
 }
 
 static char *
@@ -1071,17 +1114,26 @@ ar_printf(Arena *a, Err *e, const char *fmt, ...)
 {
 	va_list ap;
 	char *p;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !(p = ar_alloc(a, (size_t)n + 1, e)))
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	p = ar_vprintf(a, e, fmt, ap);
 	va_end(ap);
 	return p;
+}
+
+/* Reason text (a requirement's detail, a signature's *why): never NULL.
+ * Out of memory it is a fixed text and e records why (first cause wins),
+ * so a caller about to accept checks e, never the text. */
+static const char *
+ar_reason(Arena *a, Err *e, const char *fmt, ...)
+{
+	va_list ap;
+	const char *p;
+
+	va_start(ap, fmt);
+	p = ar_vprintf(a, e, fmt, ap);
+	va_end(ap);
+	return p ? p : "out of memory: ARENA_BYTES spent";
 }
 
 /* text with backslashes and non-printable bytes as \xNN (and in quotes,
@@ -1240,7 +1292,7 @@ when_utc(long long t, Arena *a)
 
 	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC",
 	    gmtime_r(&tt, &tm));
-	return ar_printf(a, &sub, "%s", buf);
+	return ar_reason(a, &sub, "%s", buf);
 }
 
 /* n bytes as 2n hex digits and a NUL */
@@ -2125,6 +2177,7 @@ static int
 pol_scopes(const Json *j, int obj, const char *transport, const char *at,
     Policy *p, Arena *a, Err *e)
 {
+	const char *why;
 	Scope *sc;
 	int i, k;
 
@@ -2134,12 +2187,118 @@ pol_scopes(const Json *j, int obj, const char *transport, const char *at,
 		if (json_dupkey(j, obj, i, at, a, e) < 0 ||
 		    !(sc->key = json_str(j, i, a, e)) ||
 		    !(sc->at = ar_printf(a, e, "%s[%s]", at, ar_quote(a,
-		    sc->key, strlen(sc->key), e))) ||
-		    pol_reqs(j, i + 1, sc, a, e) < 0)
+		    sc->key, strlen(sc->key), e))))
+			return -1;
+		if ((why = pol_other(transport, sc->key)))
+			return fail(e, ExitConfig, "%s: %s: %s", j->file,
+			    sc->at, why);
+		if (pol_reqs(j, i + 1, sc, a, e) < 0)
 			return -1;
 		i = json_skip(j, i + 1);
 	}
 	return 0;
+}
+
+/* Why key is not a scope of transport, or NULL.  ivlite judges docker
+ * only, but containers/image refuses a whole policy over one scope its
+ * transport calls invalid (ValidatePolicyConfigurationScope, v5.23, the
+ * transports of its default build), so ivlite refuses the same policies.
+ * "" is every transport's default; docker, transports it does not know
+ * and stubs (ostree) take any scope. */
+static const char *
+pol_other(const char *transport, const char *key)
+{
+	enum { OthPath, OthNone, OthDaemon, OthStorage, OthAtomic };
+	static const struct {
+		const char *name;
+		int kind;
+	} others[] = {
+		{ "dir",                OthPath },
+		{ "oci",                OthPath },
+		{ "oci-archive",        OthPath },
+		{ "sif",                OthPath },
+		{ "docker-archive",     OthNone },
+		{ "tarball",            OthNone },
+		{ "docker-daemon",      OthDaemon },
+		{ "containers-storage", OthStorage },
+		{ "atomic",             OthAtomic },
+	};
+	const char *p = key;
+	size_t i;
+
+	for (i = 0; i < LEN(others) && strcmp(transport, others[i].name); i++)
+		;
+	if (!*key || i == LEN(others))
+		return NULL;
+	switch (others[i].kind) {
+	case OthPath:
+		return pol_path(key);
+	case OthNone:
+		return "only the default scope \"\" is valid";
+	case OthDaemon:	/* image IDs cannot be namespaced */
+		return dig_valid(key, strlen(key)) ? "a digest (an image ID) "
+		    "cannot be a scope" : NULL;
+	case OthStorage:
+		return pol_storage(key);
+	default:	/* OpenShift: host[/namespace[/stream[:tag]]] */
+		p += strcspn(p, "/");
+		if (*p && *(p += 1 + strcspn(p + 1, ":/")) == '/') {
+			p += 1 + strcspn(p + 1, ":/");
+			if (*p == ':')
+				p += 1 + strcspn(p + 1, ":/");
+		}
+		return *p ? "expected HOST[/NAMESPACE[/STREAM[:TAG]]]" : NULL;
+	}
+}
+
+/* an absolute path other than "/" that Go's filepath.Clean leaves alone */
+static const char *
+pol_path(const char *s)
+{
+	size_t n;
+
+	if (*s != '/')
+		return "not an absolute path";
+	if (!s[1])
+		return "\"/\" is not a scope: the default scope is \"\"";
+	do {
+		n = strcspn(++s, "/");
+		if (!n || (n == 1 && *s == '.') || (n == 2 && !strncmp(s, "..",
+		    2)))
+			return "not a clean path (no \"//\", \".\", \"..\" or "
+			    "trailing \"/\")";
+	} while (*(s += n));
+	return NULL;
+}
+
+/* containers-storage: [GRAPHROOT] or [DRIVER@GRAPHROOT], then optionally
+ * NAME[:TAG] and @ID, @DIGEST or @DIGEST@ID (an ID: 64 lowercase hex) */
+static const char *
+pol_storage(const char *s)
+{
+	const char *end = strchr(s, ']'), *at, *f, *g;
+	size_t n;
+	int id, dig;
+
+	if (*s != '[' || !end || end == s + 1 || s[1] == '@' ||
+	    ((at = memchr(s, '@', (size_t)(end - s))) && at + 1 == end))
+		return "expected [GRAPHROOT] or [DRIVER@GRAPHROOT] first";
+	if ((at ? at[1] : s[1]) != '/')
+		return "the graph root is not an absolute path";
+	if (!(f = strchr(end, '@')))
+		return NULL;
+	g = strchr(++f, '@');
+	n = g ? (size_t)(g - f) : strlen(f);
+	id = n == 64 && strspn(f, "0123456789abcdef") >= 64;
+	dig = dig_valid(f, n);
+	if (!g)
+		return id || dig ? NULL : "the part after \"@\" is neither a "
+		    "digest nor an image ID";
+	if (!dig)
+		return "the part after the first \"@\" is not a digest";
+	g++;
+	return strlen(g) == 64 && strspn(g, "0123456789abcdef") == 64 ? NULL :
+	    "the part after the second \"@\" is not an image ID";
 }
 
 static int
@@ -2590,7 +2749,7 @@ pol_lint(const char *key, Arena *a, Err *e)
 	    "index.docker.io"))
 		return NULL;	/* a host[:port] */
 	if (ref_parse(&r, key, &sub) < 0)
-		return ar_printf(a, e, "never matches: %s", sub.msg);
+		return ar_reason(a, e, "never matches: %s", sub.msg);
 	snprintf(s, sizeof(s), "%s%s%s%s%s", r.name, r.tag[0] && !r.deftag ?
 	    ":" : "", r.deftag ? "" : r.tag, r.digest[0] ? "@" : "",
 	    r.digest);
@@ -2598,7 +2757,7 @@ pol_lint(const char *key, Arena *a, Err *e)
 	    "docker.io/", 10) && !strchr(key + 10, '/') &&
 	    !strpbrk(key + 10, ":@"))))
 		return NULL;	/* a name, namespace or reference */
-	return ar_printf(a, e, "never matches: scopes are fully expanded "
+	return ar_reason(a, e, "never matches: scopes are fully expanded "
 	    "names; did you mean \"%s\"?", domainlike ? s : r.name);
 }
 
@@ -4982,7 +5141,7 @@ reg_token(Reg *g, Err *e)
 {
 	Arena *a = g->net->a;
 	char *scope, *url, *form = NULL, *basic = NULL, *q;
-	const char *tok;
+	const char *tok, *origin = NULL;
 	Url ru;
 	Resp r;
 	Json j;
@@ -5019,7 +5178,8 @@ reg_token(Reg *g, Err *e)
 			}
 		}
 	}
-	if (!url || (g->creds.idtoken && !form) || e->code)
+	if (!url || (g->creds.idtoken && !form) || (basic && !(origin =
+	    reg_origin(&ru, a, e))) || e->code)
 		return -1;
 	if (form) {
 		/* http_get's rule, for the POST http_get does not make */
@@ -5035,9 +5195,8 @@ reg_token(Reg *g, Err *e)
 		logv("POST %s://%s%s%s (token) -> %d", ru.tls ? "https" :
 		    "http", ru.host, *ru.port ? ":" : "", ru.port, r.status);
 	} else {
-		k = http_get(g->net, url, g->trust, NULL, basic, basic ?
-		    reg_origin(&ru, a, e) : NULL, MAX_TOKEN_BYTES,
-		    "MAX_TOKEN_BYTES", &r, "+token", e);
+		k = http_get(g->net, url, g->trust, NULL, basic, origin,
+		    MAX_TOKEN_BYTES, "MAX_TOKEN_BYTES", &r, "+token", e);
 		if (basic)
 			mbedtls_platform_zeroize(basic, strlen(basic));
 		if (k < 0)
@@ -7003,7 +7162,35 @@ sst_integral(const Json *j, int i)
 	memcpy(buf, j->s + j->t[i].start, n);
 	buf[n] = '\0';
 	v = strtod(buf, &end);
-	return !*end && v == (double)(long long)v;
+	/* containers/image: float64 to int64 and back; out of int64's
+	 * range it never comes back (and the C cast is undefined) */
+	return !*end && v >= -9223372036854775808.0 &&
+	    v < 9223372036854775808.0 && v == (double)(long long)v;
+}
+
+/* Is a name repeated among the members of object obj, compared unescaped
+ * as Go's decoder sees them?  Sorted rather than pairwise (json_dupkey):
+ * a payload may hold tens of thousands of members. */
+static int
+sst_dups(const Json *j, int obj, const char *at, Arena *a, Err *e)
+{
+	int i, k, n = j->t[obj].size;
+	char **name;
+
+	if (n < 2)
+		return 0;
+	if (!(name = ar_alloc(a, (size_t)n * sizeof(*name), e)))
+		return -1;
+	for (i = obj + 1, k = 0; k < n; k++, i = json_skip(j, i + 1))
+		if (!(name[k] = json_str(j, i, a, e)))
+			return -1;
+	qsort(name, (size_t)n, sizeof(*name), cert_cmp);
+	for (k = 1; k < n; k++)
+		if (!strcmp(name[k - 1], name[k]))
+			return fail(e, j->code, "%s: %s: duplicate key %s",
+			    j->file, at, ar_quote(a, name[k], strlen(name[k]),
+			    e));
+	return 0;
 }
 
 /* The payload, strictly (sigstore.md §4, simple-signing.md §9), after its
@@ -7026,8 +7213,8 @@ sst_payload(const Str *p, Arena *a, const char *want, const char **digest,
 		{ "docker-reference", JSMN_STRING }, { NULL, JSMN_UNDEFINED }
 	};
 	Err sub = { 0, "" };
-	int v[3], w[3], x[1], y[1], i, k, o;
-	const char *type;
+	int v[3], w[3], x[1], y[1], i, k, o, t, end;
+	const char *type, *name;
 	Json j;
 
 	*why = NULL;
@@ -7056,17 +7243,27 @@ sst_payload(const Str *p, Arena *a, const char *want, const char **digest,
 		goto bad;
 	}
 	o = v[1];
-	if (j.t[o].type == JSMN_OBJECT) {	/* unknown members ignored */
+	if (j.t[o].type == JSMN_OBJECT) {
+		/* as containers/image decodes it: no name twice in any object
+		 * (Go's decoder alone would take the last), names unescaped,
+		 * creator a string, timestamp an integer, the rest ignored */
+		for (t = o, end = json_skip(&j, o); t < end; t++)
+			if (j.t[t].type == JSMN_OBJECT && sst_dups(&j, t,
+			    "optional", a, &sub) < 0)
+				goto bad;
 		for (i = o + 1, k = 0; k < j.t[o].size; k++, i = json_skip(&j,
-		    i + 1))
-			if ((json_eq(&j, i, "creator") && j.t[i + 1].type !=
-			    JSMN_STRING) || (json_eq(&j, i, "timestamp") &&
+		    i + 1)) {
+			if (!(name = json_str(&j, i, a, &sub)))
+				goto bad;
+			if ((!strcmp(name, "creator") && j.t[i + 1].type !=
+			    JSMN_STRING) || (!strcmp(name, "timestamp") &&
 			    !sst_integral(&j, i + 1))) {
 				fail(&sub, ExitReject, "payload: optional: "
 				    "creator must be a string, timestamp an "
 				    "integer");
 				goto bad;
 			}
+		}
 	} else if (!json_null(&j, o) || strcmp(want, SST_TYPE)) {
 		fail(&sub, ExitReject, "payload: optional must be %san object",
 		    strcmp(want, SST_TYPE) ? "" : "null or ");
@@ -7076,19 +7273,19 @@ sst_payload(const Str *p, Arena *a, const char *want, const char **digest,
 	    x[0], a, &sub)) || !(*ref = json_str(&j, y[0], a, &sub)))
 		goto bad;
 	if (strcmp(type, want)) {
-		*why = ar_printf(a, &sub, "payload type %s, expected \"%s\"",
+		*why = ar_reason(a, &sub, "payload type %s, expected \"%s\"",
 		    ar_quote(a, type, strlen(type), &sub), want);
 		return 0;
 	}
 	if (!dig_valid(*digest, strlen(*digest))) {
-		*why = ar_printf(a, &sub, "payload: docker-manifest-digest %s "
+		*why = ar_reason(a, &sub, "payload: docker-manifest-digest %s "
 		    "is not a valid digest", ar_quote(a, *digest,
 		    strlen(*digest), &sub));
 		return 0;
 	}
 	return 1;
 bad:
-	*why = ar_printf(a, &sub, "%s", sub.msg);
+	*why = ar_reason(a, &sub, "%s", sub.msg);
 	return 0;
 }
 
@@ -9132,8 +9329,10 @@ cache_put(const char *key, const char *line)
  * containers/image; later ones are reported as not evaluated.  The verdict
  * starts as a rejection and judge() alone turns it into an acceptance. */
 
+/* kept: the line of a fresh verdict-cache entry for this very image,
+ * policy and key files (cache_key), which stands for every requirement */
 static int
-judge(Run *run, const Policy *p, Verdict *v, Err *e)
+judge(Run *run, const Policy *p, const char *kept, Verdict *v, Err *e)
 {
 	const Scope *sc = pol_scope(p, run->ref, run->digest);
 	int i;
@@ -9150,13 +9349,20 @@ judge(Run *run, const Policy *p, Verdict *v, Err *e)
 	}
 	for (i = 0; i < sc->nreq; i++) {
 		v->res[i].detail = NULL;
-		if (judge_req(run, &sc->req[i], &v->res[i], e) < 0)
+		if (kept) {
+			v->res[i].ok = 1;
+			v->res[i].detail = "verdict cache";
+		} else if (judge_req(run, &sc->req[i], &v->res[i], e) < 0) {
 			return -1;
+		}
+		if (run->a->spent)	/* a step may have called it a "no" */
+			return ar_spent(e);
 		logv("%s: %s", v->res[i].desc, v->res[i].ok ? "satisfied" :
 		    v->res[i].detail);
 		if (!v->res[i].ok)
 			return 0;
 	}
+	v->kept = kept;
 	v->exit = ExitAccept;
 	return 0;
 }
@@ -9177,10 +9383,14 @@ judge_req(Run *run, const Req *q, Result *res, Err *e)
 		res->detail = "not implemented (containers/image rejects it "
 		    "too)";
 		return 0;
+	case ReqSignedBy:
+		return judge_signedby(run, q, res, e);
 	case ReqSigstore:
 		return judge_sigstore(run, q, res, e);
-	default:
-		return judge_signedby(run, q, res, e);
+	default:	/* pol_req makes none; a new type must come here */
+		res->detail = ar_reason(run->a, e, "unknown requirement type "
+		    "%d (not judged)", q->type);
+		return 0;
 	}
 }
 
@@ -9204,8 +9414,8 @@ judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
 		i.digest[0] = '\0';
 	ref_string(&i, is, sizeof(is));
 	if (ref_parse(&sr, s, &sub) < 0) {
-		*why = ar_printf(a, &sub, "identity %s is not a valid reference",
-		    ar_quote(a, s, strlen(s), &sub));
+		*why = ar_reason(a, &sub, "identity %s is not a valid "
+		    "reference", ar_quote(a, s, strlen(s), &sub));
 		return 0;
 	}
 	if (sr.deftag)
@@ -9224,7 +9434,7 @@ judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
 			    (int)(p - is), is, id->signedprefix, p + pl);
 			/* the result must already be canonical */
 			if (ref_parse(&rr, remapped, &sub) < 0) {
-				*why = ar_printf(a, &sub, "image reference %s "
+				*why = ar_reason(a, &sub, "image reference %s "
 				    "remapped to %s, which is not a canonical "
 				    "reference", is, ar_quote(a, remapped,
 				    strlen(remapped), &sub));
@@ -9232,7 +9442,7 @@ judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
 			}
 			ref_string(&rr, is, sizeof(is));
 			if (strcmp(is, remapped)) {
-				*why = ar_printf(a, &sub, "image reference "
+				*why = ar_reason(a, &sub, "image reference "
 				    "remapped to %s, which is not canonical "
 				    "(%s)", remapped, is);
 				return 0;
@@ -9257,7 +9467,7 @@ judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
 		break;
 	}
 	if (!ok)
-		*why = ar_printf(a, &sub, "identity %s does not match %s (%s)",
+		*why = ar_reason(a, &sub, "identity %s does not match %s (%s)",
 		    s, want, idnames[id->type]);
 	return ok;
 }
@@ -9299,14 +9509,14 @@ judge_payload(Run *run, const Req *q, const Str *p, const char *type,
 	if (!sst_payload(p, run->a, type, &d, &ref, why))
 		return 0;
 	if (strcmp(d, digest)) {
-		*why = ar_printf(run->a, &sub, "payload names %s, expected %s",
+		*why = ar_reason(run->a, &sub, "payload names %s, expected %s",
 		    d, digest);	/* d passed dig_valid */
 		return 0;
 	}
 	if (!judge_ident(&q->id, run->ref, ref, run->a, why))
 		return 0;
-	*why = ar_printf(run->a, &sub, "identity %s", ref);
-	return *why != NULL;
+	*why = ar_reason(run->a, &sub, "identity %s", ref);
+	return !sub.code;
 }
 
 /* signedBy (GPGKeys): the keyrings first (configuration errors), then
@@ -9332,24 +9542,24 @@ judge_signedby(Run *run, const Req *q, Result *res, Err *e)
 		goto out;
 	rc = 0;
 	if (!s->n)
-		res->detail = ar_printf(a, e, "no signature: none at %s",
+		res->detail = ar_reason(a, e, "no signature: none at %s",
 		    s->base);
 	for (i = 0; i < s->n; i++) {
 		if (ss_verify(&r, &s->blob[i], now, a, &p, &signer, &why) &&
 		    judge_payload(run, q, &p, SS_TYPE, run->digest, &why)) {
 			res->ok = 1;
-			res->detail = ar_printf(a, e, "signature %d of %d "
+			res->detail = ar_reason(a, e, "signature %d of %d "
 			    "verified, signed by %s, %s", i + 1, s->n, signer,
 			    why);
 			break;
 		}
-		list = ar_printf(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
+		list = ar_reason(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
 		    why);
-		res->detail = ar_printf(a, e, "%d signature%s, none valid: %s",
+		res->detail = ar_reason(a, e, "%d signature%s, none valid: %s",
 		    s->n, s->n == 1 ? "" : "s", list);
 	}
-	if (!res->detail)
-		rc = -1;
+	if (e->code)
+		rc = -1;	/* out of memory, in e */
 out:
 	ss_keyring_free(&r);
 	return rc;
@@ -9371,30 +9581,30 @@ judge_sigstore(Run *run, const Req *q, Result *res, Err *e)
 		goto out;
 	rc = 0;
 	if (!s->enabled)
-		res->detail = ar_printf(a, e, "no signature: sigstore "
+		res->detail = ar_reason(a, e, "no signature: sigstore "
 		    "attachments are not enabled for this image in %s",
 		    run->regd.dir);
 	else if (!s->found)
-		res->detail = ar_printf(a, e, "no signature: no %s attachment",
+		res->detail = ar_reason(a, e, "no signature: no %s attachment",
 		    run->reg.sigtag);
 	else if (!s->n)
-		res->detail = ar_printf(a, e, "no signature: the attachment has "
-		    "no signature layers (%d other layer%s)", s->other,
+		res->detail = ar_reason(a, e, "no signature: the attachment "
+		    "has no signature layers (%d other layer%s)", s->other,
 		    s->other == 1 ? "" : "s");
 	for (i = 0; s->enabled && s->found && i < s->n; i++) {
 		if (sst_check(run, q, &sg, &s->c[i], &why)) {
 			res->ok = 1;
-			res->detail = ar_printf(a, e, "signature %d of %d "
+			res->detail = ar_reason(a, e, "signature %d of %d "
 			    "verified, %s", i + 1, s->n, why);
 			break;
 		}
-		list = ar_printf(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
+		list = ar_reason(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
 		    why);
-		res->detail = ar_printf(a, e, "%d signature%s, none valid: %s",
+		res->detail = ar_reason(a, e, "%d signature%s, none valid: %s",
 		    s->n, s->n == 1 ? "" : "s", list);
 	}
-	if (!res->detail)
-		rc = -1;	/* out of memory, already in e */
+	if (e->code)
+		rc = -1;	/* out of memory, in e */
 out:
 	sst_signer_free(&sg);
 	return rc;
@@ -9431,6 +9641,10 @@ out_line(const Verdict *v, const Ref *r, const char *digest, const Err *e,
 		    "no verdict");
 		return;
 	}
+	if (v->kept && v->exit == ExitAccept) {
+		out_cat(buf, n, "%s", v->kept);
+		return;
+	}
 	ref_string(r, ref, sizeof(ref));
 	out_cat(buf, n, "%s %s%s%s: scope %s: ", v->exit == ExitAccept ?
 	    "accepted" : "rejected", ref, r->digest[0] ? "" : "@",
@@ -9457,7 +9671,7 @@ out_json(const Verdict *v, const Ref *r, const char *digest,
 		"accepted", "rejected", "error", "error"
 	};
 	char ref[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4];
-	int i;
+	int i, k;
 
 	fprintf(f, "{\"verdict\":\"%s\",\"exit\":%d,\"reference\":",
 	    verdicts[code], code);
@@ -9474,7 +9688,9 @@ out_json(const Verdict *v, const Ref *r, const char *digest,
 	fputs(",\"requirements\":[", f);
 	for (i = 0; v && i < v->scope->nreq; i++) {
 		fprintf(f, "%s{\"type\":", i ? "," : "");
-		out_jstr(reqnames[v->scope->req[i].type], f);
+		k = v->scope->req[i].type;
+		out_jstr(k >= 0 && k < (int)LEN(reqnames) ? reqnames[k] :
+		    "unknown", f);
 		fputs(",\"requirement\":", f);
 		out_jstr(v->res[i].desc, f);
 		fprintf(f, ",\"ok\":%s,\"detail\":", v->res[i].ok ? "true" :
@@ -9533,10 +9749,44 @@ iv_judge(const char *text, const char *name, const char *digest, char *out,
 	run.ref = &r;
 	run.digest = digest;
 	ok = pol_parse_text(&p, &a, "policy.json", text, &e) == 0 &&
-	    ref_parse(&r, name, &e) == 0 && judge(&run, &p, &v, &e) == 0;
+	    ref_parse(&r, name, &e) == 0 && judge(&run, &p, NULL, &v, &e) == 0;
 	out_line(ok ? &v : NULL, &r, digest, &e, out, outsz);
 	net_free(&net);
 	return e.code ? e.code : v.exit;
+}
+
+/* tests: judge_req on a hand-built requirement of type type (any number)
+ * holding one inline GPG key, for q.io/a:1 without network */
+int
+iv_judge_req(int type, char *out, size_t outsz)
+{
+	static Run run;
+	Blob key = { NULL, (const unsigned char *)"hi", 2, "test.keyData" };
+	Result res = { NULL, 0, NULL };
+	Err e = { 0, "" };
+	Arena a;
+	Req q;
+	Ref r;
+
+	if (ar_open(&a, out, outsz) < 0)
+		return ExitUndecided;
+	memset(&run, 0, sizeof(run));
+	memset(&q, 0, sizeof(q));
+	run.a = &a;
+	run.policyfile = "policy.json";
+	run.ref = &r;
+	run.digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef";
+	q.type = type;
+	q.at = q.desc = "test";
+	q.keys = &key;
+	q.nkeys = 1;
+	if (ref_parse(&r, "q.io/a:1", &e) == 0 && judge_req(&run, &q, &res,
+	    &e) == 0)
+		snprintf(out, outsz, "%s", res.detail ? res.detail : "(null)");
+	else
+		snprintf(out, outsz, "%s", e.msg);
+	return e.code ? e.code : !res.ok;
 }
 
 /* tests: signedIdentity ident (JSON) for image and signed reference s:
@@ -10008,17 +10258,18 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	static char line[MAX_REASON], dig[DIGEST_MAX + 1], ckey[65];
+	static char line[MAX_REASON], kept[MAX_REASON], dig[DIGEST_MAX + 1];
+	static char ckey[65];
 	static Net net;
 	static Run run;
-	Arena a = { NULL, 0, ARENA_BYTES };
+	Arena a = { NULL, 0, ARENA_BYTES, 0 };
 	Err e = { 0, "" };
 	Verdict v;
 	Policy p;
 	Opts o;
 	Ref r;
 	Str s;
-	int i, code, haveref = 0, judged = 0, cached = 0;
+	int i, code, haveref = 0, judged = 0, cached = 0, hit = 0;
 	const char *w;
 
 	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is ferror() */
@@ -10071,6 +10322,8 @@ main(int argc, char **argv)
 			    (w = pol_lint(p.scope[i].key, &a, &e)))
 				printf("warning: %s: %s: %s\n", o.policy,
 				    p.scope[i].at, w);
+		if (a.spent)
+			goto out;
 		printf("ok: %s: %d scope%s; %s: %d scope%s\n", o.policy,
 		    p.nscope, p.nscope == 1 ? "" : "s", o.regd, run.regd.n,
 		    run.regd.n == 1 ? "" : "s");
@@ -10102,13 +10355,14 @@ main(int argc, char **argv)
 	if (cachesecs > 0 && !o.json && (cached = cache_key(&run, &p, &s, ckey,
 	    &e)) < 0)
 		goto out;
-	if (cached && cache_get(ckey, line, sizeof(line), &a)) {
-		puts(line);
-		code = ExitAccept;
-		goto done;
-	}
-	judged = judge(&run, &p, &v, &e) == 0;
+	hit = cached > 0 && cache_get(ckey, kept, sizeof(kept), &a);
+	judged = judge(&run, &p, hit ? kept : NULL, &v, &e) == 0;
 out:
+	if (a.spent && e.code != ExitUndecided) {
+		/* a step that met it may have called it something else */
+		e.code = 0;
+		ar_spent(&e);
+	}
 	code = e.code ? e.code : judged ? v.exit : ExitUndecided;
 	out_line(judged ? &v : NULL, haveref ? &r : NULL, o.digest, &e, line,
 	    sizeof(line));
@@ -10117,9 +10371,8 @@ out:
 		    o.digest, line, code, stdout);
 	else
 		puts(line);
-	if (cached > 0 && code == ExitAccept)
-		cache_put(ckey, line);
-done:
+	if (cached > 0 && !hit && code == ExitAccept)
+		cache_put(ckey, line);	/* a hit keeps its first time */
 	if (fflush(stdout) || ferror(stdout))
 		fprintf(stderr, "ivlite: stdout: %s\n", strerror(errno));
 	net_free(&net);

@@ -43,6 +43,11 @@ int iv_auth_lookup(const char *const *files, const char *name, char *out,
 int iv_regd_lookup(const char *dir, const char *ref, char *out,
     size_t outsz);
 
+/* one requirement of type number type (ReqAccept... in ivlite.c, or any
+ * other number) with one inline GPG key, judged for q.io/a:1 without
+ * network: 0 satisfied, 1 not (out: the detail), or the error's status */
+int iv_judge_req(int type, char *out, size_t outsz);
+
 /* signedIdentity ident (its JSON) for the image reference and the signed
  * reference s: 1 ("ok"), 0 (out says why), or minus the exit status of a
  * configuration error */

@@ -76,10 +76,13 @@ def payload(ref, digest, optional=None, ptype=PAYLOAD_TYPE):
 	repository-only REF); a dict is written with its members sorted, as
 	Go writes a map (containers/image: {"creator": …, "timestamp": N}).
 	The members of "critical" come in Go's struct order, which is also
-	sorted: identity, image, type.
+	sorted: identity, image, type.  A str OPTIONAL is written as it is
+	(JSON text no encoder would write: repeated or escaped names).
 	"""
 	if optional is None:
 		opt = "null"
+	elif isinstance(optional, str):
+		opt = optional
 	else:
 		opt = "{" + ",".join("%s:%s" % (_jstr(k), _jvalue(v))
 		    for k, v in sorted(optional.items())) + "}"

@@ -13,6 +13,10 @@
 - Memory: the same verification with the arena capped (IVLITE_ARENA) from
   1 KiB upwards: exit 3 "out of memory" or the clean verdict, never
   anything else.
+- Allocations: the same verification once per arena allocation, with
+  that one failing (IVLITE_FAULT=alloc:N; later, smaller ones may still
+  fit): exit 3 "out of memory" every time, never a rejection or an
+  acceptance, never a "(null)" reason.
 - valgrind memcheck of the release binary on the same verification: no
   errors, nothing lost.
 - The memory ceiling: peak RSS of ivlite against hostile servers (huge
@@ -21,6 +25,7 @@
 Run through tests/integration.py.
 """
 
+import concurrent.futures
 import os
 import re
 import shutil
@@ -84,14 +89,19 @@ def run(t):
 			state["line"] = r.reason
 		return state["line"]
 
-	def counts():
+	def counts(net=True):
+		"""How many of each step the clean run does (NET: the network
+		steps only)."""
 		r = go(faults_bin(), {"IVLITE_FAULT": "count"})
 		m = re.search(r"ivlite-fault: connect=(\d+) handshake=(\d+) "
-		    r"send=(\d+) recv=(\d+)", r.stderr)
+		    r"send=(\d+) recv=(\d+) alloc=(\d+)", r.stderr)
 		if r.exit != 0 or not m:
 			raise Fail("count run: exit %r, %r" % (r.exit, r.stderr[-300:]))
-		return dict(zip(("connect", "handshake", "send", "recv"),
+		c = dict(zip(("connect", "handshake", "send", "recv", "alloc"),
 		    map(int, m.groups())))
+		if net:
+			del c["alloc"]
+		return c
 
 	step = {"connect": "connect: injected fault", "handshake":
 	    "TLS handshake: injected fault", "send": "send: injected fault",
@@ -141,6 +151,28 @@ def run(t):
 			raise Fail("only %d capped runs failed" % seen3)
 	t.case("robust: every arena cap ends in exit 3 \"out of memory\" or "
 	    "the clean verdict", arena)
+
+	def allocs():
+		c = counts(net=False)
+		if c["alloc"] < 50:
+			raise Fail("only %d allocations: %r" % (c["alloc"], c))
+
+		def one(i):
+			r = go(faults_bin(), {"IVLITE_FAULT": "alloc:%d" % i})
+			if r.exit != 3 or "out of memory" not in r.reason or \
+			    b"(null)" in r.stdout:
+				return "allocation %d of %d: exit %r, %r" % (i,
+				    c["alloc"], r.exit, r.reason)
+			return None
+		with concurrent.futures.ThreadPoolExecutor(4) as ex:
+			bad = [x for x in ex.map(one, range(1, c["alloc"] + 1))
+			    if x]
+		if bad:
+			raise Fail("%d of %d runs: %s" % (len(bad), c["alloc"],
+			    "; ".join(bad)[:3000]))
+	t.case("robust: every arena allocation failing in turn ends in exit 3 "
+	    "\"out of memory\", never a rejection, an acceptance or a "
+	    "\"(null)\" reason", allocs)
 
 	def valgrind():
 		if not shutil.which("valgrind"):
@@ -200,18 +232,60 @@ def audit(t):
 		src = f.read()
 
 	def one_acceptance():
-		sets = re.findall(r"->exit = ExitAccept;|\.exit = ExitAccept;", src)
-		if sets != ["->exit = ExitAccept;"]:
-			raise Fail("ExitAccept is assigned %d times, want once (in "
-			    "judge)" % len(sets))
-		body = src[src.index("\njudge(Run *run"):]
-		body = body[:body.index("\n}\n")]
-		if "v->exit = ExitAccept;" not in body:
-			raise Fail("the acceptance is not in judge()")
+		# every ExitAccept of the code (comments blanked, lines kept)
+		# is a comparison, the enum, or the one assignment in judge()
+		code = re.sub(r"/\*.*?\*/", lambda m: re.sub(r"[^\n]", " ",
+		    m.group()), src, flags=re.S)
+		start = code.index("\njudge(Run *run")
+		end = code.index("\n}\n", start)
+		body = code[start:end]
+		sets, bad = 0, []
+		for m in re.finditer(r"\bExitAccept\b", code):
+			line = code.count("\n", 0, m.start()) + 1
+			before = code[:m.start()].rstrip()
+			if before.endswith(("==", "!=")) or \
+			    before.endswith("enum {"):
+				continue
+			if start < m.start() < end and \
+			    before.endswith("v->exit =") and \
+			    code.startswith(";", m.end()):
+				sets += 1
+				continue
+			bad.append("ivlite.c:%d: %s" % (line, code[
+			    code.rindex("\n", 0, m.start()) + 1:code.index("\n",
+			    m.start())].strip()))
+		if bad:
+			raise Fail("ExitAccept outside judge()'s one acceptance: %s"
+			    % "; ".join(bad))
+		if sets != 1:
+			raise Fail("judge() sets ExitAccept %d times, want once"
+			    % sets)
 		if not re.search(r"v->exit = ExitReject;", body):
 			raise Fail("judge() does not start from a rejection")
 	t.case("audit: the verdict becomes ExitAccept in one place, judge(), "
 	    "which starts from ExitReject", one_acceptance)
+
+	def reasons():
+		# a reason (a detail, a *why, a list of them) is built with
+		# ar_reason, never NULL; ar_printf, NULL when the arena is
+		# spent, only where the caller fails on NULL.  Policy, payload,
+		# judgement and main (section 16's owner keeps its own).
+		parts = [src[src.index("/* == 10. "):src.index("/* == 11. ")],
+		    src[src.index("/* == 18. "):],
+		    src[src.index("\nsst_payload(const Str"):],
+		    src[src.index("\nwhen_utc(long long"):]]
+		bad = []
+		for part in parts:
+			part = part if "/* == " in part[:8] else \
+			    part[:part.index("\n}\n")]
+			bad += re.findall(r"(?:->detail|\*why|\blist)\s*=\s*"
+			    r"ar_printf\(|return ar_printf\(a, &sub\b", part)
+		if bad:
+			raise Fail("reasons built with ar_printf (NULL when "
+			    "the arena is spent): %d, e.g. %r" % (len(bad),
+			    bad[0]))
+	t.case("audit: reasons are built with ar_reason, which is never NULL",
+	    reasons)
 
 	def no_fail_accepts():
 		bad = re.findall(r"fail\([^,]+,\s*(ExitAccept|0)\s*,", src)

@@ -848,6 +848,40 @@ def run_candidates(t, s):
 	    o["critical"]["image"].update({"docker-manifest-digest":
 	    "sha256:../../" + "a" * 58})), "digest")
 
+	# optional as containers/image decodes it: names unescaped, no repeats
+	# (Go's decoder alone would take the last), then creator a string and
+	# timestamp an integer; other members ignored
+	def opt_raw(text):
+		return lambda repo, d: cosign.payload(s.ref(repo), d, text)
+	for name, text, pattern in [
+	    ("a repeated creator", r'{"creator":"a","creator":"b",'
+	     r'"timestamp":1}', r'optional: duplicate key "creator"'),
+	    ("a repeated unknown member", r'{"creator":"a","x":1,"x":2}',
+	     r'optional: duplicate key "x"'),
+	    ("a repeat spelled with escapes", r'{"creator":"a",'
+	     r'"cr\u0065ator":"a"}', r'optional: duplicate key "creator"'),
+	    ("a repeat inside an unknown member", r'{"creator":"a","future":'
+	     r'{"x":1,"x":2}}', r'optional: duplicate key "x"'),
+	    ("an escaped creator that is a number", r'{"cr\u0065ator":5,'
+	     r'"timestamp":1}', "creator"),
+	    ("an escaped timestamp that is a string", r'{"creator":"a",'
+	     r'"t\u0069mestamp":"1"}', "timestamp"),
+	    ("an escaped timestamp that is fractional",
+	     r'{"\u0074imestamp":0.5}', "timestamp"),
+	    # Go's int64 conversion cannot give it back (in C, undefined)
+	    ("a timestamp out of int64's range", r'{"timestamp":1e300}',
+	     "timestamp"),
+	    # Go's decoder leaves a string alone on null; ivlite rejects it
+	    ("a null creator", r'{"creator":null,"timestamp":1}', "creator"),
+	]:
+		signed_case(t, s, "payload: optional with %s rejected" % name,
+		    signed_payload(opt_raw(text)), req, 1, lambda repo, d,
+		    pattern=pattern: re.compile(r"1 signature, none valid: "
+		    r"#1 payload: .*(%s).*" % pattern))
+	signed_case(t, s, "payload: optional with an escaped creator that is a "
+	    "string accepted", signed_payload(opt_raw(r'{"cr\u0065ator":"x",'
+	    r'"t\u0069mestamp":1e3}')), req, 0, acc(1, 1))
+
 	def opt_extra(repo, d):
 		return cosign.payload(s.ref(repo), d, {"creator": "me",
 		    "timestamp": 5, "future": {"x": [1]}})

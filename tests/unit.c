@@ -147,6 +147,12 @@ test_refs(void)
 #define FUL(x) "\"fulcio\":{" x "}"
 #define PKI(x) "\"pki\":{" x "}"
 #define AT "policy.json: transports.docker[\"q.io\"][0]"
+#define TP(t, k) "{\"default\":" REJ ",\"transports\":{\"" t "\":{\"" k \
+	"\":" ACC "}}}"
+#define TE(t, k) "policy.json: transports." t "[\"" k "\"]: "
+#define CLEAN "not a clean path (no \"//\", \".\", \"..\" or trailing \"/\")"
+#define STORE "expected [GRAPHROOT] or [DRIVER@GRAPHROOT] first"
+#define ATOMIC "expected HOST[/NAMESPACE[/STREAM[:TAG]]]"
 
 /* policy text and the exact error ("" for a valid policy) */
 static const struct {
@@ -340,6 +346,75 @@ static const struct {
 	    "invalid JSON" },
 	{ "{\"defa\\u0075lt\":[{\"type\":\"reject\"}]}", "policy.json: top "
 	    "level: unknown field \"defa\\x5cu0075lt\"" },
+
+	/* scopes of other transports, as containers/image v5.23 checks them
+	 * (ValidatePolicyConfigurationScope): "" is always valid, unknown
+	 * and stub (ostree) transports take anything */
+	{ TP("dir", "/a/b"), "" },
+	{ TP("dir", ""), "" },
+	{ TP("oci", "/a/b:img"), "" },
+	{ TP("oci-archive", "/x.tar"), "" },
+	{ TP("sif", "/x.sif"), "" },
+	{ TP("docker-archive", ""), "" },
+	{ TP("tarball", ""), "" },
+	{ TP("docker-daemon", "busybox:latest"), "" },
+	{ TP("docker-daemon", "sha256:abc"), "" },
+	{ TP("containers-storage", "[/var/lib/containers/storage]"), "" },
+	{ TP("containers-storage", "[overlay@/var/lib/c]docker.io/library/"
+	    "busybox:latest"), "" },
+	{ TP("containers-storage", "[/s]busybox@" DA), "" },
+	{ TP("containers-storage", "[/s]busybox@" H64("a")), "" },
+	{ TP("containers-storage", "[/s]busybox:1@" DA "@" H64("b")), "" },
+	{ TP("atomic", "host:5000"), "" },
+	{ TP("atomic", "host/ns"), "" },
+	{ TP("atomic", "host/ns/stream:tag"), "" },
+	{ TP("ostree", "not/absolute"), "" },
+	{ TP("x", "rel/../path//"), "" },
+	{ TP("dir", "rel/path"), TE("dir", "rel/path") "not an absolute "
+	    "path" },
+	{ TP("dir", "/"), TE("dir", "/") "\"/\" is not a scope: the "
+	    "default scope is \"\"" },
+	{ TP("dir", "/a/b/"), TE("dir", "/a/b/") CLEAN },
+	{ TP("dir", "/a//b"), TE("dir", "/a//b") CLEAN },
+	{ TP("oci", "/a/./b"), TE("oci", "/a/./b") CLEAN },
+	{ TP("oci-archive", "/a/../b"), TE("oci-archive", "/a/../b") CLEAN },
+	{ TP("oci-archive", "x.tar"), TE("oci-archive", "x.tar") "not an "
+	    "absolute path" },
+	{ TP("sif", "/.."), TE("sif", "/..") CLEAN },
+	{ TP("docker-archive", "/x"), TE("docker-archive", "/x") "only the "
+	    "default scope \"\" is valid" },
+	{ TP("tarball", "/x"), TE("tarball", "/x") "only the default scope "
+	    "\"\" is valid" },
+	{ TP("docker-daemon", DA), TE("docker-daemon", DA) "a digest (an "
+	    "image ID) cannot be a scope" },
+	{ TP("containers-storage", "foo"), TE("containers-storage", "foo")
+	    STORE },
+	{ TP("containers-storage", "[]foo"), TE("containers-storage", "[]foo")
+	    STORE },
+	{ TP("containers-storage", "[/s"), TE("containers-storage", "[/s")
+	    STORE },
+	{ TP("containers-storage", "[@/s]"), TE("containers-storage", "[@/s]")
+	    STORE },
+	{ TP("containers-storage", "[rel]x"), TE("containers-storage",
+	    "[rel]x") "the graph root is not an absolute path" },
+	{ TP("containers-storage", "[overlay@rel]x"), TE("containers-storage",
+	    "[overlay@rel]x") "the graph root is not an absolute path" },
+	{ TP("containers-storage", "[/s@x]y"), TE("containers-storage",
+	    "[/s@x]y") "the graph root is not an absolute path" },
+	{ TP("containers-storage", "[/s]x@zz"), TE("containers-storage",
+	    "[/s]x@zz") "the part after \"@\" is neither a digest nor an "
+	    "image ID" },
+	{ TP("containers-storage", "[/s]x@" H64("a") "@" DA),
+	    TE("containers-storage", "[/s]x@" H64("a") "@" DA) "the part "
+	    "after the first \"@\" is not a digest" },
+	{ TP("containers-storage", "[/s]x@" DA "@" DB), TE("containers-storage",
+	    "[/s]x@" DA "@" DB) "the part after the second \"@\" is not an "
+	    "image ID" },
+	{ TP("atomic", "a/b/c/d"), TE("atomic", "a/b/c/d") ATOMIC },
+	{ TP("atomic", "a/b:c"), TE("atomic", "a/b:c") ATOMIC },
+	{ TP("atomic", "a/b/c:d:e"), TE("atomic", "a/b/c:d:e") ATOMIC },
+	/* the transport name is compared unescaped, as Go's decoder does */
+	{ TP("d\\u0069r", "rel"), TE("dir", "rel") "not an absolute path" },
 };
 
 static void
@@ -1347,6 +1422,35 @@ test_judge(void)
 	}
 }
 
+/* requirement types by number (ReqAccept = 0 …): a type judge_req does
+ * not know is a rejection naming it, never judged as another type */
+static void
+test_judge_req(void)
+{
+	static const struct {
+		int type, code;
+		const char *out;
+	} reqs[] = {
+		{ 0, 0, "" },
+		{ 1, 1, "this scope rejects all images" },
+		{ 2, 2, "policy.json: test.keyData: not an OpenPGP keyring" },
+		{ 3, 1, "not implemented (containers/image rejects it too)" },
+		{ 5, 1, "unknown requirement type 5 (not judged)" },
+		{ -1, 1, "unknown requirement type -1 (not judged)" },
+		{ 1000, 1, "unknown requirement type 1000 (not judged)" },
+	};
+	char out[4096];
+	size_t i;
+	int code;
+
+	for (i = 0; i < LEN(reqs); i++) {
+		code = iv_judge_req(reqs[i].type, out, sizeof(out));
+		check(code == reqs[i].code && !strcmp(out, reqs[i].out),
+		    __LINE__, "judge_req type %d:\n  got  %d %s\n  want %d %s",
+		    reqs[i].type, code, out, reqs[i].code, reqs[i].out);
+	}
+}
+
 int
 main(void)
 {
@@ -1356,6 +1460,7 @@ main(void)
 	test_scopes();
 	test_lint();
 	test_judge();
+	test_judge_req();
 	test_challenges();
 	test_loopback();
 	test_auth();
