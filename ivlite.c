@@ -85,6 +85,7 @@ enum { SockAgain = -2, SockReset = -3 };	/* sock_io() */
 #define HOST_MAX	REF_NAME_MAX	/* a registry host as written */
 #define AUTH_SIZE	(HOST_MAX + 16)	/* host:port and NUL */
 #define DESC_MEDIATYPE	"application/vnd.oci.descriptor.v1+json"
+#define NOMEM		"out of memory: ARENA_BYTES spent"	/* a reason, never NULL */
 
 /* == 2. Types ============================================================
  * Exit statuses double as error classes: an Err carries the status main()
@@ -802,7 +803,6 @@ static void pgp_newest(PgpKey *k, const PgpSig *s, int backsig);
 static void pgp_keysig(Keyring *r, int i, const PgpSig *s);
 static void pgp_selfsigs(Keyring *r, const PgpRef *f, long long now);
 static void pgp_judge(Keyring *r, long long now);
-static const char *pgp_why(const char *why);
 static int pgp_usable(const Keyring *r, const PgpKey *k, long long now,
     Arena *a, const char **why);
 static int ss_packets(Cur *c, int depth, SsMsg *m, Arena *a,
@@ -1133,7 +1133,7 @@ ar_reason(Arena *a, Err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	p = ar_vprintf(a, e, fmt, ap);
 	va_end(ap);
-	return p ? p : "out of memory: ARENA_BYTES spent";
+	return p ? p : NOMEM;
 }
 
 /* text with backslashes and non-printable bytes as \xNN (and in quotes,
@@ -5981,9 +5981,9 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 	if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
 		*why = "not trusted (no path to the configured CA)";
 	else if (f & MBEDTLS_X509_BADCERT_EXPIRED)
-		*why = ar_printf(a, &sub, "not valid at %s: expired", when);
+		*why = ar_reason(a, &sub, "not valid at %s: expired", when);
 	else if (f & MBEDTLS_X509_BADCERT_FUTURE)
-		*why = ar_printf(a, &sub, "not valid at %s: not yet valid",
+		*why = ar_reason(a, &sub, "not valid at %s: not yet valid",
 		    when);
 	else if (f & MBEDTLS_X509_BADCERT_EXT_KEY_USAGE)
 		*why = "not for code signing (extended key usage)";
@@ -5992,11 +5992,11 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 		*why = "weak signature or key, refused by the verification "
 		    "profile (SHA-256+, RSA 2048+, NIST curves)";
 	else if (f & MBEDTLS_X509_BADCERT_OTHER)
-		*why = ar_printf(a, &sub, "%s", p.why);
+		*why = ar_reason(a, &sub, "%s", p.why);
 	else {
 		mbedtls_x509_crt_verify_info(info, sizeof(info), "", f);
 		info[strcspn(info, "\n")] = '\0';
-		*why = ar_printf(a, &sub, "%s", *info ? info : "rejected");
+		*why = ar_reason(a, &sub, "%s", *info ? info : "rejected");
 	}
 	return -1;
 }
@@ -7418,7 +7418,7 @@ sst_rekor(Signer *sg, const Cand *c, const Str *sig,
 	}
 	/* a time before 1970 is none: certificates would be checked now */
 	if (*t < 0) {
-		*why = ar_printf(a, &sub, "rekor: integratedTime %lld is before "
+		*why = ar_reason(a, &sub, "rekor: integratedTime %lld is before "
 		    "1970", *t);
 		return 0;
 	}
@@ -7428,7 +7428,7 @@ sst_rekor(Signer *sg, const Cand *c, const Str *sig,
 	}
 	return sst_entry(&b, c, sig, want, wn, a, why);
 bad:
-	*why = ar_printf(a, &sub, "%s", sub.msg);
+	*why = ar_reason(a, &sub, "%s", sub.msg);
 	return 0;
 }
 
@@ -7490,13 +7490,13 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
 	int n;
 
 	if (!c->cert) {
-		*why = ar_printf(a, &sub, "%s: no dev.sigstore.cosign/"
+		*why = ar_reason(a, &sub, "%s: no dev.sigstore.cosign/"
 		    "certificate annotation", who);
 		return 0;
 	}
 	if ((n = cry_certs(c->cert, strlen(c->cert), 0, chain, 1, a, &w)) !=
 	    1) {
-		*why = ar_printf(a, &sub, "%s: certificate annotation: %s", who,
+		*why = ar_reason(a, &sub, "%s: certificate annotation: %s", who,
 		    n < 0 ? w : "not exactly one certificate");
 		return 0;
 	}
@@ -7515,27 +7515,27 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
 			mbedtls_x509_crt_parse_der(chain, x->raw.p, x->raw.len);
 		mbedtls_x509_crt_free(&ann);
 		if (n < 0) {
-			*why = ar_printf(a, &sub, "%s: chain annotation: %s", who,
+			*why = ar_reason(a, &sub, "%s: chain annotation: %s", who,
 			    w);
 			return 0;
 		}
 	}
 	if (cry_chain(chain, &sg->roots, t, a, &w) < 0) {
-		*why = ar_printf(a, &sub, "%s: chain: %s", who, w);
+		*why = ar_reason(a, &sub, "%s: chain: %s", who, w);
 		return 0;
 	}
 	if (q->src == SrcFulcio) {
 		if (!(iss = cry_issuer(chain, a, why)))
 			return 0;
 		if (strcmp(iss, q->issuer)) {
-			*why = ar_printf(a, &sub, "fulcio: issuer %s, expected %s",
+			*why = ar_reason(a, &sub, "fulcio: issuer %s, expected %s",
 			    ar_esc(a, iss, &sub), q->issuer);
 			return 0;
 		}
 	}
 	if (q->email && !cry_san_has(chain, 1, q->email)) {
 		w = cry_sans(chain, 1, a);
-		*why = ar_printf(a, &sub, "%s: certificate for %s, expected %s",
+		*why = ar_reason(a, &sub, "%s: certificate for %s, expected %s",
 		    who, *w ? w : "no email", q->email);
 		return 0;
 	}
@@ -7543,7 +7543,7 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
 		w = ar_printf(a, &sub, "%s%s%s", cry_sans(chain, 2, a),
 		    *cry_sans(chain, 2, a) && *cry_sans(chain, 7, a) ? ", " : "",
 		    cry_sans(chain, 7, a));
-		*why = ar_printf(a, &sub, "pki: certificate for %s, expected %s",
+		*why = ar_reason(a, &sub, "pki: certificate for %s, expected %s",
 		    w && *w ? w : "no host name", q->hostname);
 		return 0;
 	}
@@ -8423,7 +8423,7 @@ pgp_dearmor(const char *s, size_t n, Arena *a, Str *out, const char **why)
 		out->n = n;
 		return 0;
 	}
-	*why = pgp_why(NULL);
+	*why = NOMEM;
 	if (!(out->p = ar_alloc(a, n, &sub)))
 		return -1;
 	out->n = 0;
@@ -8679,13 +8679,6 @@ pgp_judge(Keyring *r, long long now)
 		pgp_selfsigs(r, &r->s[i], now);
 }
 
-/* a reason that found the arena spent is still a reason */
-static const char *
-pgp_why(const char *why)
-{
-	return why ? why : "out of memory: ARENA_BYTES spent";
-}
-
 /* Can key k (a primary or subkey of r) make data signatures at time now?
  * 0 if so, else -1 and why not. */
 static int
@@ -8708,7 +8701,7 @@ pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a,
 			fmt = "%s is revoked";
 		else if (x->keyexp && now > x->created + x->keyexp) {
 			fmt = "%s expired at %s";
-			when = pgp_why(when_utc(x->created + x->keyexp, a));
+			when = when_utc(x->created + x->keyexp, a);
 		}
 	}
 	if (!fmt && k != p && k->sigtime < 0) {
@@ -8727,7 +8720,7 @@ pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a,
 		snprintf(name, sizeof(name), "key %s", f);
 	else
 		snprintf(name, sizeof(name), "subkey %s of %s", sf, f);
-	*why = pgp_why(ar_printf(a, &sub, fmt, name, when));
+	*why = ar_reason(a, &sub, fmt, name, when);
 	return -1;
 }
 
@@ -8877,9 +8870,9 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 		return 0;
 	}
 	if (pgp_md(m.sig.hash, 0) == MBEDTLS_MD_NONE) {
-		*why = pgp_why(ar_printf(a, &sub, "unsupported hash algorithm "
+		*why = ar_reason(a, &sub, "unsupported hash algorithm "
 		    "%s", m.sig.hash < (int)LEN(hashes) && *hashes[m.sig.hash] ?
-		    hashes[m.sig.hash] : "unknown"));
+		    hashes[m.sig.hash] : "unknown");
 		return 0;
 	}
 	id = m.sig.hasissuer ? m.sig.issuer : m.ops + 4;
@@ -8903,27 +8896,26 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 			}
 		}
 		if ((v = pgp_check(k, &m.sig, &h)) == -1) {
-			bad = pgp_why(ar_printf(a, &sub, "bad signature by %s", f));
+			bad = ar_reason(a, &sub, "bad signature by %s", f);
 			continue;
 		}
 		if (v < 0)
 			break;
 		if (m.sig.critical >= 0)
-			*why = pgp_why(ar_printf(a, &sub, "signature by %s has an "
-			    "unknown critical subpacket %d", f, m.sig.critical));
+			*why = ar_reason(a, &sub, "signature by %s has an "
+			    "unknown critical subpacket %d", f, m.sig.critical);
 		else if (m.sig.version == 4 && !m.sig.hascreated)
 			*why = "signature without a creation time";
 		else if (pgp_usable(r, k, now, a, why) < 0)
 			;
 		else if (k->created > m.sig.created || k->created > now)
-			*why = pgp_why(ar_printf(a, &sub, "key %s is newer than "
-			    "the signature", f));
+			*why = ar_reason(a, &sub, "key %s is newer than "
+			    "the signature", f);
 		else if (m.sig.expires && now > m.sig.created + m.sig.expires)
-			*why = pgp_why(ar_printf(a, &sub, "signature expired at "
-			    "%s", pgp_why(when_utc(m.sig.created + m.sig.expires,
-			    a))));
+			*why = ar_reason(a, &sub, "signature expired at "
+			    "%s", when_utc(m.sig.created + m.sig.expires, a));
 		else if (!(*signer = ar_printf(a, &sub, "%s", f)))
-			*why = pgp_why(NULL);
+			*why = NOMEM;
 		else {
 			*payload = m.data;
 			return 1;
@@ -8931,11 +8923,11 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 		return 0;
 	}
 	if (j < r->n)	/* md_begin or pgp_check: out of memory */
-		*why = pgp_why(ar_printf(a, &sub, "signature by %s could not be "
-		    "checked: out of memory", f));
+		*why = ar_reason(a, &sub, "signature by %s could not be "
+		    "checked: out of memory", f);
 	else
-		*why = bad ? bad : pgp_why(ar_printf(a, &sub, "unknown key %s",
-		    kid));
+		*why = bad ? bad : ar_reason(a, &sub, "unknown key %s",
+		    kid);
 	return 0;
 }
 
