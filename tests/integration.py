@@ -36,6 +36,15 @@ import containerd	# noqa: E402
 import lab as labmod	# noqa: E402
 
 MAX_ELAPSED = 2.0	# seconds; containerd would kill at 10
+# a run that must end by a deadline of D seconds is allowed D * (1 + SLACK):
+# a loaded machine (make test beside other builds) delays every process,
+# so slack proportional to the deadline, never a tight wall-clock bound
+SLACK = 1.0
+
+
+def within(deadline):
+	"""The wall-clock limit for a run that must end by DEADLINE s."""
+	return deadline * (1 + SLACK)
 
 # the case modules import Fail and Skip from "integration": make that name
 # this very module when it runs as a script, or they would get copies
