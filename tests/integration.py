@@ -245,7 +245,9 @@ def main(argv):
 			t.failed += 1
 		else:
 			import test_cache
+			import test_containerd_real
 			import test_contract
+			import test_cosign_real
 			import test_deployments
 			import test_differential
 			import test_gpg
@@ -254,10 +256,10 @@ def main(argv):
 			import test_robust
 			import test_sigpki
 			import test_sigstore
-			for mod in (test_contract, test_deployments,
-			    test_differential, test_registry, test_hostile,
-			    test_sigstore, test_sigpki, test_gpg, test_cache,
-			    test_robust):
+			for mod in (test_contract, test_containerd_real,
+			    test_deployments, test_differential, test_registry,
+			    test_hostile, test_sigstore, test_cosign_real,
+			    test_sigpki, test_gpg, test_cache, test_robust):
 				mod.run(t)
 	finally:
 		t.close()
