@@ -380,6 +380,17 @@ class Pull:
 		    self.elapsed, self.stderr.strip()[-600:])
 
 
+def _die_with_parent():
+	"""In the child before exec: SIGTERM when the thread that started it
+	dies (prctl PR_SET_PDEATHSIG), so a test run killed before its clean-up
+	leaves no containerd behind.  Start daemons from the main thread."""
+	import ctypes
+	try:
+		ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+	except (OSError, AttributeError):
+		pass
+
+
 class Daemon:
 	"""A private containerd 2.x (the real binary, lab.tool("containerd")).
 
@@ -446,6 +457,14 @@ class Daemon:
 
 	def start(self):
 		LabError = self.labmod.LabError
+		base = os.path.join(self.labmod.TOP, "build", "containerd")
+		# what runs killed before their clean-up left (NAME-PID-N)
+		for old in os.listdir(base) if os.path.isdir(base) else ():
+			pid = old.split("-")[-2:-1]
+			if pid and pid[0].isdigit() and \
+			    not os.path.exists("/proc/" + pid[0]):
+				shutil.rmtree(os.path.join(base, old),
+				    ignore_errors=True)
 		shutil.rmtree(self.dir, ignore_errors=True)
 		os.makedirs(self.dir, mode=0o700)
 		with open(self.config_path, "w") as f:
@@ -455,7 +474,7 @@ class Daemon:
 			self.proc = subprocess.Popen([self.bin, "--config",
 			    self.config_path], stdin=subprocess.DEVNULL, stdout=log,
 			    stderr=subprocess.STDOUT, cwd=self.dir,
-			    start_new_session=True)
+			    start_new_session=True, preexec_fn=_die_with_parent)
 		finally:
 			log.close()
 		self.lab.on_close(self.stop)
