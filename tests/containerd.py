@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Run a verifier the way containerd 2.x's bindir image verifier does.
+"""Run a verifier the way containerd 2.x's bindir image verifier does,
+and containerd itself.
 
 Behaviour reproduced (containerd pkg/imageverifier/bindir, the
 "io.containerd.image-verifier.v1.bindir" plugin):
@@ -25,6 +26,11 @@ To point ivlite at test files, wrapper_bindir() writes a bin_dir holding a
 #!/bin/sh wrapper "exec IVLITE -policy FILE [opts] \\"$@\\"", which is how an
 operator configures non-default paths.
 
+Daemon runs containerd itself (Debian unstable's build in build/tools,
+fetched by tests/tools) privately, and Pull is what `ctr image pull`
+against it did: tests/test_containerd_real.py checks this emulation
+against the real thing, and make demo ends with it.
+
 Standard library only; run with Debian's /usr/bin/python3.
 """
 
@@ -32,6 +38,7 @@ import json
 import os
 import selectors
 import shlex
+import shutil
 import signal
 import subprocess
 import threading
@@ -346,3 +353,219 @@ def wrapper_bindir(lab, ivlite, policy, opts=(), name="ivlite"):
 		f.write("#!/bin/sh\nexec %s \"$@\"\n" % args)
 	os.chmod(w, 0o755)
 	return d, w
+
+
+# --- containerd itself ----------------------------------------------------------
+
+class Pull:
+	"""One `ctr image pull`: exit status, output, seconds."""
+
+	def __init__(self, argv, code, out, err, elapsed):
+		self.argv = argv
+		self.exit = code
+		self.stdout = out
+		self.stderr = err
+		self.elapsed = elapsed
+
+	@property
+	def message(self):
+		"""ctr's error message: stderr from its last line starting
+		"ctr: " (a reason may span lines), trimmed; or ""."""
+		err = "\n" + self.stderr
+		i = err.rfind("\nctr: ")
+		return err[i + 1:].strip() if i >= 0 else ""
+
+	def __repr__(self):
+		return "Pull(exit=%r, %.2f s, stderr=%r)" % (self.exit,
+		    self.elapsed, self.stderr.strip()[-600:])
+
+
+def _die_with_parent():
+	"""In the child before exec: SIGTERM when the thread that started it
+	dies (prctl PR_SET_PDEATHSIG), so a test run killed before its clean-up
+	leaves no containerd behind.  Start daemons from the main thread."""
+	import ctypes
+	try:
+		ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+	except (OSError, AttributeError):
+		pass
+
+
+class Daemon:
+	"""A private containerd 2.x (the real binary, lab.tool("containerd")).
+
+	Root, state, gRPC/ttrpc/debug sockets and the opt directory all live
+	under one directory in build/containerd/ (so nothing under /var/lib,
+	/run or /opt is touched, and parallel runs do not meet); the CRI and
+	NRI plugins are off, so no Kubernetes machinery starts.  The bindir
+	image verifier looks at BIN_DIR on every pull: tests change what is
+	in it between pulls.  per_verifier_timeout and max_verifiers are
+	written only when given, so containerd's own defaults are what the
+	rest of the time is tested.  pull() runs ctr against it; pulls go
+	through the transfer service (ctr's default in 2.x, where verifiers
+	run) unless local=True.  The snapshotter is overlayfs when containerd
+	reports it usable here, else native.  stop() (or the lab closing)
+	ends it and removes the directory.
+	"""
+
+	def __init__(self, lab, bin_dir, name="test", timeout=None,
+	    max_verifiers=None, log_level="debug"):
+		import lab as labmod
+		self.lab = lab
+		self.labmod = labmod
+		self.bin = labmod.tool("containerd")
+		self.ctr = labmod.tool("ctr")
+		self.version = labmod.tool_version("containerd")
+		self.bin_dir = bin_dir
+		self.timeout = timeout
+		self.max_verifiers = max_verifiers
+		self.log_level = log_level
+		base = os.path.join(labmod.TOP, "build", "containerd")
+		self.dir = os.path.join(base, "%s-%d-%d" % (name, os.getpid(),
+		    id(self) % 100000))
+		# a unix socket path must fit in sun_path (108 bytes)
+		if len(self.dir) > 80:
+			self.dir = lab.mkdir("containerd-" + name)
+		self.address = os.path.join(self.dir, "containerd.sock")
+		self.config_path = os.path.join(self.dir, "config.toml")
+		self.log_path = os.path.join(self.dir, "containerd.log")
+		self.proc = None
+		self.snapshotter = None
+
+	def config(self):
+		"""The config.toml text (version 3)."""
+		d = self.dir
+		v = ['version = 3', 'root = "%s/root"' % d,
+		    'state = "%s/state"' % d,
+		    'disabled_plugins = ["io.containerd.grpc.v1.cri", '
+		    '"io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime", '
+		    '"io.containerd.podsandbox.controller.v1.podsandbox", '
+		    '"io.containerd.nri.v1.nri"]', '',
+		    '[grpc]', '  address = "%s"' % self.address, '',
+		    '[ttrpc]', '  address = "%s.ttrpc"' % self.address, '',
+		    '[debug]', '  address = "%s/debug.sock"' % d,
+		    '  level = "%s"' % self.log_level, '',
+		    '[plugins."io.containerd.internal.v1.opt"]',
+		    '  path = "%s/opt"' % d, '',
+		    '[plugins."io.containerd.image-verifier.v1.bindir"]',
+		    '  bin_dir = "%s"' % self.bin_dir]
+		if self.max_verifiers is not None:
+			v.append('  max_verifiers = %d' % self.max_verifiers)
+		if self.timeout is not None:
+			v.append('  per_verifier_timeout = "%s"' % self.timeout)
+		return "\n".join(v) + "\n"
+
+	def start(self):
+		LabError = self.labmod.LabError
+		base = os.path.join(self.labmod.TOP, "build", "containerd")
+		# what runs killed before their clean-up left (NAME-PID-N)
+		for old in os.listdir(base) if os.path.isdir(base) else ():
+			pid = old.split("-")[-2:-1]
+			if pid and pid[0].isdigit() and \
+			    not os.path.exists("/proc/" + pid[0]):
+				shutil.rmtree(os.path.join(base, old),
+				    ignore_errors=True)
+		shutil.rmtree(self.dir, ignore_errors=True)
+		os.makedirs(self.dir, mode=0o700)
+		with open(self.config_path, "w") as f:
+			f.write(self.config())
+		log = open(self.log_path, "ab")
+		try:
+			self.proc = subprocess.Popen([self.bin, "--config",
+			    self.config_path], stdin=subprocess.DEVNULL, stdout=log,
+			    stderr=subprocess.STDOUT, cwd=self.dir,
+			    start_new_session=True, preexec_fn=_die_with_parent)
+		finally:
+			log.close()
+		self.lab.on_close(self.stop)
+		deadline = time.monotonic() + 20
+		while True:
+			if self.proc.poll() is not None:
+				raise LabError("containerd %s exited with status %d: %s"
+				    % (self.version, self.proc.returncode,
+				    self.log_tail()))
+			p = self.run_ctr(["version"], check=False, timeout=5)
+			if p.returncode == 0:
+				break
+			if time.monotonic() > deadline:
+				self.stop()
+				raise LabError("containerd did not answer on %s in 20 s:"
+				    " %s" % (self.address, self.log_tail()))
+			time.sleep(0.05)
+		plugins = self.run_ctr(["plugins", "ls"]).stdout
+		self.snapshotter = "native"
+		for ln in plugins.splitlines():
+			f = ln.split()
+			if f[:2] == ["io.containerd.snapshotter.v1", "overlayfs"] \
+			    and f[-1] == "ok":
+				self.snapshotter = "overlayfs"
+		if not any(ln.split()[:2] == ["io.containerd.image-verifier.v1",
+		    "bindir"] and ln.split()[-1] == "ok"
+		    for ln in plugins.splitlines()):
+			self.stop()
+			raise LabError("containerd: the bindir image verifier plugin "
+			    "is not loaded: %s" % plugins)
+		return self
+
+	def run_ctr(self, args, check=True, timeout=60):
+		return self.labmod.run([self.ctr, "--address", self.address]
+		    + list(args), check=check, timeout=timeout,
+		    env=self.labmod.offline_env(self.dir))
+
+	def pull(self, ref, plain_http=True, local=False, platform=None,
+	    all_platforms=False, timeout=90):
+		"""ctr image pull REF; a Pull (never raises on exit status)."""
+		argv = [self.ctr, "--address", self.address, "image", "pull",
+		    "--snapshotter", self.snapshotter]
+		if plain_http:
+			argv.append("--plain-http")
+		if local:
+			argv.append("--local")
+		if platform:
+			argv += ["--platform", platform]
+		if all_platforms:
+			argv.append("--all-platforms")
+		argv.append(ref)
+		t0 = time.monotonic()
+		p = self.labmod.run(argv, check=False, timeout=timeout,
+		    env=self.labmod.offline_env(self.dir))
+		return Pull(argv, p.returncode, p.stdout, p.stderr,
+		    time.monotonic() - t0)
+
+	def images(self):
+		"""{reference: digest} of the images containerd holds."""
+		out = self.run_ctr(["image", "ls"]).stdout.splitlines()
+		return {f[0]: f[2] for f in (ln.split() for ln in out[1:])
+		    if len(f) >= 3}
+
+	def log(self):
+		try:
+			with open(self.log_path, "rb") as f:
+				return f.read().decode(errors="replace")
+		except OSError:
+			return ""
+
+	def log_tail(self, n=1500):
+		return self.log()[-n:].strip() or "(no log)"
+
+	def verifier_log(self, digest):
+		"""containerd's log entries about verifying DIGEST, as dicts
+		(msg, name, reason, …) parsed from its logfmt lines."""
+		import shlex
+		out = []
+		for ln in self.log().splitlines():
+			if digest not in ln or "erif" not in ln:
+				continue
+			try:
+				kv = dict(w.split("=", 1) for w in shlex.split(ln)
+				    if "=" in w)
+			except ValueError:
+				continue
+			out.append(kv)
+		return out
+
+	def stop(self):
+		if self.proc is not None:
+			self.lab.kill(self.proc)
+			self.proc = None
+			shutil.rmtree(self.dir, ignore_errors=True)

@@ -367,6 +367,23 @@ def put_index(reg, repo, tag, content=None, archs=("amd64", "arm64")):
 	return put_manifest(reg, repo, tag, idx, MT_OCI_INDEX), kids
 
 
+def sig_manifest(layers, docker=False):
+	"""(manifest bytes, config bytes, media type) of an attachment of
+	LAYERS, laid out as cosign writes them (tests/test_cosign_real.py
+	compares the two byte for byte)."""
+	cfg = _compact({"architecture": "", "created": "0001-01-01T00:00:00Z",
+	    "history": [{"created": "0001-01-01T00:00:00Z"}], "os": "",
+	    "rootfs": {"type": "layers", "diff_ids": [
+	    labmod.sha256_digest(ly.payload) for ly in layers]},
+	    "config": {}})
+	mt = MT_DOCKER_MANIFEST if docker else MT_OCI_MANIFEST
+	cdesc = {"mediaType": MT_DOCKER_CONFIG if docker else MT_OCI_CONFIG,
+	    "size": len(cfg), "digest": labmod.sha256_digest(cfg)}
+	man = _compact({"schemaVersion": 2, "mediaType": mt, "config": cdesc,
+	    "layers": [ly.descriptor() for ly in layers]})
+	return man, cfg, mt
+
+
 def attach(reg, repo, digest, layers, docker=False, tag=None):
 	"""Push the sigstore attachment of REPO@DIGEST: every layer's
 	payload blob, a config blob and the manifest, tagged
@@ -380,16 +397,8 @@ def attach(reg, repo, digest, layers, docker=False, tag=None):
 	"""
 	for ly in layers:
 		put_blob(reg, repo, ly.payload)
-	cfg = _compact({"architecture": "", "created": "0001-01-01T00:00:00Z",
-	    "history": [{"created": "0001-01-01T00:00:00Z"}], "os": "",
-	    "rootfs": {"type": "layers", "diff_ids": [
-	    labmod.sha256_digest(ly.payload) for ly in layers]},
-	    "config": {}})
-	mt = MT_DOCKER_MANIFEST if docker else MT_OCI_MANIFEST
-	cdesc = {"mediaType": MT_DOCKER_CONFIG if docker else MT_OCI_CONFIG,
-	    "size": len(cfg), "digest": put_blob(reg, repo, cfg)}
-	man = _compact({"schemaVersion": 2, "mediaType": mt, "config": cdesc,
-	    "layers": [ly.descriptor() for ly in layers]})
+	man, cfg, mt = sig_manifest(layers, docker)
+	put_blob(reg, repo, cfg)
 	put_manifest(reg, repo, tag or sig_tag(digest), man, mt)
 	for ly in layers:
 		if ly.missing:

@@ -1617,3 +1617,238 @@ class NetLab:
 		return self._once("recorder-ctx", lambda: self.pki().server_context(
 		    self.pki().issue("recorder", dns=["localhost"],
 		    ips=["127.0.0.1"])))
+
+
+# --- the real tools: containerd, cosign, notation, oras ---------------------------
+#
+# Debian unstable's builds, fetched once per checkout by tests/tools into
+# build/tools (never installed: see that script).  Each helper runs its tool
+# offline: a private HOME in the lab, and HTTP(S)_PROXY pointing at a closed
+# port on 127.0.0.1 with loopback exempt, so any attempt to reach Rekor, a
+# TUF mirror or Fulcio fails at once instead of leaving the machine.
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOLS_DIR = os.path.join(TOP, "build", "tools")
+TOOLS_BIN = os.path.join(TOOLS_DIR, "usr", "bin")
+# the Debian package each tool comes from
+TOOL_PACKAGES = {"containerd": "containerd", "ctr": "containerd",
+    "cosign": "cosign", "notation": "notation", "oras": "oras"}
+_tool_errors = {}
+
+
+def tool(name):
+	"""Path of the real tool NAME (containerd, ctr, cosign, notation,
+	oras) in build/tools, running tests/tools the first time.
+
+	Raises LabError naming the Debian package when it cannot be had;
+	callers turn that into a failure, never a skip.
+	"""
+	pkg = TOOL_PACKAGES[name]
+	path = os.path.join(TOOLS_BIN, name)
+	if pkg in _tool_errors:
+		raise LabError(_tool_errors[pkg])
+	if not os.access(path, os.X_OK) or tool_version(pkg) is None:
+		p = subprocess.run([os.path.join(TOP, "tests", "tools"), pkg],
+		    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+		if p.returncode != 0 or not os.access(path, os.X_OK):
+			_tool_errors[pkg] = ("Debian package %s (%s) could not be had "
+			    "from unstable: %s" % (pkg, name, " / ".join(
+			    p.stdout.strip().splitlines()[-3:])))
+			raise LabError(_tool_errors[pkg])
+	return path
+
+
+def tool_version(pkg):
+	"""The Debian version of PKG in build/tools, or None."""
+	try:
+		with open(os.path.join(TOOLS_DIR, pkg + ".version")) as f:
+			return f.read().strip() or None
+	except OSError:
+		return None
+
+
+def offline_env(home, **extra):
+	"""An environment for a real tool: HOME (and XDG dirs) under HOME,
+	every proxy variable replaced by a dead loopback port (loopback
+	exempt), nothing else from the caller's registry configuration."""
+	env = {k: v for k, v in os.environ.items() if k.upper() not in
+	    ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
+	    "DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "XDG_CONFIG_HOME",
+	    "XDG_CACHE_HOME", "TUF_ROOT", "SIGSTORE_ROOT_FILE")}
+	dead = "http://127.0.0.1:9"	# discard: nothing listens there
+	env.update({"HOME": home, "XDG_CONFIG_HOME": os.path.join(home,
+	    ".config"), "XDG_CACHE_HOME": os.path.join(home, ".cache"),
+	    "DOCKER_CONFIG": os.path.join(home, ".docker"),
+	    "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "http_proxy": dead,
+	    "https_proxy": dead, "NO_PROXY": "127.0.0.1,localhost,::1",
+	    "no_proxy": "127.0.0.1,localhost,::1"})
+	env.update(extra)
+	return env
+
+
+def _registry_flags(reg, plain, tls):
+	"""PLAIN for a plain-HTTP registry, TLS(ca path) for a TLS one."""
+	if reg.scheme == "http":
+		return list(plain)
+	pki = getattr(reg, "pki", None)
+	return tls(pki.path) if pki is not None else []
+
+
+class _Tool:
+	"""A real tool NAME (see tool()) with a private HOME in the lab."""
+
+	name = None
+
+	def __init__(self, lab):
+		self.lab = lab
+		self.bin = tool(self.name)
+		self.home = lab.mkdir(self.name + "-home")
+		self.version = tool_version(TOOL_PACKAGES[self.name])
+
+	def env(self):
+		return offline_env(self.home)
+
+	def run(self, args, timeout=60, cwd=None, **kw):
+		return run([self.bin] + list(args), timeout=timeout,
+		    env=self.env(), cwd=cwd or self.home, **kw)
+
+
+class Cosign(_Tool):
+	"""The real cosign 3 (Debian's), with keys, never keyless.
+
+	sign() writes what `cosign sign --key` writes with no transparency
+	log and no signing config: by default the legacy sigstore attachment
+	<repo>:sha256-<hex>.sig (--new-bundle-format=false); bundle=True
+	gives cosign 3's default output, a Sigstore bundle attached as an OCI
+	1.1 referrer (the tag sha256-<hex> on registries without the
+	referrers API).  Nothing reaches the network but the lab registry.
+	"""
+
+	name = "cosign"
+	PASSWORD = ""	# keys are encrypted with an empty password
+
+	def env(self):
+		return offline_env(self.home, COSIGN_PASSWORD=self.PASSWORD,
+		    COSIGN_YES="true", TUF_ROOT=os.path.join(self.home,
+		    ".sigstore", "root"))
+
+	def generate_key_pair(self, name="cosign"):
+		"""(public key path, private key path): `cosign
+		generate-key-pair` (ECDSA P-256, the private key encrypted)."""
+		d = self.lab.mkdir("cosign-" + name)
+		prefix = os.path.join(d, name)
+		self.run(["generate-key-pair", "--output-key-prefix", prefix])
+		return prefix + ".pub", prefix + ".key"
+
+	def sign(self, reg, repo, digest, key, bundle=False, annotations=None,
+	    identity=None, recursive=False):
+		"""cosign sign --key KEY REG/REPO@DIGEST; returns the process.
+
+		annotations: {k: v} for -a (they land in the payload's
+		"optional"); identity: --sign-container-identity (the
+		payload's docker-reference instead of REG/REPO)."""
+		argv = ["sign", "--key", key, "--use-signing-config=false",
+		    "--tlog-upload=false", "-y"]
+		argv.append("--new-bundle-format=%s" % ("true" if bundle
+		    else "false"))
+		argv += _registry_flags(reg, ["--allow-http-registry",
+		    "--allow-insecure-registry"], lambda ca:
+		    ["--registry-cacert", ca])
+		for k, v in sorted((annotations or {}).items()):
+			argv += ["-a", "%s=%s" % (k, v)]
+		if identity:
+			argv += ["--sign-container-identity", identity]
+		if recursive:
+			argv.append("--recursive")
+		return self.run(argv + [reg.ref(repo, digest=digest)])
+
+
+class Notation(_Tool):
+	"""The real notation (Debian's) with a self-signed test key made by
+	`notation cert generate-test`; plain-HTTP lab registries only."""
+
+	name = "notation"
+
+	def generate_test_key(self, name="ivlite-test"):
+		"""A test key and certificate NAME, made the default signing
+		key; returns the certificate path (PEM)."""
+		self.run(["cert", "generate-test", "--default", name])
+		return os.path.join(self.home, ".config", "notation",
+		    "localkeys", name + ".crt")
+
+	def sign(self, reg, repo, digest, key=None, fmt="jws"):
+		"""notation sign (FMT jws or cose) of REG/REPO@DIGEST; the
+		signature is pushed as a referrer (the tag sha256-<hex> on
+		registries without the referrers API)."""
+		argv = ["sign", "--signature-format", fmt]
+		if key:
+			argv += ["--key", key]
+		if reg.scheme == "http":
+			argv.append("--insecure-registry")
+		return self.run(argv + [reg.ref(repo, digest=digest)])
+
+
+class Oras(_Tool):
+	"""The real oras (Debian's): push artifacts and attach referrers."""
+
+	name = "oras"
+
+	def _files(self, files):
+		"""FILES {name: (bytes, media type)} written into a fresh
+		directory; returns (directory, ["name:media type", …])."""
+		d = self.lab.mkdir("oras-files")
+		args = []
+		for name, (data, mt) in sorted(files.items()):
+			with open(os.path.join(d, name), "wb") as f:
+				f.write(data)
+			args.append("%s:%s" % (name, mt))
+		return d, args
+
+	def _flags(self, reg, artifact_type, annotations):
+		argv = _registry_flags(reg, ["--plain-http"], lambda ca:
+		    ["--ca-file", ca])
+		if artifact_type:
+			argv += ["--artifact-type", artifact_type]
+		for k, v in sorted((annotations or {}).items()):
+			argv += ["--annotation", "%s=%s" % (k, v)]
+		return argv + ["--format", "json"]
+
+	def push(self, reg, repo, tag, files, artifact_type=None,
+	    annotations=None):
+		"""oras push REG/REPO:TAG of FILES; returns the manifest digest."""
+		d, args = self._files(files)
+		p = self.run(["push"] + self._flags(reg, artifact_type,
+		    annotations) + [reg.ref(repo, tag)] + args, cwd=d)
+		return json.loads(p.stdout)["digest"]
+
+	def attach(self, reg, repo, digest, files, artifact_type,
+	    annotations=None):
+		"""oras attach: FILES as a referrer of REG/REPO@DIGEST; returns
+		the referrer manifest's digest."""
+		d, args = self._files(files)
+		p = self.run(["attach"] + self._flags(reg, artifact_type,
+		    annotations) + [reg.ref(repo, digest=digest)] + args, cwd=d)
+		return json.loads(p.stdout)["digest"]
+
+
+def referrers(reg, repo, digest):
+	"""[(manifest digest, manifest dict)] of REPO's referrers of DIGEST:
+	the referrers API where the registry has it, else the fallback tag
+	sha256-<hex> (an OCI index) that cosign 3, notation and oras write
+	on registries without it (docker-registry 2.8)."""
+	for path in ("referrers/" + digest, "manifests/" +
+	    digest.replace(":", "-", 1)):
+		try:
+			with reg.open("%s/v2/%s/%s" % (reg.url, repo, path), repo,
+			    headers={"Accept": MT_OCI_INDEX}) as r:
+				idx = json.loads(r.read())
+		except urllib.error.HTTPError as e:
+			if e.code == 404:
+				continue
+			raise
+		out = []
+		for m in idx.get("manifests") or []:
+			data, _ = reg.get_manifest(repo, m["digest"])
+			out.append((m["digest"], json.loads(data)))
+		return out
+	return []

@@ -25,6 +25,7 @@ import urllib.parse
 import hostile as hmod
 import lab as labmod
 from integration import Fail, Skip
+from integration import within
 from test_registry import Later, Net, lab_need, vlog
 
 TIMEOUT = 1		# -timeout for the stall cases (seconds)
@@ -101,7 +102,7 @@ def run(t):
 			return bg[key].result()
 		return f
 
-	tmo = TIMEOUT + 1.0
+	tmo = within(TIMEOUT + 1.0)
 	later("stall-plain", lambda: fetch("stall", "ok", timeout=TIMEOUT))
 	later("stall-tls", lambda: n.fetch("manifest", ref("stall", "ok"),
 	    ca_file=nl.pki().path, timeout=TIMEOUT))
@@ -132,11 +133,11 @@ def run(t):
 	    li("plain").host, elapsed=tmo))
 	t.case("hostile: server trickling 1 byte/s: exit 3 within -timeout + "
 	    "1 s", lambda: n.expect_error(got("trickle")(), 3, "timeout",
-	    li("trickle").host, elapsed=3.0))
+	    li("trickle").host, elapsed=within(3.0)))
 
 	def once():
 		r = got("429once")()
-		n.expect_out(r, [ok_line()], elapsed=3.0)
+		n.expect_out(r, [ok_line()], elapsed=within(3.0))
 		if r.elapsed < 0.9:
 			raise Fail("retried after %.2f s, before Retry-After: 1"
 			    % r.elapsed)
@@ -149,7 +150,7 @@ def run(t):
 
 	def always():
 		r = n.expect_error(got("429always")(), 3, "rate-limited",
-		    li("plain").host, elapsed=4.0)
+		    li("plain").host, elapsed=within(4.0))
 		hits = H().log("plain", "/v2/status/429always/")
 		if not 1 <= len(hits) <= 3:
 			raise Fail("expected at most 3 attempts, got %d" % len(hits))
@@ -158,7 +159,7 @@ def run(t):
 	    "attempts", always)
 	t.case("hostile: 429 Retry-After: 30 beyond the budget: exit 3 at once",
 	    lambda: n.expect_error(got("429long")(), 3, "rate-limited",
-	    li("plain").host, elapsed=2.0))
+	    li("plain").host, elapsed=within(2.0)))
 
 	# --- a well-behaved answer, and what ivlite sends ---------------------
 	t.case("hostile: ok repository fetched (control)", good("plain", "ok"))
