@@ -81,6 +81,24 @@ def missing_tools(*names):
 	    or os.path.isdir(paths.get(n) or n)]
 
 
+def openssl_disagrees(rows):
+	"""openssl verify on each (name, ca_file, untrusted, leaf_path, attime,
+	want) row, want ": OK" or a phrase of its error: the rows where openssl
+	says otherwise, as "NAME: expected …, got …" strings."""
+	bad = []
+	for name, ca, unt, leaf, at, want in rows:
+		argv = ["openssl", "verify", "-CAfile", ca] + (["-untrusted",
+		    unt] if unt else []) + (["-attime", str(at)] if at is not
+		    None else []) + [leaf]
+		p = subprocess.run(argv, stdout=subprocess.PIPE,
+		    stderr=subprocess.STDOUT, timeout=20)
+		out = p.stdout.decode(errors="replace")
+		if want not in out or (want == ": OK") != (p.returncode == 0):
+			bad.append("%s: expected %r, got exit %d: %s" % (name, want,
+			    p.returncode, out.strip()[-200:]))
+	return bad
+
+
 def free_port(addr="127.0.0.1"):
 	"""A TCP port on ADDR that was free a moment ago (callers retry)."""
 	fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
