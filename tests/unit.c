@@ -1,5 +1,7 @@
 /* unit tests: the reference parser, the policy parser and scope lookup,
- * called through ivlite.h.  Every case states its exact outcome. */
+ * called through ivlite.h.  Every case states its exact outcome.
+ * usage: tests/unit [NAME]: only the test functions whose name contains
+ * NAME (see tests[] at the end); each prints "ok - NAME (N checks)". */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1451,26 +1453,62 @@ test_judge_req(void)
 	}
 }
 
+/* every test function by name: ./tests/unit NAME runs those whose name
+ * contains NAME */
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} tests[] = {
+	{ "refs", test_refs },
+	{ "policies", test_policies },
+	{ "deep", test_deep },
+	{ "scopes", test_scopes },
+	{ "lint", test_lint },
+	{ "judge", test_judge },
+	{ "judge_req", test_judge_req },
+	{ "challenges", test_challenges },
+	{ "loopback", test_loopback },
+	{ "auth", test_auth },
+	{ "regd", test_regd },
+	{ "idents", test_idents },
+	{ "nc", test_nc },
+	{ "ed25519", test_ed25519 },
+	{ "inflate", test_inflate },
+	{ "pgp", test_pgp },
+	{ "pgp_merge", test_pgp_merge },
+};
+
 int
-main(void)
+main(int argc, char *argv[])
 {
-	test_refs();
-	test_policies();
-	test_deep();
-	test_scopes();
-	test_lint();
-	test_judge();
-	test_judge_req();
-	test_challenges();
-	test_loopback();
-	test_auth();
-	test_regd();
-	test_idents();
-	test_nc();
-	test_ed25519();
-	test_inflate();
-	test_pgp();
-	test_pgp_merge();
+	const char *want = argc > 1 ? argv[1] : "";
+	int p, f, ran = 0;
+	size_t i;
+
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+		fprintf(stderr, "usage: %s [NAME]\n", argv[0]);
+		return 2;
+	}
+	for (i = 0; i < LEN(tests); i++) {
+		if (!strstr(tests[i].name, want))
+			continue;
+		p = passed, f = failed;
+		tests[i].fn();
+		ran++;
+		if (failed == f)
+			printf("ok - %s (%d checks)\n", tests[i].name,
+			    passed - p);
+		else
+			printf("FAIL - %s: %d of %d checks failed\n",
+			    tests[i].name, failed - f, passed - p + failed - f);
+	}
+	if (!ran) {
+		printf("unit: no test name contains \"%s\"; the names:", want);
+		for (i = 0; i < LEN(tests); i++)
+			printf(" %s", tests[i].name);
+		putchar('\n');
+		return 2;
+	}
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
