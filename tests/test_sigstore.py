@@ -15,9 +15,8 @@ and each case asserts the exact exit code and reason line:
       #1 WHY; #2 WHY
   error: …  (exit 3: registry/attachment failures; exit 2: configuration)
 
-Where only the gist of a message is fixed (payload parse errors, transport
-errors, YAML errors) the case asserts the prefix plus the key phrases in
-PHRASES, kept in one table so they can be aligned with ivlite.c.
+Errors are asserted as whole lines too, built from what varies per run
+(ports, paths, digests).
 
 Sections: the tool's own self-check against sigstore.md ("cosign tool:"),
 keys and signature encodings, candidates (annotations, payloads, several
@@ -52,32 +51,10 @@ NOSIG_ANN = "no dev.cosignproject.cosign/signature annotation"
 BAD_B64 = "signature annotation is not valid base64"
 OTHER_KEY = "signed by another key"
 
-# key phrases (regular expressions, re.search) of messages whose exact
-# wording is ivlite's to choose; change them here only
-PHRASES = {
-	# exit 3
-	"media-type": r"media type",
-	"blob": r"blob",
-	"blob-digest": r"digest",
-	"too-large": r"larger than|MAX_MANIFEST_BYTES",
-	"http-500": r"\b500\b",
-	"http-401": r"\b401\b|denied|unauthori[sz]ed",
-	"http-429": r"\b429\b|rate limited",
-	"name-unknown": r"NAME_UNKNOWN|name unknown|\b404\b",
-	"ambiguous": r"manifests|ambiguous|not an image manifest",
-	"connect": r"connect|refused",
-	# exit 2
-	"no-file": r"No such file or directory",
-	"public-key": r"public key",
-	"yaml-unsupported": r"unsupported YAML",
-	"yaml-tab": r"tab",
-	"yaml-duplicate": r"duplicate|defined (twice|more than once|again)|"
-	    r"also defined",
-	# "#N payload: …" candidate reasons
-	"payload-json": r"JSON|invalid|syntax",
-	"payload-trailing": r"JSON|trailing|after",
-	"payload-duplicate": r"duplicate",
-}
+NOENT = "No such file or directory"	# strerror(ENOENT), glibc and musl
+NOT_PEM = "not a PEM public key"
+# payload: optional with a member of the wrong type
+OPT_TYPES = "optional: creator must be a string, timestamp an integer"
 
 
 def scope(s):
@@ -252,18 +229,6 @@ def clean_env():
 	return {k: v for k, v in os.environ.items() if k.upper() not in
 	    ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "ALL_PROXY",
 	    "REGISTRY_AUTH_FILE", "DOCKER_CONFIG")}
-
-
-def expect_error(t, r, code, *kinds, prefix="error: ", contains=()):
-	"""Exit CODE, one line starting PREFIX, every PHRASES[kind] and
-	every string in CONTAINS."""
-	t.expect(r, code, prefix=prefix)
-	miss = [PHRASES[k] for k in kinds if not re.search(PHRASES[k],
-	    r.reason)] + [s for s in contains if s not in r.reason]
-	if miss:
-		raise Fail("expected exit %d and a reason with %s, got %r"
-		    % (code, ", ".join(repr(m) for m in miss), r.reason))
-	return r
 
 
 def run(t):
@@ -490,8 +455,7 @@ def signed_case(t, s, name, layers_fn, req_fn, code, why_fn, pull="tag"):
 	"""Case NAME: a fresh image, the layers LAYERS_FN(repo, digest)
 	attached (None: no .sig at all), policy {REG: [REQ_FN()]}, a tag or
 	by-digest PULL; expect exit CODE and the reason "accepted|rejected
-	REF@DIGEST: scope …: DESC: " + WHY_FN(repo, digest), exactly, or
-	matching it when that is a compiled regular expression."""
+	REF@DIGEST: scope …: DESC: " + WHY_FN(repo, digest), exactly."""
 	def setup():
 		repo, d = s.image(name)
 		layers = layers_fn(repo, d)
@@ -508,15 +472,7 @@ def signed_case(t, s, name, layers_fn, req_fn, code, why_fn, pull="tag"):
 		why = why_fn(repo, d)
 		line = "%s %s: %s: %s: %s" % ("accepted" if code == 0 else
 		    "rejected", shown(ref, d), scope(s.host), desc(req), why)
-		if isinstance(why, re.Pattern):
-			pre = "%s %s: %s: %s: " % ("accepted" if code == 0 else
-			    "rejected", shown(ref, d), scope(s.host), desc(req))
-			t.expect(r, code, prefix=pre)
-			if not why.fullmatch(r.reason[len(pre):]):
-				raise Fail("expected reason %r + /%s/, got %r"
-				    % (pre, why.pattern, r.reason))
-		else:
-			t.expect(r, code, line)
+		t.expect(r, code, line)
 	s.later("sigstore: " + name, setup, f)
 
 
@@ -653,17 +609,16 @@ def run_keys(t, s):
 	# exist (fetching its .sig would say "no signature"), and -check
 	never = labmod.sha256_digest(b"never fetched")
 
-	def config_case(name, make_req, *kinds, field="keyPath"):
+	def config_case(name, make_req, why, field="keyPath"):
 		def f():
 			req, fname = make_req()
 			pol = s.policy({s.host: [req]})
-			pre = 'error: %s: transports.docker["%s"][0].%s' % (pol,
-			    s.host, field)
+			line = 'error: %s: transports.docker["%s"][0].%s: %s%s' % (
+			    pol, s.host, field, fname + ": " if fname else "", why)
 			for r in (s.ivlite(s.ref("sig/never-fetched"), pol,
 			    digest=never), t.direct(["-check", "-policy", pol,
 			    "-registries-d", s.enabled()])):
-				expect_error(t, r, 2, *kinds, prefix=pre,
-				    contains=[fname] if fname else [])
+				t.expect(r, 2, line)
 		t.case("sigstore config: " + name, f)
 
 	def standalone_order():
@@ -671,20 +626,20 @@ def run_keys(t, s):
 		pol = s.policy({s.host: [{"type": "sigstoreSigned",
 		    "keyPath": missing}]})
 		r = s.ivlite(s.ref("sig/never-pushed"), pol)
-		expect_error(t, r, 2, "no-file", prefix='error: %s: transports.'
-		    'docker["%s"][0].keyPath: %s' % (pol, s.host, missing))
+		t.expect(r, 2, 'error: %s: transports.docker["%s"][0].keyPath: '
+		    '%s: %s' % (pol, s.host, missing, NOENT))
 	t.case("sigstore config: standalone: a key error comes before "
 	    "resolving the tag", standalone_order)
 
 	missing = os.path.join(s.lab.dir, "no-such-key.pub")
 	config_case("missing keyPath file", lambda: ({"type": "sigstoreSigned",
-	    "keyPath": missing}, missing), "no-file")
+	    "keyPath": missing}, missing), NOENT)
 
 	def keyfile_case(name, data):
 		def make():
 			p = s.lab.write("bad-key.pub", data)
 			return {"type": "sigstoreSigned", "keyPath": p}, p
-		config_case(name, make, "public-key")
+		config_case(name, make, NOT_PEM)
 	keyfile_case("keyPath file is not PEM", b"not a key at all\n")
 	keyfile_case("keyPath file is a GPG keyring", b"\x99\x01\x0d\x04" +
 	    b"\0" * 64)
@@ -696,28 +651,27 @@ def run_keys(t, s):
 		    ser.PrivateFormat.PKCS8, ser.NoEncryption())
 	config_case("keyPath file is a PRIVATE KEY", lambda: (lambda p: (
 	    {"type": "sigstoreSigned", "keyPath": p}, p))(s.lab.write(
-	    "private.pub", private_pem())), "public-key")
+	    "private.pub", private_pem())), NOT_PEM)
 
 	def cert_pem():
 		with open(lab_need(lambda: labmod.ca_cert(s.lab)[0]), "rb") as f:
 			return f.read()
 	config_case("keyPath file is a CERTIFICATE", lambda: (lambda p: (
 	    {"type": "sigstoreSigned", "keyPath": p}, p))(s.lab.write(
-	    "cert.pub", cert_pem())), "public-key")
+	    "cert.pub", cert_pem())), NOT_PEM)
 
 	def broken_pem():
 		pem = s.key("p256").pem().replace(b"A", b"!", 3)
 		p = s.lab.write("broken.pub", pem)
 		return {"type": "sigstoreSigned", "keyPath": p}, p
-	config_case("keyPath PEM with broken base64", broken_pem,
-	    "public-key")
+	config_case("keyPath PEM with broken base64", broken_pem, NOT_PEM)
 	config_case("keyPaths: one missing file is an error even if another "
 	    "key would do", lambda: ({"type": "sigstoreSigned", "keyPaths":
-	    [s.keyfile("p256"), missing]}, missing), "no-file",
-	    field="keyPaths")
+	    [s.keyfile("p256"), missing]}, missing), NOENT,
+	    field="keyPaths[1]")
 	config_case("keyData that is not a PEM key", lambda: ({"type":
 	    "sigstoreSigned", "keyData": base64.b64encode(b"not a key")
-	    .decode()}, None), "public-key", field="keyData")
+	    .decode()}, None), NOT_PEM, field="keyData")
 
 
 # --- candidates: annotations, payloads, several layers -----------------------
@@ -781,103 +735,113 @@ def run_candidates(t, s):
 			return cosign.raw_payload(doc)
 		return make
 
-	def payload_case(name, make, pattern):
+	def payload_case(name, make, why):
+		"""WHY: the text after "#1 payload: ", or WHY(digest)."""
 		signed_case(t, s, "payload: " + name, signed_payload(make), req,
-		    1, lambda repo, d: re.compile(r"1 signature, none valid: "
-		    r"#1 payload: .*(%s).*" % pattern))
+		    1, lambda repo, d: none_valid("payload: " + (why(d)
+		    if callable(why) else why)))
 
-	P = PHRASES
+	need_both = "critical and optional are required"
+	need_three = "critical needs type, image and identity"
+	need_names = ("critical.image needs docker-manifest-digest, "
+	    "critical.identity docker-reference")
+	not_str = "expected a string, got a number, boolean or null"
+	bad_digest = lambda bad: lambda d: 'docker-manifest-digest "%s" is ' \
+	    "not a valid digest" % bad(d)
 	payload_case("not JSON", lambda repo, d: b"this is not JSON",
-	    P["payload-json"])
-	payload_case("empty object", lambda repo, d: b"{}", "critical")
+	    "line 1: invalid JSON")
+	payload_case("empty object", lambda repo, d: b"{}", need_both)
 	payload_case("JSON array", lambda repo, d: b"[]",
-	    "object|critical")
+	    "top level: expected an object, got an array")
 	payload_case("trailing data after the object", lambda repo, d:
-	    pod(repo, d) + b" {}", P["payload-trailing"])
+	    pod(repo, d) + b" {}", "line 1: text after the JSON value")
 	payload_case("missing optional", edit(lambda o: o.pop("optional")),
-	    "optional")
+	    need_both)
 	payload_case("missing critical", edit(lambda o: o.pop("critical")),
-	    "critical")
+	    need_both)
 	payload_case("missing critical.type", edit(lambda o:
-	    o["critical"].pop("type")), "type")
+	    o["critical"].pop("type")), need_three)
 	payload_case("missing critical.image", edit(lambda o:
-	    o["critical"].pop("image")), "image")
+	    o["critical"].pop("image")), need_three)
 	payload_case("missing critical.identity", edit(lambda o:
-	    o["critical"].pop("identity")), "identity")
+	    o["critical"].pop("identity")), need_three)
 	payload_case("missing docker-manifest-digest", edit(lambda o:
-	    o["critical"]["image"].pop("docker-manifest-digest")),
-	    "docker-manifest-digest")
+	    o["critical"]["image"].pop("docker-manifest-digest")), need_names)
 	payload_case("missing docker-reference", edit(lambda o:
-	    o["critical"]["identity"].pop("docker-reference")),
-	    "docker-reference")
+	    o["critical"]["identity"].pop("docker-reference")), need_names)
 	payload_case("extra top-level member", edit(lambda o:
-	    o.update(surprise=1)), "surprise")
+	    o.update(surprise=1)), 'top level: unknown field "surprise"')
 	payload_case("extra member in critical", edit(lambda o:
-	    o["critical"].update(surprise=1)), "surprise")
+	    o["critical"].update(surprise=1)),
+	    'critical: unknown field "surprise"')
 	payload_case("extra member in image", edit(lambda o:
-	    o["critical"]["image"].update(surprise="x")), "surprise")
+	    o["critical"]["image"].update(surprise="x")),
+	    'critical.image: unknown field "surprise"')
 	payload_case("extra member in identity", edit(lambda o:
-	    o["critical"]["identity"].update(surprise="x")), "surprise")
+	    o["critical"]["identity"].update(surprise="x")),
+	    'critical.identity: unknown field "surprise"')
 	payload_case("duplicate member", lambda repo, d: pod(repo, d).replace(
 	    b'{"critical":', b'{"optional":null,"critical":', 1),
-	    P["payload-duplicate"])
+	    'top level: duplicate field "optional"')
 	payload_case("critical.type is a number", edit(lambda o:
-	    o["critical"].update(type=1)), "type")
+	    o["critical"].update(type=1)), "critical.type: " + not_str)
 	payload_case("docker-reference is a number", edit(lambda o:
 	    o["critical"]["identity"].update({"docker-reference": 5})),
-	    "docker-reference")
+	    "critical.identity.docker-reference: " + not_str)
 	payload_case("identity is a string", edit(lambda o:
-	    o["critical"].update(identity="x")), "identity")
+	    o["critical"].update(identity="x")),
+	    "critical.identity: expected an object, got a string")
 	payload_case("optional is a string", edit(lambda o:
-	    o.update(optional="x")), "optional")
+	    o.update(optional="x")), "optional must be null or an object")
 	payload_case("optional.creator is a number", edit(lambda o:
-	    o["optional"].update(creator=5)), "creator")
+	    o["optional"].update(creator=5)), OPT_TYPES)
 	payload_case("optional.timestamp is fractional", edit(lambda o:
-	    o["optional"].update(timestamp=0.5)), "timestamp")
+	    o["optional"].update(timestamp=0.5)), OPT_TYPES)
 	payload_case("optional.timestamp is a string", edit(lambda o:
-	    o["optional"].update(timestamp="1")), "timestamp")
+	    o["optional"].update(timestamp="1")), OPT_TYPES)
 	payload_case("digest with uppercase hex", edit(lambda o:
 	    o["critical"]["image"].update({"docker-manifest-digest":
 	    o["critical"]["image"]["docker-manifest-digest"].upper()
-	    .replace("SHA256", "sha256")})), "digest")
+	    .replace("SHA256", "sha256")})), bad_digest(lambda d: "sha256:" +
+	    d[len("sha256:"):].upper()))
 	payload_case("digest too short", edit(lambda o:
 	    o["critical"]["image"].update({"docker-manifest-digest":
 	    o["critical"]["image"]["docker-manifest-digest"][:-1]})),
-	    "digest")
+	    bad_digest(lambda d: d[:-1]))
 	payload_case("digest with a path", edit(lambda o:
 	    o["critical"]["image"].update({"docker-manifest-digest":
-	    "sha256:../../" + "a" * 58})), "digest")
+	    "sha256:../../" + "a" * 58})), bad_digest(lambda d:
+	    "sha256:../../" + "a" * 58))
 
 	# optional as containers/image decodes it: names unescaped, no repeats
 	# (Go's decoder alone would take the last), then creator a string and
 	# timestamp an integer; other members ignored
 	def opt_raw(text):
 		return lambda repo, d: cosign.payload(s.ref(repo), d, text)
-	for name, text, pattern in [
+	for name, text, why in [
 	    ("a repeated creator", r'{"creator":"a","creator":"b",'
-	     r'"timestamp":1}', r'optional: duplicate key "creator"'),
+	     r'"timestamp":1}', 'optional: duplicate key "creator"'),
 	    ("a repeated unknown member", r'{"creator":"a","x":1,"x":2}',
-	     r'optional: duplicate key "x"'),
+	     'optional: duplicate key "x"'),
 	    ("a repeat spelled with escapes", r'{"creator":"a",'
-	     r'"cr\u0065ator":"a"}', r'optional: duplicate key "creator"'),
+	     r'"cr\u0065ator":"a"}', 'optional: duplicate key "creator"'),
 	    ("a repeat inside an unknown member", r'{"creator":"a","future":'
-	     r'{"x":1,"x":2}}', r'optional: duplicate key "x"'),
+	     r'{"x":1,"x":2}}', 'optional: duplicate key "x"'),
 	    ("an escaped creator that is a number", r'{"cr\u0065ator":5,'
-	     r'"timestamp":1}', "creator"),
+	     r'"timestamp":1}', OPT_TYPES),
 	    ("an escaped timestamp that is a string", r'{"creator":"a",'
-	     r'"t\u0069mestamp":"1"}', "timestamp"),
+	     r'"t\u0069mestamp":"1"}', OPT_TYPES),
 	    ("an escaped timestamp that is fractional",
-	     r'{"\u0074imestamp":0.5}', "timestamp"),
+	     r'{"\u0074imestamp":0.5}', OPT_TYPES),
 	    # Go's int64 conversion cannot give it back (in C, undefined)
 	    ("a timestamp out of int64's range", r'{"timestamp":1e300}',
-	     "timestamp"),
+	     OPT_TYPES),
 	    # Go's decoder leaves a string alone on null; ivlite rejects it
-	    ("a null creator", r'{"creator":null,"timestamp":1}', "creator"),
+	    ("a null creator", r'{"creator":null,"timestamp":1}', OPT_TYPES),
 	]:
 		signed_case(t, s, "payload: optional with %s rejected" % name,
 		    signed_payload(opt_raw(text)), req, 1, lambda repo, d,
-		    pattern=pattern: re.compile(r"1 signature, none valid: "
-		    r"#1 payload: .*(%s).*" % pattern))
+		    why=why: none_valid("payload: " + why))
 	signed_case(t, s, "payload: optional with an escaped creator that is a "
 	    "string accepted", signed_payload(opt_raw(r'{"cr\u0065ator":"x",'
 	    r'"t\u0069mestamp":1e3}')), req, 0, acc(1, 1))
@@ -959,8 +923,9 @@ def run_candidates(t, s):
 	    req, 1, lambda repo, d: "no signature: no %s attachment"
 	    % cosign.sig_tag(d))
 
-	# exit 3: the attachment cannot be read
-	def error_case(name, layers_fn, *kinds, **kw):
+	# exit 3: the attachment cannot be read; WHY follows "error: HOST:
+	# sha256-HEX.sig: "
+	def error_case(name, layers_fn, why, **kw):
 		def setup():
 			repo, d = s.image(name)
 			s.attach(repo, d, layers_fn(repo, d), **kw)
@@ -968,18 +933,21 @@ def run_candidates(t, s):
 
 		def f(made):
 			r = s.ivlite(s.ref(made[0]), s.policy({s.host: [req()]}))
-			expect_error(t, r, 3, *kinds)
+			t.expect(r, 3, "error: %s: %s: %s" % (s.host,
+			    cosign.sig_tag(made[1]), why))
 		s.later("sigstore: " + name, setup, f)
 
 	error_case(".sig manifest with the Docker media type is an error",
-	    lambda repo, d: [good(repo, d)], "media-type", docker=True)
+	    lambda repo, d: [good(repo, d)], "media type %s, expected an OCI "
+	    "image manifest" % cosign.MT_DOCKER_MANIFEST, docker=True)
 	error_case("signature layer whose blob is missing is an error",
 	    lambda repo, d: [good(repo, d), cosign.Layer(b"gone", key=key(),
-	    missing=True)], "blob")
+	    missing=True)], "blob %s is missing" % labmod.sha256_digest(
+	    b"gone"))
 	error_case("missing blob of a non-signature layer is an error too",
 	    lambda repo, d: [good(repo, d), cosign.Layer(b"gone too",
 	    media_type="text/plain", no_annotation=True, missing=True)],
-	    "blob")
+	    "blob %s is missing" % labmod.sha256_digest(b"gone too"))
 
 
 # --- signedIdentity ----------------------------------------------------------
@@ -1082,20 +1050,16 @@ def run_identity(t, s):
 		    "id%02d" % i, "sig", ident_cfg, pull, ident, good, want))
 
 	def invalid_identity():
-		"""An identity that is not a valid reference never matches; the
-		reason may say so instead of "does not match"."""
+		"""An identity that is not a valid reference never matches: the
+		reason says so instead of "does not match"."""
 		repo, d = s.image("id-invalid")
 		bad = s.ref(repo, None) + "/UPPER"
 		s.attach(repo, d, [cosign.Layer(cosign.payload(bad, d),
 		    key=s.key("p256"))])
 		req = s.req("p256", identity={"type": "matchRepository"})
 		r = s.ivlite(s.ref(repo), s.policy({s.host: [req]}))
-		pre = rejected(s.ref(repo), d, scope(s.host), desc(req),
-		    "1 signature, none valid: #1 identity ")
-		t.expect(r, 1, prefix=pre)
-		if bad not in r.reason:
-			raise Fail("expected the reason to name %s, got %r" % (bad,
-			    r.reason))
+		t.expect(r, 1, rejected(s.ref(repo), d, scope(s.host), desc(req),
+		    none_valid('identity "%s" is not a valid reference' % bad)))
 	t.case("sigstore identity: matchRepository: invalid identity "
 	    "(uppercase path) rejected", invalid_identity)
 
@@ -1384,9 +1348,10 @@ docker:
 # --- discovery through a registry whose answers we choose --------------------
 
 def run_fake(t, s):
-	def fake_case(name, setup, code, *kinds, line=None):
+	def fake_case(name, setup, code, line):
 		"""SETUP(fake, repo, digest, key) arranges the answers; ivlite
-		runs with -digest on FAKE/REPO:v1."""
+		runs with -digest on FAKE/REPO:v1 and prints LINE(ref, digest,
+		scope, desc)."""
 		def f():
 			fk = s.fake()
 			repo = "fk/" + slug(name)
@@ -1399,11 +1364,15 @@ def run_fake(t, s):
 			ref = "%s/%s:v1" % (fk.host, repo)
 			r = s.ivlite(ref, pol, regd=regd, digest=d,
 			    insecure=fk.host)
-			if line is not None:
-				t.expect(r, code, line(ref, d, scope(fk.host), desc(req)))
-			else:
-				expect_error(t, r, code, *kinds)
+			t.expect(r, code, line(ref, d, scope(fk.host), desc(req)))
 		t.case("sigstore discovery: " + name, f)
+
+	def error(fmt, arg=None):
+		"""LINE of an error: "error: FAKE: " + FMT, where "%(tag)s" is
+		the .sig tag and ARG(ref, digest) gives "%(arg)s"."""
+		return lambda ref, d, sc, ds: "error: %s: " % ref.split("/", 1)[0] \
+		    + fmt % {"tag": cosign.sig_tag(d), "arg": arg(ref, d) if arg
+		    else ""}
 
 	def pl(fk, repo, d, k):
 		return cosign.podman_payload("%s/%s:v1" % (fk.host, repo), d)
@@ -1417,17 +1386,22 @@ def run_fake(t, s):
 		return setup
 
 	acc = lambda ref, d, sc, ds: accepted(ref, d, sc, ds, 1, 1, ref)
-	fake_case("fake registry: signed image accepted", signed(), 0,
-	    line=acc)
+	fake_case("fake registry: signed image accepted", signed(), 0, acc)
 	fake_case("Content-Type with parameters accepted",
-	    signed(cosign.MT_OCI_MANIFEST + "; charset=utf-8"), 0, line=acc)
+	    signed(cosign.MT_OCI_MANIFEST + "; charset=utf-8"), 0, acc)
 	fake_case("Content-Type application/json is an error",
-	    signed("application/json"), 3, "media-type")
+	    signed("application/json"), 3, error('manifest %(tag)s: '
+	    'unsupported media type "application/json"'))
 	fake_case("Content-Type of an OCI index is an error",
-	    signed(cosign.MT_OCI_INDEX), 3, "media-type")
-	fake_case("no Content-Type is an error", signed(""), 3, "media-type")
+	    signed(cosign.MT_OCI_INDEX), 3, error("%(tag)s: media type " +
+	    cosign.MT_OCI_INDEX + ", expected an OCI image manifest"))
+	fake_case("no Content-Type is an error", signed(""), 3,
+	    error('manifest %(tag)s: unsupported media type ""'))
 	fake_case("payload blob that does not match its digest is an error",
-	    signed(override=b'{"critical":{}}'), 3, "blob-digest")
+	    signed(override=b'{"critical":{}}'), 3, error("blob %(arg)s: "
+	    "content has digest " + labmod.sha256_digest(b'{"critical":{}}'),
+	    lambda ref, d: labmod.sha256_digest(cosign.podman_payload(ref,
+	    d))))
 
 	def manifest_with(extra):
 		def setup(fk, repo, d, k):
@@ -1439,15 +1413,18 @@ def run_fake(t, s):
 			    json.dumps(man).encode(), cosign.MT_OCI_MANIFEST)
 		return setup
 	fake_case("attachment manifest with a manifests member is an error",
-	    manifest_with({"manifests": []}), 3, "ambiguous")
+	    manifest_with({"manifests": []}), 3, error("%(tag)s: not an image "
+	    "manifest"))
+
+	big_body = b'{"schemaVersion":2,"layers":[],"pad":"' + \
+	    b"x" * (4 << 20) + b'"}'
 
 	def big(fk, repo, d, k):
-		body = b'{"schemaVersion":2,"layers":[],"pad":"' + \
-		    b"x" * (4 << 20) + b'"}'
-		fk.set("/v2/%s/manifests/%s" % (repo, cosign.sig_tag(d)), 200, body,
-		    cosign.MT_OCI_MANIFEST)
+		fk.set("/v2/%s/manifests/%s" % (repo, cosign.sig_tag(d)), 200,
+		    big_body, cosign.MT_OCI_MANIFEST)
 	fake_case("attachment manifest over 4 MiB is an error", big, 3,
-	    "too-large")
+	    error("response of %d bytes, larger than MAX_MANIFEST_BYTES "
+	    "(4194304)" % len(big_body)))
 
 	def status(code, body, headers=None, ct="application/json"):
 		def setup(fk, repo, d, k):
@@ -1461,28 +1438,31 @@ def run_fake(t, s):
 	    "no signature: no %s attachment" % cosign.sig_tag(d))
 	fake_case("404 MANIFEST_UNKNOWN: no signature",
 	    status(404, err("MANIFEST_UNKNOWN", "manifest unknown")), 1,
-	    line=nosig)
+	    nosig)
 	fake_case("404 with a non-JSON body: no signature",
 	    status(404, b"404 page not found\n", ct="text/plain"), 1,
-	    line=nosig)
+	    nosig)
 	fake_case("404 with an empty body: no signature", status(404, b""), 1,
-	    line=nosig)
+	    nosig)
 	fake_case("404 UNKNOWN 'Not Found': no signature",
-	    status(404, err("UNKNOWN", "Not Found")), 1, line=nosig)
+	    status(404, err("UNKNOWN", "Not Found")), 1, nosig)
 	fake_case("404 UNKNOWN 'repository NOT FOUND': no signature",
 	    status(404, err("UNKNOWN", "repository NOT FOUND here")), 1,
-	    line=nosig)
+	    nosig)
 	fake_case("404 NAME_UNKNOWN is an error, not unsigned",
 	    status(404, err("NAME_UNKNOWN", "repository name not known")), 3,
-	    "name-unknown")
+	    error('%(tag)s: HTTP 404 that is not "manifest unknown"'))
 	fake_case("500 is an error, not unsigned",
-	    status(500, err("UNKNOWN", "boom")), 3, "http-500")
+	    status(500, err("UNKNOWN", "boom")), 3,
+	    error("manifest %(tag)s: HTTP 500"))
 	fake_case("401 without a challenge is an error",
 	    status(401, err("UNAUTHORIZED", "authentication required")), 3,
-	    "http-401")
+	    error("access denied to %(arg)s (HTTP 401; credentials: none in " +
+	    s.auth + ")", lambda ref, d: ref.split("/", 1)[1].rsplit(":",
+	    1)[0]))
 	fake_case("429 (Retry-After beyond the budget) is an error",
 	    status(429, err("TOOMANYREQUESTS", "slow down"),
-	    {"Retry-After": "30"}), 3, "http-429")
+	    {"Retry-After": "30"}), 3, error("rate limited (Retry-After 30)"))
 
 	def closed_port():
 		port = labmod.free_port()
@@ -1492,7 +1472,7 @@ def run_fake(t, s):
 		r = s.ivlite("%s/app:v1" % host, s.policy({host: [req]}),
 		    regd=s.regd({"c.yaml": yaml_on(host)}), digest=d,
 		    insecure=host)
-		expect_error(t, r, 3, "connect")
+		t.expect(r, 3, "error: %s: connect: Connection refused" % host)
 	t.case("sigstore discovery: registry not listening is exit 3",
 	    closed_port)
 
@@ -1514,10 +1494,8 @@ def run_fake(t, s):
 # --- registries.d YAML -------------------------------------------------------
 
 def run_yaml(t, s):
-	def bad_case(name, text, line, *kinds):
-		"""LINE: the line to name, or a tuple of acceptable ones."""
-		lines = line if isinstance(line, tuple) else (line,)
-
+	def bad_case(name, text, line, why):
+		"""Exit 2 and "error: FILE:LINE: WHY"."""
 		def f():
 			regd = s.regd({"bad.yaml": text % {"h": s.host}})
 			path = os.path.join(regd, "bad.yaml")
@@ -1527,38 +1505,40 @@ def run_yaml(t, s):
 			for r in (s.ivlite(s.ref(repo), pol, regd=regd),
 			    t.direct(["-check", "-policy", pol, "-registries-d",
 			    regd])):
-				expect_error(t, r, 2, *kinds)
-				if not any(re.search(re.escape("%s:%d" % (path, n)) +
-				    r"\b", r.reason) for n in lines):
-					raise Fail("expected the reason to name %s:%s, got %r"
-					    % (path, "|".join(map(str, lines)), r.reason))
-		t.case("sigstore registries.d YAML: %s is exit 2 naming FILE:%s"
-		    % (name, "|".join(map(str, lines))), f)
+				t.expect(r, 2, "error: %s:%d: %s" % (path, line,
+				    why % {"h": s.host}))
+		t.case("sigstore registries.d YAML: %s is exit 2 naming FILE:%d"
+		    % (name, line), f)
 
+	value = "unsupported YAML value"
+	unsupported = ("unsupported YAML (sequences, anchors, aliases, tags, "
+	    "block scalars and complex keys are not accepted)")
 	bad_case("an anchor", "docker:\n  %(h)s: &a\n    "
-	    "use-sigstore-attachments: true\n", 2, "yaml-unsupported")
+	    "use-sigstore-attachments: true\n", 2, value)
 	bad_case("an alias", "default-docker:\n  lookaside: x\ndocker:\n  "
-	    "%(h)s: *a\n", 4, "yaml-unsupported")
+	    "%(h)s: *a\n", 4, value)
 	bad_case("a block scalar", "docker:\n  %(h)s:\n    lookaside: |\n"
-	    "      https://x\n", 3, "yaml-unsupported")
+	    "      https://x\n", 3, value)
 	bad_case("a folded scalar", "docker:\n  %(h)s:\n    lookaside: >\n"
-	    "      https://x\n", 3, "yaml-unsupported")
-	bad_case("a sequence", "docker:\n  - %(h)s\n", 2, "yaml-unsupported")
+	    "      https://x\n", 3, value)
+	bad_case("a sequence", "docker:\n  - %(h)s\n", 2, unsupported)
 	bad_case("a tag", "docker:\n  %(h)s: !!map\n    "
-	    "use-sigstore-attachments: true\n", 2, "yaml-unsupported")
+	    "use-sigstore-attachments: true\n", 2, value)
 	bad_case("a second document", "docker: {}\n---\ndocker: {}\n", 2,
-	    "yaml-unsupported")
+	    unsupported)
 	bad_case("a tab in the indentation", "docker:\n\t%(h)s:\n\t\t"
-	    "use-sigstore-attachments: true\n", 2, "yaml-tab")
+	    "use-sigstore-attachments: true\n", 2, "tab in indentation")
 	bad_case("a mapping under sigstore:", "docker:\n  %(h)s:\n    "
-	    "sigstore:\n      x: y\n", (3, 4))
+	    "sigstore:\n      x: y\n", 3, "sigstore: expected a URL")
 	bad_case("a duplicate key in one mapping", "docker:\n  %(h)s:\n    "
 	    "use-sigstore-attachments: true\n  %(h)s:\n    "
-	    "use-sigstore-attachments: false\n", 4, "yaml-duplicate")
+	    "use-sigstore-attachments: false\n", 4, 'duplicate key "%(h)s"')
 	bad_case("a non-boolean use-sigstore-attachments", "docker:\n  %(h)s:\n"
-	    "    use-sigstore-attachments: maybe\n", 3)
+	    "    use-sigstore-attachments: maybe\n", 3,
+	    "use-sigstore-attachments: expected true or false")
 
-	def dup_files(name, a, b):
+	def dup_files(name, a, b, line, what):
+		"""Exit 2 and "error: B:LINE: WHAT is also defined in A"."""
 		def f():
 			regd = s.regd({"a.yaml": a % {"h": s.host},
 			    "b.yaml": b % {"h": s.host}})
@@ -1566,34 +1546,36 @@ def run_yaml(t, s):
 			repo, d = s.image("yaml-dup-" + name)
 			req = s.req("p256")
 			pol = s.policy({s.host: [req]})
-			r = s.ivlite(s.ref(repo), pol, regd=regd)
-			expect_error(t, r, 2, contains=[pa, pb])
-			r = t.direct(["-check", "-policy", pol, "-registries-d",
-			    regd])
-			expect_error(t, r, 2, contains=[pa, pb])
+			want = "error: %s:%d: %s is also defined in %s" % (pb, line,
+			    what % {"h": s.host}, pa)
+			t.expect(s.ivlite(s.ref(repo), pol, regd=regd), 2, want)
+			t.expect(t.direct(["-check", "-policy", pol, "-registries-d",
+			    regd]), 2, want)
 		t.case("sigstore registries.d YAML: %s is exit 2 naming both files"
 		    % name, f)
 
 	dup_files("the same scope in two files", yaml_on("%(h)s"),
-	    yaml_on("%(h)s", "false"))
+	    yaml_on("%(h)s", "false"), 2, '"%(h)s"')
 	dup_files("the same scope in two files, same value", yaml_on("%(h)s"),
-	    yaml_on("%(h)s"))
+	    yaml_on("%(h)s"), 2, '"%(h)s"')
 	dup_files("default-docker in two files",
 	    "default-docker:\n  use-sigstore-attachments: true\n",
-	    "default-docker:\n  lookaside: https://x.example/s\n")
+	    "default-docker:\n  lookaside: https://x.example/s\n", 1,
+	    "default-docker")
 
 	def check_ok():
 		regd = s.regd(real_world_files(s.host))
 		pol = s.policy({s.host: [s.req("p256")]})
 		t.expect(t.direct(["-check", "-policy", pol, "-registries-d",
-		    regd]), 0, prefix="ok: ")
+		    regd]), 0, "ok: %s: 2 scopes; %s: 7 scopes" % (pol, regd))
 	t.case("sigstore registries.d YAML: -check accepts the real-world "
 	    "files", check_ok)
 
 	def check_empty():
 		pol = s.policy({s.host: [s.req("p256")]})
+		regd = s.regd({})
 		t.expect(t.direct(["-check", "-policy", pol, "-registries-d",
-		    s.regd({})]), 0, prefix="ok: ")
+		    regd]), 0, "ok: %s: 2 scopes; %s: 0 scopes" % (pol, regd))
 	t.case("sigstore registries.d YAML: -check accepts an empty directory",
 	    check_empty)
 
@@ -1602,8 +1584,9 @@ def run_yaml(t, s):
 		    ":emptyscheme\n"})
 		path = os.path.join(regd, "u.yaml")
 		pol = s.policy({s.host: [s.req("p256")]})
-		expect_error(t, t.direct(["-check", "-policy", pol,
-		    "-registries-d", regd]), 2, contains=[path])
+		t.expect(t.direct(["-check", "-policy", pol, "-registries-d",
+		    regd]), 2, 'error: %s:2: lookaside ":emptyscheme": want an '
+		    "http://, https:// or file:/// URL" % path)
 	t.case("sigstore registries.d YAML: -check reports an unparsable "
 	    "lookaside URL", check_bad_url)
 
@@ -1626,12 +1609,7 @@ def run_precedence(t, s):
 			r = s.ivlite(s.ref(repo), pol)
 			pre = "%s %s: %s: " % ("accepted" if code == 0 else
 			    "rejected", shown(s.ref(repo), d), scope(sc))
-			why = why_fn(repo, d)
-			if isinstance(why, tuple):	# only these phrases, in order
-				t.expect(r, code, prefix=pre, regex=re.escape(pre) +
-				    ".*".join(re.escape(w) for w in why) + ".*")
-			else:
-				t.expect(r, code, pre + why)
+			t.expect(r, code, pre + why_fn(repo, d))
 		s.later("sigstore precedence: " + name, setup, f)
 
 	H = lambda: s.host
@@ -1655,18 +1633,19 @@ def run_precedence(t, s):
 	    "unsigned accepted", lambda repo: ({H(): [sgn()], "%s/%s" % (H(),
 	    repo): [A]}, "%s/%s" % (H(), repo)), False, 0,
 	    lambda repo, d: "insecureAcceptAnything")
-	# several requirements: how their results are joined is not fixed;
-	# the failing one must be named
+	# several requirements: a rejection names the failing one alone, an
+	# acceptance every one, joined by "; "
 	prec_case("sigstore and reject in one scope: all must hold",
 	    lambda repo: ({H(): [sgn(), R]}, H()), True, 1,
-	    lambda repo, d: (REJECT,))
+	    lambda repo, d: REJECT)
 	prec_case("valid signature, second sigstoreSigned with another key "
 	    "fails", lambda repo: ({H(): [sgn(), s.req("p384")]}, H()), True, 1,
-	    lambda repo, d: (desc(s.req("p384")), none_valid(OTHER_KEY)))
+	    lambda repo, d: "%s: %s" % (desc(s.req("p384")),
+	    none_valid(OTHER_KEY)))
 	prec_case("two sigstore requirements, both satisfied",
 	    lambda repo: ({H(): [sgn(), s.req("p256", identity={"type":
-	    "matchRepository"})]}, H()), True, 0, lambda repo, d: (desc(sgn()),
-	    "signature 1 of 1 verified, identity %s" % s.ref(repo)))
+	    "matchRepository"})]}, H()), True, 0, lambda repo, d: "%s; %s" % (
+	    okw(repo, d), okw(repo, d)))
 
 
 # --- differential: Debian's skopeo -------------------------------------------
