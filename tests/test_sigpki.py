@@ -16,12 +16,11 @@ code and reason line:
   error: POLICY: PATH.FIELD: FILE: …  (exit 2, configuration)
 
 DESC is sigstoreSigned(pki), sigstoreSigned(fulcio), or
-sigstoreSigned(keyPath=…) for keys + Rekor.  WHY is asserted exactly where
-its wording is fixed (see WHY_* below and the issue), else as its prefix
-plus a key phrase from PHRASES (regular expressions), kept in one table so
-they can be aligned with ivlite.c.  Times in reasons are
-YYYY-MM-DD HH:MM:SS UTC: for pki the current time (asserted within a few
-seconds), for fulcio the Rekor integrated time (asserted exactly).
+sigstoreSigned(keyPath=…) for keys + Rekor.  WHY is asserted exactly.
+Times in reasons are YYYY-MM-DD HH:MM:SS UTC: for fulcio the Rekor
+integrated time (asserted exactly), for pki the current time, which is
+the one part matched by a pattern (TIME_RE, within PKI_SLACK seconds of
+the run).
 
 Sections: the tools' self-checks against sigstore.md ("sigpki tool:"),
 pki, fulcio, keys + Rekor, configuration errors (exit 2, also -check),
@@ -56,29 +55,20 @@ NOT_CODE = "chain: not for code signing (extended key usage)"
 TIME_RE = r"(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC"
 PKI_SLACK = 15	# seconds between building a case and ivlite's clock
 
-# key phrases (re.search) of reasons whose exact wording is ivlite's to
-# choose; change them here only
-PHRASES = {
-	"weak": r"weak|profile",
-	"critical": r"critical|extension",
-	"cert-annotation": r"certificate",
-	"chain-annotation": r"chain",
-	"issuer": r"issuer",
-	"kind": r"kind",
-	"apiVersion": r"apiVersion",
-	"hash": r"hash",
-	"signature": r"signature",
-	"public-key": r"public ?key|publicKey",
-	"bundle": r"bundle|SignedEntryTimestamp",
-	"payload-member": r"bundle|Payload|member",
-	"missing-logID": r"bundle|Payload|member|logID",
-	"duplicate": r"duplicate",
-	"integratedTime": r"integratedTime",
-	"spec": r"spec|signature|public ?key|publicKey|hash",
-	"ecdsa": r"ECDSA",
-	"no-certificate": r"certificate|CERTIFICATE",
-	"no-file": r"No such file or directory",
-}
+NOENT = "No such file or directory"	# strerror(ENOENT), glibc and musl
+WEAK = ("chain: weak signature or key, refused by the verification profile "
+    "(SHA-256+, RSA 2048+, NIST curves)")
+CRITICAL = ("certificate annotation: a certificate has malformed or "
+    "unsupported critical extensions")
+AFTER_LAST = "annotation: text after the last certificate"
+NOT_ONE_PEM = "the certificate annotation is not exactly one PEM block"
+V2_NOT_DER = "OIDC issuer extension (v2) is not a DER string"
+LOGGED_KEY = "rekor: the logged public key is not the signer's"
+LOGGED_HASH = "rekor: the logged hash is not the payload's"
+LOGGED_ALGO = "rekor: the logged hash algorithm is not sha256"
+LOGGED_SIG = "rekor: the logged signature is not this signature"
+BUNDLE_NEEDS = ("rekor: bundle needs SignedEntryTimestamp and a Payload of "
+    "body, integratedTime, logIndex and logID")
 
 
 def desc(req):
@@ -91,35 +81,6 @@ def desc(req):
 
 def none_valid(*whys):
 	return ts.none_valid(*whys)
-
-
-class Phrase:
-	"""A reason "#1 PREFIX…" containing PHRASES[KIND]."""
-
-	def __init__(self, prefix, kind):
-		self.prefix = prefix
-		self.kind = kind
-
-	def check(self, tail):
-		want = "1 signature, none valid: #1 " + self.prefix
-		if not tail.startswith(want) or not re.search(PHRASES[self.kind],
-		    tail[len(want):]):
-			raise Fail("expected %r + a reason matching /%s/, got %r"
-			    % (want, PHRASES[self.kind], tail))
-
-
-class Rx:
-	"""A reason "#1 …" matching the regular expression PATTERN whole."""
-
-	def __init__(self, pattern):
-		self.pattern = pattern
-
-	def check(self, tail):
-		want = "1 signature, none valid: #1 "
-		if not tail.startswith(want) or not re.fullmatch(self.pattern,
-		    tail[len(want):]):
-			raise Fail("expected %r + a reason matching /%s/, got %r"
-			    % (want, self.pattern, tail))
 
 
 class At:
@@ -221,7 +182,7 @@ def signed(t, s, name, layers_fn, req_fn, code, why, pull="tag",
 	digest) attached (None: no .sig), policy {REG: [REQ_FN()]}, ivlite
 	pulling by tag (or by digest); expect exit CODE and "accepted|
 	rejected REF@DIGEST: scope …: DESC: " + WHY, where WHY(repo, digest)
-	is the exact text, or a Phrase/At checking it."""
+	is the exact text, or an At checking it."""
 	def setup():
 		repo, d = s.image(name)
 		layers = layers_fn(repo, d)
@@ -236,17 +197,14 @@ def signed(t, s, name, layers_fn, req_fn, code, why, pull="tag",
 		ref = s.ref(repo) if pull == "tag" else s.ref(repo, None, d)
 		ran = int(time.time())
 		r = s.ivlite(ref, pol)
-		w = why if isinstance(why, (Phrase, Rx, At)) else why(repo, d)
+		w = why if isinstance(why, At) else why(repo, d)
 		pre = "%s %s: %s: %s: " % ("accepted" if code == 0 else
 		    "rejected", ts.shown(ref, d), ts.scope(s.host), desc(req))
 		if isinstance(w, str):
 			t.expect(r, code, pre + w)
 			return
 		t.expect(r, code, prefix=pre)
-		if isinstance(w, At):
-			w.check(r.reason[len(pre):], ran)
-		else:
-			w.check(r.reason[len(pre):])
+		w.check(r.reason[len(pre):], ran)
 	s.later("%s: %s" % (prefix, name), setup, check)
 
 
@@ -799,8 +757,8 @@ def run_pki(t, s, fx):
 	    H("*.example.com"), 1, nv("pki: certificate for signer.example.com, "
 	    "alt.example.org, expected *.example.com"))
 	case("hostname: CN only, never used", lambda: fx.inter.leaf(cn=HOST),
-	    H(HOST), 1, Rx(r"pki: certificate for no [a-z ]+, expected "
-	    r"signer\.example\.com"))
+	    H(HOST), 1, nv("pki: certificate for no host name, expected "
+	    "signer.example.com"))
 	ip_leaf = lambda: fx.inter.leaf(ips=["192.0.2.7", "2001:db8::7"],
 	    dns=["192.0.2.8"])
 	case("hostname: IPv4 SAN", ip_leaf, H("192.0.2.7"), 0, OK)
@@ -850,13 +808,12 @@ def run_pki(t, s, fx):
 	case("leaf without an EKU extension", lambda: fx.inter.leaf(
 	    emails=[EMAIL], eku=None), R(), 0, OK)
 	case("leaf signed with SHA-1: weak", lambda: fx.inter.leaf(
-	    emails=[EMAIL], hash_name="sha1"), R(), 1,
-	    Phrase("pki: chain: ", "weak"))
+	    emails=[EMAIL], hash_name="sha1"), R(), 1, nv("pki: " + WEAK))
 	case("RSA-1024 leaf key: weak", lambda: fx.inter.leaf(emails=[EMAIL],
-	    key_name="rsa1024-leaf"), R(), 1, Phrase("pki: chain: ", "weak"))
+	    key_name="rsa1024-leaf"), R(), 1, nv("pki: " + WEAK))
 	case("secp256k1 leaf key (not a NIST curve): weak", lambda:
 	    fx.inter.leaf(emails=[EMAIL], key_name="k256-leaf"), R(), 1,
-	    Phrase("pki: chain: ", "weak"))
+	    nv("pki: " + WEAK))
 	case("RSA-2048 leaf key accepted", lambda: fx.inter.leaf(
 	    emails=[EMAIL], key_name="rsa2048-leaf"), R(), 0, OK)
 	case("P-384 leaf key accepted", lambda: fx.inter.leaf(
@@ -867,7 +824,7 @@ def run_pki(t, s, fx):
 	    rsa_root.pem)), 0, OK)
 	case("unknown critical extension refused", lambda: fx.inter.leaf(
 	    emails=[EMAIL], extensions=[("1.3.6.1.4.1.99999.1", b"\x05\x00",
-	    True)]), R(), 1, Phrase("pki: ", "critical"))
+	    True)]), R(), 1, nv("pki: " + CRITICAL))
 	case("unknown non-critical extension ignored", lambda: fx.inter.leaf(
 	    emails=[EMAIL], extensions=[("1.3.6.1.4.1.99999.1", b"\x05\x00",
 	    False)]), R(), 0, OK)
@@ -876,15 +833,15 @@ def run_pki(t, s, fx):
 	case("no certificate annotation", email_leaf, R(), 1,
 	    nv("pki: no dev.sigstore.cosign/certificate annotation"), cert=None)
 	case("certificate annotation with two certificates", email_leaf, R(),
-	    1, Phrase("pki: ", "cert-annotation"),
+	    1, nv("pki: certificate annotation: not exactly one certificate"),
 	    cert=(fx.inter.leaf(emails=[EMAIL]).pem + fx.inter.pem).decode())
 	case("certificate annotation that is not PEM", email_leaf, R(), 1,
-	    Phrase("pki: ", "cert-annotation"), cert="not a certificate")
+	    nv("pki: certificate " + AFTER_LAST), cert="not a certificate")
 	case("chain annotation with text after the last block", email_leaf,
-	    R(), 1, Phrase("pki: ", "chain-annotation"),
+	    R(), 1, nv("pki: chain " + AFTER_LAST),
 	    chain=(fx.inter.pem + fx.root.pem).decode() + "garbage\n")
 	case("chain annotation with a broken certificate", email_leaf, R(), 1,
-	    Phrase("pki: ", "chain-annotation"),
+	    nv("pki: chain annotation: malformed PEM"),
 	    chain=fx.inter.pem.decode().replace("A", "B", 5) +
 	    fx.root.pem.decode())
 	case("payload signed by another key than the leaf's", email_leaf, R(),
@@ -992,12 +949,13 @@ def run_fulcio(t, s, fx):
 	    nv("fulcio: two different OIDC issuers"))
 	case("issuer v2 with trailing bytes", lambda: fx.fulcio.leaf(
 	    v2_raw=sigpki.utf8string(ISSUER) + b"\0"), R(), 1,
-	    Phrase("fulcio: ", "issuer"))
+	    nv("fulcio: " + V2_NOT_DER))
 	case("issuer v2 not a DER string (raw URL bytes)", lambda:
 	    fx.fulcio.leaf(v2_raw=ISSUER.encode()), R(), 1,
-	    Phrase("fulcio: ", "issuer"))
+	    nv("fulcio: " + V2_NOT_DER))
 	case("issuer v2 duplicated", lambda: dup_issuer(fx, ISSUER, ISSUER,
-	    start=start), R(), 1, Phrase("fulcio: ", "issuer"))
+	    start=start), R(), 1, nv("fulcio: the OIDC issuer extension "
+	    "appears twice"))
 	case("issuer v2 as an IA5String (another DER string type)", lambda:
 	    fx.fulcio.leaf(v2_raw=b"\x16" + bytes([len(ISSUER)]) +
 	    ISSUER.encode()), R(), 0, OK)
@@ -1050,24 +1008,22 @@ def run_fulcio(t, s, fx):
 	    nv("fulcio: " + NOT_CODE))
 	case("unknown critical extension refused", lambda: fx.fulcio.leaf(
 	    v1=ISSUER, extensions=[("1.3.6.1.4.1.99999.2", b"\x05\x00",
-	    True)]), R(), 1, Phrase("fulcio: ", "critical"))
+	    True)]), R(), 1, nv("fulcio: " + CRITICAL))
 
 	# annotations
 	case("no certificate annotation", v1, R(), 1,
 	    nv("fulcio: no dev.sigstore.cosign/certificate annotation"),
 	    cert=None)
 	case("certificate annotation with two certificates", v1, R(), 1,
-	    Rx(r"(fulcio|rekor): .*(certificate|public ?key|publicKey|PEM)"
-	    r".*"), cert_tail=fx.fulcio.inter.pem)
+	    nv("fulcio: " + NOT_ONE_PEM), cert_tail=fx.fulcio.inter.pem)
 	case("chain annotation with text after the last block", v1, R(), 1,
-	    Phrase("fulcio: ", "chain-annotation"), chain=(fx.fulcio.inter.pem
+	    nv("fulcio: chain " + AFTER_LAST), chain=(fx.fulcio.inter.pem
 	    + fx.fulcio.root.pem).decode() + "garbage\n")
 	case("no bundle annotation", v1, R(), 1,
 	    nv("fulcio: no dev.sigstore.cosign/bundle annotation"),
 	    bundle=None)
 	case("certificate annotation with text after the PEM block", v1, R(),
-	    1, Rx(r"(fulcio|rekor): .*(certificate|public ?key|publicKey|PEM)"
-	    r".*"), cert_tail=b"junk\n")
+	    1, nv("fulcio: " + NOT_ONE_PEM), cert_tail=b"junk\n")
 
 	# the SET and the logged entry
 	case("SET by another Rekor key", v1, R(), 1,
@@ -1079,11 +1035,10 @@ def run_fulcio(t, s, fx):
 	case("rekorPublicKeyData", v1, lambda: fulcio_req(fx,
 	    rekor=base64.b64encode(fx.rekor.pem()).decode(),
 	    rekor_field="rekorPublicKeyData"), 0, OK)
-	case("entry logs another certificate", v1, R(), 1,
-	    Phrase("rekor: ", "public-key"),
+	case("entry logs another certificate", v1, R(), 1, nv(LOGGED_KEY),
 	    logged=lambda leaf: fx.fulcio.leaf(v1=ISSUER).pem)
 	case("entry logs the leaf's public key, not the certificate", v1, R(),
-	    1, Phrase("rekor: ", "public-key"),
+	    1, nv(LOGGED_KEY),
 	    logged=lambda leaf: leaf.key.pem())
 
 	def tampered(repo, d):
@@ -1096,7 +1051,7 @@ def run_fulcio(t, s, fx):
 		ly.payload = q	# the bundle logged the original's hash
 		return [ly]
 	signed(t, s, "fulcio tampered payload: the logged hash differs",
-	    tampered, R(), 1, Phrase("rekor: ", "hash"))
+	    tampered, R(), 1, nv(LOGGED_HASH))
 	case("payload signed by another key than the leaf's", v1, R(), 1,
 	    nv(OTHER_KEY), signer=sigpki.key("p256-other-signer"))
 	case("cosign's repository-only identity with matchRepository", v1,
@@ -1139,7 +1094,7 @@ def run_rekor(t, s, fx):
 
 	OK = ok(s)
 	R = lambda **kw: lambda: req(**kw)
-	ph = lambda kind: Phrase("rekor: ", kind)
+	ph = lambda why: nv("rekor: " + why)
 	e = lambda **kw: {"entry_kw": kw}
 	nb = nv("rekor: SET signature not by any configured key")
 
@@ -1169,67 +1124,71 @@ def run_rekor(t, s, fx):
 	    fx.rekor.pem()).decode(), field="rekorPublicKeyData"), 0, OK)
 
 	# the bundle's shape
-	case("bundle is not JSON", R(), 1, ph("bundle"), bundle="not json")
-	case("bundle with an extra member", R(), 1, ph("bundle"),
+	case("bundle is not JSON", R(), 1, ph("bundle: line 1: invalid JSON"),
+	    bundle="not json")
+	case("bundle with an extra member", R(), 1, ph('bundle: top level: '
+	    'unknown field "rekorBundle"'),
 	    bundle_kw={"extra": {"rekorBundle": 1}})
-	case("bundle without SignedEntryTimestamp", R(), 1, ph("bundle"),
+	case("bundle without SignedEntryTimestamp", R(), 1, nv(BUNDLE_NEEDS),
 	    bundle_kw={"drop": ["SignedEntryTimestamp"]})
-	case("bundle without Payload", R(), 1, ph("bundle"),
-	    bundle_kw={"drop": ["Payload"]})
-	case("SignedEntryTimestamp not base64", R(), 1, ph("bundle"),
-	    bundle_kw={"set_b64": "%%%"})
+	case("bundle without Payload", R(), 1, ph("bundle: Payload is "
+	    "missing"), bundle_kw={"drop": ["Payload"]})
+	case("SignedEntryTimestamp not base64", R(), 1, ph("SignedEntryTimestamp "
+	    "is not valid base64"), bundle_kw={"set_b64": "%%%"})
 	case("Payload with an extra (signed) member", R(), 1,
-	    ph("payload-member"), bundle_kw={"edit_members":
-	    lambda m: m.append(["extra", 1])})
-	case("Payload with a duplicated member", R(), 1, ph("duplicate"),
-	    bundle_kw={"edit_members": lambda m: m.append(["logIndex", 7])})
-	case("Payload without logID", R(), 1, ph("missing-logID"),
+	    ph('bundle: Payload: unknown field "extra"'), bundle_kw={
+	    "edit_members": lambda m: m.append(["extra", 1])})
+	case("Payload with a duplicated member", R(), 1, ph('bundle: Payload: '
+	    'duplicate field "logIndex"'), bundle_kw={"edit_members":
+	    lambda m: m.append(["logIndex", 7])})
+	case("Payload without logID", R(), 1, nv(BUNDLE_NEEDS),
 	    bundle_kw={"edit_members": lambda m: m.pop()})
-	case("integratedTime is a string", R(), 1, ph("integratedTime"),
-	    bundle_kw={"edit_members": lambda m: m[1].__setitem__(1,
+	case("integratedTime is a string", R(), 1, ph("bundle: "
+	    "Payload.integratedTime: expected a number, boolean or null, got a "
+	    "string"), bundle_kw={"edit_members": lambda m: m[1].__setitem__(1,
 	    str(m[1][1]))})
-	case("integratedTime is fractional", R(), 1, ph("integratedTime"),
+	case("integratedTime is fractional", R(), 1, nv(BUNDLE_NEEDS),
 	    bundle_kw={"edit_members": lambda m: m[1].__setitem__(1,
 	    m[1][1] + 0.5)})
 
 	# the logged entry
-	case("kind rekord", R(), 1, ph("kind"), bundle_kw=e(kind="rekord"))
-	case("kind intoto", R(), 1, ph("kind"), bundle_kw=e(kind="intoto"))
-	case("apiVersion 0.0.2", R(), 1, ph("apiVersion"),
-	    bundle_kw=e(api="0.0.2"))
-	case("apiVersion missing", R(), 1, ph("apiVersion"),
-	    bundle_kw=e(api=None))
-	case("hash algorithm sha512", R(), 1, ph("hash"),
+	not_kind = ph("entry kind is not hashedrekord")
+	not_api = ph("entry apiVersion is not 0.0.1")
+	case("kind rekord", R(), 1, not_kind, bundle_kw=e(kind="rekord"))
+	case("kind intoto", R(), 1, not_kind, bundle_kw=e(kind="intoto"))
+	case("apiVersion 0.0.2", R(), 1, not_api, bundle_kw=e(api="0.0.2"))
+	case("apiVersion missing", R(), 1, not_api, bundle_kw=e(api=None))
+	case("hash algorithm sha512", R(), 1, nv(LOGGED_ALGO),
 	    bundle_kw=e(hash_algo="sha512"))
-	case("hash value of another payload", R(), 1, ph("hash"),
+	case("hash value of another payload", R(), 1, nv(LOGGED_HASH),
 	    bundle_kw=e(hash_value=hashlib.sha256(b"other").hexdigest()))
-	case("hash value with odd length", R(), 1, ph("hash"),
+	case("hash value with odd length", R(), 1, nv(LOGGED_HASH),
 	    bundle_kw=e(hash_value=hashlib.sha256(b"x").hexdigest()[:-1]))
-	case("hash value not hex", R(), 1, ph("hash"),
+	case("hash value not hex", R(), 1, nv(LOGGED_HASH),
 	    bundle_kw=e(hash_value="zz" * 32))
 	case("signature content is another signature", R(), 1,
-	    ph("signature"), bundle_kw={"entry_kw": {"edit": _other_sig}})
-	case("signature content missing", R(), 1, ph("signature"),
+	    nv(LOGGED_SIG), bundle_kw={"entry_kw": {"edit": _other_sig}})
+	case("signature content missing", R(), 1, nv(LOGGED_SIG),
 	    bundle_kw={"entry_kw": {"edit": lambda x:
 	    x["spec"]["signature"].pop("content")}})
-	case("publicKey is another key", R(), 1, ph("public-key"),
+	case("publicKey is another key", R(), 1, nv(LOGGED_KEY),
 	    rekor_pub=_lazy_pem(s, "p256-other"))
-	case("publicKey with two PEM blocks", R(), 1, ph("public-key"),
+	case("publicKey with two PEM blocks", R(), 1, nv(LOGGED_KEY),
 	    rekor_pub=_lazy_pem(s, K, twice=True))
 	case("publicKey with text after the PEM block", R(), 1,
-	    ph("public-key"), rekor_pub=_lazy_pem(s, K, tail=b"junk\n"))
-	case("publicKey missing", R(), 1, ph("public-key"),
+	    nv(LOGGED_KEY), rekor_pub=_lazy_pem(s, K, tail=b"junk\n"))
+	case("publicKey missing", R(), 1, nv(LOGGED_KEY),
 	    bundle_kw={"entry_kw": {"edit": lambda x:
 	    x["spec"]["signature"].pop("publicKey")}})
-	case("spec missing", R(), 1, ph("spec"),
+	case("spec missing", R(), 1, nv(LOGGED_SIG),
 	    bundle_kw={"entry_kw": {"edit": lambda x: x.pop("spec")}})
-	case("spec.data null", R(), 1, ph("spec"),
+	case("spec.data null", R(), 1, nv(LOGGED_ALGO),
 	    bundle_kw={"entry_kw": {"edit": lambda x:
 	    x["spec"].__setitem__("data", None)}})
-	case("spec.data.hash missing", R(), 1, ph("spec"),
+	case("spec.data.hash missing", R(), 1, nv(LOGGED_ALGO),
 	    bundle_kw={"entry_kw": {"edit": lambda x:
 	    x["spec"]["data"].pop("hash")}})
-	case("spec.signature null", R(), 1, ph("spec"),
+	case("spec.signature null", R(), 1, nv(LOGGED_SIG),
 	    bundle_kw={"entry_kw": {"edit": lambda x:
 	    x["spec"].__setitem__("signature", None)}})
 	case("publicKey PEM label differs, same DER: accepted", R(), 0, OK,
@@ -1272,51 +1231,49 @@ def _other_sig(x):
 def run_config(t, s, fx):
 	never = labmod.sha256_digest(b"sigpki never fetched")
 
-	def cfg(name, make_req, field, fname_fn, *kinds):
+	def cfg(name, make_req, field, fname_fn, why):
 		def f():
 			req = make_req()
 			fname = fname_fn()
 			pol = s.policy({s.host: [req]})
-			pre = 'error: %s: transports.docker["%s"][0].%s: %s: ' % (pol,
-			    s.host, field, fname)
+			line = 'error: %s: transports.docker["%s"][0].%s: %s: %s' % (
+			    pol, s.host, field, fname, why)
 			for r in (s.ivlite(s.ref("sig/never-fetched"), pol,
 			    digest=never), t.direct(["-check", "-policy", pol,
 			    "-registries-d", s.enabled()])):
-				t.expect(r, 2, prefix=pre)
-				miss = [PHRASES[k] for k in kinds if not re.search(
-				    PHRASES[k], r.reason[len(pre):])]
-				if miss:
-					raise Fail("expected a reason with %s, got %r" % (
-					    miss, r.reason))
+				t.expect(r, 2, line)
 		t.case("sigpki config: " + name, f)
+
+	unparsable = "no certificate in it parses"
+	not_ecdsa = "a Rekor key must be ECDSA"
 
 	missing = os.path.join(s.lab.dir, "no-such-ca.pem")
 	cfg("caRootsPath missing", lambda: pki_req(fx, roots=missing),
-	    "pki.caRootsPath", lambda: missing, "no-file")
+	    "pki.caRootsPath", lambda: missing, NOENT)
 	nocert = fx.file("no-cert.pem", [sigpki.key("p256-nocert").pem(),
 	    b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n"
 	    b"-----END CERTIFICATE-----\n"])
 	cfg("caRootsPath without a certificate", lambda: pki_req(fx,
-	    roots=nocert), "pki.caRootsPath", lambda: nocert, "no-certificate")
+	    roots=nocert), "pki.caRootsPath", lambda: nocert, unparsable)
 	empty = fx.file("empty.pem", b"")
 	cfg("caRootsPath empty file", lambda: pki_req(fx, roots=empty),
-	    "pki.caRootsPath", lambda: empty, "no-certificate")
+	    "pki.caRootsPath", lambda: empty, "holds no CERTIFICATE block")
 	cfg("caIntermediatesPath missing", lambda: pki_req(fx, inter=missing),
-	    "pki.caIntermediatesPath", lambda: missing, "no-file")
+	    "pki.caIntermediatesPath", lambda: missing, NOENT)
 	cfg("fulcio caPath missing", lambda: fulcio_req(fx, ca=missing),
-	    "fulcio.caPath", lambda: missing, "no-file")
+	    "fulcio.caPath", lambda: missing, NOENT)
 	cfg("fulcio caPath without a certificate", lambda: fulcio_req(fx,
-	    ca=nocert), "fulcio.caPath", lambda: nocert, "no-certificate")
+	    ca=nocert), "fulcio.caPath", lambda: nocert, unparsable)
 	rsa = lambda: fx.file("rekor-rsa.pub", sigpki.key("rsa2048-rekorcfg")
 	    .pem())
 	cfg("Rekor key is RSA (fulcio)", lambda: fulcio_req(fx, rekor=rsa()),
-	    "rekorPublicKeyPath", rsa, "ecdsa")
+	    "rekorPublicKeyPath", rsa, not_ecdsa)
 	cfg("Rekor key is RSA (keys)", lambda: {"type": "sigstoreSigned",
 	    "keyPath": s.keyfile("p256"), "rekorPublicKeyPath": rsa()},
-	    "rekorPublicKeyPath", rsa, "ecdsa")
+	    "rekorPublicKeyPath", rsa, not_ecdsa)
 	cfg("Rekor key file missing", lambda: {"type": "sigstoreSigned",
 	    "keyPath": s.keyfile("p256"), "rekorPublicKeyPath": missing},
-	    "rekorPublicKeyPath", lambda: missing, "no-file")
+	    "rekorPublicKeyPath", lambda: missing, NOENT)
 
 	def check_ok():
 		pol = s.policy({s.host: [pki_req(fx, inter=fx.inters())],
@@ -1324,7 +1281,8 @@ def run_config(t, s, fx):
 		    "type": "sigstoreSigned", "keyPath": s.keyfile("p256"),
 		    "rekorPublicKeyPath": fx.rekor_pub()}]})
 		t.expect(t.direct(["-check", "-policy", pol, "-registries-d",
-		    s.enabled()]), 0, prefix="ok: ")
+		    s.enabled()]), 0, "ok: %s: 4 scopes; %s: 1 scope" % (pol,
+		    s.enabled()))
 	t.case("sigpki config: -check accepts pki, fulcio, keys + Rekor",
 	    check_ok)
 
