@@ -4,8 +4,9 @@ redirects, header and body limits, chunked framing, digests, status codes,
 stalls, truncated TLS, odd WWW-Authenticate spellings.
 
 Each case runs tests/regfetch (or ivlite standalone) against one hostile
-listener and repository name; errors must be exit 3 with one error line,
-the listener's HOST:PORT and the PHRASES of test_registry.py.  Cases that
+listener and repository name; errors must be exit 3 with exactly the
+expected line, "error: HOST:PORT: " and why, built from what varies per
+run (ports, paths, digests).  Cases that
 wait for a timeout start together in the background (Later) and are
 collected in order, so the whole module stays within a few seconds.  The
 "lab: hostile …" cases check the wire bytes themselves with raw sockets.
@@ -26,7 +27,7 @@ import hostile as hmod
 import lab as labmod
 from integration import Fail, Skip
 from integration import within
-from test_registry import Later, Net, lab_need, vlog
+from test_registry import Later, Net, denied, lab_need, untrusted, vlog
 
 TIMEOUT = 1		# -timeout for the stall cases (seconds)
 
@@ -79,10 +80,14 @@ def run(t):
 		return lambda: n.expect_out(fetch(name, repo, **extra),
 		    [ok_line()])
 
-	def bad(name, repo, kind, code=3, **extra):
+	def error(name, why):
+		"""The line of an error at listener NAME."""
+		return "error: %s: %s" % (li(name).host, why)
+
+	def bad(name, repo, why, code=3, **extra):
 		elapsed = extra.pop("elapsed", 3.0)
-		return lambda: n.expect_error(fetch(name, repo, **extra), code,
-		    kind, li(name).host, elapsed=elapsed)
+		return lambda: n.expect_line(fetch(name, repo, **extra), code,
+		    error(name, why() if callable(why) else why), elapsed=elapsed)
 
 	# --- slow cases start first, in the background ------------------------
 	bg = {}
@@ -119,21 +124,27 @@ def run(t):
 
 	run_selftests(t, n, nl, H, li, ct)
 
+	timed_out = "timed out (-timeout %d s)"
 	t.case("hostile: server accepts and never answers (http): exit 3 "
-	    "within -timeout + 1 s", lambda: n.expect_error(got(
-	    "stall-plain")(), 3, "timeout", li("stall").host, elapsed=tmo))
+	    "within -timeout + 1 s", lambda: n.expect_line(got(
+	    "stall-plain")(), 3, error("stall", timed_out % TIMEOUT),
+	    elapsed=tmo))
 	t.case("hostile: server never answers the TLS handshake: exit 3 "
-	    "within -timeout + 1 s", lambda: n.expect_error(got(
-	    "stall-tls")(), 3, "timeout", li("stall").host, elapsed=tmo))
+	    "within -timeout + 1 s", lambda: n.expect_line(got(
+	    "stall-tls")(), 3, error("stall", timed_out % TIMEOUT + " (during "
+	    "the TLS handshake: does the server want a client certificate? "
+	    "%s/%s has none)" % (n.empty_certs, li("stall").host)),
+	    elapsed=tmo))
 	t.case("hostile: ivlite standalone against a stalled server: exit 3 "
-	    "within -timeout + 1 s", lambda: n.expect_error(got(
-	    "stall-ivlite")(), 3, "timeout", li("stall").host, elapsed=tmo))
+	    "within -timeout + 1 s", lambda: n.expect_line(got(
+	    "stall-ivlite")(), 3, error("stall", timed_out % TIMEOUT),
+	    elapsed=tmo))
 	t.case("hostile: headers then no body: exit 3 within -timeout + 1 s",
-	    lambda: n.expect_error(got("stall-body")(), 3, "timeout",
-	    li("plain").host, elapsed=tmo))
+	    lambda: n.expect_line(got("stall-body")(), 3, error("plain",
+	    timed_out % TIMEOUT), elapsed=tmo))
 	t.case("hostile: server trickling 1 byte/s: exit 3 within -timeout + "
-	    "1 s", lambda: n.expect_error(got("trickle")(), 3, "timeout",
-	    li("trickle").host, elapsed=within(3.0)))
+	    "1 s", lambda: n.expect_line(got("trickle")(), 3, error("trickle",
+	    timed_out % 2), elapsed=within(3.0)))
 
 	def once():
 		r = got("429once")()
@@ -149,8 +160,8 @@ def run(t):
 	    once)
 
 	def always():
-		r = n.expect_error(got("429always")(), 3, "rate-limited",
-		    li("plain").host, elapsed=within(4.0))
+		r = n.expect_line(got("429always")(), 3, error("plain",
+		    "rate limited (Retry-After -1)"), elapsed=within(4.0))
 		hits = H().log("plain", "/v2/status/429always/")
 		if not 1 <= len(hits) <= 3:
 			raise Fail("expected at most 3 attempts, got %d" % len(hits))
@@ -158,8 +169,8 @@ def run(t):
 	t.case("hostile: 429 every time: exit 3 rate limited, at most 3 "
 	    "attempts", always)
 	t.case("hostile: 429 Retry-After: 30 beyond the budget: exit 3 at once",
-	    lambda: n.expect_error(got("429long")(), 3, "rate-limited",
-	    li("plain").host, elapsed=within(2.0)))
+	    lambda: n.expect_line(got("429long")(), 3, error("plain",
+	    "rate limited (Retry-After 30)"), elapsed=within(2.0)))
 
 	# --- a well-behaved answer, and what ivlite sends ---------------------
 	t.case("hostile: ok repository fetched (control)", good("plain", "ok"))
@@ -227,11 +238,13 @@ def run(t):
 	t.case("hostile redirect: 10 hops is within the limit",
 	    good("plain", "redir/302/10"))
 	t.case("hostile redirect: 11 hops is exit 3",
-	    bad("plain", "redir/302/11", "redirects"))
+	    bad("plain", "redir/302/11", "manifest v1: more than MAX_REDIRECTS "
+	    "(10) redirects"))
 	t.case("hostile redirect: 11-hop chain never reaches hop 12",
 	    lambda: _no_twelfth(H, fetch))
 	t.case("hostile redirect: 302 without Location is exit 3",
-	    bad("plain", "redir/nolocation", "no-location"))
+	    bad("plain", "redir/nolocation", "manifest v1: HTTP 302 without "
+	    "Location"))
 	t.case("hostile redirect: blob through 2 hops",
 	    lambda: n.expect_out(fetch("plain", "redir/307/2", "blob",
 	    ct().config_digest), ["%s %d" % (ct().config_digest,
@@ -240,9 +253,10 @@ def run(t):
 	def downgrade():
 		h = H()
 		start = len(h.log("plain"))
-		n.expect_error(fetch("tls", "downgrade", insecure=[
-		    li("plain").host], ca_file=nl.pki().path), 3, "downgrade",
-		    li("tls").host)
+		n.expect_line(fetch("tls", "downgrade", insecure=[
+		    li("plain").host], ca_file=nl.pki().path), 3, error("tls",
+		    "manifest v1: redirect from https to http refused: "
+		    "http://%s/hop/307/path/manifest/v1/0" % li("plain").host))
 		hits = [r for r in h.log("plain")[start:] if "/hop/" in r["path"]]
 		if hits:
 			raise Fail("the http target was contacted: %r" % hits)
@@ -294,17 +308,21 @@ def run(t):
 	    "checked for localhost", cross("host", lambda: "localhost:%d"
 	    % li("tls-b").port))
 	t.case("hostile: tls-basic without credentials is exit 3 (denied)",
-	    bad("tls-basic", "ok", "denied"))
+	    lambda: n.expect_line(fetch("tls-basic", "ok"), 3, denied(
+	    li("tls-basic").host, "ok", "none in " + n.empty_auth)))
 
 	# --- header limits ---------------------------------------------------------
 	t.case("hostile header: 58 KiB block, 14 KiB line, 90 fields accepted",
 	    good("plain", "hdr/ok"))
 	t.case("hostile header: block over 64 KiB is exit 3",
-	    bad("plain", "hdr/block", "header-block"))
+	    bad("plain", "hdr/block", "response header larger than "
+	    "MAX_HEADER_BYTES (65536)"))
 	t.case("hostile header: line over 16 KiB is exit 3",
-	    bad("plain", "hdr/line", "header-line"))
+	    bad("plain", "hdr/line", "response header line longer than "
+	    "MAX_HEADER_LINE (16384)"))
 	t.case("hostile header: over 100 fields is exit 3",
-	    bad("plain", "hdr/fields", "header-fields"))
+	    bad("plain", "hdr/fields", "more than MAX_HEADERS (100) response "
+	    "header fields"))
 
 	# --- body limits -------------------------------------------------------------
 	def max_body():
@@ -313,42 +331,48 @@ def run(t):
 		    labmod.sha256_digest(c.max), labmod.MT_OCI_MANIFEST,
 		    len(c.max))])
 	t.case("hostile body: manifest of exactly 4 MiB accepted", max_body)
+	over = "larger than MAX_MANIFEST_BYTES (4194304)"
+	closed = "connection closed inside the response body"
 	t.case("hostile body: 4 MiB + 1 with Content-Length is exit 3",
-	    bad("plain", "body/big", "too-large"))
+	    bad("plain", "body/big", "response of 4194305 bytes, " + over))
 	t.case("hostile body: 4 MiB + 1 chunked is exit 3",
-	    bad("plain", "body/bigchunked", "too-large"))
+	    bad("plain", "body/bigchunked", "chunked response " + over))
 	t.case("hostile body: 4 MiB + 1 until close is exit 3",
-	    bad("plain", "body/bigclose", "too-large"))
+	    bad("plain", "body/bigclose", "response " + over))
 
 	# --- chunked ------------------------------------------------------------------
 	t.case("hostile chunked: extensions, upper-case hex, trailer accepted",
 	    good("plain", "chunked/ok"))
 	t.case("hostile chunked: 17 hex digits is exit 3",
-	    bad("plain", "chunked/hex17", "chunked"))
+	    bad("plain", "chunked/hex17", "invalid chunk size line"))
 	t.case("hostile chunked: data without CRLF is exit 3",
-	    bad("plain", "chunked/nocrlf", "chunked"))
+	    bad("plain", "chunked/nocrlf", "chunk data not followed by CRLF"))
 	t.case("hostile chunked: connection closed inside a chunk is exit 3",
-	    bad("plain", "chunked/truncated", "truncated"))
+	    bad("plain", "chunked/truncated", closed))
 	t.case("hostile chunked: chunk size FFFFFFFFFFFF is exit 3",
-	    bad("plain", "chunked/huge", "too-large"))
+	    bad("plain", "chunked/huge", "chunked response " + over))
 
 	# --- framing -------------------------------------------------------------------
 	t.case("hostile framing: Content-Length with Transfer-Encoding is "
-	    "exit 3", bad("plain", "frame/clte", "cl-te"))
+	    "exit 3", bad("plain", "frame/clte", "response has both "
+	    "Content-Length and Transfer-Encoding"))
 	t.case("hostile framing: conflicting Content-Lengths is exit 3",
-	    bad("plain", "frame/cl2", "content-length"))
+	    bad("plain", "frame/cl2", "invalid or conflicting Content-Length"))
 	t.case("hostile framing: Content-Length list 'N, N' is exit 3",
-	    bad("plain", "frame/cllist", "content-length"))
+	    bad("plain", "frame/cllist", "invalid or conflicting "
+	    "Content-Length"))
 	t.case("hostile framing: repeated equal Content-Length accepted",
 	    good("plain", "frame/cldup"))
 	t.case("hostile framing: Transfer-Encoding gzip, chunked is exit 3",
-	    bad("plain", "frame/tegzip", "transfer-encoding"))
+	    bad("plain", "frame/tegzip", 'Transfer-Encoding "gzip, chunked" is '
+	    "not supported (only chunked)"))
 	t.case("hostile framing: body until close accepted",
 	    good("plain", "frame/close"))
 	t.case("hostile framing: Content-Length longer than the body is exit 3",
-	    bad("plain", "frame/short", "truncated"))
+	    bad("plain", "frame/short", closed))
 	t.case("hostile framing: Content-Encoding: gzip is exit 3",
-	    bad("plain", "frame/gzip", "content-encoding"))
+	    bad("plain", "frame/gzip", 'Content-Encoding "gzip": ivlite never '
+	    "hashes encoded bytes"))
 	t.case("hostile framing: bare LF line ends accepted",
 	    good("plain", "frame/barelf"))
 	t.case("hostile framing: 100 Continue before the answer accepted",
@@ -360,65 +384,84 @@ def run(t):
 	t.case("hostile framing: Content-Type in capitals with a parameter "
 	    "accepted", good("plain", "frame/ctparam"))
 	t.case("hostile framing: body cut short over TLS is exit 3",
-	    bad("tls", "trunc/body", "truncated"))
+	    bad("tls", "trunc/body", closed))
 	t.case("hostile framing: body cut short over http is exit 3",
-	    bad("plain", "trunc/body", "truncated"))
+	    bad("plain", "trunc/body", closed))
 
 	# --- digests -------------------------------------------------------------------
+	other = lambda: labmod.sha256_digest(ct().other)
+	says = lambda what, got: lambda: "manifest %s: content has digest %s, " \
+	    "Docker-Content-Digest says %s" % (what, got(), other())
 	t.case("hostile digest: manifest bytes differ from the digest asked "
-	    "for", lambda: n.expect_error(fetch("plain", "digest/body",
-	    tag=None, digest=ct().digest), 3, "digest", li("plain").host))
+	    "for", lambda: n.expect_line(fetch("plain", "digest/body",
+	    tag=None, digest=ct().digest), 3, error("plain", "manifest %s: "
+	    "content has digest %s" % (ct().digest, other()))))
 	t.case("hostile digest: Docker-Content-Digest disagrees (by tag)",
-	    bad("plain", "digest/header", "digest"))
+	    bad("plain", "digest/header", says("v1", lambda: ct().digest)))
 	t.case("hostile digest: Docker-Content-Digest disagrees (by digest)",
-	    lambda: n.expect_error(fetch("plain", "digest/header", tag=None,
-	    digest=ct().digest), 3, "digest", li("plain").host))
+	    lambda: n.expect_line(fetch("plain", "digest/header", tag=None,
+	    digest=ct().digest), 3, error("plain", says(ct().digest,
+	    lambda: ct().digest)())))
 	t.case("hostile digest: ivlite standalone refuses the disagreeing tag",
-	    lambda: n.expect_error(n.ivlite(ref("plain", "digest/header"),
-	    **kw("plain")), 3, "digest", li("plain").host))
+	    lambda: n.expect_line(n.ivlite(ref("plain", "digest/header"),
+	    **kw("plain")), 3, error("plain", says("v1", lambda:
+	    ct().digest)())))
 	t.case("hostile digest: blob bytes differ from the digest asked for",
-	    lambda: n.expect_error(fetch("plain", "digest/blob", "blob",
-	    ct().config_digest), 3, "digest", li("plain").host))
+	    lambda: n.expect_line(fetch("plain", "digest/blob", "blob",
+	    ct().config_digest), 3, error("plain", "blob %s: content has "
+	    "digest %s" % (ct().config_digest, labmod.sha256_digest(
+	    b"not the blob you asked for")))))
 
 	# --- status codes ---------------------------------------------------------------
 	def five_hundred():
 		h = H()
 		start = len(h.log("plain"))
-		n.expect_error(fetch("plain", "status/500"), 3, "http-500",
-		    li("plain").host)
+		n.expect_line(fetch("plain", "status/500"), 3, error("plain",
+		    "manifest v1: HTTP 500"))
 		hits = [r for r in h.log("plain")[start:]
 		    if "status/500" in r["path"]]
 		if len(hits) != 1:
 			raise Fail("500 was retried: %d requests" % len(hits))
 	t.case("hostile status: 500 is exit 3, not retried", five_hundred)
 	t.case("hostile status: 403 DENIED is exit 3",
-	    bad("plain", "status/403", "denied"))
+	    lambda: n.expect_line(fetch("plain", "status/403"), 3, denied(
+	    li("plain").host, "status/403", "none in " + n.empty_auth, 403)))
 	t.case("hostile status: 404 MANIFEST_UNKNOWN is exit 3",
-	    bad("plain", "status/404", "manifest-unknown"))
+	    bad("plain", "status/404", lambda: "no manifest %s" % ref("plain",
+	    "status/404")))
 	t.case("hostile status: schema1 Content-Type is exit 3",
-	    bad("plain", "status/schema1", "media-type"))
+	    bad("plain", "status/schema1", 'manifest v1: unsupported media '
+	    'type "application/vnd.docker.distribution.manifest.v1+prettyjws"'))
 	t.case("hostile status: ping 404 (not a v2 registry) is exit 3",
-	    bad("ping404", "ok", "not-v2"))
+	    bad("ping404", "ok", "GET /v2/ answered HTTP 404: not a registry "
+	    "API v2"))
 
 	# --- TLS --------------------------------------------------------------------------
 	t.case("hostile tls: server closing mid-handshake is exit 3",
-	    lambda: n.expect_error(n.fetch("manifest", ref("tls-hangup", "ok"),
-	    ca_file=nl.pki().path), 3, "handshake", li("tls-hangup").host))
+	    lambda: n.expect_line(n.fetch("manifest", ref("tls-hangup", "ok"),
+	    ca_file=nl.pki().path), 3, error("tls-hangup", "TLS handshake: "
+	    "SSL - The connection indicated an EOF")))
 	t.case("hostile tls: TLS 1.3-only server is exit 3 naming TLS 1.3",
-	    bad("tls13", "ok", "tls13-only"))
+	    bad("tls13", "ok", "TLS handshake: the server refused (fatal "
+	    "alert: no common TLS 1.2 cipher suite, a client certificate it "
+	    "wants, or TLS 1.3 only)"))
 	# a leaf and its intermediate: the anchor is the intermediate's issuer
 	t.case("hostile tls-chain: leaf + intermediate, the root as -ca-file",
 	    lambda: good("tls-chain", "ok", ca_file=H().chain_root.path)())
 	t.case("hostile tls-chain: the root amid the system bundle",
 	    lambda: good("tls-chain", "ok", ca_file=n.bundle(
 	    "bundle-chain.crt", H().chain_root.pem))())
+	def twin_root():
+		f = n.bundle("bundle-pl0.crt", labmod.Pki(nl.lab,
+		    cn="ivlite chain root", name="chain-root-pl0",
+		    key=H().chain_root.key, path_length=0).pem)
+		n.expect_line(fetch("tls-chain", "ok", ca_file=f), 3, untrusted(
+		    li("tls-chain").host, f, n.empty_certs))
 	t.case("hostile tls-chain: the root's twin (same name and key) with "
-	    "pathLenConstraint 0 is exit 3 (untrusted)", lambda: bad(
-	    "tls-chain", "ok", "untrusted", ca_file=n.bundle("bundle-pl0.crt",
-	    labmod.Pki(nl.lab, cn="ivlite chain root", name="chain-root-pl0",
-	    key=H().chain_root.key, path_length=0).pem))())
+	    "pathLenConstraint 0 is exit 3 (untrusted)", lambda: twin_root())
 	t.case("hostile tls-chain: the test CA only is exit 3 (untrusted)",
-	    bad("tls-chain", "ok", "untrusted"))
+	    lambda: n.expect_line(fetch("tls-chain", "ok"), 3, untrusted(
+	    li("tls-chain").host, nl.pki().path, n.empty_certs)))
 
 	# name constraints of an intermediate (or the root), on both paths
 	# to the anchor: certs.d's ca.crt, and the -ca-file bundle
