@@ -18,8 +18,9 @@ the source (and so needs the image there) before it evaluates the policy,
 even for reject.
 
 Each row also names the scope it expects to match and the verdict that
-follows; the expected scope is checked in ivlite's reason, and a row where
-skopeo itself differs from the table is reported as a table error.
+follows; ivlite's whole reason line is checked (scope and requirements),
+and a row where skopeo itself differs from the table is reported as a
+table error.
 
 By-digest scopes (repo@sha256:…) are left out of the table: ivlite matches
 them on a tag pull when -digest equals the digest, containers/image only on
@@ -149,32 +150,41 @@ INDEX_ROWS = [
 # skopeo 1.9.3) refuses the whole policy over one its transport calls
 # invalid, and ivlite must refuse (exit 2) exactly the same policies.
 # (transport, scope, loads): LOADS is what skopeo does with
-# {transport: {scope: [insecureAcceptAnything]}}.
+# {transport: {scope: [insecureAcceptAnything]}}: True when it loads the
+# policy, else the reason ivlite gives for refusing it.
 H64 = "a" * 64
+ABS = "not an absolute path"
+CLEAN = 'not a clean path (no "//", ".", ".." or trailing "/")'
+DEFAULT_ONLY = 'only the default scope "" is valid'
 SCOPE_ROWS = [
 	("dir", "/a/b", True),
-	("dir", "rel/path", False),
-	("dir", "/", False),
-	("dir", "/a/b/", False),
-	("dir", "/a//b", False),
-	("oci", "/a/./b", False),
+	("dir", "rel/path", ABS),
+	("dir", "/", '"/" is not a scope: the default scope is ""'),
+	("dir", "/a/b/", CLEAN),
+	("dir", "/a//b", CLEAN),
+	("oci", "/a/./b", CLEAN),
 	("oci", "/a/b:img", True),
-	("oci-archive", "/a/../b", False),
-	("oci-archive", "x.tar", False),
+	("oci-archive", "/a/../b", CLEAN),
+	("oci-archive", "x.tar", ABS),
 	("sif", "/x.sif", True),
-	("sif", "rel", False),
-	("docker-archive", "/x", False),
+	("sif", "rel", ABS),
+	("docker-archive", "/x", DEFAULT_ONLY),
 	("docker-archive", "", True),
-	("tarball", "/x", False),
-	("docker-daemon", "sha256:" + H64, False),
+	("tarball", "/x", DEFAULT_ONLY),
+	("docker-daemon", "sha256:" + H64, "a digest (an image ID) cannot be "
+	    "a scope"),
 	("docker-daemon", "busybox:latest", True),
-	("containers-storage", "foo", False),
+	("containers-storage", "foo", "expected [GRAPHROOT] or "
+	    "[DRIVER@GRAPHROOT] first"),
 	("containers-storage", "[/var/lib/containers/storage]busybox", True),
-	("containers-storage", "[overlay@rel]busybox", False),
+	("containers-storage", "[overlay@rel]busybox", "the graph root is not "
+	    "an absolute path"),
 	("containers-storage", "[/s]busybox@sha256:" + H64, True),
 	("containers-storage", "[/s]busybox@" + H64, True),
-	("containers-storage", "[/s]busybox@zz", False),
-	("containers-storage", "[/s]x@%s@sha256:%s" % (H64, H64), False),
+	("containers-storage", "[/s]busybox@zz", 'the part after "@" is '
+	    "neither a digest nor an image ID"),
+	("containers-storage", "[/s]x@%s@sha256:%s" % (H64, H64), "the part "
+	    'after the first "@" is not a digest'),
 	# a stub in default builds: any scope
 	("ostree", "not/absolute", True),
 	# unknown transports are not checked
@@ -191,7 +201,8 @@ ATOMIC_CASE = "differential: policy scope transports.atomic[\"a/b/c/d\"] " \
 
 def scope_name_case(transport, scope, loads):
 	return "differential: policy scope transports.%s[%s] %s by both" % (
-	    transport, json.dumps(scope), "accepted" if loads else "refused")
+	    transport, json.dumps(scope), "accepted" if loads is True else
+	    "refused")
 
 
 def skopeo_loads(lab, policy):
@@ -218,6 +229,7 @@ def scope_policy(lab, transport, scope):
 def scope_case(t, transport, scope, loads):
 	if labmod.missing_tools("skopeo"):
 		raise Skip("skopeo not installed")
+	why, loads = loads, loads is True
 	pol = scope_policy(t.lab, transport, scope)
 	sk, err = skopeo_loads(t.lab, pol)
 	if sk != loads:
@@ -230,10 +242,11 @@ def scope_case(t, transport, scope, loads):
 	r = t.direct(["-check", "-policy", pol, "-registries-d",
 	    t.lab.path("no-registries.d")])
 	if loads:
-		t.expect(r, 0, prefix="ok: %s: " % pol)
+		t.expect(r, 0, "ok: %s: 2 scopes; %s: 0 scopes" % (pol,
+		    t.lab.path("no-registries.d")))
 	else:
-		t.expect(r, 2, prefix="error: %s: transports.%s[%s]: " % (pol,
-		    transport, json.dumps(scope)))
+		t.expect(r, 2, "error: %s: transports.%s[%s]: %s" % (pol,
+		    transport, json.dumps(scope), why))
 
 
 def atomic_difference(t):
@@ -247,7 +260,8 @@ def atomic_difference(t):
 			raise Fail("expected Debian's skopeo to take any atomic "
 			    "scope, got: %s" % err[-300:])
 	t.expect(t.direct(["-check", "-policy", good, "-registries-d",
-	    t.lab.path("no-registries.d")]), 0, prefix="ok: ")
+	    t.lab.path("no-registries.d")]), 0, "ok: %s: 2 scopes; %s: 0 scopes"
+	    % (good, t.lab.path("no-registries.d")))
 	t.expect(t.direct(["-check", "-policy", bad, "-registries-d",
 	    t.lab.path("no-registries.d")]), 2, line='error: %s: '
 	    'transports.atomic["a/b/c/d"]: expected HOST[/NAMESPACE[/STREAM'
@@ -353,15 +367,16 @@ def run(t):
 		host, path, tag, _ = normalize(ref, reg.host)
 		jobs.append((names[i], ref.replace(REG, reg.host), ppath,
 		    images[(host, path, tag)], shown(host, path, tag, None),
-		    scope_name(exp_scope, reg.host), exp_exit))
+		    scope_name(exp_scope, reg.host), exp_exit, default if
+		    exp_scope is None else scopes[exp_scope]))
 
 	with concurrent.futures.ThreadPoolExecutor(8) as ex:
 		sk = list(ex.map(lambda j: skopeo(lab, rconf, j[2], j[1]), jobs))
 
-	for (name, ref, ppath, digest, norm, sname, exp_exit), s in \
+	for (name, ref, ppath, digest, norm, sname, exp_exit, got), s in \
 	    zip(jobs, sk):
 		t.case(name, compare, t, ref, ppath, digest, norm, sname,
-		    exp_exit, s)
+		    exp_exit, got, s)
 
 	t.case(DIGEST_CASE, digest_difference, t, reg, rconf)
 
@@ -392,7 +407,16 @@ def skopeo(lab, rconf, policy, ref):
 	return SkopeoResult(p.returncode, v, err)
 
 
-def compare(t, ref, ppath, digest, norm, sname, exp_exit, s):
+def judged(letters, code):
+	"""What ivlite says of the matched scope's requirements LETTERS ("A",
+	"R" or a list): every one when accepted, the first failing one when
+	rejected."""
+	if code == 0:
+		return "; ".join("insecureAcceptAnything" for _ in reqs(letters))
+	return "reject: this scope rejects all images"
+
+
+def compare(t, ref, ppath, digest, norm, sname, exp_exit, letters, s):
 	if s.verdict is None:
 		raise Fail("skopeo failed for a reason other than policy "
 		    "(exit %d): %s" % (s.exit, s.stderr[-600:]))
@@ -406,11 +430,11 @@ def compare(t, ref, ppath, digest, norm, sname, exp_exit, s):
 		    if s.exit else "", r.exit, r.reason,
 		    ", stderr %r" % r.stderr.strip()[-300:]
 		    if r.stderr.strip() else ""))
-	want = "%s %s@%s: scope %s: " % ("accepted" if r.exit == 0 else
-	    "rejected", norm, digest, sname)
-	if not r.reason.startswith(want):
-		raise Fail("agrees with skopeo (%s) but expected reason starting "
-		    "%r, got %r" % (s.verdict, want, r.reason))
+	want = "%s %s@%s: scope %s: %s" % ("accepted" if r.exit == 0 else
+	    "rejected", norm, digest, sname, judged(letters, r.exit))
+	if r.reason != want:
+		raise Fail("agrees with skopeo (%s) but expected reason %r, got "
+		    "%r" % (s.verdict, want, r.reason))
 	if r.elapsed >= 2.0:
 		raise Fail("expected elapsed < 2 s, got %.2f s" % r.elapsed)
 	if (s.exit == 0) != (exp_exit == 0):
