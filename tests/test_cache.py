@@ -11,6 +11,7 @@ accepts it: every case knows which of the two answered.  Image
 Run through tests/integration.py.
 """
 
+import json
 import os
 import re
 import stat
@@ -75,29 +76,40 @@ def run(t):
 		return sorted(x for x in os.listdir(d) if HEX64.match(x)) \
 		    if os.path.isdir(d) else []
 
-	def expect(r, code, start, cached=False, net=None):
-		"""Exit CODE, stdout one line starting START, marked cached or
-		not; NET: whether the -v log shows a connection."""
+	def expect(r, code, want, cached=False, net=None):
+		"""Exit CODE, stdout the one line WANT, marked cached (the time of
+		the verification, which varies, after it) or not; NET: whether
+		the -v log shows a connection."""
 		line = r.reason
-		ok = r.exit == code and line.startswith(start) and \
+		ok = r.exit == code and CACHED.sub("", line) == want and \
 		    bool(CACHED.search(line)) == cached and \
 		    r.stdout.count(b"\n") == 1
 		if net is not None and ("ivlite: connect " in r.stderr) != net:
 			ok = False
 		if not ok:
-			raise Fail("want exit %d, %r…%s%s; got exit %d %r, stderr "
-			    "%r" % (code, start, " (cached)" if cached else "",
+			raise Fail("want exit %d, %r%s%s; got exit %d %r, stderr "
+			    "%r" % (code, want, " (cached)" if cached else "",
 			    "" if net is None else " with%s network" % (
 			    "" if net else "out"), r.exit, line, r.stderr[-600:]))
 		return r
 
-	def accepted(repo="cache/one"):
-		return "accepted %s/%s:v1@%s: " % (setup()["reg"].host, repo,
-		    setup()["imgs"][repo])
+	def judged(verdict, ref, repo, why):
+		s = setup()
+		shown = ref if "@" in ref else "%s@%s" % (ref, s["imgs"][repo])
+		return '%s %s: scope transports.docker["%s/cache"]: ' \
+		    "sigstoreSigned(keyPath=%s): %s" % (verdict, shown,
+		    s["reg"].host, s["keyfile"], why)
 
-	def rejected(repo="cache/one"):
-		return "rejected %s/%s:v1@%s: " % (setup()["reg"].host, repo,
-		    setup()["imgs"][repo])
+	def accepted(repo="cache/one"):
+		ref = "%s/%s" % (setup()["reg"].host, repo)
+		return judged("accepted", ref + ":v1", repo, "signature 1 of 1 "
+		    "verified, identity " + ref)
+
+	def rejected(repo="cache/one", ref=None):
+		"""After resign(): key B's signature on cache/one."""
+		return judged("rejected", ref or "%s/%s:v1" % (setup()["reg"].host,
+		    repo), repo, "1 signature, none valid: #1 signed by another "
+		    "key")
 
 	def off():
 		r = containerd.run_direct([t.ivlite, "-version"], timeout=10)
@@ -172,11 +184,24 @@ def run(t):
 		    {"type": "reject"}]), "cache-policy2.json")
 		expect(go(policy=pol), 1, rejected(), net=True)
 	t.case("cache: another policy.json misses", policy_changed)
+	by_digest = lambda: "%s/cache/one@%s" % (setup()["reg"].host,
+	    setup()["imgs"]["cache/one"])
 	t.case("cache: the same digest by another name misses", lambda: expect(
-	    go(name="%s/cache/one@%s" % (setup()["reg"].host,
-	    setup()["imgs"]["cache/one"])), 1, "rejected ", net=True))
-	t.case("cache: -o json is never served from the cache", lambda: expect(
-	    go(extra=["-o", "json"]), 1, '{"verdict":"rejected"', net=True))
+	    go(name=by_digest()), 1, rejected(ref=by_digest()), net=True))
+
+	def as_json():
+		s = setup()
+		d = s["imgs"]["cache/one"]
+		req = "sigstoreSigned(keyPath=%s)" % s["keyfile"]
+		why = "1 signature, none valid: #1 signed by another key"
+		expect(go(extra=["-o", "json"]), 1, json.dumps({"verdict":
+		    "rejected", "exit": 1, "reference": "%s/cache/one:v1"
+		    % s["reg"].host, "digest": d, "scope": 'transports.docker'
+		    '["%s/cache"]' % s["reg"].host, "requirements": [{"type":
+		    "sigstoreSigned", "requirement": req, "ok": False, "detail":
+		    why}], "reason": rejected()}, separators=(",", ":")),
+		    net=True)
+	t.case("cache: -o json is never served from the cache", as_json)
 
 	def forged(mode=0o600, link=False, body=None, secs=SECS):
 		s = setup()
