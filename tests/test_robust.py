@@ -59,13 +59,18 @@ def run(t):
 		with open(os.path.join(regd, "r.yaml"), "w") as f:
 			f.write("docker:\n  %s:\n    use-sigstore-attachments: true\n"
 			    % reg.host)
+		keyfile = key.write(t.lab, "robust")
 		pol = t.policy_file({"default": [{"type": "reject"}],
 		    "transports": {"docker": {reg.host: [{"type": "sigstoreSigned",
-		    "keyPath": key.write(t.lab, "robust"), "signedIdentity":
+		    "keyPath": keyfile, "signedIdentity":
 		    {"type": "matchRepository"}}]}}}, "robust-policy.json")
 		auth = labmod.auth_json(t.lab, {reg.host: (nl.USER, nl.PASSWORD)},
 		    name="robust-auth.json")
-		state.update(ref="%s/%s:v1" % (reg.host, repo), digest=d, argv=[
+		state.update(ref="%s/%s:v1" % (reg.host, repo), digest=d,
+		    hosts=(reg.host, iss.host), accepted='accepted %s/%s:v1@%s: '
+		    'scope transports.docker["%s"]: sigstoreSigned(keyPath=%s): '
+		    "signature 1 of 1 verified, identity %s/%s" % (reg.host, repo,
+		    d, reg.host, keyfile, reg.host, repo), argv=[
 		    "-name", "%s/%s:v1" % (reg.host, repo), "-policy", pol,
 		    "-registries-d", regd, "-certs-d", n.certs_d(reg.host,
 		    iss.host), "-auth", auth, "-v"])
@@ -83,11 +88,24 @@ def run(t):
 	def clean_line():
 		if "line" not in state:
 			r = go(t.ivlite)
-			if r.exit != 0 or not r.reason.startswith("accepted "):
-				raise Fail("the clean run did not accept: %r %r" % (
-				    r.exit, r.reason))
+			if r.exit != 0 or r.reason != setup()["accepted"]:
+				raise Fail("the clean run: want exit 0 %r, got %r %r" % (
+				    setup()["accepted"], r.exit, r.reason))
 			state["line"] = r.reason
 		return state["line"]
+
+	def oom_line():
+		"""The one line of a run out of arena: it names ARENA_BYTES as
+		compiled in (the faults build's -version)."""
+		if "oom" not in state:
+			r = containerd.run_direct([faults_bin(), "-version"],
+			    timeout=10)
+			m = re.search(r"^ARENA_BYTES +(\d+)$", r.stdout.decode(), re.M)
+			if not m:
+				raise Fail("no ARENA_BYTES in -version: %r" % r.stdout)
+			state["oom"] = "error: out of memory: ARENA_BYTES (%s) spent" \
+			    % m.group(1)
+		return state["oom"]
 
 	def counts(net=True):
 		"""How many of each step the clean run does (NET: the network
@@ -122,9 +140,13 @@ def run(t):
 						raise Fail("%s #%d: accepted without a retried "
 						    "connection: %r" % (op, i, r.reason))
 					continue
-				if r.exit != 3 or step[op] not in r.reason:
-					raise Fail("%s #%d of %d: want exit 3 naming %r, got "
-					    "%r %r" % (op, i, total, step[op], r.exit,
+				# the registry's or the token server's connection,
+				# whichever the i-th such step belongs to
+				want = ["error: %s: %s" % (h, step[op])
+				    for h in setup()["hosts"]]
+				if r.exit != 3 or r.reason not in want:
+					raise Fail("%s #%d of %d: want exit 3 and one of %r, "
+					    "got %r %r" % (op, i, total, want, r.exit,
 					    r.reason))
 		if seen < 10:
 			raise Fail("only %d faults injected" % seen)
@@ -140,9 +162,9 @@ def run(t):
 				if r.reason != line:
 					raise Fail("cap %d: accepted with %r" % (cap, r.reason))
 				break
-			if r.exit != 3 or "out of memory" not in r.reason:
-				raise Fail("cap %d: want exit 3 out of memory, got %r %r"
-				    % (cap, r.exit, r.reason))
+			if r.exit != 3 or r.reason != oom_line():
+				raise Fail("cap %d: want exit 3 %r, got %r %r" % (cap,
+				    oom_line(), r.exit, r.reason))
 			seen3 += 1
 			cap = cap * 3 // 2
 		else:
@@ -154,13 +176,13 @@ def run(t):
 
 	def allocs():
 		c = counts(net=False)
+		want = oom_line()
 		if c["alloc"] < 50:
 			raise Fail("only %d allocations: %r" % (c["alloc"], c))
 
 		def one(i):
 			r = go(faults_bin(), {"IVLITE_FAULT": "alloc:%d" % i})
-			if r.exit != 3 or "out of memory" not in r.reason or \
-			    b"(null)" in r.stdout:
+			if r.exit != 3 or r.reason != want:
 				return "allocation %d of %d: exit %r, %r" % (i,
 				    c["alloc"], r.exit, r.reason)
 			return None
