@@ -62,6 +62,34 @@
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
+/* mbedTLS 2.28 (Debian 12) and 3.x: what differs between them, here
+ * alone (a port changes this block, the crypto and TLS sections, nothing
+ * else) */
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+#define sha256_ret	mbedtls_sha256
+#define sha512_ret	mbedtls_sha512
+#define pk_parse_key(pk, key, n, rng, rngctx) \
+	mbedtls_pk_parse_key((pk), (key), (n), NULL, 0, (rng), (rngctx))
+#define tls_conf_min_12(conf) \
+	mbedtls_ssl_conf_min_tls_version((conf), MBEDTLS_SSL_VERSION_TLS1_2)
+#else
+#define sha256_ret	mbedtls_sha256_ret
+#define sha512_ret	mbedtls_sha512_ret
+#define pk_parse_key(pk, key, n, rng, rngctx) \
+	mbedtls_pk_parse_key((pk), (key), (n), NULL, 0)
+#define tls_conf_min_12(conf) \
+	mbedtls_ssl_conf_min_version((conf), MBEDTLS_SSL_MAJOR_VERSION_3, \
+	    MBEDTLS_SSL_MINOR_VERSION_3)
+#endif
+#if MBEDTLS_VERSION_NUMBER >= 0x03010000	/* TLS groups by IANA number */
+typedef uint16_t TlsGroup;
+#define TLS_GROUP(name)	MBEDTLS_SSL_IANA_TLS_GROUP_ ## name
+#define tls_conf_groups	mbedtls_ssl_conf_groups
+#else
+typedef mbedtls_ecp_group_id TlsGroup;
+#define TLS_GROUP(name)	MBEDTLS_ECP_DP_ ## name
+#define tls_conf_groups	mbedtls_ssl_conf_curves
+#endif
 #ifndef MBEDTLS_PRIVATE	/* mbedTLS 3 hides struct members behind it */
 #define MBEDTLS_PRIVATE(m) m
 #endif
@@ -316,11 +344,15 @@ struct RegdMatch {		/* regd_find's search */
 	const RegdScope *lookaside, *attach;
 };
 
+typedef mbedtls_pk_context Pk;	/* a public key (cry_key_*) */
+typedef mbedtls_x509_crt Cert;	/* certificates, each the ->next of one */
+
 typedef struct {		/* a public key from the policy */
-	mbedtls_pk_context pk;
+	Pk pk;
 	int ready;
-	const char *name;
 } Key;
+
+enum { MdNone, MdSha1, MdSha224, MdSha256, MdSha384, MdSha512 };	/* md_begin */
 
 typedef struct {		/* a hash fed in pieces */
 	mbedtls_md_context_t ctx;
@@ -339,7 +371,7 @@ typedef struct {		/* what a sigstoreSigned requirement trusts */
 	int nkeys;
 	Key rekor[MAX_KEYS];
 	int nrekor;
-	mbedtls_x509_crt roots, inter;	/* fulcio/pki CAs, intermediates */
+	Cert roots, inter;	/* fulcio/pki CAs, intermediates */
 } Signer;
 
 typedef struct {		/* one layer of a sigstore attachment */
@@ -381,13 +413,13 @@ typedef struct {		/* inflate state */
 } Inf;
 
 typedef struct {		/* an OpenPGP public key or subkey */
-	int alg, ready;
+	int alg;
 	long long created;
 	unsigned char fpr[20], id[8];
 	const unsigned char *body;	/* the key packet, for hashing */
 	size_t blen;
 	int primary;		/* index of its primary; -1: it is one */
-	mbedtls_pk_context pk;	/* RSA, ECDSA */
+	Pk pk;			/* RSA, ECDSA */
 	unsigned char ed[32];	/* EdDSA */
 	long long sigtime, keyexp;	/* newest valid self-signature; -1 none */
 	int flags;		/* its key flags; -1: none given */
@@ -612,6 +644,7 @@ static void trust_free(Trust *t);
 static void conn_close(Conn *c);
 static const char *net_proxy(const Url *u);
 static Conn *conn_get(Net *n, const Url *u, Trust *t, Err *e);
+static int tls_start(Conn *c, Err *e);
 static int proxy_connect(Net *n, Conn *c, const Url *u, const char *proxy,
     const char *port, Err *e);
 static const char *http_field(const char *h, const char *name);
@@ -671,11 +704,28 @@ static int cry_key(Key *k, const Blob *b, int ecdsa, const char *file,
     Arena *a, Err *e);
 static const char *memmem_pem(const char *s, size_t n);
 static void cry_key_free(Key *k);
+static void cry_pk_init(Pk *pk);
+static void cry_pk_free(Pk *pk);
+static int cry_key_rsa(Pk *pk, const unsigned char *n, size_t nl,
+    const unsigned char *e, size_t el);
+static int cry_key_ec(Pk *pk, const unsigned char *oid, size_t ol,
+    const unsigned char *q, size_t ql);
+static int cry_key_der(Pk *pk, unsigned char *buf, size_t size);
+static size_t cry_key_len(const Pk *pk);
+static size_t cry_key_bits(const Pk *pk);
+static int cry_nomem(int ret);
+static int cry_check(const Pk *pk, int md, const unsigned char *h,
+    size_t hn, const unsigned char *sig, size_t sl);
+static void cry_wipe(void *p, size_t n);
+static void cry_cert_init(Cert *c);
+static void cry_cert_free(Cert *c);
+static Pk *cry_cert_key(Cert *c);
+static int cry_append(Cert *chain, const Cert *from, int butlast);
 static int cry_der_int(const unsigned char **p, const unsigned char *end);
 static int cry_der_sig(const unsigned char *s, size_t n);
 static size_t cry_p1363(const unsigned char *s, size_t n,
     unsigned char *der);
-static int cry_verify(mbedtls_pk_context *pk, const void *msg, size_t n,
+static int cry_verify(Pk *pk, const void *msg, size_t n,
     const unsigned char *sig, size_t sl, int deronly);
 static int cry_pem(const char *s, size_t n, size_t *pos, const char *label,
     Arena *a, Str *der);
@@ -719,7 +769,7 @@ static int cry_nc_next(const unsigned char **q, const unsigned char *end,
 static int cry_nc(Path *p);
 static int cry_path(void *ctx, mbedtls_x509_crt *crt, int depth,
     uint32_t *flags);
-static int md_begin(Md *h, mbedtls_md_type_t type);
+static int md_begin(Md *h, int type);
 static void md_add(Md *h, const void *p, size_t n);
 static size_t md_end(Md *h, unsigned char *out);
 static void fe_fold(Fe r, uint64_t c);
@@ -759,7 +809,7 @@ static int sst_rekor(Signer *sg, const Cand *c, const Str *sig,
 static int sst_entry(const Str *b, const Cand *c, const Str *sig,
     const unsigned char *want, size_t wn, Arena *a, const char **why);
 static int sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
-    mbedtls_x509_crt *chain, Arena *a, const char **why);
+    Cert *chain, Arena *a, const char **why);
 static int sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
     const char **why);
 static int sst_signer(Signer *sg, const Req *q, const char *file,
@@ -781,8 +831,7 @@ static int pgp_key(PgpKey *k, const Str *body);
 static int pgp_sig(PgpSig *s, const Str *body, const char **why);
 static int pgp_subpacket(PgpSig *s, int t, const unsigned char *v,
     size_t n, int hashed);
-static mbedtls_md_type_t pgp_md(int id, int selfsig);
-static int pgp_nomem(int ret);
+static int pgp_md(int id, int selfsig);
 static int pgp_check(const PgpKey *k, const PgpSig *s, Md *h);
 static void pgp_hash_key(Md *h, const PgpKey *k);
 static int pgp_selfsig(const PgpKey *signer, const PgpKey *p,
@@ -4033,21 +4082,10 @@ trust_get(Net *n, const char *authority, Err *e)
 	/* NIST curves only: servers prefer X25519 when offered, and
 	 * mbedTLS's X25519 costs three times its P-256 (the handshake a
 	 * quarter more); every TLS server has P-256 */
-#if MBEDTLS_VERSION_NUMBER >= 0x03010000
-	static const uint16_t groups[] = {
-		MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
-		MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1,
-		MBEDTLS_SSL_IANA_TLS_GROUP_SECP521R1,
-		MBEDTLS_SSL_IANA_TLS_GROUP_NONE
+	static const TlsGroup groups[] = {
+		TLS_GROUP(SECP256R1), TLS_GROUP(SECP384R1), TLS_GROUP(SECP521R1),
+		TLS_GROUP(NONE)
 	};
-#else
-	static const mbedtls_ecp_group_id groups[] = {
-		MBEDTLS_ECP_DP_SECP256R1,
-		MBEDTLS_ECP_DP_SECP384R1,
-		MBEDTLS_ECP_DP_SECP521R1,
-		MBEDTLS_ECP_DP_NONE
-	};
-#endif
 	CertsD cd;
 	Trust *t;
 	int i, r;
@@ -4102,17 +4140,8 @@ trust_get(Net *n, const char *authority, Err *e)
 	mbedtls_ssl_conf_cert_profile(&t->conf, &mbedtls_x509_crt_profile_default);
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &n->drbg);
 	mbedtls_ssl_conf_ciphersuites(&t->conf, suites);
-#if MBEDTLS_VERSION_NUMBER >= 0x03010000
-	mbedtls_ssl_conf_groups(&t->conf, groups);
-#else
-	mbedtls_ssl_conf_curves(&t->conf, groups);
-#endif
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-	mbedtls_ssl_conf_min_tls_version(&t->conf, MBEDTLS_SSL_VERSION_TLS1_2);
-#else
-	mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-	    MBEDTLS_SSL_MINOR_VERSION_3);
-#endif
+	tls_conf_groups(&t->conf, groups);
+	tls_conf_min_12(&t->conf);
 	logv("trust for %s: %s%s%d certs.d file%s%s", authority, n->cafile,
 	    cd.ncrt ? " and " : ", ", cd.ncrt, cd.ncrt == 1 ? "" : "s",
 	    cd.cert ? ", client certificate" : "");
@@ -4242,13 +4271,9 @@ trust_pair(Trust *t, Arena *a, const char *cert, const char *key, Err *e)
 	    file_read(a, key, MAX_KEY_BYTES, &k, e) < 0)
 		return -1;
 	r = mbedtls_x509_crt_parse(&t->cert, (const unsigned char *)c.p,
-	    c.n + 1) != 0 || mbedtls_pk_parse_key(&t->key,
-	    (const unsigned char *)k.p, k.n + 1, NULL, 0
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-	    , mbedtls_ctr_drbg_random, &t->net->drbg
-#endif
-	    ) != 0;
-	mbedtls_platform_zeroize(k.p, k.n);
+	    c.n + 1) != 0 || pk_parse_key(&t->key, (const unsigned char *)k.p,
+	    k.n + 1, mbedtls_ctr_drbg_random, &t->net->drbg) != 0;
+	cry_wipe(k.p, k.n);
 	a->used = mark;
 	if (r)
 		return fail(e, ExitConfig, "%s, %s: not a PEM certificate and "
@@ -4329,7 +4354,7 @@ conn_get(Net *n, const Url *u, Trust *t, Err *e)
 	const char *proxy = net_proxy(u), *port = *u->port ? u->port :
 	    u->tls ? "443" : "80";
 	Conn *c = NULL;
-	int i, r;
+	int i;
 
 	/* a connection verified for one registry's trust serves only it */
 	snprintf(origin, sizeof(origin), "%s://%s%s%s", u->tls ? "https" :
@@ -4362,36 +4387,43 @@ conn_get(Net *n, const Url *u, Trust *t, Err *e)
 		if ((c->fd = net_connect(n, u->host, port, c->name, e)) < 0)
 			return NULL;
 	}
-	if (!u->tls)
-		return c;
+	return !u->tls || tls_start(c, e) == 0 ? c : NULL;
+}
+
+/* TLS on the connected c, to c->host, with c->trust: the handshake
+ * verified (tls_verify).  0, or -1 with c closed. */
+static int
+tls_start(Conn *c, Err *e)
+{
+	int r;
+
 	mbedtls_ssl_init(&c->ssl);
 	c->tls = 1;
-	if ((r = mbedtls_ssl_setup(&c->ssl, &t->conf)) != 0 ||
-	    (r = mbedtls_ssl_set_hostname(&c->ssl, c->ip ? NULL : u->host))
+	if ((r = mbedtls_ssl_setup(&c->ssl, &c->trust->conf)) != 0 ||
+	    (r = mbedtls_ssl_set_hostname(&c->ssl, c->ip ? NULL : c->host))
 	    != 0) {
 		conn_close(c);
-		fail(e, ExitUndecided, "%s: TLS setup (-0x%04x)", c->name, -r);
-		return NULL;
+		return fail(e, ExitUndecided, "%s: TLS setup (-0x%04x)", c->name,
+		    -r);
 	}
 	mbedtls_ssl_set_verify(&c->ssl, tls_verify, c);
 	mbedtls_ssl_set_bio(&c->ssl, c, tls_send, tls_recv, NULL);
 	watchdog_step(c->name);
 	if (fault(FaultHandshake)) {
 		conn_close(c);
-		fail(e, ExitUndecided, "%s: TLS handshake: injected fault",
+		return fail(e, ExitUndecided, "%s: TLS handshake: injected fault",
 		    c->name);
-		return NULL;
 	}
 	while ((r = mbedtls_ssl_handshake(&c->ssl)) != 0)
 		if (r != MBEDTLS_ERR_SSL_WANT_READ &&
 		    r != MBEDTLS_ERR_SSL_WANT_WRITE) {
 			tls_fail(c, r, "handshake", e);
 			conn_close(c);
-			return NULL;
+			return -1;
 		}
 	logv("tls %s: %s %s", c->name, mbedtls_ssl_get_version(&c->ssl),
 	    mbedtls_ssl_get_ciphersuite(&c->ssl));
-	return c;
+	return 0;
 }
 
 /* proxy URL http://[user:pass@]host[:port][/]: CONNECT for https, the
@@ -4439,7 +4471,7 @@ proxy_connect(Net *n, Conn *c, const Url *u, const char *proxy,
 	if (!req || conn_send(c, req, strlen(req), e) < 0 ||
 	    http_head(c, &r, n->a, e) < 0)
 		goto bad;
-	mbedtls_platform_zeroize(req, strlen(req));
+	cry_wipe(req, strlen(req));
 	if (r.status != 200) {
 		fail(e, ExitUndecided, "proxy %s refused CONNECT %s:%s (HTTP "
 		    "%d)", auth, u->host, port, r.status);
@@ -4458,7 +4490,7 @@ proxy_connect(Net *n, Conn *c, const Url *u, const char *proxy,
 	return 0;
 bad:
 	if (req)
-		mbedtls_platform_zeroize(req, strlen(req));
+		cry_wipe(req, strlen(req));
 	close(c->fd);
 	c->fd = -1;
 	return -1;
@@ -4804,7 +4836,7 @@ http_once(Net *n, const char *method, const Url *u, Trust *t,
 		if (conn_send(c, req, strlen(req), e) == 0 && http_head(c, r, a,
 		    e) == 0)
 			break;
-		mbedtls_platform_zeroize(req, strlen(req));
+		cry_wipe(req, strlen(req));
 		/* stale kept connection: nothing at all came back */
 		if (!c->reused || c->got != got || !strcmp(method, "POST")) {
 			conn_close(c);
@@ -4814,7 +4846,7 @@ http_once(Net *n, const char *method, const Url *u, Trust *t,
 		conn_close(c);
 		e->code = 0;
 	}
-	mbedtls_platform_zeroize(req, strlen(req));
+	cry_wipe(req, strlen(req));
 	if (http_body(c, r, !strcmp(method, "HEAD"), r->status / 100 == 2 ?
 	    max : MAX_ERROR_BYTES, r->status / 100 == 2 ? limit : NULL, a,
 	    e) < 0) {
@@ -4861,10 +4893,10 @@ http_get(Net *n, const char *url, Trust *t, const char *accept,
 			return -1;
 		if (http_once(n, "GET", &u, t, hdrs, NULL, max, limit, r,
 		    n->a, e) < 0) {
-			mbedtls_platform_zeroize(hdrs, strlen(hdrs));
+			cry_wipe(hdrs, strlen(hdrs));
 			return -1;
 		}
-		mbedtls_platform_zeroize(hdrs, strlen(hdrs));
+		cry_wipe(hdrs, strlen(hdrs));
 		/* a what starting with "+" keeps the path (a query with an
 		 * account name) out of the log */
 		logv("GET %s%.*s%s%s%s -> %d", origin, (int)(q ? strcspn(u.path,
@@ -4892,17 +4924,10 @@ http_get(Net *n, const char *url, Trust *t, const char *accept,
 static size_t
 sha_raw(int bits, const void *data, size_t n, unsigned char *out)
 {
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
 	if (bits == 256)
-		mbedtls_sha256(data, n, out, 0);
+		sha256_ret(data, n, out, 0);
 	else
-		mbedtls_sha512(data, n, out, bits == 384);
-#else
-	if (bits == 256)
-		mbedtls_sha256_ret(data, n, out, 0);
-	else
-		mbedtls_sha512_ret(data, n, out, bits == 384);
-#endif
+		sha512_ret(data, n, out, bits == 384);
 	return (size_t)bits / 8;
 }
 
@@ -5057,7 +5082,7 @@ reg_token(Reg *g, Err *e)
 			    g->creds.pass);
 			if (q) {
 				b64_encode(q, strlen(q), basic + 6);
-				mbedtls_platform_zeroize(q, strlen(q));
+				cry_wipe(q, strlen(q));
 			}
 		}
 	}
@@ -5071,17 +5096,17 @@ reg_token(Reg *g, Err *e)
 		    &ru, g->trust, "Content-Type: application/x-www-form-"
 		    "urlencoded\r\n", form, MAX_TOKEN_BYTES, "MAX_TOKEN_BYTES",
 		    &r, a, e) < 0) {
-			mbedtls_platform_zeroize(form, strlen(form));
+			cry_wipe(form, strlen(form));
 			return -1;
 		}
-		mbedtls_platform_zeroize(form, strlen(form));
+		cry_wipe(form, strlen(form));
 		logv("POST %s://%s%s%s (token) -> %d", ru.tls ? "https" :
 		    "http", ru.host, *ru.port ? ":" : "", ru.port, r.status);
 	} else {
 		k = http_get(g->net, url, g->trust, NULL, basic, origin,
 		    MAX_TOKEN_BYTES, "MAX_TOKEN_BYTES", &r, "+token", e);
 		if (basic)
-			mbedtls_platform_zeroize(basic, strlen(basic));
+			cry_wipe(basic, strlen(basic));
 		if (k < 0)
 			return -1;
 	}
@@ -5105,7 +5130,7 @@ reg_token(Reg *g, Err *e)
 		return e->code ? -1 : fail(e, ExitUndecided, "%s: token "
 		    "response has no usable token", g->host);
 	g->authz = ar_printf(a, e, "Bearer %s", tok);
-	mbedtls_platform_zeroize(r.body.p, r.body.n);
+	cry_wipe(r.body.p, r.body.n);
 	return g->authz ? 0 : -1;
 }
 
@@ -5212,7 +5237,7 @@ reg_get(Reg *g, const char *path, const char *accept, size_t max,
 				return -1;
 			strcpy(g->authz, "Basic ");
 			b64_encode(up, strlen(up), g->authz + 6);
-			mbedtls_platform_zeroize(up, strlen(up));
+			cry_wipe(up, strlen(up));
 		}
 		if (http_get(g->net, url, g->trust, accept, g->authz,
 		    g->origin, max, limit, r, what, e) < 0)
@@ -5358,7 +5383,6 @@ cry_key(Key *k, const Blob *b, int ecdsa, const char *file, Arena *a,
 
 	mbedtls_pk_init(&k->pk);
 	k->ready = 1;
-	k->name = b->path ? b->path : b->at;
 	if (!(where = b->path ? ar_printf(a, e, "%s: %s: %s", file, b->at,
 	    b->path) : ar_printf(a, e, "%s: %s", file, b->at)))
 		return -1;
@@ -5428,6 +5452,162 @@ cry_key_free(Key *k)
 	if (k->ready)
 		mbedtls_pk_free(&k->pk);
 	k->ready = 0;
+}
+
+static void
+cry_pk_init(Pk *pk)
+{
+	mbedtls_pk_init(pk);
+}
+
+static void
+cry_pk_free(Pk *pk)
+{
+	mbedtls_pk_free(pk);
+}
+
+/* An RSA public key (modulus n, exponent e, big-endian) into pk, which
+ * holds no key yet.  0, or -1 if it is not one. */
+static int
+cry_key_rsa(Pk *pk, const unsigned char *n, size_t nl,
+    const unsigned char *e, size_t el)
+{
+	return mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(
+	    MBEDTLS_PK_RSA)) != 0 || mbedtls_rsa_import_raw(mbedtls_pk_rsa(*pk),
+	    n, nl, NULL, 0, NULL, 0, NULL, 0, e, el) != 0 ||
+	    mbedtls_rsa_complete(mbedtls_pk_rsa(*pk)) != 0 ? -1 : 0;
+}
+
+/* An ECDSA public key into pk (which holds no key yet): the curve by the
+ * DER contents of its OID (NIST P-256, P-384, P-521 and brainpool, as
+ * OpenPGP names them), the point q (SEC 1).  0, or -1. */
+static int
+cry_key_ec(Pk *pk, const unsigned char *oid, size_t ol,
+    const unsigned char *q, size_t ql)
+{
+	static const struct {
+		unsigned char oid[10], len;
+		mbedtls_ecp_group_id id;
+	} curves[] = {
+		{ { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 }, 8,
+		    MBEDTLS_ECP_DP_SECP256R1 },
+		{ { 0x2b, 0x81, 0x04, 0x00, 0x22 }, 5, MBEDTLS_ECP_DP_SECP384R1 },
+		{ { 0x2b, 0x81, 0x04, 0x00, 0x23 }, 5, MBEDTLS_ECP_DP_SECP521R1 },
+		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07 }, 9,
+		    MBEDTLS_ECP_DP_BP256R1 },
+		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0b }, 9,
+		    MBEDTLS_ECP_DP_BP384R1 },
+		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0d }, 9,
+		    MBEDTLS_ECP_DP_BP512R1 },
+	};
+	mbedtls_ecp_keypair *ec;
+	size_t i;
+
+	for (i = 0; i < LEN(curves) && (curves[i].len != ol ||
+	    memcmp(curves[i].oid, oid, ol)); i++)
+		;
+	if (i == LEN(curves) || mbedtls_pk_setup(pk,
+	    mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
+		return -1;
+	ec = mbedtls_pk_ec(*pk);
+	return mbedtls_ecp_group_load(&ec->MBEDTLS_PRIVATE(grp),
+	    curves[i].id) != 0 || mbedtls_ecp_point_read_binary(
+	    &ec->MBEDTLS_PRIVATE(grp), &ec->MBEDTLS_PRIVATE(Q), q, ql) != 0 ||
+	    mbedtls_ecp_check_pubkey(&ec->MBEDTLS_PRIVATE(grp),
+	    &ec->MBEDTLS_PRIVATE(Q)) != 0 ? -1 : 0;
+}
+
+/* pk as a SubjectPublicKeyInfo, DER, at the end of buf: its length, or 0
+ * or less if it does not fit */
+static int
+cry_key_der(Pk *pk, unsigned char *buf, size_t size)
+{
+	return mbedtls_pk_write_pubkey_der(pk, buf, size);
+}
+
+/* bytes of an RSA modulus (a signature's length) */
+static size_t
+cry_key_len(const Pk *pk)
+{
+	return mbedtls_pk_get_len(pk);
+}
+
+static size_t
+cry_key_bits(const Pk *pk)
+{
+	return mbedtls_pk_get_bitlen(pk);
+}
+
+/* Is ret an mbedTLS error for memory it could not get, which decides
+ * nothing about a signature? */
+static int
+cry_nomem(int ret)
+{
+	int lo = -ret & 0x7f, hi = -ret & 0x7f80;
+
+	return ret < 0 && (lo == -MBEDTLS_ERR_MPI_ALLOC_FAILED || lo ==
+	    -MBEDTLS_ERR_ASN1_ALLOC_FAILED || hi == -MBEDTLS_ERR_ECP_ALLOC_FAILED ||
+	    hi == -MBEDTLS_ERR_PK_ALLOC_FAILED || hi ==
+	    -MBEDTLS_ERR_MD_ALLOC_FAILED);
+}
+
+/* mbedTLS's hash types, by MdNone… */
+static const mbedtls_md_type_t cry_md[] = {
+	MBEDTLS_MD_NONE, MBEDTLS_MD_SHA1, MBEDTLS_MD_SHA224, MBEDTLS_MD_SHA256,
+	MBEDTLS_MD_SHA384, MBEDTLS_MD_SHA512
+};
+
+/* Does sig (RSA PKCS#1 v1.5, or ECDSA in DER) verify hash h, made with
+ * md (MdNone: as it is, for ECDSA), with pk?  0 if so, -1 if not, -2 if
+ * it could not be checked (out of memory). */
+static int
+cry_check(const Pk *pk, int md, const unsigned char *h, size_t hn,
+    const unsigned char *sig, size_t sl)
+{
+	int ret = mbedtls_pk_verify((Pk *)pk, cry_md[md], h, hn, sig, sl);
+
+	return ret == 0 ? 0 : cry_nomem(ret) ? -2 : -1;
+}
+
+/* bytes that held a secret: gone, whatever the optimizer thinks */
+static void
+cry_wipe(void *p, size_t n)
+{
+	mbedtls_platform_zeroize(p, n);
+}
+
+static void
+cry_cert_init(Cert *c)
+{
+	mbedtls_x509_crt_init(c);
+}
+
+static void
+cry_cert_free(Cert *c)
+{
+	mbedtls_x509_crt_free(c);
+}
+
+/* the public key of the first certificate of c */
+static Pk *
+cry_cert_key(Cert *c)
+{
+	return &c->pk;
+}
+
+/* Appends the certificates of from (all, or all but the last) to chain.
+ * 0, or -1 if one did not parse again (out of memory). */
+static int
+cry_append(Cert *chain, const Cert *from, int butlast)
+{
+	const Cert *x;
+	int r = 0;
+
+	for (x = from; x && x->raw.p && (!butlast || (x->next &&
+	    x->next->raw.p)); x = x->next)
+		if (mbedtls_x509_crt_parse_der(chain, x->raw.p, x->raw.len) != 0)
+			r = -1;
+	return r;
 }
 
 /* one positive, minimally encoded DER INTEGER at *p */
@@ -5501,7 +5681,7 @@ cry_p1363(const unsigned char *s, size_t n, unsigned char *der)
 /* does sig verify over msg with pk (SHA-256, cosign's rule)?  0 if so.
  * ECDSA signatures are DER, or r||s when not DER unless deronly. */
 static int
-cry_verify(mbedtls_pk_context *pk, const void *msg, size_t n,
+cry_verify(Pk *pk, const void *msg, size_t n,
     const unsigned char *sig, size_t sl, int deronly)
 {
 	unsigned char h[32], der[160];
@@ -6320,11 +6500,11 @@ cry_path(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 	return 0;
 }
 
-/* A hash over several pieces, by mbedTLS md type */
+/* A hash over several pieces, of type MdSha256… */
 static int
-md_begin(Md *h, mbedtls_md_type_t type)
+md_begin(Md *h, int type)
 {
-	const mbedtls_md_info_t *info = mbedtls_md_info_from_type(type);
+	const mbedtls_md_info_t *info = mbedtls_md_info_from_type(cry_md[type]);
 
 	mbedtls_md_init(&h->ctx);
 	h->size = info ? mbedtls_md_get_size(info) : 0;
@@ -6627,8 +6807,7 @@ ed25519_verify(const unsigned char pub[32], const void *m, size_t n,
 	ok = mbedtls_mpi_read_string(&l, 16, "1000000000000000000000000000000"
 	    "014def9dea2f79cd65812631a5cf5d3ed") == 0 &&
 	    mbedtls_mpi_read_binary_le(&s, sig + 32, 32) == 0 &&
-	    mbedtls_mpi_cmp_mpi(&s, &l) < 0 && md_begin(&md,
-	    MBEDTLS_MD_SHA512) == 0;
+	    mbedtls_mpi_cmp_mpi(&s, &l) < 0 && md_begin(&md, MdSha512) == 0;
 	if (ok) {
 		md_add(&md, sig, 32);
 		md_add(&md, pub, 32);
@@ -7200,10 +7379,9 @@ sst_entry(const Str *b, const Cand *c, const Str *sig,
  * at time t (-1: now) with its identity; the leaf in chain, or why. */
 static int
 sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
-    mbedtls_x509_crt *chain, Arena *a, const char **why)
+    Cert *chain, Arena *a, const char **why)
 {
 	const char *who = q->src == SrcPKI ? "pki" : "fulcio", *w, *iss;
-	mbedtls_x509_crt *x;
 	Err sub = { 0, "" };
 	int n;
 
@@ -7220,18 +7398,16 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
 	}
 	/* intermediates: configured, then the chain annotation but its last
 	 * (the root, which must come from the policy) */
-	for (x = sg->inter.raw.p ? &sg->inter : NULL; x && x->raw.p;
-	    x = x->next)
-		if (mbedtls_x509_crt_parse_der(chain, x->raw.p, x->raw.len) != 0)
-			return *why = "internal: intermediate", 0;
+	if (cry_append(chain, &sg->inter, 0) < 0)
+		return *why = "internal: intermediate", 0;
 	if (c->chain && strspn(c->chain, " \t\r\n") != strlen(c->chain)) {
-		mbedtls_x509_crt ann;
+		Cert ann;
 
-		mbedtls_x509_crt_init(&ann);
+		cry_cert_init(&ann);
 		n = cry_certs(c->chain, strlen(c->chain), 0, &ann, 1, a, &w);
-		for (x = &ann; n > 1 && x->next && x->next->raw.p; x = x->next)
-			mbedtls_x509_crt_parse_der(chain, x->raw.p, x->raw.len);
-		mbedtls_x509_crt_free(&ann);
+		if (n > 1)
+			cry_append(chain, &ann, 1);
+		cry_cert_free(&ann);
 		if (n < 0) {
 			*why = ar_reason(a, &sub, "%s: chain annotation: %s", who,
 			    w);
@@ -7277,9 +7453,9 @@ static int
 sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
     const char **why)
 {
-	mbedtls_pk_context *pk[MAX_KEYS];
+	Pk *pk[MAX_KEYS];
 	unsigned char kder[2048];
-	mbedtls_x509_crt chain;
+	Cert chain;
 	Arena *a = run->a;
 	const char *w = NULL;
 	long long t = -1;
@@ -7294,7 +7470,7 @@ sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
 		*why = "signature annotation is not valid base64";
 		return 0;
 	}
-	mbedtls_x509_crt_init(&chain);
+	cry_cert_init(&chain);
 	if (q->src == SrcKeys) {
 		/* with a Rekor key, only a key the log names counts */
 		for (k = 0; k < sg->nkeys; k++) {
@@ -7302,8 +7478,7 @@ sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
 				pk[n++] = &sg->keys[k].pk;
 				continue;
 			}
-			len = mbedtls_pk_write_pubkey_der(&sg->keys[k].pk, kder,
-			    sizeof(kder));
+			len = cry_key_der(&sg->keys[k].pk, kder, sizeof(kder));
 			if (len > 0 && sst_rekor(sg, c, &sig, kder + sizeof(kder)
 			    - len, (size_t)len, a, &t, &w)) {
 				pk[n++] = &sg->keys[k].pk;
@@ -7321,9 +7496,9 @@ sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
 			    "one PEM block";
 		else if (sst_rekor(sg, c, &sig, (const unsigned char *)der.p,
 		    der.n, a, &t, &w) && sst_cert(sg, q, c, t, &chain, a, &w))
-			pk[n++] = &chain.pk;
+			pk[n++] = cry_cert_key(&chain);
 	} else if (sst_cert(sg, q, c, -1, &chain, a, &w)) {
-		pk[n++] = &chain.pk;
+		pk[n++] = cry_cert_key(&chain);
 	}
 	if (!n) {
 		*why = w ? w : "no key";
@@ -7339,7 +7514,7 @@ sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
 		ok = judge_payload(run, q, &c->payload, SST_TYPE,
 		    run->sigs.digest, why);
 out:
-	mbedtls_x509_crt_free(&chain);
+	cry_cert_free(&chain);
 	return ok;
 }
 
@@ -7352,8 +7527,8 @@ sst_signer(Signer *sg, const Req *q, const char *file, Arena *a, Err *e)
 	int k;
 
 	memset(sg, 0, sizeof(*sg));
-	mbedtls_x509_crt_init(&sg->roots);
-	mbedtls_x509_crt_init(&sg->inter);
+	cry_cert_init(&sg->roots);
+	cry_cert_init(&sg->inter);
 	for (k = 0; k < q->nkeys; k++, sg->nkeys++)
 		if (cry_key(&sg->keys[k], &q->keys[k], 0, file, a, e) < 0)
 			return -1;
@@ -7377,8 +7552,8 @@ sst_signer_free(Signer *sg)
 		cry_key_free(&sg->keys[k]);
 		cry_key_free(&sg->rekor[k]);
 	}
-	mbedtls_x509_crt_free(&sg->roots);
-	mbedtls_x509_crt_free(&sg->inter);
+	cry_cert_free(&sg->roots);
+	cry_cert_free(&sg->inter);
 }
 
 /* == 16. OpenPGP and simple signing =====================================
@@ -7759,28 +7934,12 @@ pgp_mpi(const unsigned char **p, const unsigned char *end,
 static int
 pgp_key(PgpKey *k, const Str *body)
 {
-	static const struct {
-		unsigned char oid[10], len;
-		mbedtls_ecp_group_id id;
-	} curves[] = {
-		{ { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 }, 8,
-		    MBEDTLS_ECP_DP_SECP256R1 },
-		{ { 0x2b, 0x81, 0x04, 0x00, 0x22 }, 5, MBEDTLS_ECP_DP_SECP384R1 },
-		{ { 0x2b, 0x81, 0x04, 0x00, 0x23 }, 5, MBEDTLS_ECP_DP_SECP521R1 },
-		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07 }, 9,
-		    MBEDTLS_ECP_DP_BP256R1 },
-		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0b }, 9,
-		    MBEDTLS_ECP_DP_BP384R1 },
-		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0d }, 9,
-		    MBEDTLS_ECP_DP_BP512R1 },
-	};
 	static const unsigned char ed25519[] = { 0x2b, 0x06, 0x01, 0x04, 0x01,
 	    0xda, 0x47, 0x0f, 0x01 };
 	const unsigned char *p = (const unsigned char *)body->p, *end = p +
 	    body->n, *n, *e, *oid;
-	mbedtls_ecp_keypair *ec;
 	unsigned char hdr[3];
-	size_t nl, el, ol, i;
+	size_t nl, el, ol;
 	Md md;
 
 	memset(k, 0, sizeof(*k));
@@ -7794,7 +7953,7 @@ pgp_key(PgpKey *k, const Str *body)
 	hdr[0] = 0x99;
 	hdr[1] = (unsigned char)(body->n >> 8);
 	hdr[2] = (unsigned char)body->n;
-	if (body->n > 0xffff || md_begin(&md, MBEDTLS_MD_SHA1) < 0)
+	if (body->n > 0xffff || md_begin(&md, MdSha1) < 0)
 		return -1;
 	md_add(&md, hdr, 3);
 	md_add(&md, p, body->n);
@@ -7802,17 +7961,13 @@ pgp_key(PgpKey *k, const Str *body)
 		return -1;
 	memcpy(k->id, k->fpr + 12, 8);
 	p += 6;
-	mbedtls_pk_init(&k->pk);
-	k->ready = 1;
+	cry_pk_init(&k->pk);
 	switch (k->alg) {
 	case 1:
 	case 3:
 		if (pgp_mpi(&p, end, &n, &nl) < 0 || pgp_mpi(&p, end, &e,
 		    &el) < 0 || nl * 8 < MIN_RSA_BITS ||
-		    mbedtls_pk_setup(&k->pk, mbedtls_pk_info_from_type(
-		    MBEDTLS_PK_RSA)) != 0 || mbedtls_rsa_import_raw(
-		    mbedtls_pk_rsa(k->pk), n, nl, NULL, 0, NULL, 0, NULL, 0, e,
-		    el) != 0 || mbedtls_rsa_complete(mbedtls_pk_rsa(k->pk)) != 0)
+		    cry_key_rsa(&k->pk, n, nl, e, el) < 0)
 			return -1;
 		return 0;
 	case 19:
@@ -7830,18 +7985,7 @@ pgp_key(PgpKey *k, const Str *body)
 			memcpy(k->ed, n + 1, 32);
 			return 0;
 		}
-		for (i = 0; i < LEN(curves) && (curves[i].len != ol ||
-		    memcmp(curves[i].oid, oid, ol)); i++)
-			;
-		if (i == LEN(curves) || mbedtls_pk_setup(&k->pk,
-		    mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
-			return -1;
-		ec = mbedtls_pk_ec(k->pk);
-		return mbedtls_ecp_group_load(&ec->MBEDTLS_PRIVATE(grp),
-		    curves[i].id) != 0 || mbedtls_ecp_point_read_binary(
-		    &ec->MBEDTLS_PRIVATE(grp), &ec->MBEDTLS_PRIVATE(Q), n, nl) !=
-		    0 || mbedtls_ecp_check_pubkey(&ec->MBEDTLS_PRIVATE(grp),
-		    &ec->MBEDTLS_PRIVATE(Q)) != 0 ? -1 : 0;
+		return cry_key_ec(&k->pk, oid, ol, n, nl);
 	case 27:
 		if (end - p != 32)
 			return -1;
@@ -7976,31 +8120,18 @@ pgp_subpacket(PgpSig *s, int t, const unsigned char *v, size_t n,
 	return 0;
 }
 
-/* hash algorithm ID to mbedTLS; SHA-1 only for self-signatures */
-static mbedtls_md_type_t
+/* hash algorithm ID to MdSha256…; SHA-1 only for self-signatures */
+static int
 pgp_md(int id, int selfsig)
 {
 	switch (id) {
-	case 2: return selfsig ? MBEDTLS_MD_SHA1 : MBEDTLS_MD_NONE;
-	case 8: return MBEDTLS_MD_SHA256;
-	case 9: return MBEDTLS_MD_SHA384;
-	case 10: return MBEDTLS_MD_SHA512;
-	case 11: return MBEDTLS_MD_SHA224;
-	default: return MBEDTLS_MD_NONE;
+	case 2: return selfsig ? MdSha1 : MdNone;
+	case 8: return MdSha256;
+	case 9: return MdSha384;
+	case 10: return MdSha512;
+	case 11: return MdSha224;
+	default: return MdNone;
 	}
-}
-
-/* Is ret an mbedTLS error for memory it could not get, which decides
- * nothing about a signature? */
-static int
-pgp_nomem(int ret)
-{
-	int lo = -ret & 0x7f, hi = -ret & 0x7f80;
-
-	return ret < 0 && (lo == -MBEDTLS_ERR_MPI_ALLOC_FAILED || lo ==
-	    -MBEDTLS_ERR_ASN1_ALLOC_FAILED || hi == -MBEDTLS_ERR_ECP_ALLOC_FAILED ||
-	    hi == -MBEDTLS_ERR_PK_ALLOC_FAILED || hi ==
-	    -MBEDTLS_ERR_MD_ALLOC_FAILED);
 }
 
 /* Finishes the hash h of signature s (its hashed part and trailer) and
@@ -8012,7 +8143,6 @@ pgp_check(const PgpKey *k, const PgpSig *s, Md *h)
 	unsigned char d[64], t[6], der[160], rs[2][66], sig[1024];
 	const unsigned char *p = s->mpi, *end = s->mpi + s->mlen, *v[2];
 	size_t dn, n[2], half, i;
-	int ret;
 
 	md_add(h, s->hashed, s->hlen);
 	if (s->version == 4) {
@@ -8029,15 +8159,13 @@ pgp_check(const PgpKey *k, const PgpSig *s, Md *h)
 	if (memcmp(d, s->prefix, 2) || s->alg != k->alg)
 		return -1;
 	if (k->alg == 1 || k->alg == 3) {	/* left-padded to the modulus */
-		half = mbedtls_pk_get_len(&k->pk);
+		half = cry_key_len(&k->pk);
 		if (pgp_mpi(&p, end, &v[0], &n[0]) < 0 || p != end || n[0] >
 		    half || half > sizeof(sig))
 			return -1;
 		memset(sig, 0, half - n[0]);
 		memcpy(sig + half - n[0], v[0], n[0]);
-		ret = mbedtls_pk_verify((mbedtls_pk_context *)&k->pk,
-		    pgp_md(s->hash, 1), d, dn, sig, half);
-		return ret == 0 ? 0 : pgp_nomem(ret) ? -2 : -1;
+		return cry_check(&k->pk, pgp_md(s->hash, 1), d, dn, sig, half);
 	}
 	for (i = 0; i < 2; i++)
 		if (pgp_mpi(&p, end, &v[i], &n[i]) < 0)
@@ -8053,16 +8181,14 @@ pgp_check(const PgpKey *k, const PgpSig *s, Md *h)
 		return ed25519_verify(k->ed, d, dn, rs[0]);
 	}
 	/* ECDSA: r and s to the group size, then DER for mbedTLS */
-	half = (mbedtls_pk_get_bitlen(&k->pk) + 7) / 8;
+	half = (cry_key_bits(&k->pk) + 7) / 8;
 	if (n[0] > half || n[1] > half || half > sizeof(rs[0]))
 		return -1;
 	memset(rs, 0, sizeof(rs));
 	memcpy(rs[0] + half - n[0], v[0], n[0]);
 	memcpy(rs[0] + 2 * half - n[1], v[1], n[1]);
 	i = cry_p1363(rs[0], 2 * half, der);
-	ret = mbedtls_pk_verify((mbedtls_pk_context *)&k->pk, MBEDTLS_MD_NONE,
-	    d, dn, der, i);
-	return ret == 0 ? 0 : pgp_nomem(ret) ? -2 : -1;
+	return cry_check(&k->pk, MdNone, d, dn, der, i);
 }
 
 /* K(x) of RFC 4880 §5.2.4: 0x99, two length octets, the key body */
@@ -8089,7 +8215,7 @@ pgp_selfsig(const PgpKey *signer, const PgpKey *p, const PgpKey *sub,
 	Md h;
 
 	if (s->version != 4 || !s->hascreated || s->critical >= 0 ||
-	    pgp_md(s->hash, 1) == MBEDTLS_MD_NONE)
+	    pgp_md(s->hash, 1) == MdNone)
 		return -1;
 	if (md_begin(&h, pgp_md(s->hash, 1)) < 0)
 		return -2;
@@ -8238,7 +8364,7 @@ pgp_keyring(Keyring *r, const Str *ring, Arena *a, const char **why)
 			else if (prim < 0)
 				continue;	/* a subkey of a skipped primary */
 			if (pgp_key(&nk, &body) < 0) {
-				mbedtls_pk_free(&nk.pk);
+				cry_pk_free(&nk.pk);
 				logv("keyring: skipping a key ivlite cannot use");
 				continue;
 			}
@@ -8247,9 +8373,9 @@ pgp_keyring(Keyring *r, const Str *ring, Arena *a, const char **why)
 			    memcmp(r->k[i].fpr, nk.fpr, 20)); i++)
 				;
 			if (i < r->n) {		/* another copy of a key */
-				mbedtls_pk_free(&nk.pk);
+				cry_pk_free(&nk.pk);
 			} else if (r->n == MAX_PGP_KEYS) {
-				mbedtls_pk_free(&nk.pk);
+				cry_pk_free(&nk.pk);
 				*why = "more than MAX_PGP_KEYS keys";
 				return -1;
 			} else {
@@ -8587,7 +8713,7 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 		*why = "not a signature: not a document signature";
 		return 0;
 	}
-	if (pgp_md(m.sig.hash, 0) == MBEDTLS_MD_NONE) {
+	if (pgp_md(m.sig.hash, 0) == MdNone) {
 		*why = ar_reason(a, &sub, "unsupported hash algorithm "
 		    "%s", m.sig.hash < (int)LEN(hashes) && *hashes[m.sig.hash] ?
 		    hashes[m.sig.hash] : "unknown");
@@ -8772,7 +8898,7 @@ ss_keyring_free(Keyring *r)
 	int i;
 
 	for (i = 0; i < r->n; i++)
-		mbedtls_pk_free(&r->k[i].pk);
+		cry_pk_free(&r->k[i].pk);
 	r->n = r->ns = 0;
 }
 
@@ -8822,7 +8948,7 @@ cache_key(Run *run, const Policy *p, const Str *policy, char key[65], Err *e)
 	    run->digest, &lookaside, &attach, e) < 0)
 		return -1;
 	ref_string(run->ref, ref, sizeof(ref));
-	md_begin(&h, MBEDTLS_MD_SHA256);
+	md_begin(&h, MdSha256);
 	cache_field(&h, VERSION, strlen(VERSION));
 	cache_field(&h, ref, strlen(ref));
 	cache_field(&h, run->digest, strlen(run->digest));

@@ -463,7 +463,7 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 	Err e = { 0, "" };
 	char *s, out[64];
 	const char *why, *x, *y;
-	mbedtls_x509_crt chain;
+	Cert chain;
 	Conn *c = &net.conn[0];
 	Arena a;
 	Policy p;
@@ -546,10 +546,10 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 		pos = 0;
 		while (cry_pem(s, n, &pos, "CERTIFICATE", &a, &b) > 0)
 			;
-		mbedtls_x509_crt_init(&chain);
+		cry_cert_init(&chain);
 		if (cry_certs(s, n, 0, &chain, 1, &a, &why) > 0) {
 			Path pa;
-			mbedtls_x509_crt *x;
+			Cert *x;
 
 			/* the blocks as a path, leaf first */
 			pa.n = 0;
@@ -562,7 +562,7 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 			cry_san_has(&chain, 2, "[::1]");
 			cry_issuer(&chain, &a, &why);
 		}
-		mbedtls_x509_crt_free(&chain);
+		cry_cert_free(&chain);
 		pgp_dearmor(s, n, &a, &b, &why);
 		b64_decode(&a, s, n, &b);
 	} else if (!strcmp(target, "pgp")) {
