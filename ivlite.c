@@ -120,10 +120,6 @@ enum { SockAgain = -2, SockReset = -3 };	/* sock_io() */
 
 enum { ExitAccept, ExitReject, ExitConfig, ExitUndecided };
 
-enum {				/* policy requirement types */
-	ReqAccept, ReqReject, ReqSignedBy, ReqBaseLayer, ReqSigstore
-};
-
 enum {				/* signedIdentity types; the first is the default */
 	IdMatchRepoDigestOrExact, IdMatchExact, IdMatchRepository,
 	IdExactReference, IdExactRepository, IdRemap
@@ -183,7 +179,7 @@ typedef struct {
 } Ident;
 
 typedef struct {
-	int type;		/* ReqAccept… */
+	int type;		/* its row in reqtypes[] */
 	const char *at;		/* policy path: transports.docker["x"][0] */
 	const char *desc;	/* how reasons name it: signedBy(keyPath=/k) */
 	int keytype;		/* signedBy: KeyGPG… */
@@ -452,6 +448,38 @@ typedef struct {		/* a signature packet (v4, v3) */
 	size_t elen, mlen;
 } PgpSig;
 
+typedef struct Run Run;
+
+typedef struct {		/* one requirement's outcome, for -o json */
+	const char *desc;
+	int ok;
+	const char *detail;
+} Result;
+
+/* A requirement type: its row in reqtypes[] is the only dispatch on
+ * Req.type (policy loading, -check, judgement, -o json, the cache). */
+typedef struct {
+	const char *name;	/* "type" in policy.json */
+	const Field *fields;	/* its members, "type" included (FIELDS) */
+	int nfields;
+	/* the members (value tokens v[] by fields, -1 absent) into r, after
+	 * json_fields checked them: configuration errors; NULL: none */
+	int (*load)(const Json *j, const int *v, Req *r, Arena *a, Err *e);
+	/* loads what q trusts (keys, CAs) and drops it again, so that a bad
+	 * key file is a configuration error before any network work (-check,
+	 * a run without -digest); NULL: nothing */
+	int (*trust)(Run *run, const Req *q, Err *e);
+	/* judges q for the run's image: res->ok and a reason in res->detail
+	 * (never NULL); -1 only with e set (network, configuration) */
+	int (*check)(Run *run, const Req *q, Result *res, Err *e);
+	int sig;		/* it needs a signature: the cache may keep it */
+} ReqType;
+
+/* a field table and its length, which pol_req's v[REQ_FIELDS] holds */
+#define REQ_FIELDS	16
+#define FIELDS(f)	(f), (int)(LEN(f) + 0 * sizeof(char[LEN(f) <= \
+			    REQ_FIELDS ? 1 : -1]))
+
 typedef struct {		/* a simple-signing message's parts */
 	const unsigned char *ops;	/* one-pass signature body */
 	Str data;		/* literal data: the payload */
@@ -466,7 +494,9 @@ typedef struct {		/* the image's lookaside signatures */
 	int n;
 } SsSigs;
 
-typedef struct {		/* what one verification has gathered */
+typedef struct RunState RunState;
+
+struct Run {			/* what one verification has gathered */
 	Arena *a;
 	Net *net;
 	const char *policyfile, *regdir;
@@ -476,15 +506,14 @@ typedef struct {		/* what one verification has gathered */
 	int regdok;		/* regd loaded */
 	Reg reg;
 	int regok;		/* reg opened */
-	Sigs sigs;
-	SsSigs ss;
-} Run;
+	RunState *state;	/* the requirement types' (run_state) */
+};
 
-typedef struct {		/* one requirement's outcome, for -o json */
-	const char *desc;
-	int ok;
-	const char *detail;
-} Result;
+struct RunState {		/* one requirement type's, for the run */
+	int type;
+	void *data;
+	RunState *next;
+};
 
 typedef struct {
 	int exit;		/* ExitAccept only when every requirement held */
@@ -552,7 +581,7 @@ static char *json_str(const Json *j, int i, Arena *a, Err *e);
 static int json_dupkey(const Json *j, int obj, int i, const char *at,
     Arena *a, Err *e);
 static int json_fields(const Json *j, int obj, const char *at,
-    const Field *f, int *v, Arena *a, Err *e);
+    const Field *f, int nf, int *v, Arena *a, Err *e);
 static const char *json_typename(jsmntype_t type);
 static size_t utf8_len(const unsigned char *p, size_t n);
 /* 9. references */
@@ -572,15 +601,13 @@ static const char *pol_other(const char *transport, const char *key);
 static const char *pol_path(const char *s);
 static const char *pol_storage(const char *s);
 static int pol_reqs(const Json *j, int arr, Scope *sc, Arena *a, Err *e);
-static int pol_type(const Json *j, int obj, const char *at,
-    const char **names, int n, const char *what, Arena *a, Err *e);
+static int pol_type(const Json *j, int obj, const char *at, Err *e);
+static int pol_unknown(const Json *j, int i, const char *at,
+    const char *what, Arena *a, Err *e);
 static int pol_req(const Json *j, int obj, Req *r, Arena *a, Err *e);
-static int pol_signedby(const Json *j, const int *v, Req *r, Arena *a,
-    Err *e);
 static int pol_keys(const Json *j, const int *v, const Field *f, int n,
     Req *r, Blob **out, int *nout, Arena *a, Err *e);
-static int pol_sigstore(const Json *j, const int *v, Req *r, Arena *a,
-    Err *e);
+static int pol_signed(const Json *j, int i, Req *r, Arena *a, Err *e);
 static int pol_field(const Json *j, int i, int isdata, const char *at,
     const char *key, Blob *b, Arena *a, Err *e);
 static int pol_text(const Json *j, int i, const char *at, const char *key,
@@ -600,6 +627,13 @@ static const Scope *pol_find(const Policy *p, const char *key, size_t n);
 static const char *pol_lint(const char *key, Arena *a, Err *e);
 static int pol_files(const Policy *p, const Scope *only, Md *h, Arena *a,
     Err *e);
+static const ReqType *reqtype(int type);
+static int req_accept(Run *run, const Req *q, Result *res, Err *e);
+static int req_reject(Run *run, const Req *q, Result *res, Err *e);
+static int req_baselayer(Run *run, const Req *q, Result *res, Err *e);
+static int req_baseload(const Json *j, const int *v, Req *r, Arena *a,
+    Err *e);
+static void *run_state(Run *run, int type, size_t size, Err *e);
 /* 11. certs.d and auth.json */
 static int cert_cmp(const void *x, const void *y);
 static int cert_dir(Arena *a, const char *dir, const char *authority,
@@ -793,7 +827,7 @@ static int sst_layer(const char *where, const Json *j, int lay, Cand *c,
     Arena *a, Err *e);
 static int sst_manifest(Sigs *s, const char *where, const char *text,
     size_t n, Arena *a, Err *e);
-static int sst_fetch(Run *run, Err *e);
+static int sst_fetch(Run *run, Sigs *s, Err *e);
 static int sst_integral(const Json *j, int i);
 static int sst_dups(const Json *j, int obj, const char *at, Arena *a,
     Err *e);
@@ -810,8 +844,11 @@ static int sst_entry(const Str *b, const Cand *c, const Str *sig,
     const unsigned char *want, size_t wn, Arena *a, const char **why);
 static int sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
     Cert *chain, Arena *a, const char **why);
-static int sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
-    const char **why);
+static int sst_check(Run *run, const Req *q, Signer *sg, const Sigs *s,
+    const Cand *c, const char **why);
+static int sst_load(const Json *j, const int *v, Req *r, Arena *a, Err *e);
+static int sst_trust(Run *run, const Req *q, Err *e);
+static int sst_judge(Run *run, const Req *q, Result *res, Err *e);
 static int sst_signer(Signer *sg, const Req *q, const char *file,
     Arena *a, Err *e);
 static void sst_signer_free(Signer *sg);
@@ -854,7 +891,10 @@ static int ss_packets(Cur *c, int depth, SsMsg *m, Arena *a,
     const char **why);
 static int ss_verify(const Keyring *r, const Str *blob, long long now,
     Arena *a, Str *payload, const char **signer, const char **why);
-static int ss_fetch(Run *run, Err *e);
+static int ss_fetch(Run *run, SsSigs *s, Err *e);
+static int ss_load(const Json *j, const int *v, Req *r, Arena *a, Err *e);
+static int ss_trust(Run *run, const Req *q, Err *e);
+static int ss_judge(Run *run, const Req *q, Result *res, Err *e);
 static int ss_keyring(Keyring *r, const Req *q, const char *file,
     long long now, Arena *a, Err *e);
 static void ss_keyring_free(Keyring *r);
@@ -873,10 +913,8 @@ static int judge_req(Run *run, const Req *q, Result *res, Err *e);
 static int judge_ident(const Ident *id, const Ref *img, const char *s,
     Arena *a, const char **why);
 static int judge_keys(Run *run, const Scope *sc, Err *e);
-static int judge_sigstore(Run *run, const Req *q, Result *res, Err *e);
 static int judge_payload(Run *run, const Req *q, const Str *p,
     const char *type, const char *digest, const char **why);
-static int judge_signedby(Run *run, const Req *q, Result *res, Err *e);
 static void out_cat(char *buf, size_t n, const char *fmt, ...);
 static void out_line(const Verdict *v, const Ref *r, const char *digest,
     const Err *e, char *buf, size_t n);
@@ -960,10 +998,6 @@ static const struct {
 	{ "MAX_CACHE_ENTRIES",    MAX_CACHE_ENTRIES },
 };
 
-static const char *reqnames[] = {	/* by ReqAccept… */
-	"insecureAcceptAnything", "reject", "signedBy", "signedBaseLayer",
-	"sigstoreSigned"
-};
 static const char *idnames[] = {	/* by IdMatchRepoDigestOrExact… */
 	"matchRepoDigestOrExact", "matchExact", "matchRepository",
 	"exactReference", "exactRepository", "remapIdentity"
@@ -1768,12 +1802,12 @@ json_dupkey(const Json *j, int obj, int i, const char *at, Arena *a, Err *e)
 	return 0;
 }
 
-/* Checks the members of object obj against the table f (ending with a
- * NULL key): unknown and repeated keys and wrong types are errors.  v[k]
- * gets the value token of f[k], or -1 when absent. */
+/* Checks the members of object obj against the nf fields f (a NULL key
+ * is a slot the table leaves unused): unknown and repeated keys and wrong
+ * types are errors.  v[k] gets the value token of f[k], or -1 when absent. */
 static int
-json_fields(const Json *j, int obj, const char *at, const Field *f, int *v,
-    Arena *a, Err *e)
+json_fields(const Json *j, int obj, const char *at, const Field *f, int nf,
+    int *v, Arena *a, Err *e)
 {
 	int i, k, n;
 
@@ -1782,14 +1816,13 @@ json_fields(const Json *j, int obj, const char *at, const Field *f, int *v,
 	if (j->t[obj].type != JSMN_OBJECT)
 		return fail(e, j->code, "%s: %s: expected an object, got %s",
 		    j->file, at, json_typename(j->t[obj].type));
-	for (k = 0; f[k].key; k++)
+	for (k = 0; k < nf; k++)
 		v[k] = -1;
 	for (i = obj + 1, n = 0; n < j->t[obj].size; n++) {
-		/* "" marks a slot a table leaves unused */
-		for (k = 0; f[k].key && (!*f[k].key || !json_eq(j, i,
-		    f[k].key)); k++)
+		for (k = 0; k < nf && (!f[k].key || !json_eq(j, i, f[k].key));
+		    k++)
 			;
-		if (!f[k].key)
+		if (k == nf)
 			return fail(e, j->code, "%s: %s: unknown field %s",
 			    j->file, at, ar_quote(a, j->s + j->t[i].start,
 			    (size_t)(j->t[i].end - j->t[i].start), e));
@@ -2058,82 +2091,20 @@ ref_scopes(const Ref *r, const char *digest,
  * and conflicting key sources are errors with the JSON path.  Key files
  * are only named here; -check reads them, judgement loads what it needs. */
 
-enum { SbType, SbKeyType, SbKeyPath, SbKeyPaths, SbKeyData, SbIdent };
-static const Field signedbyfields[] = {
-	/* key                 type */
-	{ "type",              JSMN_STRING },
-	{ "keyType",           JSMN_STRING },
-	{ "keyPath",           JSMN_STRING },
-	{ "keyPaths",          JSMN_ARRAY },
-	{ "keyData",           JSMN_STRING },
-	{ "signedIdentity",    JSMN_OBJECT },
-	{ NULL,                JSMN_UNDEFINED }
-};
-
-enum {
-	SsType, SsKeyPath, SsKeyPaths, SsKeyData, SsKeyDatas, SsFulcio, SsPKI,
-	SsRekorPath, SsRekorPaths, SsRekorData, SsRekorDatas, SsIdent
-};
-static const Field sigstorefields[] = {
-	{ "type",                JSMN_STRING },
-	{ "keyPath",             JSMN_STRING },
-	{ "keyPaths",            JSMN_ARRAY },
-	{ "keyData",             JSMN_STRING },
-	{ "keyDatas",            JSMN_ARRAY },
-	{ "fulcio",              JSMN_OBJECT },
-	{ "pki",                 JSMN_OBJECT },
-	{ "rekorPublicKeyPath",  JSMN_STRING },
-	{ "rekorPublicKeyPaths", JSMN_ARRAY },
-	{ "rekorPublicKeyData",  JSMN_STRING },
-	{ "rekorPublicKeyDatas", JSMN_ARRAY },
-	{ "signedIdentity",      JSMN_OBJECT },
-	{ NULL,                  JSMN_UNDEFINED }
-};
-
-/* fulcio and pki share a shape: a CA as path or data, identities */
-enum { CaPath, CaData, CaInterPath, CaInterData, CaEmail, CaHost, CaIssuer };
-static const Field fulciofields[] = {
-	{ "caPath",              JSMN_STRING },
-	{ "caData",              JSMN_STRING },
-	{ "",                    JSMN_UNDEFINED },	/* no intermediates */
-	{ "",                    JSMN_UNDEFINED },
-	{ "subjectEmail",        JSMN_STRING },
-	{ "",                    JSMN_UNDEFINED },
-	{ "oidcIssuer",          JSMN_STRING },
-	{ NULL,                  JSMN_UNDEFINED }
-};
-static const Field pkifields[] = {
-	{ "caRootsPath",         JSMN_STRING },
-	{ "caRootsData",         JSMN_STRING },
-	{ "caIntermediatesPath", JSMN_STRING },
-	{ "caIntermediatesData", JSMN_STRING },
-	{ "subjectEmail",        JSMN_STRING },
-	{ "subjectHostname",     JSMN_STRING },
-	{ "",                    JSMN_UNDEFINED },	/* no OIDC issuer */
-	{ NULL,                  JSMN_UNDEFINED }
-};
-
-static const Field typeonly[] = { { "type", JSMN_STRING }, { NULL, JSMN_UNDEFINED } };
-static const Field baselayerfields[] = {
-	{ "type",              JSMN_STRING },
-	{ "baseLayerIdentity", JSMN_OBJECT },
-	{ NULL,                JSMN_UNDEFINED }
-};
+/* signedIdentity's members, by its type (v[1], v[2]: its values) */
+static const Field typeonly[] = { { "type", JSMN_STRING } };
 static const Field exactreffields[] = {
 	{ "type",              JSMN_STRING },
-	{ "dockerReference",   JSMN_STRING },
-	{ NULL,                JSMN_UNDEFINED }
+	{ "dockerReference",   JSMN_STRING }
 };
 static const Field exactrepofields[] = {
 	{ "type",              JSMN_STRING },
-	{ "dockerRepository",  JSMN_STRING },
-	{ NULL,                JSMN_UNDEFINED }
+	{ "dockerRepository",  JSMN_STRING }
 };
 static const Field remapfields[] = {
 	{ "type",              JSMN_STRING },
 	{ "prefix",            JSMN_STRING },
-	{ "signedPrefix",      JSMN_STRING },
-	{ NULL,                JSMN_UNDEFINED }
+	{ "signedPrefix",      JSMN_STRING }
 };
 
 static int
@@ -2142,8 +2113,7 @@ pol_load(Policy *p, Arena *a, const char *file, const char *s, size_t n,
 {
 	static const Field top[] = {
 		{ "default",    JSMN_ARRAY },
-		{ "transports", JSMN_OBJECT },
-		{ NULL,         JSMN_UNDEFINED }
+		{ "transports", JSMN_OBJECT }
 	};
 	int v[2], i, k, total = 1;
 	char *name, *at;
@@ -2152,7 +2122,7 @@ pol_load(Policy *p, Arena *a, const char *file, const char *s, size_t n,
 	memset(p, 0, sizeof(*p));
 	p->file = file;
 	if (json_parse(&j, a, file, s, n, ExitConfig, e) < 0 ||
-	    json_fields(&j, 0, "top level", top, v, a, e) < 0)
+	    json_fields(&j, 0, "top level", top, LEN(top), v, a, e) < 0)
 		return -1;
 	if (v[0] < 0)
 		return fail(e, ExitConfig, "%s: \"default\" is missing", file);
@@ -2343,11 +2313,10 @@ pol_reqs(const Json *j, int arr, Scope *sc, Arena *a, Err *e)
 	return 0;
 }
 
-/* the "type" of object obj, as an index into names; checked before the
- * other fields because it decides which fields are allowed */
+/* The "type" member of object obj, a string: its token.  Checked before
+ * the other members, because it decides which are allowed. */
 static int
-pol_type(const Json *j, int obj, const char *at, const char **names,
-    int n, const char *what, Arena *a, Err *e)
+pol_type(const Json *j, int obj, const char *at, Err *e)
 {
 	int i, k;
 
@@ -2365,57 +2334,66 @@ pol_type(const Json *j, int obj, const char *at, const char **names,
 	if (j->t[++i].type != JSMN_STRING)
 		return fail(e, ExitConfig, "%s: %s.type: expected a string, "
 		    "got %s", j->file, at, json_typename(j->t[i].type));
-	for (k = 0; k < n && !json_eq(j, i, names[k]); k++)
-		;
-	if (k == n)
-		return fail(e, ExitConfig, "%s: %s.type: unknown %s %s",
-		    j->file, at, what, ar_quote(a, j->s + j->t[i].start,
-		    (size_t)(j->t[i].end - j->t[i].start), e));
-	return k;
+	return i;
 }
 
+/* a "type" (token i) that names nothing ivlite knows */
+static int
+pol_unknown(const Json *j, int i, const char *at, const char *what,
+    Arena *a, Err *e)
+{
+	return fail(e, ExitConfig, "%s: %s.type: unknown %s %s", j->file, at,
+	    what, ar_quote(a, j->s + j->t[i].start, (size_t)(j->t[i].end -
+	    j->t[i].start), e));
+}
+
+/* a requirement, by the row of reqtypes[] its type names */
 static int
 pol_req(const Json *j, int obj, Req *r, Arena *a, Err *e)
 {
-	static const Field *tables[] = {	/* by ReqAccept… */
-		typeonly, typeonly, signedbyfields, baselayerfields,
-		sigstorefields
-	};
-	int v[LEN(sigstorefields)], si = -1;
-	const char *at;
+	const ReqType *t;
+	int v[REQ_FIELDS], i;
 
-	if ((r->type = pol_type(j, obj, r->at, reqnames, LEN(reqnames),
-	    "requirement type", a, e)) < 0 ||
-	    json_fields(j, obj, r->at, tables[r->type], v, a, e) < 0)
+	if ((i = pol_type(j, obj, r->at, e)) < 0)
 		return -1;
-	switch (r->type) {
-	case ReqBaseLayer:
-		if (v[1] < 0)
-			return fail(e, ExitConfig, "%s: %s: "
-			    "\"baseLayerIdentity\" is missing", j->file, r->at);
-		if (!(at = ar_printf(a, e, "%s.baseLayerIdentity", r->at)) ||
-		    pol_ident(j, v[1], at, &r->id, a, e) < 0)
-			return -1;
-		break;
-	case ReqSignedBy:
-		if (pol_signedby(j, v, r, a, e) < 0)
-			return -1;
-		si = v[SbIdent];
-		break;
-	case ReqSigstore:
-		if (pol_sigstore(j, v, r, a, e) < 0)
-			return -1;
-		si = v[SsIdent];
-		break;
-	}
-	if (si >= 0 && (!(at = ar_printf(a, e, "%s.signedIdentity", r->at)) ||
-	    pol_ident(j, si, at, &r->id, a, e) < 0))
+	for (r->type = 0; (t = reqtype(r->type)) && !json_eq(j, i, t->name);
+	    r->type++)
+		;
+	if (!t)
+		return pol_unknown(j, i, r->at, "requirement type", a, e);
+	if (json_fields(j, obj, r->at, t->fields, t->nfields, v, a, e) < 0 ||
+	    (t->load && t->load(j, v, r, a, e) < 0))
 		return -1;
 	return (r->desc = pol_desc(r, a, e)) ? 0 : -1;
 }
 
+/* the signedIdentity of r (token i; -1: absent, the default) */
 static int
-pol_signedby(const Json *j, const int *v, Req *r, Arena *a, Err *e)
+pol_signed(const Json *j, int i, Req *r, Arena *a, Err *e)
+{
+	const char *at;
+
+	if (i < 0)
+		return 0;
+	if (!(at = ar_printf(a, e, "%s.signedIdentity", r->at)))
+		return -1;
+	return pol_ident(j, i, at, &r->id, a, e);
+}
+
+enum { SbType, SbKeyType, SbKeyPath, SbKeyPaths, SbKeyData, SbIdent };
+static const Field sbfields[] = {
+	/* key                     type */
+	[SbType] =     { "type",           JSMN_STRING },
+	[SbKeyType] =  { "keyType",        JSMN_STRING },
+	[SbKeyPath] =  { "keyPath",        JSMN_STRING },
+	[SbKeyPaths] = { "keyPaths",       JSMN_ARRAY },
+	[SbKeyData] =  { "keyData",        JSMN_STRING },
+	[SbIdent] =    { "signedIdentity", JSMN_OBJECT },
+};
+
+/* signedBy's members: a key type, one key source, signedIdentity */
+static int
+ss_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
 {
 	int k;
 
@@ -2435,8 +2413,10 @@ pol_signedby(const Json *j, const int *v, Req *r, Arena *a, Err *e)
 	    (v[SbKeyData] >= 0) != 1)
 		return fail(e, ExitConfig, "%s: %s: exactly one of keyPath, "
 		    "keyPaths and keyData must be given", j->file, r->at);
-	return pol_keys(j, v + SbKeyPath, signedbyfields + SbKeyPath, 3, r,
-	    &r->keys, &r->nkeys, a, e);
+	if (pol_keys(j, v + SbKeyPath, sbfields + SbKeyPath, 3, r, &r->keys,
+	    &r->nkeys, a, e) < 0)
+		return -1;
+	return pol_signed(j, v[SbIdent], r, a, e);
 }
 
 /* the one key source present among the n fields f[0..n) (keyPath,
@@ -2463,18 +2443,58 @@ pol_keys(const Json *j, const int *v, const Field *f, int n, Req *r,
 	return pol_blob(j, v[k], k == 2, at, *out, a, e);
 }
 
+enum {
+	SgType, SgKeyPath, SgKeyPaths, SgKeyData, SgKeyDatas, SgFulcio, SgPKI,
+	SgRekorPath, SgRekorPaths, SgRekorData, SgRekorDatas, SgIdent
+};
+static const Field sgfields[] = {
+	/* key                         type */
+	[SgType] =       { "type",                JSMN_STRING },
+	[SgKeyPath] =    { "keyPath",             JSMN_STRING },
+	[SgKeyPaths] =   { "keyPaths",            JSMN_ARRAY },
+	[SgKeyData] =    { "keyData",             JSMN_STRING },
+	[SgKeyDatas] =   { "keyDatas",            JSMN_ARRAY },
+	[SgFulcio] =     { "fulcio",              JSMN_OBJECT },
+	[SgPKI] =        { "pki",                 JSMN_OBJECT },
+	[SgRekorPath] =  { "rekorPublicKeyPath",  JSMN_STRING },
+	[SgRekorPaths] = { "rekorPublicKeyPaths", JSMN_ARRAY },
+	[SgRekorData] =  { "rekorPublicKeyData",  JSMN_STRING },
+	[SgRekorDatas] = { "rekorPublicKeyDatas", JSMN_ARRAY },
+	[SgIdent] =      { "signedIdentity",      JSMN_OBJECT },
+};
+
+/* fulcio and pki share a shape: a CA as path or data, identities */
+enum { CaPath, CaData, CaInterPath, CaInterData, CaEmail, CaHost, CaIssuer,
+	CaFields };
+static const Field fulciofields[CaFields] = {	/* no intermediates */
+	[CaPath] =       { "caPath",              JSMN_STRING },
+	[CaData] =       { "caData",              JSMN_STRING },
+	[CaEmail] =      { "subjectEmail",        JSMN_STRING },
+	[CaIssuer] =     { "oidcIssuer",          JSMN_STRING },
+};
+static const Field pkifields[CaFields] = {	/* no OIDC issuer */
+	[CaPath] =       { "caRootsPath",         JSMN_STRING },
+	[CaData] =       { "caRootsData",         JSMN_STRING },
+	[CaInterPath] =  { "caIntermediatesPath", JSMN_STRING },
+	[CaInterData] =  { "caIntermediatesData", JSMN_STRING },
+	[CaEmail] =      { "subjectEmail",        JSMN_STRING },
+	[CaHost] =       { "subjectHostname",     JSMN_STRING },
+};
+
+/* sigstoreSigned's members: one key source (keys, fulcio or pki), Rekor
+ * keys as the source needs them, signedIdentity */
 static int
-pol_sigstore(const Json *j, const int *v, Req *r, Arena *a, Err *e)
+sst_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
 {
-	int nsrc, nrekor, w[LEN(pkifields)];
+	int nsrc, nrekor, w[CaFields];
 	const Field *f;
 	const char *at;
 
-	nsrc = (v[SsKeyPath] >= 0) + (v[SsKeyPaths] >= 0) +
-	    (v[SsKeyData] >= 0) + (v[SsKeyDatas] >= 0) +
-	    (v[SsFulcio] >= 0) + (v[SsPKI] >= 0);
-	nrekor = (v[SsRekorPath] >= 0) + (v[SsRekorPaths] >= 0) +
-	    (v[SsRekorData] >= 0) + (v[SsRekorDatas] >= 0);
+	nsrc = (v[SgKeyPath] >= 0) + (v[SgKeyPaths] >= 0) +
+	    (v[SgKeyData] >= 0) + (v[SgKeyDatas] >= 0) +
+	    (v[SgFulcio] >= 0) + (v[SgPKI] >= 0);
+	nrekor = (v[SgRekorPath] >= 0) + (v[SgRekorPaths] >= 0) +
+	    (v[SgRekorData] >= 0) + (v[SgRekorDatas] >= 0);
 	if (nsrc != 1)
 		return fail(e, ExitConfig, "%s: %s: exactly one of keyPath, "
 		    "keyPaths, keyData, keyDatas, fulcio and pki must be "
@@ -2484,27 +2504,29 @@ pol_sigstore(const Json *j, const int *v, Req *r, Arena *a, Err *e)
 		    "rekorPublicKeyPath, rekorPublicKeyPaths, "
 		    "rekorPublicKeyData and rekorPublicKeyDatas may be given",
 		    j->file, r->at);
-	if (v[SsFulcio] >= 0 && !nrekor)
+	if (v[SgFulcio] >= 0 && !nrekor)
 		return fail(e, ExitConfig, "%s: %s: fulcio needs one of "
 		    "rekorPublicKeyPath, rekorPublicKeyPaths, "
 		    "rekorPublicKeyData or rekorPublicKeyDatas", j->file,
 		    r->at);
-	if (v[SsPKI] >= 0 && nrekor)
+	if (v[SgPKI] >= 0 && nrekor)
 		return fail(e, ExitConfig, "%s: %s: rekorPublicKey* cannot be "
 		    "used with pki", j->file, r->at);
-	if (nrekor && pol_keys(j, v + SsRekorPath, sigstorefields +
-	    SsRekorPath, 4, r, &r->rekor, &r->nrekor, a, e) < 0)
+	if (nrekor && pol_keys(j, v + SgRekorPath, sgfields + SgRekorPath, 4,
+	    r, &r->rekor, &r->nrekor, a, e) < 0)
 		return -1;
-	if (v[SsFulcio] < 0 && v[SsPKI] < 0) {
+	if (v[SgFulcio] < 0 && v[SgPKI] < 0) {
 		r->src = SrcKeys;
-		return pol_keys(j, v + SsKeyPath, sigstorefields + SsKeyPath, 4,
-		    r, &r->keys, &r->nkeys, a, e);
+		if (pol_keys(j, v + SgKeyPath, sgfields + SgKeyPath, 4, r,
+		    &r->keys, &r->nkeys, a, e) < 0)
+			return -1;
+		return pol_signed(j, v[SgIdent], r, a, e);
 	}
-	r->src = v[SsFulcio] >= 0 ? SrcFulcio : SrcPKI;
+	r->src = v[SgFulcio] >= 0 ? SrcFulcio : SrcPKI;
 	f = r->src == SrcFulcio ? fulciofields : pkifields;
 	if (!(at = ar_printf(a, e, "%s.%s", r->at, r->src == SrcFulcio ?
 	    "fulcio" : "pki")) || json_fields(j, v[r->src == SrcFulcio ?
-	    SsFulcio : SsPKI], at, f, w, a, e) < 0)
+	    SgFulcio : SgPKI], at, f, CaFields, w, a, e) < 0)
 		return -1;
 	if ((w[CaPath] >= 0) + (w[CaData] >= 0) != 1)
 		return fail(e, ExitConfig, "%s: %s: exactly one of %s and %s "
@@ -2534,7 +2556,7 @@ pol_sigstore(const Json *j, const int *v, Req *r, Arena *a, Err *e)
 		return fail(e, ExitConfig, "%s: %s: at least one of "
 		    "subjectEmail and subjectHostname must be given", j->file,
 		    at);
-	return 0;
+	return pol_signed(j, v[SgIdent], r, a, e);
 }
 
 /* a Blob from member i named key of the object at `at` */
@@ -2619,29 +2641,39 @@ static int
 pol_ident(const Json *j, int obj, const char *at, Ident *id, Arena *a,
     Err *e)
 {
-	static const Field *tables[] = {	/* by IdMatchRepoDigestOrExact… */
-		typeonly, typeonly, typeonly, exactreffields, exactrepofields,
-		remapfields
+	static const struct {
+		const Field *f;
+		int n;
+	} tables[] = {		/* by IdMatchRepoDigestOrExact… */
+		{ FIELDS(typeonly) }, { FIELDS(typeonly) }, { FIELDS(typeonly) },
+		{ FIELDS(exactreffields) }, { FIELDS(exactrepofields) },
+		{ FIELDS(remapfields) }
 	};
 	Err sub = { 0, "" };
-	int v[3];
+	int v[3], i;
 	char *s, *t;
 
-	if ((id->type = pol_type(j, obj, at, idnames, LEN(idnames),
-	    "signedIdentity type", a, e)) < 0 ||
-	    json_fields(j, obj, at, tables[id->type], v, a, e) < 0)
+	if ((i = pol_type(j, obj, at, e)) < 0)
+		return -1;
+	for (id->type = 0; id->type < (int)LEN(idnames) && !json_eq(j, i,
+	    idnames[id->type]); id->type++)
+		;
+	if (id->type == (int)LEN(idnames))
+		return pol_unknown(j, i, at, "signedIdentity type", a, e);
+	if (json_fields(j, obj, at, tables[id->type].f, tables[id->type].n, v,
+	    a, e) < 0)
 		return -1;
 	switch (id->type) {
 	case IdExactReference:
 	case IdExactRepository:
 		if (v[1] < 0)
 			return fail(e, ExitConfig, "%s: %s: \"%s\" is missing",
-			    j->file, at, tables[id->type][1].key);
+			    j->file, at, tables[id->type].f[1].key);
 		if (!(s = json_str(j, v[1], a, e)))
 			return -1;
 		if (ref_parse(&id->ref, s, &sub) < 0)
 			return fail(e, ExitConfig, "%s: %s.%s: %s", j->file,
-			    at, tables[id->type][1].key, sub.msg);
+			    at, tables[id->type].f[1].key, sub.msg);
 		if (id->type == IdExactReference && id->ref.deftag)
 			return fail(e, ExitConfig, "%s: %s.dockerReference: "
 			    "%s has neither a tag nor a digest", j->file, at,
@@ -2687,12 +2719,12 @@ static const char *
 pol_desc(const Req *r, Arena *a, Err *e)
 {
 	static const char *srcs[] = { "", "fulcio", "pki" };
-	const char *t = reqnames[r->type], *f = r->keyfield;
+	const char *t = reqtype(r->type)->name, *f = r->keyfield;
 	char *s;
 	int i;
 
-	if (r->type != ReqSignedBy && r->type != ReqSigstore)
-		return t;
+	if (!f && r->src == SrcKeys)
+		return t;	/* no keys: insecureAcceptAnything… */
 	if (r->src != SrcKeys)
 		return ar_printf(a, e, "%s(%s)", t, srcs[r->src]);
 	if (!strcmp(f, "keyData") || !strcmp(f, "keyDatas"))
@@ -6975,9 +7007,8 @@ sst_manifest(Sigs *s, const char *where, const char *text, size_t n,
  * registries.d does not enable attachments for it or the .sig tag does
  * not exist; an error for anything else that goes wrong. */
 static int
-sst_fetch(Run *run, Err *e)
+sst_fetch(Run *run, Sigs *s, Err *e)
 {
-	Sigs *s = &run->sigs;
 	Arena *a = run->a;
 	char d256[DIGEST_MAX + 1], where[AUTH_SIZE + DIGEST_MAX + 16];
 	const char *look;
@@ -7098,16 +7129,14 @@ sst_payload(const Str *p, Arena *a, const char *want, const char **digest,
     const char **ref, const char **why)
 {
 	static const Field top[] = {
-		{ "critical", JSMN_OBJECT }, { "optional", JSMN_UNDEFINED },
-		{ NULL, JSMN_UNDEFINED }
+		{ "critical", JSMN_OBJECT }, { "optional", JSMN_UNDEFINED }
 	}, crit[] = {
 		{ "type", JSMN_STRING }, { "image", JSMN_OBJECT },
-		{ "identity", JSMN_OBJECT }, { NULL, JSMN_UNDEFINED }
+		{ "identity", JSMN_OBJECT }
 	}, image[] = {
-		{ "docker-manifest-digest", JSMN_STRING },
-		{ NULL, JSMN_UNDEFINED }
+		{ "docker-manifest-digest", JSMN_STRING }
 	}, ident[] = {
-		{ "docker-reference", JSMN_STRING }, { NULL, JSMN_UNDEFINED }
+		{ "docker-reference", JSMN_STRING }
 	};
 	Err sub = { 0, "" };
 	int v[3], w[3], x[1], y[1], i, k, o, t, end;
@@ -7116,22 +7145,23 @@ sst_payload(const Str *p, Arena *a, const char *want, const char **digest,
 
 	*why = NULL;
 	if (json_parse(&j, a, "payload", p->p, p->n, ExitReject, &sub) < 0 ||
-	    json_fields(&j, 0, "top level", top, v, a, &sub) < 0)
+	    json_fields(&j, 0, "top level", top, LEN(top), v, a, &sub) < 0)
 		goto bad;
 	if (v[0] < 0 || v[1] < 0) {
 		fail(&sub, ExitReject, "payload: critical and optional are "
 		    "required");
 		goto bad;
 	}
-	if (json_fields(&j, v[0], "critical", crit, w, a, &sub) < 0)
+	if (json_fields(&j, v[0], "critical", crit, LEN(crit), w, a, &sub) < 0)
 		goto bad;
 	if (w[0] < 0 || w[1] < 0 || w[2] < 0) {
 		fail(&sub, ExitReject, "payload: critical needs type, image "
 		    "and identity");
 		goto bad;
 	}
-	if (json_fields(&j, w[1], "critical.image", image, x, a, &sub) < 0 ||
-	    json_fields(&j, w[2], "critical.identity", ident, y, a, &sub) < 0)
+	if (json_fields(&j, w[1], "critical.image", image, LEN(image), x, a,
+	    &sub) < 0 || json_fields(&j, w[2], "critical.identity", ident,
+	    LEN(ident), y, a, &sub) < 0)
 		goto bad;
 	if (x[0] < 0 || y[0] < 0) {
 		fail(&sub, ExitReject, "payload: critical.image needs "
@@ -7265,11 +7295,10 @@ sst_rekor(Signer *sg, const Cand *c, const Str *sig,
 {
 	static const Field bundle[] = {
 		{ "SignedEntryTimestamp", JSMN_STRING },
-		{ "Payload", JSMN_OBJECT }, { NULL, JSMN_UNDEFINED }
+		{ "Payload", JSMN_OBJECT }
 	}, payload[] = {
 		{ "body", JSMN_STRING }, { "integratedTime", JSMN_PRIMITIVE },
-		{ "logIndex", JSMN_PRIMITIVE }, { "logID", JSMN_STRING },
-		{ NULL, JSMN_UNDEFINED }
+		{ "logIndex", JSMN_PRIMITIVE }, { "logID", JSMN_STRING }
 	};
 	Err sub = { 0, "" };
 	const char *body, *logid, *s;
@@ -7284,9 +7313,9 @@ sst_rekor(Signer *sg, const Cand *c, const Str *sig,
 		return 0;
 	}
 	if (json_parse(&j, a, "rekor: bundle", c->bundle, strlen(c->bundle),
-	    ExitReject, &sub) < 0 || json_fields(&j, 0, "top level", bundle, v,
-	    a, &sub) < 0 || json_fields(&j, v[1], "Payload", payload, w, a,
-	    &sub) < 0)
+	    ExitReject, &sub) < 0 || json_fields(&j, 0, "top level", bundle,
+	    LEN(bundle), v, a, &sub) < 0 || json_fields(&j, v[1], "Payload",
+	    payload, LEN(payload), w, a, &sub) < 0)
 		goto bad;
 	if (v[0] < 0 || v[1] < 0 || w[0] < 0 || w[1] < 0 || w[2] < 0 || w[3] <
 	    0 || !sst_int(&j, w[1], t) || !sst_int(&j, w[2], &idx)) {
@@ -7450,7 +7479,7 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
  * payload, its digest and identity.  1 accepted (*why: the identity), 0
  * rejected with *why. */
 static int
-sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
+sst_check(Run *run, const Req *q, Signer *sg, const Sigs *s, const Cand *c,
     const char **why)
 {
 	Pk *pk[MAX_KEYS];
@@ -7511,8 +7540,8 @@ sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
 	if (k == n)
 		*why = "signed by another key";
 	else
-		ok = judge_payload(run, q, &c->payload, SST_TYPE,
-		    run->sigs.digest, why);
+		ok = judge_payload(run, q, &c->payload, SST_TYPE, s->digest,
+		    why);
 out:
 	cry_cert_free(&chain);
 	return ok;
@@ -8782,9 +8811,8 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
  * containers/image, that path joins the base URL's path: a query stays at
  * the end over http(s) and is ignored by file:, a fragment is dropped. */
 static int
-ss_fetch(Run *run, Err *e)
+ss_fetch(Run *run, SsSigs *s, Err *e)
 {
-	SsSigs *s = &run->ss;
 	Arena *a = run->a;
 	const char *look, *path;
 	char *url, *p, *q;
@@ -8940,8 +8968,7 @@ cache_key(Run *run, const Policy *p, const Str *policy, char key[65], Err *e)
 	Md h;
 
 	for (i = 0; i < sc->nreq; i++)
-		sig |= sc->req[i].type == ReqSigstore ||
-		    sc->req[i].type == ReqSignedBy;
+		sig |= reqtype(sc->req[i].type) && reqtype(sc->req[i].type)->sig;
 	if (!sig)
 		return 0;
 	if (run_regd(run, e) < 0 || regd_find(&run->regd, run->ref,
@@ -9141,31 +9168,19 @@ judge(Run *run, const Policy *p, const char *kept, Verdict *v, Err *e)
 	return 0;
 }
 
+/* by its row of reqtypes[]; a type that has none is not judged */
 static int
 judge_req(Run *run, const Req *q, Result *res, Err *e)
 {
+	const ReqType *t = reqtype(q->type);
+
 	res->ok = 0;
-	switch (q->type) {
-	case ReqAccept:
-		res->ok = 1;
-		res->detail = "";
-		return 0;
-	case ReqReject:
-		res->detail = "this scope rejects all images";
-		return 0;
-	case ReqBaseLayer:
-		res->detail = "not implemented (containers/image rejects it "
-		    "too)";
-		return 0;
-	case ReqSignedBy:
-		return judge_signedby(run, q, res, e);
-	case ReqSigstore:
-		return judge_sigstore(run, q, res, e);
-	default:	/* pol_req makes none; a new type must come here */
-		res->detail = ar_reason(run->a, e, "unknown requirement type "
-		    "%d (not judged)", q->type);
-		return 0;
-	}
+	if (t)
+		return t->check(run, q, res, e);
+	/* pol_req makes none; a hand-built Req may */
+	res->detail = ar_reason(run->a, e, "unknown requirement type %d (not "
+	    "judged)", q->type);
+	return 0;
 }
 
 /* The signed reference s against the image by signedIdentity (sigstore.md
@@ -9252,22 +9267,12 @@ judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
 static int
 judge_keys(Run *run, const Scope *sc, Err *e)
 {
-	static Signer sg;
-	static Keyring kr;
+	const ReqType *t;
 	int i, r = 0;
 
-	for (i = 0; i < sc->nreq && r == 0; i++) {
-		if (sc->req[i].type == ReqSigstore) {
-			r = sst_signer(&sg, &sc->req[i], run->policyfile, run->a,
-			    e);
-			sst_signer_free(&sg);
-		} else if (sc->req[i].type == ReqSignedBy &&
-		    sc->req[i].keytype == KeyGPG) {
-			r = ss_keyring(&kr, &sc->req[i], run->policyfile,
-			    (long long)time(NULL), run->a, e);
-			ss_keyring_free(&kr);
-		}
-	}
+	for (i = 0; i < sc->nreq && r == 0; i++)
+		if ((t = reqtype(sc->req[i].type)) && t->trust)
+			r = t->trust(run, &sc->req[i], e);
 	return r;
 }
 
@@ -9293,16 +9298,32 @@ judge_payload(Run *run, const Req *q, const Str *p, const char *type,
 	return !sub.code;
 }
 
+static Keyring ssring;	/* one signedBy's keys (large: not on the stack) */
+
+/* signedBy's keyrings, loaded and dropped: GPGKeys only */
+static int
+ss_trust(Run *run, const Req *q, Err *e)
+{
+	int r;
+
+	if (q->keytype != KeyGPG)
+		return 0;
+	r = ss_keyring(&ssring, q, run->policyfile, (long long)time(NULL),
+	    run->a, e);
+	ss_keyring_free(&ssring);
+	return r;
+}
+
 /* signedBy (GPGKeys): the keyrings first (configuration errors), then
  * the lookaside signatures, each tried in turn */
 static int
-judge_signedby(Run *run, const Req *q, Result *res, Err *e)
+ss_judge(Run *run, const Req *q, Result *res, Err *e)
 {
-	static Keyring r;
+	Keyring *r = &ssring;
 	Arena *a = run->a;
 	const char *why, *signer = "", *list = "";
 	long long now = (long long)time(NULL);
-	SsSigs *s = &run->ss;
+	SsSigs *s;
 	int i, rc = -1;
 	Str p;
 
@@ -9311,15 +9332,15 @@ judge_signedby(Run *run, const Req *q, Result *res, Err *e)
 		    "(containers/image rejects the others too)";
 		return 0;
 	}
-	if (ss_keyring(&r, q, run->policyfile, now, a, e) < 0 ||
-	    ss_fetch(run, e) < 0)
+	if (ss_keyring(r, q, run->policyfile, now, a, e) < 0 || !(s =
+	    run_state(run, q->type, sizeof(*s), e)) || ss_fetch(run, s, e) < 0)
 		goto out;
 	rc = 0;
 	if (!s->n)
 		res->detail = ar_reason(a, e, "no signature: none at %s",
 		    s->base);
 	for (i = 0; i < s->n; i++) {
-		if (ss_verify(&r, &s->blob[i], now, a, &p, &signer, &why) &&
+		if (ss_verify(r, &s->blob[i], now, a, &p, &signer, &why) &&
 		    judge_payload(run, q, &p, SS_TYPE, run->digest, &why)) {
 			res->ok = 1;
 			res->detail = ar_reason(a, e, "signature %d of %d "
@@ -9335,23 +9356,35 @@ judge_signedby(Run *run, const Req *q, Result *res, Err *e)
 	if (e->code)
 		rc = -1;	/* out of memory, in e */
 out:
-	ss_keyring_free(&r);
+	ss_keyring_free(r);
 	return rc;
+}
+
+static Signer sstsigner;	/* one requirement's (large: not on the stack) */
+
+/* what a sigstoreSigned requirement trusts, loaded and dropped */
+static int
+sst_trust(Run *run, const Req *q, Err *e)
+{
+	int r = sst_signer(&sstsigner, q, run->policyfile, run->a, e);
+
+	sst_signer_free(&sstsigner);
+	return r;
 }
 
 /* sigstoreSigned: what it trusts first (a bad key file is a configuration
  * error), then the image's signatures, each tried in turn */
 static int
-judge_sigstore(Run *run, const Req *q, Result *res, Err *e)
+sst_judge(Run *run, const Req *q, Result *res, Err *e)
 {
-	static Signer sg;
+	Signer *sg = &sstsigner;
 	Arena *a = run->a;
 	const char *why, *list = "";
-	Sigs *s = &run->sigs;
+	Sigs *s;
 	int i, rc = -1;
 
-	if (sst_signer(&sg, q, run->policyfile, a, e) < 0 ||
-	    sst_fetch(run, e) < 0)
+	if (sst_signer(sg, q, run->policyfile, a, e) < 0 || !(s = run_state(run,
+	    q->type, sizeof(*s), e)) || sst_fetch(run, s, e) < 0)
 		goto out;
 	rc = 0;
 	if (!s->enabled)
@@ -9366,7 +9399,7 @@ judge_sigstore(Run *run, const Req *q, Result *res, Err *e)
 		    "has no signature layers (%d other layer%s)", s->other,
 		    s->other == 1 ? "" : "s");
 	for (i = 0; s->enabled && s->found && i < s->n; i++) {
-		if (sst_check(run, q, &sg, &s->c[i], &why)) {
+		if (sst_check(run, q, sg, s, &s->c[i], &why)) {
 			res->ok = 1;
 			res->detail = ar_reason(a, e, "signature %d of %d "
 			    "verified, %s", i + 1, s->n, why);
@@ -9380,8 +9413,96 @@ judge_sigstore(Run *run, const Req *q, Result *res, Err *e)
 	if (e->code)
 		rc = -1;	/* out of memory, in e */
 out:
-	sst_signer_free(&sg);
+	sst_signer_free(sg);
 	return rc;
+}
+
+/* == the requirement types ==
+ * insecureAcceptAnything, reject and signedBaseLayer need no section of
+ * their own; the signature formats' rows point into theirs. */
+
+static int
+req_accept(Run *run, const Req *q, Result *res, Err *e)
+{
+	(void)run, (void)q, (void)e;
+	res->ok = 1;
+	res->detail = "";
+	return 0;
+}
+
+static int
+req_reject(Run *run, const Req *q, Result *res, Err *e)
+{
+	(void)run, (void)q, (void)e;
+	res->detail = "this scope rejects all images";
+	return 0;
+}
+
+static int
+req_baselayer(Run *run, const Req *q, Result *res, Err *e)
+{
+	(void)run, (void)q, (void)e;
+	res->detail = "not implemented (containers/image rejects it too)";
+	return 0;
+}
+
+enum { BlType, BlIdent };
+static const Field blfields[] = {
+	[BlType] =  { "type",              JSMN_STRING },
+	[BlIdent] = { "baseLayerIdentity", JSMN_OBJECT },
+};
+static const Field typefield[] = { { "type", JSMN_STRING } };
+
+static int
+req_baseload(const Json *j, const int *v, Req *r, Arena *a, Err *e)
+{
+	const char *at;
+
+	if (v[BlIdent] < 0)
+		return fail(e, ExitConfig, "%s: %s: \"baseLayerIdentity\" is "
+		    "missing", j->file, r->at);
+	if (!(at = ar_printf(a, e, "%s.baseLayerIdentity", r->at)))
+		return -1;
+	return pol_ident(j, v[BlIdent], at, &r->id, a, e);
+}
+
+/* Req.type is the row: tests and -o json know them by number, so a new
+ * type goes last */
+static const ReqType reqtypes[] = {
+	/* name                     fields              load          trust      check          sig */
+	{ "insecureAcceptAnything", FIELDS(typefield),  NULL,         NULL,      req_accept,    0 },
+	{ "reject",                 FIELDS(typefield),  NULL,         NULL,      req_reject,    0 },
+	{ "signedBy",               FIELDS(sbfields),   ss_load,      ss_trust,  ss_judge,      1 },
+	{ "signedBaseLayer",        FIELDS(blfields),   req_baseload, NULL,      req_baselayer, 0 },
+	{ "sigstoreSigned",         FIELDS(sgfields),   sst_load,     sst_trust, sst_judge,     1 },
+};
+
+/* the row of type, or NULL: not one */
+static const ReqType *
+reqtype(int type)
+{
+	return type >= 0 && type < (int)LEN(reqtypes) ? &reqtypes[type] : NULL;
+}
+
+/* The state requirement type type keeps for the run (the signatures,
+ * fetched once for all its requirements): size bytes, zeroed on first
+ * use.  NULL with e set when the arena is spent. */
+static void *
+run_state(Run *run, int type, size_t size, Err *e)
+{
+	RunState *s;
+
+	for (s = run->state; s; s = s->next)
+		if (s->type == type)
+			return s->data;
+	if (!(s = ar_alloc(run->a, sizeof(*s), e)) ||
+	    !(s->data = ar_alloc(run->a, size, e)))
+		return NULL;
+	memset(s->data, 0, size);
+	s->type = type;
+	s->next = run->state;
+	run->state = s;
+	return s->data;
 }
 
 /* appends to the reason line; a line that does not fit ends in "…" */
@@ -9445,7 +9566,8 @@ out_json(const Verdict *v, const Ref *r, const char *digest,
 		"accepted", "rejected", "error", "error"
 	};
 	char ref[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4];
-	int i, k;
+	const ReqType *t;
+	int i;
 
 	fprintf(f, "{\"verdict\":\"%s\",\"exit\":%d,\"reference\":",
 	    verdicts[code], code);
@@ -9462,9 +9584,8 @@ out_json(const Verdict *v, const Ref *r, const char *digest,
 	fputs(",\"requirements\":[", f);
 	for (i = 0; v && i < v->scope->nreq; i++) {
 		fprintf(f, "%s{\"type\":", i ? "," : "");
-		k = v->scope->req[i].type;
-		out_jstr(k >= 0 && k < (int)LEN(reqnames) ? reqnames[k] :
-		    "unknown", f);
+		t = reqtype(v->scope->req[i].type);
+		out_jstr(t ? t->name : "unknown", f);
 		fputs(",\"requirement\":", f);
 		out_jstr(v->res[i].desc, f);
 		fprintf(f, ",\"ok\":%s,\"detail\":", v->res[i].ok ? "true" :
