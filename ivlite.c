@@ -144,6 +144,13 @@ typedef struct {
 	size_t n;
 } Str;
 
+typedef struct {		/* a ceiling from config.h, and its name */
+	size_t max;
+	const char *name;	/* NULL: a longer HTTP body is cut, no error */
+} Limit;
+#define LIMIT_INIT(x)	{ (size_t)(x), #x }
+#define LIMIT(x)	((Limit){ (size_t)(x), #x })	/* #x: no expansion */
+
 typedef struct {
 	const char *file;	/* names the document in errors */
 	const char *s;		/* the text; tokens index into it */
@@ -284,6 +291,18 @@ struct Net {			/* all network state of a run */
 	int plainok;		/* plain HTTP allowed: lookaside signatures */
 	char hdr[MAX_HEADER_BYTES + 1];	/* one response header block */
 };
+
+typedef struct {		/* one HTTP request (http_get, http_once) */
+	const char *method;	/* NULL: GET */
+	const char *url;	/* http_get's; its redirects are followed */
+	Trust *trust;		/* the registry's, or NULL: the host's own */
+	const char *accept;	/* an Accept value, or NULL */
+	const char *authz;	/* an Authorization value (a secret), or NULL */
+	const char *authfor;	/* the origin authz goes to, and no other */
+	const char *ctype, *body;	/* a POST's Content-Type and body */
+	Limit lim;		/* of a 2xx response's body */
+	const char *what;	/* names it in errors; "+what": no path logged */
+} HttpReq;
 
 typedef struct {
 	int status, http10, close, chunked;
@@ -685,15 +704,12 @@ static const char *http_field(const char *h, const char *name);
 static int http_head(Conn *c, Resp *r, Arena *a, Err *e);
 static int http_value(Conn *c, Resp *r, const char *line, Arena *a,
     Err *e);
-static int http_body(Conn *c, Resp *r, int head, size_t max,
-    const char *limit, Arena *a, Err *e);
+static int http_body(Conn *c, Resp *r, int head, Limit lim, Arena *a,
+    Err *e);
 static int http_line(Conn *c, char *buf, size_t n, Err *e);
-static int http_once(Net *n, const char *method, const Url *u, Trust *t,
-    const char *hdrs, const char *body, size_t max, const char *limit,
-    Resp *r, Arena *a, Err *e);
-static int http_get(Net *n, const char *url, Trust *t, const char *accept,
-    const char *authz, const char *authfor, size_t max, const char *limit,
-    Resp *r, const char *what, Err *e);
+static int http_once(Net *n, const HttpReq *q, const Url *u, Resp *r,
+    Err *e);
+static int http_get(Net *n, const HttpReq *q, Resp *r, Err *e);
 static size_t sha_raw(int bits, const void *data, size_t n,
     unsigned char *out);
 static void dig_sum(const char *want, const void *data, size_t n,
@@ -705,12 +721,12 @@ static int reg_token(Reg *g, Err *e);
 static const char *reg_files(Net *n);
 static const char *reg_origin(const Url *u, Arena *a, Err *e);
 static int reg_open(Reg *g, Net *n, const Ref *r, Err *e);
-static int reg_get(Reg *g, const char *path, const char *accept,
-    size_t max, const char *limit, const char *what, Resp *r, Err *e);
+static int reg_get(Reg *g, const char *path, const char *accept, Limit lim,
+    const char *what, Resp *r, Err *e);
 static int reg_manifest(Reg *g, const char *ref, Resp *r, char *digest,
     Err *e);
-static int reg_blob(Reg *g, const char *digest, size_t max,
-    const char *limit, Resp *r, Err *e);
+static int reg_blob(Reg *g, const char *digest, Limit lim, Resp *r,
+    Err *e);
 static int reg_resolve(Reg *g, const Ref *r, char *digest, Err *e);
 /* 11. registries.d */
 static char *yaml_scalar(const char **pp, const char *stop, int *isnull,
@@ -951,51 +967,48 @@ static void usage(void);
 #endif
 
 /* what -version prints: every limit, from the macros themselves */
-static const struct {
-	const char *name;
-	long value;
-} limits[] = {
-	{ "TIMEOUT_SECS",         TIMEOUT_SECS },
-	{ "MAX_TIMEOUT_SECS",     MAX_TIMEOUT_SECS },
-	{ "ARENA_BYTES",          ARENA_BYTES },
-	{ "MAX_REASON",           MAX_REASON },
-	{ "MAX_QUOTE",            MAX_QUOTE },
-	{ "MAX_POLICY_BYTES",     MAX_POLICY_BYTES },
-	{ "MAX_KEY_BYTES",        MAX_KEY_BYTES },
-	{ "MAX_DESCRIPTOR_BYTES", MAX_DESCRIPTOR_BYTES },
-	{ "MAX_JSON_TOKENS",      MAX_JSON_TOKENS },
-	{ "MAX_JSON_DEPTH",       MAX_JSON_DEPTH },
-	{ "MAX_SCOPES",           MAX_SCOPES },
-	{ "MAX_REQS",             MAX_REQS },
-	{ "MAX_KEYS",             MAX_KEYS },
-	{ "MAX_ARG_BYTES",        MAX_ARG_BYTES },
-	{ "MAX_INSECURE",         MAX_INSECURE },
-	{ "MAX_AUTH_BYTES",       MAX_AUTH_BYTES },
-	{ "MAX_CERTSD_FILES",     MAX_CERTSD_FILES },
-	{ "MAX_CA_BYTES",         MAX_CA_BYTES },
-	{ "MAX_HEADER_BYTES",     MAX_HEADER_BYTES },
-	{ "MAX_HEADER_LINE",      MAX_HEADER_LINE },
-	{ "MAX_HEADERS",          MAX_HEADERS },
-	{ "MAX_REDIRECTS",        MAX_REDIRECTS },
-	{ "MAX_MANIFEST_BYTES",   MAX_MANIFEST_BYTES },
-	{ "MAX_BLOB_BYTES",       MAX_BLOB_BYTES },
-	{ "MAX_TOKEN_BYTES",      MAX_TOKEN_BYTES },
-	{ "MAX_ERROR_BYTES",      MAX_ERROR_BYTES },
-	{ "MAX_CONNS",            MAX_CONNS },
-	{ "MAX_TRUST",            MAX_TRUST },
-	{ "CONN_BUF",             CONN_BUF },
-	{ "MAX_REGD_FILES",       MAX_REGD_FILES },
-	{ "MAX_REGD_BYTES",       MAX_REGD_BYTES },
-	{ "MAX_REGD_SCOPES",      MAX_REGD_SCOPES },
-	{ "MAX_SIGS",             MAX_SIGS },
-	{ "MAX_LOOKASIDE",        MAX_LOOKASIDE },
-	{ "MAX_INFLATE_BYTES",    MAX_INFLATE_BYTES },
-	{ "MAX_PGP_KEYS",         MAX_PGP_KEYS },
-	{ "MAX_PGP_SIGS",         MAX_PGP_SIGS },
-	{ "MIN_RSA_BITS",         MIN_RSA_BITS },
-	{ "MAX_NC_CHECKS",        MAX_NC_CHECKS },
-	{ "CACHE_SECONDS",        CACHE_SECONDS },
-	{ "MAX_CACHE_ENTRIES",    MAX_CACHE_ENTRIES },
+static const Limit limits[] = {
+	LIMIT_INIT(TIMEOUT_SECS),
+	LIMIT_INIT(MAX_TIMEOUT_SECS),
+	LIMIT_INIT(ARENA_BYTES),
+	LIMIT_INIT(MAX_REASON),
+	LIMIT_INIT(MAX_QUOTE),
+	LIMIT_INIT(MAX_POLICY_BYTES),
+	LIMIT_INIT(MAX_KEY_BYTES),
+	LIMIT_INIT(MAX_DESCRIPTOR_BYTES),
+	LIMIT_INIT(MAX_JSON_TOKENS),
+	LIMIT_INIT(MAX_JSON_DEPTH),
+	LIMIT_INIT(MAX_SCOPES),
+	LIMIT_INIT(MAX_REQS),
+	LIMIT_INIT(MAX_KEYS),
+	LIMIT_INIT(MAX_ARG_BYTES),
+	LIMIT_INIT(MAX_INSECURE),
+	LIMIT_INIT(MAX_AUTH_BYTES),
+	LIMIT_INIT(MAX_CERTSD_FILES),
+	LIMIT_INIT(MAX_CA_BYTES),
+	LIMIT_INIT(MAX_HEADER_BYTES),
+	LIMIT_INIT(MAX_HEADER_LINE),
+	LIMIT_INIT(MAX_HEADERS),
+	LIMIT_INIT(MAX_REDIRECTS),
+	LIMIT_INIT(MAX_MANIFEST_BYTES),
+	LIMIT_INIT(MAX_BLOB_BYTES),
+	LIMIT_INIT(MAX_TOKEN_BYTES),
+	LIMIT_INIT(MAX_ERROR_BYTES),
+	LIMIT_INIT(MAX_CONNS),
+	LIMIT_INIT(MAX_TRUST),
+	LIMIT_INIT(CONN_BUF),
+	LIMIT_INIT(MAX_REGD_FILES),
+	LIMIT_INIT(MAX_REGD_BYTES),
+	LIMIT_INIT(MAX_REGD_SCOPES),
+	LIMIT_INIT(MAX_SIGS),
+	LIMIT_INIT(MAX_LOOKASIDE),
+	LIMIT_INIT(MAX_INFLATE_BYTES),
+	LIMIT_INIT(MAX_PGP_KEYS),
+	LIMIT_INIT(MAX_PGP_SIGS),
+	LIMIT_INIT(MIN_RSA_BITS),
+	LIMIT_INIT(MAX_NC_CHECKS),
+	LIMIT_INIT(CACHE_SECONDS),
+	LIMIT_INIT(MAX_CACHE_ENTRIES),
 };
 
 static const char *idnames[] = {	/* by IdMatchRepoDigestOrExact… */
@@ -1017,7 +1030,9 @@ static long cachesecs = CACHE_SECONDS;	/* tests/ivlite-faults: from env */
 /* == 5. Errors and log ==================================================
  * fail() records only the first cause (later ones are consequences) and
  * returns -1 so callers can `return fail(…)`.  A message longer than the
- * reason line ends in "…", never silently cut. */
+ * reason line ends in "…", never silently cut.  With e NULL the caller
+ * wants no message: it says what failed itself (a *why, a fallback text),
+ * and an arena that ran out stays marked spent (ar_alloc). */
 
 static int
 fail(Err *e, int code, const char *fmt, ...)
@@ -1025,7 +1040,7 @@ fail(Err *e, int code, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (e->code)
+	if (!e || e->code)
 		return -1;
 	e->code = code;
 	va_start(ap, fmt);
@@ -1136,7 +1151,7 @@ ar_alloc(Arena *a, size_t n, Err *e)
 	size_t off = (a->used + 15) & ~(size_t)15;
 
 	if (off > a->cap || n > a->cap - off || fault(FaultAlloc)) {
-		a->spent = 1;	/* even when e is a caller's scratch Err */
+		a->spent = 1;	/* even when e is NULL */
 		ar_spent(e);
 		return NULL;
 	}
@@ -1263,7 +1278,6 @@ b64_decode(Arena *a, const char *s, size_t n, Str *out)
 	static signed char val[256];	/* the system CA bundle is 200 KB */
 	unsigned long acc = 0;
 	size_t i, o = 0, got = 0, pad = 0;
-	Err ignore = { 0, "" };
 	int c;
 	char *p;
 
@@ -1272,7 +1286,7 @@ b64_decode(Arena *a, const char *s, size_t n, Str *out)
 		for (i = 0; i < 64; i++)
 			val[(unsigned char)al[i]] = (signed char)i;
 	}
-	if (!(p = ar_alloc(a, n / 4 * 3 + 4, &ignore)))
+	if (!(p = ar_alloc(a, n / 4 * 3 + 4, NULL)))
 		return -1;
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
@@ -1348,14 +1362,13 @@ dig_valid(const char *s, size_t n)
 static const char *
 when_utc(long long t, Arena *a)
 {
-	Err sub = { 0, "" };
 	char buf[40];
 	time_t tt = (time_t)t;
 	struct tm tm;
 
 	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC",
 	    gmtime_r(&tt, &tm));
-	return ar_reason(a, &sub, "%s", buf);
+	return ar_reason(a, NULL, "%s", buf);
 }
 
 /* n bytes as 2n hex digits and a NUL */
@@ -4696,14 +4709,15 @@ http_value(Conn *c, Resp *r, const char *line, Arena *a, Err *e)
 	return 0;
 }
 
-/* The body into the arena, at most max bytes (else an error naming
- * limit), framed by Content-Length, chunks or the end of the connection.
- * Without a limit (error and redirect bodies, read only to keep the
+/* The body into the arena, at most lim.max bytes (else an error naming
+ * lim), framed by Content-Length, chunks or the end of the connection.
+ * Without a name (error and redirect bodies, read only to keep the
  * connection) a longer body is cut and the connection dropped. */
 static int
-http_body(Conn *c, Resp *r, int head, size_t max, const char *limit,
-    Arena *a, Err *e)
+http_body(Conn *c, Resp *r, int head, Limit lim, Arena *a, Err *e)
 {
+	const char *limit = lim.name;
+	size_t max = lim.max;
 	char *p, sz[4100];
 	size_t want, n, k;
 	unsigned long long cs;
@@ -4835,38 +4849,49 @@ http_line(Conn *c, char *buf, size_t n, Err *e)
 }
 
 /* One request and its response.  A kept connection the server closed
- * meanwhile is retried once on a new one, as Go does for GET. */
+ * meanwhile is retried once on a new one, as Go does for GET.  q->authz
+ * goes only to the origin q->authfor (http_get). */
 static int
-http_once(Net *n, const char *method, const Url *u, Trust *t,
-    const char *hdrs, const char *body, size_t max, const char *limit,
-    Resp *r, Arena *a, Err *e)
+http_once(Net *n, const HttpReq *q, const Url *u, Resp *r, Err *e)
 {
-	char auth[AUTH_SIZE], *req;
-	size_t blen = body ? strlen(body) : 0;
+	static const Limit errbody = { MAX_ERROR_BYTES, NULL };
+	const char *method = q->method ? q->method : "GET";
+	char auth[AUTH_SIZE], origin[AUTH_SIZE + 16], clen[48], *req;
+	Trust *t = q->trust;
 	Conn *c;
 	size_t got;
-	int tries;
+	int tries, az;
 
 	url_authority(u, auth, sizeof(auth));
+	snprintf(origin, sizeof(origin), "%s://%s", u->tls ? "https" : "http",
+	    auth);
+	az = q->authz && !strcmp(origin, q->authfor);
+	snprintf(clen, sizeof(clen), "Content-Length: %zu\r\n", q->body ?
+	    strlen(q->body) : 0);
 	if (u->tls && !t && !(t = trust_get(n, auth, e)))
 		return -1;
 	for (tries = 0; tries < 2; tries++) {
 		if (!(c = conn_get(n, u, t, e)))
 			return -1;
-		req = ar_printf(a, e, "%s %s%s%s%s HTTP/1.1\r\nHost: %s\r\n"
+		req = ar_printf(n->a, e, "%s %s%s%s HTTP/1.1\r\nHost: %s\r\n"
 		    "User-Agent: ivlite/%s\r\nAccept-Encoding: identity\r\n"
-		    "%s%s%s%s%s\r\n%s", method, c->absolute ? (u->tls ?
-		    "https://" : "http://") : "", c->absolute ? auth : "",
-		    u->path, "", auth, VERSION, hdrs ? hdrs : "",
+		    "%s%s%s%s%s%s%s%s%s%s%s%s%s\r\n%s", method, c->absolute ?
+		    (u->tls ? "https://" : "http://") : "", c->absolute ? auth :
+		    "", u->path, auth, VERSION,
+		    q->accept ? "Accept: " : "", q->accept ? q->accept : "",
+		    q->accept ? "\r\n" : "",
+		    az ? "Authorization: " : "", az ? q->authz : "",
+		    az ? "\r\n" : "",
+		    q->ctype ? "Content-Type: " : "", q->ctype ? q->ctype : "",
+		    q->ctype ? "\r\n" : "",
 		    c->proxyauth ? "Proxy-Authorization: Basic " : "",
 		    c->proxyauth ? c->proxyauth : "", c->proxyauth ? "\r\n" :
-		    "", body ? ar_printf(a, e, "Content-Length: %zu\r\n", blen)
-		    : "", body ? body : "");
+		    "", q->body ? clen : "", q->body ? q->body : "");
 		if (!req)
 			return -1;
 		got = c->got;
-		if (conn_send(c, req, strlen(req), e) == 0 && http_head(c, r, a,
-		    e) == 0)
+		if (conn_send(c, req, strlen(req), e) == 0 && http_head(c, r,
+		    n->a, e) == 0)
 			break;
 		cry_wipe(req, strlen(req));
 		/* stale kept connection: nothing at all came back */
@@ -4880,8 +4905,7 @@ http_once(Net *n, const char *method, const Url *u, Trust *t,
 	}
 	cry_wipe(req, strlen(req));
 	if (http_body(c, r, !strcmp(method, "HEAD"), r->status / 100 == 2 ?
-	    max : MAX_ERROR_BYTES, r->status / 100 == 2 ? limit : NULL, a,
-	    e) < 0) {
+	    q->lim : errbody, n->a, e) < 0) {
 		conn_close(c);
 		return -1;
 	}
@@ -4890,17 +4914,16 @@ http_once(Net *n, const char *method, const Url *u, Trust *t,
 	return 0;
 }
 
-/* GET url, following redirects (MAX_REDIRECTS).  authz, a header value
- * for the origin authfor, is sent there only: never to another scheme,
- * host or port (presigned storage URLs need none, and must not see it). */
+/* GET q->url, following redirects (MAX_REDIRECTS).  q->authz, a header
+ * value for the origin q->authfor, is sent there only: never to another
+ * scheme, host or port (presigned storage URLs need none, and must not
+ * see it). */
 static int
-http_get(Net *n, const char *url, Trust *t, const char *accept,
-    const char *authz, const char *authfor, size_t max, const char *limit,
-    Resp *r, const char *what, Err *e)
+http_get(Net *n, const HttpReq *q, Resp *r, Err *e)
 {
-	char origin[AUTH_SIZE + 16], auth[AUTH_SIZE], from[AUTH_SIZE], *hdrs;
-	const char *w = what + (*what == '+');
-	int hops, wastls = 0, q = *what == '+';
+	char auth[AUTH_SIZE], from[AUTH_SIZE];
+	const char *w = q->what + (*q->what == '+'), *url = q->url;
+	int hops, wastls = 0, quiet = *q->what == '+';
 	Url u;
 
 	from[0] = '\0';
@@ -4910,30 +4933,17 @@ http_get(Net *n, const char *url, Trust *t, const char *accept,
 		if (hops && wastls && !u.tls)
 			return fail(e, ExitUndecided, "%s: %s: redirect from "
 			    "https to http refused: %s", from, w, url);
-		if (url_plain(n, &u, hops ? from : NULL, w, e) < 0)
+		if (url_plain(n, &u, hops ? from : NULL, w, e) < 0 ||
+		    http_once(n, q, &u, r, e) < 0)
 			return -1;
 		wastls = u.tls;
-		snprintf(origin, sizeof(origin), "%s://%s", u.tls ? "https" :
-		    "http", url_authority(&u, auth, sizeof(auth)));
-		hdrs = ar_printf(n->a, e, "%s%s%s%s%s%s",
-		    accept ? "Accept: " : "", accept ? accept : "",
-		    accept ? "\r\n" : "", authz && !strcmp(origin, authfor) ?
-		    "Authorization: " : "", authz && !strcmp(origin, authfor)
-		    ? authz : "", authz && !strcmp(origin, authfor) ? "\r\n" :
-		    "");
-		if (!hdrs)
-			return -1;
-		if (http_once(n, "GET", &u, t, hdrs, NULL, max, limit, r,
-		    n->a, e) < 0) {
-			cry_wipe(hdrs, strlen(hdrs));
-			return -1;
-		}
-		cry_wipe(hdrs, strlen(hdrs));
+		url_authority(&u, auth, sizeof(auth));
 		/* a what starting with "+" keeps the path (a query with an
 		 * account name) out of the log */
-		logv("GET %s%.*s%s%s%s -> %d", origin, (int)(q ? strcspn(u.path,
-		    "?") : strlen(u.path)), u.path, q ? " (" : "", q ? w : "",
-		    q ? ")" : "", r->status);
+		logv("GET %s://%s%.*s%s%s%s -> %d", u.tls ? "https" : "http",
+		    auth, (int)(quiet ? strcspn(u.path, "?") : strlen(u.path)),
+		    u.path, quiet ? " (" : "", quiet ? w : "", quiet ? ")" : "",
+		    r->status);
 		if (r->status != 301 && r->status != 302 && r->status != 303 &&
 		    r->status != 307 && r->status != 308)
 			break;
@@ -5082,6 +5092,7 @@ reg_token(Reg *g, Err *e)
 	Arena *a = g->net->a;
 	char *scope, *url, *form = NULL, *basic = NULL, *q;
 	const char *tok, *origin = NULL;
+	HttpReq hq = { .lim = LIMIT_INIT(MAX_TOKEN_BYTES) };
 	Url ru;
 	Resp r;
 	Json j;
@@ -5121,13 +5132,15 @@ reg_token(Reg *g, Err *e)
 	if (!url || (g->creds.idtoken && !form) || (basic && !(origin =
 	    reg_origin(&ru, a, e))) || e->code)
 		return -1;
+	hq.trust = g->trust;
 	if (form) {
+		hq.method = "POST";
+		hq.ctype = "application/x-www-form-urlencoded";
+		hq.body = form;
 		/* http_get's rule, for the POST http_get does not make */
 		if (url_parse(&ru, url, a, e) < 0 || url_plain(g->net, &ru,
-		    NULL, "token", e) < 0 || http_once(g->net, "POST",
-		    &ru, g->trust, "Content-Type: application/x-www-form-"
-		    "urlencoded\r\n", form, MAX_TOKEN_BYTES, "MAX_TOKEN_BYTES",
-		    &r, a, e) < 0) {
+		    NULL, "token", e) < 0 || http_once(g->net, &hq, &ru, &r,
+		    e) < 0) {
 			cry_wipe(form, strlen(form));
 			return -1;
 		}
@@ -5135,8 +5148,11 @@ reg_token(Reg *g, Err *e)
 		logv("POST %s://%s%s%s (token) -> %d", ru.tls ? "https" :
 		    "http", ru.host, *ru.port ? ":" : "", ru.port, r.status);
 	} else {
-		k = http_get(g->net, url, g->trust, NULL, basic, origin,
-		    MAX_TOKEN_BYTES, "MAX_TOKEN_BYTES", &r, "+token", e);
+		hq.url = url;
+		hq.authz = basic;
+		hq.authfor = origin;
+		hq.what = "+token";
+		k = http_get(g->net, &hq, &r, e);
 		if (basic)
 			cry_wipe(basic, strlen(basic));
 		if (k < 0)
@@ -5221,18 +5237,19 @@ reg_open(Reg *g, Net *n, const Ref *r, Err *e)
  * response of any status but 401/403 (final: access denied), 429 (retried
  * while the budget allows) and 5xx (errors) */
 static int
-reg_get(Reg *g, const char *path, const char *accept, size_t max,
-    const char *limit, const char *what, Resp *r, Err *e)
+reg_get(Reg *g, const char *path, const char *accept, Limit lim,
+    const char *what, Resp *r, Err *e)
 {
 	Arena *a = g->net->a;
+	HttpReq q = { .lim = LIMIT_INIT(MAX_ERROR_BYTES), .what = "ping" };
 	char *url, *up;
 	int tries, fresh = 0;
 	Url u;
 
+	q.trust = g->trust;
 	if (!g->pinged) {
-		if (!(up = ar_printf(a, e, "%s/v2/", g->base)) ||
-		    http_get(g->net, up, g->trust, NULL, NULL, NULL,
-		    MAX_ERROR_BYTES, "MAX_ERROR_BYTES", r, "ping", e) < 0)
+		if (!(q.url = ar_printf(a, e, "%s/v2/", g->base)) ||
+		    http_get(g->net, &q, r, e) < 0)
 			return -1;
 		if (r->status == 401 && r->challenge && reg_challenge(g,
 		    r->challenge, a, e) < 0)
@@ -5271,8 +5288,13 @@ reg_get(Reg *g, const char *path, const char *accept, size_t max,
 			b64_encode(up, strlen(up), g->authz + 6);
 			cry_wipe(up, strlen(up));
 		}
-		if (http_get(g->net, url, g->trust, accept, g->authz,
-		    g->origin, max, limit, r, what, e) < 0)
+		q.url = url;
+		q.accept = accept;
+		q.authz = g->authz;
+		q.authfor = g->origin;
+		q.lim = lim;
+		q.what = what;
+		if (http_get(g->net, &q, r, e) < 0)
 			return -1;
 		if (r->status == 401 && !fresh && r->challenge) {
 			/* a challenge we had not met, or a stale token */
@@ -5328,8 +5350,8 @@ reg_manifest(Reg *g, const char *ref, Resp *r, char *digest, Err *e)
 	    ref)) || reg_get(g, path, "application/vnd.oci.image.manifest.v1+"
 	    "json, application/vnd.oci.image.index.v1+json, application/vnd."
 	    "docker.distribution.manifest.v2+json, application/vnd.docker."
-	    "distribution.manifest.list.v2+json", MAX_MANIFEST_BYTES,
-	    "MAX_MANIFEST_BYTES", what, r, e) < 0)
+	    "distribution.manifest.list.v2+json", LIMIT(MAX_MANIFEST_BYTES),
+	    what, r, e) < 0)
 		return -1;
 	if (r->status == 404)
 		return 0;
@@ -5357,14 +5379,13 @@ reg_manifest(Reg *g, const char *ref, Resp *r, char *digest, Err *e)
 
 /* a blob, checked against its digest; 404 is returned, not failed */
 static int
-reg_blob(Reg *g, const char *digest, size_t max, const char *limit,
-    Resp *r, Err *e)
+reg_blob(Reg *g, const char *digest, Limit lim, Resp *r, Err *e)
 {
 	char *path, what[DIGEST_MAX + 8], got[DIGEST_MAX + 1];
 
 	snprintf(what, sizeof(what), "blob %s", digest);
 	if (!(path = ar_printf(g->net->a, e, "/v2/%s/blobs/%s", g->repo,
-	    digest)) || reg_get(g, path, NULL, max, limit, what, r, e) < 0)
+	    digest)) || reg_get(g, path, NULL, lim, what, r, e) < 0)
 		return -1;
 	if (r->status == 404)
 		return 0;
@@ -5932,7 +5953,6 @@ static int
 cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
     Arena *a, const char **why)
 {
-	Err sub = { 0, "" };
 	const char *when = when_utc(t >= 0 ? t : (long long)time(NULL), a);
 	char info[200];
 	uint32_t f = 0;
@@ -5947,9 +5967,9 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 	if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
 		*why = "not trusted (no path to the configured CA)";
 	else if (f & MBEDTLS_X509_BADCERT_EXPIRED)
-		*why = ar_reason(a, &sub, "not valid at %s: expired", when);
+		*why = ar_reason(a, NULL, "not valid at %s: expired", when);
 	else if (f & MBEDTLS_X509_BADCERT_FUTURE)
-		*why = ar_reason(a, &sub, "not valid at %s: not yet valid",
+		*why = ar_reason(a, NULL, "not valid at %s: not yet valid",
 		    when);
 	else if (f & MBEDTLS_X509_BADCERT_EXT_KEY_USAGE)
 		*why = "not for code signing (extended key usage)";
@@ -5958,11 +5978,11 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 		*why = "weak signature or key, refused by the verification "
 		    "profile (SHA-256+, RSA 2048+, NIST curves)";
 	else if (f & MBEDTLS_X509_BADCERT_OTHER)
-		*why = ar_reason(a, &sub, "%s", p.why);
+		*why = ar_reason(a, NULL, "%s", p.why);
 	else {
 		mbedtls_x509_crt_verify_info(info, sizeof(info), "", f);
 		info[strcspn(info, "\n")] = '\0';
-		*why = ar_reason(a, &sub, "%s", *info ? info : "rejected");
+		*why = ar_reason(a, NULL, "%s", *info ? info : "rejected");
 	}
 	return -1;
 }
@@ -5974,17 +5994,16 @@ cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a)
 {
 	const mbedtls_x509_sequence *s;
 	char ip[INET6_ADDRSTRLEN], q[QUOTE_SIZE], *out = "";
-	Err sub = { 0, "" };
 
 	for (s = &c->subject_alt_names; s && s->buf.p; s = s->next) {
 		if (s->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | tag))
 			continue;
 		if (tag == 7 && (s->buf.len == 4 || s->buf.len == 16))
-			out = ar_printf(a, &sub, "%s%s%s", out, *out ? ", " : "",
+			out = ar_printf(a, NULL, "%s%s%s", out, *out ? ", " : "",
 			    inet_ntop(s->buf.len == 4 ? AF_INET : AF_INET6,
 			    s->buf.p, ip, sizeof(ip)));
 		else if (tag != 7)
-			out = ar_printf(a, &sub, "%s%s%s", out, *out ? ", " : "",
+			out = ar_printf(a, NULL, "%s%s%s", out, *out ? ", " : "",
 			    quote_as(q, (const char *)s->buf.p, s->buf.len, 0));
 		if (!out)
 			return "";
@@ -6094,7 +6113,6 @@ cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
 	};
 	const unsigned char *v[2], *q;
 	char *got[2] = { NULL, NULL };
-	Err sub = { 0, "" };
 	size_t vn[2], slen;
 	int r[2], k;
 
@@ -6127,7 +6145,7 @@ cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
 			*why = "fulcio: the OIDC issuer extension holds a NUL byte";
 			return NULL;
 		}
-		if (!(got[k] = ar_printf(a, &sub, "%.*s", (int)vn[k], v[k]))) {
+		if (!(got[k] = ar_printf(a, NULL, "%.*s", (int)vn[k], v[k]))) {
 			*why = "fulcio: out of memory: ARENA_BYTES spent";
 			return NULL;
 		}
@@ -6904,23 +6922,22 @@ run_reg(Run *run, Err *e)
 static int
 sst_absent(const Resp *r, Arena *a)
 {
-	Err sub = { 0, "" };
 	int err, c, m;
 	const char *code, *msg;
 	char *l;
 	Json j;
 
 	if (json_parse(&j, a, "error", r->body.p, r->body.n, ExitUndecided,
-	    &sub) < 0 || j.t[0].type != JSMN_OBJECT || (err = json_get(&j, 0,
+	    NULL) < 0 || j.t[0].type != JSMN_OBJECT || (err = json_get(&j, 0,
 	    "errors")) < 0 || j.t[err].type != JSMN_ARRAY || !j.t[err].size)
 		return 1;	/* not a registry error document */
 	if (j.t[err + 1].type != JSMN_OBJECT || (c = json_get(&j, err + 1,
-	    "code")) < 0 || !(code = json_str(&j, c, a, &sub)))
+	    "code")) < 0 || !(code = json_str(&j, c, a, NULL)))
 		return 1;
 	if (!strcmp(code, "MANIFEST_UNKNOWN"))
 		return 1;
 	if (strcmp(code, "UNKNOWN") || (m = json_get(&j, err + 1, "message"))
-	    < 0 || !(msg = json_str(&j, m, a, &sub)))
+	    < 0 || !(msg = json_str(&j, m, a, NULL)))
 		return 0;
 	for (l = (char *)msg; *l; l++)
 		*l = (char)tolower((unsigned char)*l);
@@ -7061,8 +7078,7 @@ sst_fetch(Run *run, Sigs *s, Err *e)
 	/* every layer's blob, signature or not, must be there and whole;
 	 * signature layers then go first */
 	for (i = 0, k = 0; i < s->nlayers; i++) {
-		if (reg_blob(g, s->c[i].digest, MAX_BLOB_BYTES,
-		    "MAX_BLOB_BYTES", &r, e) < 0)
+		if (reg_blob(g, s->c[i].digest, LIMIT(MAX_BLOB_BYTES), &r, e) < 0)
 			return -1;
 		if (r.status == 404)
 			return fail(e, ExitUndecided, "%s: blob %s is missing",
@@ -7264,7 +7280,6 @@ static char *
 sst_at(const Json *j, int obj, const char *const *path, int dec, Arena *a,
     size_t *n)
 {
-	Err sub = { 0, "" };
 	char *s;
 	Str d;
 
@@ -7272,7 +7287,7 @@ sst_at(const Json *j, int obj, const char *const *path, int dec, Arena *a,
 		obj = j->t[obj].type == JSMN_OBJECT ? json_get(j, obj, *path) :
 		    -1;
 	if (obj < 0 || j->t[obj].type != JSMN_STRING || !(s = json_str(j, obj,
-	    a, &sub)))
+	    a, NULL)))
 		return NULL;
 	*n = strlen(s);
 	if (!dec)
@@ -7372,14 +7387,13 @@ sst_entry(const Str *b, const Cand *c, const Str *sig,
 	    *alg[] = { "spec", "data", "hash", "algorithm", NULL },
 	    *val[] = { "spec", "data", "hash", "value", NULL };
 	unsigned char h[32];
-	Err sub = { 0, "" };
 	const char *s;
 	char *pem;
 	size_t n;
 	Str der;
 	Json r;
 
-	if (json_parse(&r, a, "rekor: entry", b->p, b->n, ExitReject, &sub) <
+	if (json_parse(&r, a, "rekor: entry", b->p, b->n, ExitReject, NULL) <
 	    0 || r.t[0].type != JSMN_OBJECT) {
 		*why = "rekor: the logged entry is not JSON";
 		return 0;
@@ -7411,17 +7425,16 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
     Cert *chain, Arena *a, const char **why)
 {
 	const char *who = q->src == SrcPKI ? "pki" : "fulcio", *w, *iss;
-	Err sub = { 0, "" };
 	int n;
 
 	if (!c->cert) {
-		*why = ar_reason(a, &sub, "%s: no dev.sigstore.cosign/"
+		*why = ar_reason(a, NULL, "%s: no dev.sigstore.cosign/"
 		    "certificate annotation", who);
 		return 0;
 	}
 	if ((n = cry_certs(c->cert, strlen(c->cert), 0, chain, 1, a, &w)) !=
 	    1) {
-		*why = ar_reason(a, &sub, "%s: certificate annotation: %s", who,
+		*why = ar_reason(a, NULL, "%s: certificate annotation: %s", who,
 		    n < 0 ? w : "not exactly one certificate");
 		return 0;
 	}
@@ -7438,35 +7451,35 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
 			cry_append(chain, &ann, 1);
 		cry_cert_free(&ann);
 		if (n < 0) {
-			*why = ar_reason(a, &sub, "%s: chain annotation: %s", who,
+			*why = ar_reason(a, NULL, "%s: chain annotation: %s", who,
 			    w);
 			return 0;
 		}
 	}
 	if (cry_chain(chain, &sg->roots, t, a, &w) < 0) {
-		*why = ar_reason(a, &sub, "%s: chain: %s", who, w);
+		*why = ar_reason(a, NULL, "%s: chain: %s", who, w);
 		return 0;
 	}
 	if (q->src == SrcFulcio) {
 		if (!(iss = cry_issuer(chain, a, why)))
 			return 0;
 		if (strcmp(iss, q->issuer)) {
-			*why = ar_reason(a, &sub, "fulcio: issuer %s, expected %s",
-			    ar_esc(a, iss, &sub), q->issuer);
+			*why = ar_reason(a, NULL, "fulcio: issuer %s, expected %s",
+			    ar_esc(a, iss, NULL), q->issuer);
 			return 0;
 		}
 	}
 	if (q->email && !cry_san_has(chain, 1, q->email)) {
 		w = cry_sans(chain, 1, a);
-		*why = ar_reason(a, &sub, "%s: certificate for %s, expected %s",
+		*why = ar_reason(a, NULL, "%s: certificate for %s, expected %s",
 		    who, *w ? w : "no email", q->email);
 		return 0;
 	}
 	if (q->hostname && !cry_san_has(chain, 2, q->hostname)) {
-		w = ar_printf(a, &sub, "%s%s%s", cry_sans(chain, 2, a),
+		w = ar_printf(a, NULL, "%s%s%s", cry_sans(chain, 2, a),
 		    *cry_sans(chain, 2, a) && *cry_sans(chain, 7, a) ? ", " : "",
 		    cry_sans(chain, 7, a));
-		*why = ar_reason(a, &sub, "pki: certificate for %s, expected %s",
+		*why = ar_reason(a, NULL, "pki: certificate for %s, expected %s",
 		    w && *w ? w : "no host name", q->hostname);
 		return 0;
 	}
@@ -7790,7 +7803,6 @@ static int
 inf_packet(const unsigned char *p, size_t n, Arena *a, Str *out,
     const char **why)
 {
-	Err sub = { 0, "" };
 	unsigned long s1 = 1, s2 = 0;
 	size_t i;
 	Inf s;
@@ -7805,7 +7817,7 @@ inf_packet(const unsigned char *p, size_t n, Arena *a, Str *out,
 		    "unsupported compression algorithm";
 		return -1;
 	}
-	if (!(out->p = ar_alloc(a, MAX_INFLATE_BYTES + 1, &sub))) {
+	if (!(out->p = ar_alloc(a, MAX_INFLATE_BYTES + 1, NULL))) {
 		*why = "out of memory";
 		return -1;
 	}
@@ -7856,7 +7868,6 @@ pgp_next(Cur *c, int *tag, Str *body, Arena *a)
 {
 	const unsigned char *p = c->p;
 	size_t len, total = 0;
-	Err sub = { 0, "" };
 	char *join = NULL;
 	int hdr, partial;
 
@@ -7917,7 +7928,7 @@ pgp_next(Cur *c, int *tag, Str *body, Arena *a)
 			c->p = p + len;
 			return 1;
 		}
-		if (!join && !(join = ar_alloc(a, (size_t)(c->end - p), &sub)))
+		if (!join && !(join = ar_alloc(a, (size_t)(c->end - p), NULL)))
 			return -1;
 		memcpy(join + total, p, len);
 		total += len;
@@ -8287,7 +8298,6 @@ pgp_dearmor(const char *s, size_t n, Arena *a, Str *out, const char **why)
 {
 	static const char beg[] = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
 	const char *p, *l, *body, *crc;
-	Err sub = { 0, "" };
 	unsigned long c;
 	Str d, cs;
 
@@ -8297,7 +8307,7 @@ pgp_dearmor(const char *s, size_t n, Arena *a, Str *out, const char **why)
 		return 0;
 	}
 	*why = NOMEM;
-	if (!(out->p = ar_alloc(a, n, &sub)))
+	if (!(out->p = ar_alloc(a, n, NULL)))
 		return -1;
 	out->n = 0;
 	*why = "malformed ASCII armor";
@@ -8561,7 +8571,6 @@ pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a,
 	const PgpKey *p = k->primary < 0 ? k : &r->k[k->primary], *x = p;
 	const char *fmt = NULL, *when = "";
 	char f[41], sf[41], name[100];
-	Err sub = { 0, "" };
 	int i;
 
 	for (i = 0; i < 2 && !fmt && (i == 0 || k != p); i++) {
@@ -8593,7 +8602,7 @@ pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a,
 		snprintf(name, sizeof(name), "key %s", f);
 	else
 		snprintf(name, sizeof(name), "subkey %s of %s", sf, f);
-	*why = ar_reason(a, &sub, fmt, name, when);
+	*why = ar_reason(a, NULL, fmt, name, when);
 	return -1;
 }
 
@@ -8696,7 +8705,6 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 	    "", "", "SHA256", "SHA384", "SHA512", "SHA224", "SHA3-256", "",
 	    "SHA3-512" };
 	const unsigned char *b = (const unsigned char *)blob->p, *nl, *id;
-	Err sub = { 0, "" };
 	const char *bad = NULL;
 	char kid[17], f[41];
 	const PgpKey *k;
@@ -8743,7 +8751,7 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 		return 0;
 	}
 	if (pgp_md(m.sig.hash, 0) == MdNone) {
-		*why = ar_reason(a, &sub, "unsupported hash algorithm "
+		*why = ar_reason(a, NULL, "unsupported hash algorithm "
 		    "%s", m.sig.hash < (int)LEN(hashes) && *hashes[m.sig.hash] ?
 		    hashes[m.sig.hash] : "unknown");
 		return 0;
@@ -8769,25 +8777,25 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 			}
 		}
 		if ((v = pgp_check(k, &m.sig, &h)) == -1) {
-			bad = ar_reason(a, &sub, "bad signature by %s", f);
+			bad = ar_reason(a, NULL, "bad signature by %s", f);
 			continue;
 		}
 		if (v < 0)
 			break;
 		if (m.sig.critical >= 0)
-			*why = ar_reason(a, &sub, "signature by %s has an "
+			*why = ar_reason(a, NULL, "signature by %s has an "
 			    "unknown critical subpacket %d", f, m.sig.critical);
 		else if (m.sig.version == 4 && !m.sig.hascreated)
 			*why = "signature without a creation time";
 		else if (pgp_usable(r, k, now, a, why) < 0)
 			;
 		else if (k->created > m.sig.created || k->created > now)
-			*why = ar_reason(a, &sub, "key %s is newer than "
+			*why = ar_reason(a, NULL, "key %s is newer than "
 			    "the signature", f);
 		else if (m.sig.expires && now > m.sig.created + m.sig.expires)
-			*why = ar_reason(a, &sub, "signature expired at "
+			*why = ar_reason(a, NULL, "signature expired at "
 			    "%s", when_utc(m.sig.created + m.sig.expires, a));
-		else if (!(*signer = ar_printf(a, &sub, "%s", f)))
+		else if (!(*signer = ar_printf(a, NULL, "%s", f)))
 			*why = NOMEM;
 		else {
 			*payload = m.data;
@@ -8796,10 +8804,10 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 		return 0;
 	}
 	if (j < r->n)	/* md_begin or pgp_check: out of memory */
-		*why = ar_reason(a, &sub, "signature by %s could not be "
+		*why = ar_reason(a, NULL, "signature by %s could not be "
 		    "checked: out of memory", f);
 	else
-		*why = bad ? bad : ar_reason(a, &sub, "unknown key %s",
+		*why = bad ? bad : ar_reason(a, NULL, "unknown key %s",
 		    kid);
 	return 0;
 }
@@ -8813,6 +8821,7 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 static int
 ss_fetch(Run *run, SsSigs *s, Err *e)
 {
+	HttpReq hq = { .lim = LIMIT_INIT(MAX_BLOB_BYTES), .what = "lookaside" };
 	Arena *a = run->a;
 	const char *look, *path;
 	char *url, *p, *q;
@@ -8857,9 +8866,8 @@ ss_fetch(Run *run, SsSigs *s, Err *e)
 				    sub.msg);
 		} else {
 			run->net->plainok = 1;	/* signatures prove themselves */
-			n = http_get(run->net, url, NULL, NULL, NULL, NULL,
-			    MAX_BLOB_BYTES, "MAX_BLOB_BYTES", &r, "lookaside",
-			    e) < 0 ? -1 : n;
+			hq.url = url;
+			n = http_get(run->net, &hq, &r, e) < 0 ? -1 : n;
 			run->net->plainok = 0;
 			if (n < 0)
 				return -1;
@@ -9173,10 +9181,16 @@ static int
 judge_req(Run *run, const Req *q, Result *res, Err *e)
 {
 	const ReqType *t = reqtype(q->type);
+	int r;
 
 	res->ok = 0;
-	if (t)
-		return t->check(run, q, res, e);
+	res->detail = NULL;
+	if (t) {
+		r = t->check(run, q, res, e);
+		if (!res->detail)	/* a check's slip: still one line */
+			res->detail = "no reason given";
+		return r;
+	}
 	/* pol_req makes none; a hand-built Req may */
 	res->detail = ar_reason(run->a, e, "unknown requirement type %d (not "
 	    "judged)", q->type);
@@ -9193,7 +9207,6 @@ judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
 {
 	char is[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4], ss[sizeof(is)];
 	char remapped[sizeof(is) + AUTH_SIZE];
-	Err sub = { 0, "" };
 	const char *want = is, *p;
 	size_t pl;
 	Ref i = *img, sr, rr;
@@ -9202,9 +9215,9 @@ judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
 	if (i.tag[0])
 		i.digest[0] = '\0';
 	ref_string(&i, is, sizeof(is));
-	if (ref_parse(&sr, s, &sub) < 0) {
-		*why = ar_reason(a, &sub, "identity %s is not a valid "
-		    "reference", ar_quote(a, s, strlen(s), &sub));
+	if (ref_parse(&sr, s, NULL) < 0) {
+		*why = ar_reason(a, NULL, "identity %s is not a valid "
+		    "reference", ar_quote(a, s, strlen(s), NULL));
 		return 0;
 	}
 	if (sr.deftag)
@@ -9222,16 +9235,16 @@ judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
 			snprintf(remapped, sizeof(remapped), "%.*s%s%s",
 			    (int)(p - is), is, id->signedprefix, p + pl);
 			/* the result must already be canonical */
-			if (ref_parse(&rr, remapped, &sub) < 0) {
-				*why = ar_reason(a, &sub, "image reference %s "
+			if (ref_parse(&rr, remapped, NULL) < 0) {
+				*why = ar_reason(a, NULL, "image reference %s "
 				    "remapped to %s, which is not a canonical "
 				    "reference", is, ar_quote(a, remapped,
-				    strlen(remapped), &sub));
+				    strlen(remapped), NULL));
 				return 0;
 			}
 			ref_string(&rr, is, sizeof(is));
 			if (strcmp(is, remapped)) {
-				*why = ar_reason(a, &sub, "image reference "
+				*why = ar_reason(a, NULL, "image reference "
 				    "remapped to %s, which is not canonical "
 				    "(%s)", remapped, is);
 				return 0;
@@ -9256,7 +9269,7 @@ judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
 		break;
 	}
 	if (!ok)
-		*why = ar_reason(a, &sub, "identity %s does not match %s (%s)",
+		*why = ar_reason(a, NULL, "identity %s does not match %s (%s)",
 		    s, want, idnames[id->type]);
 	return ok;
 }
@@ -9848,7 +9861,7 @@ version(void)
 		printf(" %s", insecurehosts[i]);
 	printf("%s\n", insecurehosts[0] ? "" : " (none)");
 	for (i = 0; i < LEN(limits); i++)
-		printf("%-20s %ld\n", limits[i].name, limits[i].value);
+		printf("%-20s %zu\n", limits[i].name, limits[i].max);
 }
 
 static void

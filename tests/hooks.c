@@ -212,8 +212,8 @@ iv_reg_fetch(int argc, char **argv, char *out, size_t outsz)
 	    &e) < 0)
 		goto done;
 	if (k == 3) {
-		if (reg_blob(&g, argv[i + 2], MAX_BLOB_BYTES, "MAX_BLOB_BYTES",
-		    &r, &e) == 0 && r.status == 404)
+		if (reg_blob(&g, argv[i + 2], LIMIT(MAX_BLOB_BYTES), &r,
+		    &e) == 0 && r.status == 404)
 			fail(&e, ExitUndecided, "%s: no blob %s", g.host,
 			    argv[i + 2]);
 		if (!e.code)
@@ -240,7 +240,7 @@ iv_reg_fetch(int argc, char **argv, char *out, size_t outsz)
 		fail(&e, ExitUndecided, "manifest has no config digest");
 		goto done;
 	}
-	if (reg_blob(&g, d, MAX_BLOB_BYTES, "MAX_BLOB_BYTES", &r, &e) == 0 &&
+	if (reg_blob(&g, d, LIMIT(MAX_BLOB_BYTES), &r, &e) == 0 &&
 	    r.status == 404)
 		fail(&e, ExitUndecided, "%s: no blob %s", g.host, d);
 	if (!e.code)
@@ -520,8 +520,8 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 		c->fd = sv[0];
 		c->net = &net;
 		strcpy(c->name, "fuzz");
-		if (http_head(c, &r, &a, &e) == 0 && http_body(c, &r, 0, 4096,
-		    "MAX", &a, &e) == 0 && r.challenge) {
+		if (http_head(c, &r, &a, &e) == 0 && http_body(c, &r, 0,
+		    (Limit){ 4096, "MAX" }, &a, &e) == 0 && r.challenge) {
 			Reg rg;
 
 			memset(&rg, 0, sizeof(rg));
