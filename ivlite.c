@@ -560,8 +560,10 @@ static void watchdog_step(const char *what);
 #ifdef IVLITE_FAULTS
 static void fault_report(void);
 static int fault(int op);
+static void fault_env(Arena *a);
 #endif
 static void watchdog(int sig);
+static void watchdog_arm(int json, int secs);
 /* 6. memory, text, digests */
 static void *ar_alloc(Arena *a, size_t n, Err *e);
 static int ar_spent(Err *e);
@@ -644,8 +646,9 @@ static const Scope *pol_scope(const Policy *p, const Ref *r,
 static int pol_match(void *ctx, const char *key, size_t n);
 static const Scope *pol_find(const Policy *p, const char *key, size_t n);
 static const char *pol_lint(const char *key, Arena *a, Err *e);
-static int pol_files(const Policy *p, const Scope *only, Md *h, Arena *a,
-    Err *e);
+static int pol_files(const Policy *p, const Scope *only,
+    void (*each)(void *ctx, const char *path, const Str *s), void *ctx,
+    Arena *a, Err *e);
 static const ReqType *reqtype(int type);
 static int req_accept(Run *run, const Req *q, Result *res, Err *e);
 static int req_reject(Run *run, const Req *q, Result *res, Err *e);
@@ -836,6 +839,8 @@ static int ed_decode(EdPt *pt, const unsigned char s[32]);
 static int ed25519_verify(const unsigned char pub[32], const void *m,
     size_t n, const unsigned char sig[64]);
 /* 15. sigstore */
+static void run_init(Run *run, Arena *a, Net *net, const Opts *o,
+    const Ref *r);
 static int run_regd(Run *run, Err *e);
 static Reg *run_reg(Run *run, Err *e);
 static int sst_absent(const Resp *r, Arena *a);
@@ -916,6 +921,7 @@ static int ss_keyring(Keyring *r, const Req *q, const char *file,
 static void ss_keyring_free(Keyring *r);
 /* 18. judgement and output */
 static void cache_field(Md *h, const void *p, size_t n);
+static void cache_file(void *h, const char *path, const Str *s);
 static int cache_key(Run *run, const Policy *p, const Str *policy,
     char key[65], Err *e);
 static int cache_dir(int make);
@@ -937,6 +943,8 @@ static void out_line(const Verdict *v, const Ref *r, const char *digest,
 static void out_json(const Verdict *v, const Ref *r, const char *digest,
     const char *line, int code, FILE *f);
 static void out_jstr(const char *s, FILE *f);
+static void out_verdict(const Verdict *v, const Ref *r, const Opts *o,
+    const Err *e, int code, char *line, size_t n);
 /* 19. options and main */
 static int opt_args(Opts *o, int argc, char **argv, Err *e);
 static int opt_parse(Opts *o, int argc, char **argv, Err *e);
@@ -944,6 +952,9 @@ static int opt_value(size_t k, const char *v, Opts *o, Err *e);
 static int desc_check(Opts *o, Arena *a, Err *e);
 static void version(void);
 static void usage(void);
+static int main_check(Run *run, const Policy *p, const Opts *o, Err *e);
+static int main_digest(Run *run, const Policy *p, Opts *o, const Ref *r,
+    Err *e);
 
 /* == 4. Configuration checks and globals ================================ */
 
@@ -1098,6 +1109,17 @@ watchdog(int sig)
 	_exit(ExitUndecided);
 }
 
+/* -timeout + 1 s from now, the line in -o json if json */
+static void
+watchdog_arm(int json, int secs)
+{
+	wdjson = json;
+	wdsecs = secs;
+	watchdog_step("verification");
+	signal(SIGALRM, watchdog);
+	alarm((unsigned)secs + 1);
+}
+
 #ifdef IVLITE_FAULTS
 /* Test builds only (tests/ivlite-faults): IVLITE_FAULT=OP:N makes the Nth
  * OP (connect, handshake, send, recv, alloc: an arena allocation) fail;
@@ -1137,8 +1159,23 @@ fault(int op)
 	}
 	return ++fault_count[op] == nth && op == want;
 }
+
+/* the arena cap and verdict cache the test build takes from the
+ * environment */
+static void
+fault_env(Arena *a)
+{
+	if (getenv("IVLITE_ARENA"))
+		a->cap = (size_t)strtoul(getenv("IVLITE_ARENA"), NULL, 10);
+	if (getenv("IVLITE_CACHE_DIR")) {
+		cachedir = getenv("IVLITE_CACHE_DIR");
+		cachesecs = getenv("IVLITE_CACHE_SECONDS") ?
+		    strtol(getenv("IVLITE_CACHE_SECONDS"), NULL, 10) : 0;
+	}
+}
 #else
 #define fault(op) 0
+#define fault_env(a) ((void)(a))
 #endif
 
 /* == 6. Memory, text, digests ===========================================
@@ -2822,10 +2859,12 @@ pol_lint(const char *key, Arena *a, Err *e)
 }
 
 /* Every key and CA file of the policy (or of scope only) must be
- * readable: -check; with h, the verdict cache's key takes in each path and
- * its bytes. */
+ * readable: -check; with each, the verdict cache's key takes in each path
+ * and its bytes (each(ctx, path, bytes)). */
 static int
-pol_files(const Policy *p, const Scope *only, Md *h, Arena *a, Err *e)
+pol_files(const Policy *p, const Scope *only,
+    void (*each)(void *ctx, const char *path, const Str *s), void *ctx,
+    Arena *a, Err *e)
 {
 	const Req *r;
 	const Blob *b[4];
@@ -2853,11 +2892,8 @@ pol_files(const Policy *p, const Scope *only, Md *h, Arena *a, Err *e)
 						return fail(e, ExitConfig,
 						    "%s: %s: %s", p->file,
 						    b[m][n].at, sub.msg);
-					if (h) {
-						cache_field(h, b[m][n].path,
-						    strlen(b[m][n].path));
-						cache_field(h, s.p, s.n);
-					}
+					if (each)
+						each(ctx, b[m][n].path, &s);
 					a->used = mark;
 				}
 			}
@@ -6891,6 +6927,18 @@ ed25519_verify(const unsigned char pub[32], const void *m, size_t n,
  * the signature over the exact payload bytes has verified; only then is
  * the payload parsed. */
 
+/* a run for image r (main parses it later) under the options o */
+static void
+run_init(Run *run, Arena *a, Net *net, const Opts *o, const Ref *r)
+{
+	memset(run, 0, sizeof(*run));
+	run->a = a;
+	run->net = net;
+	run->policyfile = o->policy;
+	run->regdir = o->regd;
+	run->ref = r;
+}
+
 /* registries.d and the registry, each set up once, when first needed:
  * a broken registries.d only stops images that need it */
 static int
@@ -8963,6 +9011,14 @@ cache_field(Md *h, const void *p, size_t n)
 	md_add(h, p, n);
 }
 
+/* a key or CA file of the scope (pol_files) into the key */
+static void
+cache_file(void *h, const char *path, const Str *s)
+{
+	cache_field(h, path, strlen(path));
+	cache_field(h, s->p, s->n);
+}
+
 /* 1 with key, 0 if the scope needs no signature, -1 with e set (what the
  * verification itself would have met: registries.d, a key file) */
 static int
@@ -8990,7 +9046,7 @@ cache_key(Run *run, const Policy *p, const Str *policy, char key[65], Err *e)
 	cache_field(&h, policy->p, policy->n);
 	cache_field(&h, lookaside, strlen(lookaside));
 	cache_field(&h, attach ? "1" : "0", 1);
-	if (pol_files(p, sc, &h, run->a, e) < 0) {
+	if (pol_files(p, sc, cache_file, &h, run->a, e) < 0) {
 		md_end(&h, sum);
 		return -1;
 	}
@@ -9611,6 +9667,19 @@ out_json(const Verdict *v, const Ref *r, const char *digest,
 	fputs("}\n", f);
 }
 
+/* the one line on stdout, text or -o json; line keeps the text */
+static void
+out_verdict(const Verdict *v, const Ref *r, const Opts *o, const Err *e,
+    int code, char *line, size_t n)
+{
+	out_line(v, r, o->digest, e, line, n);
+	if (o->json)
+		out_json(v && !e->code ? v : NULL, r, o->digest, line, code,
+		    stdout);
+	else
+		puts(line);
+}
+
 static void
 out_jstr(const char *s, FILE *f)
 {
@@ -9879,12 +9948,67 @@ usage(void)
 	    "3 undecided");
 }
 
+/* -check: the policy, the key and CA files it names, what they hold,
+ * registries.d; a warning for each docker scope that can never match */
+static int
+main_check(Run *run, const Policy *p, const Opts *o, Err *e)
+{
+	const char *w;
+	int i;
+
+	if (pol_files(p, NULL, NULL, NULL, run->a, e) < 0 ||
+	    run_regd(run, e) < 0)
+		return -1;
+	for (i = 0; i < p->nscope; i++)
+		if (judge_keys(run, &p->scope[i], e) < 0)
+			return -1;
+	for (i = 0; i < run->regd.n; i++)
+		if (regd_url(&run->regd.s[i], e) < 0)
+			return -1;
+	for (i = 1; i < p->nscope; i++)
+		if (!strcmp(p->scope[i].transport, "docker") &&
+		    (w = pol_lint(p->scope[i].key, run->a, e)))
+			printf("warning: %s: %s: %s\n", o->policy,
+			    p->scope[i].at, w);
+	if (run->a->spent)
+		return -1;	/* main names it */
+	printf("ok: %s: %d scope%s; %s: %d scope%s\n", o->policy, p->nscope,
+	    p->nscope == 1 ? "" : "s", o->regd, run->regd.n,
+	    run->regd.n == 1 ? "" : "s");
+	return 0;
+}
+
+/* The digest the verdict is for: -digest, the stdin descriptor's or the
+ * reference's (all that are given must agree); standalone, without one,
+ * the registry's for the tag, once the scope's keys have loaded (a bad
+ * key file fails before any network work). */
+static int
+main_digest(Run *run, const Policy *p, Opts *o, const Ref *r, Err *e)
+{
+	static char dig[DIGEST_MAX + 1];
+
+	if (desc_check(o, run->a, e) < 0)
+		return -1;
+	if (r->digest[0] && o->digest && strcmp(r->digest, o->digest))
+		return fail(e, ExitConfig, "-name digest %s differs from "
+		    "-digest %s", r->digest, o->digest);
+	if (!o->digest && r->digest[0])
+		o->digest = r->digest;
+	if (!o->digest && (judge_keys(run, pol_scope(p, r, NULL), e) < 0 ||
+	    !run_reg(run, e) || reg_resolve(&run->reg, r, dig, e) < 0))
+		return -1;
+	if (!o->digest)
+		o->digest = dig;
+	run->digest = o->digest;
+	logv("reference %s, digest %s", o->name, o->digest);
+	return 0;
+}
+
 #ifndef IVLITE_NO_MAIN
 int
 main(int argc, char **argv)
 {
-	static char line[MAX_REASON], kept[MAX_REASON], dig[DIGEST_MAX + 1];
-	static char ckey[65];
+	static char line[MAX_REASON], kept[MAX_REASON], ckey[65];
 	static Net net;
 	static Run run;
 	Arena a = { NULL, 0, ARENA_BYTES, 0 };
@@ -9894,91 +10018,39 @@ main(int argc, char **argv)
 	Opts o;
 	Ref r;
 	Str s;
-	int i, code, haveref = 0, judged = 0, cached = 0, hit = 0;
-	const char *w;
+	int code, haveref = 0, judged = 0, cached = 0, hit = 0;
 
 	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is ferror() */
 	if (!(a.base = malloc(ARENA_BYTES))) {
 		puts("error: out of memory: cannot take ARENA_BYTES");
 		return ExitUndecided;
 	}
-#ifdef IVLITE_FAULTS
-	if (getenv("IVLITE_ARENA"))
-		a.cap = (size_t)strtoul(getenv("IVLITE_ARENA"), NULL, 10);
-	if (getenv("IVLITE_CACHE_DIR")) {
-		cachedir = getenv("IVLITE_CACHE_DIR");
-		cachesecs = getenv("IVLITE_CACHE_SECONDS") ?
-		    strtol(getenv("IVLITE_CACHE_SECONDS"), NULL, 10) : 0;
-	}
-#endif
+	fault_env(&a);
 	if (opt_args(&o, argc, argv, &e) < 0)
 		goto out;
 	if (o.help || o.version) {
 		o.help ? usage() : version();
 		return fflush(stdout) ? ExitUndecided : 0;
 	}
-	wdjson = o.json;
-	wdsecs = o.timeout;
-	watchdog_step("verification");
-	signal(SIGALRM, watchdog);
-	alarm((unsigned)o.timeout + 1);
+	watchdog_arm(o.json, o.timeout);
 	net_init(&net, &a, &o);
-	run.a = &a;
-	run.net = &net;
-	run.policyfile = o.policy;
-	run.regdir = o.regd;
-	run.ref = &r;
+	run_init(&run, &a, &net, &o, &r);
 	if (file_read(&a, o.policy, MAX_POLICY_BYTES, &s, &e) < 0 ||
 	    pol_load(&p, &a, o.policy, s.p, s.n, &e) < 0)
 		goto out;
 	logv("policy %s: %d scopes", o.policy, p.nscope);
 	if (o.check) {
-		if (pol_files(&p, NULL, NULL, &a, &e) < 0 ||
-		    run_regd(&run, &e) < 0)
+		if (main_check(&run, &p, &o, &e) < 0)
 			goto out;
-		for (i = 0; i < p.nscope; i++)
-			if (judge_keys(&run, &p.scope[i], &e) < 0)
-				goto out;
-		for (i = 0; i < run.regd.n; i++)
-			if (regd_url(&run.regd.s[i], &e) < 0)
-				goto out;
-		for (i = 1; i < p.nscope; i++)
-			if (!strcmp(p.scope[i].transport, "docker") &&
-			    (w = pol_lint(p.scope[i].key, &a, &e)))
-				printf("warning: %s: %s: %s\n", o.policy,
-				    p.scope[i].at, w);
-		if (a.spent)
-			goto out;
-		printf("ok: %s: %d scope%s; %s: %d scope%s\n", o.policy,
-		    p.nscope, p.nscope == 1 ? "" : "s", o.regd, run.regd.n,
-		    run.regd.n == 1 ? "" : "s");
 		return fflush(stdout) ? ExitUndecided : 0;
 	}
-	if (!o.name) {
+	if (!o.name)
 		fail(&e, ExitConfig, "-name is required (see ivlite -h)");
-		goto out;
-	}
-	if (ref_parse(&r, o.name, &e) < 0)
+	if (e.code || ref_parse(&r, o.name, &e) < 0)
 		goto out;
 	haveref = 1;
-	if (desc_check(&o, &a, &e) < 0)
-		goto out;
-	if (r.digest[0] && o.digest && strcmp(r.digest, o.digest)) {
-		fail(&e, ExitConfig, "-name digest %s differs from -digest %s",
-		    r.digest, o.digest);
-		goto out;
-	}
-	if (!o.digest && r.digest[0])
-		o.digest = r.digest;
-	if (!o.digest && (judge_keys(&run, pol_scope(&p, &r, NULL), &e) < 0 ||
-	    !run_reg(&run, &e) || reg_resolve(&run.reg, &r, dig, &e) < 0))
-		goto out;
-	if (!o.digest)
-		o.digest = dig;
-	run.digest = o.digest;
-	logv("reference %s, digest %s", o.name, o.digest);
-	if (cachesecs > 0 && !o.json && (cached = cache_key(&run, &p, &s, ckey,
-	    &e)) < 0)
+	if (main_digest(&run, &p, &o, &r, &e) < 0 || (cachesecs > 0 &&
+	    !o.json && (cached = cache_key(&run, &p, &s, ckey, &e)) < 0))
 		goto out;
 	hit = cached > 0 && cache_get(ckey, kept, sizeof(kept), &a);
 	judged = judge(&run, &p, hit ? kept : NULL, &v, &e) == 0;
@@ -9989,13 +10061,8 @@ out:
 		ar_spent(&e);
 	}
 	code = e.code ? e.code : judged ? v.exit : ExitUndecided;
-	out_line(judged ? &v : NULL, haveref ? &r : NULL, o.digest, &e, line,
+	out_verdict(judged ? &v : NULL, haveref ? &r : NULL, &o, &e, code, line,
 	    sizeof(line));
-	if (o.json)
-		out_json(judged && !e.code ? &v : NULL, haveref ? &r : NULL,
-		    o.digest, line, code, stdout);
-	else
-		puts(line);
 	if (cached > 0 && !hit && code == ExitAccept)
 		cache_put(ckey, line);	/* a hit keeps its first time */
 	if (fflush(stdout) || ferror(stdout))
