@@ -9,13 +9,16 @@
  * prints one line saying why, and exits 0 to allow the pull or non-zero to
  * block it (1 rejected, 2 bad usage or configuration, 3 undecided).
  *
- * Data flows down the file: options -> policy.json -> reference -> scope ->
- * requirements -> verdict -> one line on stdout.  Every input has a limit
- * from config.h, all memory comes from one arena, and the first error wins
- * and becomes the reason.  Nothing accepts but the end of judge(), and only
+ * Data flows options -> policy.json -> reference -> scope -> requirements
+ * -> verdict -> one line on stdout.  Every input has a limit from
+ * config.h, all memory comes from one arena, and the first error wins and
+ * becomes the reason.  Nothing accepts but the end of judge(), and only
  * when every requirement of the matched scope held.
  *
- * Start reading at main().
+ * The file is built bottom-up in numbered sections (grep '^/\* == '): each
+ * calls only those above it, but for the few functions section 3 declares.
+ * A requirement type (a signature format) is a section and a row of
+ * reqtypes[].  Start reading at main().
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -104,18 +107,17 @@ typedef mbedtls_ecp_group_id TlsGroup;
 
 #define LEN(a)		(sizeof(a) / sizeof((a)[0]))
 enum { FaultConnect, FaultHandshake, FaultSend, FaultRecv, FaultAlloc };
-enum { SockAgain = -2, SockReset = -3 };	/* sock_io() */
 #define REF_NAME_MAX	255	/* distribution/reference NameTotalLengthMax */
 #define REF_TAG_MAX	128
 #define DIGEST_MAX	(7 + 128)	/* "sha512:" and 128 hex digits */
 #define QUOTE_SIZE	(4 * MAX_QUOTE + 8)	/* quote()d text */
 #define HOST_MAX	REF_NAME_MAX	/* a registry host as written */
 #define AUTH_SIZE	(HOST_MAX + 16)	/* host:port and NUL */
-#define DESC_MEDIATYPE	"application/vnd.oci.descriptor.v1+json"
 #define NOMEM		"out of memory: ARENA_BYTES spent"	/* a reason, never NULL */
 
 /* == 2. Types ============================================================
- * Exit statuses double as error classes: an Err carries the status main()
+ * The types that cross sections; each section defines its own.  Exit
+ * statuses double as error classes: an Err carries the status main()
  * will exit with. */
 
 enum { ExitAccept, ExitReject, ExitConfig, ExitUndecided };
@@ -125,7 +127,6 @@ enum {				/* signedIdentity types; the first is the default */
 	IdExactReference, IdExactRepository, IdRemap
 };
 
-enum { KeyGPG, KeySignedByGPG, KeyX509, KeySignedByX509 };	/* keyType */
 enum { SrcKeys, SrcFulcio, SrcPKI };	/* where sigstoreSigned trusts from */
 
 typedef struct {
@@ -215,258 +216,6 @@ typedef struct {
 	int nscope;
 } Policy;
 
-enum { AuthNone, AuthBasic, AuthBearer, AuthOther };	/* challenges */
-
-typedef struct {		/* certs.d/HOST[:PORT]/ */
-	const char *crt[MAX_CERTSD_FILES];	/* *.crt: extra CAs */
-	int ncrt;
-	const char *cert, *key;			/* the client pair, or NULL */
-} CertsD;
-
-typedef struct {		/* secrets: never in an Err, a log or output */
-	const char *user, *pass;
-	const char *idtoken;	/* OAuth2 refresh token ("identitytoken") */
-	const char *src;	/* "FILE, key K", or NULL: no credentials */
-} Creds;
-
-typedef struct {
-	int tls;			/* https */
-	char host[HOST_MAX + 1];	/* as written; IPv6 in brackets */
-	char port[8];			/* digits, "" for the default */
-	const char *path;		/* origin-form, with the query */
-} Url;
-
-typedef struct Net Net;
-
-typedef struct {		/* a certification path, as mbedTLS's verify
-				 * callbacks meet it (cry_path) */
-	const mbedtls_x509_crt *c[MBEDTLS_X509_MAX_VERIFY_CHAIN_SIZE];
-	int n;			/* c[0] the leaf, c[n - 1] the anchor */
-	long long t;		/* cry_chain's time, -1: now */
-	char why[3 * QUOTE_SIZE + 100];	/* a name-constraint violation */
-} Path;
-
-typedef struct {		/* TLS trust of one registry */
-	char name[AUTH_SIZE];	/* its host[:port] */
-	const char *cafile, *certsd;	/* for messages */
-	Net *net;
-	mbedtls_ssl_config conf;
-	mbedtls_x509_crt ca, cert;
-	mbedtls_pk_context key;
-	int ready;
-} Trust;
-
-typedef struct {		/* one connection; buf last (see conn_get) */
-	Net *net;
-	Trust *trust;
-	int fd;			/* -1: free */
-	int tls, ip, eof, keep, reused, absolute;
-	int vtop, vbundle;	/* tls_verify met the top; it needs the bundle */
-	char origin[3 * AUTH_SIZE];	/* what it may be reused for */
-	char host[HOST_MAX + 1];
-	char name[AUTH_SIZE];	/* host[:port], for messages */
-	char sans[512];		/* the leaf's SANs, for messages */
-	Path path;		/* the chain verified, for name constraints */
-	const char *proxyauth;	/* plain-HTTP proxy credentials */
-	size_t got;		/* bytes received so far */
-	Err ioerr;		/* what the mbedTLS callbacks met */
-	mbedtls_ssl_context ssl;
-	size_t pos, len;	/* unread input is buf[pos..len) */
-	unsigned char buf[CONN_BUF];
-} Conn;
-
-struct Net {			/* all network state of a run */
-	Arena *a;
-	long long deadline;
-	int timeout;
-	const char *const *insecure;	/* plain-HTTP host[:port] */
-	const char *certsd, *cafile;
-	const char *const *auth;	/* auth files, in search order */
-	Trust trust[MAX_TRUST];
-	int ntrust;
-	Conn conn[MAX_CONNS];
-	mbedtls_entropy_context entropy;
-	mbedtls_ctr_drbg_context drbg;
-	int rng;
-	int plainok;		/* plain HTTP allowed: lookaside signatures */
-	char hdr[MAX_HEADER_BYTES + 1];	/* one response header block */
-};
-
-typedef struct {		/* one HTTP request (http_get, http_once) */
-	const char *method;	/* NULL: GET */
-	const char *url;	/* http_get's; its redirects are followed */
-	Trust *trust;		/* the registry's, or NULL: the host's own */
-	const char *accept;	/* an Accept value, or NULL */
-	const char *authz;	/* an Authorization value (a secret), or NULL */
-	const char *authfor;	/* the origin authz goes to, and no other */
-	const char *ctype, *body;	/* a POST's Content-Type and body */
-	Limit lim;		/* of a 2xx response's body */
-	const char *what;	/* names it in errors; "+what": no path logged */
-} HttpReq;
-
-typedef struct {
-	int status, http10, close, chunked;
-	long long clen;			/* Content-Length, -1: none */
-	long retry;			/* Retry-After seconds, -1: none */
-	Str body;
-	char ctype[128];		/* media type, lower case */
-	char digest[DIGEST_MAX + 1];	/* Docker-Content-Digest */
-	char *location;
-	char *challenge;		/* every WWW-Authenticate, joined */
-	const char *url;		/* after redirects */
-} Resp;
-
-typedef struct {		/* one registry repository */
-	Net *net;
-	Trust *trust;		/* NULL: plain HTTP (-insecure) */
-	char host[AUTH_SIZE];	/* as in the reference: docker.io */
-	char base[AUTH_SIZE + 8];	/* https://registry-1.docker.io */
-	const char *origin;	/* where Authorization may go */
-	char repo[REF_NAME_MAX + 1];
-	int pinged, scheme;	/* scheme: AuthNone… */
-	char *realm, *service, *scope, *error;
-	char *authz;		/* Authorization value: a secret */
-	Creds creds;
-	char sigtag[DIGEST_MAX + 8];	/* sha256-<hex>.sig */
-} Reg;
-
-enum { YNull, YScalar, YMap };	/* YAML node types */
-
-typedef struct Ynode {		/* registries.d YAML, as a tree */
-	const char *key;
-	const char *val;	/* YScalar only */
-	int type, line;
-	struct Ynode *child, *next;
-} Ynode;
-
-typedef struct {		/* one scope of registries.d */
-	const char *key;	/* docker scope; NULL: default-docker */
-	const char *lookaside;	/* lookaside, else sigstore; NULL: unset */
-	const char *alias;	/* sigstore (deprecated lookaside) */
-	int attach;		/* use-sigstore-attachments; -1: unset */
-	const char *file;
-	int line;
-} RegdScope;
-
-typedef struct {
-	const char *dir;
-	RegdScope *s;		/* MAX_REGD_SCOPES */
-	int n;
-} Regd;
-
-struct RegdMatch {		/* regd_find's search */
-	const Regd *g;
-	const RegdScope *lookaside, *attach;
-};
-
-typedef mbedtls_pk_context Pk;	/* a public key (cry_key_*) */
-typedef mbedtls_x509_crt Cert;	/* certificates, each the ->next of one */
-
-typedef struct {		/* a public key from the policy */
-	Pk pk;
-	int ready;
-} Key;
-
-enum { MdNone, MdSha1, MdSha224, MdSha256, MdSha384, MdSha512 };	/* md_begin */
-
-typedef struct {		/* a hash fed in pieces */
-	mbedtls_md_context_t ctx;
-	size_t size;
-	int ok;
-} Md;
-
-typedef uint32_t Fe[8];		/* an integer mod 2^255 - 19, in limbs */
-
-typedef struct {		/* a point in extended coordinates */
-	Fe x, y, z, t;
-} EdPt;
-
-typedef struct {		/* what a sigstoreSigned requirement trusts */
-	Key keys[MAX_KEYS];
-	int nkeys;
-	Key rekor[MAX_KEYS];
-	int nrekor;
-	Cert roots, inter;	/* fulcio/pki CAs, intermediates */
-} Signer;
-
-typedef struct {		/* one layer of a sigstore attachment */
-	const char *mediatype, *digest;
-	Str payload;		/* the blob: signed bytes, untrusted */
-	const char *sig, *cert, *chain, *bundle;	/* annotations */
-} Cand;
-
-typedef struct {		/* the image's sigstore signatures */
-	int state;		/* 1 once fetched */
-	int enabled;		/* registries.d use-sigstore-attachments */
-	int found;		/* the .sig attachment exists */
-	Cand *c;		/* layers, signature layers first */
-	int nlayers, n, other;	/* all, signature, other layers */
-	char digest[DIGEST_MAX + 1];	/* the sha256 digest they must name */
-} Sigs;
-
-struct PolMatch {		/* pol_scope's search */
-	const Policy *p;
-	const Scope *sc;
-};
-
-typedef struct {		/* a read cursor over bytes */
-	const unsigned char *p, *end;
-} Cur;
-
-typedef struct {		/* a canonical Huffman code */
-	short count[16];	/* codes of each length */
-	short sym[288];		/* symbols ordered by code */
-} Huff;
-
-typedef struct {		/* inflate state */
-	const unsigned char *in;
-	size_t len, pos;
-	unsigned long buf;	/* bits not yet used */
-	int cnt, err;
-	unsigned char *out;
-	size_t olen, omax;
-} Inf;
-
-typedef struct {		/* an OpenPGP public key or subkey */
-	int alg;
-	long long created;
-	unsigned char fpr[20], id[8];
-	const unsigned char *body;	/* the key packet, for hashing */
-	size_t blen;
-	int primary;		/* index of its primary; -1: it is one */
-	Pk pk;			/* RSA, ECDSA */
-	unsigned char ed[32];	/* EdDSA */
-	long long sigtime, keyexp;	/* newest valid self-signature; -1 none */
-	int flags;		/* its key flags; -1: none given */
-	int uid, revoked, backsig;	/* certified, revoked, signed back */
-	int broken;		/* a check of it ran out of memory */
-} PgpKey;
-
-typedef struct {		/* a self-signature as found in a keyring */
-	Str body, uid;		/* uid.p: the user ID it follows, or NULL */
-	int prim, cur;		/* the keys it follows (in k); -1: none */
-} PgpRef;
-
-typedef struct {		/* all key material of one signedBy, merged */
-	PgpKey k[MAX_PGP_KEYS];
-	PgpRef s[MAX_PGP_SIGS];
-	int n, ns;
-} Keyring;
-
-typedef struct {		/* a signature packet (v4, v3) */
-	int version, type, alg, hash;
-	const unsigned char *body, *hashed;	/* hashed: what the trailer covers */
-	size_t hlen;
-	unsigned char prefix[2];	/* leftmost digest bytes */
-	long long created, expires, keyexp;
-	int hascreated, flags;
-	int critical;		/* an unknown critical subpacket's type; -1 none */
-	unsigned char issuer[8], ifpr[20];
-	int hasissuer, hasifpr;
-	const unsigned char *embedded, *mpi;
-	size_t elen, mlen;
-} PgpSig;
-
 typedef struct Run Run;
 
 typedef struct {		/* one requirement's outcome, for -o json */
@@ -499,41 +248,6 @@ typedef struct {
 #define FIELDS(f)	(f), (int)(LEN(f) + 0 * sizeof(char[LEN(f) <= \
 			    REQ_FIELDS ? 1 : -1]))
 
-typedef struct {		/* a simple-signing message's parts */
-	const unsigned char *ops;	/* one-pass signature body */
-	Str data;		/* literal data: the payload */
-	PgpSig sig;
-	int nops, nlit, nsig, compressed;
-} SsMsg;
-
-typedef struct {		/* the image's lookaside signatures */
-	int state;		/* 1 once fetched */
-	const char *base;	/* lookaside URL */
-	Str *blob;
-	int n;
-} SsSigs;
-
-typedef struct RunState RunState;
-
-struct Run {			/* what one verification has gathered */
-	Arena *a;
-	Net *net;
-	const char *policyfile, *regdir;
-	const Ref *ref;
-	const char *digest;
-	Regd regd;
-	int regdok;		/* regd loaded */
-	Reg reg;
-	int regok;		/* reg opened */
-	RunState *state;	/* the requirement types' (run_state) */
-};
-
-struct RunState {		/* one requirement type's, for the run */
-	int type;
-	void *data;
-	RunState *next;
-};
-
 typedef struct {
 	int exit;		/* ExitAccept only when every requirement held */
 	const Scope *scope;
@@ -551,410 +265,11 @@ typedef struct {
 	long long deadline;	/* CLOCK_MONOTONIC, milliseconds */
 } Opts;
 
-/* == 3. Function declarations ========================================== */
+/* == 3. Function declarations =========================================== */
 
-/* 5. errors and log */
-static int fail(Err *e, int code, const char *fmt, ...);
-static void logv(const char *fmt, ...);
-static void watchdog_step(const char *what);
-#ifdef IVLITE_FAULTS
-static void fault_report(void);
-static int fault(int op);
-static void fault_env(Arena *a);
-#endif
-static void watchdog(int sig);
-static void watchdog_arm(int json, int secs);
-/* 6. memory, text, digests */
-static void *ar_alloc(Arena *a, size_t n, Err *e);
-static int ar_spent(Err *e);
-static char *ar_vprintf(Arena *a, Err *e, const char *fmt, va_list ap);
-static char *ar_printf(Arena *a, Err *e, const char *fmt, ...);
-static const char *ar_reason(Arena *a, Err *e, const char *fmt, ...);
-static char *quote_as(char *dst, const char *s, size_t n, int q);
-static char *quote(char *dst, const char *s, size_t n);
-static char *ar_esc(Arena *a, const char *s, Err *e);
-static char *ar_quote(Arena *a, const char *s, size_t n, Err *e);
-static int b64_decode(Arena *a, const char *s, size_t n, Str *out);
-static void b64_encode(const char *s, size_t n, char *out);
-static int dig_valid(const char *s, size_t n);
-static const char *when_utc(long long t, Arena *a);
-static void hex_str(const unsigned char *p, size_t n, char *out, int upper);
-static long long now_ms(void);
-/* 7. files and stdin */
-static int file_read(Arena *a, const char *path, size_t max, Str *out,
-    Err *e);
-static int file_stdin(Arena *a, size_t max, long long deadline, Str *out,
-    Err *e);
-/* 8. JSON */
-static int json_parse(Json *j, Arena *a, const char *file, const char *s,
-    size_t n, int code, Err *e);
-static int json_check(const Json *j, int i, int depth, Err *e);
-static int json_gap(const Json *j, size_t from, size_t to, int sep, Err *e);
-static int json_number(const unsigned char *p, size_t len);
-static size_t json_digits(const unsigned char *p, size_t k, size_t len);
-static int json_line(const Json *j, size_t off);
-static int json_skip(const Json *j, int i);
-static int json_eq(const Json *j, int i, const char *s);
-static int json_null(const Json *j, int i);
-static int json_getn(const Json *j, int obj, const char *s, size_t n);
-static int json_get(const Json *j, int obj, const char *key);
-static char *json_str(const Json *j, int i, Arena *a, Err *e);
-static int json_dupkey(const Json *j, int obj, int i, const char *at,
-    Arena *a, Err *e);
-static int json_fields(const Json *j, int obj, const char *at,
-    const Field *f, int nf, int *v, Arena *a, Err *e);
-static const char *json_typename(jsmntype_t type);
-static size_t utf8_len(const unsigned char *p, size_t n);
-/* 9. references */
-static int ref_parse(Ref *r, const char *s, Err *e);
-static const char *ref_domain(const char *s);
-static const char *ref_path(const char *s);
-static const char *ref_component(const char *s);
-static void ref_string(const Ref *r, char *buf, size_t n);
-static int ref_scopes(const Ref *r, const char *digest,
-    int (*f)(void *ctx, const char *key, size_t n), void *ctx);
-/* 10. policy */
-static int pol_load(Policy *p, Arena *a, const char *file, const char *s,
-    size_t n, Err *e);
-static int pol_scopes(const Json *j, int obj, const char *transport,
-    const char *at, Policy *p, Arena *a, Err *e);
-static const char *pol_other(const char *transport, const char *key);
-static const char *pol_path(const char *s);
-static const char *pol_storage(const char *s);
-static int pol_reqs(const Json *j, int arr, Scope *sc, Arena *a, Err *e);
-static int pol_type(const Json *j, int obj, const char *at, Err *e);
-static int pol_unknown(const Json *j, int i, const char *at,
-    const char *what, Arena *a, Err *e);
-static int pol_req(const Json *j, int obj, Req *r, Arena *a, Err *e);
-static int pol_keys(const Json *j, const int *v, const Field *f, int n,
-    Req *r, Blob **out, int *nout, Arena *a, Err *e);
-static int pol_signed(const Json *j, int i, Req *r, Arena *a, Err *e);
-static int pol_field(const Json *j, int i, int isdata, const char *at,
-    const char *key, Blob *b, Arena *a, Err *e);
-static int pol_text(const Json *j, int i, const char *at, const char *key,
-    const char **out, Arena *a, Err *e);
-static int pol_blob(const Json *j, int i, int isdata, const char *at,
-    Blob *b, Arena *a, Err *e);
-static int pol_blobs(const Json *j, int arr, int isdata, const char *at,
-    Blob **out, int *n, Arena *a, Err *e);
-static int pol_ident(const Json *j, int obj, const char *at, Ident *id,
-    Arena *a, Err *e);
-static int pol_remap_prefix(const char *s);
-static const char *pol_desc(const Req *r, Arena *a, Err *e);
-static const Scope *pol_scope(const Policy *p, const Ref *r,
-    const char *digest);
-static int pol_match(void *ctx, const char *key, size_t n);
-static const Scope *pol_find(const Policy *p, const char *key, size_t n);
-static const char *pol_lint(const char *key, Arena *a, Err *e);
-static int pol_files(const Policy *p, const Scope *only,
-    void (*each)(void *ctx, const char *path, const Str *s), void *ctx,
-    Arena *a, Err *e);
+/* Called above their definitions: policy loading finds requirement types
+ * in the table that follows the formats' sections. */
 static const ReqType *reqtype(int type);
-static int req_accept(Run *run, const Req *q, Result *res, Err *e);
-static int req_reject(Run *run, const Req *q, Result *res, Err *e);
-static int req_baselayer(Run *run, const Req *q, Result *res, Err *e);
-static int req_baseload(const Json *j, const int *v, Req *r, Arena *a,
-    Err *e);
-static void *run_state(Run *run, int type, size_t size, Err *e);
-/* 11. certs.d and auth.json */
-static int cert_cmp(const void *x, const void *y);
-static int cert_dir(Arena *a, const char *dir, const char *authority,
-    CertsD *c, Err *e);
-static int auth_entry(const Json *j, int obj, const char *file,
-    const char *key, Creds *c, Arena *a, Err *e);
-static size_t auth_norm(const char *k, const char **out);
-static int auth_find(Arena *a, const char *const *files, const char *name,
-    size_t hl, Creds *c, Err *e);
-static int auth_doc(const char *text, size_t tn, const char *file,
-    const char *name, size_t hl, Creds *c, Arena *a, Err *e);
-/* 12. URLs, TLS, HTTP */
-static int url_parse(Url *u, const char *s, Arena *a, Err *e);
-static void url_dots(char *p);
-static char *url_resolve(const Url *base, const char *loc, Arena *a,
-    Err *e);
-static const char *url_authority(const Url *u, char *buf, size_t n);
-static int url_insecure(const Net *n, const Url *u);
-static int url_loopback(const char *host);
-static int url_plain(const Net *n, const Url *u, const char *from,
-    const char *what, Err *e);
-static int net_wait(Net *n, int fd, short ev, const char *what, Err *e);
-static int net_connect(Net *n, const char *host, const char *port,
-    const char *what, Err *e);
-static void net_init(Net *n, Arena *a, const Opts *o);
-static void net_free(Net *n);
-static ssize_t sock_io(Conn *c, int out, void *buf, size_t len, Err *e);
-static int conn_send(Conn *c, const void *buf, size_t len, Err *e);
-static int conn_fill(Conn *c, Err *e);
-static int tls_send(void *ctx, const unsigned char *buf, size_t len);
-static int tls_recv(void *ctx, unsigned char *buf, size_t len);
-static int tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth,
-    uint32_t *flags);
-static int tls_fail(Conn *c, int ret, const char *step, Err *e);
-static Trust *trust_get(Net *n, const char *authority, Err *e);
-static int trust_ca(Trust *t, Arena *a, const char *path, Err *e);
-static int trust_subject(const unsigned char *p, size_t n, Str *subj);
-static int trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags);
-static int trust_pair(Trust *t, Arena *a, const char *cert,
-    const char *key, Err *e);
-static void trust_free(Trust *t);
-static void conn_close(Conn *c);
-static const char *net_proxy(const Url *u);
-static Conn *conn_get(Net *n, const Url *u, Trust *t, Err *e);
-static int tls_start(Conn *c, Err *e);
-static int proxy_connect(Net *n, Conn *c, const Url *u, const char *proxy,
-    const char *port, Err *e);
-static const char *http_field(const char *h, const char *name);
-static int http_head(Conn *c, Resp *r, Arena *a, Err *e);
-static int http_value(Conn *c, Resp *r, const char *line, Arena *a,
-    Err *e);
-static int http_body(Conn *c, Resp *r, int head, Limit lim, Arena *a,
-    Err *e);
-static int http_line(Conn *c, char *buf, size_t n, Err *e);
-static int http_once(Net *n, const HttpReq *q, const Url *u, Resp *r,
-    Err *e);
-static int http_get(Net *n, const HttpReq *q, Resp *r, Err *e);
-static size_t sha_raw(int bits, const void *data, size_t n,
-    unsigned char *out);
-static void dig_sum(const char *want, const void *data, size_t n,
-    char *out);
-/* 13. registry client */
-static int reg_challenge(Reg *g, const char *s, Arena *a, Err *e);
-static char *reg_query(Arena *a, const char *s, Err *e);
-static int reg_token(Reg *g, Err *e);
-static const char *reg_files(Net *n);
-static const char *reg_origin(const Url *u, Arena *a, Err *e);
-static int reg_open(Reg *g, Net *n, const Ref *r, Err *e);
-static int reg_get(Reg *g, const char *path, const char *accept, Limit lim,
-    const char *what, Resp *r, Err *e);
-static int reg_manifest(Reg *g, const char *ref, Resp *r, char *digest,
-    Err *e);
-static int reg_blob(Reg *g, const char *digest, Limit lim, Resp *r,
-    Err *e);
-static int reg_resolve(Reg *g, const Ref *r, char *digest, Err *e);
-/* 11. registries.d */
-static char *yaml_scalar(const char **pp, const char *stop, int *isnull,
-    const char *file, int line, Arena *a, Err *e);
-static Ynode *yaml_add(Ynode *parent, const char *key, int line,
-    const char *file, Arena *a, Err *e);
-static int yaml_flow(Ynode *y, const char *p, const char *file, int line,
-    Arena *a, Err *e);
-static int yaml_parse(Ynode *root, char *s, const char *file, Arena *a,
-    Err *e);
-static int yaml_bool(const char *s);
-static int regd_section(RegdScope *s, const Ynode *y, const char *file,
-    Err *e);
-static RegdScope *regd_add(Regd *g, const char *key, const char *file,
-    int line, Arena *a, Err *e);
-static int regd_load(Regd *g, Arena *a, const char *dir, Err *e);
-static int regd_file(Regd *g, char *text, const char *file, Arena *a,
-    Err *e);
-static int regd_url(const RegdScope *s, Err *e);
-static int regd_match(void *ctx, const char *key, size_t n);
-static int regd_find(const Regd *g, const Ref *r, const char *digest,
-    const char **lookaside, int *attach, Err *e);
-/* 14. crypto */
-static int cry_key(Key *k, const Blob *b, int ecdsa, const char *file,
-    Arena *a, Err *e);
-static const char *memmem_pem(const char *s, size_t n);
-static void cry_key_free(Key *k);
-static void cry_pk_init(Pk *pk);
-static void cry_pk_free(Pk *pk);
-static int cry_key_rsa(Pk *pk, const unsigned char *n, size_t nl,
-    const unsigned char *e, size_t el);
-static int cry_key_ec(Pk *pk, const unsigned char *oid, size_t ol,
-    const unsigned char *q, size_t ql);
-static int cry_key_der(Pk *pk, unsigned char *buf, size_t size);
-static size_t cry_key_len(const Pk *pk);
-static size_t cry_key_bits(const Pk *pk);
-static int cry_nomem(int ret);
-static int cry_check(const Pk *pk, int md, const unsigned char *h,
-    size_t hn, const unsigned char *sig, size_t sl);
-static void cry_wipe(void *p, size_t n);
-static void cry_cert_init(Cert *c);
-static void cry_cert_free(Cert *c);
-static Pk *cry_cert_key(Cert *c);
-static int cry_append(Cert *chain, const Cert *from, int butlast);
-static int cry_der_int(const unsigned char **p, const unsigned char *end);
-static int cry_der_sig(const unsigned char *s, size_t n);
-static size_t cry_p1363(const unsigned char *s, size_t n,
-    unsigned char *der);
-static int cry_verify(Pk *pk, const void *msg, size_t n,
-    const unsigned char *sig, size_t sl, int deronly);
-static int cry_pem(const char *s, size_t n, size_t *pos, const char *label,
-    Arena *a, Str *der);
-static int cry_pem_one(const char *s, size_t n, Arena *a, Str *der);
-static int hex_same(const char *s, const unsigned char *h, size_t n);
-static int cry_certs(const char *s, size_t n, int only,
-    mbedtls_x509_crt *chain, int strict, Arena *a, const char **why);
-static int cry_cas(const Blob *b, mbedtls_x509_crt *chain, int strict,
-    const char *file, Arena *a, Err *e);
-static long long cry_time(const mbedtls_x509_time *t);
-static int cry_chain_cb(void *ctx, mbedtls_x509_crt *crt, int depth,
-    uint32_t *flags);
-static int cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots,
-    long long t, Arena *a, const char **why);
-static char *cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a);
-static int cry_san_has(const mbedtls_x509_crt *c, int tag,
-    const char *want);
-static int cry_ext(const mbedtls_x509_crt *c, const unsigned char *oid,
-    size_t on, const unsigned char **v, size_t *vn);
-static char *cry_issuer(const mbedtls_x509_crt *c, Arena *a,
-    const char **why);
-static int cry_nc_labels(const unsigned char *s, size_t n);
-static int cry_nc_domain(const unsigned char *d, size_t dn,
-    const unsigned char *c, size_t cn);
-static int cry_nc_mailbox(const unsigned char *s, size_t n, size_t *at);
-static int cry_nc_urihost(const unsigned char *s, size_t n,
-    const unsigned char **h, size_t *hn);
-static int cry_nc_mask(const unsigned char *m, size_t n);
-static int cry_nc_name(int f, const unsigned char *nm, size_t nn, int uri,
-    size_t *at, const unsigned char **dom, size_t *dn);
-static int cry_nc_valid(int f, const unsigned char *c, size_t cn);
-static int cry_nc_match(int f, const unsigned char *nm, size_t nn,
-    size_t at, const unsigned char *dom, size_t dn, const unsigned char *c,
-    size_t cn);
-static char *cry_nc_show(int f, int cons, const unsigned char *s, size_t n,
-    char *out);
-static int cry_nc_split(const unsigned char *v, size_t vn,
-    const unsigned char *t[2], const unsigned char *te[2]);
-static int cry_nc_next(const unsigned char **q, const unsigned char *end,
-    int *tag, const unsigned char **v, size_t *vn);
-static int cry_nc(Path *p);
-static int cry_path(void *ctx, mbedtls_x509_crt *crt, int depth,
-    uint32_t *flags);
-static int md_begin(Md *h, int type);
-static void md_add(Md *h, const void *p, size_t n);
-static size_t md_end(Md *h, unsigned char *out);
-static void fe_fold(Fe r, uint64_t c);
-static void fe_add(Fe r, const Fe a, const Fe b);
-static void fe_sub(Fe r, const Fe a, const Fe b);
-static void fe_mul(Fe r, const Fe a, const Fe b);
-static void fe_bytes(unsigned char s[32], const Fe a);
-static void fe_load(Fe r, const unsigned char s[32]);
-static int fe_eq(const Fe a, const Fe b);
-static void fe_pow(Fe r, const Fe a, const unsigned char e[32]);
-static void ed_add(EdPt *r, const EdPt *p, const EdPt *q);
-static void ed_smul(EdPt *r, const unsigned char k[32], const EdPt *p);
-static int ed_decode(EdPt *pt, const unsigned char s[32]);
-static int ed25519_verify(const unsigned char pub[32], const void *m,
-    size_t n, const unsigned char sig[64]);
-/* 15. sigstore */
-static void run_init(Run *run, Arena *a, Net *net, const Opts *o,
-    const Ref *r);
-static int run_regd(Run *run, Err *e);
-static Reg *run_reg(Run *run, Err *e);
-static int sst_absent(const Resp *r, Arena *a);
-static int sst_layer(const char *where, const Json *j, int lay, Cand *c,
-    Arena *a, Err *e);
-static int sst_manifest(Sigs *s, const char *where, const char *text,
-    size_t n, Arena *a, Err *e);
-static int sst_fetch(Run *run, Sigs *s, Err *e);
-static int sst_integral(const Json *j, int i);
-static int sst_dups(const Json *j, int obj, const char *at, Arena *a,
-    Err *e);
-static int sst_payload(const Str *p, Arena *a, const char *want,
-    const char **digest, const char **ref, const char **why);
-static char *sst_jcs_str(const char *s, Arena *a, Err *e);
-static int sst_int(const Json *j, int i, long long *v);
-static char *sst_at(const Json *j, int obj, const char *const *path,
-    int dec, Arena *a, size_t *n);
-static int sst_rekor(Signer *sg, const Cand *c, const Str *sig,
-    const unsigned char *want, size_t wn, Arena *a, long long *t,
-    const char **why);
-static int sst_entry(const Str *b, const Cand *c, const Str *sig,
-    const unsigned char *want, size_t wn, Arena *a, const char **why);
-static int sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
-    Cert *chain, Arena *a, const char **why);
-static int sst_check(Run *run, const Req *q, Signer *sg, const Sigs *s,
-    const Cand *c, const char **why);
-static int sst_load(const Json *j, const int *v, Req *r, Arena *a, Err *e);
-static int sst_trust(Run *run, const Req *q, Err *e);
-static int sst_judge(Run *run, const Req *q, Result *res, Err *e);
-static int sst_signer(Signer *sg, const Req *q, const char *file,
-    Arena *a, Err *e);
-static void sst_signer_free(Signer *sg);
-/* 16. OpenPGP, simple signing */
-static int inf_bits(Inf *s, int need);
-static int inf_build(Huff *h, const unsigned char *len, int n);
-static int inf_decode(Inf *s, const Huff *h);
-static int inf_codes(Inf *s, const Huff *lit, const Huff *dist);
-static int inf_deflate(Inf *s);
-static int inf_packet(const unsigned char *p, size_t n, Arena *a,
-    Str *out, const char **why);
-static int pgp_next(Cur *c, int *tag, Str *body, Arena *a);
-static unsigned long pgp_u32(const unsigned char *p);
-static int pgp_mpi(const unsigned char **p, const unsigned char *end,
-    const unsigned char **v, size_t *n);
-static int pgp_key(PgpKey *k, const Str *body);
-static int pgp_sig(PgpSig *s, const Str *body, const char **why);
-static int pgp_subpacket(PgpSig *s, int t, const unsigned char *v,
-    size_t n, int hashed);
-static int pgp_md(int id, int selfsig);
-static int pgp_check(const PgpKey *k, const PgpSig *s, Md *h);
-static void pgp_hash_key(Md *h, const PgpKey *k);
-static int pgp_selfsig(const PgpKey *signer, const PgpKey *p,
-    const PgpKey *sub, const Str *uid, const PgpSig *s);
-static unsigned long pgp_crc24(const unsigned char *p, size_t n);
-static int pgp_dearmor(const char *s, size_t n, Arena *a, Str *out,
-    const char **why);
-static int pgp_issued(const PgpKey *p, const PgpSig *s);
-static int pgp_keep(const Keyring *r, const PgpSig *s, int prim, int cur,
-    int uid);
-static int pgp_keyring(Keyring *r, const Str *ring, Arena *a,
-    const char **why);
-static void pgp_newest(PgpKey *k, const PgpSig *s, int backsig);
-static void pgp_keysig(Keyring *r, int i, const PgpSig *s);
-static void pgp_selfsigs(Keyring *r, const PgpRef *f, long long now);
-static void pgp_judge(Keyring *r, long long now);
-static int pgp_usable(const Keyring *r, const PgpKey *k, long long now,
-    Arena *a, const char **why);
-static int ss_packets(Cur *c, int depth, SsMsg *m, Arena *a,
-    const char **why);
-static int ss_verify(const Keyring *r, const Str *blob, long long now,
-    Arena *a, Str *payload, const char **signer, const char **why);
-static int ss_fetch(Run *run, SsSigs *s, Err *e);
-static int ss_load(const Json *j, const int *v, Req *r, Arena *a, Err *e);
-static int ss_trust(Run *run, const Req *q, Err *e);
-static int ss_judge(Run *run, const Req *q, Result *res, Err *e);
-static int ss_keyring(Keyring *r, const Req *q, const char *file,
-    long long now, Arena *a, Err *e);
-static void ss_keyring_free(Keyring *r);
-/* 18. judgement and output */
-static void cache_field(Md *h, const void *p, size_t n);
-static void cache_file(void *h, const char *path, const Str *s);
-static int cache_key(Run *run, const Policy *p, const Str *policy,
-    char key[65], Err *e);
-static int cache_dir(int make);
-static int cache_read(int dfd, const char *name, long long now, char *line,
-    size_t n, long long *at);
-static int cache_get(const char *key, char *line, size_t n, Arena *a);
-static void cache_put(const char *key, const char *line);
-static int judge(Run *run, const Policy *p, const char *kept, Verdict *v,
-    Err *e);
-static int judge_req(Run *run, const Req *q, Result *res, Err *e);
-static int judge_ident(const Ident *id, const Ref *img, const char *s,
-    Arena *a, const char **why);
-static int judge_keys(Run *run, const Scope *sc, Err *e);
-static int judge_payload(Run *run, const Req *q, const Str *p,
-    const char *type, const char *digest, const char **why);
-static void out_cat(char *buf, size_t n, const char *fmt, ...);
-static void out_line(const Verdict *v, const Ref *r, const char *digest,
-    const Err *e, char *buf, size_t n);
-static void out_json(const Verdict *v, const Ref *r, const char *digest,
-    const char *line, int code, FILE *f);
-static void out_jstr(const char *s, FILE *f);
-static void out_verdict(const Verdict *v, const Ref *r, const Opts *o,
-    const Err *e, int code, char *line, size_t n);
-/* 19. options and main */
-static int opt_args(Opts *o, int argc, char **argv, Err *e);
-static int opt_parse(Opts *o, int argc, char **argv, Err *e);
-static int opt_value(size_t k, const char *v, Opts *o, Err *e);
-static int desc_check(Opts *o, Arena *a, Err *e);
-static void version(void);
-static void usage(void);
-static int main_check(Run *run, const Policy *p, const Opts *o, Err *e);
-static int main_digest(Run *run, const Policy *p, Opts *o, const Ref *r,
-    Err *e);
 
 /* == 4. Configuration checks and globals ================================ */
 
@@ -1022,23 +337,10 @@ static const Limit limits[] = {
 	LIMIT_INIT(MAX_CACHE_ENTRIES),
 };
 
-static const char *idnames[] = {	/* by IdMatchRepoDigestOrExact… */
-	"matchRepoDigestOrExact", "matchExact", "matchRepository",
-	"exactReference", "exactRepository", "remapIdentity"
-};
-static const char *keytypes[] = {	/* by KeyGPG… */
-	"GPGKeys", "signedByGPGKeys", "X509Certificates", "signedByX509CAs"
-};
-
-static const char *optnames[] = {	/* options that take a value */
-	"name", "digest", "stdin-media-type", "policy", "registries-d",
-	"certs-d", "auth", "ca-file", "timeout", "o", "insecure"
-};
-
 static int verbose;		/* -v: log steps to stderr */
 static long cachesecs = CACHE_SECONDS;	/* tests/ivlite-faults: from env */
 
-/* == 5. Errors and log ==================================================
+/* == 5. Errors and log ===================================================
  * fail() records only the first cause (later ones are consequences) and
  * returns -1 so callers can `return fail(…)`.  A message longer than the
  * reason line ends in "…", never silently cut.  With e NULL the caller
@@ -1178,9 +480,12 @@ fault_env(Arena *a)
 #define fault_env(a) ((void)(a))
 #endif
 
-/* == 6. Memory, text, digests ===========================================
+/* == 6. Memory, text, digests ============================================
  * One arena per run, never freed piecemeal: running out is an error that
- * names ARENA_BYTES.  Text from outside is quoted with ar_quote(). */
+ * names ARENA_BYTES.  Text from outside is quoted with ar_quote().  Base64,
+ * hex and digests (SHA-2 through the compatibility names of section 1). */
+
+static int ar_spent(Err *e);
 
 static void *
 ar_alloc(Arena *a, size_t n, Err *e)
@@ -1305,6 +610,12 @@ ar_esc(Arena *a, const char *s, Err *e)
 	return p ? quote_as(p, s, strlen(s), 0) : "(no memory)";
 }
 
+static int
+str_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
 /* standard base64 with padding (RFC 4648 §4), as Go's encoding/json
  * writes []byte; line breaks are skipped.  NUL-terminates out. */
 static int
@@ -1373,6 +684,33 @@ b64_encode(const char *s, size_t n, char *out)
 	*out = '\0';
 }
 
+/* n bytes as 2n hex digits and a NUL */
+static void
+hex_str(const unsigned char *p, size_t n, char *out, int upper)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, upper ? "%02X" : "%02x", p[i]);
+}
+
+/* does hex text s (either case) spell the n bytes h? */
+static int
+hex_same(const char *s, const unsigned char *h, size_t n)
+{
+	size_t i;
+	unsigned v;
+
+	if (strlen(s) != 2 * n || strspn(s, "0123456789abcdefABCDEF") != 2 * n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		sscanf(s + 2 * i, "%2x", &v);
+		if (v != h[i])
+			return 0;
+	}
+	return 1;
+}
+
 /* algorithm:hex as go-digest validates it: sha256, sha384 or sha512 with
  * exactly their length of lowercase hex */
 static int
@@ -1395,6 +733,30 @@ dig_valid(const char *s, size_t n)
 	return 0;
 }
 
+/* SHA-256, -384 or -512 (bits) of data into out; its length */
+static size_t
+sha_raw(int bits, const void *data, size_t n, unsigned char *out)
+{
+	if (bits == 256)
+		sha256_ret(data, n, out, 0);
+	else
+		sha512_ret(data, n, out, bits == 384);
+	return (size_t)bits / 8;
+}
+
+/* "alg:hex" of data, with the algorithm of the digest want names */
+static void
+dig_sum(const char *want, const void *data, size_t n, char *out)
+{
+	int bits = !strncmp(want, "sha512:", 7) ? 512 :
+	    !strncmp(want, "sha384:", 7) ? 384 : 256;
+	unsigned char h[64];
+	size_t len = sha_raw(bits, data, n, h);
+
+	snprintf(out, 8, "sha%d:", bits);
+	hex_str(h, len, out + 7, 0);
+}
+
 /* "YYYY-MM-DD HH:MM:SS UTC" of a Unix time, in the arena */
 static const char *
 when_utc(long long t, Arena *a)
@@ -1408,16 +770,6 @@ when_utc(long long t, Arena *a)
 	return ar_reason(a, NULL, "%s", buf);
 }
 
-/* n bytes as 2n hex digits and a NUL */
-static void
-hex_str(const unsigned char *p, size_t n, char *out, int upper)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, upper ? "%02X" : "%02x", p[i]);
-}
-
 static long long
 now_ms(void)
 {
@@ -1427,7 +779,7 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* == 7. Files and stdin =================================================
+/* == 7. Files and stdin ==================================================
  * Whole-file reads with a ceiling set before the first byte.  Only regular
  * files: a FIFO or device named as a key must not hang or feed us. */
 
@@ -1516,11 +868,19 @@ file_stdin(Arena *a, size_t max, long long deadline, Str *out, Err *e)
 	return 0;
 }
 
-/* == 8. JSON over jsmn ==================================================
+/* == 8. JSON over jsmn ===================================================
  * jsmn finds the tokens; json_check() then proves the whole text is one
  * RFC 8259 value: separators between tokens, literals and numbers byte by
  * byte, escapes and UTF-8 in strings, a depth limit.  Lookups walk one
  * object's own members; strings are unescaped into the arena. */
+
+static int json_check(const Json *j, int i, int depth, Err *e);
+static int json_number(const unsigned char *p, size_t len);
+static size_t json_digits(const unsigned char *p, size_t k, size_t len);
+static int json_gap(const Json *j, size_t from, size_t to, int sep, Err *e);
+static int json_line(const Json *j, size_t off);
+static const char *json_typename(jsmntype_t type);
+static size_t utf8_len(const unsigned char *p, size_t n);
 
 static int
 json_parse(Json *j, Arena *a, const char *file, const char *s, size_t n,
@@ -1928,10 +1288,14 @@ utf8_len(const unsigned char *p, size_t n)
 	return len;
 }
 
-/* == 9. Image references ================================================
+/* == 9. Image references =================================================
  * The grammar of distribution/reference: [domain/]path[:tag][@digest],
  * with docker.io, library/ and :latest filled in as Docker does, and
  * bracketed IPv6 domains as current distribution/reference accepts. */
+
+static const char *ref_domain(const char *s);
+static const char *ref_path(const char *s);
+static const char *ref_component(const char *s);
 
 static int
 ref_parse(Ref *r, const char *s, Err *e)
@@ -2135,11 +1499,22 @@ ref_scopes(const Ref *r, const char *digest,
 	return 0;
 }
 
-/* == 10. policy.json ====================================================
+/* == 10. policy.json =====================================================
  * containers-policy.json(5), parsed as strictly as containers/image does
  * and a little more: unknown or repeated fields, wrong types, empty lists
  * and conflicting key sources are errors with the JSON path.  Key files
- * are only named here; -check reads them, judgement loads what it needs. */
+ * are only named here; -check reads them, judgement loads what it needs.
+ * A requirement's own members are its type's (reqtypes[], its load). */
+
+struct PolMatch {		/* pol_scope's search */
+	const Policy *p;
+	const Scope *sc;
+};
+
+static const char *idnames[] = {	/* by IdMatchRepoDigestOrExact… */
+	"matchRepoDigestOrExact", "matchExact", "matchRepository",
+	"exactReference", "exactRepository", "remapIdentity"
+};
 
 /* signedIdentity's members, by its type (v[1], v[2]: its values) */
 static const Field typeonly[] = { { "type", JSMN_STRING } };
@@ -2156,6 +1531,24 @@ static const Field remapfields[] = {
 	{ "prefix",            JSMN_STRING },
 	{ "signedPrefix",      JSMN_STRING }
 };
+
+static int pol_scopes(const Json *j, int obj, const char *transport,
+    const char *at, Policy *p, Arena *a, Err *e);
+static const char *pol_other(const char *transport, const char *key);
+static const char *pol_path(const char *s);
+static const char *pol_storage(const char *s);
+static int pol_reqs(const Json *j, int arr, Scope *sc, Arena *a, Err *e);
+static int pol_req(const Json *j, int obj, Req *r, Arena *a, Err *e);
+static int pol_blob(const Json *j, int i, int isdata, const char *at,
+    Blob *b, Arena *a, Err *e);
+static int pol_blobs(const Json *j, int arr, int isdata, const char *at,
+    Blob **out, int *n, Arena *a, Err *e);
+static int pol_ident(const Json *j, int obj, const char *at, Ident *id,
+    Arena *a, Err *e);
+static int pol_remap_prefix(const char *s);
+static const char *pol_desc(const Req *r, Arena *a, Err *e);
+static int pol_match(void *ctx, const char *key, size_t n);
+static const Scope *pol_find(const Policy *p, const char *key, size_t n);
 
 static int
 pol_load(Policy *p, Arena *a, const char *file, const char *s, size_t n,
@@ -2430,45 +1823,6 @@ pol_signed(const Json *j, int i, Req *r, Arena *a, Err *e)
 	return pol_ident(j, i, at, &r->id, a, e);
 }
 
-enum { SbType, SbKeyType, SbKeyPath, SbKeyPaths, SbKeyData, SbIdent };
-static const Field sbfields[] = {
-	/* key                     type */
-	[SbType] =     { "type",           JSMN_STRING },
-	[SbKeyType] =  { "keyType",        JSMN_STRING },
-	[SbKeyPath] =  { "keyPath",        JSMN_STRING },
-	[SbKeyPaths] = { "keyPaths",       JSMN_ARRAY },
-	[SbKeyData] =  { "keyData",        JSMN_STRING },
-	[SbIdent] =    { "signedIdentity", JSMN_OBJECT },
-};
-
-/* signedBy's members: a key type, one key source, signedIdentity */
-static int
-ss_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
-{
-	int k;
-
-	if (v[SbKeyType] < 0)
-		return fail(e, ExitConfig, "%s: %s: \"keyType\" is missing",
-		    j->file, r->at);
-	for (k = 0; k < (int)LEN(keytypes) && !json_eq(j, v[SbKeyType],
-	    keytypes[k]); k++)
-		;
-	if (k == (int)LEN(keytypes))
-		return fail(e, ExitConfig, "%s: %s.keyType: unknown key type "
-		    "%s", j->file, r->at, ar_quote(a, j->s +
-		    j->t[v[SbKeyType]].start, (size_t)(j->t[v[SbKeyType]].end -
-		    j->t[v[SbKeyType]].start), e));
-	r->keytype = k;
-	if ((v[SbKeyPath] >= 0) + (v[SbKeyPaths] >= 0) +
-	    (v[SbKeyData] >= 0) != 1)
-		return fail(e, ExitConfig, "%s: %s: exactly one of keyPath, "
-		    "keyPaths and keyData must be given", j->file, r->at);
-	if (pol_keys(j, v + SbKeyPath, sbfields + SbKeyPath, 3, r, &r->keys,
-	    &r->nkeys, a, e) < 0)
-		return -1;
-	return pol_signed(j, v[SbIdent], r, a, e);
-}
-
 /* the one key source present among the n fields f[0..n) (keyPath,
  * keyPaths, keyData[, keyDatas] in that order, or their rekor twins), whose
  * value tokens are v[0..n), as a Blob list */
@@ -2491,122 +1845,6 @@ pol_keys(const Json *j, const int *v, const Field *f, int n, Req *r,
 		return -1;
 	*nout = 1;
 	return pol_blob(j, v[k], k == 2, at, *out, a, e);
-}
-
-enum {
-	SgType, SgKeyPath, SgKeyPaths, SgKeyData, SgKeyDatas, SgFulcio, SgPKI,
-	SgRekorPath, SgRekorPaths, SgRekorData, SgRekorDatas, SgIdent
-};
-static const Field sgfields[] = {
-	/* key                         type */
-	[SgType] =       { "type",                JSMN_STRING },
-	[SgKeyPath] =    { "keyPath",             JSMN_STRING },
-	[SgKeyPaths] =   { "keyPaths",            JSMN_ARRAY },
-	[SgKeyData] =    { "keyData",             JSMN_STRING },
-	[SgKeyDatas] =   { "keyDatas",            JSMN_ARRAY },
-	[SgFulcio] =     { "fulcio",              JSMN_OBJECT },
-	[SgPKI] =        { "pki",                 JSMN_OBJECT },
-	[SgRekorPath] =  { "rekorPublicKeyPath",  JSMN_STRING },
-	[SgRekorPaths] = { "rekorPublicKeyPaths", JSMN_ARRAY },
-	[SgRekorData] =  { "rekorPublicKeyData",  JSMN_STRING },
-	[SgRekorDatas] = { "rekorPublicKeyDatas", JSMN_ARRAY },
-	[SgIdent] =      { "signedIdentity",      JSMN_OBJECT },
-};
-
-/* fulcio and pki share a shape: a CA as path or data, identities */
-enum { CaPath, CaData, CaInterPath, CaInterData, CaEmail, CaHost, CaIssuer,
-	CaFields };
-static const Field fulciofields[CaFields] = {	/* no intermediates */
-	[CaPath] =       { "caPath",              JSMN_STRING },
-	[CaData] =       { "caData",              JSMN_STRING },
-	[CaEmail] =      { "subjectEmail",        JSMN_STRING },
-	[CaIssuer] =     { "oidcIssuer",          JSMN_STRING },
-};
-static const Field pkifields[CaFields] = {	/* no OIDC issuer */
-	[CaPath] =       { "caRootsPath",         JSMN_STRING },
-	[CaData] =       { "caRootsData",         JSMN_STRING },
-	[CaInterPath] =  { "caIntermediatesPath", JSMN_STRING },
-	[CaInterData] =  { "caIntermediatesData", JSMN_STRING },
-	[CaEmail] =      { "subjectEmail",        JSMN_STRING },
-	[CaHost] =       { "subjectHostname",     JSMN_STRING },
-};
-
-/* sigstoreSigned's members: one key source (keys, fulcio or pki), Rekor
- * keys as the source needs them, signedIdentity */
-static int
-sst_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
-{
-	int nsrc, nrekor, w[CaFields];
-	const Field *f;
-	const char *at;
-
-	nsrc = (v[SgKeyPath] >= 0) + (v[SgKeyPaths] >= 0) +
-	    (v[SgKeyData] >= 0) + (v[SgKeyDatas] >= 0) +
-	    (v[SgFulcio] >= 0) + (v[SgPKI] >= 0);
-	nrekor = (v[SgRekorPath] >= 0) + (v[SgRekorPaths] >= 0) +
-	    (v[SgRekorData] >= 0) + (v[SgRekorDatas] >= 0);
-	if (nsrc != 1)
-		return fail(e, ExitConfig, "%s: %s: exactly one of keyPath, "
-		    "keyPaths, keyData, keyDatas, fulcio and pki must be "
-		    "given", j->file, r->at);
-	if (nrekor > 1)
-		return fail(e, ExitConfig, "%s: %s: at most one of "
-		    "rekorPublicKeyPath, rekorPublicKeyPaths, "
-		    "rekorPublicKeyData and rekorPublicKeyDatas may be given",
-		    j->file, r->at);
-	if (v[SgFulcio] >= 0 && !nrekor)
-		return fail(e, ExitConfig, "%s: %s: fulcio needs one of "
-		    "rekorPublicKeyPath, rekorPublicKeyPaths, "
-		    "rekorPublicKeyData or rekorPublicKeyDatas", j->file,
-		    r->at);
-	if (v[SgPKI] >= 0 && nrekor)
-		return fail(e, ExitConfig, "%s: %s: rekorPublicKey* cannot be "
-		    "used with pki", j->file, r->at);
-	if (nrekor && pol_keys(j, v + SgRekorPath, sgfields + SgRekorPath, 4,
-	    r, &r->rekor, &r->nrekor, a, e) < 0)
-		return -1;
-	if (v[SgFulcio] < 0 && v[SgPKI] < 0) {
-		r->src = SrcKeys;
-		if (pol_keys(j, v + SgKeyPath, sgfields + SgKeyPath, 4, r,
-		    &r->keys, &r->nkeys, a, e) < 0)
-			return -1;
-		return pol_signed(j, v[SgIdent], r, a, e);
-	}
-	r->src = v[SgFulcio] >= 0 ? SrcFulcio : SrcPKI;
-	f = r->src == SrcFulcio ? fulciofields : pkifields;
-	if (!(at = ar_printf(a, e, "%s.%s", r->at, r->src == SrcFulcio ?
-	    "fulcio" : "pki")) || json_fields(j, v[r->src == SrcFulcio ?
-	    SgFulcio : SgPKI], at, f, CaFields, w, a, e) < 0)
-		return -1;
-	if ((w[CaPath] >= 0) + (w[CaData] >= 0) != 1)
-		return fail(e, ExitConfig, "%s: %s: exactly one of %s and %s "
-		    "must be given", j->file, at, f[CaPath].key,
-		    f[CaData].key);
-	if (w[CaInterPath] >= 0 && w[CaInterData] >= 0)
-		return fail(e, ExitConfig, "%s: %s: at most one of %s and %s "
-		    "may be given", j->file, at, f[CaInterPath].key,
-		    f[CaInterData].key);
-	if (pol_field(j, w[CaPath] >= 0 ? w[CaPath] : w[CaData], w[CaData] >=
-	    0, at, f[w[CaPath] >= 0 ? CaPath : CaData].key, &r->ca, a, e) < 0)
-		return -1;
-	if ((w[CaInterPath] >= 0 || w[CaInterData] >= 0) && pol_field(j,
-	    w[CaInterPath] >= 0 ? w[CaInterPath] : w[CaInterData],
-	    w[CaInterData] >= 0, at, f[w[CaInterPath] >= 0 ? CaInterPath :
-	    CaInterData].key, &r->inter, a, e) < 0)
-		return -1;
-	if (pol_text(j, w[CaEmail], at, "subjectEmail", &r->email, a, e) < 0 ||
-	    pol_text(j, w[CaHost], at, "subjectHostname", &r->hostname, a,
-	    e) < 0 ||
-	    pol_text(j, w[CaIssuer], at, "oidcIssuer", &r->issuer, a, e) < 0)
-		return -1;
-	if (r->src == SrcFulcio && (!r->issuer || !r->email))
-		return fail(e, ExitConfig, "%s: %s: oidcIssuer and "
-		    "subjectEmail must both be given", j->file, at);
-	if (r->src == SrcPKI && !r->email && !r->hostname)
-		return fail(e, ExitConfig, "%s: %s: at least one of "
-		    "subjectEmail and subjectHostname must be given", j->file,
-		    at);
-	return pol_signed(j, v[SgIdent], r, a, e);
 }
 
 /* a Blob from member i named key of the object at `at` */
@@ -2902,18 +2140,57 @@ pol_files(const Policy *p, const Scope *only,
 	return 0;
 }
 
-/* == 11. certs.d, auth.json, registries.d ==============================
+/* == 11. certs.d, auth.json, registries.d ================================
  * Per-registry TLS material (containers-certs.d(5)), credentials
  * (containers-auth.json(5), docker's config.json) and signature locations
- * (containers-registries.d(5)).  Credentials are
- * secrets: no Err, log line or output ever holds one; messages name the
- * file and the key only. */
+ * (containers-registries.d(5)).  Credentials are secrets: no Err, log line
+ * or output ever holds one; messages name the file and the key only. */
 
-static int
-cert_cmp(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
+typedef struct {		/* certs.d/HOST[:PORT]/ */
+	const char *crt[MAX_CERTSD_FILES];	/* *.crt: extra CAs */
+	int ncrt;
+	const char *cert, *key;			/* the client pair, or NULL */
+} CertsD;
+
+typedef struct {		/* secrets: never in an Err, a log or output */
+	const char *user, *pass;
+	const char *idtoken;	/* OAuth2 refresh token ("identitytoken") */
+	const char *src;	/* "FILE, key K", or NULL: no credentials */
+} Creds;
+
+enum { YNull, YScalar, YMap };	/* YAML node types */
+
+typedef struct Ynode {		/* registries.d YAML, as a tree */
+	const char *key;
+	const char *val;	/* YScalar only */
+	int type, line;
+	struct Ynode *child, *next;
+} Ynode;
+
+typedef struct {		/* one scope of registries.d */
+	const char *key;	/* docker scope; NULL: default-docker */
+	const char *lookaside;	/* lookaside, else sigstore; NULL: unset */
+	const char *alias;	/* sigstore (deprecated lookaside) */
+	int attach;		/* use-sigstore-attachments; -1: unset */
+	const char *file;
+	int line;
+} RegdScope;
+
+typedef struct {
+	const char *dir;
+	RegdScope *s;		/* MAX_REGD_SCOPES */
+	int n;
+} Regd;
+
+struct RegdMatch {		/* regd_find's search */
+	const Regd *g;
+	const RegdScope *lookaside, *attach;
+};
+
+static int auth_doc(const char *text, size_t tn, const char *file,
+    const char *name, size_t hl, Creds *c, Arena *a, Err *e);
+static int regd_file(Regd *g, char *text, const char *file, Arena *a,
+    Err *e);
 
 /* DIR/AUTHORITY/: *.crt are CAs added to the system ones, NAME.cert with
  * NAME.key the client pair; a missing directory is no extra material */
@@ -2952,7 +2229,7 @@ cert_dir(Arena *a, const char *dir, const char *authority, CertsD *c,
 		}
 	}
 	closedir(dp);
-	qsort(names, (size_t)n, sizeof(names[0]), cert_cmp);
+	qsort(names, (size_t)n, sizeof(names[0]), str_cmp);
 	for (i = 0; i < n; i++) {
 		len = strlen(names[i]);
 		if (!strcmp(names[i] + len - 4, ".crt")) {
@@ -3472,7 +2749,7 @@ regd_load(Regd *g, Arena *a, const char *dir, Err *e)
 		}
 	}
 	closedir(dp);
-	qsort(names, (size_t)n, sizeof(names[0]), cert_cmp);
+	qsort(names, (size_t)n, sizeof(names[0]), str_cmp);
 	for (i = 0; i < n; i++)
 		if (file_read(a, names[i], MAX_REGD_BYTES, &f, e) < 0 ||
 		    regd_file(g, f.p, names[i], a, e) < 0)
@@ -3569,12 +2846,1508 @@ regd_find(const Regd *g, const Ref *r, const char *digest,
 	return m.lookaside ? regd_url(m.lookaside, e) : 0;
 }
 
-/* == 12. URLs, TLS and HTTP/1.1 =========================================
- * A small HTTP/1.1 client: one request in flight per connection, one kept
- * connection per origin, every header and body bounded, every wait bounded
- * by the run's deadline.  TLS is mbedTLS with our own name rules: an IP
- * literal must be an iPAddress SAN, a name a dNSName SAN, never the CN.
- * Only this section and §14 call mbedTLS. */
+/* == 12. Crypto over mbedTLS =============================================
+ * Public keys from PEM and signatures over SHA-256, as cosign makes them:
+ * ECDSA (DER, or IEEE P1363 r||s when not DER) and RSA PKCS#1 v1.5; raw
+ * keys and checks for OpenPGP; hashes; PEM and certificates.  Every
+ * non-zero mbedTLS answer is a failure, trailing bytes included.  Only
+ * the crypto sections (12-14) and TLS (16) call mbedTLS; the rest use Pk,
+ * Cert, Md and these functions. */
+
+typedef mbedtls_pk_context Pk;	/* a public key (cry_key_*) */
+typedef mbedtls_x509_crt Cert;	/* certificates, each the ->next of one */
+
+typedef struct {		/* a public key from the policy */
+	Pk pk;
+	int ready;
+} Key;
+
+enum { MdNone, MdSha1, MdSha224, MdSha256, MdSha384, MdSha512 };	/* md_begin */
+
+typedef struct {		/* a hash fed in pieces */
+	mbedtls_md_context_t ctx;
+	size_t size;
+	int ok;
+} Md;
+
+static const char *memmem_pem(const char *s, size_t n);
+
+/* the first PEM block of b: a PUBLIC KEY (SPKI) or RSA PUBLIC KEY, RSA
+ * of MIN_RSA_BITS or more or ECDSA on a NIST curve; anything else is a
+ * configuration error */
+static int
+cry_key(Key *k, const Blob *b, int ecdsa, const char *file, Arena *a,
+    Err *e)
+{
+	const char *s, *beg, *end = NULL, *lab, *where;
+	Err sub = { 0, "" };
+	size_t mark = a->used, n;
+	char *pem = NULL, endl[64];
+	Str f;
+	int r;
+
+	mbedtls_pk_init(&k->pk);
+	k->ready = 1;
+	if (!(where = b->path ? ar_printf(a, e, "%s: %s: %s", file, b->at,
+	    b->path) : ar_printf(a, e, "%s: %s", file, b->at)))
+		return -1;
+	mark = a->used;
+	if (b->path && file_read(a, b->path, MAX_KEY_BYTES, &f, &sub) < 0)
+		return fail(e, ExitConfig, "%s: %s: %s", file, b->at, sub.msg);
+	s = b->path ? f.p : (const char *)b->data;
+	n = b->path ? f.n : b->len;
+	beg = memmem_pem(s, n);
+	lab = beg ? beg + 11 : "";
+	if (beg && (!strncmp(lab, "PUBLIC KEY-----", 15) ||
+	    !strncmp(lab, "RSA PUBLIC KEY-----", 19))) {
+		snprintf(endl, sizeof(endl), "-----END %.*s-----",
+		    (int)strcspn(lab, "-"), lab);
+		end = strstr(beg, endl);
+	}
+	if (end && !(pem = ar_printf(a, e, "%.*s\n", (int)(end +
+	    strlen(endl) - beg), beg)))
+		return -1;
+	r = pem ? mbedtls_pk_parse_public_key(&k->pk,
+	    (const unsigned char *)pem, strlen(pem) + 1) : -1;
+	a->used = mark;
+	if (r == MBEDTLS_ERR_PK_UNKNOWN_PK_ALG)
+		return fail(e, ExitConfig, "%s: unsupported key algorithm (RSA "
+		    "and ECDSA P-224/256/384/521 are; Ed25519 is not)", where);
+	if (r != 0)
+		return fail(e, ExitConfig, "%s: not a PEM public key", where);
+	if (ecdsa && mbedtls_pk_get_type(&k->pk) != MBEDTLS_PK_ECKEY)
+		return fail(e, ExitConfig, "%s: a Rekor key must be ECDSA",
+		    where);
+	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_RSA &&
+	    mbedtls_pk_get_bitlen(&k->pk) < MIN_RSA_BITS)
+		return fail(e, ExitConfig, "%s: RSA key of %zu bits, fewer than "
+		    "MIN_RSA_BITS (%d)", where, mbedtls_pk_get_bitlen(&k->pk),
+		    MIN_RSA_BITS);
+	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_RSA)
+		return 0;
+	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_ECKEY)
+		switch (mbedtls_pk_ec(k->pk)->MBEDTLS_PRIVATE(grp).id) {
+		case MBEDTLS_ECP_DP_SECP224R1:
+		case MBEDTLS_ECP_DP_SECP256R1:
+		case MBEDTLS_ECP_DP_SECP384R1:
+		case MBEDTLS_ECP_DP_SECP521R1:
+			return 0;
+		default:
+			break;
+		}
+	return fail(e, ExitConfig, "%s: unsupported key type (RSA and ECDSA "
+	    "on NIST curves are)", where);
+}
+
+/* the first "-----BEGIN " in s[0..n), or NULL */
+static const char *
+memmem_pem(const char *s, size_t n)
+{
+	const char *p;
+
+	for (p = s; (p = memchr(p, '-', n - (size_t)(p - s))); p++)
+		if ((size_t)(s + n - p) >= 11 && !memcmp(p, "-----BEGIN ", 11))
+			return p;
+	return NULL;
+}
+
+static void
+cry_key_free(Key *k)
+{
+	if (k->ready)
+		mbedtls_pk_free(&k->pk);
+	k->ready = 0;
+}
+
+static void
+cry_pk_init(Pk *pk)
+{
+	mbedtls_pk_init(pk);
+}
+
+static void
+cry_pk_free(Pk *pk)
+{
+	mbedtls_pk_free(pk);
+}
+
+/* An RSA public key (modulus n, exponent e, big-endian) into pk, which
+ * holds no key yet.  0, or -1 if it is not one. */
+static int
+cry_key_rsa(Pk *pk, const unsigned char *n, size_t nl,
+    const unsigned char *e, size_t el)
+{
+	return mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(
+	    MBEDTLS_PK_RSA)) != 0 || mbedtls_rsa_import_raw(mbedtls_pk_rsa(*pk),
+	    n, nl, NULL, 0, NULL, 0, NULL, 0, e, el) != 0 ||
+	    mbedtls_rsa_complete(mbedtls_pk_rsa(*pk)) != 0 ? -1 : 0;
+}
+
+/* An ECDSA public key into pk (which holds no key yet): the curve by the
+ * DER contents of its OID (NIST P-256, P-384, P-521 and brainpool, as
+ * OpenPGP names them), the point q (SEC 1).  0, or -1. */
+static int
+cry_key_ec(Pk *pk, const unsigned char *oid, size_t ol,
+    const unsigned char *q, size_t ql)
+{
+	static const struct {
+		unsigned char oid[10], len;
+		mbedtls_ecp_group_id id;
+	} curves[] = {
+		{ { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 }, 8,
+		    MBEDTLS_ECP_DP_SECP256R1 },
+		{ { 0x2b, 0x81, 0x04, 0x00, 0x22 }, 5, MBEDTLS_ECP_DP_SECP384R1 },
+		{ { 0x2b, 0x81, 0x04, 0x00, 0x23 }, 5, MBEDTLS_ECP_DP_SECP521R1 },
+		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07 }, 9,
+		    MBEDTLS_ECP_DP_BP256R1 },
+		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0b }, 9,
+		    MBEDTLS_ECP_DP_BP384R1 },
+		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0d }, 9,
+		    MBEDTLS_ECP_DP_BP512R1 },
+	};
+	mbedtls_ecp_keypair *ec;
+	size_t i;
+
+	for (i = 0; i < LEN(curves) && (curves[i].len != ol ||
+	    memcmp(curves[i].oid, oid, ol)); i++)
+		;
+	if (i == LEN(curves) || mbedtls_pk_setup(pk,
+	    mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
+		return -1;
+	ec = mbedtls_pk_ec(*pk);
+	return mbedtls_ecp_group_load(&ec->MBEDTLS_PRIVATE(grp),
+	    curves[i].id) != 0 || mbedtls_ecp_point_read_binary(
+	    &ec->MBEDTLS_PRIVATE(grp), &ec->MBEDTLS_PRIVATE(Q), q, ql) != 0 ||
+	    mbedtls_ecp_check_pubkey(&ec->MBEDTLS_PRIVATE(grp),
+	    &ec->MBEDTLS_PRIVATE(Q)) != 0 ? -1 : 0;
+}
+
+/* pk as a SubjectPublicKeyInfo, DER, at the end of buf: its length, or 0
+ * or less if it does not fit */
+static int
+cry_key_der(Pk *pk, unsigned char *buf, size_t size)
+{
+	return mbedtls_pk_write_pubkey_der(pk, buf, size);
+}
+
+/* bytes of an RSA modulus (a signature's length) */
+static size_t
+cry_key_len(const Pk *pk)
+{
+	return mbedtls_pk_get_len(pk);
+}
+
+static size_t
+cry_key_bits(const Pk *pk)
+{
+	return mbedtls_pk_get_bitlen(pk);
+}
+
+/* Is ret an mbedTLS error for memory it could not get, which decides
+ * nothing about a signature? */
+static int
+cry_nomem(int ret)
+{
+	int lo = -ret & 0x7f, hi = -ret & 0x7f80;
+
+	return ret < 0 && (lo == -MBEDTLS_ERR_MPI_ALLOC_FAILED || lo ==
+	    -MBEDTLS_ERR_ASN1_ALLOC_FAILED || hi == -MBEDTLS_ERR_ECP_ALLOC_FAILED ||
+	    hi == -MBEDTLS_ERR_PK_ALLOC_FAILED || hi ==
+	    -MBEDTLS_ERR_MD_ALLOC_FAILED);
+}
+
+/* mbedTLS's hash types, by MdNone… */
+static const mbedtls_md_type_t cry_md[] = {
+	MBEDTLS_MD_NONE, MBEDTLS_MD_SHA1, MBEDTLS_MD_SHA224, MBEDTLS_MD_SHA256,
+	MBEDTLS_MD_SHA384, MBEDTLS_MD_SHA512
+};
+
+/* Does sig (RSA PKCS#1 v1.5, or ECDSA in DER) verify hash h, made with
+ * md (MdNone: as it is, for ECDSA), with pk?  0 if so, -1 if not, -2 if
+ * it could not be checked (out of memory). */
+static int
+cry_check(const Pk *pk, int md, const unsigned char *h, size_t hn,
+    const unsigned char *sig, size_t sl)
+{
+	int ret = mbedtls_pk_verify((Pk *)pk, cry_md[md], h, hn, sig, sl);
+
+	return ret == 0 ? 0 : cry_nomem(ret) ? -2 : -1;
+}
+
+/* one positive, minimally encoded DER INTEGER at *p */
+static int
+cry_der_int(const unsigned char **p, const unsigned char *end)
+{
+	const unsigned char *q = *p;
+	size_t n;
+
+	if (end - q < 3 || q[0] != 0x02 || (n = q[1]) == 0 || n > 0x7f ||
+	    (size_t)(end - q - 2) < n || (q[2] & 0x80) || (n > 1 && q[2] ==
+	    0 && !(q[3] & 0x80)))
+		return 0;
+	*p = q + 2 + n;
+	return 1;
+}
+
+/* is s exactly DER SEQUENCE { INTEGER r, INTEGER s }? */
+static int
+cry_der_sig(const unsigned char *s, size_t n)
+{
+	const unsigned char *p = s + 2, *end = s + n;
+	size_t len;
+
+	if (n < 2 || s[0] != 0x30)
+		return 0;
+	len = s[1];
+	if (len == 0x81 && n > 2 && s[2] >= 0x80) {
+		len = s[2];
+		p = s + 3;
+	} else if (len & 0x80) {
+		return 0;
+	}
+	return (size_t)(end - p) == len && cry_der_int(&p, end) &&
+	    cry_der_int(&p, end) && p == end;
+}
+
+/* r||s (two halves, big-endian) as DER into der; its length */
+static size_t
+cry_p1363(const unsigned char *s, size_t n, unsigned char *der)
+{
+	size_t half = n / 2, k, len = 0, i, body;
+	unsigned char ints[2][70];
+	size_t il[2];
+
+	for (k = 0; k < 2; k++) {
+		const unsigned char *v = s + k * half;
+		size_t m = half;
+
+		while (m > 1 && *v == 0)
+			v++, m--;
+		il[k] = 0;
+		ints[k][il[k]++] = 0x02;
+		ints[k][il[k]++] = (unsigned char)(m + (*v >= 0x80));
+		if (*v >= 0x80)
+			ints[k][il[k]++] = 0;
+		memcpy(ints[k] + il[k], v, m);
+		il[k] += m;
+	}
+	body = il[0] + il[1];
+	der[len++] = 0x30;
+	if (body >= 0x80)
+		der[len++] = 0x81;
+	der[len++] = (unsigned char)body;
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < il[k]; i++)
+			der[len++] = ints[k][i];
+	return len;
+}
+
+/* does sig verify over msg with pk (SHA-256, cosign's rule)?  0 if so.
+ * ECDSA signatures are DER, or r||s when not DER unless deronly. */
+static int
+cry_verify(Pk *pk, const void *msg, size_t n,
+    const unsigned char *sig, size_t sl, int deronly)
+{
+	unsigned char h[32], der[160];
+
+	sha_raw(256, msg, n, h);
+	if (mbedtls_pk_get_type(pk) == MBEDTLS_PK_RSA)
+		return sl == mbedtls_pk_get_len(pk) && mbedtls_pk_verify(pk,
+		    MBEDTLS_MD_SHA256, h, sizeof(h), sig, sl) == 0 ? 0 : -1;
+	if (cry_der_sig(sig, sl))
+		return mbedtls_pk_verify(pk, MBEDTLS_MD_SHA256, h, sizeof(h),
+		    sig, sl) == 0 ? 0 : -1;
+	if (deronly || sl < 2 || sl > 132 || sl % 2)
+		return -1;
+	sl = cry_p1363(sig, sl, der);
+	return mbedtls_pk_verify(pk, MBEDTLS_MD_SHA256, h, sizeof(h), der,
+	    sl) == 0 ? 0 : -1;
+}
+
+/* A hash over several pieces, of type MdSha256… */
+static int
+md_begin(Md *h, int type)
+{
+	const mbedtls_md_info_t *info = mbedtls_md_info_from_type(cry_md[type]);
+
+	mbedtls_md_init(&h->ctx);
+	h->size = info ? mbedtls_md_get_size(info) : 0;
+	h->ok = info && mbedtls_md_setup(&h->ctx, info, 0) == 0 &&
+	    mbedtls_md_starts(&h->ctx) == 0;
+	return h->ok ? 0 : -1;
+}
+
+static void
+md_add(Md *h, const void *p, size_t n)
+{
+	if (h->ok && n && mbedtls_md_update(&h->ctx, p, n) != 0)
+		h->ok = 0;
+}
+
+/* the digest into out (64 bytes); its length, 0 on failure */
+static size_t
+md_end(Md *h, unsigned char *out)
+{
+	size_t n = h->ok ? h->size : 0;
+
+	if (h->ok && mbedtls_md_finish(&h->ctx, out) != 0)
+		n = 0;
+	mbedtls_md_free(&h->ctx);
+	return n;
+}
+
+/* bytes that held a secret: gone, whatever the optimizer thinks */
+static void
+cry_wipe(void *p, size_t n)
+{
+	mbedtls_platform_zeroize(p, n);
+}
+
+/* The next PEM block in s[*pos..n) labelled label (NULL: any label;
+ * blocks of other labels are passed over): its base64 body decoded into
+ * *der.  1 found, 0 none left (*pos at the first byte after the last
+ * block), -1 malformed.  Text before a BEGIN line is skipped. */
+static int
+cry_pem(const char *s, size_t n, size_t *pos, const char *label, Arena *a,
+    Str *der)
+{
+	const char *beg, *body, *end, *p;
+	char endl[80];
+	size_t lab;
+
+	do {
+		if (!(beg = memmem_pem(s + *pos, n - *pos)))
+			return 0;
+		lab = strcspn(beg + 11, "-\n");
+		if (lab > 60 || (strncmp(beg + 11 + lab, "-----\n", 6) &&
+		    strncmp(beg + 11 + lab, "-----\r\n", 7)))
+			return -1;
+		body = beg + 11 + lab + 5;
+		snprintf(endl, sizeof(endl), "-----END %.*s-----", (int)lab,
+		    beg + 11);
+		if (!(end = strstr(body, endl)) || (size_t)(end - s) > n)
+			return -1;
+		*pos = (size_t)(end - s) + strlen(endl);
+	} while (label && (strlen(label) != lab || memcmp(beg + 11, label,
+	    lab)));
+	for (p = body; p < end; p++)
+		if (*p == ':')
+			return -1;	/* PEM headers: not a plain block */
+	return b64_decode(a, body, (size_t)(end - body), der) < 0 ? -1 : 1;
+}
+
+/* exactly one PEM block, and after its END line at most a line break */
+static int
+cry_pem_one(const char *s, size_t n, Arena *a, Str *der)
+{
+	size_t pos = 0;
+
+	if (cry_pem(s, n, &pos, NULL, a, der) != 1)
+		return 0;
+	if (pos < n && s[pos] == '\r')
+		pos++;
+	if (pos < n && s[pos] == '\n')
+		pos++;
+	return pos == n;
+}
+
+static void
+cry_cert_init(Cert *c)
+{
+	mbedtls_x509_crt_init(c);
+}
+
+static void
+cry_cert_free(Cert *c)
+{
+	mbedtls_x509_crt_free(c);
+}
+
+/* the public key of the first certificate of c */
+static Pk *
+cry_cert_key(Cert *c)
+{
+	return &c->pk;
+}
+
+/* Appends the certificates of from (all, or all but the last) to chain.
+ * 0, or -1 if one did not parse again (out of memory). */
+static int
+cry_append(Cert *chain, const Cert *from, int butlast)
+{
+	const Cert *x;
+	int r = 0;
+
+	for (x = from; x && x->raw.p && (!butlast || (x->next &&
+	    x->next->raw.p)); x = x->next)
+		if (mbedtls_x509_crt_parse_der(chain, x->raw.p, x->raw.len) != 0)
+			r = -1;
+	return r;
+}
+
+/* Certificates from PEM text into chain: its blocks, or with only its
+ * CERTIFICATE blocks (as Go's AppendCertsFromPEM reads CA files: OpenSSL's
+ * TRUSTED CERTIFICATE carries uses it would drop).  strict: every block
+ * read must be a certificate and only blanks may follow the last (chain
+ * annotations, intermediates); else blocks that do not parse are skipped
+ * (roots).  The count parsed, or -1 with why; with 0, why says why. */
+static int
+cry_certs(const char *s, size_t n, int only, mbedtls_x509_crt *chain,
+    int strict, Arena *a, const char **why)
+{
+	size_t pos = 0, mark = a->used;
+	int r, count = 0, blocks = 0;
+	Str der;
+
+	while ((r = cry_pem(s, n, &pos, only ? "CERTIFICATE" : NULL, a,
+	    &der)) != 0) {
+		if (r > 0) {
+			blocks++;
+			r = mbedtls_x509_crt_parse_der(chain,
+			    (const unsigned char *)der.p, der.n);
+		} else {
+			r = -2;
+		}
+		if (r != 0 && r != 1) {
+			if (strict) {
+				*why = r == -2 ? "malformed PEM" : (-r & 0xff80) ==
+				    -MBEDTLS_ERR_X509_INVALID_EXTENSIONS ?
+				    "a certificate has malformed or unsupported "
+				    "critical extensions" : "a certificate does "
+				    "not parse";
+				return -1;
+			}
+			if (r == -2)
+				break;
+		} else {
+			count++;
+		}
+		a->used = mark;
+	}
+	a->used = mark;
+	if (strict && strspn(s + pos, " \t\r\n") != n - pos) {
+		*why = "text after the last certificate";
+		return -1;
+	}
+	if (!count)
+		*why = blocks ? "no certificate in it parses" : only ?
+		    "holds no CERTIFICATE block" : "holds no PEM block";
+	return count;
+}
+
+/* a configured CA set (caPath, caRootsData…) into chain, its CERTIFICATE
+ * blocks only: 0 certificates is a configuration error */
+static int
+cry_cas(const Blob *b, mbedtls_x509_crt *chain, int strict, const char *file,
+    Arena *a, Err *e)
+{
+	const char *why = "";
+	size_t mark = a->used;
+	Err sub = { 0, "" };
+	Str f;
+	int n;
+
+	f.p = (char *)b->data;
+	f.n = b->len;
+	if (b->path && file_read(a, b->path, MAX_KEY_BYTES, &f, &sub) < 0)
+		return fail(e, ExitConfig, "%s: %s: %s", file, b->at, sub.msg);
+	n = cry_certs(f.p, f.n, 1, chain, strict, a, &why);
+	a->used = mark;
+	if (n <= 0)
+		return fail(e, ExitConfig, "%s: %s%s%s: %s", file, b->at,
+		    b->path ? ": " : "", b->path ? b->path : "", why);
+	return 0;
+}
+
+/* seconds since 1970 of an X.509 time (UTC, proleptic Gregorian) */
+static long long
+cry_time(const mbedtls_x509_time *t)
+{
+	static const int cum[] = {
+		0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334
+	};
+	long long y = t->year, d;
+
+	d = (y - 1970) * 365 + ((y - 1) / 4 - 492) - ((y - 1) / 100 - 19) +
+	    ((y - 1) / 400 - 4);
+	d += cum[(t->mon - 1) % 12] + t->day - 1;
+	if (t->mon > 2 && ((y % 4 == 0 && y % 100) || y % 400 == 0))
+		d++;
+	return d * 86400 + t->hour * 3600LL + t->min * 60LL + t->sec;
+}
+
+/* the leaf's subject alternative names of one tag (0x81 email, 0x82 DNS,
+ * 0x87 IP) joined by ", ", escaped (a NUL or a line break shows) */
+static char *
+cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a)
+{
+	const mbedtls_x509_sequence *s;
+	char ip[INET6_ADDRSTRLEN], q[QUOTE_SIZE], *out = "";
+
+	for (s = &c->subject_alt_names; s && s->buf.p; s = s->next) {
+		if (s->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | tag))
+			continue;
+		if (tag == 7 && (s->buf.len == 4 || s->buf.len == 16))
+			out = ar_printf(a, NULL, "%s%s%s", out, *out ? ", " : "",
+			    inet_ntop(s->buf.len == 4 ? AF_INET : AF_INET6,
+			    s->buf.p, ip, sizeof(ip)));
+		else if (tag != 7)
+			out = ar_printf(a, NULL, "%s%s%s", out, *out ? ", " : "",
+			    quote_as(q, (const char *)s->buf.p, s->buf.len, 0));
+		if (!out)
+			return "";
+	}
+	return out;
+}
+
+/* Is want among the SANs?  Emails exactly; host names without case, and
+ * a leading "*" label matching one label; a trailing dot is dropped from
+ * want, not from a SAN, which then matches nothing (Go's VerifyHostname);
+ * IP literals (also in brackets) against iPAddress SANs, byte for byte. */
+static int
+cry_san_has(const mbedtls_x509_crt *c, int tag, const char *want)
+{
+	const mbedtls_x509_sequence *s;
+	unsigned char ip[16];
+	char h[HOST_MAX + 1];
+	size_t n = strlen(want), l, ipn = 0;
+	const char *v, *dot;
+
+	if (tag == 2) {
+		l = n > 2 && *want == '[' ? 1 : 0;
+		snprintf(h, sizeof(h), "%.*s", (int)(n - 2 * l), want + l);
+		if (inet_pton(AF_INET, h, ip) == 1)
+			ipn = 4;
+		else if (inet_pton(AF_INET6, h, ip) == 1)
+			ipn = 16;
+		if (ipn)
+			tag = 7;
+		else if (n && want[n - 1] == '.')
+			n--;
+	}
+	for (s = &c->subject_alt_names; s && s->buf.p; s = s->next) {
+		if (s->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | tag))
+			continue;
+		v = (const char *)s->buf.p;
+		l = s->buf.len;
+		if (tag == 7 && l == ipn && !memcmp(v, ip, ipn))
+			return 1;
+		if (tag == 1 && l == n && !memcmp(v, want, n))
+			return 1;
+		if (tag != 2)
+			continue;
+		if (l == n && !strncasecmp(v, want, n))
+			return 1;
+		/* "*.example.com": one label, the rest equal */
+		if (l > 2 && v[0] == '*' && v[1] == '.' && (dot = memchr(want,
+		    '.', n)) && dot > want && (size_t)(want + n - dot) == l - 1 &&
+		    !strncasecmp(dot, v + 1, l - 1))
+			return 1;
+	}
+	return 0;
+}
+
+/* Extension oid of c, from its raw extensions (mbedTLS keeps only those
+ * it knows): 1 and its value (the OCTET STRING's content) in *v, *vn; 0
+ * absent; 2 present more than once; -1 malformed. */
+static int
+cry_ext(const mbedtls_x509_crt *c, const unsigned char *oid, size_t on,
+    const unsigned char **v, size_t *vn)
+{
+	unsigned char *p = c->v3_ext.p, *end, *ext;
+	size_t len, olen, vlen;
+	int found = 0, same;
+
+	if (!p)		/* no extensions (a v1 certificate) */
+		return 0;
+	end = p + c->v3_ext.len;
+	if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
+	    MBEDTLS_ASN1_SEQUENCE) != 0)
+		return -1;
+	end = p + len;
+	while (p < end) {
+		if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
+		    MBEDTLS_ASN1_SEQUENCE) != 0)
+			return -1;
+		ext = p + len;
+		if (mbedtls_asn1_get_tag(&p, ext, &olen, MBEDTLS_ASN1_OID) != 0)
+			return -1;
+		same = olen == on && !memcmp(p, oid, on);
+		p += olen;
+		if (p < ext && *p == MBEDTLS_ASN1_BOOLEAN && mbedtls_asn1_get_tag(
+		    &p, ext, &len, MBEDTLS_ASN1_BOOLEAN) == 0)
+			p += len;
+		if (mbedtls_asn1_get_tag(&p, ext, &vlen,
+		    MBEDTLS_ASN1_OCTET_STRING) != 0 || p + vlen != ext)
+			return -1;
+		if (same && !found++) {
+			*v = p;
+			*vn = vlen;
+		}
+		p = ext;
+	}
+	return found > 1 ? 2 : found;
+}
+
+/* The OIDC issuer of a Fulcio certificate: extension 1.3.6.1.4.1.57264.1.1
+ * (the raw URL) and/or .1.8 (a DER string); both must agree.  NULL with
+ * why if absent, doubled, malformed or holding a NUL (C strings would
+ * compare only what comes before it). */
+static char *
+cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
+{
+	static const unsigned char oid[2][10] = {
+		{ 0x2b, 6, 1, 4, 1, 0x83, 0xbf, 0x30, 1, 1 },
+		{ 0x2b, 6, 1, 4, 1, 0x83, 0xbf, 0x30, 1, 8 }
+	};
+	const unsigned char *v[2], *q;
+	char *got[2] = { NULL, NULL };
+	size_t vn[2], slen;
+	int r[2], k;
+
+	for (k = 0; k < 2; k++)
+		if ((r[k] = cry_ext(c, oid[k], sizeof(oid[k]), &v[k],
+		    &vn[k])) < 0) {
+			*why = "fulcio: malformed certificate extensions";
+			return NULL;
+		}
+	if (r[0] > 1 || r[1] > 1) {
+		*why = "fulcio: the OIDC issuer extension appears twice";
+		return NULL;
+	}
+	if (r[1] && (q = v[1], vn[1] < 2 || (*q != MBEDTLS_ASN1_UTF8_STRING &&
+	    *q != MBEDTLS_ASN1_PRINTABLE_STRING && *q !=
+	    MBEDTLS_ASN1_IA5_STRING) || (q++, mbedtls_asn1_get_len(
+	    (unsigned char **)&q, v[1] + vn[1], &slen) != 0) || q + slen !=
+	    v[1] + vn[1])) {
+		*why = "fulcio: OIDC issuer extension (v2) is not a DER string";
+		return NULL;
+	}
+	if (r[1]) {
+		v[1] = q;
+		vn[1] = slen;
+	}
+	for (k = 0; k < 2; k++) {
+		if (!r[k])
+			continue;
+		if (memchr(v[k], 0, vn[k])) {
+			*why = "fulcio: the OIDC issuer extension holds a NUL byte";
+			return NULL;
+		}
+		if (!(got[k] = ar_printf(a, NULL, "%.*s", (int)vn[k], v[k]))) {
+			*why = "fulcio: out of memory: ARENA_BYTES spent";
+			return NULL;
+		}
+	}
+	if (got[0] && got[1] && strcmp(got[0], got[1])) {
+		*why = "fulcio: two different OIDC issuers";
+		return NULL;
+	}
+	if (got[0] || got[1])
+		return got[0] ? got[0] : got[1];
+	*why = "fulcio: no OIDC issuer extension";
+	return NULL;
+}
+
+/* == 13. Name constraints and certification paths ========================
+ * Path validation over mbedTLS with what it lacks: validity at a given
+ * time (the Rekor time), code signing, and RFC 5280 name constraints. */
+
+typedef struct {		/* a certification path, as mbedTLS's verify
+				 * callbacks meet it (cry_path) */
+	const mbedtls_x509_crt *c[MBEDTLS_X509_MAX_VERIFY_CHAIN_SIZE];
+	int n;			/* c[0] the leaf, c[n - 1] the anchor */
+	long long t;		/* cry_chain's time, -1: now */
+	char why[3 * QUOTE_SIZE + 100];	/* a name-constraint violation */
+} Path;
+
+/* Name constraints (RFC 5280 4.2.1.10), which mbedTLS 2.28 does not
+ * enforce: it refuses a critical nameConstraints extension when parsing
+ * and skips a non-critical one.  Go's verifier, and so containers/image,
+ * applies them on every CA of the path, critical or not; ivlite does the
+ * same with Go's rules, on the rfc822Name, dNSName, URI and iPAddress SANs
+ * of every certificate below the CA (Go: of the leaf).  A name must fall
+ * in no excluded subtree of its form, and in a permitted one if the CA
+ * permits any of that form.  A domain (DNS, URI host, email domain)
+ * matches on a label boundary, without ASCII case, a leading "." meaning
+ * subdomains only; an email constraint with "@" is one mailbox; an IP
+ * constraint is an address and mask.  Go ignores the other forms
+ * (directoryName…) in a non-critical extension; ivlite cannot enforce
+ * them and rejects the path instead. */
+
+/* a domain as Go's domainToReverseLabels takes it: labels of bytes 33 to
+ * 126, none empty (so no leading or trailing dot); "" is one */
+static int
+cry_nc_labels(const unsigned char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < 33 || s[i] > 126 || (s[i] == '.' && (i == 0 ||
+		    i == n - 1 || s[i - 1] == '.')))
+			return 0;
+	return 1;
+}
+
+/* is domain d (valid labels) within constraint c (checked)? */
+static int
+cry_nc_domain(const unsigned char *d, size_t dn, const unsigned char *c,
+    size_t cn)
+{
+	int sub = cn && *c == '.';
+
+	if (!cn)
+		return 1;	/* "" matches everything (Go follows NSS) */
+	c += sub;
+	cn -= (size_t)sub;
+	if (!cn)
+		return dn > 0;
+	if (dn < cn || strncasecmp((const char *)d + dn - cn,
+	    (const char *)c, cn))
+		return 0;
+	return dn == cn ? !sub : d[dn - cn - 1] == '.';
+}
+
+/* rfc822Name s as local@domain, *at the "@": an RFC 2821 dot-atom local
+ * part (Go also reads quoted ones; ivlite cannot check those) */
+static int
+cry_nc_mailbox(const unsigned char *s, size_t n, size_t *at)
+{
+	size_t i;
+
+	for (i = 0; i < n && s[i] != '@'; i++)
+		if (!(isalnum(s[i]) || (s[i] && strchr(".!#$%&'*+-/=?^_`{|}~",
+		    s[i]))) || (s[i] == '.' && (i == 0 || s[i - 1] == '.')))
+			return -1;
+	if (i == 0 || i == n || s[i - 1] == '.' || !cry_nc_labels(s + i + 1,
+	    n - i - 1))
+		return -1;
+	*at = i;
+	return 0;
+}
+
+/* the host of URI s, as Go's url.Parse finds it: scheme "://" [userinfo
+ * "@"] host [":" port]; -1 if there is none, or it is an IP address or
+ * not plain labels (Go: such a URI cannot be checked) */
+static int
+cry_nc_urihost(const unsigned char *s, size_t n, const unsigned char **h,
+    size_t *hn)
+{
+	unsigned char ip[16];
+	char buf[16];
+	size_t i, a, e, c;
+
+	for (i = 0; i < n && (isalpha(s[i]) || (i && (isdigit(s[i]) ||
+	    s[i] == '+' || s[i] == '-' || s[i] == '.'))); i++)
+		;
+	if (i == 0 || n - i < 3 || memcmp(s + i, "://", 3))
+		return -1;
+	for (a = e = i + 3; e < n && s[e] != '/' && s[e] != '?' &&
+	    s[e] != '#'; e++)
+		if (s[e] == '@')
+			a = e + 1;	/* after the userinfo */
+	for (c = a; c < e && s[c] != ':'; c++)
+		;
+	for (i = c + 1; i < e; i++)
+		if (!isdigit(s[i]))
+			return -1;	/* a port is digits */
+	*h = s + a;
+	*hn = c - a;
+	if (!*hn || s[a] == '[' || memchr(*h, '%', *hn))
+		return -1;	/* none, IPv6, or escaped (Go decodes) */
+	if (*hn < sizeof(buf)) {
+		memcpy(buf, *h, *hn);
+		buf[*hn] = '\0';
+		if (inet_pton(AF_INET, buf, ip) == 1)
+			return -1;
+	}
+	return cry_nc_labels(*h, *hn) ? 0 : -1;
+}
+
+/* is m ones, then zeros? */
+static int
+cry_nc_mask(const unsigned char *m, size_t n)
+{
+	size_t i;
+	unsigned inv;
+
+	for (i = 0; i < n && m[i] == 0xff; i++)
+		;
+	if (i == n)
+		return 1;
+	inv = ~(unsigned)m[i] & 0xffu;
+	if (inv & (inv + 1))
+		return 0;
+	while (++i < n)
+		if (m[i])
+			return 0;
+	return 1;
+}
+
+/* SAN nm of form f as the constraints check it: the domain *dom, *dn (a
+ * URI's host when uri, else the URI; the part after *at of an email); -1
+ * if it cannot be checked.  Go parses emails, DNS names and IPs for a CA
+ * with any constraint, a URI's host for URI constraints. */
+static int
+cry_nc_name(int f, const unsigned char *nm, size_t nn, int uri, size_t *at,
+    const unsigned char **dom, size_t *dn)
+{
+	*at = 0;
+	*dom = nm;
+	*dn = nn;
+	if (f == 1) {
+		if (cry_nc_mailbox(nm, nn, at) < 0)
+			return -1;
+		*dom = nm + *at + 1;
+		*dn = nn - *at - 1;
+		return 0;
+	}
+	if (f == 2)
+		return cry_nc_labels(nm, nn) ? 0 : -1;
+	if (f == 6)
+		return uri ? cry_nc_urihost(nm, nn, dom, dn) : 0;
+	return nn == 4 || nn == 16 ? 0 : -1;
+}
+
+/* is c a constraint of form f as Go parses one? */
+static int
+cry_nc_valid(int f, const unsigned char *c, size_t cn)
+{
+	unsigned char ip[16];
+	char buf[48];
+	size_t at, dot = cn && *c == '.';
+
+	if (f == 7)
+		return (cn == 8 || cn == 32) && cry_nc_mask(c + cn / 2, cn / 2);
+	if (f == 1 && memchr(c, '@', cn))
+		return cry_nc_mailbox(c, cn, &at) == 0;
+	if (f == 6 && cn < sizeof(buf)) {
+		memcpy(buf, c, cn);
+		buf[cn] = '\0';
+		if (inet_pton(AF_INET, buf, ip) == 1 || inet_pton(AF_INET6, buf,
+		    ip) == 1)
+			return 0;
+	}
+	return cry_nc_labels(c + dot, cn - dot);
+}
+
+/* Is SAN nm of form f within constraint c of that form?  dom: the domain
+ * it is checked by (the host of a URI, the part after at of an email). */
+static int
+cry_nc_match(int f, const unsigned char *nm, size_t nn, size_t at,
+    const unsigned char *dom, size_t dn, const unsigned char *c, size_t cn)
+{
+	size_t i, cat = 0;
+
+	if (f == 7) {
+		if (cn != 2 * nn)
+			return 0;	/* IPv4 against IPv6 */
+		for (i = 0; i < nn; i++)
+			if ((nm[i] ^ c[i]) & c[nn + i])
+				return 0;
+		return 1;
+	}
+	if (f == 1 && memchr(c, '@', cn)) {
+		if (cry_nc_mailbox(c, cn, &cat) < 0)
+			return 0;
+		return at == cat && !memcmp(nm, c, at) && dn == cn - cat - 1 &&
+		    !strncasecmp((const char *)dom, (const char *)c + cat + 1,
+		    dn);
+	}
+	return cry_nc_domain(dom, dn, c, cn);
+}
+
+/* a name (or, cons, a constraint) of form f quoted into out, QUOTE_SIZE */
+static char *
+cry_nc_show(int f, int cons, const unsigned char *s, size_t n, char *out)
+{
+	char ip[INET6_ADDRSTRLEN + 8];
+	size_t h = cons ? n / 2 : n, i;
+	unsigned bits = 0, m;
+
+	if (f != 7 || (h != 4 && h != 16) || (cons && n % 2))
+		return quote(out, (const char *)s, n);
+	inet_ntop(h == 4 ? AF_INET : AF_INET6, s, ip, sizeof(ip));
+	for (i = h; cons && i < n; i++)
+		for (m = s[i]; m; m &= m - 1)
+			bits++;
+	if (cons)
+		snprintf(ip + strlen(ip), 8, "/%u", bits);
+	return quote(out, ip, strlen(ip));
+}
+
+/* NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees
+ * OPTIONAL, excludedSubtrees [1] … }: each list's bounds (NULL: absent);
+ * -1 if malformed, or empty (RFC 5280: one must be there, SIZE 1..MAX) */
+static int
+cry_nc_split(const unsigned char *v, size_t vn, const unsigned char *t[2],
+    const unsigned char *te[2])
+{
+	unsigned char *p = (unsigned char *)v, *end = p + vn;
+	size_t len;
+	int i, tag;
+
+	if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
+	    MBEDTLS_ASN1_SEQUENCE) != 0 || p + len != end)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		t[i] = te[i] = NULL;
+		tag = MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | i;
+		if (p == end || *p != tag)
+			continue;
+		if (mbedtls_asn1_get_tag(&p, end, &len, tag) != 0 || !len)
+			return -1;
+		t[i] = p;
+		te[i] = p += len;
+	}
+	return p == end && (t[0] || t[1]) ? 0 : -1;
+}
+
+/* The next GeneralSubtree at *q (before end): its base's tag and value.
+ * 1, 0 at the end, -1 malformed (minimum and maximum, which RFC 5280
+ * forbids, included). */
+static int
+cry_nc_next(const unsigned char **q, const unsigned char *end, int *tag,
+    const unsigned char **v, size_t *vn)
+{
+	unsigned char *p = (unsigned char *)*q, *sub;
+	size_t len;
+
+	if (p == end)
+		return 0;
+	if (mbedtls_asn1_get_tag(&p, (unsigned char *)end, &len,
+	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 || len < 2)
+		return -1;
+	sub = p + len;
+	*tag = *p++;
+	if (mbedtls_asn1_get_len(&p, sub, vn) != 0 || p + *vn != sub)
+		return -1;
+	*v = p;
+	*q = sub;
+	return 1;
+}
+
+/* 0 if every certificate of p below a CA with name constraints keeps to
+ * them, else -1 with p->why.  Bounded by MAX_NC_CHECKS comparisons. */
+static int
+cry_nc(Path *p)
+{
+	static const unsigned char oid[] = { 0x55, 0x1d, 0x1e };
+	static const char *const form[] = {
+		"otherName", "email address", "DNS name", "x400Address",
+		"directoryName", "ediPartyName", "URI", "IP address",
+		"registeredID"
+	};
+	const mbedtls_x509_sequence *s;
+	const unsigned char *v, *q, *c, *t[2], *te[2], *nm, *dom;
+	char who[256], qw[QUOTE_SIZE], qn[QUOTE_SIZE], qc[QUOTE_SIZE];
+	size_t vn, cn, nn, dn, at;
+	long checks = 0;
+	int k, j, i, r, tag, f, has[9], any, in;
+
+	for (k = 1; k < p->n; k++) {
+		if (!(r = cry_ext(p->c[k], oid, sizeof(oid), &v, &vn)))
+			continue;
+		if (mbedtls_x509_dn_gets(who, sizeof(who), &p->c[k]->subject)
+		    < 0)
+			snprintf(who, sizeof(who), "(a long name)");
+		quote(qw, who, strlen(who));
+		if (r != 1 || cry_nc_split(v, vn, t, te) < 0)
+			goto malformed;
+		memset(has, 0, sizeof(has));
+		for (i = 0; i < 2; i++) {
+			for (q = t[i]; (r = cry_nc_next(&q, te[i], &tag, &c,
+			    &cn)) > 0; has[f]++) {
+				f = tag & 0x1f;
+				if ((tag & 0xc0) != MBEDTLS_ASN1_CONTEXT_SPECIFIC ||
+				    f > 8)
+					goto malformed;
+				if (f != 1 && f != 2 && f != 6 && f != 7) {
+					snprintf(p->why, sizeof(p->why), "the name "
+					    "constraints of %s include %s, which ivlite "
+					    "does not enforce", qw, form[f]);
+					return -1;
+				}
+				if ((tag & MBEDTLS_ASN1_CONSTRUCTED) ||
+				    !cry_nc_valid(f, c, cn))
+					goto malformed;
+			}
+			if (r < 0)
+				goto malformed;
+		}
+		for (j = 0; j < k; j++)
+			for (s = &p->c[j]->subject_alt_names; s && s->buf.p;
+			    s = s->next) {
+				f = s->buf.tag ^ MBEDTLS_ASN1_CONTEXT_SPECIFIC;
+				if (f != 1 && f != 2 && f != 6 && f != 7)
+					continue;	/* otherName…: Go too */
+				nm = s->buf.p;
+				nn = s->buf.len;
+				if (cry_nc_name(f, nm, nn, has[6] > 0, &at, &dom,
+				    &dn) < 0) {
+					snprintf(p->why, sizeof(p->why), "cannot check %s "
+					    "%s against the name constraints of %s",
+					    form[f], cry_nc_show(f, 0, nm, nn, qn), qw);
+					return -1;
+				}
+				/* excluded first, then permitted */
+				for (i = 1; i >= 0; i--) {
+					for (any = in = 0, q = t[i]; !in && cry_nc_next(&q,
+					    te[i], &tag, &c, &cn) > 0;) {
+						if ((tag & 0x1f) != f)
+							continue;
+						if (++checks > MAX_NC_CHECKS) {
+							snprintf(p->why, sizeof(p->why), "name "
+							    "constraints: more than MAX_NC_CHECKS "
+							    "(%d) comparisons", MAX_NC_CHECKS);
+							return -1;
+						}
+						any = 1;
+						in = cry_nc_match(f, nm, nn, at, dom, dn, c,
+						    cn);
+					}
+					if (i == 1 && in) {
+						snprintf(p->why, sizeof(p->why), "%s %s is "
+						    "excluded by the name constraint %s of %s",
+						    form[f], cry_nc_show(f, 0, nm, nn, qn),
+						    cry_nc_show(f, 1, c, cn, qc), qw);
+						return -1;
+					}
+					if (i == 0 && any && !in) {
+						snprintf(p->why, sizeof(p->why), "%s %s is not "
+						    "permitted by the name constraints of %s",
+						    form[f], cry_nc_show(f, 0, nm, nn, qn), qw);
+						return -1;
+					}
+				}
+			}
+	}
+	return 0;
+malformed:
+	snprintf(p->why, sizeof(p->why), "the name constraints of %s are "
+	    "malformed", qw);
+	return -1;
+}
+
+/* mbedTLS's verify callback, or part of one: records crt at depth (the
+ * calls go from the top down) and at the leaf, the last, checks the name
+ * constraints of the path: MBEDTLS_X509_BADCERT_OTHER and p->why */
+static int
+cry_path(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	Path *p = ctx;
+
+	if (depth < 0 || depth >= (int)LEN(p->c)) {
+		snprintf(p->why, sizeof(p->why), "a path of more than %d "
+		    "certificates", (int)LEN(p->c));
+		*flags |= MBEDTLS_X509_BADCERT_OTHER;
+		return 0;
+	}
+	p->c[depth] = crt;
+	if (depth >= p->n)
+		p->n = depth + 1;
+	if (depth == 0 && cry_nc(p) < 0)
+		*flags |= MBEDTLS_X509_BADCERT_OTHER;
+	return 0;
+}
+
+/* Certificates: no MD5/SHA-1, RSA of 2048 bits and more, NIST curves */
+static const mbedtls_x509_crt_profile cry_profile = {
+	MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512),
+	MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSA) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECDSA) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECKEY),
+	MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP256R1) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP384R1) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP521R1),
+	2048
+};
+
+/* called for each certificate of the chain: validity at a given time
+ * instead of now (Fulcio certificates live ten minutes; what counts is the
+ * Rekor time), code signing for every certificate that limits EKU, and
+ * the name constraints (cry_path) */
+static int
+cry_chain_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	const Path *p = ctx;
+
+	if (p->t >= 0) {
+		*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED |
+		    MBEDTLS_X509_BADCERT_FUTURE);
+		if (p->t < cry_time(&crt->valid_from))
+			*flags |= MBEDTLS_X509_BADCERT_FUTURE;
+		if (p->t > cry_time(&crt->valid_to))
+			*flags |= MBEDTLS_X509_BADCERT_EXPIRED;
+	}
+	if (mbedtls_x509_crt_check_extended_key_usage(crt,
+	    MBEDTLS_OID_CODE_SIGNING, MBEDTLS_OID_SIZE(MBEDTLS_OID_CODE_SIGNING))
+	    != 0)
+		*flags |= MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
+	return cry_path(ctx, crt, depth, flags);
+}
+
+/* Path validation of chain (leaf first, then intermediates) up to roots,
+ * at time t (-1: now).  0, or -1 with why. */
+static int
+cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
+    Arena *a, const char **why)
+{
+	const char *when = when_utc(t >= 0 ? t : (long long)time(NULL), a);
+	char info[200];
+	uint32_t f = 0;
+	Path p;
+
+	p.n = 0;
+	p.t = t;
+	p.why[0] = '\0';
+	if (mbedtls_x509_crt_verify_with_profile(chain, roots, NULL,
+	    &cry_profile, NULL, &f, cry_chain_cb, &p) == 0 && f == 0)
+		return 0;
+	if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+		*why = "not trusted (no path to the configured CA)";
+	else if (f & MBEDTLS_X509_BADCERT_EXPIRED)
+		*why = ar_reason(a, NULL, "not valid at %s: expired", when);
+	else if (f & MBEDTLS_X509_BADCERT_FUTURE)
+		*why = ar_reason(a, NULL, "not valid at %s: not yet valid",
+		    when);
+	else if (f & MBEDTLS_X509_BADCERT_EXT_KEY_USAGE)
+		*why = "not for code signing (extended key usage)";
+	else if (f & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK
+	    | MBEDTLS_X509_BADCERT_BAD_KEY))
+		*why = "weak signature or key, refused by the verification "
+		    "profile (SHA-256+, RSA 2048+, NIST curves)";
+	else if (f & MBEDTLS_X509_BADCERT_OTHER)
+		*why = ar_reason(a, NULL, "%s", p.why);
+	else {
+		mbedtls_x509_crt_verify_info(info, sizeof(info), "", f);
+		info[strcspn(info, "\n")] = '\0';
+		*why = ar_reason(a, NULL, "%s", *info ? info : "rejected");
+	}
+	return -1;
+}
+
+/* == 14. Ed25519 (RFC 8032) ==============================================
+ * Verification (RFC 8032 §5.1.7).  Field elements mod p = 2^255 - 19 are
+ * eight 32-bit limbs, kept below 2^256 and reduced by folding with 2^256 =
+ * 38 (mod p); points are extended coordinates on -x^2 + y^2 = 1 + d x^2 y^2
+ * with the unified addition formula.  Not constant time, which checking a
+ * public signature does not need. */
+
+typedef uint32_t Fe[8];		/* an integer mod 2^255 - 19, in limbs */
+
+typedef struct {		/* a point in extended coordinates */
+	Fe x, y, z, t;
+} EdPt;
+
+static const unsigned char ed_d2[32] = {	/* 2d */
+	0x59, 0xf1, 0xb2, 0x26, 0x94, 0x9b, 0xd6, 0xeb, 0x56, 0xb1, 0x83,
+	0x82, 0x9a, 0x14, 0xe0, 0x00, 0x30, 0xd1, 0xf3, 0xee, 0xf2, 0x80,
+	0x8e, 0x19, 0xe7, 0xfc, 0xdf, 0x56, 0xdc, 0xd9, 0x06, 0x24
+}, ed_dd[32] = {				/* d = -121665/121666 */
+	0xa3, 0x78, 0x59, 0x13, 0xca, 0x4d, 0xeb, 0x75, 0xab, 0xd8, 0x41,
+	0x41, 0x4d, 0x0a, 0x70, 0x00, 0x98, 0xe8, 0x79, 0x77, 0x79, 0x40,
+	0xc7, 0x8c, 0x73, 0xfe, 0x6f, 0x2b, 0xee, 0x6c, 0x03, 0x52
+}, ed_i[32] = {					/* sqrt(-1) */
+	0xb0, 0xa0, 0x0e, 0x4a, 0x27, 0x1b, 0xee, 0xc4, 0x78, 0xe4, 0x2f,
+	0xad, 0x06, 0x18, 0x43, 0x2f, 0xa7, 0xd7, 0xfb, 0x3d, 0x99, 0x00,
+	0x4d, 0x2b, 0x0b, 0xdf, 0xc1, 0x4f, 0x80, 0x24, 0x83, 0x2b
+}, ed_base[32] = {				/* B: y = 4/5, x even */
+	0x58, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+	0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+	0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66
+};
+
+/* adds c * 2^256 = c * 38 into r */
+static void
+fe_fold(Fe r, uint64_t c)
+{
+	int i;
+
+	while (c) {
+		c *= 38;
+		for (i = 0; i < 8 && c; i++) {
+			c += r[i];
+			r[i] = (uint32_t)c;
+			c >>= 32;
+		}
+	}
+}
+
+static void
+fe_add(Fe r, const Fe a, const Fe b)
+{
+	uint64_t c = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		c += (uint64_t)a[i] + b[i];
+		r[i] = (uint32_t)c;
+		c >>= 32;
+	}
+	fe_fold(r, c);
+}
+
+/* a - b: a borrow out of 2^256 means 2^256 too much, so 38 less */
+static void
+fe_sub(Fe r, const Fe a, const Fe b)
+{
+	int64_t c = 0;
+	int i, again;
+
+	for (i = 0; i < 8; i++) {
+		c += (int64_t)a[i] - b[i];
+		r[i] = (uint32_t)c;
+		c = c < 0 ? -1 : 0;
+	}
+	for (again = c != 0; again;) {
+		c = -38;
+		for (i = 0; i < 8; i++) {
+			c += r[i];
+			r[i] = (uint32_t)c;
+			c = c < 0 ? -1 : 0;
+		}
+		again = c != 0;
+	}
+}
+
+static void
+fe_mul(Fe r, const Fe a, const Fe b)
+{
+	uint32_t t[16] = { 0 };
+	uint64_t c;
+	int i, j;
+
+	for (i = 0; i < 8; i++) {
+		for (c = 0, j = 0; j < 8; j++) {
+			c += t[i + j] + (uint64_t)a[i] * b[j];
+			t[i + j] = (uint32_t)c;
+			c >>= 32;
+		}
+		t[i + 8] = (uint32_t)c;
+	}
+	for (c = 0, i = 0; i < 8; i++) {
+		c += t[i] + (uint64_t)t[i + 8] * 38;
+		r[i] = (uint32_t)c;
+		c >>= 32;
+	}
+	fe_fold(r, c);
+}
+
+/* fully reduced, as 32 little-endian bytes */
+static void
+fe_bytes(unsigned char s[32], const Fe a)
+{
+	static const Fe p = { 0xffffffed, 0xffffffff, 0xffffffff, 0xffffffff,
+	    0xffffffff, 0xffffffff, 0xffffffff, 0x7fffffff };
+	Fe r;
+	int i, k;
+
+	memcpy(r, a, sizeof(r));
+	for (k = 0; k < 2; k++) {	/* r < 2^256 < 3p */
+		for (i = 7; i > 0 && r[i] == p[i]; i--)
+			;
+		if (r[i] >= p[i])
+			fe_sub(r, r, p);
+	}
+	for (i = 0; i < 32; i++)
+		s[i] = (unsigned char)(r[i / 4] >> (8 * (i % 4)));
+}
+
+static void
+fe_load(Fe r, const unsigned char s[32])
+{
+	int i;
+
+	memset(r, 0, sizeof(Fe));
+	for (i = 0; i < 32; i++)
+		r[i / 4] |= (uint32_t)s[i] << (8 * (i % 4));
+}
+
+static int
+fe_eq(const Fe a, const Fe b)
+{
+	unsigned char x[32], y[32];
+
+	fe_bytes(x, a);
+	fe_bytes(y, b);
+	return !memcmp(x, y, 32);
+}
+
+/* a^e, e little-endian bytes */
+static void
+fe_pow(Fe r, const Fe a, const unsigned char e[32])
+{
+	Fe t;
+	int i;
+
+	memset(t, 0, sizeof(t));
+	t[0] = 1;
+	for (i = 255; i >= 0; i--) {
+		fe_mul(t, t, t);
+		if (e[i / 8] >> (i % 8) & 1)
+			fe_mul(t, t, a);
+	}
+	memcpy(r, t, sizeof(t));
+}
+
+/* r = p + q (r may be p or q) */
+static void
+ed_add(EdPt *r, const EdPt *p, const EdPt *q)
+{
+	Fe a, b, c, d, e, f, g, h, t;
+
+	fe_sub(a, p->y, p->x);
+	fe_sub(t, q->y, q->x);
+	fe_mul(a, a, t);
+	fe_add(b, p->y, p->x);
+	fe_add(t, q->y, q->x);
+	fe_mul(b, b, t);
+	fe_load(t, ed_d2);
+	fe_mul(c, p->t, q->t);
+	fe_mul(c, c, t);
+	fe_mul(d, p->z, q->z);
+	fe_add(d, d, d);
+	fe_sub(e, b, a);
+	fe_sub(f, d, c);
+	fe_add(g, d, c);
+	fe_add(h, b, a);
+	fe_mul(r->x, e, f);
+	fe_mul(r->y, g, h);
+	fe_mul(r->t, e, h);
+	fe_mul(r->z, f, g);
+}
+
+/* r = [k]p, k 32 little-endian bytes */
+static void
+ed_smul(EdPt *r, const unsigned char k[32], const EdPt *p)
+{
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	r->y[0] = r->z[0] = 1;
+	for (i = 255; i >= 0; i--) {
+		ed_add(r, r, r);
+		if (k[i / 8] >> (i % 8) & 1)
+			ed_add(r, r, p);
+	}
+}
+
+/* the point encoded in s (RFC 8032 §5.1.3); -1 if it is none */
+static int
+ed_decode(EdPt *pt, const unsigned char s[32])
+{
+	static const unsigned char e[32] = {	/* (p - 5) / 8 */
+		0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0x0f
+	};
+	unsigned char b[32], y[32];
+	Fe u, v, w, t, one = { 1 };
+	int sign = s[31] >> 7;
+
+	memcpy(b, s, 32);
+	b[31] &= 0x7f;
+	fe_load(pt->y, b);
+	fe_bytes(y, pt->y);
+	if (memcmp(y, b, 32))
+		return -1;	/* y >= p */
+	/* x = u v^3 (u v^7)^((p-5)/8), u = y^2 - 1, v = d y^2 + 1 */
+	fe_mul(w, pt->y, pt->y);
+	fe_sub(u, w, one);
+	fe_load(t, ed_dd);
+	fe_mul(v, w, t);
+	fe_add(v, v, one);
+	fe_mul(w, v, v);
+	fe_mul(w, w, v);		/* v^3 */
+	fe_mul(t, w, w);
+	fe_mul(t, t, v);		/* v^7 */
+	fe_mul(t, t, u);
+	fe_pow(t, t, e);
+	fe_mul(pt->x, u, w);
+	fe_mul(pt->x, pt->x, t);
+	/* v x^2 is u (x is right) or -u (x sqrt(-1) is) */
+	fe_mul(w, pt->x, pt->x);
+	fe_mul(w, w, v);
+	if (!fe_eq(w, u)) {
+		fe_add(w, w, u);
+		memset(t, 0, sizeof(t));
+		if (!fe_eq(w, t))
+			return -1;
+		fe_load(t, ed_i);
+		fe_mul(pt->x, pt->x, t);
+	}
+	fe_bytes(b, pt->x);
+	if ((b[0] & 1) != sign) {
+		memset(t, 0, sizeof(t));
+		if (fe_eq(pt->x, t))
+			return -1;	/* x = 0 with the sign bit set */
+		fe_sub(pt->x, t, pt->x);
+	}
+	memset(pt->z, 0, sizeof(Fe));
+	pt->z[0] = 1;
+	fe_mul(pt->t, pt->x, pt->y);
+	return 0;
+}
+
+/* 0 if sig is a valid Ed25519 signature of m by the public key pub */
+static int
+ed25519_verify(const unsigned char pub[32], const void *m, size_t n,
+    const unsigned char sig[64])
+{
+	unsigned char h[64], k[32];
+	mbedtls_mpi s, l;
+	EdPt a, r, b, p1, p2;
+	Fe x1, x2;
+	Md md;
+	int ok;
+
+	/* S < L, and k = SHA-512(R || A || M) mod L, with mbedTLS bignums */
+	mbedtls_mpi_init(&s);
+	mbedtls_mpi_init(&l);
+	ok = mbedtls_mpi_read_string(&l, 16, "1000000000000000000000000000000"
+	    "014def9dea2f79cd65812631a5cf5d3ed") == 0 &&
+	    mbedtls_mpi_read_binary_le(&s, sig + 32, 32) == 0 &&
+	    mbedtls_mpi_cmp_mpi(&s, &l) < 0 && md_begin(&md, MdSha512) == 0;
+	if (ok) {
+		md_add(&md, sig, 32);
+		md_add(&md, pub, 32);
+		md_add(&md, m, n);
+		ok = md_end(&md, h) == 64 && mbedtls_mpi_read_binary_le(&s, h,
+		    64) == 0 && mbedtls_mpi_mod_mpi(&s, &s, &l) == 0 &&
+		    mbedtls_mpi_write_binary_le(&s, k, 32) == 0;
+	}
+	mbedtls_mpi_free(&s);
+	mbedtls_mpi_free(&l);
+	if (!ok || ed_decode(&a, pub) < 0 || ed_decode(&r, sig) < 0 ||
+	    ed_decode(&b, ed_base) < 0)
+		return -1;
+	/* [S]B = R + [k]A, compared projectively */
+	ed_smul(&p1, sig + 32, &b);
+	ed_smul(&p2, k, &a);
+	ed_add(&p2, &p2, &r);
+	fe_mul(x1, p1.x, p2.z);
+	fe_mul(x2, p2.x, p1.z);
+	if (!fe_eq(x1, x2))
+		return -1;
+	fe_mul(x1, p1.y, p2.z);
+	fe_mul(x2, p2.y, p1.z);
+	return fe_eq(x1, x2) ? 0 : -1;
+}
+
+/* == 15. URLs and proxies ================================================
+ * Absolute http(s) URLs, relative references (RFC 3986), which hosts are
+ * loopback, and Go's rules for the proxy environment variables. */
+
+typedef struct {
+	int tls;			/* https */
+	char host[HOST_MAX + 1];	/* as written; IPv6 in brackets */
+	char port[8];			/* digits, "" for the default */
+	const char *path;		/* origin-form, with the query */
+} Url;
 
 /* absolute http(s) URL; the path keeps its query, the fragment goes */
 static int
@@ -3704,19 +4477,6 @@ url_authority(const Url *u, char *buf, size_t n)
 	return buf;
 }
 
-static int
-url_insecure(const Net *n, const Url *u)
-{
-	char auth[AUTH_SIZE];
-	int i;
-
-	url_authority(u, auth, sizeof(auth));
-	for (i = 0; n->insecure[i]; i++)
-		if (!strcmp(n->insecure[i], auth))
-			return 1;
-	return 0;
-}
-
 /* Is host (as in a URL, IPv6 in brackets) loopback?  The name localhost,
  * and 127.0.0.0/8 or ::1 as IP literals, IPv4-mapped ones included:
  * nothing else by its spelling (127.attacker.example resolves wherever its
@@ -3744,23 +4504,108 @@ url_loopback(const char *host)
 	    a6.s6_addr[12] == 127);
 }
 
-/* Plain HTTP goes only to -insecure hosts, and to lookaside storage
- * (plainok: its signatures prove themselves).  from: who sent us there
- * (a redirect), else NULL; the query (a token request's account name)
- * stays out of the message. */
-static int
-url_plain(const Net *n, const Url *u, const char *from, const char *what,
-    Err *e)
+/* Go's proxy rules: HTTPS_PROXY for https, HTTP_PROXY for http, upper
+ * case first; NO_PROXY "*", names (with subdomains; ".x" subdomains only)
+ * and hosts with port; loopback never goes through a proxy. */
+static const char *
+net_proxy(const Url *u)
 {
+	const char *p, *np, *t;
 	char auth[AUTH_SIZE];
+	size_t n, hl = strlen(u->host);
 
-	if (u->tls || url_insecure(n, u) || n->plainok)
-		return 0;
+	if (url_loopback(u->host))
+		return NULL;
+	if (!(p = getenv(u->tls ? "HTTPS_PROXY" : "HTTP_PROXY")) || !*p)
+		p = getenv(u->tls ? "https_proxy" : "http_proxy");
+	if (!p || !*p)
+		return NULL;
+	if (!(np = getenv("NO_PROXY")) || !*np)
+		np = getenv("no_proxy");
 	url_authority(u, auth, sizeof(auth));
-	return fail(e, ExitUndecided, "%s: %s: http://%s%.*s is plain HTTP, "
-	    "allowed only for -insecure hosts", from ? from : auth, what, auth,
-	    (int)strcspn(u->path, "?"), u->path);
+	for (t = np; t && *t; t += n + (t[n] == ',')) {
+		n = strcspn(t, ",");
+		while (n && *t == ' ')
+			t++, n--;
+		while (n && t[n - 1] == ' ')
+			n--;
+		if ((n == 1 && *t == '*') || (n == strlen(auth) && !memcmp(t,
+		    auth, n)))
+			return NULL;
+		if (!n || memchr(t, ':', n) || *t == '[')
+			continue;
+		if (*t == '.' && hl > n && !memcmp(u->host + hl - n, t, n))
+			return NULL;
+		if (*t != '.' && (hl == n || (hl > n && u->host[hl - n - 1] ==
+		    '.')) && !memcmp(u->host + hl - n, t, n))
+			return NULL;
+	}
+	return p;
 }
+
+/* == 16. Sockets and TLS trust ===========================================
+ * Connections bounded by the run's deadline; TLS is mbedTLS with our own
+ * name rules: an IP literal must be an iPAddress SAN, a name a dNSName SAN,
+ * never the CN.  The trust of a registry: the CA bundle, certs.d, its
+ * client pair. */
+
+enum { SockAgain = -2, SockReset = -3 };	/* sock_io() */
+
+typedef struct Net Net;
+
+typedef struct {		/* TLS trust of one registry */
+	char name[AUTH_SIZE];	/* its host[:port] */
+	const char *cafile, *certsd;	/* for messages */
+	Net *net;
+	mbedtls_ssl_config conf;
+	mbedtls_x509_crt ca, cert;
+	mbedtls_pk_context key;
+	int ready;
+} Trust;
+
+typedef struct {		/* one connection; buf last (see conn_get) */
+	Net *net;
+	Trust *trust;
+	int fd;			/* -1: free */
+	int tls, ip, eof, keep, reused, absolute;
+	int vtop, vbundle;	/* tls_verify met the top; it needs the bundle */
+	char origin[3 * AUTH_SIZE];	/* what it may be reused for */
+	char host[HOST_MAX + 1];
+	char name[AUTH_SIZE];	/* host[:port], for messages */
+	char sans[512];		/* the leaf's SANs, for messages */
+	Path path;		/* the chain verified, for name constraints */
+	const char *proxyauth;	/* plain-HTTP proxy credentials */
+	size_t got;		/* bytes received so far */
+	Err ioerr;		/* what the mbedTLS callbacks met */
+	mbedtls_ssl_context ssl;
+	size_t pos, len;	/* unread input is buf[pos..len) */
+	unsigned char buf[CONN_BUF];
+} Conn;
+
+struct Net {			/* all network state of a run */
+	Arena *a;
+	long long deadline;
+	int timeout;
+	const char *const *insecure;	/* plain-HTTP host[:port] */
+	const char *certsd, *cafile;
+	const char *const *auth;	/* auth files, in search order */
+	Trust trust[MAX_TRUST];
+	int ntrust;
+	Conn conn[MAX_CONNS];
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	int rng;
+	int plainok;		/* plain HTTP allowed: lookaside signatures */
+	char hdr[MAX_HEADER_BYTES + 1];	/* one response header block */
+};
+
+static void conn_close(Conn *c);
+static int tls_fail(Conn *c, int ret, const char *step, Err *e);
+static int trust_ca(Trust *t, Arena *a, const char *path, Err *e);
+static int trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags);
+static int trust_pair(Trust *t, Arena *a, const char *cert,
+    const char *key, Err *e);
+static void trust_free(Trust *t);
 
 static void
 net_init(Net *n, Arena *a, const Opts *o)
@@ -3992,6 +4837,19 @@ conn_fill(Conn *c, Err *e)
 		c->got += (size_t)r;
 		return 1;
 	}
+}
+
+static void
+conn_close(Conn *c)
+{
+	if (c->fd < 0)
+		return;
+	if (c->tls) {
+		mbedtls_ssl_close_notify(&c->ssl);
+		mbedtls_ssl_free(&c->ssl);
+	}
+	close(c->fd);
+	c->fd = -1;
 }
 
 /* mbedTLS I/O callbacks: our sockets, our deadline; what failed is in
@@ -4374,103 +5232,6 @@ trust_free(Trust *t)
 	t->ready = 0;
 }
 
-static void
-conn_close(Conn *c)
-{
-	if (c->fd < 0)
-		return;
-	if (c->tls) {
-		mbedtls_ssl_close_notify(&c->ssl);
-		mbedtls_ssl_free(&c->ssl);
-	}
-	close(c->fd);
-	c->fd = -1;
-}
-
-/* Go's proxy rules: HTTPS_PROXY for https, HTTP_PROXY for http, upper
- * case first; NO_PROXY "*", names (with subdomains; ".x" subdomains only)
- * and hosts with port; loopback never goes through a proxy. */
-static const char *
-net_proxy(const Url *u)
-{
-	const char *p, *np, *t;
-	char auth[AUTH_SIZE];
-	size_t n, hl = strlen(u->host);
-
-	if (url_loopback(u->host))
-		return NULL;
-	if (!(p = getenv(u->tls ? "HTTPS_PROXY" : "HTTP_PROXY")) || !*p)
-		p = getenv(u->tls ? "https_proxy" : "http_proxy");
-	if (!p || !*p)
-		return NULL;
-	if (!(np = getenv("NO_PROXY")) || !*np)
-		np = getenv("no_proxy");
-	url_authority(u, auth, sizeof(auth));
-	for (t = np; t && *t; t += n + (t[n] == ',')) {
-		n = strcspn(t, ",");
-		while (n && *t == ' ')
-			t++, n--;
-		while (n && t[n - 1] == ' ')
-			n--;
-		if ((n == 1 && *t == '*') || (n == strlen(auth) && !memcmp(t,
-		    auth, n)))
-			return NULL;
-		if (!n || memchr(t, ':', n) || *t == '[')
-			continue;
-		if (*t == '.' && hl > n && !memcmp(u->host + hl - n, t, n))
-			return NULL;
-		if (*t != '.' && (hl == n || (hl > n && u->host[hl - n - 1] ==
-		    '.')) && !memcmp(u->host + hl - n, t, n))
-			return NULL;
-	}
-	return p;
-}
-
-/* A connection to u's origin: the kept one, or a new one (through the
- * proxy if the environment names one), with TLS as t says. */
-static Conn *
-conn_get(Net *n, const Url *u, Trust *t, Err *e)
-{
-	char origin[2 * AUTH_SIZE + 16], auth[AUTH_SIZE];
-	const char *proxy = net_proxy(u), *port = *u->port ? u->port :
-	    u->tls ? "443" : "80";
-	Conn *c = NULL;
-	int i;
-
-	/* a connection verified for one registry's trust serves only it */
-	snprintf(origin, sizeof(origin), "%s://%s%s%s", u->tls ? "https" :
-	    "http", url_authority(u, auth, sizeof(auth)), t ? " for " : "",
-	    t ? t->name : "");
-	for (i = 0; i < MAX_CONNS; i++)
-		if (n->conn[i].fd >= 0 && !strcmp(n->conn[i].origin, origin)) {
-			n->conn[i].reused = 1;
-			return &n->conn[i];
-		}
-	for (i = 0; i < MAX_CONNS && n->conn[i].fd >= 0; i++)
-		;
-	if (i == MAX_CONNS)
-		conn_close(&n->conn[i = 0]);	/* the oldest kept one */
-	c = &n->conn[i];
-	memset(c, 0, offsetof(Conn, buf));
-	c->fd = -1;
-	c->net = n;
-	c->trust = t;
-	snprintf(c->origin, sizeof(c->origin), "%s", origin);
-	snprintf(c->host, sizeof(c->host), "%s", u->host);
-	snprintf(c->name, sizeof(c->name), "%s", auth);
-	c->ip = *u->host == '[' || strspn(u->host, "0123456789.") ==
-	    strlen(u->host);
-	if (proxy) {
-		if (proxy_connect(n, c, u, proxy, port, e) < 0)
-			return NULL;
-	} else {
-		logv("connect %s", auth);
-		if ((c->fd = net_connect(n, u->host, port, c->name, e)) < 0)
-			return NULL;
-	}
-	return !u->tls || tls_start(c, e) == 0 ? c : NULL;
-}
-
 /* TLS on the connected c, to c->host, with c->trust: the handshake
  * verified (tls_verify).  0, or -1 with c closed. */
 static int
@@ -4507,74 +5268,69 @@ tls_start(Conn *c, Err *e)
 	return 0;
 }
 
-/* proxy URL http://[user:pass@]host[:port][/]: CONNECT for https, the
- * request in absolute form for http */
-static int
-proxy_connect(Net *n, Conn *c, const Url *u, const char *proxy,
-    const char *port, Err *e)
-{
-	char auth[AUTH_SIZE], *req, *cred = NULL;
-	const char *at, *h = proxy;
-	Url pu;
-	Resp r;
+/* == 17. HTTP/1.1 ========================================================
+ * A small HTTP/1.1 client: one request in flight per connection, one kept
+ * connection per origin (or a proxy tunnel), every header and body
+ * bounded, every wait bounded by the run's deadline, plain HTTP only where
+ * it is allowed. */
 
-	if (!strncmp(h, "http://", 7))
-		h += 7;
-	else if (strstr(h, "://"))
-		return fail(e, ExitConfig, "proxy %s: only http:// proxies "
-		    "are supported", ar_quote(n->a, proxy, strcspn(proxy,
-		    "@"), e));
-	if ((at = strchr(h, '@')) && at < h + strcspn(h, "/")) {
-		if (!(cred = ar_alloc(n->a, (size_t)(at - h) / 3 * 4 + 8, e)))
-			return -1;
-		b64_encode(h, (size_t)(at - h), cred);
-		h = at + 1;
-	}
-	if (url_parse(&pu, ar_printf(n->a, e, "http://%s", h), n->a, e) < 0)
-		return fail(e, ExitConfig, "proxy URL in the environment is "
-		    "not http://[user:password@]host[:port]");
-	url_authority(&pu, auth, sizeof(auth));
-	logv("connect %s via proxy %s", c->name, auth);
-	if ((c->fd = net_connect(n, pu.host, *pu.port ? pu.port : "80", auth,
-	    e)) < 0)
-		return -1;
-	snprintf(c->origin + strlen(c->origin), sizeof(c->origin) -
-	    strlen(c->origin), " via %s", auth);
-	if (!u->tls) {
-		c->absolute = 1;
-		c->proxyauth = cred;
-		return 0;
-	}
-	req = ar_printf(n->a, e, "CONNECT %s:%s HTTP/1.1\r\nHost: %s:%s\r\n"
-	    "%s%s%s\r\n", u->host, port, u->host, port, cred ?
-	    "Proxy-Authorization: Basic " : "", cred ? cred : "", cred ?
-	    "\r\n" : "");
-	if (!req || conn_send(c, req, strlen(req), e) < 0 ||
-	    http_head(c, &r, n->a, e) < 0)
-		goto bad;
-	cry_wipe(req, strlen(req));
-	if (r.status != 200) {
-		fail(e, ExitUndecided, "proxy %s refused CONNECT %s:%s (HTTP "
-		    "%d)", auth, u->host, port, r.status);
-		goto bad;
-	}
-	/* The tunnel starts after the reply (RFC 9110 §9.3.6): a byte
-	 * already here came from the proxy, yet TLS and http_head would take
-	 * it for the origin's protected answer (a forged 401 naming the
-	 * proxy's own token realm, say).  TLS starts from an empty buffer. */
-	if (c->pos != c->len) {
-		fail(e, ExitUndecided, "proxy %s sent data after its CONNECT "
-		    "reply for %s:%s", auth, u->host, port);
-		goto bad;
-	}
-	c->pos = c->len = 0;
+typedef struct {		/* one HTTP request (http_get, http_once) */
+	const char *method;	/* NULL: GET */
+	const char *url;	/* http_get's; its redirects are followed */
+	Trust *trust;		/* the registry's, or NULL: the host's own */
+	const char *accept;	/* an Accept value, or NULL */
+	const char *authz;	/* an Authorization value (a secret), or NULL */
+	const char *authfor;	/* the origin authz goes to, and no other */
+	const char *ctype, *body;	/* a POST's Content-Type and body */
+	Limit lim;		/* of a 2xx response's body */
+	const char *what;	/* names it in errors; "+what": no path logged */
+} HttpReq;
+
+typedef struct {
+	int status, http10, close, chunked;
+	long long clen;			/* Content-Length, -1: none */
+	long retry;			/* Retry-After seconds, -1: none */
+	Str body;
+	char ctype[128];		/* media type, lower case */
+	char digest[DIGEST_MAX + 1];	/* Docker-Content-Digest */
+	char *location;
+	char *challenge;		/* every WWW-Authenticate, joined */
+	const char *url;		/* after redirects */
+} Resp;
+
+static int http_value(Conn *c, Resp *r, const char *line, Arena *a,
+    Err *e);
+static int http_line(Conn *c, char *buf, size_t n, Err *e);
+
+static int
+url_insecure(const Net *n, const Url *u)
+{
+	char auth[AUTH_SIZE];
+	int i;
+
+	url_authority(u, auth, sizeof(auth));
+	for (i = 0; n->insecure[i]; i++)
+		if (!strcmp(n->insecure[i], auth))
+			return 1;
 	return 0;
-bad:
-	if (req)
-		cry_wipe(req, strlen(req));
-	close(c->fd);
-	c->fd = -1;
-	return -1;
+}
+
+/* Plain HTTP goes only to -insecure hosts, and to lookaside storage
+ * (plainok: its signatures prove themselves).  from: who sent us there
+ * (a redirect), else NULL; the query (a token request's account name)
+ * stays out of the message. */
+static int
+url_plain(const Net *n, const Url *u, const char *from, const char *what,
+    Err *e)
+{
+	char auth[AUTH_SIZE];
+
+	if (u->tls || url_insecure(n, u) || n->plainok)
+		return 0;
+	url_authority(u, auth, sizeof(auth));
+	return fail(e, ExitUndecided, "%s: %s: http://%s%.*s is plain HTTP, "
+	    "allowed only for -insecure hosts", from ? from : auth, what, auth,
+	    (int)strcspn(u->path, "?"), u->path);
 }
 
 /* case-insensitive: does header line h start with name ":"? value after */
@@ -4884,6 +5640,121 @@ http_line(Conn *c, char *buf, size_t n, Err *e)
 	return 0;
 }
 
+/* proxy URL http://[user:pass@]host[:port][/]: CONNECT for https, the
+ * request in absolute form for http */
+static int
+proxy_connect(Net *n, Conn *c, const Url *u, const char *proxy,
+    const char *port, Err *e)
+{
+	char auth[AUTH_SIZE], *req, *cred = NULL;
+	const char *at, *h = proxy;
+	Url pu;
+	Resp r;
+
+	if (!strncmp(h, "http://", 7))
+		h += 7;
+	else if (strstr(h, "://"))
+		return fail(e, ExitConfig, "proxy %s: only http:// proxies "
+		    "are supported", ar_quote(n->a, proxy, strcspn(proxy,
+		    "@"), e));
+	if ((at = strchr(h, '@')) && at < h + strcspn(h, "/")) {
+		if (!(cred = ar_alloc(n->a, (size_t)(at - h) / 3 * 4 + 8, e)))
+			return -1;
+		b64_encode(h, (size_t)(at - h), cred);
+		h = at + 1;
+	}
+	if (url_parse(&pu, ar_printf(n->a, e, "http://%s", h), n->a, e) < 0)
+		return fail(e, ExitConfig, "proxy URL in the environment is "
+		    "not http://[user:password@]host[:port]");
+	url_authority(&pu, auth, sizeof(auth));
+	logv("connect %s via proxy %s", c->name, auth);
+	if ((c->fd = net_connect(n, pu.host, *pu.port ? pu.port : "80", auth,
+	    e)) < 0)
+		return -1;
+	snprintf(c->origin + strlen(c->origin), sizeof(c->origin) -
+	    strlen(c->origin), " via %s", auth);
+	if (!u->tls) {
+		c->absolute = 1;
+		c->proxyauth = cred;
+		return 0;
+	}
+	req = ar_printf(n->a, e, "CONNECT %s:%s HTTP/1.1\r\nHost: %s:%s\r\n"
+	    "%s%s%s\r\n", u->host, port, u->host, port, cred ?
+	    "Proxy-Authorization: Basic " : "", cred ? cred : "", cred ?
+	    "\r\n" : "");
+	if (!req || conn_send(c, req, strlen(req), e) < 0 ||
+	    http_head(c, &r, n->a, e) < 0)
+		goto bad;
+	cry_wipe(req, strlen(req));
+	if (r.status != 200) {
+		fail(e, ExitUndecided, "proxy %s refused CONNECT %s:%s (HTTP "
+		    "%d)", auth, u->host, port, r.status);
+		goto bad;
+	}
+	/* The tunnel starts after the reply (RFC 9110 §9.3.6): a byte
+	 * already here came from the proxy, yet TLS and http_head would take
+	 * it for the origin's protected answer (a forged 401 naming the
+	 * proxy's own token realm, say).  TLS starts from an empty buffer. */
+	if (c->pos != c->len) {
+		fail(e, ExitUndecided, "proxy %s sent data after its CONNECT "
+		    "reply for %s:%s", auth, u->host, port);
+		goto bad;
+	}
+	c->pos = c->len = 0;
+	return 0;
+bad:
+	if (req)
+		cry_wipe(req, strlen(req));
+	close(c->fd);
+	c->fd = -1;
+	return -1;
+}
+
+/* A connection to u's origin: the kept one, or a new one (through the
+ * proxy if the environment names one), with TLS as t says. */
+static Conn *
+conn_get(Net *n, const Url *u, Trust *t, Err *e)
+{
+	char origin[2 * AUTH_SIZE + 16], auth[AUTH_SIZE];
+	const char *proxy = net_proxy(u), *port = *u->port ? u->port :
+	    u->tls ? "443" : "80";
+	Conn *c = NULL;
+	int i;
+
+	/* a connection verified for one registry's trust serves only it */
+	snprintf(origin, sizeof(origin), "%s://%s%s%s", u->tls ? "https" :
+	    "http", url_authority(u, auth, sizeof(auth)), t ? " for " : "",
+	    t ? t->name : "");
+	for (i = 0; i < MAX_CONNS; i++)
+		if (n->conn[i].fd >= 0 && !strcmp(n->conn[i].origin, origin)) {
+			n->conn[i].reused = 1;
+			return &n->conn[i];
+		}
+	for (i = 0; i < MAX_CONNS && n->conn[i].fd >= 0; i++)
+		;
+	if (i == MAX_CONNS)
+		conn_close(&n->conn[i = 0]);	/* the oldest kept one */
+	c = &n->conn[i];
+	memset(c, 0, offsetof(Conn, buf));
+	c->fd = -1;
+	c->net = n;
+	c->trust = t;
+	snprintf(c->origin, sizeof(c->origin), "%s", origin);
+	snprintf(c->host, sizeof(c->host), "%s", u->host);
+	snprintf(c->name, sizeof(c->name), "%s", auth);
+	c->ip = *u->host == '[' || strspn(u->host, "0123456789.") ==
+	    strlen(u->host);
+	if (proxy) {
+		if (proxy_connect(n, c, u, proxy, port, e) < 0)
+			return NULL;
+	} else {
+		logv("connect %s", auth);
+		if ((c->fd = net_connect(n, u->host, port, c->name, e)) < 0)
+			return NULL;
+	}
+	return !u->tls || tls_start(c, e) == 0 ? c : NULL;
+}
+
 /* One request and its response.  A kept connection the server closed
  * meanwhile is retried once on a new one, as Go does for GET.  q->authz
  * goes only to the origin q->authfor (http_get). */
@@ -4998,36 +5869,30 @@ http_get(Net *n, const HttpReq *q, Resp *r, Err *e)
 	return 0;
 }
 
-/* SHA-256, -384 or -512 (bits) of data into out; its length */
-static size_t
-sha_raw(int bits, const void *data, size_t n, unsigned char *out)
-{
-	if (bits == 256)
-		sha256_ret(data, n, out, 0);
-	else
-		sha512_ret(data, n, out, bits == 384);
-	return (size_t)bits / 8;
-}
-
-/* "alg:hex" of data, with the algorithm of the digest want names */
-static void
-dig_sum(const char *want, const void *data, size_t n, char *out)
-{
-	int bits = !strncmp(want, "sha512:", 7) ? 512 :
-	    !strncmp(want, "sha384:", 7) ? 384 : 256;
-	unsigned char h[64];
-	size_t len = sha_raw(bits, data, n, h);
-
-	snprintf(out, 8, "sha%d:", bits);
-	hex_str(h, len, out + 7, 0);
-}
-
-/* == 13. Registry client ================================================
+/* == 18. Registry client =================================================
  * The Docker Registry HTTP API v2 as containers/image speaks it: ping,
  * WWW-Authenticate challenges, anonymous or credentialed bearer tokens,
  * basic auth, manifests and blobs checked against their digests.  Tokens
  * and passwords live only in Reg.authz and request buffers, which are
  * wiped after use. */
+
+enum { AuthNone, AuthBasic, AuthBearer, AuthOther };	/* challenges */
+
+typedef struct {		/* one registry repository */
+	Net *net;
+	Trust *trust;		/* NULL: plain HTTP (-insecure) */
+	char host[AUTH_SIZE];	/* as in the reference: docker.io */
+	char base[AUTH_SIZE + 8];	/* https://registry-1.docker.io */
+	const char *origin;	/* where Authorization may go */
+	char repo[REF_NAME_MAX + 1];
+	int pinged, scheme;	/* scheme: AuthNone… */
+	char *realm, *service, *scope, *error;
+	char *authz;		/* Authorization value: a secret */
+	Creds creds;
+	char sigtag[DIGEST_MAX + 8];	/* sha256-<hex>.sig */
+} Reg;
+
+static const char *reg_origin(const Url *u, Arena *a, Err *e);
 
 /* RFC 7235 challenges, all of them, over every WWW-Authenticate line
  * (joined by ", "): the first Bearer, else the first Basic, is kept */
@@ -5450,1482 +6315,31 @@ reg_resolve(Reg *g, const Ref *r, char *digest, Err *e)
 	return 0;
 }
 
-/* == 14. Crypto helpers =================================================
- * Public keys from PEM and signatures over SHA-256, as cosign makes them:
- * ECDSA (DER, or IEEE P1363 r||s when not DER) and RSA PKCS#1 v1.5.  Every
- * non-zero mbedTLS answer is a failure, trailing bytes included.  Only
- * this section and §12 call mbedTLS. */
+/* == 19. Runs ============================================================
+ * What one verification gathers as it goes: registries.d and the
+ * registry, each set up when first needed, and the state each requirement
+ * type keeps for the run. */
 
-/* the first PEM block of b: a PUBLIC KEY (SPKI) or RSA PUBLIC KEY, RSA
- * of MIN_RSA_BITS or more or ECDSA on a NIST curve; anything else is a
- * configuration error */
-static int
-cry_key(Key *k, const Blob *b, int ecdsa, const char *file, Arena *a,
-    Err *e)
-{
-	const char *s, *beg, *end = NULL, *lab, *where;
-	Err sub = { 0, "" };
-	size_t mark = a->used, n;
-	char *pem = NULL, endl[64];
-	Str f;
-	int r;
+typedef struct RunState RunState;
 
-	mbedtls_pk_init(&k->pk);
-	k->ready = 1;
-	if (!(where = b->path ? ar_printf(a, e, "%s: %s: %s", file, b->at,
-	    b->path) : ar_printf(a, e, "%s: %s", file, b->at)))
-		return -1;
-	mark = a->used;
-	if (b->path && file_read(a, b->path, MAX_KEY_BYTES, &f, &sub) < 0)
-		return fail(e, ExitConfig, "%s: %s: %s", file, b->at, sub.msg);
-	s = b->path ? f.p : (const char *)b->data;
-	n = b->path ? f.n : b->len;
-	beg = memmem_pem(s, n);
-	lab = beg ? beg + 11 : "";
-	if (beg && (!strncmp(lab, "PUBLIC KEY-----", 15) ||
-	    !strncmp(lab, "RSA PUBLIC KEY-----", 19))) {
-		snprintf(endl, sizeof(endl), "-----END %.*s-----",
-		    (int)strcspn(lab, "-"), lab);
-		end = strstr(beg, endl);
-	}
-	if (end && !(pem = ar_printf(a, e, "%.*s\n", (int)(end +
-	    strlen(endl) - beg), beg)))
-		return -1;
-	r = pem ? mbedtls_pk_parse_public_key(&k->pk,
-	    (const unsigned char *)pem, strlen(pem) + 1) : -1;
-	a->used = mark;
-	if (r == MBEDTLS_ERR_PK_UNKNOWN_PK_ALG)
-		return fail(e, ExitConfig, "%s: unsupported key algorithm (RSA "
-		    "and ECDSA P-224/256/384/521 are; Ed25519 is not)", where);
-	if (r != 0)
-		return fail(e, ExitConfig, "%s: not a PEM public key", where);
-	if (ecdsa && mbedtls_pk_get_type(&k->pk) != MBEDTLS_PK_ECKEY)
-		return fail(e, ExitConfig, "%s: a Rekor key must be ECDSA",
-		    where);
-	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_RSA &&
-	    mbedtls_pk_get_bitlen(&k->pk) < MIN_RSA_BITS)
-		return fail(e, ExitConfig, "%s: RSA key of %zu bits, fewer than "
-		    "MIN_RSA_BITS (%d)", where, mbedtls_pk_get_bitlen(&k->pk),
-		    MIN_RSA_BITS);
-	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_RSA)
-		return 0;
-	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_ECKEY)
-		switch (mbedtls_pk_ec(k->pk)->MBEDTLS_PRIVATE(grp).id) {
-		case MBEDTLS_ECP_DP_SECP224R1:
-		case MBEDTLS_ECP_DP_SECP256R1:
-		case MBEDTLS_ECP_DP_SECP384R1:
-		case MBEDTLS_ECP_DP_SECP521R1:
-			return 0;
-		default:
-			break;
-		}
-	return fail(e, ExitConfig, "%s: unsupported key type (RSA and ECDSA "
-	    "on NIST curves are)", where);
-}
-
-/* the first "-----BEGIN " in s[0..n), or NULL */
-static const char *
-memmem_pem(const char *s, size_t n)
-{
-	const char *p;
-
-	for (p = s; (p = memchr(p, '-', n - (size_t)(p - s))); p++)
-		if ((size_t)(s + n - p) >= 11 && !memcmp(p, "-----BEGIN ", 11))
-			return p;
-	return NULL;
-}
-
-static void
-cry_key_free(Key *k)
-{
-	if (k->ready)
-		mbedtls_pk_free(&k->pk);
-	k->ready = 0;
-}
-
-static void
-cry_pk_init(Pk *pk)
-{
-	mbedtls_pk_init(pk);
-}
-
-static void
-cry_pk_free(Pk *pk)
-{
-	mbedtls_pk_free(pk);
-}
-
-/* An RSA public key (modulus n, exponent e, big-endian) into pk, which
- * holds no key yet.  0, or -1 if it is not one. */
-static int
-cry_key_rsa(Pk *pk, const unsigned char *n, size_t nl,
-    const unsigned char *e, size_t el)
-{
-	return mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(
-	    MBEDTLS_PK_RSA)) != 0 || mbedtls_rsa_import_raw(mbedtls_pk_rsa(*pk),
-	    n, nl, NULL, 0, NULL, 0, NULL, 0, e, el) != 0 ||
-	    mbedtls_rsa_complete(mbedtls_pk_rsa(*pk)) != 0 ? -1 : 0;
-}
-
-/* An ECDSA public key into pk (which holds no key yet): the curve by the
- * DER contents of its OID (NIST P-256, P-384, P-521 and brainpool, as
- * OpenPGP names them), the point q (SEC 1).  0, or -1. */
-static int
-cry_key_ec(Pk *pk, const unsigned char *oid, size_t ol,
-    const unsigned char *q, size_t ql)
-{
-	static const struct {
-		unsigned char oid[10], len;
-		mbedtls_ecp_group_id id;
-	} curves[] = {
-		{ { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 }, 8,
-		    MBEDTLS_ECP_DP_SECP256R1 },
-		{ { 0x2b, 0x81, 0x04, 0x00, 0x22 }, 5, MBEDTLS_ECP_DP_SECP384R1 },
-		{ { 0x2b, 0x81, 0x04, 0x00, 0x23 }, 5, MBEDTLS_ECP_DP_SECP521R1 },
-		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07 }, 9,
-		    MBEDTLS_ECP_DP_BP256R1 },
-		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0b }, 9,
-		    MBEDTLS_ECP_DP_BP384R1 },
-		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0d }, 9,
-		    MBEDTLS_ECP_DP_BP512R1 },
-	};
-	mbedtls_ecp_keypair *ec;
-	size_t i;
-
-	for (i = 0; i < LEN(curves) && (curves[i].len != ol ||
-	    memcmp(curves[i].oid, oid, ol)); i++)
-		;
-	if (i == LEN(curves) || mbedtls_pk_setup(pk,
-	    mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
-		return -1;
-	ec = mbedtls_pk_ec(*pk);
-	return mbedtls_ecp_group_load(&ec->MBEDTLS_PRIVATE(grp),
-	    curves[i].id) != 0 || mbedtls_ecp_point_read_binary(
-	    &ec->MBEDTLS_PRIVATE(grp), &ec->MBEDTLS_PRIVATE(Q), q, ql) != 0 ||
-	    mbedtls_ecp_check_pubkey(&ec->MBEDTLS_PRIVATE(grp),
-	    &ec->MBEDTLS_PRIVATE(Q)) != 0 ? -1 : 0;
-}
-
-/* pk as a SubjectPublicKeyInfo, DER, at the end of buf: its length, or 0
- * or less if it does not fit */
-static int
-cry_key_der(Pk *pk, unsigned char *buf, size_t size)
-{
-	return mbedtls_pk_write_pubkey_der(pk, buf, size);
-}
-
-/* bytes of an RSA modulus (a signature's length) */
-static size_t
-cry_key_len(const Pk *pk)
-{
-	return mbedtls_pk_get_len(pk);
-}
-
-static size_t
-cry_key_bits(const Pk *pk)
-{
-	return mbedtls_pk_get_bitlen(pk);
-}
-
-/* Is ret an mbedTLS error for memory it could not get, which decides
- * nothing about a signature? */
-static int
-cry_nomem(int ret)
-{
-	int lo = -ret & 0x7f, hi = -ret & 0x7f80;
-
-	return ret < 0 && (lo == -MBEDTLS_ERR_MPI_ALLOC_FAILED || lo ==
-	    -MBEDTLS_ERR_ASN1_ALLOC_FAILED || hi == -MBEDTLS_ERR_ECP_ALLOC_FAILED ||
-	    hi == -MBEDTLS_ERR_PK_ALLOC_FAILED || hi ==
-	    -MBEDTLS_ERR_MD_ALLOC_FAILED);
-}
-
-/* mbedTLS's hash types, by MdNone… */
-static const mbedtls_md_type_t cry_md[] = {
-	MBEDTLS_MD_NONE, MBEDTLS_MD_SHA1, MBEDTLS_MD_SHA224, MBEDTLS_MD_SHA256,
-	MBEDTLS_MD_SHA384, MBEDTLS_MD_SHA512
+struct Run {			/* what one verification has gathered */
+	Arena *a;
+	Net *net;
+	const char *policyfile, *regdir;
+	const Ref *ref;
+	const char *digest;
+	Regd regd;
+	int regdok;		/* regd loaded */
+	Reg reg;
+	int regok;		/* reg opened */
+	RunState *state;	/* the requirement types' (run_state) */
 };
 
-/* Does sig (RSA PKCS#1 v1.5, or ECDSA in DER) verify hash h, made with
- * md (MdNone: as it is, for ECDSA), with pk?  0 if so, -1 if not, -2 if
- * it could not be checked (out of memory). */
-static int
-cry_check(const Pk *pk, int md, const unsigned char *h, size_t hn,
-    const unsigned char *sig, size_t sl)
-{
-	int ret = mbedtls_pk_verify((Pk *)pk, cry_md[md], h, hn, sig, sl);
-
-	return ret == 0 ? 0 : cry_nomem(ret) ? -2 : -1;
-}
-
-/* bytes that held a secret: gone, whatever the optimizer thinks */
-static void
-cry_wipe(void *p, size_t n)
-{
-	mbedtls_platform_zeroize(p, n);
-}
-
-static void
-cry_cert_init(Cert *c)
-{
-	mbedtls_x509_crt_init(c);
-}
-
-static void
-cry_cert_free(Cert *c)
-{
-	mbedtls_x509_crt_free(c);
-}
-
-/* the public key of the first certificate of c */
-static Pk *
-cry_cert_key(Cert *c)
-{
-	return &c->pk;
-}
-
-/* Appends the certificates of from (all, or all but the last) to chain.
- * 0, or -1 if one did not parse again (out of memory). */
-static int
-cry_append(Cert *chain, const Cert *from, int butlast)
-{
-	const Cert *x;
-	int r = 0;
-
-	for (x = from; x && x->raw.p && (!butlast || (x->next &&
-	    x->next->raw.p)); x = x->next)
-		if (mbedtls_x509_crt_parse_der(chain, x->raw.p, x->raw.len) != 0)
-			r = -1;
-	return r;
-}
-
-/* one positive, minimally encoded DER INTEGER at *p */
-static int
-cry_der_int(const unsigned char **p, const unsigned char *end)
-{
-	const unsigned char *q = *p;
-	size_t n;
-
-	if (end - q < 3 || q[0] != 0x02 || (n = q[1]) == 0 || n > 0x7f ||
-	    (size_t)(end - q - 2) < n || (q[2] & 0x80) || (n > 1 && q[2] ==
-	    0 && !(q[3] & 0x80)))
-		return 0;
-	*p = q + 2 + n;
-	return 1;
-}
-
-/* is s exactly DER SEQUENCE { INTEGER r, INTEGER s }? */
-static int
-cry_der_sig(const unsigned char *s, size_t n)
-{
-	const unsigned char *p = s + 2, *end = s + n;
-	size_t len;
-
-	if (n < 2 || s[0] != 0x30)
-		return 0;
-	len = s[1];
-	if (len == 0x81 && n > 2 && s[2] >= 0x80) {
-		len = s[2];
-		p = s + 3;
-	} else if (len & 0x80) {
-		return 0;
-	}
-	return (size_t)(end - p) == len && cry_der_int(&p, end) &&
-	    cry_der_int(&p, end) && p == end;
-}
-
-/* r||s (two halves, big-endian) as DER into der; its length */
-static size_t
-cry_p1363(const unsigned char *s, size_t n, unsigned char *der)
-{
-	size_t half = n / 2, k, len = 0, i, body;
-	unsigned char ints[2][70];
-	size_t il[2];
-
-	for (k = 0; k < 2; k++) {
-		const unsigned char *v = s + k * half;
-		size_t m = half;
-
-		while (m > 1 && *v == 0)
-			v++, m--;
-		il[k] = 0;
-		ints[k][il[k]++] = 0x02;
-		ints[k][il[k]++] = (unsigned char)(m + (*v >= 0x80));
-		if (*v >= 0x80)
-			ints[k][il[k]++] = 0;
-		memcpy(ints[k] + il[k], v, m);
-		il[k] += m;
-	}
-	body = il[0] + il[1];
-	der[len++] = 0x30;
-	if (body >= 0x80)
-		der[len++] = 0x81;
-	der[len++] = (unsigned char)body;
-	for (k = 0; k < 2; k++)
-		for (i = 0; i < il[k]; i++)
-			der[len++] = ints[k][i];
-	return len;
-}
-
-/* does sig verify over msg with pk (SHA-256, cosign's rule)?  0 if so.
- * ECDSA signatures are DER, or r||s when not DER unless deronly. */
-static int
-cry_verify(Pk *pk, const void *msg, size_t n,
-    const unsigned char *sig, size_t sl, int deronly)
-{
-	unsigned char h[32], der[160];
-
-	sha_raw(256, msg, n, h);
-	if (mbedtls_pk_get_type(pk) == MBEDTLS_PK_RSA)
-		return sl == mbedtls_pk_get_len(pk) && mbedtls_pk_verify(pk,
-		    MBEDTLS_MD_SHA256, h, sizeof(h), sig, sl) == 0 ? 0 : -1;
-	if (cry_der_sig(sig, sl))
-		return mbedtls_pk_verify(pk, MBEDTLS_MD_SHA256, h, sizeof(h),
-		    sig, sl) == 0 ? 0 : -1;
-	if (deronly || sl < 2 || sl > 132 || sl % 2)
-		return -1;
-	sl = cry_p1363(sig, sl, der);
-	return mbedtls_pk_verify(pk, MBEDTLS_MD_SHA256, h, sizeof(h), der,
-	    sl) == 0 ? 0 : -1;
-}
-
-/* Certificates: no MD5/SHA-1, RSA of 2048 bits and more, NIST curves */
-static const mbedtls_x509_crt_profile cry_profile = {
-	MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) |
-	    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
-	    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512),
-	MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSA) |
-	    MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECDSA) |
-	    MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECKEY),
-	MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP256R1) |
-	    MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP384R1) |
-	    MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP521R1),
-	2048
+struct RunState {		/* one requirement type's, for the run */
+	int type;
+	void *data;
+	RunState *next;
 };
-
-/* The next PEM block in s[*pos..n) labelled label (NULL: any label;
- * blocks of other labels are passed over): its base64 body decoded into
- * *der.  1 found, 0 none left (*pos at the first byte after the last
- * block), -1 malformed.  Text before a BEGIN line is skipped. */
-static int
-cry_pem(const char *s, size_t n, size_t *pos, const char *label, Arena *a,
-    Str *der)
-{
-	const char *beg, *body, *end, *p;
-	char endl[80];
-	size_t lab;
-
-	do {
-		if (!(beg = memmem_pem(s + *pos, n - *pos)))
-			return 0;
-		lab = strcspn(beg + 11, "-\n");
-		if (lab > 60 || (strncmp(beg + 11 + lab, "-----\n", 6) &&
-		    strncmp(beg + 11 + lab, "-----\r\n", 7)))
-			return -1;
-		body = beg + 11 + lab + 5;
-		snprintf(endl, sizeof(endl), "-----END %.*s-----", (int)lab,
-		    beg + 11);
-		if (!(end = strstr(body, endl)) || (size_t)(end - s) > n)
-			return -1;
-		*pos = (size_t)(end - s) + strlen(endl);
-	} while (label && (strlen(label) != lab || memcmp(beg + 11, label,
-	    lab)));
-	for (p = body; p < end; p++)
-		if (*p == ':')
-			return -1;	/* PEM headers: not a plain block */
-	return b64_decode(a, body, (size_t)(end - body), der) < 0 ? -1 : 1;
-}
-
-/* exactly one PEM block, and after its END line at most a line break */
-static int
-cry_pem_one(const char *s, size_t n, Arena *a, Str *der)
-{
-	size_t pos = 0;
-
-	if (cry_pem(s, n, &pos, NULL, a, der) != 1)
-		return 0;
-	if (pos < n && s[pos] == '\r')
-		pos++;
-	if (pos < n && s[pos] == '\n')
-		pos++;
-	return pos == n;
-}
-
-/* does hex text s (either case) spell the n bytes h? */
-static int
-hex_same(const char *s, const unsigned char *h, size_t n)
-{
-	size_t i;
-	unsigned v;
-
-	if (strlen(s) != 2 * n || strspn(s, "0123456789abcdefABCDEF") != 2 * n)
-		return 0;
-	for (i = 0; i < n; i++) {
-		sscanf(s + 2 * i, "%2x", &v);
-		if (v != h[i])
-			return 0;
-	}
-	return 1;
-}
-
-/* Certificates from PEM text into chain: its blocks, or with only its
- * CERTIFICATE blocks (as Go's AppendCertsFromPEM reads CA files: OpenSSL's
- * TRUSTED CERTIFICATE carries uses it would drop).  strict: every block
- * read must be a certificate and only blanks may follow the last (chain
- * annotations, intermediates); else blocks that do not parse are skipped
- * (roots).  The count parsed, or -1 with why; with 0, why says why. */
-static int
-cry_certs(const char *s, size_t n, int only, mbedtls_x509_crt *chain,
-    int strict, Arena *a, const char **why)
-{
-	size_t pos = 0, mark = a->used;
-	int r, count = 0, blocks = 0;
-	Str der;
-
-	while ((r = cry_pem(s, n, &pos, only ? "CERTIFICATE" : NULL, a,
-	    &der)) != 0) {
-		if (r > 0) {
-			blocks++;
-			r = mbedtls_x509_crt_parse_der(chain,
-			    (const unsigned char *)der.p, der.n);
-		} else {
-			r = -2;
-		}
-		if (r != 0 && r != 1) {
-			if (strict) {
-				*why = r == -2 ? "malformed PEM" : (-r & 0xff80) ==
-				    -MBEDTLS_ERR_X509_INVALID_EXTENSIONS ?
-				    "a certificate has malformed or unsupported "
-				    "critical extensions" : "a certificate does "
-				    "not parse";
-				return -1;
-			}
-			if (r == -2)
-				break;
-		} else {
-			count++;
-		}
-		a->used = mark;
-	}
-	a->used = mark;
-	if (strict && strspn(s + pos, " \t\r\n") != n - pos) {
-		*why = "text after the last certificate";
-		return -1;
-	}
-	if (!count)
-		*why = blocks ? "no certificate in it parses" : only ?
-		    "holds no CERTIFICATE block" : "holds no PEM block";
-	return count;
-}
-
-/* a configured CA set (caPath, caRootsData…) into chain, its CERTIFICATE
- * blocks only: 0 certificates is a configuration error */
-static int
-cry_cas(const Blob *b, mbedtls_x509_crt *chain, int strict, const char *file,
-    Arena *a, Err *e)
-{
-	const char *why = "";
-	size_t mark = a->used;
-	Err sub = { 0, "" };
-	Str f;
-	int n;
-
-	f.p = (char *)b->data;
-	f.n = b->len;
-	if (b->path && file_read(a, b->path, MAX_KEY_BYTES, &f, &sub) < 0)
-		return fail(e, ExitConfig, "%s: %s: %s", file, b->at, sub.msg);
-	n = cry_certs(f.p, f.n, 1, chain, strict, a, &why);
-	a->used = mark;
-	if (n <= 0)
-		return fail(e, ExitConfig, "%s: %s%s%s: %s", file, b->at,
-		    b->path ? ": " : "", b->path ? b->path : "", why);
-	return 0;
-}
-
-/* seconds since 1970 of an X.509 time (UTC, proleptic Gregorian) */
-static long long
-cry_time(const mbedtls_x509_time *t)
-{
-	static const int cum[] = {
-		0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334
-	};
-	long long y = t->year, d;
-
-	d = (y - 1970) * 365 + ((y - 1) / 4 - 492) - ((y - 1) / 100 - 19) +
-	    ((y - 1) / 400 - 4);
-	d += cum[(t->mon - 1) % 12] + t->day - 1;
-	if (t->mon > 2 && ((y % 4 == 0 && y % 100) || y % 400 == 0))
-		d++;
-	return d * 86400 + t->hour * 3600LL + t->min * 60LL + t->sec;
-}
-
-/* called for each certificate of the chain: validity at a given time
- * instead of now (Fulcio certificates live ten minutes; what counts is the
- * Rekor time), code signing for every certificate that limits EKU, and
- * the name constraints (cry_path) */
-static int
-cry_chain_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
-{
-	const Path *p = ctx;
-
-	if (p->t >= 0) {
-		*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED |
-		    MBEDTLS_X509_BADCERT_FUTURE);
-		if (p->t < cry_time(&crt->valid_from))
-			*flags |= MBEDTLS_X509_BADCERT_FUTURE;
-		if (p->t > cry_time(&crt->valid_to))
-			*flags |= MBEDTLS_X509_BADCERT_EXPIRED;
-	}
-	if (mbedtls_x509_crt_check_extended_key_usage(crt,
-	    MBEDTLS_OID_CODE_SIGNING, MBEDTLS_OID_SIZE(MBEDTLS_OID_CODE_SIGNING))
-	    != 0)
-		*flags |= MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
-	return cry_path(ctx, crt, depth, flags);
-}
-
-/* Path validation of chain (leaf first, then intermediates) up to roots,
- * at time t (-1: now).  0, or -1 with why. */
-static int
-cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
-    Arena *a, const char **why)
-{
-	const char *when = when_utc(t >= 0 ? t : (long long)time(NULL), a);
-	char info[200];
-	uint32_t f = 0;
-	Path p;
-
-	p.n = 0;
-	p.t = t;
-	p.why[0] = '\0';
-	if (mbedtls_x509_crt_verify_with_profile(chain, roots, NULL,
-	    &cry_profile, NULL, &f, cry_chain_cb, &p) == 0 && f == 0)
-		return 0;
-	if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
-		*why = "not trusted (no path to the configured CA)";
-	else if (f & MBEDTLS_X509_BADCERT_EXPIRED)
-		*why = ar_reason(a, NULL, "not valid at %s: expired", when);
-	else if (f & MBEDTLS_X509_BADCERT_FUTURE)
-		*why = ar_reason(a, NULL, "not valid at %s: not yet valid",
-		    when);
-	else if (f & MBEDTLS_X509_BADCERT_EXT_KEY_USAGE)
-		*why = "not for code signing (extended key usage)";
-	else if (f & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK
-	    | MBEDTLS_X509_BADCERT_BAD_KEY))
-		*why = "weak signature or key, refused by the verification "
-		    "profile (SHA-256+, RSA 2048+, NIST curves)";
-	else if (f & MBEDTLS_X509_BADCERT_OTHER)
-		*why = ar_reason(a, NULL, "%s", p.why);
-	else {
-		mbedtls_x509_crt_verify_info(info, sizeof(info), "", f);
-		info[strcspn(info, "\n")] = '\0';
-		*why = ar_reason(a, NULL, "%s", *info ? info : "rejected");
-	}
-	return -1;
-}
-
-/* the leaf's subject alternative names of one tag (0x81 email, 0x82 DNS,
- * 0x87 IP) joined by ", ", escaped (a NUL or a line break shows) */
-static char *
-cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a)
-{
-	const mbedtls_x509_sequence *s;
-	char ip[INET6_ADDRSTRLEN], q[QUOTE_SIZE], *out = "";
-
-	for (s = &c->subject_alt_names; s && s->buf.p; s = s->next) {
-		if (s->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | tag))
-			continue;
-		if (tag == 7 && (s->buf.len == 4 || s->buf.len == 16))
-			out = ar_printf(a, NULL, "%s%s%s", out, *out ? ", " : "",
-			    inet_ntop(s->buf.len == 4 ? AF_INET : AF_INET6,
-			    s->buf.p, ip, sizeof(ip)));
-		else if (tag != 7)
-			out = ar_printf(a, NULL, "%s%s%s", out, *out ? ", " : "",
-			    quote_as(q, (const char *)s->buf.p, s->buf.len, 0));
-		if (!out)
-			return "";
-	}
-	return out;
-}
-
-/* Is want among the SANs?  Emails exactly; host names without case, and
- * a leading "*" label matching one label; a trailing dot is dropped from
- * want, not from a SAN, which then matches nothing (Go's VerifyHostname);
- * IP literals (also in brackets) against iPAddress SANs, byte for byte. */
-static int
-cry_san_has(const mbedtls_x509_crt *c, int tag, const char *want)
-{
-	const mbedtls_x509_sequence *s;
-	unsigned char ip[16];
-	char h[HOST_MAX + 1];
-	size_t n = strlen(want), l, ipn = 0;
-	const char *v, *dot;
-
-	if (tag == 2) {
-		l = n > 2 && *want == '[' ? 1 : 0;
-		snprintf(h, sizeof(h), "%.*s", (int)(n - 2 * l), want + l);
-		if (inet_pton(AF_INET, h, ip) == 1)
-			ipn = 4;
-		else if (inet_pton(AF_INET6, h, ip) == 1)
-			ipn = 16;
-		if (ipn)
-			tag = 7;
-		else if (n && want[n - 1] == '.')
-			n--;
-	}
-	for (s = &c->subject_alt_names; s && s->buf.p; s = s->next) {
-		if (s->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | tag))
-			continue;
-		v = (const char *)s->buf.p;
-		l = s->buf.len;
-		if (tag == 7 && l == ipn && !memcmp(v, ip, ipn))
-			return 1;
-		if (tag == 1 && l == n && !memcmp(v, want, n))
-			return 1;
-		if (tag != 2)
-			continue;
-		if (l == n && !strncasecmp(v, want, n))
-			return 1;
-		/* "*.example.com": one label, the rest equal */
-		if (l > 2 && v[0] == '*' && v[1] == '.' && (dot = memchr(want,
-		    '.', n)) && dot > want && (size_t)(want + n - dot) == l - 1 &&
-		    !strncasecmp(dot, v + 1, l - 1))
-			return 1;
-	}
-	return 0;
-}
-
-/* Extension oid of c, from its raw extensions (mbedTLS keeps only those
- * it knows): 1 and its value (the OCTET STRING's content) in *v, *vn; 0
- * absent; 2 present more than once; -1 malformed. */
-static int
-cry_ext(const mbedtls_x509_crt *c, const unsigned char *oid, size_t on,
-    const unsigned char **v, size_t *vn)
-{
-	unsigned char *p = c->v3_ext.p, *end, *ext;
-	size_t len, olen, vlen;
-	int found = 0, same;
-
-	if (!p)		/* no extensions (a v1 certificate) */
-		return 0;
-	end = p + c->v3_ext.len;
-	if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
-	    MBEDTLS_ASN1_SEQUENCE) != 0)
-		return -1;
-	end = p + len;
-	while (p < end) {
-		if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
-		    MBEDTLS_ASN1_SEQUENCE) != 0)
-			return -1;
-		ext = p + len;
-		if (mbedtls_asn1_get_tag(&p, ext, &olen, MBEDTLS_ASN1_OID) != 0)
-			return -1;
-		same = olen == on && !memcmp(p, oid, on);
-		p += olen;
-		if (p < ext && *p == MBEDTLS_ASN1_BOOLEAN && mbedtls_asn1_get_tag(
-		    &p, ext, &len, MBEDTLS_ASN1_BOOLEAN) == 0)
-			p += len;
-		if (mbedtls_asn1_get_tag(&p, ext, &vlen,
-		    MBEDTLS_ASN1_OCTET_STRING) != 0 || p + vlen != ext)
-			return -1;
-		if (same && !found++) {
-			*v = p;
-			*vn = vlen;
-		}
-		p = ext;
-	}
-	return found > 1 ? 2 : found;
-}
-
-/* The OIDC issuer of a Fulcio certificate: extension 1.3.6.1.4.1.57264.1.1
- * (the raw URL) and/or .1.8 (a DER string); both must agree.  NULL with
- * why if absent, doubled, malformed or holding a NUL (C strings would
- * compare only what comes before it). */
-static char *
-cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
-{
-	static const unsigned char oid[2][10] = {
-		{ 0x2b, 6, 1, 4, 1, 0x83, 0xbf, 0x30, 1, 1 },
-		{ 0x2b, 6, 1, 4, 1, 0x83, 0xbf, 0x30, 1, 8 }
-	};
-	const unsigned char *v[2], *q;
-	char *got[2] = { NULL, NULL };
-	size_t vn[2], slen;
-	int r[2], k;
-
-	for (k = 0; k < 2; k++)
-		if ((r[k] = cry_ext(c, oid[k], sizeof(oid[k]), &v[k],
-		    &vn[k])) < 0) {
-			*why = "fulcio: malformed certificate extensions";
-			return NULL;
-		}
-	if (r[0] > 1 || r[1] > 1) {
-		*why = "fulcio: the OIDC issuer extension appears twice";
-		return NULL;
-	}
-	if (r[1] && (q = v[1], vn[1] < 2 || (*q != MBEDTLS_ASN1_UTF8_STRING &&
-	    *q != MBEDTLS_ASN1_PRINTABLE_STRING && *q !=
-	    MBEDTLS_ASN1_IA5_STRING) || (q++, mbedtls_asn1_get_len(
-	    (unsigned char **)&q, v[1] + vn[1], &slen) != 0) || q + slen !=
-	    v[1] + vn[1])) {
-		*why = "fulcio: OIDC issuer extension (v2) is not a DER string";
-		return NULL;
-	}
-	if (r[1]) {
-		v[1] = q;
-		vn[1] = slen;
-	}
-	for (k = 0; k < 2; k++) {
-		if (!r[k])
-			continue;
-		if (memchr(v[k], 0, vn[k])) {
-			*why = "fulcio: the OIDC issuer extension holds a NUL byte";
-			return NULL;
-		}
-		if (!(got[k] = ar_printf(a, NULL, "%.*s", (int)vn[k], v[k]))) {
-			*why = "fulcio: out of memory: ARENA_BYTES spent";
-			return NULL;
-		}
-	}
-	if (got[0] && got[1] && strcmp(got[0], got[1])) {
-		*why = "fulcio: two different OIDC issuers";
-		return NULL;
-	}
-	if (got[0] || got[1])
-		return got[0] ? got[0] : got[1];
-	*why = "fulcio: no OIDC issuer extension";
-	return NULL;
-}
-
-/* Name constraints (RFC 5280 4.2.1.10), which mbedTLS 2.28 does not
- * enforce: it refuses a critical nameConstraints extension when parsing
- * and skips a non-critical one.  Go's verifier, and so containers/image,
- * applies them on every CA of the path, critical or not; ivlite does the
- * same with Go's rules, on the rfc822Name, dNSName, URI and iPAddress SANs
- * of every certificate below the CA (Go: of the leaf).  A name must fall
- * in no excluded subtree of its form, and in a permitted one if the CA
- * permits any of that form.  A domain (DNS, URI host, email domain)
- * matches on a label boundary, without ASCII case, a leading "." meaning
- * subdomains only; an email constraint with "@" is one mailbox; an IP
- * constraint is an address and mask.  Go ignores the other forms
- * (directoryName…) in a non-critical extension; ivlite cannot enforce
- * them and rejects the path instead. */
-
-/* a domain as Go's domainToReverseLabels takes it: labels of bytes 33 to
- * 126, none empty (so no leading or trailing dot); "" is one */
-static int
-cry_nc_labels(const unsigned char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] < 33 || s[i] > 126 || (s[i] == '.' && (i == 0 ||
-		    i == n - 1 || s[i - 1] == '.')))
-			return 0;
-	return 1;
-}
-
-/* is domain d (valid labels) within constraint c (checked)? */
-static int
-cry_nc_domain(const unsigned char *d, size_t dn, const unsigned char *c,
-    size_t cn)
-{
-	int sub = cn && *c == '.';
-
-	if (!cn)
-		return 1;	/* "" matches everything (Go follows NSS) */
-	c += sub;
-	cn -= (size_t)sub;
-	if (!cn)
-		return dn > 0;
-	if (dn < cn || strncasecmp((const char *)d + dn - cn,
-	    (const char *)c, cn))
-		return 0;
-	return dn == cn ? !sub : d[dn - cn - 1] == '.';
-}
-
-/* rfc822Name s as local@domain, *at the "@": an RFC 2821 dot-atom local
- * part (Go also reads quoted ones; ivlite cannot check those) */
-static int
-cry_nc_mailbox(const unsigned char *s, size_t n, size_t *at)
-{
-	size_t i;
-
-	for (i = 0; i < n && s[i] != '@'; i++)
-		if (!(isalnum(s[i]) || (s[i] && strchr(".!#$%&'*+-/=?^_`{|}~",
-		    s[i]))) || (s[i] == '.' && (i == 0 || s[i - 1] == '.')))
-			return -1;
-	if (i == 0 || i == n || s[i - 1] == '.' || !cry_nc_labels(s + i + 1,
-	    n - i - 1))
-		return -1;
-	*at = i;
-	return 0;
-}
-
-/* the host of URI s, as Go's url.Parse finds it: scheme "://" [userinfo
- * "@"] host [":" port]; -1 if there is none, or it is an IP address or
- * not plain labels (Go: such a URI cannot be checked) */
-static int
-cry_nc_urihost(const unsigned char *s, size_t n, const unsigned char **h,
-    size_t *hn)
-{
-	unsigned char ip[16];
-	char buf[16];
-	size_t i, a, e, c;
-
-	for (i = 0; i < n && (isalpha(s[i]) || (i && (isdigit(s[i]) ||
-	    s[i] == '+' || s[i] == '-' || s[i] == '.'))); i++)
-		;
-	if (i == 0 || n - i < 3 || memcmp(s + i, "://", 3))
-		return -1;
-	for (a = e = i + 3; e < n && s[e] != '/' && s[e] != '?' &&
-	    s[e] != '#'; e++)
-		if (s[e] == '@')
-			a = e + 1;	/* after the userinfo */
-	for (c = a; c < e && s[c] != ':'; c++)
-		;
-	for (i = c + 1; i < e; i++)
-		if (!isdigit(s[i]))
-			return -1;	/* a port is digits */
-	*h = s + a;
-	*hn = c - a;
-	if (!*hn || s[a] == '[' || memchr(*h, '%', *hn))
-		return -1;	/* none, IPv6, or escaped (Go decodes) */
-	if (*hn < sizeof(buf)) {
-		memcpy(buf, *h, *hn);
-		buf[*hn] = '\0';
-		if (inet_pton(AF_INET, buf, ip) == 1)
-			return -1;
-	}
-	return cry_nc_labels(*h, *hn) ? 0 : -1;
-}
-
-/* is m ones, then zeros? */
-static int
-cry_nc_mask(const unsigned char *m, size_t n)
-{
-	size_t i;
-	unsigned inv;
-
-	for (i = 0; i < n && m[i] == 0xff; i++)
-		;
-	if (i == n)
-		return 1;
-	inv = ~(unsigned)m[i] & 0xffu;
-	if (inv & (inv + 1))
-		return 0;
-	while (++i < n)
-		if (m[i])
-			return 0;
-	return 1;
-}
-
-/* SAN nm of form f as the constraints check it: the domain *dom, *dn (a
- * URI's host when uri, else the URI; the part after *at of an email); -1
- * if it cannot be checked.  Go parses emails, DNS names and IPs for a CA
- * with any constraint, a URI's host for URI constraints. */
-static int
-cry_nc_name(int f, const unsigned char *nm, size_t nn, int uri, size_t *at,
-    const unsigned char **dom, size_t *dn)
-{
-	*at = 0;
-	*dom = nm;
-	*dn = nn;
-	if (f == 1) {
-		if (cry_nc_mailbox(nm, nn, at) < 0)
-			return -1;
-		*dom = nm + *at + 1;
-		*dn = nn - *at - 1;
-		return 0;
-	}
-	if (f == 2)
-		return cry_nc_labels(nm, nn) ? 0 : -1;
-	if (f == 6)
-		return uri ? cry_nc_urihost(nm, nn, dom, dn) : 0;
-	return nn == 4 || nn == 16 ? 0 : -1;
-}
-
-/* is c a constraint of form f as Go parses one? */
-static int
-cry_nc_valid(int f, const unsigned char *c, size_t cn)
-{
-	unsigned char ip[16];
-	char buf[48];
-	size_t at, dot = cn && *c == '.';
-
-	if (f == 7)
-		return (cn == 8 || cn == 32) && cry_nc_mask(c + cn / 2, cn / 2);
-	if (f == 1 && memchr(c, '@', cn))
-		return cry_nc_mailbox(c, cn, &at) == 0;
-	if (f == 6 && cn < sizeof(buf)) {
-		memcpy(buf, c, cn);
-		buf[cn] = '\0';
-		if (inet_pton(AF_INET, buf, ip) == 1 || inet_pton(AF_INET6, buf,
-		    ip) == 1)
-			return 0;
-	}
-	return cry_nc_labels(c + dot, cn - dot);
-}
-
-/* Is SAN nm of form f within constraint c of that form?  dom: the domain
- * it is checked by (the host of a URI, the part after at of an email). */
-static int
-cry_nc_match(int f, const unsigned char *nm, size_t nn, size_t at,
-    const unsigned char *dom, size_t dn, const unsigned char *c, size_t cn)
-{
-	size_t i, cat = 0;
-
-	if (f == 7) {
-		if (cn != 2 * nn)
-			return 0;	/* IPv4 against IPv6 */
-		for (i = 0; i < nn; i++)
-			if ((nm[i] ^ c[i]) & c[nn + i])
-				return 0;
-		return 1;
-	}
-	if (f == 1 && memchr(c, '@', cn)) {
-		if (cry_nc_mailbox(c, cn, &cat) < 0)
-			return 0;
-		return at == cat && !memcmp(nm, c, at) && dn == cn - cat - 1 &&
-		    !strncasecmp((const char *)dom, (const char *)c + cat + 1,
-		    dn);
-	}
-	return cry_nc_domain(dom, dn, c, cn);
-}
-
-/* a name (or, cons, a constraint) of form f quoted into out, QUOTE_SIZE */
-static char *
-cry_nc_show(int f, int cons, const unsigned char *s, size_t n, char *out)
-{
-	char ip[INET6_ADDRSTRLEN + 8];
-	size_t h = cons ? n / 2 : n, i;
-	unsigned bits = 0, m;
-
-	if (f != 7 || (h != 4 && h != 16) || (cons && n % 2))
-		return quote(out, (const char *)s, n);
-	inet_ntop(h == 4 ? AF_INET : AF_INET6, s, ip, sizeof(ip));
-	for (i = h; cons && i < n; i++)
-		for (m = s[i]; m; m &= m - 1)
-			bits++;
-	if (cons)
-		snprintf(ip + strlen(ip), 8, "/%u", bits);
-	return quote(out, ip, strlen(ip));
-}
-
-/* NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees
- * OPTIONAL, excludedSubtrees [1] … }: each list's bounds (NULL: absent);
- * -1 if malformed, or empty (RFC 5280: one must be there, SIZE 1..MAX) */
-static int
-cry_nc_split(const unsigned char *v, size_t vn, const unsigned char *t[2],
-    const unsigned char *te[2])
-{
-	unsigned char *p = (unsigned char *)v, *end = p + vn;
-	size_t len;
-	int i, tag;
-
-	if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED |
-	    MBEDTLS_ASN1_SEQUENCE) != 0 || p + len != end)
-		return -1;
-	for (i = 0; i < 2; i++) {
-		t[i] = te[i] = NULL;
-		tag = MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | i;
-		if (p == end || *p != tag)
-			continue;
-		if (mbedtls_asn1_get_tag(&p, end, &len, tag) != 0 || !len)
-			return -1;
-		t[i] = p;
-		te[i] = p += len;
-	}
-	return p == end && (t[0] || t[1]) ? 0 : -1;
-}
-
-/* The next GeneralSubtree at *q (before end): its base's tag and value.
- * 1, 0 at the end, -1 malformed (minimum and maximum, which RFC 5280
- * forbids, included). */
-static int
-cry_nc_next(const unsigned char **q, const unsigned char *end, int *tag,
-    const unsigned char **v, size_t *vn)
-{
-	unsigned char *p = (unsigned char *)*q, *sub;
-	size_t len;
-
-	if (p == end)
-		return 0;
-	if (mbedtls_asn1_get_tag(&p, (unsigned char *)end, &len,
-	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 || len < 2)
-		return -1;
-	sub = p + len;
-	*tag = *p++;
-	if (mbedtls_asn1_get_len(&p, sub, vn) != 0 || p + *vn != sub)
-		return -1;
-	*v = p;
-	*q = sub;
-	return 1;
-}
-
-/* 0 if every certificate of p below a CA with name constraints keeps to
- * them, else -1 with p->why.  Bounded by MAX_NC_CHECKS comparisons. */
-static int
-cry_nc(Path *p)
-{
-	static const unsigned char oid[] = { 0x55, 0x1d, 0x1e };
-	static const char *const form[] = {
-		"otherName", "email address", "DNS name", "x400Address",
-		"directoryName", "ediPartyName", "URI", "IP address",
-		"registeredID"
-	};
-	const mbedtls_x509_sequence *s;
-	const unsigned char *v, *q, *c, *t[2], *te[2], *nm, *dom;
-	char who[256], qw[QUOTE_SIZE], qn[QUOTE_SIZE], qc[QUOTE_SIZE];
-	size_t vn, cn, nn, dn, at;
-	long checks = 0;
-	int k, j, i, r, tag, f, has[9], any, in;
-
-	for (k = 1; k < p->n; k++) {
-		if (!(r = cry_ext(p->c[k], oid, sizeof(oid), &v, &vn)))
-			continue;
-		if (mbedtls_x509_dn_gets(who, sizeof(who), &p->c[k]->subject)
-		    < 0)
-			snprintf(who, sizeof(who), "(a long name)");
-		quote(qw, who, strlen(who));
-		if (r != 1 || cry_nc_split(v, vn, t, te) < 0)
-			goto malformed;
-		memset(has, 0, sizeof(has));
-		for (i = 0; i < 2; i++) {
-			for (q = t[i]; (r = cry_nc_next(&q, te[i], &tag, &c,
-			    &cn)) > 0; has[f]++) {
-				f = tag & 0x1f;
-				if ((tag & 0xc0) != MBEDTLS_ASN1_CONTEXT_SPECIFIC ||
-				    f > 8)
-					goto malformed;
-				if (f != 1 && f != 2 && f != 6 && f != 7) {
-					snprintf(p->why, sizeof(p->why), "the name "
-					    "constraints of %s include %s, which ivlite "
-					    "does not enforce", qw, form[f]);
-					return -1;
-				}
-				if ((tag & MBEDTLS_ASN1_CONSTRUCTED) ||
-				    !cry_nc_valid(f, c, cn))
-					goto malformed;
-			}
-			if (r < 0)
-				goto malformed;
-		}
-		for (j = 0; j < k; j++)
-			for (s = &p->c[j]->subject_alt_names; s && s->buf.p;
-			    s = s->next) {
-				f = s->buf.tag ^ MBEDTLS_ASN1_CONTEXT_SPECIFIC;
-				if (f != 1 && f != 2 && f != 6 && f != 7)
-					continue;	/* otherName…: Go too */
-				nm = s->buf.p;
-				nn = s->buf.len;
-				if (cry_nc_name(f, nm, nn, has[6] > 0, &at, &dom,
-				    &dn) < 0) {
-					snprintf(p->why, sizeof(p->why), "cannot check %s "
-					    "%s against the name constraints of %s",
-					    form[f], cry_nc_show(f, 0, nm, nn, qn), qw);
-					return -1;
-				}
-				/* excluded first, then permitted */
-				for (i = 1; i >= 0; i--) {
-					for (any = in = 0, q = t[i]; !in && cry_nc_next(&q,
-					    te[i], &tag, &c, &cn) > 0;) {
-						if ((tag & 0x1f) != f)
-							continue;
-						if (++checks > MAX_NC_CHECKS) {
-							snprintf(p->why, sizeof(p->why), "name "
-							    "constraints: more than MAX_NC_CHECKS "
-							    "(%d) comparisons", MAX_NC_CHECKS);
-							return -1;
-						}
-						any = 1;
-						in = cry_nc_match(f, nm, nn, at, dom, dn, c,
-						    cn);
-					}
-					if (i == 1 && in) {
-						snprintf(p->why, sizeof(p->why), "%s %s is "
-						    "excluded by the name constraint %s of %s",
-						    form[f], cry_nc_show(f, 0, nm, nn, qn),
-						    cry_nc_show(f, 1, c, cn, qc), qw);
-						return -1;
-					}
-					if (i == 0 && any && !in) {
-						snprintf(p->why, sizeof(p->why), "%s %s is not "
-						    "permitted by the name constraints of %s",
-						    form[f], cry_nc_show(f, 0, nm, nn, qn), qw);
-						return -1;
-					}
-				}
-			}
-	}
-	return 0;
-malformed:
-	snprintf(p->why, sizeof(p->why), "the name constraints of %s are "
-	    "malformed", qw);
-	return -1;
-}
-
-/* mbedTLS's verify callback, or part of one: records crt at depth (the
- * calls go from the top down) and at the leaf, the last, checks the name
- * constraints of the path: MBEDTLS_X509_BADCERT_OTHER and p->why */
-static int
-cry_path(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
-{
-	Path *p = ctx;
-
-	if (depth < 0 || depth >= (int)LEN(p->c)) {
-		snprintf(p->why, sizeof(p->why), "a path of more than %d "
-		    "certificates", (int)LEN(p->c));
-		*flags |= MBEDTLS_X509_BADCERT_OTHER;
-		return 0;
-	}
-	p->c[depth] = crt;
-	if (depth >= p->n)
-		p->n = depth + 1;
-	if (depth == 0 && cry_nc(p) < 0)
-		*flags |= MBEDTLS_X509_BADCERT_OTHER;
-	return 0;
-}
-
-/* A hash over several pieces, of type MdSha256… */
-static int
-md_begin(Md *h, int type)
-{
-	const mbedtls_md_info_t *info = mbedtls_md_info_from_type(cry_md[type]);
-
-	mbedtls_md_init(&h->ctx);
-	h->size = info ? mbedtls_md_get_size(info) : 0;
-	h->ok = info && mbedtls_md_setup(&h->ctx, info, 0) == 0 &&
-	    mbedtls_md_starts(&h->ctx) == 0;
-	return h->ok ? 0 : -1;
-}
-
-static void
-md_add(Md *h, const void *p, size_t n)
-{
-	if (h->ok && n && mbedtls_md_update(&h->ctx, p, n) != 0)
-		h->ok = 0;
-}
-
-/* the digest into out (64 bytes); its length, 0 on failure */
-static size_t
-md_end(Md *h, unsigned char *out)
-{
-	size_t n = h->ok ? h->size : 0;
-
-	if (h->ok && mbedtls_md_finish(&h->ctx, out) != 0)
-		n = 0;
-	mbedtls_md_free(&h->ctx);
-	return n;
-}
-
-/* Ed25519 verification (RFC 8032 §5.1.7).  Field elements mod p =
- * 2^255 - 19 are eight 32-bit limbs, kept below 2^256 and reduced by
- * folding with 2^256 = 38 (mod p); points are extended coordinates on
- * -x^2 + y^2 = 1 + d x^2 y^2 with the unified addition formula.  Not
- * constant time, which checking a public signature does not need. */
-
-static const unsigned char ed_d2[32] = {	/* 2d */
-	0x59, 0xf1, 0xb2, 0x26, 0x94, 0x9b, 0xd6, 0xeb, 0x56, 0xb1, 0x83,
-	0x82, 0x9a, 0x14, 0xe0, 0x00, 0x30, 0xd1, 0xf3, 0xee, 0xf2, 0x80,
-	0x8e, 0x19, 0xe7, 0xfc, 0xdf, 0x56, 0xdc, 0xd9, 0x06, 0x24
-}, ed_dd[32] = {				/* d = -121665/121666 */
-	0xa3, 0x78, 0x59, 0x13, 0xca, 0x4d, 0xeb, 0x75, 0xab, 0xd8, 0x41,
-	0x41, 0x4d, 0x0a, 0x70, 0x00, 0x98, 0xe8, 0x79, 0x77, 0x79, 0x40,
-	0xc7, 0x8c, 0x73, 0xfe, 0x6f, 0x2b, 0xee, 0x6c, 0x03, 0x52
-}, ed_i[32] = {					/* sqrt(-1) */
-	0xb0, 0xa0, 0x0e, 0x4a, 0x27, 0x1b, 0xee, 0xc4, 0x78, 0xe4, 0x2f,
-	0xad, 0x06, 0x18, 0x43, 0x2f, 0xa7, 0xd7, 0xfb, 0x3d, 0x99, 0x00,
-	0x4d, 0x2b, 0x0b, 0xdf, 0xc1, 0x4f, 0x80, 0x24, 0x83, 0x2b
-}, ed_base[32] = {				/* B: y = 4/5, x even */
-	0x58, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
-	0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
-	0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66
-};
-
-/* adds c * 2^256 = c * 38 into r */
-static void
-fe_fold(Fe r, uint64_t c)
-{
-	int i;
-
-	while (c) {
-		c *= 38;
-		for (i = 0; i < 8 && c; i++) {
-			c += r[i];
-			r[i] = (uint32_t)c;
-			c >>= 32;
-		}
-	}
-}
-
-static void
-fe_add(Fe r, const Fe a, const Fe b)
-{
-	uint64_t c = 0;
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		c += (uint64_t)a[i] + b[i];
-		r[i] = (uint32_t)c;
-		c >>= 32;
-	}
-	fe_fold(r, c);
-}
-
-/* a - b: a borrow out of 2^256 means 2^256 too much, so 38 less */
-static void
-fe_sub(Fe r, const Fe a, const Fe b)
-{
-	int64_t c = 0;
-	int i, again;
-
-	for (i = 0; i < 8; i++) {
-		c += (int64_t)a[i] - b[i];
-		r[i] = (uint32_t)c;
-		c = c < 0 ? -1 : 0;
-	}
-	for (again = c != 0; again;) {
-		c = -38;
-		for (i = 0; i < 8; i++) {
-			c += r[i];
-			r[i] = (uint32_t)c;
-			c = c < 0 ? -1 : 0;
-		}
-		again = c != 0;
-	}
-}
-
-static void
-fe_mul(Fe r, const Fe a, const Fe b)
-{
-	uint32_t t[16] = { 0 };
-	uint64_t c;
-	int i, j;
-
-	for (i = 0; i < 8; i++) {
-		for (c = 0, j = 0; j < 8; j++) {
-			c += t[i + j] + (uint64_t)a[i] * b[j];
-			t[i + j] = (uint32_t)c;
-			c >>= 32;
-		}
-		t[i + 8] = (uint32_t)c;
-	}
-	for (c = 0, i = 0; i < 8; i++) {
-		c += t[i] + (uint64_t)t[i + 8] * 38;
-		r[i] = (uint32_t)c;
-		c >>= 32;
-	}
-	fe_fold(r, c);
-}
-
-/* fully reduced, as 32 little-endian bytes */
-static void
-fe_bytes(unsigned char s[32], const Fe a)
-{
-	static const Fe p = { 0xffffffed, 0xffffffff, 0xffffffff, 0xffffffff,
-	    0xffffffff, 0xffffffff, 0xffffffff, 0x7fffffff };
-	Fe r;
-	int i, k;
-
-	memcpy(r, a, sizeof(r));
-	for (k = 0; k < 2; k++) {	/* r < 2^256 < 3p */
-		for (i = 7; i > 0 && r[i] == p[i]; i--)
-			;
-		if (r[i] >= p[i])
-			fe_sub(r, r, p);
-	}
-	for (i = 0; i < 32; i++)
-		s[i] = (unsigned char)(r[i / 4] >> (8 * (i % 4)));
-}
-
-static void
-fe_load(Fe r, const unsigned char s[32])
-{
-	int i;
-
-	memset(r, 0, sizeof(Fe));
-	for (i = 0; i < 32; i++)
-		r[i / 4] |= (uint32_t)s[i] << (8 * (i % 4));
-}
-
-static int
-fe_eq(const Fe a, const Fe b)
-{
-	unsigned char x[32], y[32];
-
-	fe_bytes(x, a);
-	fe_bytes(y, b);
-	return !memcmp(x, y, 32);
-}
-
-/* a^e, e little-endian bytes */
-static void
-fe_pow(Fe r, const Fe a, const unsigned char e[32])
-{
-	Fe t;
-	int i;
-
-	memset(t, 0, sizeof(t));
-	t[0] = 1;
-	for (i = 255; i >= 0; i--) {
-		fe_mul(t, t, t);
-		if (e[i / 8] >> (i % 8) & 1)
-			fe_mul(t, t, a);
-	}
-	memcpy(r, t, sizeof(t));
-}
-
-/* r = p + q (r may be p or q) */
-static void
-ed_add(EdPt *r, const EdPt *p, const EdPt *q)
-{
-	Fe a, b, c, d, e, f, g, h, t;
-
-	fe_sub(a, p->y, p->x);
-	fe_sub(t, q->y, q->x);
-	fe_mul(a, a, t);
-	fe_add(b, p->y, p->x);
-	fe_add(t, q->y, q->x);
-	fe_mul(b, b, t);
-	fe_load(t, ed_d2);
-	fe_mul(c, p->t, q->t);
-	fe_mul(c, c, t);
-	fe_mul(d, p->z, q->z);
-	fe_add(d, d, d);
-	fe_sub(e, b, a);
-	fe_sub(f, d, c);
-	fe_add(g, d, c);
-	fe_add(h, b, a);
-	fe_mul(r->x, e, f);
-	fe_mul(r->y, g, h);
-	fe_mul(r->t, e, h);
-	fe_mul(r->z, f, g);
-}
-
-/* r = [k]p, k 32 little-endian bytes */
-static void
-ed_smul(EdPt *r, const unsigned char k[32], const EdPt *p)
-{
-	int i;
-
-	memset(r, 0, sizeof(*r));
-	r->y[0] = r->z[0] = 1;
-	for (i = 255; i >= 0; i--) {
-		ed_add(r, r, r);
-		if (k[i / 8] >> (i % 8) & 1)
-			ed_add(r, r, p);
-	}
-}
-
-/* the point encoded in s (RFC 8032 §5.1.3); -1 if it is none */
-static int
-ed_decode(EdPt *pt, const unsigned char s[32])
-{
-	static const unsigned char e[32] = {	/* (p - 5) / 8 */
-		0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		0xff, 0x0f
-	};
-	unsigned char b[32], y[32];
-	Fe u, v, w, t, one = { 1 };
-	int sign = s[31] >> 7;
-
-	memcpy(b, s, 32);
-	b[31] &= 0x7f;
-	fe_load(pt->y, b);
-	fe_bytes(y, pt->y);
-	if (memcmp(y, b, 32))
-		return -1;	/* y >= p */
-	/* x = u v^3 (u v^7)^((p-5)/8), u = y^2 - 1, v = d y^2 + 1 */
-	fe_mul(w, pt->y, pt->y);
-	fe_sub(u, w, one);
-	fe_load(t, ed_dd);
-	fe_mul(v, w, t);
-	fe_add(v, v, one);
-	fe_mul(w, v, v);
-	fe_mul(w, w, v);		/* v^3 */
-	fe_mul(t, w, w);
-	fe_mul(t, t, v);		/* v^7 */
-	fe_mul(t, t, u);
-	fe_pow(t, t, e);
-	fe_mul(pt->x, u, w);
-	fe_mul(pt->x, pt->x, t);
-	/* v x^2 is u (x is right) or -u (x sqrt(-1) is) */
-	fe_mul(w, pt->x, pt->x);
-	fe_mul(w, w, v);
-	if (!fe_eq(w, u)) {
-		fe_add(w, w, u);
-		memset(t, 0, sizeof(t));
-		if (!fe_eq(w, t))
-			return -1;
-		fe_load(t, ed_i);
-		fe_mul(pt->x, pt->x, t);
-	}
-	fe_bytes(b, pt->x);
-	if ((b[0] & 1) != sign) {
-		memset(t, 0, sizeof(t));
-		if (fe_eq(pt->x, t))
-			return -1;	/* x = 0 with the sign bit set */
-		fe_sub(pt->x, t, pt->x);
-	}
-	memset(pt->z, 0, sizeof(Fe));
-	pt->z[0] = 1;
-	fe_mul(pt->t, pt->x, pt->y);
-	return 0;
-}
-
-/* 0 if sig is a valid Ed25519 signature of m by the public key pub */
-static int
-ed25519_verify(const unsigned char pub[32], const void *m, size_t n,
-    const unsigned char sig[64])
-{
-	unsigned char h[64], k[32];
-	mbedtls_mpi s, l;
-	EdPt a, r, b, p1, p2;
-	Fe x1, x2;
-	Md md;
-	int ok;
-
-	/* S < L, and k = SHA-512(R || A || M) mod L, with mbedTLS bignums */
-	mbedtls_mpi_init(&s);
-	mbedtls_mpi_init(&l);
-	ok = mbedtls_mpi_read_string(&l, 16, "1000000000000000000000000000000"
-	    "014def9dea2f79cd65812631a5cf5d3ed") == 0 &&
-	    mbedtls_mpi_read_binary_le(&s, sig + 32, 32) == 0 &&
-	    mbedtls_mpi_cmp_mpi(&s, &l) < 0 && md_begin(&md, MdSha512) == 0;
-	if (ok) {
-		md_add(&md, sig, 32);
-		md_add(&md, pub, 32);
-		md_add(&md, m, n);
-		ok = md_end(&md, h) == 64 && mbedtls_mpi_read_binary_le(&s, h,
-		    64) == 0 && mbedtls_mpi_mod_mpi(&s, &s, &l) == 0 &&
-		    mbedtls_mpi_write_binary_le(&s, k, 32) == 0;
-	}
-	mbedtls_mpi_free(&s);
-	mbedtls_mpi_free(&l);
-	if (!ok || ed_decode(&a, pub) < 0 || ed_decode(&r, sig) < 0 ||
-	    ed_decode(&b, ed_base) < 0)
-		return -1;
-	/* [S]B = R + [k]A, compared projectively */
-	ed_smul(&p1, sig + 32, &b);
-	ed_smul(&p2, k, &a);
-	ed_add(&p2, &p2, &r);
-	fe_mul(x1, p1.x, p2.z);
-	fe_mul(x2, p2.x, p1.z);
-	if (!fe_eq(x1, x2))
-		return -1;
-	fe_mul(x1, p1.y, p2.z);
-	fe_mul(x2, p2.y, p1.z);
-	return fe_eq(x1, x2) ? 0 : -1;
-}
-
-/* == 15. Sigstore attachments ===========================================
- * cosign's layout, as containers/image reads it: the manifest tagged
- * sha256-<hex>.sig in the image's repository, one layer per signature,
- * the signature in an annotation.  Everything fetched is untrusted until
- * the signature over the exact payload bytes has verified; only then is
- * the payload parsed. */
 
 /* a run for image r (main parses it later) under the options o */
 static void
@@ -6959,11 +6373,429 @@ run_reg(Run *run, Err *e)
 	return &run->reg;
 }
 
-#define SST_SIG		"dev.cosignproject.cosign/signature"
-#define SST_LAYER	"application/vnd.dev.cosign.simplesigning.v1+json"
+/* The state requirement type type keeps for the run (the signatures,
+ * fetched once for all its requirements): size bytes, zeroed on first
+ * use.  NULL with e set when the arena is spent. */
+static void *
+run_state(Run *run, int type, size_t size, Err *e)
+{
+	RunState *s;
+
+	for (s = run->state; s; s = s->next)
+		if (s->type == type)
+			return s->data;
+	if (!(s = ar_alloc(run->a, sizeof(*s), e)) ||
+	    !(s->data = ar_alloc(run->a, size, e)))
+		return NULL;
+	memset(s->data, 0, size);
+	s->type = type;
+	s->next = run->state;
+	run->state = s;
+	return s->data;
+}
+
+/* == 20. Signed payloads and identities ==================================
+ * The JSON a signature covers, in cosign and simple signing alike, read
+ * only after the signature over its exact bytes verified: it must name
+ * the image's digest and an identity signedIdentity accepts
+ * (containers/image's rules).  Any format whose payload names a digest
+ * uses pay_judge(). */
+
 #define SST_TYPE	"cosign container image signature"
 #define SS_TYPE		"atomic container signature"
+
+/* is token i a JSON number of integral value (1, 1.0, 1e3; not 0.5)? */
+static int
+pay_integral(const Json *j, int i)
+{
+	char buf[40], *end;
+	size_t n = (size_t)(j->t[i].end - j->t[i].start);
+	double v;
+
+	if (j->t[i].type != JSMN_PRIMITIVE || n >= sizeof(buf) ||
+	    strchr("tfn", j->s[j->t[i].start]))
+		return 0;
+	memcpy(buf, j->s + j->t[i].start, n);
+	buf[n] = '\0';
+	v = strtod(buf, &end);
+	/* containers/image: float64 to int64 and back; out of int64's
+	 * range it never comes back (and the C cast is undefined) */
+	return !*end && v >= -9223372036854775808.0 &&
+	    v < 9223372036854775808.0 && v == (double)(long long)v;
+}
+
+/* Is a name repeated among the members of object obj, compared unescaped
+ * as Go's decoder sees them?  Sorted rather than pairwise (json_dupkey):
+ * a payload may hold tens of thousands of members. */
+static int
+pay_dups(const Json *j, int obj, const char *at, Arena *a, Err *e)
+{
+	int i, k, n = j->t[obj].size;
+	char **name;
+
+	if (n < 2)
+		return 0;
+	if (!(name = ar_alloc(a, (size_t)n * sizeof(*name), e)))
+		return -1;
+	for (i = obj + 1, k = 0; k < n; k++, i = json_skip(j, i + 1))
+		if (!(name[k] = json_str(j, i, a, e)))
+			return -1;
+	qsort(name, (size_t)n, sizeof(*name), str_cmp);
+	for (k = 1; k < n; k++)
+		if (!strcmp(name[k - 1], name[k]))
+			return fail(e, j->code, "%s: %s: duplicate key %s",
+			    j->file, at, ar_quote(a, name[k], strlen(name[k]),
+			    e));
+	return 0;
+}
+
+/* The payload, strictly (sigstore.md §4, simple-signing.md §9), after its
+ * signature verified:
+ * digest and reference out, or why not in *why */
+static int
+pay_read(const Str *p, Arena *a, const char *want, const char **digest,
+    const char **ref, const char **why)
+{
+	static const Field top[] = {
+		{ "critical", JSMN_OBJECT }, { "optional", JSMN_UNDEFINED }
+	}, crit[] = {
+		{ "type", JSMN_STRING }, { "image", JSMN_OBJECT },
+		{ "identity", JSMN_OBJECT }
+	}, image[] = {
+		{ "docker-manifest-digest", JSMN_STRING }
+	}, ident[] = {
+		{ "docker-reference", JSMN_STRING }
+	};
+	Err sub = { 0, "" };
+	int v[3], w[3], x[1], y[1], i, k, o, t, end;
+	const char *type, *name;
+	Json j;
+
+	*why = NULL;
+	if (json_parse(&j, a, "payload", p->p, p->n, ExitReject, &sub) < 0 ||
+	    json_fields(&j, 0, "top level", top, LEN(top), v, a, &sub) < 0)
+		goto bad;
+	if (v[0] < 0 || v[1] < 0) {
+		fail(&sub, ExitReject, "payload: critical and optional are "
+		    "required");
+		goto bad;
+	}
+	if (json_fields(&j, v[0], "critical", crit, LEN(crit), w, a, &sub) < 0)
+		goto bad;
+	if (w[0] < 0 || w[1] < 0 || w[2] < 0) {
+		fail(&sub, ExitReject, "payload: critical needs type, image "
+		    "and identity");
+		goto bad;
+	}
+	if (json_fields(&j, w[1], "critical.image", image, LEN(image), x, a,
+	    &sub) < 0 || json_fields(&j, w[2], "critical.identity", ident,
+	    LEN(ident), y, a, &sub) < 0)
+		goto bad;
+	if (x[0] < 0 || y[0] < 0) {
+		fail(&sub, ExitReject, "payload: critical.image needs "
+		    "docker-manifest-digest, critical.identity "
+		    "docker-reference");
+		goto bad;
+	}
+	o = v[1];
+	if (j.t[o].type == JSMN_OBJECT) {
+		/* as containers/image decodes it: no name twice in any object
+		 * (Go's decoder alone would take the last), names unescaped,
+		 * creator a string, timestamp an integer, the rest ignored */
+		for (t = o, end = json_skip(&j, o); t < end; t++)
+			if (j.t[t].type == JSMN_OBJECT && pay_dups(&j, t,
+			    "optional", a, &sub) < 0)
+				goto bad;
+		for (i = o + 1, k = 0; k < j.t[o].size; k++, i = json_skip(&j,
+		    i + 1)) {
+			if (!(name = json_str(&j, i, a, &sub)))
+				goto bad;
+			if ((!strcmp(name, "creator") && j.t[i + 1].type !=
+			    JSMN_STRING) || (!strcmp(name, "timestamp") &&
+			    !pay_integral(&j, i + 1))) {
+				fail(&sub, ExitReject, "payload: optional: "
+				    "creator must be a string, timestamp an "
+				    "integer");
+				goto bad;
+			}
+		}
+	} else if (!json_null(&j, o) || strcmp(want, SST_TYPE)) {
+		fail(&sub, ExitReject, "payload: optional must be %san object",
+		    strcmp(want, SST_TYPE) ? "" : "null or ");
+		goto bad;
+	}
+	if (!(type = json_str(&j, w[0], a, &sub)) || !(*digest = json_str(&j,
+	    x[0], a, &sub)) || !(*ref = json_str(&j, y[0], a, &sub)))
+		goto bad;
+	if (strcmp(type, want)) {
+		*why = ar_reason(a, &sub, "payload type %s, expected \"%s\"",
+		    ar_quote(a, type, strlen(type), &sub), want);
+		return 0;
+	}
+	if (!dig_valid(*digest, strlen(*digest))) {
+		*why = ar_reason(a, &sub, "payload: docker-manifest-digest %s "
+		    "is not a valid digest", ar_quote(a, *digest,
+		    strlen(*digest), &sub));
+		return 0;
+	}
+	return 1;
+bad:
+	*why = ar_reason(a, &sub, "%s", sub.msg);
+	return 0;
+}
+
+/* The signed reference s against the image by signedIdentity (sigstore.md
+ * §10, containers/image's rules).  The image reference has its default
+ * :latest and, for name:tag@digest, only its tag (the digest is bound by
+ * -digest already); s gets no default tag. */
+static int
+ident_match(const Ident *id, const Ref *img, const char *s, Arena *a,
+    const char **why)
+{
+	char is[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4], ss[sizeof(is)];
+	char remapped[sizeof(is) + AUTH_SIZE];
+	const char *want = is, *p;
+	size_t pl;
+	Ref i = *img, sr, rr;
+	int ok;
+
+	if (i.tag[0])
+		i.digest[0] = '\0';
+	ref_string(&i, is, sizeof(is));
+	if (ref_parse(&sr, s, NULL) < 0) {
+		*why = ar_reason(a, NULL, "identity %s is not a valid "
+		    "reference", ar_quote(a, s, strlen(s), NULL));
+		return 0;
+	}
+	if (sr.deftag)
+		sr.tag[0] = '\0';	/* name only */
+	ref_string(&sr, ss, sizeof(ss));
+	switch (id->type) {
+	case IdMatchExact:
+		ok = !sr.deftag && !strcmp(is, ss);
+		break;
+	case IdRemap:
+		pl = strlen(id->prefix);
+		if (!strncmp(i.name, id->prefix, pl) && (!i.name[pl] ||
+		    i.name[pl] == '/')) {
+			p = strstr(is, id->prefix);
+			snprintf(remapped, sizeof(remapped), "%.*s%s%s",
+			    (int)(p - is), is, id->signedprefix, p + pl);
+			/* the result must already be canonical */
+			if (ref_parse(&rr, remapped, NULL) < 0) {
+				*why = ar_reason(a, NULL, "image reference %s "
+				    "remapped to %s, which is not a canonical "
+				    "reference", is, ar_quote(a, remapped,
+				    strlen(remapped), NULL));
+				return 0;
+			}
+			ref_string(&rr, is, sizeof(is));
+			if (strcmp(is, remapped)) {
+				*why = ar_reason(a, NULL, "image reference "
+				    "remapped to %s, which is not canonical "
+				    "(%s)", remapped, is);
+				return 0;
+			}
+			i = rr;
+		}
+		/* fall through */
+	case IdMatchRepoDigestOrExact:
+		ok = !sr.deftag && (i.tag[0] ? !strcmp(is, ss) :
+		    !strcmp(i.name, sr.name));
+		break;
+	case IdMatchRepository:
+		ok = !strcmp(i.name, sr.name);
+		break;
+	case IdExactReference:
+		ref_string(&id->ref, is, sizeof(is));
+		ok = !sr.deftag && !strcmp(is, ss);
+		break;
+	default:	/* IdExactRepository */
+		want = id->ref.name;
+		ok = !strcmp(id->ref.name, sr.name);
+		break;
+	}
+	if (!ok)
+		*why = ar_reason(a, NULL, "identity %s does not match %s (%s)",
+		    s, want, idnames[id->type]);
+	return ok;
+}
+
+/* The payload of a verified signature: its digest must be the image's,
+ * its identity accepted by signedIdentity.  1 with *why "identity X". */
+static int
+pay_judge(Run *run, const Req *q, const Str *p, const char *type,
+    const char *digest, const char **why)
+{
+	Err sub = { 0, "" };
+	const char *d, *ref;
+
+	if (!pay_read(p, run->a, type, &d, &ref, why))
+		return 0;
+	if (strcmp(d, digest)) {
+		*why = ar_reason(run->a, &sub, "payload names %s, expected %s",
+		    d, digest);	/* d passed dig_valid */
+		return 0;
+	}
+	if (!ident_match(&q->id, run->ref, ref, run->a, why))
+		return 0;
+	*why = ar_reason(run->a, &sub, "identity %s", ref);
+	return !sub.code;
+}
+
+/* == 21. sigstoreSigned: cosign attachments, Fulcio, Rekor ===============
+ * cosign's layout, as containers/image reads it: the manifest tagged
+ * sha256-<hex>.sig in the image's repository, one layer per signature,
+ * the signature in an annotation, a certificate and Rekor bundle beside it.
+ * Everything fetched is untrusted until the signature over the exact
+ * payload bytes has verified; only then is the payload parsed. */
+
+#define SST_SIG		"dev.cosignproject.cosign/signature"
+#define SST_LAYER	"application/vnd.dev.cosign.simplesigning.v1+json"
+
 #define OCI_MANIFEST	"application/vnd.oci.image.manifest.v1+json"
+
+typedef struct {		/* what a sigstoreSigned requirement trusts */
+	Key keys[MAX_KEYS];
+	int nkeys;
+	Key rekor[MAX_KEYS];
+	int nrekor;
+	Cert roots, inter;	/* fulcio/pki CAs, intermediates */
+} Signer;
+
+typedef struct {		/* one layer of a sigstore attachment */
+	const char *mediatype, *digest;
+	Str payload;		/* the blob: signed bytes, untrusted */
+	const char *sig, *cert, *chain, *bundle;	/* annotations */
+} Cand;
+
+typedef struct {		/* the image's sigstore signatures */
+	int state;		/* 1 once fetched */
+	int enabled;		/* registries.d use-sigstore-attachments */
+	int found;		/* the .sig attachment exists */
+	Cand *c;		/* layers, signature layers first */
+	int nlayers, n, other;	/* all, signature, other layers */
+	char digest[DIGEST_MAX + 1];	/* the sha256 digest they must name */
+} Sigs;
+
+static int sst_entry(const Str *b, const Cand *c, const Str *sig,
+    const unsigned char *want, size_t wn, Arena *a, const char **why);
+
+enum {
+	SgType, SgKeyPath, SgKeyPaths, SgKeyData, SgKeyDatas, SgFulcio, SgPKI,
+	SgRekorPath, SgRekorPaths, SgRekorData, SgRekorDatas, SgIdent
+};
+static const Field sgfields[] = {
+	/* key                         type */
+	[SgType] =       { "type",                JSMN_STRING },
+	[SgKeyPath] =    { "keyPath",             JSMN_STRING },
+	[SgKeyPaths] =   { "keyPaths",            JSMN_ARRAY },
+	[SgKeyData] =    { "keyData",             JSMN_STRING },
+	[SgKeyDatas] =   { "keyDatas",            JSMN_ARRAY },
+	[SgFulcio] =     { "fulcio",              JSMN_OBJECT },
+	[SgPKI] =        { "pki",                 JSMN_OBJECT },
+	[SgRekorPath] =  { "rekorPublicKeyPath",  JSMN_STRING },
+	[SgRekorPaths] = { "rekorPublicKeyPaths", JSMN_ARRAY },
+	[SgRekorData] =  { "rekorPublicKeyData",  JSMN_STRING },
+	[SgRekorDatas] = { "rekorPublicKeyDatas", JSMN_ARRAY },
+	[SgIdent] =      { "signedIdentity",      JSMN_OBJECT },
+};
+
+/* fulcio and pki share a shape: a CA as path or data, identities */
+enum { CaPath, CaData, CaInterPath, CaInterData, CaEmail, CaHost, CaIssuer,
+	CaFields };
+static const Field fulciofields[CaFields] = {	/* no intermediates */
+	[CaPath] =       { "caPath",              JSMN_STRING },
+	[CaData] =       { "caData",              JSMN_STRING },
+	[CaEmail] =      { "subjectEmail",        JSMN_STRING },
+	[CaIssuer] =     { "oidcIssuer",          JSMN_STRING },
+};
+static const Field pkifields[CaFields] = {	/* no OIDC issuer */
+	[CaPath] =       { "caRootsPath",         JSMN_STRING },
+	[CaData] =       { "caRootsData",         JSMN_STRING },
+	[CaInterPath] =  { "caIntermediatesPath", JSMN_STRING },
+	[CaInterData] =  { "caIntermediatesData", JSMN_STRING },
+	[CaEmail] =      { "subjectEmail",        JSMN_STRING },
+	[CaHost] =       { "subjectHostname",     JSMN_STRING },
+};
+
+/* sigstoreSigned's members: one key source (keys, fulcio or pki), Rekor
+ * keys as the source needs them, signedIdentity */
+static int
+sst_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
+{
+	int nsrc, nrekor, w[CaFields];
+	const Field *f;
+	const char *at;
+
+	nsrc = (v[SgKeyPath] >= 0) + (v[SgKeyPaths] >= 0) +
+	    (v[SgKeyData] >= 0) + (v[SgKeyDatas] >= 0) +
+	    (v[SgFulcio] >= 0) + (v[SgPKI] >= 0);
+	nrekor = (v[SgRekorPath] >= 0) + (v[SgRekorPaths] >= 0) +
+	    (v[SgRekorData] >= 0) + (v[SgRekorDatas] >= 0);
+	if (nsrc != 1)
+		return fail(e, ExitConfig, "%s: %s: exactly one of keyPath, "
+		    "keyPaths, keyData, keyDatas, fulcio and pki must be "
+		    "given", j->file, r->at);
+	if (nrekor > 1)
+		return fail(e, ExitConfig, "%s: %s: at most one of "
+		    "rekorPublicKeyPath, rekorPublicKeyPaths, "
+		    "rekorPublicKeyData and rekorPublicKeyDatas may be given",
+		    j->file, r->at);
+	if (v[SgFulcio] >= 0 && !nrekor)
+		return fail(e, ExitConfig, "%s: %s: fulcio needs one of "
+		    "rekorPublicKeyPath, rekorPublicKeyPaths, "
+		    "rekorPublicKeyData or rekorPublicKeyDatas", j->file,
+		    r->at);
+	if (v[SgPKI] >= 0 && nrekor)
+		return fail(e, ExitConfig, "%s: %s: rekorPublicKey* cannot be "
+		    "used with pki", j->file, r->at);
+	if (nrekor && pol_keys(j, v + SgRekorPath, sgfields + SgRekorPath, 4,
+	    r, &r->rekor, &r->nrekor, a, e) < 0)
+		return -1;
+	if (v[SgFulcio] < 0 && v[SgPKI] < 0) {
+		r->src = SrcKeys;
+		if (pol_keys(j, v + SgKeyPath, sgfields + SgKeyPath, 4, r,
+		    &r->keys, &r->nkeys, a, e) < 0)
+			return -1;
+		return pol_signed(j, v[SgIdent], r, a, e);
+	}
+	r->src = v[SgFulcio] >= 0 ? SrcFulcio : SrcPKI;
+	f = r->src == SrcFulcio ? fulciofields : pkifields;
+	if (!(at = ar_printf(a, e, "%s.%s", r->at, r->src == SrcFulcio ?
+	    "fulcio" : "pki")) || json_fields(j, v[r->src == SrcFulcio ?
+	    SgFulcio : SgPKI], at, f, CaFields, w, a, e) < 0)
+		return -1;
+	if ((w[CaPath] >= 0) + (w[CaData] >= 0) != 1)
+		return fail(e, ExitConfig, "%s: %s: exactly one of %s and %s "
+		    "must be given", j->file, at, f[CaPath].key,
+		    f[CaData].key);
+	if (w[CaInterPath] >= 0 && w[CaInterData] >= 0)
+		return fail(e, ExitConfig, "%s: %s: at most one of %s and %s "
+		    "may be given", j->file, at, f[CaInterPath].key,
+		    f[CaInterData].key);
+	if (pol_field(j, w[CaPath] >= 0 ? w[CaPath] : w[CaData], w[CaData] >=
+	    0, at, f[w[CaPath] >= 0 ? CaPath : CaData].key, &r->ca, a, e) < 0)
+		return -1;
+	if ((w[CaInterPath] >= 0 || w[CaInterData] >= 0) && pol_field(j,
+	    w[CaInterPath] >= 0 ? w[CaInterPath] : w[CaInterData],
+	    w[CaInterData] >= 0, at, f[w[CaInterPath] >= 0 ? CaInterPath :
+	    CaInterData].key, &r->inter, a, e) < 0)
+		return -1;
+	if (pol_text(j, w[CaEmail], at, "subjectEmail", &r->email, a, e) < 0 ||
+	    pol_text(j, w[CaHost], at, "subjectHostname", &r->hostname, a,
+	    e) < 0 ||
+	    pol_text(j, w[CaIssuer], at, "oidcIssuer", &r->issuer, a, e) < 0)
+		return -1;
+	if (r->src == SrcFulcio && (!r->issuer || !r->email))
+		return fail(e, ExitConfig, "%s: %s: oidcIssuer and "
+		    "subjectEmail must both be given", j->file, at);
+	if (r->src == SrcPKI && !r->email && !r->hostname)
+		return fail(e, ExitConfig, "%s: %s: at least one of "
+		    "subjectEmail and subjectHostname must be given", j->file,
+		    at);
+	return pol_signed(j, v[SgIdent], r, a, e);
+}
 
 /* Is a 404 "no such manifest"?  Any other 404 (NAME_UNKNOWN…) is an
  * error: missing signatures must not be confused with a broken registry. */
@@ -7081,7 +6913,6 @@ sst_fetch(Run *run, Sigs *s, Err *e)
 	Resp r;
 	Reg *g;
 
-
 	if (s->state)
 		return 0;
 	if (run_regd(run, e) < 0 || regd_find(&run->regd, run->ref,
@@ -7137,146 +6968,6 @@ sst_fetch(Run *run, Sigs *s, Err *e)
 	}
 	logv("%s: %s: %d signature%s, %d other layer%s", g->host, g->sigtag,
 	    s->n, s->n == 1 ? "" : "s", s->other, s->other == 1 ? "" : "s");
-	return 0;
-}
-
-/* is token i a JSON number of integral value (1, 1.0, 1e3; not 0.5)? */
-static int
-sst_integral(const Json *j, int i)
-{
-	char buf[40], *end;
-	size_t n = (size_t)(j->t[i].end - j->t[i].start);
-	double v;
-
-	if (j->t[i].type != JSMN_PRIMITIVE || n >= sizeof(buf) ||
-	    strchr("tfn", j->s[j->t[i].start]))
-		return 0;
-	memcpy(buf, j->s + j->t[i].start, n);
-	buf[n] = '\0';
-	v = strtod(buf, &end);
-	/* containers/image: float64 to int64 and back; out of int64's
-	 * range it never comes back (and the C cast is undefined) */
-	return !*end && v >= -9223372036854775808.0 &&
-	    v < 9223372036854775808.0 && v == (double)(long long)v;
-}
-
-/* Is a name repeated among the members of object obj, compared unescaped
- * as Go's decoder sees them?  Sorted rather than pairwise (json_dupkey):
- * a payload may hold tens of thousands of members. */
-static int
-sst_dups(const Json *j, int obj, const char *at, Arena *a, Err *e)
-{
-	int i, k, n = j->t[obj].size;
-	char **name;
-
-	if (n < 2)
-		return 0;
-	if (!(name = ar_alloc(a, (size_t)n * sizeof(*name), e)))
-		return -1;
-	for (i = obj + 1, k = 0; k < n; k++, i = json_skip(j, i + 1))
-		if (!(name[k] = json_str(j, i, a, e)))
-			return -1;
-	qsort(name, (size_t)n, sizeof(*name), cert_cmp);
-	for (k = 1; k < n; k++)
-		if (!strcmp(name[k - 1], name[k]))
-			return fail(e, j->code, "%s: %s: duplicate key %s",
-			    j->file, at, ar_quote(a, name[k], strlen(name[k]),
-			    e));
-	return 0;
-}
-
-/* The payload, strictly (sigstore.md §4, simple-signing.md §9), after its
- * signature verified:
- * digest and reference out, or why not in *why */
-static int
-sst_payload(const Str *p, Arena *a, const char *want, const char **digest,
-    const char **ref, const char **why)
-{
-	static const Field top[] = {
-		{ "critical", JSMN_OBJECT }, { "optional", JSMN_UNDEFINED }
-	}, crit[] = {
-		{ "type", JSMN_STRING }, { "image", JSMN_OBJECT },
-		{ "identity", JSMN_OBJECT }
-	}, image[] = {
-		{ "docker-manifest-digest", JSMN_STRING }
-	}, ident[] = {
-		{ "docker-reference", JSMN_STRING }
-	};
-	Err sub = { 0, "" };
-	int v[3], w[3], x[1], y[1], i, k, o, t, end;
-	const char *type, *name;
-	Json j;
-
-	*why = NULL;
-	if (json_parse(&j, a, "payload", p->p, p->n, ExitReject, &sub) < 0 ||
-	    json_fields(&j, 0, "top level", top, LEN(top), v, a, &sub) < 0)
-		goto bad;
-	if (v[0] < 0 || v[1] < 0) {
-		fail(&sub, ExitReject, "payload: critical and optional are "
-		    "required");
-		goto bad;
-	}
-	if (json_fields(&j, v[0], "critical", crit, LEN(crit), w, a, &sub) < 0)
-		goto bad;
-	if (w[0] < 0 || w[1] < 0 || w[2] < 0) {
-		fail(&sub, ExitReject, "payload: critical needs type, image "
-		    "and identity");
-		goto bad;
-	}
-	if (json_fields(&j, w[1], "critical.image", image, LEN(image), x, a,
-	    &sub) < 0 || json_fields(&j, w[2], "critical.identity", ident,
-	    LEN(ident), y, a, &sub) < 0)
-		goto bad;
-	if (x[0] < 0 || y[0] < 0) {
-		fail(&sub, ExitReject, "payload: critical.image needs "
-		    "docker-manifest-digest, critical.identity "
-		    "docker-reference");
-		goto bad;
-	}
-	o = v[1];
-	if (j.t[o].type == JSMN_OBJECT) {
-		/* as containers/image decodes it: no name twice in any object
-		 * (Go's decoder alone would take the last), names unescaped,
-		 * creator a string, timestamp an integer, the rest ignored */
-		for (t = o, end = json_skip(&j, o); t < end; t++)
-			if (j.t[t].type == JSMN_OBJECT && sst_dups(&j, t,
-			    "optional", a, &sub) < 0)
-				goto bad;
-		for (i = o + 1, k = 0; k < j.t[o].size; k++, i = json_skip(&j,
-		    i + 1)) {
-			if (!(name = json_str(&j, i, a, &sub)))
-				goto bad;
-			if ((!strcmp(name, "creator") && j.t[i + 1].type !=
-			    JSMN_STRING) || (!strcmp(name, "timestamp") &&
-			    !sst_integral(&j, i + 1))) {
-				fail(&sub, ExitReject, "payload: optional: "
-				    "creator must be a string, timestamp an "
-				    "integer");
-				goto bad;
-			}
-		}
-	} else if (!json_null(&j, o) || strcmp(want, SST_TYPE)) {
-		fail(&sub, ExitReject, "payload: optional must be %san object",
-		    strcmp(want, SST_TYPE) ? "" : "null or ");
-		goto bad;
-	}
-	if (!(type = json_str(&j, w[0], a, &sub)) || !(*digest = json_str(&j,
-	    x[0], a, &sub)) || !(*ref = json_str(&j, y[0], a, &sub)))
-		goto bad;
-	if (strcmp(type, want)) {
-		*why = ar_reason(a, &sub, "payload type %s, expected \"%s\"",
-		    ar_quote(a, type, strlen(type), &sub), want);
-		return 0;
-	}
-	if (!dig_valid(*digest, strlen(*digest))) {
-		*why = ar_reason(a, &sub, "payload: docker-manifest-digest %s "
-		    "is not a valid digest", ar_quote(a, *digest,
-		    strlen(*digest), &sub));
-		return 0;
-	}
-	return 1;
-bad:
-	*why = ar_reason(a, &sub, "%s", sub.msg);
 	return 0;
 }
 
@@ -7601,7 +7292,7 @@ sst_check(Run *run, const Req *q, Signer *sg, const Sigs *s, const Cand *c,
 	if (k == n)
 		*why = "signed by another key";
 	else
-		ok = judge_payload(run, q, &c->payload, SST_TYPE, s->digest,
+		ok = pay_judge(run, q, &c->payload, SST_TYPE, s->digest,
 		    why);
 out:
 	cry_cert_free(&chain);
@@ -7646,15 +7337,79 @@ sst_signer_free(Signer *sg)
 	cry_cert_free(&sg->inter);
 }
 
-/* == 16. OpenPGP and simple signing =====================================
- * GPG "simple signing" as containers/image verifies it: signatures from
- * the lookaside store (containers-registries.d(5)), each an OpenPGP
- * message (RFC 4880: one-pass signature, literal data, signature, maybe
- * ZIP/ZLIB-compressed) checked against the keyrings of the policy with
- * GnuPG's rules for subkeys, revocation and expiry.  The JSON payload is
- * read only once the signature over it has verified. */
+static Signer sstsigner;	/* one requirement's (large: not on the stack) */
 
-/* -- inflate (RFC 1951), bounded: what gpg compresses with ZIP and ZLIB */
+/* what a sigstoreSigned requirement trusts, loaded and dropped */
+static int
+sst_trust(Run *run, const Req *q, Err *e)
+{
+	int r = sst_signer(&sstsigner, q, run->policyfile, run->a, e);
+
+	sst_signer_free(&sstsigner);
+	return r;
+}
+
+/* sigstoreSigned: what it trusts first (a bad key file is a configuration
+ * error), then the image's signatures, each tried in turn */
+static int
+sst_judge(Run *run, const Req *q, Result *res, Err *e)
+{
+	Signer *sg = &sstsigner;
+	Arena *a = run->a;
+	const char *why, *list = "";
+	Sigs *s;
+	int i, rc = -1;
+
+	if (sst_signer(sg, q, run->policyfile, a, e) < 0 || !(s = run_state(run,
+	    q->type, sizeof(*s), e)) || sst_fetch(run, s, e) < 0)
+		goto out;
+	rc = 0;
+	if (!s->enabled)
+		res->detail = ar_reason(a, e, "no signature: sigstore "
+		    "attachments are not enabled for this image in %s",
+		    run->regd.dir);
+	else if (!s->found)
+		res->detail = ar_reason(a, e, "no signature: no %s attachment",
+		    run->reg.sigtag);
+	else if (!s->n)
+		res->detail = ar_reason(a, e, "no signature: the attachment "
+		    "has no signature layers (%d other layer%s)", s->other,
+		    s->other == 1 ? "" : "s");
+	for (i = 0; s->enabled && s->found && i < s->n; i++) {
+		if (sst_check(run, q, sg, s, &s->c[i], &why)) {
+			res->ok = 1;
+			res->detail = ar_reason(a, e, "signature %d of %d "
+			    "verified, %s", i + 1, s->n, why);
+			break;
+		}
+		list = ar_reason(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
+		    why);
+		res->detail = ar_reason(a, e, "%d signature%s, none valid: %s",
+		    s->n, s->n == 1 ? "" : "s", list);
+	}
+	if (e->code)
+		rc = -1;	/* out of memory, in e */
+out:
+	sst_signer_free(sg);
+	return rc;
+}
+
+/* == 22. Inflate (RFC 1951) ==============================================
+ * Bounded: what gpg compresses with ZIP and ZLIB. */
+
+typedef struct {		/* a canonical Huffman code */
+	short count[16];	/* codes of each length */
+	short sym[288];		/* symbols ordered by code */
+} Huff;
+
+typedef struct {		/* inflate state */
+	const unsigned char *in;
+	size_t len, pos;
+	unsigned long buf;	/* bits not yet used */
+	int cnt, err;
+	unsigned char *out;
+	size_t olen, omax;
+} Inf;
 
 static int
 inf_bits(Inf *s, int need)
@@ -7907,7 +7662,45 @@ inf_packet(const unsigned char *p, size_t n, Arena *a, Str *out,
 	return r < 0 ? -1 : 0;
 }
 
-/* -- OpenPGP packets (RFC 4880 §4) */
+/* == 23. OpenPGP packets and signatures ==================================
+ * RFC 4880 packets, keys and signatures (v4; v3 signatures), checked with
+ * the crypto sections: what simple signing and keyrings are made of. */
+
+typedef struct {		/* a read cursor over bytes */
+	const unsigned char *p, *end;
+} Cur;
+
+typedef struct {		/* an OpenPGP public key or subkey */
+	int alg;
+	long long created;
+	unsigned char fpr[20], id[8];
+	const unsigned char *body;	/* the key packet, for hashing */
+	size_t blen;
+	int primary;		/* index of its primary; -1: it is one */
+	Pk pk;			/* RSA, ECDSA */
+	unsigned char ed[32];	/* EdDSA */
+	long long sigtime, keyexp;	/* newest valid self-signature; -1 none */
+	int flags;		/* its key flags; -1: none given */
+	int uid, revoked, backsig;	/* certified, revoked, signed back */
+	int broken;		/* a check of it ran out of memory */
+} PgpKey;
+
+typedef struct {		/* a signature packet (v4, v3) */
+	int version, type, alg, hash;
+	const unsigned char *body, *hashed;	/* hashed: what the trailer covers */
+	size_t hlen;
+	unsigned char prefix[2];	/* leftmost digest bytes */
+	long long created, expires, keyexp;
+	int hascreated, flags;
+	int critical;		/* an unknown critical subpacket's type; -1 none */
+	unsigned char issuer[8], ifpr[20];
+	int hasissuer, hasifpr;
+	const unsigned char *embedded, *mpi;
+	size_t elen, mlen;
+} PgpSig;
+
+static int pgp_subpacket(PgpSig *s, int t, const unsigned char *v,
+    size_t n, int hashed);
 
 /* The next packet at c: tag and body.  Partial body lengths (tags 8 and
  * 11 only) are joined into the arena.  0 at the end, 1 a packet, -1 bad. */
@@ -8396,6 +8189,22 @@ pgp_dearmor(const char *s, size_t n, Arena *a, Str *out, const char **why)
 	return 0;
 }
 
+/* == 24. OpenPGP keyrings ================================================
+ * The keys of a requirement merged by fingerprint and judged as GnuPG
+ * judges what it imports: certified user IDs, bindings signed back,
+ * revocation and expiry. */
+
+typedef struct {		/* a self-signature as found in a keyring */
+	Str body, uid;		/* uid.p: the user ID it follows, or NULL */
+	int prim, cur;		/* the keys it follows (in k); -1: none */
+} PgpRef;
+
+typedef struct {		/* all key material of one signedBy, merged */
+	PgpKey k[MAX_PGP_KEYS];
+	PgpRef s[MAX_PGP_SIGS];
+	int n, ns;
+} Keyring;
+
 /* Does s name p as its issuer (key ID or fingerprint hint)? */
 static int
 pgp_issued(const PgpKey *p, const PgpSig *s)
@@ -8654,7 +8463,71 @@ pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a,
 	return -1;
 }
 
-/* -- simple signing messages */
+/* == 25. signedBy: simple signing and lookaside ==========================
+ * GPG "simple signing" as containers/image verifies it: signatures from
+ * the lookaside store (containers-registries.d(5)), each an OpenPGP
+ * message (RFC 4880: one-pass signature, literal data, signature, maybe
+ * ZIP/ZLIB-compressed) checked against the keyrings of the policy.  The
+ * JSON payload is read only once the signature over it has verified. */
+
+enum { KeyGPG, KeySignedByGPG, KeyX509, KeySignedByX509 };	/* keyType */
+
+typedef struct {		/* a simple-signing message's parts */
+	const unsigned char *ops;	/* one-pass signature body */
+	Str data;		/* literal data: the payload */
+	PgpSig sig;
+	int nops, nlit, nsig, compressed;
+} SsMsg;
+
+typedef struct {		/* the image's lookaside signatures */
+	int state;		/* 1 once fetched */
+	const char *base;	/* lookaside URL */
+	Str *blob;
+	int n;
+} SsSigs;
+
+static const char *keytypes[] = {	/* by KeyGPG… */
+	"GPGKeys", "signedByGPGKeys", "X509Certificates", "signedByX509CAs"
+};
+
+enum { SbType, SbKeyType, SbKeyPath, SbKeyPaths, SbKeyData, SbIdent };
+static const Field sbfields[] = {
+	/* key                     type */
+	[SbType] =     { "type",           JSMN_STRING },
+	[SbKeyType] =  { "keyType",        JSMN_STRING },
+	[SbKeyPath] =  { "keyPath",        JSMN_STRING },
+	[SbKeyPaths] = { "keyPaths",       JSMN_ARRAY },
+	[SbKeyData] =  { "keyData",        JSMN_STRING },
+	[SbIdent] =    { "signedIdentity", JSMN_OBJECT },
+};
+
+/* signedBy's members: a key type, one key source, signedIdentity */
+static int
+ss_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
+{
+	int k;
+
+	if (v[SbKeyType] < 0)
+		return fail(e, ExitConfig, "%s: %s: \"keyType\" is missing",
+		    j->file, r->at);
+	for (k = 0; k < (int)LEN(keytypes) && !json_eq(j, v[SbKeyType],
+	    keytypes[k]); k++)
+		;
+	if (k == (int)LEN(keytypes))
+		return fail(e, ExitConfig, "%s: %s.keyType: unknown key type "
+		    "%s", j->file, r->at, ar_quote(a, j->s +
+		    j->t[v[SbKeyType]].start, (size_t)(j->t[v[SbKeyType]].end -
+		    j->t[v[SbKeyType]].start), e));
+	r->keytype = k;
+	if ((v[SbKeyPath] >= 0) + (v[SbKeyPaths] >= 0) +
+	    (v[SbKeyData] >= 0) != 1)
+		return fail(e, ExitConfig, "%s: %s: exactly one of keyPath, "
+		    "keyPaths and keyData must be given", j->file, r->at);
+	if (pol_keys(j, v + SbKeyPath, sbfields + SbKeyPath, 3, r, &r->keys,
+	    &r->nkeys, a, e) < 0)
+		return -1;
+	return pol_signed(j, v[SbIdent], r, a, e);
+}
 
 /* The packets of a message, into m (RFC 4880 §11.3 as containers/image
  * accepts it: optionally compressed, one-pass signature, literal data,
@@ -8986,7 +8859,136 @@ ss_keyring_free(Keyring *r)
 	r->n = r->ns = 0;
 }
 
-/* == 17. Verdict cache ==================================================
+static Keyring ssring;	/* one signedBy's keys (large: not on the stack) */
+
+/* signedBy's keyrings, loaded and dropped: GPGKeys only */
+static int
+ss_trust(Run *run, const Req *q, Err *e)
+{
+	int r;
+
+	if (q->keytype != KeyGPG)
+		return 0;
+	r = ss_keyring(&ssring, q, run->policyfile, (long long)time(NULL),
+	    run->a, e);
+	ss_keyring_free(&ssring);
+	return r;
+}
+
+/* signedBy (GPGKeys): the keyrings first (configuration errors), then
+ * the lookaside signatures, each tried in turn */
+static int
+ss_judge(Run *run, const Req *q, Result *res, Err *e)
+{
+	Keyring *r = &ssring;
+	Arena *a = run->a;
+	const char *why, *signer = "", *list = "";
+	long long now = (long long)time(NULL);
+	SsSigs *s;
+	int i, rc = -1;
+	Str p;
+
+	if (q->keytype != KeyGPG) {
+		res->detail = "only keyType GPGKeys is implemented "
+		    "(containers/image rejects the others too)";
+		return 0;
+	}
+	if (ss_keyring(r, q, run->policyfile, now, a, e) < 0 || !(s =
+	    run_state(run, q->type, sizeof(*s), e)) || ss_fetch(run, s, e) < 0)
+		goto out;
+	rc = 0;
+	if (!s->n)
+		res->detail = ar_reason(a, e, "no signature: none at %s",
+		    s->base);
+	for (i = 0; i < s->n; i++) {
+		if (ss_verify(r, &s->blob[i], now, a, &p, &signer, &why) &&
+		    pay_judge(run, q, &p, SS_TYPE, run->digest, &why)) {
+			res->ok = 1;
+			res->detail = ar_reason(a, e, "signature %d of %d "
+			    "verified, signed by %s, %s", i + 1, s->n, signer,
+			    why);
+			break;
+		}
+		list = ar_reason(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
+		    why);
+		res->detail = ar_reason(a, e, "%d signature%s, none valid: %s",
+		    s->n, s->n == 1 ? "" : "s", list);
+	}
+	if (e->code)
+		rc = -1;	/* out of memory, in e */
+out:
+	ss_keyring_free(r);
+	return rc;
+}
+
+/* == 26. Requirement types ===============================================
+ * The table behind every dispatch on a requirement's type, and the rows
+ * that need no section: insecureAcceptAnything, reject, signedBaseLayer. */
+
+static int
+req_accept(Run *run, const Req *q, Result *res, Err *e)
+{
+	(void)run, (void)q, (void)e;
+	res->ok = 1;
+	res->detail = "";
+	return 0;
+}
+
+static int
+req_reject(Run *run, const Req *q, Result *res, Err *e)
+{
+	(void)run, (void)q, (void)e;
+	res->detail = "this scope rejects all images";
+	return 0;
+}
+
+static int
+req_baselayer(Run *run, const Req *q, Result *res, Err *e)
+{
+	(void)run, (void)q, (void)e;
+	res->detail = "not implemented (containers/image rejects it too)";
+	return 0;
+}
+
+enum { BlType, BlIdent };
+static const Field blfields[] = {
+	[BlType] =  { "type",              JSMN_STRING },
+	[BlIdent] = { "baseLayerIdentity", JSMN_OBJECT },
+};
+static const Field typefield[] = { { "type", JSMN_STRING } };
+
+static int
+req_baseload(const Json *j, const int *v, Req *r, Arena *a, Err *e)
+{
+	const char *at;
+
+	if (v[BlIdent] < 0)
+		return fail(e, ExitConfig, "%s: %s: \"baseLayerIdentity\" is "
+		    "missing", j->file, r->at);
+	if (!(at = ar_printf(a, e, "%s.baseLayerIdentity", r->at)))
+		return -1;
+	return pol_ident(j, v[BlIdent], at, &r->id, a, e);
+}
+
+/* Req.type is the row: tests and -o json know them by number, so a new
+ * type goes last */
+static const ReqType reqtypes[] = {
+	/* name                     fields              load          trust      check          sig */
+	{ "insecureAcceptAnything", FIELDS(typefield),  NULL,         NULL,      req_accept,    0 },
+	{ "reject",                 FIELDS(typefield),  NULL,         NULL,      req_reject,    0 },
+	{ "signedBy",               FIELDS(sbfields),   ss_load,      ss_trust,  ss_judge,      1 },
+	{ "signedBaseLayer",        FIELDS(blfields),   req_baseload, NULL,      req_baselayer, 0 },
+	{ "sigstoreSigned",         FIELDS(sgfields),   sst_load,     sst_trust, sst_judge,     1 },
+};
+
+/* the row of type, or NULL: not one */
+static const ReqType *
+reqtype(int type)
+{
+	return type >= 0 && type < (int)LEN(reqtypes) ? &reqtypes[type] : NULL;
+}
+
+/* == 27. Verdict cache ===================================================
  * Off unless config.h sets CACHE_SECONDS.  An acceptance is kept as the
  * file cachedir/KEY, KEY the SHA-256 of everything the verdict rests on:
  * ivlite's version, the reference and digest, the policy.json bytes, the
@@ -9189,10 +9191,13 @@ cache_put(const char *key, const char *line)
 	close(dfd);
 }
 
-/* == 18. Judgement and output ===========================================
+/* == 28. Judgement and output ============================================
  * Requirements are tried in order and the first that fails decides, as in
  * containers/image; later ones are reported as not evaluated.  The verdict
  * starts as a rejection and judge() alone turns it into an acceptance. */
+
+static int judge_req(Run *run, const Req *q, Result *res, Err *e);
+static void out_jstr(const char *s, FILE *f);
 
 /* kept: the line of a fresh verdict-cache entry for this very image,
  * policy and key files (cache_key), which stands for every requirement */
@@ -9253,83 +9258,6 @@ judge_req(Run *run, const Req *q, Result *res, Err *e)
 	return 0;
 }
 
-/* The signed reference s against the image by signedIdentity (sigstore.md
- * §10, containers/image's rules).  The image reference has its default
- * :latest and, for name:tag@digest, only its tag (the digest is bound by
- * -digest already); s gets no default tag. */
-static int
-judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
-    const char **why)
-{
-	char is[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4], ss[sizeof(is)];
-	char remapped[sizeof(is) + AUTH_SIZE];
-	const char *want = is, *p;
-	size_t pl;
-	Ref i = *img, sr, rr;
-	int ok;
-
-	if (i.tag[0])
-		i.digest[0] = '\0';
-	ref_string(&i, is, sizeof(is));
-	if (ref_parse(&sr, s, NULL) < 0) {
-		*why = ar_reason(a, NULL, "identity %s is not a valid "
-		    "reference", ar_quote(a, s, strlen(s), NULL));
-		return 0;
-	}
-	if (sr.deftag)
-		sr.tag[0] = '\0';	/* name only */
-	ref_string(&sr, ss, sizeof(ss));
-	switch (id->type) {
-	case IdMatchExact:
-		ok = !sr.deftag && !strcmp(is, ss);
-		break;
-	case IdRemap:
-		pl = strlen(id->prefix);
-		if (!strncmp(i.name, id->prefix, pl) && (!i.name[pl] ||
-		    i.name[pl] == '/')) {
-			p = strstr(is, id->prefix);
-			snprintf(remapped, sizeof(remapped), "%.*s%s%s",
-			    (int)(p - is), is, id->signedprefix, p + pl);
-			/* the result must already be canonical */
-			if (ref_parse(&rr, remapped, NULL) < 0) {
-				*why = ar_reason(a, NULL, "image reference %s "
-				    "remapped to %s, which is not a canonical "
-				    "reference", is, ar_quote(a, remapped,
-				    strlen(remapped), NULL));
-				return 0;
-			}
-			ref_string(&rr, is, sizeof(is));
-			if (strcmp(is, remapped)) {
-				*why = ar_reason(a, NULL, "image reference "
-				    "remapped to %s, which is not canonical "
-				    "(%s)", remapped, is);
-				return 0;
-			}
-			i = rr;
-		}
-		/* fall through */
-	case IdMatchRepoDigestOrExact:
-		ok = !sr.deftag && (i.tag[0] ? !strcmp(is, ss) :
-		    !strcmp(i.name, sr.name));
-		break;
-	case IdMatchRepository:
-		ok = !strcmp(i.name, sr.name);
-		break;
-	case IdExactReference:
-		ref_string(&id->ref, is, sizeof(is));
-		ok = !sr.deftag && !strcmp(is, ss);
-		break;
-	default:	/* IdExactRepository */
-		want = id->ref.name;
-		ok = !strcmp(id->ref.name, sr.name);
-		break;
-	}
-	if (!ok)
-		*why = ar_reason(a, NULL, "identity %s does not match %s (%s)",
-		    s, want, idnames[id->type]);
-	return ok;
-}
-
 /* Loads, and drops again, what the requirements of sc trust: -check does
  * this for all scopes, standalone runs for their scope before any network
  * work.  A bad key or CA file is a configuration error. */
@@ -9343,235 +9271,6 @@ judge_keys(Run *run, const Scope *sc, Err *e)
 		if ((t = reqtype(sc->req[i].type)) && t->trust)
 			r = t->trust(run, &sc->req[i], e);
 	return r;
-}
-
-/* The payload of a verified signature: its digest must be the image's,
- * its identity accepted by signedIdentity.  1 with *why "identity X". */
-static int
-judge_payload(Run *run, const Req *q, const Str *p, const char *type,
-    const char *digest, const char **why)
-{
-	Err sub = { 0, "" };
-	const char *d, *ref;
-
-	if (!sst_payload(p, run->a, type, &d, &ref, why))
-		return 0;
-	if (strcmp(d, digest)) {
-		*why = ar_reason(run->a, &sub, "payload names %s, expected %s",
-		    d, digest);	/* d passed dig_valid */
-		return 0;
-	}
-	if (!judge_ident(&q->id, run->ref, ref, run->a, why))
-		return 0;
-	*why = ar_reason(run->a, &sub, "identity %s", ref);
-	return !sub.code;
-}
-
-static Keyring ssring;	/* one signedBy's keys (large: not on the stack) */
-
-/* signedBy's keyrings, loaded and dropped: GPGKeys only */
-static int
-ss_trust(Run *run, const Req *q, Err *e)
-{
-	int r;
-
-	if (q->keytype != KeyGPG)
-		return 0;
-	r = ss_keyring(&ssring, q, run->policyfile, (long long)time(NULL),
-	    run->a, e);
-	ss_keyring_free(&ssring);
-	return r;
-}
-
-/* signedBy (GPGKeys): the keyrings first (configuration errors), then
- * the lookaside signatures, each tried in turn */
-static int
-ss_judge(Run *run, const Req *q, Result *res, Err *e)
-{
-	Keyring *r = &ssring;
-	Arena *a = run->a;
-	const char *why, *signer = "", *list = "";
-	long long now = (long long)time(NULL);
-	SsSigs *s;
-	int i, rc = -1;
-	Str p;
-
-	if (q->keytype != KeyGPG) {
-		res->detail = "only keyType GPGKeys is implemented "
-		    "(containers/image rejects the others too)";
-		return 0;
-	}
-	if (ss_keyring(r, q, run->policyfile, now, a, e) < 0 || !(s =
-	    run_state(run, q->type, sizeof(*s), e)) || ss_fetch(run, s, e) < 0)
-		goto out;
-	rc = 0;
-	if (!s->n)
-		res->detail = ar_reason(a, e, "no signature: none at %s",
-		    s->base);
-	for (i = 0; i < s->n; i++) {
-		if (ss_verify(r, &s->blob[i], now, a, &p, &signer, &why) &&
-		    judge_payload(run, q, &p, SS_TYPE, run->digest, &why)) {
-			res->ok = 1;
-			res->detail = ar_reason(a, e, "signature %d of %d "
-			    "verified, signed by %s, %s", i + 1, s->n, signer,
-			    why);
-			break;
-		}
-		list = ar_reason(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
-		    why);
-		res->detail = ar_reason(a, e, "%d signature%s, none valid: %s",
-		    s->n, s->n == 1 ? "" : "s", list);
-	}
-	if (e->code)
-		rc = -1;	/* out of memory, in e */
-out:
-	ss_keyring_free(r);
-	return rc;
-}
-
-static Signer sstsigner;	/* one requirement's (large: not on the stack) */
-
-/* what a sigstoreSigned requirement trusts, loaded and dropped */
-static int
-sst_trust(Run *run, const Req *q, Err *e)
-{
-	int r = sst_signer(&sstsigner, q, run->policyfile, run->a, e);
-
-	sst_signer_free(&sstsigner);
-	return r;
-}
-
-/* sigstoreSigned: what it trusts first (a bad key file is a configuration
- * error), then the image's signatures, each tried in turn */
-static int
-sst_judge(Run *run, const Req *q, Result *res, Err *e)
-{
-	Signer *sg = &sstsigner;
-	Arena *a = run->a;
-	const char *why, *list = "";
-	Sigs *s;
-	int i, rc = -1;
-
-	if (sst_signer(sg, q, run->policyfile, a, e) < 0 || !(s = run_state(run,
-	    q->type, sizeof(*s), e)) || sst_fetch(run, s, e) < 0)
-		goto out;
-	rc = 0;
-	if (!s->enabled)
-		res->detail = ar_reason(a, e, "no signature: sigstore "
-		    "attachments are not enabled for this image in %s",
-		    run->regd.dir);
-	else if (!s->found)
-		res->detail = ar_reason(a, e, "no signature: no %s attachment",
-		    run->reg.sigtag);
-	else if (!s->n)
-		res->detail = ar_reason(a, e, "no signature: the attachment "
-		    "has no signature layers (%d other layer%s)", s->other,
-		    s->other == 1 ? "" : "s");
-	for (i = 0; s->enabled && s->found && i < s->n; i++) {
-		if (sst_check(run, q, sg, s, &s->c[i], &why)) {
-			res->ok = 1;
-			res->detail = ar_reason(a, e, "signature %d of %d "
-			    "verified, %s", i + 1, s->n, why);
-			break;
-		}
-		list = ar_reason(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
-		    why);
-		res->detail = ar_reason(a, e, "%d signature%s, none valid: %s",
-		    s->n, s->n == 1 ? "" : "s", list);
-	}
-	if (e->code)
-		rc = -1;	/* out of memory, in e */
-out:
-	sst_signer_free(sg);
-	return rc;
-}
-
-/* == the requirement types ==
- * insecureAcceptAnything, reject and signedBaseLayer need no section of
- * their own; the signature formats' rows point into theirs. */
-
-static int
-req_accept(Run *run, const Req *q, Result *res, Err *e)
-{
-	(void)run, (void)q, (void)e;
-	res->ok = 1;
-	res->detail = "";
-	return 0;
-}
-
-static int
-req_reject(Run *run, const Req *q, Result *res, Err *e)
-{
-	(void)run, (void)q, (void)e;
-	res->detail = "this scope rejects all images";
-	return 0;
-}
-
-static int
-req_baselayer(Run *run, const Req *q, Result *res, Err *e)
-{
-	(void)run, (void)q, (void)e;
-	res->detail = "not implemented (containers/image rejects it too)";
-	return 0;
-}
-
-enum { BlType, BlIdent };
-static const Field blfields[] = {
-	[BlType] =  { "type",              JSMN_STRING },
-	[BlIdent] = { "baseLayerIdentity", JSMN_OBJECT },
-};
-static const Field typefield[] = { { "type", JSMN_STRING } };
-
-static int
-req_baseload(const Json *j, const int *v, Req *r, Arena *a, Err *e)
-{
-	const char *at;
-
-	if (v[BlIdent] < 0)
-		return fail(e, ExitConfig, "%s: %s: \"baseLayerIdentity\" is "
-		    "missing", j->file, r->at);
-	if (!(at = ar_printf(a, e, "%s.baseLayerIdentity", r->at)))
-		return -1;
-	return pol_ident(j, v[BlIdent], at, &r->id, a, e);
-}
-
-/* Req.type is the row: tests and -o json know them by number, so a new
- * type goes last */
-static const ReqType reqtypes[] = {
-	/* name                     fields              load          trust      check          sig */
-	{ "insecureAcceptAnything", FIELDS(typefield),  NULL,         NULL,      req_accept,    0 },
-	{ "reject",                 FIELDS(typefield),  NULL,         NULL,      req_reject,    0 },
-	{ "signedBy",               FIELDS(sbfields),   ss_load,      ss_trust,  ss_judge,      1 },
-	{ "signedBaseLayer",        FIELDS(blfields),   req_baseload, NULL,      req_baselayer, 0 },
-	{ "sigstoreSigned",         FIELDS(sgfields),   sst_load,     sst_trust, sst_judge,     1 },
-};
-
-/* the row of type, or NULL: not one */
-static const ReqType *
-reqtype(int type)
-{
-	return type >= 0 && type < (int)LEN(reqtypes) ? &reqtypes[type] : NULL;
-}
-
-/* The state requirement type type keeps for the run (the signatures,
- * fetched once for all its requirements): size bytes, zeroed on first
- * use.  NULL with e set when the arena is spent. */
-static void *
-run_state(Run *run, int type, size_t size, Err *e)
-{
-	RunState *s;
-
-	for (s = run->state; s; s = s->next)
-		if (s->type == type)
-			return s->data;
-	if (!(s = ar_alloc(run->a, sizeof(*s), e)) ||
-	    !(s->data = ar_alloc(run->a, size, e)))
-		return NULL;
-	memset(s->data, 0, size);
-	s->type = type;
-	s->next = run->state;
-	run->state = s;
-	return s->data;
 }
 
 /* appends to the reason line; a line that does not fit ends in "…" */
@@ -9699,9 +9398,18 @@ out_jstr(const char *s, FILE *f)
 	fputc('"', f);
 }
 
-/* == 19. Options, -check, -version, main ================================
+/* == 29. Options, -check, -version, main =================================
  * Options follow Go's flag package, as containerd's other verifiers do:
  * -name V, --name V and -name=V are the same; booleans take no value. */
+
+#define DESC_MEDIATYPE	"application/vnd.oci.descriptor.v1+json"
+
+static int opt_value(size_t k, const char *v, Opts *o, Err *e);
+
+static const char *optnames[] = {	/* options that take a value */
+	"name", "digest", "stdin-media-type", "policy", "registries-d",
+	"certs-d", "auth", "ca-file", "timeout", "o", "insecure"
+};
 
 static int
 opt_parse(Opts *o, int argc, char **argv, Err *e)

@@ -437,7 +437,7 @@ iv_judge_ident(const char *ident, const char *image, const char *s,
 	if (json_parse(&j, &a, "ident", ident, strlen(ident), ExitConfig,
 	    &e) == 0 && pol_ident(&j, 0, "signedIdentity", &id, &a, &e) == 0 &&
 	    ref_parse(&r, image, &e) == 0)
-		ok = judge_ident(&id, &r, s, &a, &why);
+		ok = ident_match(&id, &r, s, &a, &why);
 	snprintf(out, outsz, "%s", e.code ? e.msg : why);
 	return e.code ? -e.code : ok;
 }
@@ -535,8 +535,8 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 		memset(&rg, 0, sizeof(rg));
 		reg_challenge(&rg, s, &a, &e);
 	} else if (!strcmp(target, "payload")) {
-		sst_payload(&st, &a, SST_TYPE, &x, &y, &why);
-		sst_payload(&st, &a, SS_TYPE, &x, &y, &why);
+		pay_read(&st, &a, SST_TYPE, &x, &y, &why);
+		pay_read(&st, &a, SS_TYPE, &x, &y, &why);
 	} else if (!strcmp(target, "manifest")) {
 		memset(&sigs, 0, sizeof(sigs));
 		sst_manifest(&sigs, "f", s, n, &a, &e);
