@@ -27,18 +27,24 @@ ar_open(Arena *a, char *out, size_t outsz)
 	return -1;
 }
 
+/* a hook's status; out gets the error's message when there is one */
+static int
+hook_err(const Err *e, char *out, size_t outsz)
+{
+	if (e->code)
+		snprintf(out, outsz, "%s", e->msg);
+	return e->code;
+}
+
 int
 iv_ref_normalize(const char *ref, char *out, size_t outsz)
 {
 	Err e = { 0, "" };
 	Ref r;
 
-	if (ref_parse(&r, ref, &e) < 0) {
-		snprintf(out, outsz, "%s", e.msg);
-		return e.code;
-	}
-	ref_string(&r, out, outsz);
-	return 0;
+	if (ref_parse(&r, ref, &e) == 0)
+		ref_string(&r, out, outsz);
+	return hook_err(&e, out, outsz);
 }
 
 static int
@@ -64,9 +70,7 @@ iv_pol_load(const char *file, const char *text, char *out, size_t outsz)
 		return ExitUndecided;
 	if (pol_parse_text(&p, &a, file, text, &e) == 0)
 		snprintf(out, outsz, "%d scopes", p.nscope);
-	else
-		snprintf(out, outsz, "%s", e.msg);
-	return e.code;
+	return hook_err(&e, out, outsz);
 }
 
 int
@@ -97,9 +101,7 @@ iv_pol_scope(const char *text, const char *name, const char *digest,
 	if (pol_parse_text(&p, &a, "policy.json", text, &e) == 0 &&
 	    ref_parse(&r, name, &e) == 0)
 		snprintf(out, outsz, "%s", pol_scope(&p, &r, digest)->at);
-	else
-		snprintf(out, outsz, "%s", e.msg);
-	return e.code;
+	return hook_err(&e, out, outsz);
 }
 
 /* tests: what registries.d dir says for ref: "lookaside=URL attach=N" */
@@ -119,9 +121,7 @@ iv_regd_lookup(const char *dir, const char *ref, char *out, size_t outsz)
 	if (ref_parse(&r, ref, &e) == 0 && regd_load(&g, &a, dir, &e) == 0 &&
 	    regd_find(&g, &r, NULL, &look, &att, &e) == 0)
 		snprintf(out, outsz, "lookaside=%s attach=%d", look, att);
-	else
-		snprintf(out, outsz, "%s", e.msg);
-	return e.code;
+	return hook_err(&e, out, outsz);
 }
 
 /* tests: the challenge chosen from a WWW-Authenticate value */
@@ -142,9 +142,7 @@ iv_reg_challenge(const char *header, char *out, size_t outsz)
 		    names[g.scheme], g.realm ? g.realm : "-", g.service ?
 		    g.service : "-", g.scope ? g.scope : "-", g.error ?
 		    g.error : "-");
-	else
-		snprintf(out, outsz, "%s", e.msg);
-	return e.code;
+	return hook_err(&e, out, outsz);
 }
 
 /* tests: url_loopback */
@@ -171,9 +169,7 @@ iv_auth_lookup(const char *const *files, const char *name, char *out,
 	    r.domlen, &c, &e) == 0)
 		snprintf(out, outsz, c.src ? "%s:%s%s from %s" : "none", c.user,
 		    c.pass, c.idtoken ? " (identity token)" : "", c.src);
-	else
-		snprintf(out, outsz, "%s", e.msg);
-	return e.code;
+	return hook_err(&e, out, outsz);
 }
 
 /* tests/regfetch: ivlite's options, then "manifest REF", "blob REF
