@@ -6621,6 +6621,18 @@ ident_match(const Ident *id, const Ref *img, const char *s, Arena *a,
 	return ok;
 }
 
+/* Signature i (from 0) of n did not hold, for why: the requirement's
+ * detail names every one tried so far, in *list */
+static void
+pay_tried(Result *res, Arena *a, Err *e, int i, int n, const char *why,
+    const char **list)
+{
+	*list = ar_reason(a, e, "%s%s#%d %s", *list, i ? "; " : "", i + 1,
+	    why);
+	res->detail = ar_reason(a, e, "%d signature%s, none valid: %s", n,
+	    n == 1 ? "" : "s", *list);
+}
+
 /* The payload of a verified signature: its digest must be the image's,
  * its identity accepted by signedIdentity.  1 with *why "identity X". */
 static int
@@ -7382,10 +7394,7 @@ sst_judge(Run *run, const Req *q, Result *res, Err *e)
 			    "verified, %s", i + 1, s->n, why);
 			break;
 		}
-		list = ar_reason(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
-		    why);
-		res->detail = ar_reason(a, e, "%d signature%s, none valid: %s",
-		    s->n, s->n == 1 ? "" : "s", list);
+		pay_tried(res, a, e, i, s->n, why, &list);
 	}
 	if (e->code)
 		rc = -1;	/* out of memory, in e */
@@ -8909,10 +8918,7 @@ ss_judge(Run *run, const Req *q, Result *res, Err *e)
 			    why);
 			break;
 		}
-		list = ar_reason(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
-		    why);
-		res->detail = ar_reason(a, e, "%d signature%s, none valid: %s",
-		    s->n, s->n == 1 ? "" : "s", list);
+		pay_tried(res, a, e, i, s->n, why, &list);
 	}
 	if (e->code)
 		rc = -1;	/* out of memory, in e */
