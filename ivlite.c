@@ -240,7 +240,7 @@ typedef struct {
 	/* judges q for the run's image: res->ok and a reason in res->detail
 	 * (never NULL); -1 only with e set (network, configuration) */
 	int (*check)(Run *run, const Req *q, Result *res, Err *e);
-	int sig;		/* it needs a signature: the cache may keep it */
+	int sig;		/* needs a signature: the cache may keep it */
 } ReqType;
 
 /* a field table and its length, which pol_req's v[REQ_FIELDS] holds */
@@ -1933,9 +1933,9 @@ pol_ident(const Json *j, int obj, const char *at, Ident *id, Arena *a,
 		const Field *f;
 		int n;
 	} tables[] = {		/* by IdMatchRepoDigestOrExact… */
-		{ FIELDS(typeonly) }, { FIELDS(typeonly) }, { FIELDS(typeonly) },
-		{ FIELDS(exactreffields) }, { FIELDS(exactrepofields) },
-		{ FIELDS(remapfields) }
+		{ FIELDS(typeonly) }, { FIELDS(typeonly) },
+		{ FIELDS(typeonly) }, { FIELDS(exactreffields) },
+		{ FIELDS(exactrepofields) }, { FIELDS(remapfields) }
 	};
 	Err sub = { 0, "" };
 	int v[3], i;
@@ -2851,8 +2851,8 @@ regd_find(const Regd *g, const Ref *r, const char *digest,
  * ECDSA (DER, or IEEE P1363 r||s when not DER) and RSA PKCS#1 v1.5; raw
  * keys and checks for OpenPGP; hashes; PEM and certificates.  Every
  * non-zero mbedTLS answer is a failure, trailing bytes included.  Only
- * the crypto sections (12-14) and TLS (16) call mbedTLS; the rest use Pk,
- * Cert, Md and these functions. */
+ * the crypto sections (this one, name constraints, Ed25519) and TLS trust
+ * call mbedTLS; the others use Pk, Cert, Md and these functions. */
 
 typedef mbedtls_pk_context Pk;	/* a public key (cry_key_*) */
 typedef mbedtls_x509_crt Cert;	/* certificates, each the ->next of one */
@@ -2862,7 +2862,8 @@ typedef struct {		/* a public key from the policy */
 	int ready;
 } Key;
 
-enum { MdNone, MdSha1, MdSha224, MdSha256, MdSha384, MdSha512 };	/* md_begin */
+/* hash types (md_begin, cry_check) */
+enum { MdNone, MdSha1, MdSha224, MdSha256, MdSha384, MdSha512 };
 
 typedef struct {		/* a hash fed in pieces */
 	mbedtls_md_context_t ctx;
@@ -3388,12 +3389,13 @@ cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a)
 		if (s->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | tag))
 			continue;
 		if (tag == 7 && (s->buf.len == 4 || s->buf.len == 16))
-			out = ar_printf(a, NULL, "%s%s%s", out, *out ? ", " : "",
-			    inet_ntop(s->buf.len == 4 ? AF_INET : AF_INET6,
+			out = ar_printf(a, NULL, "%s%s%s", out, *out ? ", " :
+			    "", inet_ntop(s->buf.len == 4 ? AF_INET : AF_INET6,
 			    s->buf.p, ip, sizeof(ip)));
 		else if (tag != 7)
-			out = ar_printf(a, NULL, "%s%s%s", out, *out ? ", " : "",
-			    quote_as(q, (const char *)s->buf.p, s->buf.len, 0));
+			out = ar_printf(a, NULL, "%s%s%s", out, *out ? ", " :
+			    "", quote_as(q, (const char *)s->buf.p, s->buf.len,
+			    0));
 		if (!out)
 			return "";
 	}
@@ -5022,8 +5024,8 @@ trust_get(Net *n, const char *authority, Err *e)
 	 * mbedTLS's X25519 costs three times its P-256 (the handshake a
 	 * quarter more); every TLS server has P-256 */
 	static const TlsGroup groups[] = {
-		TLS_GROUP(SECP256R1), TLS_GROUP(SECP384R1), TLS_GROUP(SECP521R1),
-		TLS_GROUP(NONE)
+		TLS_GROUP(SECP256R1), TLS_GROUP(SECP384R1),
+		TLS_GROUP(SECP521R1), TLS_GROUP(NONE)
 	};
 	CertsD cd;
 	Trust *t;
@@ -5245,16 +5247,16 @@ tls_start(Conn *c, Err *e)
 	    (r = mbedtls_ssl_set_hostname(&c->ssl, c->ip ? NULL : c->host))
 	    != 0) {
 		conn_close(c);
-		return fail(e, ExitUndecided, "%s: TLS setup (-0x%04x)", c->name,
-		    -r);
+		return fail(e, ExitUndecided, "%s: TLS setup (-0x%04x)",
+		    c->name, -r);
 	}
 	mbedtls_ssl_set_verify(&c->ssl, tls_verify, c);
 	mbedtls_ssl_set_bio(&c->ssl, c, tls_send, tls_recv, NULL);
 	watchdog_step(c->name);
 	if (fault(FaultHandshake)) {
 		conn_close(c);
-		return fail(e, ExitUndecided, "%s: TLS handshake: injected fault",
-		    c->name);
+		return fail(e, ExitUndecided, "%s: TLS handshake: injected "
+		    "fault", c->name);
 	}
 	while ((r = mbedtls_ssl_handshake(&c->ssl)) != 0)
 		if (r != MBEDTLS_ERR_SSL_WANT_READ &&
@@ -5283,7 +5285,7 @@ typedef struct {		/* one HTTP request (http_get, http_once) */
 	const char *authfor;	/* the origin authz goes to, and no other */
 	const char *ctype, *body;	/* a POST's Content-Type and body */
 	Limit lim;		/* of a 2xx response's body */
-	const char *what;	/* names it in errors; "+what": no path logged */
+	const char *what;	/* for errors; "+what": no path logged */
 } HttpReq;
 
 typedef struct {
@@ -6664,7 +6666,6 @@ pay_judge(Run *run, const Req *q, const Str *p, const char *type,
 
 #define SST_SIG		"dev.cosignproject.cosign/signature"
 #define SST_LAYER	"application/vnd.dev.cosign.simplesigning.v1+json"
-
 #define OCI_MANIFEST	"application/vnd.oci.image.manifest.v1+json"
 
 typedef struct {		/* what a sigstoreSigned requirement trusts */
@@ -6969,7 +6970,8 @@ sst_fetch(Run *run, Sigs *s, Err *e)
 	/* every layer's blob, signature or not, must be there and whole;
 	 * signature layers then go first */
 	for (i = 0, k = 0; i < s->nlayers; i++) {
-		if (reg_blob(g, s->c[i].digest, LIMIT(MAX_BLOB_BYTES), &r, e) < 0)
+		if (reg_blob(g, s->c[i].digest, LIMIT(MAX_BLOB_BYTES), &r,
+		    e) < 0)
 			return -1;
 		if (r.status == 404)
 			return fail(e, ExitUndecided, "%s: blob %s is missing",
@@ -7202,8 +7204,8 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
 			cry_append(chain, &ann, 1);
 		cry_cert_free(&ann);
 		if (n < 0) {
-			*why = ar_reason(a, NULL, "%s: chain annotation: %s", who,
-			    w);
+			*why = ar_reason(a, NULL, "%s: chain annotation: %s",
+			    who, w);
 			return 0;
 		}
 	}
@@ -7215,8 +7217,8 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
 		if (!(iss = cry_issuer(chain, a, why)))
 			return 0;
 		if (strcmp(iss, q->issuer)) {
-			*why = ar_reason(a, NULL, "fulcio: issuer %s, expected %s",
-			    ar_esc(a, iss, NULL), q->issuer);
+			*why = ar_reason(a, NULL, "fulcio: issuer %s, expected "
+			    "%s", ar_esc(a, iss, NULL), q->issuer);
 			return 0;
 		}
 	}
@@ -7230,8 +7232,8 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
 		w = ar_printf(a, NULL, "%s%s%s", cry_sans(chain, 2, a),
 		    *cry_sans(chain, 2, a) && *cry_sans(chain, 7, a) ? ", " : "",
 		    cry_sans(chain, 7, a));
-		*why = ar_reason(a, NULL, "pki: certificate for %s, expected %s",
-		    w && *w ? w : "no host name", q->hostname);
+		*why = ar_reason(a, NULL, "pki: certificate for %s, expected "
+		    "%s", w && *w ? w : "no host name", q->hostname);
 		return 0;
 	}
 	return 1;
@@ -7349,7 +7351,7 @@ sst_signer_free(Signer *sg)
 	cry_cert_free(&sg->inter);
 }
 
-static Signer sstsigner;	/* one requirement's (large: not on the stack) */
+static Signer sstsigner;	/* a requirement's (large: not on the stack) */
 
 /* what a sigstoreSigned requirement trusts, loaded and dropped */
 static int
@@ -8979,12 +8981,18 @@ req_baseload(const Json *j, const int *v, Req *r, Arena *a, Err *e)
 /* Req.type is the row: tests and -o json know them by number, so a new
  * type goes last */
 static const ReqType reqtypes[] = {
-	/* name                     fields              load          trust      check          sig */
-	{ "insecureAcceptAnything", FIELDS(typefield),  NULL,         NULL,      req_accept,    0 },
-	{ "reject",                 FIELDS(typefield),  NULL,         NULL,      req_reject,    0 },
-	{ "signedBy",               FIELDS(sbfields),   ss_load,      ss_trust,  ss_judge,      1 },
-	{ "signedBaseLayer",        FIELDS(blfields),   req_baseload, NULL,      req_baselayer, 0 },
-	{ "sigstoreSigned",         FIELDS(sgfields),   sst_load,     sst_trust, sst_judge,     1 },
+	/* name                     fields
+	 *     load          trust      check          needs a signature */
+	{ "insecureAcceptAnything", FIELDS(typefield),
+	      NULL,         NULL,      req_accept,    0 },
+	{ "reject",                 FIELDS(typefield),
+	      NULL,         NULL,      req_reject,    0 },
+	{ "signedBy",               FIELDS(sbfields),
+	      ss_load,      ss_trust,  ss_judge,      1 },
+	{ "signedBaseLayer",        FIELDS(blfields),
+	      req_baseload, NULL,      req_baselayer, 0 },
+	{ "sigstoreSigned",         FIELDS(sgfields),
+	      sst_load,     sst_trust, sst_judge,     1 },
 };
 
 /* the row of type, or NULL: not one */
@@ -9036,11 +9044,12 @@ cache_key(Run *run, const Policy *p, const Str *policy, char key[65], Err *e)
 	char ref[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4];
 	unsigned char sum[64];
 	const char *lookaside;
+	const ReqType *t;
 	int i, attach, sig = 0;
 	Md h;
 
 	for (i = 0; i < sc->nreq; i++)
-		sig |= reqtype(sc->req[i].type) && reqtype(sc->req[i].type)->sig;
+		sig |= (t = reqtype(sc->req[i].type)) && t->sig;
 	if (!sig)
 		return 0;
 	if (run_regd(run, e) < 0 || regd_find(&run->regd, run->ref,
