@@ -2,6 +2,7 @@
  *
  * They live in tests/hooks.c, which includes ivlite.c (built with
  * -DIVLITE_NO_MAIN), so the shipped binary carries none of them.
+ *
  * Each takes text in and writes text out (NUL-terminated, cut to outsz),
  * and returns the exit status ivlite would use: 0 ok/accepted, 1 rejected,
  * 2 usage or configuration error, 3 could not decide.  On failure out holds
