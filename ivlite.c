@@ -9,13 +9,16 @@
  * prints one line saying why, and exits 0 to allow the pull or non-zero to
  * block it (1 rejected, 2 bad usage or configuration, 3 undecided).
  *
- * Data flows down the file: options -> policy.json -> reference -> scope ->
- * requirements -> verdict -> one line on stdout.  Every input has a limit
- * from config.h, all memory comes from one arena, and the first error wins
- * and becomes the reason.  Nothing accepts but the end of judge(), and only
+ * Data flows options -> policy.json -> reference -> scope -> requirements
+ * -> verdict -> one line on stdout.  Every input has a limit from
+ * config.h, all memory comes from one arena, and the first error wins and
+ * becomes the reason.  Nothing accepts but the end of judge(), and only
  * when every requirement of the matched scope held.
  *
- * Start reading at main().
+ * The file is built bottom-up in numbered sections (grep '^/\* == '): each
+ * calls only those above it, but for the few functions section 3 declares.
+ * A requirement type (a signature format) is a section and a row of
+ * reqtypes[].  Start reading at main().
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -62,11 +65,38 @@
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
+/* mbedTLS 2.28 (Debian 12) and 3.x: what differs between them, here
+ * alone (a port changes this block, the crypto and TLS sections, nothing
+ * else) */
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+#define sha256_ret	mbedtls_sha256
+#define sha512_ret	mbedtls_sha512
+#define pk_parse_key(pk, key, n, rng, rngctx) \
+	mbedtls_pk_parse_key((pk), (key), (n), NULL, 0, (rng), (rngctx))
+#define tls_conf_min_12(conf) \
+	mbedtls_ssl_conf_min_tls_version((conf), MBEDTLS_SSL_VERSION_TLS1_2)
+#else
+#define sha256_ret	mbedtls_sha256_ret
+#define sha512_ret	mbedtls_sha512_ret
+#define pk_parse_key(pk, key, n, rng, rngctx) \
+	mbedtls_pk_parse_key((pk), (key), (n), NULL, 0)
+#define tls_conf_min_12(conf) \
+	mbedtls_ssl_conf_min_version((conf), MBEDTLS_SSL_MAJOR_VERSION_3, \
+	    MBEDTLS_SSL_MINOR_VERSION_3)
+#endif
+#if MBEDTLS_VERSION_NUMBER >= 0x03010000	/* TLS groups by IANA number */
+typedef uint16_t TlsGroup;
+#define TLS_GROUP(name)	MBEDTLS_SSL_IANA_TLS_GROUP_ ## name
+#define tls_conf_groups	mbedtls_ssl_conf_groups
+#else
+typedef mbedtls_ecp_group_id TlsGroup;
+#define TLS_GROUP(name)	MBEDTLS_ECP_DP_ ## name
+#define tls_conf_groups	mbedtls_ssl_conf_curves
+#endif
 #ifndef MBEDTLS_PRIVATE	/* mbedTLS 3 hides struct members behind it */
 #define MBEDTLS_PRIVATE(m) m
 #endif
 
-#include "ivlite.h"
 /* config.h holds only paths and limits, so it comes before the types that
  * size their arrays with it */
 #include "config.h"
@@ -77,32 +107,26 @@
 
 #define LEN(a)		(sizeof(a) / sizeof((a)[0]))
 enum { FaultConnect, FaultHandshake, FaultSend, FaultRecv, FaultAlloc };
-enum { SockAgain = -2, SockReset = -3 };	/* sock_io() */
 #define REF_NAME_MAX	255	/* distribution/reference NameTotalLengthMax */
 #define REF_TAG_MAX	128
 #define DIGEST_MAX	(7 + 128)	/* "sha512:" and 128 hex digits */
 #define QUOTE_SIZE	(4 * MAX_QUOTE + 8)	/* quote()d text */
 #define HOST_MAX	REF_NAME_MAX	/* a registry host as written */
 #define AUTH_SIZE	(HOST_MAX + 16)	/* host:port and NUL */
-#define DESC_MEDIATYPE	"application/vnd.oci.descriptor.v1+json"
 #define NOMEM		"out of memory: ARENA_BYTES spent"	/* a reason, never NULL */
 
 /* == 2. Types ============================================================
- * Exit statuses double as error classes: an Err carries the status main()
+ * The types that cross sections; each section defines its own.  Exit
+ * statuses double as error classes: an Err carries the status main()
  * will exit with. */
 
 enum { ExitAccept, ExitReject, ExitConfig, ExitUndecided };
-
-enum {				/* policy requirement types */
-	ReqAccept, ReqReject, ReqSignedBy, ReqBaseLayer, ReqSigstore
-};
 
 enum {				/* signedIdentity types; the first is the default */
 	IdMatchRepoDigestOrExact, IdMatchExact, IdMatchRepository,
 	IdExactReference, IdExactRepository, IdRemap
 };
 
-enum { KeyGPG, KeySignedByGPG, KeyX509, KeySignedByX509 };	/* keyType */
 enum { SrcKeys, SrcFulcio, SrcPKI };	/* where sigstoreSigned trusts from */
 
 typedef struct {
@@ -120,6 +144,13 @@ typedef struct {
 	char *p;		/* NUL-terminated, n bytes */
 	size_t n;
 } Str;
+
+typedef struct {		/* a ceiling from config.h, and its name */
+	size_t max;
+	const char *name;	/* NULL: a longer HTTP body is cut, no error */
+} Limit;
+#define LIMIT_INIT(x)	{ (size_t)(x), #x }
+#define LIMIT(x)	((Limit){ (size_t)(x), #x })	/* #x: no expansion */
 
 typedef struct {
 	const char *file;	/* names the document in errors */
@@ -156,7 +187,7 @@ typedef struct {
 } Ident;
 
 typedef struct {
-	int type;		/* ReqAccept… */
+	int type;		/* its row in reqtypes[] */
 	const char *at;		/* policy path: transports.docker["x"][0] */
 	const char *desc;	/* how reasons name it: signedBy(keyPath=/k) */
 	int keytype;		/* signedBy: KeyGPG… */
@@ -185,275 +216,37 @@ typedef struct {
 	int nscope;
 } Policy;
 
-enum { AuthNone, AuthBasic, AuthBearer, AuthOther };	/* challenges */
-
-typedef struct {		/* certs.d/HOST[:PORT]/ */
-	const char *crt[MAX_CERTSD_FILES];	/* *.crt: extra CAs */
-	int ncrt;
-	const char *cert, *key;			/* the client pair, or NULL */
-} CertsD;
-
-typedef struct {		/* secrets: never in an Err, a log or output */
-	const char *user, *pass;
-	const char *idtoken;	/* OAuth2 refresh token ("identitytoken") */
-	const char *src;	/* "FILE, key K", or NULL: no credentials */
-} Creds;
-
-typedef struct {
-	int tls;			/* https */
-	char host[HOST_MAX + 1];	/* as written; IPv6 in brackets */
-	char port[8];			/* digits, "" for the default */
-	const char *path;		/* origin-form, with the query */
-} Url;
-
-typedef struct Net Net;
-
-typedef struct {		/* a certification path, as mbedTLS's verify
-				 * callbacks meet it (cry_path) */
-	const mbedtls_x509_crt *c[MBEDTLS_X509_MAX_VERIFY_CHAIN_SIZE];
-	int n;			/* c[0] the leaf, c[n - 1] the anchor */
-	long long t;		/* cry_chain's time, -1: now */
-	char why[3 * QUOTE_SIZE + 100];	/* a name-constraint violation */
-} Path;
-
-typedef struct {		/* TLS trust of one registry */
-	char name[AUTH_SIZE];	/* its host[:port] */
-	const char *cafile, *certsd;	/* for messages */
-	Net *net;
-	mbedtls_ssl_config conf;
-	mbedtls_x509_crt ca, cert;
-	mbedtls_pk_context key;
-	int ready;
-} Trust;
-
-typedef struct {		/* one connection; buf last (see conn_get) */
-	Net *net;
-	Trust *trust;
-	int fd;			/* -1: free */
-	int tls, ip, eof, keep, reused, absolute;
-	int vtop, vbundle;	/* tls_verify met the top; it needs the bundle */
-	char origin[3 * AUTH_SIZE];	/* what it may be reused for */
-	char host[HOST_MAX + 1];
-	char name[AUTH_SIZE];	/* host[:port], for messages */
-	char sans[512];		/* the leaf's SANs, for messages */
-	Path path;		/* the chain verified, for name constraints */
-	const char *proxyauth;	/* plain-HTTP proxy credentials */
-	size_t got;		/* bytes received so far */
-	Err ioerr;		/* what the mbedTLS callbacks met */
-	mbedtls_ssl_context ssl;
-	size_t pos, len;	/* unread input is buf[pos..len) */
-	unsigned char buf[CONN_BUF];
-} Conn;
-
-struct Net {			/* all network state of a run */
-	Arena *a;
-	long long deadline;
-	int timeout;
-	const char *const *insecure;	/* plain-HTTP host[:port] */
-	const char *certsd, *cafile;
-	const char *const *auth;	/* auth files, in search order */
-	Trust trust[MAX_TRUST];
-	int ntrust;
-	Conn conn[MAX_CONNS];
-	mbedtls_entropy_context entropy;
-	mbedtls_ctr_drbg_context drbg;
-	int rng;
-	int plainok;		/* plain HTTP allowed: lookaside signatures */
-	char hdr[MAX_HEADER_BYTES + 1];	/* one response header block */
-};
-
-typedef struct {
-	int status, http10, close, chunked;
-	long long clen;			/* Content-Length, -1: none */
-	long retry;			/* Retry-After seconds, -1: none */
-	Str body;
-	char ctype[128];		/* media type, lower case */
-	char digest[DIGEST_MAX + 1];	/* Docker-Content-Digest */
-	char *location;
-	char *challenge;		/* every WWW-Authenticate, joined */
-	const char *url;		/* after redirects */
-} Resp;
-
-typedef struct {		/* one registry repository */
-	Net *net;
-	Trust *trust;		/* NULL: plain HTTP (-insecure) */
-	char host[AUTH_SIZE];	/* as in the reference: docker.io */
-	char base[AUTH_SIZE + 8];	/* https://registry-1.docker.io */
-	const char *origin;	/* where Authorization may go */
-	char repo[REF_NAME_MAX + 1];
-	int pinged, scheme;	/* scheme: AuthNone… */
-	char *realm, *service, *scope, *error;
-	char *authz;		/* Authorization value: a secret */
-	Creds creds;
-	char sigtag[DIGEST_MAX + 8];	/* sha256-<hex>.sig */
-} Reg;
-
-enum { YNull, YScalar, YMap };	/* YAML node types */
-
-typedef struct Ynode {		/* registries.d YAML, as a tree */
-	const char *key;
-	const char *val;	/* YScalar only */
-	int type, line;
-	struct Ynode *child, *next;
-} Ynode;
-
-typedef struct {		/* one scope of registries.d */
-	const char *key;	/* docker scope; NULL: default-docker */
-	const char *lookaside;	/* lookaside, else sigstore; NULL: unset */
-	const char *alias;	/* sigstore (deprecated lookaside) */
-	int attach;		/* use-sigstore-attachments; -1: unset */
-	const char *file;
-	int line;
-} RegdScope;
-
-typedef struct {
-	const char *dir;
-	RegdScope *s;		/* MAX_REGD_SCOPES */
-	int n;
-} Regd;
-
-struct RegdMatch {		/* regd_find's search */
-	const Regd *g;
-	const RegdScope *lookaside, *attach;
-};
-
-typedef struct {		/* a public key from the policy */
-	mbedtls_pk_context pk;
-	int ready;
-	const char *name;
-} Key;
-
-typedef struct {		/* a hash fed in pieces */
-	mbedtls_md_context_t ctx;
-	size_t size;
-	int ok;
-} Md;
-
-typedef uint32_t Fe[8];		/* an integer mod 2^255 - 19, in limbs */
-
-typedef struct {		/* a point in extended coordinates */
-	Fe x, y, z, t;
-} EdPt;
-
-typedef struct {		/* what a sigstoreSigned requirement trusts */
-	Key keys[MAX_KEYS];
-	int nkeys;
-	Key rekor[MAX_KEYS];
-	int nrekor;
-	mbedtls_x509_crt roots, inter;	/* fulcio/pki CAs, intermediates */
-} Signer;
-
-typedef struct {		/* one layer of a sigstore attachment */
-	const char *mediatype, *digest;
-	Str payload;		/* the blob: signed bytes, untrusted */
-	const char *sig, *cert, *chain, *bundle;	/* annotations */
-} Cand;
-
-typedef struct {		/* the image's sigstore signatures */
-	int state;		/* 1 once fetched */
-	int enabled;		/* registries.d use-sigstore-attachments */
-	int found;		/* the .sig attachment exists */
-	Cand *c;		/* layers, signature layers first */
-	int nlayers, n, other;	/* all, signature, other layers */
-	char digest[DIGEST_MAX + 1];	/* the sha256 digest they must name */
-} Sigs;
-
-struct PolMatch {		/* pol_scope's search */
-	const Policy *p;
-	const Scope *sc;
-};
-
-typedef struct {		/* a read cursor over bytes */
-	const unsigned char *p, *end;
-} Cur;
-
-typedef struct {		/* a canonical Huffman code */
-	short count[16];	/* codes of each length */
-	short sym[288];		/* symbols ordered by code */
-} Huff;
-
-typedef struct {		/* inflate state */
-	const unsigned char *in;
-	size_t len, pos;
-	unsigned long buf;	/* bits not yet used */
-	int cnt, err;
-	unsigned char *out;
-	size_t olen, omax;
-} Inf;
-
-typedef struct {		/* an OpenPGP public key or subkey */
-	int alg, ready;
-	long long created;
-	unsigned char fpr[20], id[8];
-	const unsigned char *body;	/* the key packet, for hashing */
-	size_t blen;
-	int primary;		/* index of its primary; -1: it is one */
-	mbedtls_pk_context pk;	/* RSA, ECDSA */
-	unsigned char ed[32];	/* EdDSA */
-	long long sigtime, keyexp;	/* newest valid self-signature; -1 none */
-	int flags;		/* its key flags; -1: none given */
-	int uid, revoked, backsig;	/* certified, revoked, signed back */
-	int broken;		/* a check of it ran out of memory */
-} PgpKey;
-
-typedef struct {		/* a self-signature as found in a keyring */
-	Str body, uid;		/* uid.p: the user ID it follows, or NULL */
-	int prim, cur;		/* the keys it follows (in k); -1: none */
-} PgpRef;
-
-typedef struct {		/* all key material of one signedBy, merged */
-	PgpKey k[MAX_PGP_KEYS];
-	PgpRef s[MAX_PGP_SIGS];
-	int n, ns;
-} Keyring;
-
-typedef struct {		/* a signature packet (v4, v3) */
-	int version, type, alg, hash;
-	const unsigned char *body, *hashed;	/* hashed: what the trailer covers */
-	size_t hlen;
-	unsigned char prefix[2];	/* leftmost digest bytes */
-	long long created, expires, keyexp;
-	int hascreated, flags;
-	int critical;		/* an unknown critical subpacket's type; -1 none */
-	unsigned char issuer[8], ifpr[20];
-	int hasissuer, hasifpr;
-	const unsigned char *embedded, *mpi;
-	size_t elen, mlen;
-} PgpSig;
-
-typedef struct {		/* a simple-signing message's parts */
-	const unsigned char *ops;	/* one-pass signature body */
-	Str data;		/* literal data: the payload */
-	PgpSig sig;
-	int nops, nlit, nsig, compressed;
-} SsMsg;
-
-typedef struct {		/* the image's lookaside signatures */
-	int state;		/* 1 once fetched */
-	const char *base;	/* lookaside URL */
-	Str *blob;
-	int n;
-} SsSigs;
-
-typedef struct {		/* what one verification has gathered */
-	Arena *a;
-	Net *net;
-	const char *policyfile, *regdir;
-	const Ref *ref;
-	const char *digest;
-	Regd regd;
-	int regdok;		/* regd loaded */
-	Reg reg;
-	int regok;		/* reg opened */
-	Sigs sigs;
-	SsSigs ss;
-} Run;
+typedef struct Run Run;
 
 typedef struct {		/* one requirement's outcome, for -o json */
 	const char *desc;
 	int ok;
 	const char *detail;
 } Result;
+
+/* A requirement type: its row in reqtypes[] is the only dispatch on
+ * Req.type (policy loading, -check, judgement, -o json, the cache). */
+typedef struct {
+	const char *name;	/* "type" in policy.json */
+	const Field *fields;	/* its members, "type" included (FIELDS) */
+	int nfields;
+	/* the members (value tokens v[] by fields, -1 absent) into r, after
+	 * json_fields checked them: configuration errors; NULL: none */
+	int (*load)(const Json *j, const int *v, Req *r, Arena *a, Err *e);
+	/* loads what q trusts (keys, CAs) and drops it again, so that a bad
+	 * key file is a configuration error before any network work (-check,
+	 * a run without -digest); NULL: nothing */
+	int (*trust)(Run *run, const Req *q, Err *e);
+	/* judges q for the run's image: res->ok and a reason in res->detail
+	 * (never NULL); -1 only with e set (network, configuration) */
+	int (*check)(Run *run, const Req *q, Result *res, Err *e);
+	int sig;		/* needs a signature: the cache may keep it */
+} ReqType;
+
+/* a field table and its length, which pol_req's v[REQ_FIELDS] holds */
+#define REQ_FIELDS	16
+#define FIELDS(f)	(f), (int)(LEN(f) + 0 * sizeof(char[LEN(f) <= \
+			    REQ_FIELDS ? 1 : -1]))
 
 typedef struct {
 	int exit;		/* ExitAccept only when every requirement held */
@@ -472,379 +265,11 @@ typedef struct {
 	long long deadline;	/* CLOCK_MONOTONIC, milliseconds */
 } Opts;
 
-/* == 3. Function declarations ========================================== */
+/* == 3. Function declarations =========================================== */
 
-/* 5. errors and log */
-static int fail(Err *e, int code, const char *fmt, ...);
-static void logv(const char *fmt, ...);
-static void watchdog_step(const char *what);
-#ifdef IVLITE_FAULTS
-static void fault_report(void);
-static int fault(int op);
-#endif
-static void watchdog(int sig);
-/* 6. memory, text, digests */
-static void *ar_alloc(Arena *a, size_t n, Err *e);
-static int ar_spent(Err *e);
-static int ar_open(Arena *a, char *out, size_t outsz);
-static char *ar_vprintf(Arena *a, Err *e, const char *fmt, va_list ap);
-static char *ar_printf(Arena *a, Err *e, const char *fmt, ...);
-static const char *ar_reason(Arena *a, Err *e, const char *fmt, ...);
-static char *quote_as(char *dst, const char *s, size_t n, int q);
-static char *quote(char *dst, const char *s, size_t n);
-static char *ar_esc(Arena *a, const char *s, Err *e);
-static char *ar_quote(Arena *a, const char *s, size_t n, Err *e);
-static int b64_decode(Arena *a, const char *s, size_t n, Str *out);
-static void b64_encode(const char *s, size_t n, char *out);
-static int dig_valid(const char *s, size_t n);
-static const char *when_utc(long long t, Arena *a);
-static void hex_str(const unsigned char *p, size_t n, char *out, int upper);
-static long long now_ms(void);
-/* 7. files and stdin */
-static int file_read(Arena *a, const char *path, size_t max, Str *out,
-    Err *e);
-static int file_stdin(Arena *a, size_t max, long long deadline, Str *out,
-    Err *e);
-/* 8. JSON */
-static int json_parse(Json *j, Arena *a, const char *file, const char *s,
-    size_t n, int code, Err *e);
-static int json_check(const Json *j, int i, int depth, Err *e);
-static int json_gap(const Json *j, size_t from, size_t to, int sep, Err *e);
-static int json_number(const unsigned char *p, size_t len);
-static size_t json_digits(const unsigned char *p, size_t k, size_t len);
-static int json_line(const Json *j, size_t off);
-static int json_skip(const Json *j, int i);
-static int json_eq(const Json *j, int i, const char *s);
-static int json_null(const Json *j, int i);
-static int json_getn(const Json *j, int obj, const char *s, size_t n);
-static int json_get(const Json *j, int obj, const char *key);
-static char *json_str(const Json *j, int i, Arena *a, Err *e);
-static int json_dupkey(const Json *j, int obj, int i, const char *at,
-    Arena *a, Err *e);
-static int json_fields(const Json *j, int obj, const char *at,
-    const Field *f, int *v, Arena *a, Err *e);
-static const char *json_typename(jsmntype_t type);
-static size_t utf8_len(const unsigned char *p, size_t n);
-/* 9. references */
-static int ref_parse(Ref *r, const char *s, Err *e);
-static const char *ref_domain(const char *s);
-static const char *ref_path(const char *s);
-static const char *ref_component(const char *s);
-static void ref_string(const Ref *r, char *buf, size_t n);
-static int ref_scopes(const Ref *r, const char *digest,
-    int (*f)(void *ctx, const char *key, size_t n), void *ctx);
-/* 10. policy */
-static int pol_load(Policy *p, Arena *a, const char *file, const char *s,
-    size_t n, Err *e);
-static int pol_scopes(const Json *j, int obj, const char *transport,
-    const char *at, Policy *p, Arena *a, Err *e);
-static const char *pol_other(const char *transport, const char *key);
-static const char *pol_path(const char *s);
-static const char *pol_storage(const char *s);
-static int pol_reqs(const Json *j, int arr, Scope *sc, Arena *a, Err *e);
-static int pol_type(const Json *j, int obj, const char *at,
-    const char **names, int n, const char *what, Arena *a, Err *e);
-static int pol_req(const Json *j, int obj, Req *r, Arena *a, Err *e);
-static int pol_signedby(const Json *j, const int *v, Req *r, Arena *a,
-    Err *e);
-static int pol_keys(const Json *j, const int *v, const Field *f, int n,
-    Req *r, Blob **out, int *nout, Arena *a, Err *e);
-static int pol_sigstore(const Json *j, const int *v, Req *r, Arena *a,
-    Err *e);
-static int pol_field(const Json *j, int i, int isdata, const char *at,
-    const char *key, Blob *b, Arena *a, Err *e);
-static int pol_text(const Json *j, int i, const char *at, const char *key,
-    const char **out, Arena *a, Err *e);
-static int pol_blob(const Json *j, int i, int isdata, const char *at,
-    Blob *b, Arena *a, Err *e);
-static int pol_blobs(const Json *j, int arr, int isdata, const char *at,
-    Blob **out, int *n, Arena *a, Err *e);
-static int pol_ident(const Json *j, int obj, const char *at, Ident *id,
-    Arena *a, Err *e);
-static int pol_remap_prefix(const char *s);
-static const char *pol_desc(const Req *r, Arena *a, Err *e);
-static const Scope *pol_scope(const Policy *p, const Ref *r,
-    const char *digest);
-static int pol_match(void *ctx, const char *key, size_t n);
-static const Scope *pol_find(const Policy *p, const char *key, size_t n);
-static const char *pol_lint(const char *key, Arena *a, Err *e);
-static int pol_files(const Policy *p, const Scope *only, Md *h, Arena *a,
-    Err *e);
-static int pol_parse_text(Policy *p, Arena *a, const char *file,
-    const char *text, Err *e);
-/* 11. certs.d and auth.json */
-static int cert_cmp(const void *x, const void *y);
-static int cert_dir(Arena *a, const char *dir, const char *authority,
-    CertsD *c, Err *e);
-static int auth_entry(const Json *j, int obj, const char *file,
-    const char *key, Creds *c, Arena *a, Err *e);
-static size_t auth_norm(const char *k, const char **out);
-static int auth_find(Arena *a, const char *const *files, const char *name,
-    size_t hl, Creds *c, Err *e);
-static int auth_doc(const char *text, size_t tn, const char *file,
-    const char *name, size_t hl, Creds *c, Arena *a, Err *e);
-/* 12. URLs, TLS, HTTP */
-static int url_parse(Url *u, const char *s, Arena *a, Err *e);
-static void url_dots(char *p);
-static char *url_resolve(const Url *base, const char *loc, Arena *a,
-    Err *e);
-static const char *url_authority(const Url *u, char *buf, size_t n);
-static int url_insecure(const Net *n, const Url *u);
-static int url_loopback(const char *host);
-static int url_plain(const Net *n, const Url *u, const char *from,
-    const char *what, Err *e);
-static int net_wait(Net *n, int fd, short ev, const char *what, Err *e);
-static int net_connect(Net *n, const char *host, const char *port,
-    const char *what, Err *e);
-static void net_init(Net *n, Arena *a, const Opts *o);
-static void net_free(Net *n);
-static ssize_t sock_io(Conn *c, int out, void *buf, size_t len, Err *e);
-static int conn_send(Conn *c, const void *buf, size_t len, Err *e);
-static int conn_fill(Conn *c, Err *e);
-static int tls_send(void *ctx, const unsigned char *buf, size_t len);
-static int tls_recv(void *ctx, unsigned char *buf, size_t len);
-static int tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth,
-    uint32_t *flags);
-static int tls_fail(Conn *c, int ret, const char *step, Err *e);
-static Trust *trust_get(Net *n, const char *authority, Err *e);
-static int trust_ca(Trust *t, Arena *a, const char *path, Err *e);
-static int trust_subject(const unsigned char *p, size_t n, Str *subj);
-static int trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags);
-static int trust_pair(Trust *t, Arena *a, const char *cert,
-    const char *key, Err *e);
-static void trust_free(Trust *t);
-static void conn_close(Conn *c);
-static const char *net_proxy(const Url *u);
-static Conn *conn_get(Net *n, const Url *u, Trust *t, Err *e);
-static int proxy_connect(Net *n, Conn *c, const Url *u, const char *proxy,
-    const char *port, Err *e);
-static const char *http_field(const char *h, const char *name);
-static int http_head(Conn *c, Resp *r, Arena *a, Err *e);
-static int http_value(Conn *c, Resp *r, const char *line, Arena *a,
-    Err *e);
-static int http_body(Conn *c, Resp *r, int head, size_t max,
-    const char *limit, Arena *a, Err *e);
-static int http_line(Conn *c, char *buf, size_t n, Err *e);
-static int http_once(Net *n, const char *method, const Url *u, Trust *t,
-    const char *hdrs, const char *body, size_t max, const char *limit,
-    Resp *r, Arena *a, Err *e);
-static int http_get(Net *n, const char *url, Trust *t, const char *accept,
-    const char *authz, const char *authfor, size_t max, const char *limit,
-    Resp *r, const char *what, Err *e);
-static size_t sha_raw(int bits, const void *data, size_t n,
-    unsigned char *out);
-static void dig_sum(const char *want, const void *data, size_t n,
-    char *out);
-/* 13. registry client */
-static int reg_challenge(Reg *g, const char *s, Arena *a, Err *e);
-static char *reg_query(Arena *a, const char *s, Err *e);
-static int reg_token(Reg *g, Err *e);
-static const char *reg_files(Net *n);
-static const char *reg_origin(const Url *u, Arena *a, Err *e);
-static int reg_open(Reg *g, Net *n, const Ref *r, Err *e);
-static int reg_get(Reg *g, const char *path, const char *accept,
-    size_t max, const char *limit, const char *what, Resp *r, Err *e);
-static int reg_manifest(Reg *g, const char *ref, Resp *r, char *digest,
-    Err *e);
-static int reg_blob(Reg *g, const char *digest, size_t max,
-    const char *limit, Resp *r, Err *e);
-static int reg_resolve(Reg *g, const Ref *r, char *digest, Err *e);
-/* 11. registries.d */
-static char *yaml_scalar(const char **pp, const char *stop, int *isnull,
-    const char *file, int line, Arena *a, Err *e);
-static Ynode *yaml_add(Ynode *parent, const char *key, int line,
-    const char *file, Arena *a, Err *e);
-static int yaml_flow(Ynode *y, const char *p, const char *file, int line,
-    Arena *a, Err *e);
-static int yaml_parse(Ynode *root, char *s, const char *file, Arena *a,
-    Err *e);
-static int yaml_bool(const char *s);
-static int regd_section(RegdScope *s, const Ynode *y, const char *file,
-    Err *e);
-static RegdScope *regd_add(Regd *g, const char *key, const char *file,
-    int line, Arena *a, Err *e);
-static int regd_load(Regd *g, Arena *a, const char *dir, Err *e);
-static int regd_file(Regd *g, char *text, const char *file, Arena *a,
-    Err *e);
-static int regd_url(const RegdScope *s, Err *e);
-static int regd_match(void *ctx, const char *key, size_t n);
-static int regd_find(const Regd *g, const Ref *r, const char *digest,
-    const char **lookaside, int *attach, Err *e);
-/* 14. crypto */
-static int cry_key(Key *k, const Blob *b, int ecdsa, const char *file,
-    Arena *a, Err *e);
-static const char *memmem_pem(const char *s, size_t n);
-static void cry_key_free(Key *k);
-static int cry_der_int(const unsigned char **p, const unsigned char *end);
-static int cry_der_sig(const unsigned char *s, size_t n);
-static size_t cry_p1363(const unsigned char *s, size_t n,
-    unsigned char *der);
-static int cry_verify(mbedtls_pk_context *pk, const void *msg, size_t n,
-    const unsigned char *sig, size_t sl, int deronly);
-static int cry_pem(const char *s, size_t n, size_t *pos, const char *label,
-    Arena *a, Str *der);
-static int cry_pem_one(const char *s, size_t n, Arena *a, Str *der);
-static int hex_same(const char *s, const unsigned char *h, size_t n);
-static int cry_certs(const char *s, size_t n, int only,
-    mbedtls_x509_crt *chain, int strict, Arena *a, const char **why);
-static int cry_cas(const Blob *b, mbedtls_x509_crt *chain, int strict,
-    const char *file, Arena *a, Err *e);
-static long long cry_time(const mbedtls_x509_time *t);
-static int cry_chain_cb(void *ctx, mbedtls_x509_crt *crt, int depth,
-    uint32_t *flags);
-static int cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots,
-    long long t, Arena *a, const char **why);
-static char *cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a);
-static int cry_san_has(const mbedtls_x509_crt *c, int tag,
-    const char *want);
-static int cry_ext(const mbedtls_x509_crt *c, const unsigned char *oid,
-    size_t on, const unsigned char **v, size_t *vn);
-static char *cry_issuer(const mbedtls_x509_crt *c, Arena *a,
-    const char **why);
-static int cry_nc_labels(const unsigned char *s, size_t n);
-static int cry_nc_domain(const unsigned char *d, size_t dn,
-    const unsigned char *c, size_t cn);
-static int cry_nc_mailbox(const unsigned char *s, size_t n, size_t *at);
-static int cry_nc_urihost(const unsigned char *s, size_t n,
-    const unsigned char **h, size_t *hn);
-static int cry_nc_mask(const unsigned char *m, size_t n);
-static int cry_nc_name(int f, const unsigned char *nm, size_t nn, int uri,
-    size_t *at, const unsigned char **dom, size_t *dn);
-static int cry_nc_valid(int f, const unsigned char *c, size_t cn);
-static int cry_nc_match(int f, const unsigned char *nm, size_t nn,
-    size_t at, const unsigned char *dom, size_t dn, const unsigned char *c,
-    size_t cn);
-static char *cry_nc_show(int f, int cons, const unsigned char *s, size_t n,
-    char *out);
-static int cry_nc_split(const unsigned char *v, size_t vn,
-    const unsigned char *t[2], const unsigned char *te[2]);
-static int cry_nc_next(const unsigned char **q, const unsigned char *end,
-    int *tag, const unsigned char **v, size_t *vn);
-static int cry_nc(Path *p);
-static int cry_path(void *ctx, mbedtls_x509_crt *crt, int depth,
-    uint32_t *flags);
-static int md_begin(Md *h, mbedtls_md_type_t type);
-static void md_add(Md *h, const void *p, size_t n);
-static size_t md_end(Md *h, unsigned char *out);
-static void fe_fold(Fe r, uint64_t c);
-static void fe_add(Fe r, const Fe a, const Fe b);
-static void fe_sub(Fe r, const Fe a, const Fe b);
-static void fe_mul(Fe r, const Fe a, const Fe b);
-static void fe_bytes(unsigned char s[32], const Fe a);
-static void fe_load(Fe r, const unsigned char s[32]);
-static int fe_eq(const Fe a, const Fe b);
-static void fe_pow(Fe r, const Fe a, const unsigned char e[32]);
-static void ed_add(EdPt *r, const EdPt *p, const EdPt *q);
-static void ed_smul(EdPt *r, const unsigned char k[32], const EdPt *p);
-static int ed_decode(EdPt *pt, const unsigned char s[32]);
-static int ed25519_verify(const unsigned char pub[32], const void *m,
-    size_t n, const unsigned char sig[64]);
-/* 15. sigstore */
-static int run_regd(Run *run, Err *e);
-static Reg *run_reg(Run *run, Err *e);
-static int sst_absent(const Resp *r, Arena *a);
-static int sst_layer(const char *where, const Json *j, int lay, Cand *c,
-    Arena *a, Err *e);
-static int sst_manifest(Sigs *s, const char *where, const char *text,
-    size_t n, Arena *a, Err *e);
-static int sst_fetch(Run *run, Err *e);
-static int sst_integral(const Json *j, int i);
-static int sst_dups(const Json *j, int obj, const char *at, Arena *a,
-    Err *e);
-static int sst_payload(const Str *p, Arena *a, const char *want,
-    const char **digest, const char **ref, const char **why);
-static char *sst_jcs_str(const char *s, Arena *a, Err *e);
-static int sst_int(const Json *j, int i, long long *v);
-static char *sst_at(const Json *j, int obj, const char *const *path,
-    int dec, Arena *a, size_t *n);
-static int sst_rekor(Signer *sg, const Cand *c, const Str *sig,
-    const unsigned char *want, size_t wn, Arena *a, long long *t,
-    const char **why);
-static int sst_entry(const Str *b, const Cand *c, const Str *sig,
-    const unsigned char *want, size_t wn, Arena *a, const char **why);
-static int sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
-    mbedtls_x509_crt *chain, Arena *a, const char **why);
-static int sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
-    const char **why);
-static int sst_signer(Signer *sg, const Req *q, const char *file,
-    Arena *a, Err *e);
-static void sst_signer_free(Signer *sg);
-/* 16. OpenPGP, simple signing */
-static int inf_bits(Inf *s, int need);
-static int inf_build(Huff *h, const unsigned char *len, int n);
-static int inf_decode(Inf *s, const Huff *h);
-static int inf_codes(Inf *s, const Huff *lit, const Huff *dist);
-static int inf_deflate(Inf *s);
-static int inf_packet(const unsigned char *p, size_t n, Arena *a,
-    Str *out, const char **why);
-static int pgp_next(Cur *c, int *tag, Str *body, Arena *a);
-static unsigned long pgp_u32(const unsigned char *p);
-static int pgp_mpi(const unsigned char **p, const unsigned char *end,
-    const unsigned char **v, size_t *n);
-static int pgp_key(PgpKey *k, const Str *body);
-static int pgp_sig(PgpSig *s, const Str *body, const char **why);
-static int pgp_subpacket(PgpSig *s, int t, const unsigned char *v,
-    size_t n, int hashed);
-static mbedtls_md_type_t pgp_md(int id, int selfsig);
-static int pgp_nomem(int ret);
-static int pgp_check(const PgpKey *k, const PgpSig *s, Md *h);
-static void pgp_hash_key(Md *h, const PgpKey *k);
-static int pgp_selfsig(const PgpKey *signer, const PgpKey *p,
-    const PgpKey *sub, const Str *uid, const PgpSig *s);
-static unsigned long pgp_crc24(const unsigned char *p, size_t n);
-static int pgp_dearmor(const char *s, size_t n, Arena *a, Str *out,
-    const char **why);
-static int pgp_issued(const PgpKey *p, const PgpSig *s);
-static int pgp_keep(const Keyring *r, const PgpSig *s, int prim, int cur,
-    int uid);
-static int pgp_keyring(Keyring *r, const Str *ring, Arena *a,
-    const char **why);
-static void pgp_newest(PgpKey *k, const PgpSig *s, int backsig);
-static void pgp_keysig(Keyring *r, int i, const PgpSig *s);
-static void pgp_selfsigs(Keyring *r, const PgpRef *f, long long now);
-static void pgp_judge(Keyring *r, long long now);
-static int pgp_usable(const Keyring *r, const PgpKey *k, long long now,
-    Arena *a, const char **why);
-static int ss_packets(Cur *c, int depth, SsMsg *m, Arena *a,
-    const char **why);
-static int ss_verify(const Keyring *r, const Str *blob, long long now,
-    Arena *a, Str *payload, const char **signer, const char **why);
-static int ss_fetch(Run *run, Err *e);
-static int ss_keyring(Keyring *r, const Req *q, const char *file,
-    long long now, Arena *a, Err *e);
-static void ss_keyring_free(Keyring *r);
-/* 18. judgement and output */
-static void cache_field(Md *h, const void *p, size_t n);
-static int cache_key(Run *run, const Policy *p, const Str *policy,
-    char key[65], Err *e);
-static int cache_dir(int make);
-static int cache_read(int dfd, const char *name, long long now, char *line,
-    size_t n, long long *at);
-static int cache_get(const char *key, char *line, size_t n, Arena *a);
-static void cache_put(const char *key, const char *line);
-static int judge(Run *run, const Policy *p, const char *kept, Verdict *v,
-    Err *e);
-static int judge_req(Run *run, const Req *q, Result *res, Err *e);
-static int judge_ident(const Ident *id, const Ref *img, const char *s,
-    Arena *a, const char **why);
-static int judge_keys(Run *run, const Scope *sc, Err *e);
-static int judge_sigstore(Run *run, const Req *q, Result *res, Err *e);
-static int judge_payload(Run *run, const Req *q, const Str *p,
-    const char *type, const char *digest, const char **why);
-static int judge_signedby(Run *run, const Req *q, Result *res, Err *e);
-static void out_cat(char *buf, size_t n, const char *fmt, ...);
-static void out_line(const Verdict *v, const Ref *r, const char *digest,
-    const Err *e, char *buf, size_t n);
-static void out_json(const Verdict *v, const Ref *r, const char *digest,
-    const char *line, int code, FILE *f);
-static void out_jstr(const char *s, FILE *f);
-/* 19. options and main */
-static int opt_args(Opts *o, int argc, char **argv, Err *e);
-static int opt_parse(Opts *o, int argc, char **argv, Err *e);
-static int opt_value(size_t k, const char *v, Opts *o, Err *e);
-static int desc_check(Opts *o, Arena *a, Err *e);
-static void version(void);
-static void usage(void);
+/* Called above their definitions: policy loading finds requirement types
+ * in the table that follows the formats' sections. */
+static const ReqType *reqtype(int type);
 
 /* == 4. Configuration checks and globals ================================ */
 
@@ -868,77 +293,59 @@ static void usage(void);
 #endif
 
 /* what -version prints: every limit, from the macros themselves */
-static const struct {
-	const char *name;
-	long value;
-} limits[] = {
-	{ "TIMEOUT_SECS",         TIMEOUT_SECS },
-	{ "MAX_TIMEOUT_SECS",     MAX_TIMEOUT_SECS },
-	{ "ARENA_BYTES",          ARENA_BYTES },
-	{ "MAX_REASON",           MAX_REASON },
-	{ "MAX_QUOTE",            MAX_QUOTE },
-	{ "MAX_POLICY_BYTES",     MAX_POLICY_BYTES },
-	{ "MAX_KEY_BYTES",        MAX_KEY_BYTES },
-	{ "MAX_DESCRIPTOR_BYTES", MAX_DESCRIPTOR_BYTES },
-	{ "MAX_JSON_TOKENS",      MAX_JSON_TOKENS },
-	{ "MAX_JSON_DEPTH",       MAX_JSON_DEPTH },
-	{ "MAX_SCOPES",           MAX_SCOPES },
-	{ "MAX_REQS",             MAX_REQS },
-	{ "MAX_KEYS",             MAX_KEYS },
-	{ "MAX_ARG_BYTES",        MAX_ARG_BYTES },
-	{ "MAX_INSECURE",         MAX_INSECURE },
-	{ "MAX_AUTH_BYTES",       MAX_AUTH_BYTES },
-	{ "MAX_CERTSD_FILES",     MAX_CERTSD_FILES },
-	{ "MAX_CA_BYTES",         MAX_CA_BYTES },
-	{ "MAX_HEADER_BYTES",     MAX_HEADER_BYTES },
-	{ "MAX_HEADER_LINE",      MAX_HEADER_LINE },
-	{ "MAX_HEADERS",          MAX_HEADERS },
-	{ "MAX_REDIRECTS",        MAX_REDIRECTS },
-	{ "MAX_MANIFEST_BYTES",   MAX_MANIFEST_BYTES },
-	{ "MAX_BLOB_BYTES",       MAX_BLOB_BYTES },
-	{ "MAX_TOKEN_BYTES",      MAX_TOKEN_BYTES },
-	{ "MAX_ERROR_BYTES",      MAX_ERROR_BYTES },
-	{ "MAX_CONNS",            MAX_CONNS },
-	{ "MAX_TRUST",            MAX_TRUST },
-	{ "CONN_BUF",             CONN_BUF },
-	{ "MAX_REGD_FILES",       MAX_REGD_FILES },
-	{ "MAX_REGD_BYTES",       MAX_REGD_BYTES },
-	{ "MAX_REGD_SCOPES",      MAX_REGD_SCOPES },
-	{ "MAX_SIGS",             MAX_SIGS },
-	{ "MAX_LOOKASIDE",        MAX_LOOKASIDE },
-	{ "MAX_INFLATE_BYTES",    MAX_INFLATE_BYTES },
-	{ "MAX_PGP_KEYS",         MAX_PGP_KEYS },
-	{ "MAX_PGP_SIGS",         MAX_PGP_SIGS },
-	{ "MIN_RSA_BITS",         MIN_RSA_BITS },
-	{ "MAX_NC_CHECKS",        MAX_NC_CHECKS },
-	{ "CACHE_SECONDS",        CACHE_SECONDS },
-	{ "MAX_CACHE_ENTRIES",    MAX_CACHE_ENTRIES },
-};
-
-static const char *reqnames[] = {	/* by ReqAccept… */
-	"insecureAcceptAnything", "reject", "signedBy", "signedBaseLayer",
-	"sigstoreSigned"
-};
-static const char *idnames[] = {	/* by IdMatchRepoDigestOrExact… */
-	"matchRepoDigestOrExact", "matchExact", "matchRepository",
-	"exactReference", "exactRepository", "remapIdentity"
-};
-static const char *keytypes[] = {	/* by KeyGPG… */
-	"GPGKeys", "signedByGPGKeys", "X509Certificates", "signedByX509CAs"
-};
-
-static const char *optnames[] = {	/* options that take a value */
-	"name", "digest", "stdin-media-type", "policy", "registries-d",
-	"certs-d", "auth", "ca-file", "timeout", "o", "insecure"
+static const Limit limits[] = {
+	LIMIT_INIT(TIMEOUT_SECS),
+	LIMIT_INIT(MAX_TIMEOUT_SECS),
+	LIMIT_INIT(ARENA_BYTES),
+	LIMIT_INIT(MAX_REASON),
+	LIMIT_INIT(MAX_QUOTE),
+	LIMIT_INIT(MAX_POLICY_BYTES),
+	LIMIT_INIT(MAX_KEY_BYTES),
+	LIMIT_INIT(MAX_DESCRIPTOR_BYTES),
+	LIMIT_INIT(MAX_JSON_TOKENS),
+	LIMIT_INIT(MAX_JSON_DEPTH),
+	LIMIT_INIT(MAX_SCOPES),
+	LIMIT_INIT(MAX_REQS),
+	LIMIT_INIT(MAX_KEYS),
+	LIMIT_INIT(MAX_ARG_BYTES),
+	LIMIT_INIT(MAX_INSECURE),
+	LIMIT_INIT(MAX_AUTH_BYTES),
+	LIMIT_INIT(MAX_CERTSD_FILES),
+	LIMIT_INIT(MAX_CA_BYTES),
+	LIMIT_INIT(MAX_HEADER_BYTES),
+	LIMIT_INIT(MAX_HEADER_LINE),
+	LIMIT_INIT(MAX_HEADERS),
+	LIMIT_INIT(MAX_REDIRECTS),
+	LIMIT_INIT(MAX_MANIFEST_BYTES),
+	LIMIT_INIT(MAX_BLOB_BYTES),
+	LIMIT_INIT(MAX_TOKEN_BYTES),
+	LIMIT_INIT(MAX_ERROR_BYTES),
+	LIMIT_INIT(MAX_CONNS),
+	LIMIT_INIT(MAX_TRUST),
+	LIMIT_INIT(CONN_BUF),
+	LIMIT_INIT(MAX_REGD_FILES),
+	LIMIT_INIT(MAX_REGD_BYTES),
+	LIMIT_INIT(MAX_REGD_SCOPES),
+	LIMIT_INIT(MAX_SIGS),
+	LIMIT_INIT(MAX_LOOKASIDE),
+	LIMIT_INIT(MAX_INFLATE_BYTES),
+	LIMIT_INIT(MAX_PGP_KEYS),
+	LIMIT_INIT(MAX_PGP_SIGS),
+	LIMIT_INIT(MIN_RSA_BITS),
+	LIMIT_INIT(MAX_NC_CHECKS),
+	LIMIT_INIT(CACHE_SECONDS),
+	LIMIT_INIT(MAX_CACHE_ENTRIES),
 };
 
 static int verbose;		/* -v: log steps to stderr */
 static long cachesecs = CACHE_SECONDS;	/* tests/ivlite-faults: from env */
 
-/* == 5. Errors and log ==================================================
+/* == 5. Errors and log ===================================================
  * fail() records only the first cause (later ones are consequences) and
  * returns -1 so callers can `return fail(…)`.  A message longer than the
- * reason line ends in "…", never silently cut. */
+ * reason line ends in "…", never silently cut.  With e NULL the caller
+ * wants no message: it says what failed itself (a *why, a fallback text),
+ * and an arena that ran out stays marked spent (ar_alloc). */
 
 static int
 fail(Err *e, int code, const char *fmt, ...)
@@ -946,7 +353,7 @@ fail(Err *e, int code, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (e->code)
+	if (!e || e->code)
 		return -1;
 	e->code = code;
 	va_start(ap, fmt);
@@ -1004,6 +411,17 @@ watchdog(int sig)
 	_exit(ExitUndecided);
 }
 
+/* -timeout + 1 s from now, the line in -o json if json */
+static void
+watchdog_arm(int json, int secs)
+{
+	wdjson = json;
+	wdsecs = secs;
+	watchdog_step("verification");
+	signal(SIGALRM, watchdog);
+	alarm((unsigned)secs + 1);
+}
+
 #ifdef IVLITE_FAULTS
 /* Test builds only (tests/ivlite-faults): IVLITE_FAULT=OP:N makes the Nth
  * OP (connect, handshake, send, recv, alloc: an arena allocation) fail;
@@ -1043,13 +461,31 @@ fault(int op)
 	}
 	return ++fault_count[op] == nth && op == want;
 }
+
+/* the arena cap and verdict cache the test build takes from the
+ * environment */
+static void
+fault_env(Arena *a)
+{
+	if (getenv("IVLITE_ARENA"))
+		a->cap = (size_t)strtoul(getenv("IVLITE_ARENA"), NULL, 10);
+	if (getenv("IVLITE_CACHE_DIR")) {
+		cachedir = getenv("IVLITE_CACHE_DIR");
+		cachesecs = getenv("IVLITE_CACHE_SECONDS") ?
+		    strtol(getenv("IVLITE_CACHE_SECONDS"), NULL, 10) : 0;
+	}
+}
 #else
 #define fault(op) 0
+#define fault_env(a) ((void)(a))
 #endif
 
-/* == 6. Memory, text, digests ===========================================
+/* == 6. Memory, text, digests ============================================
  * One arena per run, never freed piecemeal: running out is an error that
- * names ARENA_BYTES.  Text from outside is quoted with ar_quote(). */
+ * names ARENA_BYTES.  Text from outside is quoted with ar_quote().  Base64,
+ * hex and digests (SHA-2 through the compatibility names of section 1). */
+
+static int ar_spent(Err *e);
 
 static void *
 ar_alloc(Arena *a, size_t n, Err *e)
@@ -1057,7 +493,7 @@ ar_alloc(Arena *a, size_t n, Err *e)
 	size_t off = (a->used + 15) & ~(size_t)15;
 
 	if (off > a->cap || n > a->cap - off || fault(FaultAlloc)) {
-		a->spent = 1;	/* even when e is a caller's scratch Err */
+		a->spent = 1;	/* even when e is NULL */
 		ar_spent(e);
 		return NULL;
 	}
@@ -1070,22 +506,6 @@ ar_spent(Err *e)
 {
 	return fail(e, ExitUndecided, "out of memory: ARENA_BYTES (%ld) spent",
 	    (long)ARENA_BYTES);
-}
-
-/* the arena of a test entry point (iv_*), taken once and reused: tests
- * call them thousands of times */
-static int
-ar_open(Arena *a, char *out, size_t outsz)
-{
-	static unsigned char *base;
-
-	a->used = 0;
-	a->cap = ARENA_BYTES;
-	a->spent = 0;
-	if ((a->base = base ? base : (base = malloc(ARENA_BYTES))))
-		return 0;
-	snprintf(out, outsz, "out of memory");
-	return -1;
 }
 
 /* NULL only with e set: for what a caller cannot do without */
@@ -1190,6 +610,12 @@ ar_esc(Arena *a, const char *s, Err *e)
 	return p ? quote_as(p, s, strlen(s), 0) : "(no memory)";
 }
 
+static int
+str_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
 /* standard base64 with padding (RFC 4648 §4), as Go's encoding/json
  * writes []byte; line breaks are skipped.  NUL-terminates out. */
 static int
@@ -1200,7 +626,6 @@ b64_decode(Arena *a, const char *s, size_t n, Str *out)
 	static signed char val[256];	/* the system CA bundle is 200 KB */
 	unsigned long acc = 0;
 	size_t i, o = 0, got = 0, pad = 0;
-	Err ignore = { 0, "" };
 	int c;
 	char *p;
 
@@ -1209,7 +634,7 @@ b64_decode(Arena *a, const char *s, size_t n, Str *out)
 		for (i = 0; i < 64; i++)
 			val[(unsigned char)al[i]] = (signed char)i;
 	}
-	if (!(p = ar_alloc(a, n / 4 * 3 + 4, &ignore)))
+	if (!(p = ar_alloc(a, n / 4 * 3 + 4, NULL)))
 		return -1;
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
@@ -1259,6 +684,33 @@ b64_encode(const char *s, size_t n, char *out)
 	*out = '\0';
 }
 
+/* n bytes as 2n hex digits and a NUL */
+static void
+hex_str(const unsigned char *p, size_t n, char *out, int upper)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, upper ? "%02X" : "%02x", p[i]);
+}
+
+/* does hex text s (either case) spell the n bytes h? */
+static int
+hex_same(const char *s, const unsigned char *h, size_t n)
+{
+	size_t i;
+	unsigned v;
+
+	if (strlen(s) != 2 * n || strspn(s, "0123456789abcdefABCDEF") != 2 * n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		sscanf(s + 2 * i, "%2x", &v);
+		if (v != h[i])
+			return 0;
+	}
+	return 1;
+}
+
 /* algorithm:hex as go-digest validates it: sha256, sha384 or sha512 with
  * exactly their length of lowercase hex */
 static int
@@ -1281,28 +733,41 @@ dig_valid(const char *s, size_t n)
 	return 0;
 }
 
+/* SHA-256, -384 or -512 (bits) of data into out; its length */
+static size_t
+sha_raw(int bits, const void *data, size_t n, unsigned char *out)
+{
+	if (bits == 256)
+		sha256_ret(data, n, out, 0);
+	else
+		sha512_ret(data, n, out, bits == 384);
+	return (size_t)bits / 8;
+}
+
+/* "alg:hex" of data, with the algorithm of the digest want names */
+static void
+dig_sum(const char *want, const void *data, size_t n, char *out)
+{
+	int bits = !strncmp(want, "sha512:", 7) ? 512 :
+	    !strncmp(want, "sha384:", 7) ? 384 : 256;
+	unsigned char h[64];
+	size_t len = sha_raw(bits, data, n, h);
+
+	snprintf(out, 8, "sha%d:", bits);
+	hex_str(h, len, out + 7, 0);
+}
+
 /* "YYYY-MM-DD HH:MM:SS UTC" of a Unix time, in the arena */
 static const char *
 when_utc(long long t, Arena *a)
 {
-	Err sub = { 0, "" };
 	char buf[40];
 	time_t tt = (time_t)t;
 	struct tm tm;
 
 	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC",
 	    gmtime_r(&tt, &tm));
-	return ar_reason(a, &sub, "%s", buf);
-}
-
-/* n bytes as 2n hex digits and a NUL */
-static void
-hex_str(const unsigned char *p, size_t n, char *out, int upper)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, upper ? "%02X" : "%02x", p[i]);
+	return ar_reason(a, NULL, "%s", buf);
 }
 
 static long long
@@ -1314,7 +779,7 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* == 7. Files and stdin =================================================
+/* == 7. Files and stdin ==================================================
  * Whole-file reads with a ceiling set before the first byte.  Only regular
  * files: a FIFO or device named as a key must not hang or feed us. */
 
@@ -1403,11 +868,19 @@ file_stdin(Arena *a, size_t max, long long deadline, Str *out, Err *e)
 	return 0;
 }
 
-/* == 8. JSON over jsmn ==================================================
+/* == 8. JSON over jsmn ===================================================
  * jsmn finds the tokens; json_check() then proves the whole text is one
  * RFC 8259 value: separators between tokens, literals and numbers byte by
  * byte, escapes and UTF-8 in strings, a depth limit.  Lookups walk one
  * object's own members; strings are unescaped into the arena. */
+
+static int json_check(const Json *j, int i, int depth, Err *e);
+static int json_number(const unsigned char *p, size_t len);
+static size_t json_digits(const unsigned char *p, size_t k, size_t len);
+static int json_gap(const Json *j, size_t from, size_t to, int sep, Err *e);
+static int json_line(const Json *j, size_t off);
+static const char *json_typename(jsmntype_t type);
+static size_t utf8_len(const unsigned char *p, size_t n);
 
 static int
 json_parse(Json *j, Arena *a, const char *file, const char *s, size_t n,
@@ -1739,12 +1212,12 @@ json_dupkey(const Json *j, int obj, int i, const char *at, Arena *a, Err *e)
 	return 0;
 }
 
-/* Checks the members of object obj against the table f (ending with a
- * NULL key): unknown and repeated keys and wrong types are errors.  v[k]
- * gets the value token of f[k], or -1 when absent. */
+/* Checks the members of object obj against the nf fields f (a NULL key
+ * is a slot the table leaves unused): unknown and repeated keys and wrong
+ * types are errors.  v[k] gets the value token of f[k], or -1 when absent. */
 static int
-json_fields(const Json *j, int obj, const char *at, const Field *f, int *v,
-    Arena *a, Err *e)
+json_fields(const Json *j, int obj, const char *at, const Field *f, int nf,
+    int *v, Arena *a, Err *e)
 {
 	int i, k, n;
 
@@ -1753,14 +1226,13 @@ json_fields(const Json *j, int obj, const char *at, const Field *f, int *v,
 	if (j->t[obj].type != JSMN_OBJECT)
 		return fail(e, j->code, "%s: %s: expected an object, got %s",
 		    j->file, at, json_typename(j->t[obj].type));
-	for (k = 0; f[k].key; k++)
+	for (k = 0; k < nf; k++)
 		v[k] = -1;
 	for (i = obj + 1, n = 0; n < j->t[obj].size; n++) {
-		/* "" marks a slot a table leaves unused */
-		for (k = 0; f[k].key && (!*f[k].key || !json_eq(j, i,
-		    f[k].key)); k++)
+		for (k = 0; k < nf && (!f[k].key || !json_eq(j, i, f[k].key));
+		    k++)
 			;
-		if (!f[k].key)
+		if (k == nf)
 			return fail(e, j->code, "%s: %s: unknown field %s",
 			    j->file, at, ar_quote(a, j->s + j->t[i].start,
 			    (size_t)(j->t[i].end - j->t[i].start), e));
@@ -1816,10 +1288,14 @@ utf8_len(const unsigned char *p, size_t n)
 	return len;
 }
 
-/* == 9. Image references ================================================
+/* == 9. Image references =================================================
  * The grammar of distribution/reference: [domain/]path[:tag][@digest],
  * with docker.io, library/ and :latest filled in as Docker does, and
  * bracketed IPv6 domains as current distribution/reference accepts. */
+
+static const char *ref_domain(const char *s);
+static const char *ref_path(const char *s);
+static const char *ref_component(const char *s);
 
 static int
 ref_parse(Ref *r, const char *s, Err *e)
@@ -2023,103 +1499,56 @@ ref_scopes(const Ref *r, const char *digest,
 	return 0;
 }
 
-int
-iv_ref_normalize(const char *ref, char *out, size_t outsz)
-{
-	Err e = { 0, "" };
-	Ref r;
-
-	if (ref_parse(&r, ref, &e) < 0) {
-		snprintf(out, outsz, "%s", e.msg);
-		return e.code;
-	}
-	ref_string(&r, out, outsz);
-	return 0;
-}
-
-/* == 10. policy.json ====================================================
+/* == 10. policy.json =====================================================
  * containers-policy.json(5), parsed as strictly as containers/image does
  * and a little more: unknown or repeated fields, wrong types, empty lists
  * and conflicting key sources are errors with the JSON path.  Key files
- * are only named here; -check reads them, judgement loads what it needs. */
+ * are only named here; -check reads them, judgement loads what it needs.
+ * A requirement's own members are its type's (reqtypes[], its load). */
 
-enum { SbType, SbKeyType, SbKeyPath, SbKeyPaths, SbKeyData, SbIdent };
-static const Field signedbyfields[] = {
-	/* key                 type */
-	{ "type",              JSMN_STRING },
-	{ "keyType",           JSMN_STRING },
-	{ "keyPath",           JSMN_STRING },
-	{ "keyPaths",          JSMN_ARRAY },
-	{ "keyData",           JSMN_STRING },
-	{ "signedIdentity",    JSMN_OBJECT },
-	{ NULL,                JSMN_UNDEFINED }
+struct PolMatch {		/* pol_scope's search */
+	const Policy *p;
+	const Scope *sc;
 };
 
-enum {
-	SsType, SsKeyPath, SsKeyPaths, SsKeyData, SsKeyDatas, SsFulcio, SsPKI,
-	SsRekorPath, SsRekorPaths, SsRekorData, SsRekorDatas, SsIdent
-};
-static const Field sigstorefields[] = {
-	{ "type",                JSMN_STRING },
-	{ "keyPath",             JSMN_STRING },
-	{ "keyPaths",            JSMN_ARRAY },
-	{ "keyData",             JSMN_STRING },
-	{ "keyDatas",            JSMN_ARRAY },
-	{ "fulcio",              JSMN_OBJECT },
-	{ "pki",                 JSMN_OBJECT },
-	{ "rekorPublicKeyPath",  JSMN_STRING },
-	{ "rekorPublicKeyPaths", JSMN_ARRAY },
-	{ "rekorPublicKeyData",  JSMN_STRING },
-	{ "rekorPublicKeyDatas", JSMN_ARRAY },
-	{ "signedIdentity",      JSMN_OBJECT },
-	{ NULL,                  JSMN_UNDEFINED }
+static const char *idnames[] = {	/* by IdMatchRepoDigestOrExact… */
+	"matchRepoDigestOrExact", "matchExact", "matchRepository",
+	"exactReference", "exactRepository", "remapIdentity"
 };
 
-/* fulcio and pki share a shape: a CA as path or data, identities */
-enum { CaPath, CaData, CaInterPath, CaInterData, CaEmail, CaHost, CaIssuer };
-static const Field fulciofields[] = {
-	{ "caPath",              JSMN_STRING },
-	{ "caData",              JSMN_STRING },
-	{ "",                    JSMN_UNDEFINED },	/* no intermediates */
-	{ "",                    JSMN_UNDEFINED },
-	{ "subjectEmail",        JSMN_STRING },
-	{ "",                    JSMN_UNDEFINED },
-	{ "oidcIssuer",          JSMN_STRING },
-	{ NULL,                  JSMN_UNDEFINED }
-};
-static const Field pkifields[] = {
-	{ "caRootsPath",         JSMN_STRING },
-	{ "caRootsData",         JSMN_STRING },
-	{ "caIntermediatesPath", JSMN_STRING },
-	{ "caIntermediatesData", JSMN_STRING },
-	{ "subjectEmail",        JSMN_STRING },
-	{ "subjectHostname",     JSMN_STRING },
-	{ "",                    JSMN_UNDEFINED },	/* no OIDC issuer */
-	{ NULL,                  JSMN_UNDEFINED }
-};
-
-static const Field typeonly[] = { { "type", JSMN_STRING }, { NULL, JSMN_UNDEFINED } };
-static const Field baselayerfields[] = {
-	{ "type",              JSMN_STRING },
-	{ "baseLayerIdentity", JSMN_OBJECT },
-	{ NULL,                JSMN_UNDEFINED }
-};
+/* signedIdentity's members, by its type (v[1], v[2]: its values) */
+static const Field typeonly[] = { { "type", JSMN_STRING } };
 static const Field exactreffields[] = {
 	{ "type",              JSMN_STRING },
-	{ "dockerReference",   JSMN_STRING },
-	{ NULL,                JSMN_UNDEFINED }
+	{ "dockerReference",   JSMN_STRING }
 };
 static const Field exactrepofields[] = {
 	{ "type",              JSMN_STRING },
-	{ "dockerRepository",  JSMN_STRING },
-	{ NULL,                JSMN_UNDEFINED }
+	{ "dockerRepository",  JSMN_STRING }
 };
 static const Field remapfields[] = {
 	{ "type",              JSMN_STRING },
 	{ "prefix",            JSMN_STRING },
-	{ "signedPrefix",      JSMN_STRING },
-	{ NULL,                JSMN_UNDEFINED }
+	{ "signedPrefix",      JSMN_STRING }
 };
+
+static int pol_scopes(const Json *j, int obj, const char *transport,
+    const char *at, Policy *p, Arena *a, Err *e);
+static const char *pol_other(const char *transport, const char *key);
+static const char *pol_path(const char *s);
+static const char *pol_storage(const char *s);
+static int pol_reqs(const Json *j, int arr, Scope *sc, Arena *a, Err *e);
+static int pol_req(const Json *j, int obj, Req *r, Arena *a, Err *e);
+static int pol_blob(const Json *j, int i, int isdata, const char *at,
+    Blob *b, Arena *a, Err *e);
+static int pol_blobs(const Json *j, int arr, int isdata, const char *at,
+    Blob **out, int *n, Arena *a, Err *e);
+static int pol_ident(const Json *j, int obj, const char *at, Ident *id,
+    Arena *a, Err *e);
+static int pol_remap_prefix(const char *s);
+static const char *pol_desc(const Req *r, Arena *a, Err *e);
+static int pol_match(void *ctx, const char *key, size_t n);
+static const Scope *pol_find(const Policy *p, const char *key, size_t n);
 
 static int
 pol_load(Policy *p, Arena *a, const char *file, const char *s, size_t n,
@@ -2127,8 +1556,7 @@ pol_load(Policy *p, Arena *a, const char *file, const char *s, size_t n,
 {
 	static const Field top[] = {
 		{ "default",    JSMN_ARRAY },
-		{ "transports", JSMN_OBJECT },
-		{ NULL,         JSMN_UNDEFINED }
+		{ "transports", JSMN_OBJECT }
 	};
 	int v[2], i, k, total = 1;
 	char *name, *at;
@@ -2137,7 +1565,7 @@ pol_load(Policy *p, Arena *a, const char *file, const char *s, size_t n,
 	memset(p, 0, sizeof(*p));
 	p->file = file;
 	if (json_parse(&j, a, file, s, n, ExitConfig, e) < 0 ||
-	    json_fields(&j, 0, "top level", top, v, a, e) < 0)
+	    json_fields(&j, 0, "top level", top, LEN(top), v, a, e) < 0)
 		return -1;
 	if (v[0] < 0)
 		return fail(e, ExitConfig, "%s: \"default\" is missing", file);
@@ -2328,11 +1756,10 @@ pol_reqs(const Json *j, int arr, Scope *sc, Arena *a, Err *e)
 	return 0;
 }
 
-/* the "type" of object obj, as an index into names; checked before the
- * other fields because it decides which fields are allowed */
+/* The "type" member of object obj, a string: its token.  Checked before
+ * the other members, because it decides which are allowed. */
 static int
-pol_type(const Json *j, int obj, const char *at, const char **names,
-    int n, const char *what, Arena *a, Err *e)
+pol_type(const Json *j, int obj, const char *at, Err *e)
 {
 	int i, k;
 
@@ -2350,78 +1777,50 @@ pol_type(const Json *j, int obj, const char *at, const char **names,
 	if (j->t[++i].type != JSMN_STRING)
 		return fail(e, ExitConfig, "%s: %s.type: expected a string, "
 		    "got %s", j->file, at, json_typename(j->t[i].type));
-	for (k = 0; k < n && !json_eq(j, i, names[k]); k++)
-		;
-	if (k == n)
-		return fail(e, ExitConfig, "%s: %s.type: unknown %s %s",
-		    j->file, at, what, ar_quote(a, j->s + j->t[i].start,
-		    (size_t)(j->t[i].end - j->t[i].start), e));
-	return k;
+	return i;
 }
 
+/* a "type" (token i) that names nothing ivlite knows */
+static int
+pol_unknown(const Json *j, int i, const char *at, const char *what,
+    Arena *a, Err *e)
+{
+	return fail(e, ExitConfig, "%s: %s.type: unknown %s %s", j->file, at,
+	    what, ar_quote(a, j->s + j->t[i].start, (size_t)(j->t[i].end -
+	    j->t[i].start), e));
+}
+
+/* a requirement, by the row of reqtypes[] its type names */
 static int
 pol_req(const Json *j, int obj, Req *r, Arena *a, Err *e)
 {
-	static const Field *tables[] = {	/* by ReqAccept… */
-		typeonly, typeonly, signedbyfields, baselayerfields,
-		sigstorefields
-	};
-	int v[LEN(sigstorefields)], si = -1;
-	const char *at;
+	const ReqType *t;
+	int v[REQ_FIELDS], i;
 
-	if ((r->type = pol_type(j, obj, r->at, reqnames, LEN(reqnames),
-	    "requirement type", a, e)) < 0 ||
-	    json_fields(j, obj, r->at, tables[r->type], v, a, e) < 0)
+	if ((i = pol_type(j, obj, r->at, e)) < 0)
 		return -1;
-	switch (r->type) {
-	case ReqBaseLayer:
-		if (v[1] < 0)
-			return fail(e, ExitConfig, "%s: %s: "
-			    "\"baseLayerIdentity\" is missing", j->file, r->at);
-		if (!(at = ar_printf(a, e, "%s.baseLayerIdentity", r->at)) ||
-		    pol_ident(j, v[1], at, &r->id, a, e) < 0)
-			return -1;
-		break;
-	case ReqSignedBy:
-		if (pol_signedby(j, v, r, a, e) < 0)
-			return -1;
-		si = v[SbIdent];
-		break;
-	case ReqSigstore:
-		if (pol_sigstore(j, v, r, a, e) < 0)
-			return -1;
-		si = v[SsIdent];
-		break;
-	}
-	if (si >= 0 && (!(at = ar_printf(a, e, "%s.signedIdentity", r->at)) ||
-	    pol_ident(j, si, at, &r->id, a, e) < 0))
+	for (r->type = 0; (t = reqtype(r->type)) && !json_eq(j, i, t->name);
+	    r->type++)
+		;
+	if (!t)
+		return pol_unknown(j, i, r->at, "requirement type", a, e);
+	if (json_fields(j, obj, r->at, t->fields, t->nfields, v, a, e) < 0 ||
+	    (t->load && t->load(j, v, r, a, e) < 0))
 		return -1;
 	return (r->desc = pol_desc(r, a, e)) ? 0 : -1;
 }
 
+/* the signedIdentity of r (token i; -1: absent, the default) */
 static int
-pol_signedby(const Json *j, const int *v, Req *r, Arena *a, Err *e)
+pol_signed(const Json *j, int i, Req *r, Arena *a, Err *e)
 {
-	int k;
+	const char *at;
 
-	if (v[SbKeyType] < 0)
-		return fail(e, ExitConfig, "%s: %s: \"keyType\" is missing",
-		    j->file, r->at);
-	for (k = 0; k < (int)LEN(keytypes) && !json_eq(j, v[SbKeyType],
-	    keytypes[k]); k++)
-		;
-	if (k == (int)LEN(keytypes))
-		return fail(e, ExitConfig, "%s: %s.keyType: unknown key type "
-		    "%s", j->file, r->at, ar_quote(a, j->s +
-		    j->t[v[SbKeyType]].start, (size_t)(j->t[v[SbKeyType]].end -
-		    j->t[v[SbKeyType]].start), e));
-	r->keytype = k;
-	if ((v[SbKeyPath] >= 0) + (v[SbKeyPaths] >= 0) +
-	    (v[SbKeyData] >= 0) != 1)
-		return fail(e, ExitConfig, "%s: %s: exactly one of keyPath, "
-		    "keyPaths and keyData must be given", j->file, r->at);
-	return pol_keys(j, v + SbKeyPath, signedbyfields + SbKeyPath, 3, r,
-	    &r->keys, &r->nkeys, a, e);
+	if (i < 0)
+		return 0;
+	if (!(at = ar_printf(a, e, "%s.signedIdentity", r->at)))
+		return -1;
+	return pol_ident(j, i, at, &r->id, a, e);
 }
 
 /* the one key source present among the n fields f[0..n) (keyPath,
@@ -2446,80 +1845,6 @@ pol_keys(const Json *j, const int *v, const Field *f, int n, Req *r,
 		return -1;
 	*nout = 1;
 	return pol_blob(j, v[k], k == 2, at, *out, a, e);
-}
-
-static int
-pol_sigstore(const Json *j, const int *v, Req *r, Arena *a, Err *e)
-{
-	int nsrc, nrekor, w[LEN(pkifields)];
-	const Field *f;
-	const char *at;
-
-	nsrc = (v[SsKeyPath] >= 0) + (v[SsKeyPaths] >= 0) +
-	    (v[SsKeyData] >= 0) + (v[SsKeyDatas] >= 0) +
-	    (v[SsFulcio] >= 0) + (v[SsPKI] >= 0);
-	nrekor = (v[SsRekorPath] >= 0) + (v[SsRekorPaths] >= 0) +
-	    (v[SsRekorData] >= 0) + (v[SsRekorDatas] >= 0);
-	if (nsrc != 1)
-		return fail(e, ExitConfig, "%s: %s: exactly one of keyPath, "
-		    "keyPaths, keyData, keyDatas, fulcio and pki must be "
-		    "given", j->file, r->at);
-	if (nrekor > 1)
-		return fail(e, ExitConfig, "%s: %s: at most one of "
-		    "rekorPublicKeyPath, rekorPublicKeyPaths, "
-		    "rekorPublicKeyData and rekorPublicKeyDatas may be given",
-		    j->file, r->at);
-	if (v[SsFulcio] >= 0 && !nrekor)
-		return fail(e, ExitConfig, "%s: %s: fulcio needs one of "
-		    "rekorPublicKeyPath, rekorPublicKeyPaths, "
-		    "rekorPublicKeyData or rekorPublicKeyDatas", j->file,
-		    r->at);
-	if (v[SsPKI] >= 0 && nrekor)
-		return fail(e, ExitConfig, "%s: %s: rekorPublicKey* cannot be "
-		    "used with pki", j->file, r->at);
-	if (nrekor && pol_keys(j, v + SsRekorPath, sigstorefields +
-	    SsRekorPath, 4, r, &r->rekor, &r->nrekor, a, e) < 0)
-		return -1;
-	if (v[SsFulcio] < 0 && v[SsPKI] < 0) {
-		r->src = SrcKeys;
-		return pol_keys(j, v + SsKeyPath, sigstorefields + SsKeyPath, 4,
-		    r, &r->keys, &r->nkeys, a, e);
-	}
-	r->src = v[SsFulcio] >= 0 ? SrcFulcio : SrcPKI;
-	f = r->src == SrcFulcio ? fulciofields : pkifields;
-	if (!(at = ar_printf(a, e, "%s.%s", r->at, r->src == SrcFulcio ?
-	    "fulcio" : "pki")) || json_fields(j, v[r->src == SrcFulcio ?
-	    SsFulcio : SsPKI], at, f, w, a, e) < 0)
-		return -1;
-	if ((w[CaPath] >= 0) + (w[CaData] >= 0) != 1)
-		return fail(e, ExitConfig, "%s: %s: exactly one of %s and %s "
-		    "must be given", j->file, at, f[CaPath].key,
-		    f[CaData].key);
-	if (w[CaInterPath] >= 0 && w[CaInterData] >= 0)
-		return fail(e, ExitConfig, "%s: %s: at most one of %s and %s "
-		    "may be given", j->file, at, f[CaInterPath].key,
-		    f[CaInterData].key);
-	if (pol_field(j, w[CaPath] >= 0 ? w[CaPath] : w[CaData], w[CaData] >=
-	    0, at, f[w[CaPath] >= 0 ? CaPath : CaData].key, &r->ca, a, e) < 0)
-		return -1;
-	if ((w[CaInterPath] >= 0 || w[CaInterData] >= 0) && pol_field(j,
-	    w[CaInterPath] >= 0 ? w[CaInterPath] : w[CaInterData],
-	    w[CaInterData] >= 0, at, f[w[CaInterPath] >= 0 ? CaInterPath :
-	    CaInterData].key, &r->inter, a, e) < 0)
-		return -1;
-	if (pol_text(j, w[CaEmail], at, "subjectEmail", &r->email, a, e) < 0 ||
-	    pol_text(j, w[CaHost], at, "subjectHostname", &r->hostname, a,
-	    e) < 0 ||
-	    pol_text(j, w[CaIssuer], at, "oidcIssuer", &r->issuer, a, e) < 0)
-		return -1;
-	if (r->src == SrcFulcio && (!r->issuer || !r->email))
-		return fail(e, ExitConfig, "%s: %s: oidcIssuer and "
-		    "subjectEmail must both be given", j->file, at);
-	if (r->src == SrcPKI && !r->email && !r->hostname)
-		return fail(e, ExitConfig, "%s: %s: at least one of "
-		    "subjectEmail and subjectHostname must be given", j->file,
-		    at);
-	return 0;
 }
 
 /* a Blob from member i named key of the object at `at` */
@@ -2604,29 +1929,39 @@ static int
 pol_ident(const Json *j, int obj, const char *at, Ident *id, Arena *a,
     Err *e)
 {
-	static const Field *tables[] = {	/* by IdMatchRepoDigestOrExact… */
-		typeonly, typeonly, typeonly, exactreffields, exactrepofields,
-		remapfields
+	static const struct {
+		const Field *f;
+		int n;
+	} tables[] = {		/* by IdMatchRepoDigestOrExact… */
+		{ FIELDS(typeonly) }, { FIELDS(typeonly) },
+		{ FIELDS(typeonly) }, { FIELDS(exactreffields) },
+		{ FIELDS(exactrepofields) }, { FIELDS(remapfields) }
 	};
 	Err sub = { 0, "" };
-	int v[3];
+	int v[3], i;
 	char *s, *t;
 
-	if ((id->type = pol_type(j, obj, at, idnames, LEN(idnames),
-	    "signedIdentity type", a, e)) < 0 ||
-	    json_fields(j, obj, at, tables[id->type], v, a, e) < 0)
+	if ((i = pol_type(j, obj, at, e)) < 0)
+		return -1;
+	for (id->type = 0; id->type < (int)LEN(idnames) && !json_eq(j, i,
+	    idnames[id->type]); id->type++)
+		;
+	if (id->type == (int)LEN(idnames))
+		return pol_unknown(j, i, at, "signedIdentity type", a, e);
+	if (json_fields(j, obj, at, tables[id->type].f, tables[id->type].n, v,
+	    a, e) < 0)
 		return -1;
 	switch (id->type) {
 	case IdExactReference:
 	case IdExactRepository:
 		if (v[1] < 0)
 			return fail(e, ExitConfig, "%s: %s: \"%s\" is missing",
-			    j->file, at, tables[id->type][1].key);
+			    j->file, at, tables[id->type].f[1].key);
 		if (!(s = json_str(j, v[1], a, e)))
 			return -1;
 		if (ref_parse(&id->ref, s, &sub) < 0)
 			return fail(e, ExitConfig, "%s: %s.%s: %s", j->file,
-			    at, tables[id->type][1].key, sub.msg);
+			    at, tables[id->type].f[1].key, sub.msg);
 		if (id->type == IdExactReference && id->ref.deftag)
 			return fail(e, ExitConfig, "%s: %s.dockerReference: "
 			    "%s has neither a tag nor a digest", j->file, at,
@@ -2672,12 +2007,12 @@ static const char *
 pol_desc(const Req *r, Arena *a, Err *e)
 {
 	static const char *srcs[] = { "", "fulcio", "pki" };
-	const char *t = reqnames[r->type], *f = r->keyfield;
+	const char *t = reqtype(r->type)->name, *f = r->keyfield;
 	char *s;
 	int i;
 
-	if (r->type != ReqSignedBy && r->type != ReqSigstore)
-		return t;
+	if (!f && r->src == SrcKeys)
+		return t;	/* no keys: insecureAcceptAnything… */
 	if (r->src != SrcKeys)
 		return ar_printf(a, e, "%s(%s)", t, srcs[r->src]);
 	if (!strcmp(f, "keyData") || !strcmp(f, "keyDatas"))
@@ -2762,10 +2097,12 @@ pol_lint(const char *key, Arena *a, Err *e)
 }
 
 /* Every key and CA file of the policy (or of scope only) must be
- * readable: -check; with h, the verdict cache's key takes in each path and
- * its bytes. */
+ * readable: -check; with each, the verdict cache's key takes in each path
+ * and its bytes (each(ctx, path, bytes)). */
 static int
-pol_files(const Policy *p, const Scope *only, Md *h, Arena *a, Err *e)
+pol_files(const Policy *p, const Scope *only,
+    void (*each)(void *ctx, const char *path, const Str *s), void *ctx,
+    Arena *a, Err *e)
 {
 	const Req *r;
 	const Blob *b[4];
@@ -2793,11 +2130,8 @@ pol_files(const Policy *p, const Scope *only, Md *h, Arena *a, Err *e)
 						return fail(e, ExitConfig,
 						    "%s: %s: %s", p->file,
 						    b[m][n].at, sub.msg);
-					if (h) {
-						cache_field(h, b[m][n].path,
-						    strlen(b[m][n].path));
-						cache_field(h, s.p, s.n);
-					}
+					if (each)
+						each(ctx, b[m][n].path, &s);
 					a->used = mark;
 				}
 			}
@@ -2806,79 +2140,57 @@ pol_files(const Policy *p, const Scope *only, Md *h, Arena *a, Err *e)
 	return 0;
 }
 
-static int
-pol_parse_text(Policy *p, Arena *a, const char *file, const char *text,
-    Err *e)
-{
-	size_t n = strlen(text);
-
-	if (n > MAX_POLICY_BYTES)
-		return fail(e, ExitConfig, "%s: larger than %d bytes", file,
-		    MAX_POLICY_BYTES);
-	return pol_load(p, a, file, text, n, e);
-}
-
-int
-iv_pol_load(const char *file, const char *text, char *out, size_t outsz)
-{
-	Arena a;
-	Err e = { 0, "" };
-	Policy p;
-
-	if (ar_open(&a, out, outsz) < 0)
-		return ExitUndecided;
-	if (pol_parse_text(&p, &a, file, text, &e) == 0)
-		snprintf(out, outsz, "%d scopes", p.nscope);
-	else
-		snprintf(out, outsz, "%s", e.msg);
-	return e.code;
-}
-
-int
-iv_pol_lint(const char *scope, char *out, size_t outsz)
-{
-	Arena a;
-	Err e = { 0, "" };
-	const char *w;
-
-	if (ar_open(&a, out, outsz) < 0)
-		return ExitUndecided;
-	w = pol_lint(scope, &a, &e);
-	snprintf(out, outsz, "%s", w ? w : e.code ? e.msg : "");
-	return e.code ? e.code : w != NULL;
-}
-
-int
-iv_pol_scope(const char *text, const char *name, const char *digest,
-    char *out, size_t outsz)
-{
-	Arena a;
-	Err e = { 0, "" };
-	Policy p;
-	Ref r;
-
-	if (ar_open(&a, out, outsz) < 0)
-		return ExitUndecided;
-	if (pol_parse_text(&p, &a, "policy.json", text, &e) == 0 &&
-	    ref_parse(&r, name, &e) == 0)
-		snprintf(out, outsz, "%s", pol_scope(&p, &r, digest)->at);
-	else
-		snprintf(out, outsz, "%s", e.msg);
-	return e.code;
-}
-
-/* == 11. certs.d, auth.json, registries.d ==============================
+/* == 11. certs.d, auth.json, registries.d ================================
  * Per-registry TLS material (containers-certs.d(5)), credentials
  * (containers-auth.json(5), docker's config.json) and signature locations
- * (containers-registries.d(5)).  Credentials are
- * secrets: no Err, log line or output ever holds one; messages name the
- * file and the key only. */
+ * (containers-registries.d(5)).  Credentials are secrets: no Err, log line
+ * or output ever holds one; messages name the file and the key only. */
 
-static int
-cert_cmp(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
+typedef struct {		/* certs.d/HOST[:PORT]/ */
+	const char *crt[MAX_CERTSD_FILES];	/* *.crt: extra CAs */
+	int ncrt;
+	const char *cert, *key;			/* the client pair, or NULL */
+} CertsD;
+
+typedef struct {		/* secrets: never in an Err, a log or output */
+	const char *user, *pass;
+	const char *idtoken;	/* OAuth2 refresh token ("identitytoken") */
+	const char *src;	/* "FILE, key K", or NULL: no credentials */
+} Creds;
+
+enum { YNull, YScalar, YMap };	/* YAML node types */
+
+typedef struct Ynode {		/* registries.d YAML, as a tree */
+	const char *key;
+	const char *val;	/* YScalar only */
+	int type, line;
+	struct Ynode *child, *next;
+} Ynode;
+
+typedef struct {		/* one scope of registries.d */
+	const char *key;	/* docker scope; NULL: default-docker */
+	const char *lookaside;	/* lookaside, else sigstore; NULL: unset */
+	const char *alias;	/* sigstore (deprecated lookaside) */
+	int attach;		/* use-sigstore-attachments; -1: unset */
+	const char *file;
+	int line;
+} RegdScope;
+
+typedef struct {
+	const char *dir;
+	RegdScope *s;		/* MAX_REGD_SCOPES */
+	int n;
+} Regd;
+
+struct RegdMatch {		/* regd_find's search */
+	const Regd *g;
+	const RegdScope *lookaside, *attach;
+};
+
+static int auth_doc(const char *text, size_t tn, const char *file,
+    const char *name, size_t hl, Creds *c, Arena *a, Err *e);
+static int regd_file(Regd *g, char *text, const char *file, Arena *a,
+    Err *e);
 
 /* DIR/AUTHORITY/: *.crt are CAs added to the system ones, NAME.cert with
  * NAME.key the client pair; a missing directory is no extra material */
@@ -2917,7 +2229,7 @@ cert_dir(Arena *a, const char *dir, const char *authority, CertsD *c,
 		}
 	}
 	closedir(dp);
-	qsort(names, (size_t)n, sizeof(names[0]), cert_cmp);
+	qsort(names, (size_t)n, sizeof(names[0]), str_cmp);
 	for (i = 0; i < n; i++) {
 		len = strlen(names[i]);
 		if (!strcmp(names[i] + len - 4, ".crt")) {
@@ -3437,7 +2749,7 @@ regd_load(Regd *g, Arena *a, const char *dir, Err *e)
 		}
 	}
 	closedir(dp);
-	qsort(names, (size_t)n, sizeof(names[0]), cert_cmp);
+	qsort(names, (size_t)n, sizeof(names[0]), str_cmp);
 	for (i = 0; i < n; i++)
 		if (file_read(a, names[i], MAX_REGD_BYTES, &f, e) < 0 ||
 		    regd_file(g, f.p, names[i], a, e) < 0)
@@ -3534,2059 +2846,32 @@ regd_find(const Regd *g, const Ref *r, const char *digest,
 	return m.lookaside ? regd_url(m.lookaside, e) : 0;
 }
 
-/* tests: what registries.d dir says for ref: "lookaside=URL attach=N" */
-int
-iv_regd_lookup(const char *dir, const char *ref, char *out, size_t outsz)
-{
-	Err e = { 0, "" };
-	const char *look;
-	Regd g;
-	Arena a;
-	Ref r;
-	int att;
-
-	if (ar_open(&a, out, outsz) < 0)
-		return ExitUndecided;
-	memset(&g, 0, sizeof(g));
-	if (ref_parse(&r, ref, &e) == 0 && regd_load(&g, &a, dir, &e) == 0 &&
-	    regd_find(&g, &r, NULL, &look, &att, &e) == 0)
-		snprintf(out, outsz, "lookaside=%s attach=%d", look, att);
-	else
-		snprintf(out, outsz, "%s", e.msg);
-	return e.code;
-}
-
-/* == 12. URLs, TLS and HTTP/1.1 =========================================
- * A small HTTP/1.1 client: one request in flight per connection, one kept
- * connection per origin, every header and body bounded, every wait bounded
- * by the run's deadline.  TLS is mbedTLS with our own name rules: an IP
- * literal must be an iPAddress SAN, a name a dNSName SAN, never the CN.
- * Only this section and §14 call mbedTLS. */
-
-/* absolute http(s) URL; the path keeps its query, the fragment goes */
-static int
-url_parse(Url *u, const char *s, Arena *a, Err *e)
-{
-	const char *p, *h, *end;
-	size_t n;
-	long port;
-
-	memset(u, 0, sizeof(*u));
-	for (p = s; *p; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
-			return fail(e, ExitUndecided, "URL %s: control byte, "
-			    "space or non-ASCII", ar_quote(a, s, strlen(s), e));
-	if (!strncmp(s, "https://", 8))
-		u->tls = 1, h = s + 8;
-	else if (!strncmp(s, "http://", 7))
-		h = s + 7;
-	else
-		return fail(e, ExitUndecided, "URL %s: not http or https",
-		    ar_quote(a, s, strlen(s), e));
-	n = strcspn(h, "/?#");
-	if (memchr(h, '@', n))
-		return fail(e, ExitUndecided, "URL %s: user information is "
-		    "not accepted", ar_quote(a, s, strlen(s), e));
-	if (*h == '[') {
-		end = memchr(h, ']', n);
-		p = end ? end + 1 : h + n;
-	} else {
-		for (p = h; p < h + n && *p != ':'; p++)
-			;
-		end = p;
-	}
-	if (!end || end == h || (size_t)(p - h) > HOST_MAX || ref_domain(h) <
-	    p)
-		return fail(e, ExitUndecided, "URL %s: invalid host",
-		    ar_quote(a, s, strlen(s), e));
-	memcpy(u->host, h, (size_t)(p - h));
-	if (*p == ':' && p + 1 < h + n) {
-		port = strtol(p + 1, (char **)&end, 10);
-		if (end != h + n || port < 1 || port > 65535 || !isdigit(
-		    (unsigned char)p[1]) || (size_t)(end - p - 1) >= sizeof(
-		    u->port))
-			return fail(e, ExitUndecided, "URL %s: invalid port",
-			    ar_quote(a, s, strlen(s), e));
-		memcpy(u->port, p + 1, (size_t)(end - p - 1));
-	} else if (p != h + n && !(*p == ':' && p + 1 == h + n)) {
-		return fail(e, ExitUndecided, "URL %s: invalid host",
-		    ar_quote(a, s, strlen(s), e));
-	}
-	p = h + n;
-	n = strcspn(p, "#");
-	if (!(u->path = ar_printf(a, e, "%s%.*s", *p == '/' ? "" : "/",
-	    (int)n, p)))
-		return -1;
-	return 0;
-}
-
-/* RFC 3986 §5.2.4: removes "." and ".." segments from the path at p
- * (which starts with "/"), in place, leaving the query alone */
-static void
-url_dots(char *p)
-{
-	char *r = p, *w = p, *end = p + strcspn(p, "?"), *s, *t;
-	size_t n;
-
-	while (r < end) {
-		s = r + 1;
-		t = s + strcspn(s, "/?");
-		if (t > end)
-			t = end;
-		n = (size_t)(t - s);
-		if (n == 2 && s[0] == '.' && s[1] == '.')
-			while (w > p && *--w != '/')
-				;
-		else if (!(n == 1 && *s == '.')) {
-			memmove(w, r, (size_t)(t - r));
-			w += t - r;
-		}
-		if (t == end && n && n <= 2 && !memcmp(s, "..", n))
-			*w++ = '/';	/* "a/.." ends in a directory */
-		r = t;
-	}
-	if (w == p)
-		*w++ = '/';
-	memmove(w, end, strlen(end) + 1);
-}
-
-/* Location against the URL it came from (RFC 3986 §5.2) */
-static char *
-url_resolve(const Url *base, const char *loc, Arena *a, Err *e)
-{
-	const char *slash, *sch = base->tls ? "https" : "http";
-	char *u, *p;
-
-	if (!strncmp(loc, "https://", 8) || !strncmp(loc, "http://", 7))
-		u = ar_printf(a, e, "%s", loc);
-	else if (!strncmp(loc, "//", 2))
-		u = ar_printf(a, e, "%s:%s", sch, loc);
-	else if (*loc == '/')
-		u = ar_printf(a, e, "%s://%s%s%s%s", sch, base->host,
-		    *base->port ? ":" : "", base->port, loc);
-	else if (*loc == '?')
-		u = ar_printf(a, e, "%s://%s%s%s%.*s%s", sch, base->host,
-		    *base->port ? ":" : "", base->port,
-		    (int)strcspn(base->path, "?"), base->path, loc);
-	else {
-		slash = strrchr(base->path, '/');
-		u = ar_printf(a, e, "%s://%s%s%s%.*s%s", sch, base->host,
-		    *base->port ? ":" : "", base->port,
-		    (int)(slash - base->path + 1), base->path, loc);
-	}
-	if (!u)
-		return NULL;
-	p = strstr(u, "://") + 3;
-	p += strcspn(p, "/?#");
-	if (*p == '/')
-		url_dots(p);
-	return u;
-}
-
-/* host[:port] as written */
-static const char *
-url_authority(const Url *u, char *buf, size_t n)
-{
-	snprintf(buf, n, "%s%s%s", u->host, *u->port ? ":" : "", u->port);
-	return buf;
-}
-
-static int
-url_insecure(const Net *n, const Url *u)
-{
-	char auth[AUTH_SIZE];
-	int i;
-
-	url_authority(u, auth, sizeof(auth));
-	for (i = 0; n->insecure[i]; i++)
-		if (!strcmp(n->insecure[i], auth))
-			return 1;
-	return 0;
-}
-
-/* Is host (as in a URL, IPv6 in brackets) loopback?  The name localhost,
- * and 127.0.0.0/8 or ::1 as IP literals, IPv4-mapped ones included:
- * nothing else by its spelling (127.attacker.example resolves wherever its
- * owner likes).  Credentials go over plain HTTP only to these, and they
- * never go through a proxy (registry-client.md §5). */
-static int
-url_loopback(const char *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-	char h[HOST_MAX + 1];
-	size_t n = strlen(host);
-
-	if (!strcmp(host, "localhost"))
-		return 1;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (n < 3 || *host != '[' || host[n - 1] != ']' || n - 2 >= sizeof(h))
-		return 0;
-	memcpy(h, host + 1, n - 2);
-	h[n - 2] = '\0';
-	if (inet_pton(AF_INET6, h, &a6) != 1)
-		return 0;
-	return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) &&
-	    a6.s6_addr[12] == 127);
-}
-
-/* Plain HTTP goes only to -insecure hosts, and to lookaside storage
- * (plainok: its signatures prove themselves).  from: who sent us there
- * (a redirect), else NULL; the query (a token request's account name)
- * stays out of the message. */
-static int
-url_plain(const Net *n, const Url *u, const char *from, const char *what,
-    Err *e)
-{
-	char auth[AUTH_SIZE];
-
-	if (u->tls || url_insecure(n, u) || n->plainok)
-		return 0;
-	url_authority(u, auth, sizeof(auth));
-	return fail(e, ExitUndecided, "%s: %s: http://%s%.*s is plain HTTP, "
-	    "allowed only for -insecure hosts", from ? from : auth, what, auth,
-	    (int)strcspn(u->path, "?"), u->path);
-}
-
-static void
-net_init(Net *n, Arena *a, const Opts *o)
-{
-	int i;
-
-	n->a = a;
-	n->deadline = o->deadline;
-	n->timeout = o->timeout;
-	n->insecure = o->insecure;
-	n->certsd = o->certsd;
-	n->cafile = o->cafile;
-	n->auth = o->auth;
-	n->ntrust = 0;
-	n->rng = 0;
-	for (i = 0; i < MAX_CONNS; i++)
-		n->conn[i].fd = -1;
-}
-
-static void
-net_free(Net *n)
-{
-	int i;
-
-	for (i = 0; i < MAX_CONNS; i++)
-		conn_close(&n->conn[i]);
-	for (i = 0; i < n->ntrust; i++)
-		trust_free(&n->trust[i]);
-	if (n->rng) {
-		mbedtls_ctr_drbg_free(&n->drbg);
-		mbedtls_entropy_free(&n->entropy);
-	}
-}
-
-/* Waits for fd to be ready for ev before the deadline; what names the wait
- * in the error.  Timeouts and errors are ExitUndecided. */
-static int
-net_wait(Net *n, int fd, short ev, const char *what, Err *e)
-{
-	struct pollfd p;
-	long long left;
-	int r;
-
-	p.fd = fd;
-	p.events = ev;
-	for (;;) {
-		if ((left = n->deadline - now_ms()) <= 0)
-			return fail(e, ExitUndecided, "%s: timed out (-timeout "
-			    "%d s)", what, n->timeout);
-		r = poll(&p, 1, (int)(left < INT_MAX ? left : INT_MAX));
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return fail(e, ExitUndecided, "%s: poll: %s", what,
-			    strerror(errno));
-	}
-}
-
-/* TCP to host:port: every address in turn, each with a fair share of the
- * time left.  getaddrinfo cannot be interrupted; main's watchdog covers it */
-static int
-net_connect(Net *n, const char *host, const char *port, const char *what,
-    Err *e)
-{
-	struct addrinfo hints, *res, *ai;
-	char h[HOST_MAX + 1];
-	socklen_t sl = sizeof(int);
-	int fd = -1, r, err = 0, left = 0, one = 1;
-	long long end = n->deadline;
-	size_t len = strlen(host);
-
-	if (*host == '[')
-		snprintf(h, sizeof(h), "%.*s", (int)(len - 2), host + 1);
-	else
-		snprintf(h, sizeof(h), "%s", host);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = *host == '[' ? AI_NUMERICHOST : 0;
-	watchdog_step(what);
-	if ((r = getaddrinfo(h, port, &hints, &res)) != 0)
-		return fail(e, ExitUndecided, "%s: cannot resolve %s: %s",
-		    what, h, gai_strerror(r));
-	for (ai = res; ai; ai = ai->ai_next)
-		left++;
-	for (ai = res; ai; ai = ai->ai_next, left--) {
-		n->deadline = now_ms() + (end - now_ms()) / left;
-		if (n->deadline > end)
-			n->deadline = end;
-		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		/* no Nagle: mbedTLS writes a handshake flight as several
-		 * records, and the server's delayed ACK held the second one
-		 * back 40 ms (requests go out in one write anyway) */
-		if (fd < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
-		    fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || setsockopt(fd,
-		    IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
-			err = errno;
-			if (fd >= 0)
-				close(fd);
-			fd = -1;
-			continue;
-		}
-		if (fault(FaultConnect)) {
-			close(fd);
-			fd = -1;
-			err = ECONNREFUSED;
-			fail(e, ExitUndecided, "%s: connect: injected fault",
-			    what);
-			break;
-		}
-		if ((connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
-		    (errno == EINPROGRESS && net_wait(n, fd, POLLOUT, what,
-		    e) == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
-		    &sl) == 0 && err == 0)))
-			break;
-		if (!err)
-			err = errno;
-		close(fd);
-		fd = -1;
-		if (e->code && ai->ai_next) {	/* our share ran out */
-			e->code = 0;
-			err = ETIMEDOUT;
-		}
-	}
-	n->deadline = end;
-	freeaddrinfo(res);
-	if (fd < 0)
-		return fail(e, ExitUndecided, "%s: connect: %s", what,
-		    strerror(err ? err : ETIMEDOUT));	/* fault: first wins */
-	return fd;
-}
-
-/* One send (out) or receive on c's socket, waiting no longer than the
- * deadline: the bytes moved, 0 at the end of input, SockAgain, SockReset
- * (a receive), or -1 with e set.  Plain HTTP and mbedTLS's I/O callbacks
- * both come here. */
-static ssize_t
-sock_io(Conn *c, int out, void *buf, size_t len, Err *e)
-{
-	ssize_t r;
-
-	if (net_wait(c->net, c->fd, out ? POLLOUT : POLLIN, c->name, e) < 0)
-		return -1;
-	r = out ? send(c->fd, buf, len, MSG_NOSIGNAL) : recv(c->fd, buf, len,
-	    0);
-	if (r < 0 && (errno == EINTR || errno == EAGAIN))
-		return SockAgain;
-	if (r < 0 && !out && errno == ECONNRESET)
-		return SockReset;
-	if (r < 0)
-		return fail(e, ExitUndecided, "%s: %s: %s", c->name, out ?
-		    "send" : "receive", strerror(errno));
-	return r;
-}
-
-static int
-conn_send(Conn *c, const void *buf, size_t len, Err *e)
-{
-	const unsigned char *p = buf;
-	ssize_t r;
-	int t;
-
-	if (fault(FaultSend))
-		return fail(e, ExitUndecided, "%s: send: injected fault",
-		    c->name);
-	while (len > 0) {
-		if (c->tls) {
-			t = mbedtls_ssl_write(&c->ssl, p, len);
-			if (t == MBEDTLS_ERR_SSL_WANT_READ ||
-			    t == MBEDTLS_ERR_SSL_WANT_WRITE)
-				continue;
-			if (t < 0)
-				return tls_fail(c, t, "send", e);
-			r = t;
-		} else if ((r = sock_io(c, 1, (void *)p, len, e)) ==
-		    SockAgain)
-			continue;
-		else if (r < 0)
-			return -1;
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
-/* more bytes into c->buf; 0 on EOF (c->eof set), -1 on error */
-static int
-conn_fill(Conn *c, Err *e)
-{
-	ssize_t r;
-	int t;
-
-	if (c->pos > 0) {
-		memmove(c->buf, c->buf + c->pos, c->len - c->pos);
-		c->len -= c->pos;
-		c->pos = 0;
-	}
-	if (c->len == sizeof(c->buf))	/* callers bound lines below this */
-		return fail(e, ExitUndecided, "%s: input buffer full",
-		    c->name);
-	if (fault(FaultRecv))
-		return fail(e, ExitUndecided, "%s: receive: injected fault",
-		    c->name);
-	for (;;) {
-		if (c->tls) {
-			t = mbedtls_ssl_read(&c->ssl, c->buf + c->len,
-			    sizeof(c->buf) - c->len);
-			if (t == MBEDTLS_ERR_SSL_WANT_READ ||
-			    t == MBEDTLS_ERR_SSL_WANT_WRITE)
-				continue;
-			if (t == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || t == 0 ||
-			    t == MBEDTLS_ERR_NET_CONN_RESET)
-				r = 0;
-			else if (t < 0)
-				return tls_fail(c, t, "receive", e);
-			else
-				r = t;
-		} else if ((r = sock_io(c, 0, c->buf + c->len,
-		    sizeof(c->buf) - c->len, e)) == SockAgain)
-			continue;
-		else if (r == SockReset)
-			r = 0;
-		else if (r < 0)
-			return -1;
-		if (r == 0) {
-			c->eof = 1;
-			return 0;
-		}
-		c->len += (size_t)r;
-		c->got += (size_t)r;
-		return 1;
-	}
-}
-
-/* mbedTLS I/O callbacks: our sockets, our deadline; what failed is in
- * c->ioerr for tls_fail */
-static int
-tls_send(void *ctx, const unsigned char *buf, size_t len)
-{
-	Conn *c = ctx;
-	ssize_t r = sock_io(c, 1, (void *)buf, len, &c->ioerr);
-
-	return r == SockAgain ? MBEDTLS_ERR_SSL_WANT_WRITE : r < 0 ?
-	    MBEDTLS_ERR_NET_SEND_FAILED : (int)r;
-}
-
-static int
-tls_recv(void *ctx, unsigned char *buf, size_t len)
-{
-	Conn *c = ctx;
-	ssize_t r = sock_io(c, 0, buf, len, &c->ioerr);
-
-	return r == SockAgain ? MBEDTLS_ERR_SSL_WANT_READ : r == SockReset ?
-	    MBEDTLS_ERR_NET_CONN_RESET : r < 0 ? MBEDTLS_ERR_NET_RECV_FAILED :
-	    (int)r;
-}
-
-/* Runs at each certificate of the chain, from the top down.  mbedTLS
- * knows only the certs.d anchors: a chain they do not anchor arrives with
- * NOT_TRUSTED at its top, and the leaf's call has the whole chain verified
- * again against the CA bundle (trust_bundle).  The flag is taken off the
- * top only because that later verification's flags join the leaf's.
- * The name constraints of the path verified (cry_path, in trust_bundle's
- * verification when that is the one).  At the leaf, Go's name rules,
- * which mbedTLS 2.28 lacks: an IP literal matches only iPAddress SANs
- * (byte for byte), a name never falls back to the subject CN. */
-static int
-tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
-{
-	Conn *c = ctx;
-	const mbedtls_x509_sequence *s;
-	unsigned char ip[16];
-	char h[HOST_MAX + 1], q[QUOTE_SIZE];
-	size_t len, n = 0;
-	int fam, match = 0;
-
-	if (!c->vtop) {
-		c->vtop = 1;
-		c->vbundle = (*flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) != 0;
-		*flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_NOT_TRUSTED;
-	}
-	if (depth != 0 || !c->vbundle)
-		cry_path(&c->path, crt, depth, flags);
-	if (depth != 0)
-		return 0;
-	if (c->vbundle && trust_bundle(c, crt, flags) < 0)
-		return MBEDTLS_ERR_X509_FATAL_ERROR;
-	c->sans[0] = '\0';
-	for (s = &crt->subject_alt_names; s && s->buf.p; s = s->next) {
-		char a[INET6_ADDRSTRLEN] = "?";
-
-		len = strlen(c->sans);
-		if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2))
-			snprintf(c->sans + len, sizeof(c->sans) - len,
-			    "%sDNS:%s", len ? ", " : "", quote_as(q,
-			    (const char *)s->buf.p, s->buf.len, 0));
-		if (s->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7))
-			continue;
-		if (s->buf.len == 4 || s->buf.len == 16)
-			inet_ntop(s->buf.len == 4 ? AF_INET : AF_INET6,
-			    s->buf.p, a, sizeof(a));
-		snprintf(c->sans + len, sizeof(c->sans) - len, "%sIP:%s",
-		    len ? ", " : "", a);
-	}
-	if (!(crt->MBEDTLS_PRIVATE(ext_types) &
-	    MBEDTLS_X509_EXT_SUBJECT_ALT_NAME)) {
-		*flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
-		return 0;
-	}
-	if (!c->ip)
-		return 0;
-	len = strlen(c->host);
-	if (*c->host == '[')
-		snprintf(h, sizeof(h), "%.*s", (int)(len - 2), c->host + 1);
-	else
-		snprintf(h, sizeof(h), "%s", c->host);
-	fam = strchr(h, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(fam, h, ip) == 1)
-		n = fam == AF_INET ? 4 : 16;
-	for (s = &crt->subject_alt_names; n && s && s->buf.p; s = s->next)
-		if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) &&
-		    s->buf.len == n && !memcmp(s->buf.p, ip, n))
-			match = 1;
-	if (!match)
-		*flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
-	return 0;
-}
-
-/* an mbedTLS failure as one precise sentence */
-static int
-tls_fail(Conn *c, int ret, const char *step, Err *e)
-{
-	char buf[200];
-	uint32_t f;
-
-	if (c->ioerr.code == ExitUndecided && !strcmp(step, "handshake") &&
-	    !c->trust->cert.raw.p)
-		return fail(e, c->ioerr.code, "%s (during the TLS handshake: "
-		    "does the server want a client certificate? %s/%s has "
-		    "none)", c->ioerr.msg, c->trust->certsd, c->trust->name);
-	if (c->ioerr.code)
-		return fail(e, c->ioerr.code, "%s (during the TLS %s)",
-		    c->ioerr.msg, step);
-	if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
-		f = mbedtls_ssl_get_verify_result(&c->ssl);
-		if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
-			return fail(e, ExitUndecided, "%s: TLS: certificate "
-			    "not trusted (no CA in %s or %s/%s signs it)",
-			    c->name, c->trust->cafile, c->trust->certsd,
-			    c->trust->name);
-		if (f & MBEDTLS_X509_BADCERT_OTHER)
-			return fail(e, ExitUndecided, "%s: TLS: certificate "
-			    "rejected: %s", c->name, c->path.why);
-		if (f & MBEDTLS_X509_BADCERT_CN_MISMATCH)
-			return fail(e, ExitUndecided, "%s: TLS: certificate "
-			    "for %s does not cover that name (SANs: %s)",
-			    c->name, c->host, *c->sans ? c->sans : "none");
-		if (f & MBEDTLS_X509_BADCERT_EXPIRED)
-			return fail(e, ExitUndecided, "%s: TLS: certificate "
-			    "expired", c->name);
-		if (f & MBEDTLS_X509_BADCERT_FUTURE)
-			return fail(e, ExitUndecided, "%s: TLS: certificate "
-			    "not yet valid", c->name);
-		mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", f);
-		buf[strcspn(buf, "\n")] = '\0';
-		return fail(e, ExitUndecided, "%s: TLS: certificate "
-		    "rejected: %s", c->name, buf);
-	}
-	if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
-		return fail(e, ExitUndecided, "%s: TLS %s: the server refused "
-		    "(fatal alert: no common TLS 1.2 cipher suite, a client "
-		    "certificate it wants, or TLS 1.3 only)", c->name, step);
-	if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD ||
-	    ret == MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO)
-		return fail(e, ExitUndecided, "%s: TLS %s: the server does not "
-		    "speak TLS (plain HTTP needs -insecure %s)", c->name, step,
-		    c->name);
-#ifdef MBEDTLS_ERROR_C
-	mbedtls_strerror(ret, buf, sizeof(buf));
-#else
-	snprintf(buf, sizeof(buf), "mbedTLS error -0x%04x", -ret);
-#endif
-	return fail(e, ExitUndecided, "%s: TLS %s: %s", c->name, step, buf);
-}
-
-/* The trust for one registry: CA file (the system bundle unless -ca-file)
- * plus certs.d/AUTHORITY/ *.crt, and its client pair.  Token realms and
- * redirects of that registry are checked against the same anchors. */
-static Trust *
-trust_get(Net *n, const char *authority, Err *e)
-{
-	static const int suites[] = {
-		MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-		MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-		MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-		MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-		MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-		MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-		0
-	};
-	/* NIST curves only: servers prefer X25519 when offered, and
-	 * mbedTLS's X25519 costs three times its P-256 (the handshake a
-	 * quarter more); every TLS server has P-256 */
-#if MBEDTLS_VERSION_NUMBER >= 0x03010000
-	static const uint16_t groups[] = {
-		MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
-		MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1,
-		MBEDTLS_SSL_IANA_TLS_GROUP_SECP521R1,
-		MBEDTLS_SSL_IANA_TLS_GROUP_NONE
-	};
-#else
-	static const mbedtls_ecp_group_id groups[] = {
-		MBEDTLS_ECP_DP_SECP256R1,
-		MBEDTLS_ECP_DP_SECP384R1,
-		MBEDTLS_ECP_DP_SECP521R1,
-		MBEDTLS_ECP_DP_NONE
-	};
-#endif
-	CertsD cd;
-	Trust *t;
-	int i, r;
-
-	for (i = 0; i < n->ntrust; i++)
-		if (!strcmp(n->trust[i].name, authority))
-			return &n->trust[i];
-	if (n->ntrust == MAX_TRUST) {
-		fail(e, ExitUndecided, "more than MAX_TRUST (%d) registries",
-		    MAX_TRUST);
-		return NULL;
-	}
-	if (!n->rng) {
-		mbedtls_entropy_init(&n->entropy);
-		mbedtls_ctr_drbg_init(&n->drbg);
-		n->rng = 1;
-		if ((r = mbedtls_ctr_drbg_seed(&n->drbg, mbedtls_entropy_func,
-		    &n->entropy, (const unsigned char *)"ivlite", 6)) != 0) {
-			fail(e, ExitUndecided, "TLS: cannot seed the random "
-			    "generator (-0x%04x)", -r);
-			return NULL;
-		}
-	}
-	t = &n->trust[n->ntrust++];
-	memset(t, 0, sizeof(*t));
-	snprintf(t->name, sizeof(t->name), "%s", authority);
-	t->cafile = n->cafile;
-	t->certsd = n->certsd;
-	t->net = n;
-	mbedtls_ssl_config_init(&t->conf);
-	mbedtls_x509_crt_init(&t->ca);
-	mbedtls_x509_crt_init(&t->cert);
-	mbedtls_pk_init(&t->key);
-	t->ready = 1;
-	if (cert_dir(n->a, n->certsd, authority, &cd, e) < 0)
-		return NULL;
-	for (i = 0; i < cd.ncrt; i++)
-		if (trust_ca(t, n->a, cd.crt[i], e) < 0)
-			return NULL;
-	if (cd.cert && trust_pair(t, n->a, cd.cert, cd.key, e) < 0)
-		return NULL;
-	if (mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
-	    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT) != 0 ||
-	    (cd.cert && mbedtls_ssl_conf_own_cert(&t->conf, &t->cert,
-	    &t->key) != 0)) {
-		fail(e, ExitUndecided, "TLS: cannot set up mbedTLS");
-		return NULL;
-	}
-	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-	/* certs.d's anchors, maybe none: the bundle comes in tls_verify */
-	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
-	mbedtls_ssl_conf_cert_profile(&t->conf, &mbedtls_x509_crt_profile_default);
-	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &n->drbg);
-	mbedtls_ssl_conf_ciphersuites(&t->conf, suites);
-#if MBEDTLS_VERSION_NUMBER >= 0x03010000
-	mbedtls_ssl_conf_groups(&t->conf, groups);
-#else
-	mbedtls_ssl_conf_curves(&t->conf, groups);
-#endif
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-	mbedtls_ssl_conf_min_tls_version(&t->conf, MBEDTLS_SSL_VERSION_TLS1_2);
-#else
-	mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-	    MBEDTLS_SSL_MINOR_VERSION_3);
-#endif
-	logv("trust for %s: %s%s%d certs.d file%s%s", authority, n->cafile,
-	    cd.ncrt ? " and " : ", ", cd.ncrt, cd.ncrt == 1 ? "" : "s",
-	    cd.cert ? ", client certificate" : "");
-	return t;
-}
-
-/* Adds the PEM certificates of path to t's anchors.  Our own base64:
- * mbedTLS's constant-time decoder spends 4 ms on the system bundle, for
- * certificates that are public. */
-static int
-trust_ca(Trust *t, Arena *a, const char *path, Err *e)
-{
-	size_t mark = a->used;
-	const char *why = "";
-	Str s;
-	int r;
-
-	if (file_read(a, path, MAX_CA_BYTES, &s, e) < 0)
-		return -1;
-	r = cry_certs(s.p, s.n, 1, &t->ca, 0, a, &why);
-	a->used = mark;
-	if (r <= 0)
-		return fail(e, ExitConfig, "%s: %s", path, why);
-	return 0;
-}
-
-/* the raw subject (tag and length included) of DER certificate p */
-static int
-trust_subject(const unsigned char *p, size_t n, Str *subj)
-{
-	const unsigned char *end = p + n, *q;
-	size_t len;
-	int i;
-
-	if (mbedtls_asn1_get_tag((unsigned char **)&p, end, &len,
-	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
-	    mbedtls_asn1_get_tag((unsigned char **)&p, end, &len,
-	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
-		return -1;
-	end = p + len;
-	/* [0] version (optional), serial, signature, issuer, validity */
-	for (i = p < end && *p == 0xa0 ? 0 : 1; i < 5; i++) {
-		q = p + 1;
-		if (p >= end || mbedtls_asn1_get_len((unsigned char **)&q, end,
-		    &len) != 0)
-			return -1;
-		p = q + len;
-	}
-	q = p;
-	if (mbedtls_asn1_get_tag((unsigned char **)&q, end, &len,
-	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
-		return -1;
-	subj->p = (char *)p;
-	subj->n = (size_t)(q - p) + len;
-	return 0;
-}
-
-/* The chain of leaf verified against the bundle's anchors: of its
- * CERTIFICATE blocks (Go's AppendCertsFromPEM), only the certificates
- * whose subject is the issuer of one in the chain, byte for byte (as Go's
- * CertPool matches), are parsed, not all 140.  Its flags join *flags; -1
- * (in c->ioerr) if the bundle cannot be read or holds no such block. */
-static int
-trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags)
-{
-	Trust *t = c->trust;
-	Arena *a = t->net->a;
-	size_t mark = a->used, pos = 0, text;
-	const mbedtls_x509_crt *k;
-	mbedtls_x509_crt anchors;
-	uint32_t f = 0;
-	Err sub = { 0, "" };
-	Str s, der, subj;
-	int n = 0, blocks = 0;
-
-	if (file_read(a, t->cafile, MAX_CA_BYTES, &s, &sub) < 0)
-		return fail(&c->ioerr, sub.code, "%s: TLS: CA bundle %s",
-		    c->name, sub.msg);
-	mbedtls_x509_crt_init(&anchors);
-	text = a->used;
-	while (cry_pem(s.p, s.n, &pos, "CERTIFICATE", a, &der) > 0) {
-		blocks++;
-		if (trust_subject((unsigned char *)der.p, der.n, &subj) < 0)
-			subj.n = 0;
-		for (k = leaf; k && subj.n; k = k->next)
-			if (subj.n == k->issuer_raw.len && !memcmp(subj.p,
-			    k->issuer_raw.p, subj.n)) {
-				if (mbedtls_x509_crt_parse_der(&anchors,
-				    (unsigned char *)der.p, der.n) == 0)
-					n++;
-				else
-					logv("%s: a certificate for an issuer "
-					    "does not parse", t->cafile);
-				break;
-			}
-		a->used = text;
-	}
-	a->used = mark;
-	if (!blocks) {
-		mbedtls_x509_crt_free(&anchors);
-		return fail(&c->ioerr, ExitConfig, "%s: TLS: CA bundle %s holds "
-		    "no CERTIFICATE block", c->name, t->cafile);
-	}
-	logv("tls %s: %d certificate%s of %s for the chain's issuers", c->name,
-	    n, n == 1 ? "" : "s", t->cafile);
-	/* host names: the leaf's own pass checks them; name constraints of
-	 * this path: cry_path */
-	c->path.n = 0;
-	if (mbedtls_x509_crt_verify_with_profile(leaf, n ? &anchors : NULL,
-	    NULL, &mbedtls_x509_crt_profile_default, NULL, &f, cry_path,
-	    &c->path) != 0 && !f)
-		f |= MBEDTLS_X509_BADCERT_NOT_TRUSTED;
-	*flags |= f;
-	mbedtls_x509_crt_free(&anchors);
-	return 0;
-}
-
-/* the client certificate (with its chain) and its unencrypted key */
-static int
-trust_pair(Trust *t, Arena *a, const char *cert, const char *key, Err *e)
-{
-	size_t mark = a->used;
-	Str c, k;
-	int r;
-
-	if (file_read(a, cert, MAX_KEY_BYTES, &c, e) < 0 ||
-	    file_read(a, key, MAX_KEY_BYTES, &k, e) < 0)
-		return -1;
-	r = mbedtls_x509_crt_parse(&t->cert, (const unsigned char *)c.p,
-	    c.n + 1) != 0 || mbedtls_pk_parse_key(&t->key,
-	    (const unsigned char *)k.p, k.n + 1, NULL, 0
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-	    , mbedtls_ctr_drbg_random, &t->net->drbg
-#endif
-	    ) != 0;
-	mbedtls_platform_zeroize(k.p, k.n);
-	a->used = mark;
-	if (r)
-		return fail(e, ExitConfig, "%s, %s: not a PEM certificate and "
-		    "an unencrypted key", cert, key);
-	return 0;
-}
-
-static void
-trust_free(Trust *t)
-{
-	if (!t->ready)
-		return;
-	mbedtls_ssl_config_free(&t->conf);
-	mbedtls_x509_crt_free(&t->ca);
-	mbedtls_x509_crt_free(&t->cert);
-	mbedtls_pk_free(&t->key);
-	t->ready = 0;
-}
-
-static void
-conn_close(Conn *c)
-{
-	if (c->fd < 0)
-		return;
-	if (c->tls) {
-		mbedtls_ssl_close_notify(&c->ssl);
-		mbedtls_ssl_free(&c->ssl);
-	}
-	close(c->fd);
-	c->fd = -1;
-}
-
-/* Go's proxy rules: HTTPS_PROXY for https, HTTP_PROXY for http, upper
- * case first; NO_PROXY "*", names (with subdomains; ".x" subdomains only)
- * and hosts with port; loopback never goes through a proxy. */
-static const char *
-net_proxy(const Url *u)
-{
-	const char *p, *np, *t;
-	char auth[AUTH_SIZE];
-	size_t n, hl = strlen(u->host);
-
-	if (url_loopback(u->host))
-		return NULL;
-	if (!(p = getenv(u->tls ? "HTTPS_PROXY" : "HTTP_PROXY")) || !*p)
-		p = getenv(u->tls ? "https_proxy" : "http_proxy");
-	if (!p || !*p)
-		return NULL;
-	if (!(np = getenv("NO_PROXY")) || !*np)
-		np = getenv("no_proxy");
-	url_authority(u, auth, sizeof(auth));
-	for (t = np; t && *t; t += n + (t[n] == ',')) {
-		n = strcspn(t, ",");
-		while (n && *t == ' ')
-			t++, n--;
-		while (n && t[n - 1] == ' ')
-			n--;
-		if ((n == 1 && *t == '*') || (n == strlen(auth) && !memcmp(t,
-		    auth, n)))
-			return NULL;
-		if (!n || memchr(t, ':', n) || *t == '[')
-			continue;
-		if (*t == '.' && hl > n && !memcmp(u->host + hl - n, t, n))
-			return NULL;
-		if (*t != '.' && (hl == n || (hl > n && u->host[hl - n - 1] ==
-		    '.')) && !memcmp(u->host + hl - n, t, n))
-			return NULL;
-	}
-	return p;
-}
-
-/* A connection to u's origin: the kept one, or a new one (through the
- * proxy if the environment names one), with TLS as t says. */
-static Conn *
-conn_get(Net *n, const Url *u, Trust *t, Err *e)
-{
-	char origin[2 * AUTH_SIZE + 16], auth[AUTH_SIZE];
-	const char *proxy = net_proxy(u), *port = *u->port ? u->port :
-	    u->tls ? "443" : "80";
-	Conn *c = NULL;
-	int i, r;
-
-	/* a connection verified for one registry's trust serves only it */
-	snprintf(origin, sizeof(origin), "%s://%s%s%s", u->tls ? "https" :
-	    "http", url_authority(u, auth, sizeof(auth)), t ? " for " : "",
-	    t ? t->name : "");
-	for (i = 0; i < MAX_CONNS; i++)
-		if (n->conn[i].fd >= 0 && !strcmp(n->conn[i].origin, origin)) {
-			n->conn[i].reused = 1;
-			return &n->conn[i];
-		}
-	for (i = 0; i < MAX_CONNS && n->conn[i].fd >= 0; i++)
-		;
-	if (i == MAX_CONNS)
-		conn_close(&n->conn[i = 0]);	/* the oldest kept one */
-	c = &n->conn[i];
-	memset(c, 0, offsetof(Conn, buf));
-	c->fd = -1;
-	c->net = n;
-	c->trust = t;
-	snprintf(c->origin, sizeof(c->origin), "%s", origin);
-	snprintf(c->host, sizeof(c->host), "%s", u->host);
-	snprintf(c->name, sizeof(c->name), "%s", auth);
-	c->ip = *u->host == '[' || strspn(u->host, "0123456789.") ==
-	    strlen(u->host);
-	if (proxy) {
-		if (proxy_connect(n, c, u, proxy, port, e) < 0)
-			return NULL;
-	} else {
-		logv("connect %s", auth);
-		if ((c->fd = net_connect(n, u->host, port, c->name, e)) < 0)
-			return NULL;
-	}
-	if (!u->tls)
-		return c;
-	mbedtls_ssl_init(&c->ssl);
-	c->tls = 1;
-	if ((r = mbedtls_ssl_setup(&c->ssl, &t->conf)) != 0 ||
-	    (r = mbedtls_ssl_set_hostname(&c->ssl, c->ip ? NULL : u->host))
-	    != 0) {
-		conn_close(c);
-		fail(e, ExitUndecided, "%s: TLS setup (-0x%04x)", c->name, -r);
-		return NULL;
-	}
-	mbedtls_ssl_set_verify(&c->ssl, tls_verify, c);
-	mbedtls_ssl_set_bio(&c->ssl, c, tls_send, tls_recv, NULL);
-	watchdog_step(c->name);
-	if (fault(FaultHandshake)) {
-		conn_close(c);
-		fail(e, ExitUndecided, "%s: TLS handshake: injected fault",
-		    c->name);
-		return NULL;
-	}
-	while ((r = mbedtls_ssl_handshake(&c->ssl)) != 0)
-		if (r != MBEDTLS_ERR_SSL_WANT_READ &&
-		    r != MBEDTLS_ERR_SSL_WANT_WRITE) {
-			tls_fail(c, r, "handshake", e);
-			conn_close(c);
-			return NULL;
-		}
-	logv("tls %s: %s %s", c->name, mbedtls_ssl_get_version(&c->ssl),
-	    mbedtls_ssl_get_ciphersuite(&c->ssl));
-	return c;
-}
-
-/* proxy URL http://[user:pass@]host[:port][/]: CONNECT for https, the
- * request in absolute form for http */
-static int
-proxy_connect(Net *n, Conn *c, const Url *u, const char *proxy,
-    const char *port, Err *e)
-{
-	char auth[AUTH_SIZE], *req, *cred = NULL;
-	const char *at, *h = proxy;
-	Url pu;
-	Resp r;
-
-	if (!strncmp(h, "http://", 7))
-		h += 7;
-	else if (strstr(h, "://"))
-		return fail(e, ExitConfig, "proxy %s: only http:// proxies "
-		    "are supported", ar_quote(n->a, proxy, strcspn(proxy,
-		    "@"), e));
-	if ((at = strchr(h, '@')) && at < h + strcspn(h, "/")) {
-		if (!(cred = ar_alloc(n->a, (size_t)(at - h) / 3 * 4 + 8, e)))
-			return -1;
-		b64_encode(h, (size_t)(at - h), cred);
-		h = at + 1;
-	}
-	if (url_parse(&pu, ar_printf(n->a, e, "http://%s", h), n->a, e) < 0)
-		return fail(e, ExitConfig, "proxy URL in the environment is "
-		    "not http://[user:password@]host[:port]");
-	url_authority(&pu, auth, sizeof(auth));
-	logv("connect %s via proxy %s", c->name, auth);
-	if ((c->fd = net_connect(n, pu.host, *pu.port ? pu.port : "80", auth,
-	    e)) < 0)
-		return -1;
-	snprintf(c->origin + strlen(c->origin), sizeof(c->origin) -
-	    strlen(c->origin), " via %s", auth);
-	if (!u->tls) {
-		c->absolute = 1;
-		c->proxyauth = cred;
-		return 0;
-	}
-	req = ar_printf(n->a, e, "CONNECT %s:%s HTTP/1.1\r\nHost: %s:%s\r\n"
-	    "%s%s%s\r\n", u->host, port, u->host, port, cred ?
-	    "Proxy-Authorization: Basic " : "", cred ? cred : "", cred ?
-	    "\r\n" : "");
-	if (!req || conn_send(c, req, strlen(req), e) < 0 ||
-	    http_head(c, &r, n->a, e) < 0)
-		goto bad;
-	mbedtls_platform_zeroize(req, strlen(req));
-	if (r.status != 200) {
-		fail(e, ExitUndecided, "proxy %s refused CONNECT %s:%s (HTTP "
-		    "%d)", auth, u->host, port, r.status);
-		goto bad;
-	}
-	/* The tunnel starts after the reply (RFC 9110 §9.3.6): a byte
-	 * already here came from the proxy, yet TLS and http_head would take
-	 * it for the origin's protected answer (a forged 401 naming the
-	 * proxy's own token realm, say).  TLS starts from an empty buffer. */
-	if (c->pos != c->len) {
-		fail(e, ExitUndecided, "proxy %s sent data after its CONNECT "
-		    "reply for %s:%s", auth, u->host, port);
-		goto bad;
-	}
-	c->pos = c->len = 0;
-	return 0;
-bad:
-	if (req)
-		mbedtls_platform_zeroize(req, strlen(req));
-	close(c->fd);
-	c->fd = -1;
-	return -1;
-}
-
-/* case-insensitive: does header line h start with name ":"? value after */
-static const char *
-http_field(const char *h, const char *name)
-{
-	size_t n = strlen(name);
-
-	if (strncasecmp(h, name, n) || h[n] != ':')
-		return NULL;
-	for (h += n + 1; *h == ' ' || *h == '\t'; h++)
-		;
-	return h;
-}
-
-/* The status line and headers.  The block is bounded (MAX_HEADER_BYTES,
- * MAX_HEADER_LINE, MAX_HEADERS); obs-folds become spaces. */
-static int
-http_head(Conn *c, Resp *r, Arena *a, Err *e)
-{
-	char *blk, *line, *v, *end;
-	size_t len = 0, n;
-	int nf = 0, interim = 0;
-	unsigned char *nl;
-
-	memset(r, 0, sizeof(*r));
-	r->retry = -1;
-	r->clen = -1;
-	blk = c->net->hdr;
-again:
-	len = 0;
-	for (;;) {		/* one line at a time into blk */
-		while (!(nl = memchr(c->buf + c->pos, '\n', c->len - c->pos))) {
-			if (c->len - c->pos >= MAX_HEADER_LINE)
-				return fail(e, ExitUndecided, "%s: response "
-				    "header line longer than MAX_HEADER_LINE "
-				    "(%d)", c->name, MAX_HEADER_LINE);
-			if (conn_fill(c, e) < 0)
-				return -1;
-			if (c->eof)
-				return fail(e, ExitUndecided, "%s: connection "
-				    "closed %s", c->name, len ? "inside the "
-				    "response header" : "before a response");
-		}
-		n = (size_t)(nl - (c->buf + c->pos)) + 1;
-		if (n > MAX_HEADER_LINE)
-			return fail(e, ExitUndecided, "%s: response header "
-			    "line longer than MAX_HEADER_LINE (%d)", c->name,
-			    MAX_HEADER_LINE);
-		if (len + n > MAX_HEADER_BYTES)
-			return fail(e, ExitUndecided, "%s: response header "
-			    "larger than MAX_HEADER_BYTES (%d)", c->name,
-			    MAX_HEADER_BYTES);
-		if (++nf > MAX_HEADERS + 1)
-			return fail(e, ExitUndecided, "%s: more than "
-			    "MAX_HEADERS (%d) response header fields", c->name,
-			    MAX_HEADERS);
-		memcpy(blk + len, c->buf + c->pos, n);
-		c->pos += n;
-		len += n;
-		if (n == 1 || (n == 2 && blk[len - 2] == '\r'))
-			break;
-	}
-	blk[len] = '\0';
-	/* CR only before LF; no NUL; fold continuation lines */
-	if (memchr(blk, '\0', len))
-		return fail(e, ExitUndecided, "%s: NUL in the response header",
-		    c->name);
-	for (v = blk; (v = strchr(v, '\r')); v++)
-		if (v[1] != '\n')
-			return fail(e, ExitUndecided, "%s: bare CR in the "
-			    "response header", c->name);
-	for (v = blk; (v = strchr(v, '\n')); v++)
-		if (v[1] == ' ' || v[1] == '\t')
-			*v = ' ', v[-1] = v[-1] == '\r' ? ' ' : v[-1];
-	line = strtok_r(blk, "\r\n", &end);
-	if (!line || (strncmp(line, "HTTP/1.1 ", 9) && strncmp(line,
-	    "HTTP/1.0 ", 9)) || !isdigit((unsigned char)line[9]) ||
-	    !isdigit((unsigned char)line[10]) ||
-	    !isdigit((unsigned char)line[11]) || (line[12] && line[12] != ' '))
-		return fail(e, ExitUndecided, "%s: not an HTTP/1.x response",
-		    c->name);
-	r->http10 = line[7] == '0';
-	r->status = atoi(line + 9);
-	if (r->status >= 100 && r->status < 200 && r->status != 101) {
-		if (++interim > 5)
-			return fail(e, ExitUndecided, "%s: too many interim "
-			    "responses", c->name);
-		nf = 0;
-		goto again;
-	}
-	if (r->status < 200)
-		return fail(e, ExitUndecided, "%s: unexpected HTTP %d",
-		    c->name, r->status);
-	while ((line = strtok_r(NULL, "\r\n", &end))) {
-		if (!strchr(line, ':') || strcspn(line, " \t") < strcspn(line,
-		    ":"))
-			return fail(e, ExitUndecided, "%s: malformed response "
-			    "header line", c->name);
-		if (http_value(c, r, line, a, e) < 0)
-			return -1;
-	}
-	if (r->chunked && r->clen >= 0)
-		return fail(e, ExitUndecided, "%s: response has both "
-		    "Content-Length and Transfer-Encoding", c->name);
-	return 0;
-}
-
-/* one header field into r: only those ivlite acts on */
-static int
-http_value(Conn *c, Resp *r, const char *line, Arena *a, Err *e)
-{
-	const char *v;
-	char *end;
-	long long l;
-	size_t n;
-
-	if ((v = http_field(line, "Content-Length"))) {
-		if (!*v || strspn(v, "0123456789") != strlen(v) ||
-		    strlen(v) > 15 || ((l = strtoll(v, &end, 10)), r->clen >= 0
-		    && l != r->clen))
-			return fail(e, ExitUndecided, "%s: invalid or "
-			    "conflicting Content-Length", c->name);
-		r->clen = l;
-	} else if ((v = http_field(line, "Transfer-Encoding"))) {
-		if (strcasecmp(v, "chunked") || r->chunked)
-			return fail(e, ExitUndecided, "%s: Transfer-Encoding "
-			    "%s is not supported (only chunked)", c->name,
-			    ar_quote(a, v, strlen(v), e));
-		r->chunked = 1;
-	} else if ((v = http_field(line, "Content-Encoding"))) {
-		if (strcasecmp(v, "identity"))
-			return fail(e, ExitUndecided, "%s: Content-Encoding "
-			    "%s: ivlite never hashes encoded bytes", c->name,
-			    ar_quote(a, v, strlen(v), e));
-	} else if ((v = http_field(line, "Connection"))) {
-		for (; *v; v += n + (v[n] == ','), v += strspn(v, " \t"))
-			if ((n = strcspn(v, ", \t")) == 5 &&
-			    !strncasecmp(v, "close", 5))
-				r->close = 1;
-			else if (!n)
-				n = strcspn(v, ",");
-	} else if ((v = http_field(line, "Content-Type"))) {
-		n = strcspn(v, "; \t");
-		if (n >= sizeof(r->ctype))
-			n = sizeof(r->ctype) - 1;
-		memcpy(r->ctype, v, n);
-		r->ctype[n] = '\0';
-		for (end = r->ctype; *end; end++)
-			*end = (char)tolower((unsigned char)*end);
-	} else if ((v = http_field(line, "Docker-Content-Digest"))) {
-		if (strlen(v) < sizeof(r->digest))
-			strcpy(r->digest, v);
-	} else if ((v = http_field(line, "Location"))) {
-		if (r->location)
-			return fail(e, ExitUndecided, "%s: two Location "
-			    "headers", c->name);
-		if (!(r->location = ar_printf(a, e, "%s", v)))
-			return -1;
-	} else if ((v = http_field(line, "WWW-Authenticate"))) {
-		if (!(r->challenge = ar_printf(a, e, "%s%s%s", r->challenge ?
-		    r->challenge : "", r->challenge ? ", " : "", v)))
-			return -1;
-	} else if ((v = http_field(line, "Retry-After"))) {
-		r->retry = strspn(v, "0123456789") == strlen(v) && *v &&
-		    strlen(v) < 6 ? atol(v) : 1;
-	}
-	return 0;
-}
-
-/* The body into the arena, at most max bytes (else an error naming
- * limit), framed by Content-Length, chunks or the end of the connection.
- * Without a limit (error and redirect bodies, read only to keep the
- * connection) a longer body is cut and the connection dropped. */
-static int
-http_body(Conn *c, Resp *r, int head, size_t max, const char *limit,
-    Arena *a, Err *e)
-{
-	char *p, sz[4100];
-	size_t want, n, k;
-	unsigned long long cs;
-	int last = 0;
-
-	r->body.n = 0;
-	r->body.p = "";
-	c->keep = !r->http10 && !r->close;
-	if (head || r->status == 204 || r->status == 304)
-		return 0;
-	if (!r->chunked && r->clen < 0)
-		c->keep = 0;	/* delimited by close */
-	if (r->clen > (long long)max && !limit) {
-		c->keep = 0;
-		return 0;
-	}
-	if (r->clen > (long long)max)
-		return fail(e, ExitUndecided, "%s: response of %lld bytes, "
-		    "larger than %s (%zu)", c->name, r->clen, limit, max);
-	if (!(p = ar_alloc(a, max + 1, e)))
-		return -1;
-	r->body.p = p;
-	for (;;) {
-		if (r->chunked) {	/* size line, data, CRLF */
-			if (http_line(c, sz, sizeof(sz), e) < 0)
-				return -1;
-			n = strspn(sz, "0123456789abcdefABCDEF");
-			if (n == 0 || n > 16 || (sz[n] && !strchr("; \t",
-			    sz[n])))
-				return fail(e, ExitUndecided, "%s: invalid "
-				    "chunk size line", c->name);
-			cs = strtoull(sz, NULL, 16);
-			if (cs == 0) {
-				last = 1;
-				want = 0;
-			} else if (cs > max - r->body.n && !limit) {
-				c->keep = 0;
-				break;
-			} else if (cs > max - r->body.n) {
-				return fail(e, ExitUndecided, "%s: chunked "
-				    "response larger than %s (%zu)", c->name,
-				    limit, max);
-			} else {
-				want = (size_t)cs;
-			}
-		} else {
-			want = r->clen >= 0 ? (size_t)r->clen : max + 1 -
-			    r->body.n;
-			last = 1;
-		}
-		while (want > 0) {
-			if (c->pos == c->len) {
-				if (conn_fill(c, e) < 0)
-					return -1;
-				if (c->eof && r->clen < 0 && !r->chunked)
-					break;
-				if (c->eof)
-					return fail(e, ExitUndecided, "%s: "
-					    "connection closed inside the "
-					    "response body", c->name);
-			}
-			k = c->len - c->pos < want ? c->len - c->pos : want;
-			memcpy(p + r->body.n, c->buf + c->pos, k);
-			c->pos += k;
-			r->body.n += k;
-			want -= k;
-			if (r->body.n > max && !limit) {
-				r->body.n = max;
-				c->keep = 0;
-				break;
-			}
-			if (r->body.n > max)
-				return fail(e, ExitUndecided, "%s: response "
-				    "larger than %s (%zu)", c->name, limit,
-				    max);
-		}
-		if (!c->keep && !limit)
-			break;
-		if (r->chunked && !last && (http_line(c, sz, sizeof(sz), e) < 0
-		    || *sz))
-			return e->code ? -1 : fail(e, ExitUndecided, "%s: "
-			    "chunk data not followed by CRLF", c->name);
-		if (last)
-			break;
-	}
-	/* trailer fields after the last chunk: read and dropped, bounded */
-	for (k = 0; r->chunked && (c->keep || limit); k++) {
-		if (k > MAX_HEADERS)
-			return fail(e, ExitUndecided, "%s: more than "
-			    "MAX_HEADERS (%d) trailer fields", c->name,
-			    MAX_HEADERS);
-		if (http_line(c, sz, sizeof(sz), e) < 0)
-			return -1;
-		if (!*sz)
-			break;
-	}
-	p[r->body.n] = '\0';
-	a->used -= max - r->body.n;	/* the unused tail goes back */
-	return 0;
-}
-
-/* one CRLF- or LF-ended line (without its end) of at most n-1 bytes */
-static int
-http_line(Conn *c, char *buf, size_t n, Err *e)
-{
-	unsigned char *nl;
-	size_t k;
-
-	while (!(nl = memchr(c->buf + c->pos, '\n', c->len - c->pos))) {
-		if (c->len - c->pos >= n)
-			return fail(e, ExitUndecided, "%s: chunk framing line "
-			    "too long", c->name);
-		if (conn_fill(c, e) < 0)
-			return -1;
-		if (c->eof)
-			return fail(e, ExitUndecided, "%s: connection closed "
-			    "inside a chunked response", c->name);
-	}
-	k = (size_t)(nl - (c->buf + c->pos));
-	if (k >= n)
-		return fail(e, ExitUndecided, "%s: chunk framing line too long",
-		    c->name);
-	memcpy(buf, c->buf + c->pos, k);
-	c->pos += k + 1;
-	if (k && buf[k - 1] == '\r')
-		k--;
-	buf[k] = '\0';
-	return 0;
-}
-
-/* One request and its response.  A kept connection the server closed
- * meanwhile is retried once on a new one, as Go does for GET. */
-static int
-http_once(Net *n, const char *method, const Url *u, Trust *t,
-    const char *hdrs, const char *body, size_t max, const char *limit,
-    Resp *r, Arena *a, Err *e)
-{
-	char auth[AUTH_SIZE], *req;
-	size_t blen = body ? strlen(body) : 0;
-	Conn *c;
-	size_t got;
-	int tries;
-
-	url_authority(u, auth, sizeof(auth));
-	if (u->tls && !t && !(t = trust_get(n, auth, e)))
-		return -1;
-	for (tries = 0; tries < 2; tries++) {
-		if (!(c = conn_get(n, u, t, e)))
-			return -1;
-		req = ar_printf(a, e, "%s %s%s%s%s HTTP/1.1\r\nHost: %s\r\n"
-		    "User-Agent: ivlite/%s\r\nAccept-Encoding: identity\r\n"
-		    "%s%s%s%s%s\r\n%s", method, c->absolute ? (u->tls ?
-		    "https://" : "http://") : "", c->absolute ? auth : "",
-		    u->path, "", auth, VERSION, hdrs ? hdrs : "",
-		    c->proxyauth ? "Proxy-Authorization: Basic " : "",
-		    c->proxyauth ? c->proxyauth : "", c->proxyauth ? "\r\n" :
-		    "", body ? ar_printf(a, e, "Content-Length: %zu\r\n", blen)
-		    : "", body ? body : "");
-		if (!req)
-			return -1;
-		got = c->got;
-		if (conn_send(c, req, strlen(req), e) == 0 && http_head(c, r, a,
-		    e) == 0)
-			break;
-		mbedtls_platform_zeroize(req, strlen(req));
-		/* stale kept connection: nothing at all came back */
-		if (!c->reused || c->got != got || !strcmp(method, "POST")) {
-			conn_close(c);
-			return -1;
-		}
-		logv("%s: kept connection was closed, reconnecting", c->name);
-		conn_close(c);
-		e->code = 0;
-	}
-	mbedtls_platform_zeroize(req, strlen(req));
-	if (http_body(c, r, !strcmp(method, "HEAD"), r->status / 100 == 2 ?
-	    max : MAX_ERROR_BYTES, r->status / 100 == 2 ? limit : NULL, a,
-	    e) < 0) {
-		conn_close(c);
-		return -1;
-	}
-	if (!c->keep)
-		conn_close(c);
-	return 0;
-}
-
-/* GET url, following redirects (MAX_REDIRECTS).  authz, a header value
- * for the origin authfor, is sent there only: never to another scheme,
- * host or port (presigned storage URLs need none, and must not see it). */
-static int
-http_get(Net *n, const char *url, Trust *t, const char *accept,
-    const char *authz, const char *authfor, size_t max, const char *limit,
-    Resp *r, const char *what, Err *e)
-{
-	char origin[AUTH_SIZE + 16], auth[AUTH_SIZE], from[AUTH_SIZE], *hdrs;
-	const char *w = what + (*what == '+');
-	int hops, wastls = 0, q = *what == '+';
-	Url u;
-
-	from[0] = '\0';
-	for (hops = 0;; hops++) {
-		if (url_parse(&u, url, n->a, e) < 0)
-			return -1;
-		if (hops && wastls && !u.tls)
-			return fail(e, ExitUndecided, "%s: %s: redirect from "
-			    "https to http refused: %s", from, w, url);
-		if (url_plain(n, &u, hops ? from : NULL, w, e) < 0)
-			return -1;
-		wastls = u.tls;
-		snprintf(origin, sizeof(origin), "%s://%s", u.tls ? "https" :
-		    "http", url_authority(&u, auth, sizeof(auth)));
-		hdrs = ar_printf(n->a, e, "%s%s%s%s%s%s",
-		    accept ? "Accept: " : "", accept ? accept : "",
-		    accept ? "\r\n" : "", authz && !strcmp(origin, authfor) ?
-		    "Authorization: " : "", authz && !strcmp(origin, authfor)
-		    ? authz : "", authz && !strcmp(origin, authfor) ? "\r\n" :
-		    "");
-		if (!hdrs)
-			return -1;
-		if (http_once(n, "GET", &u, t, hdrs, NULL, max, limit, r,
-		    n->a, e) < 0) {
-			mbedtls_platform_zeroize(hdrs, strlen(hdrs));
-			return -1;
-		}
-		mbedtls_platform_zeroize(hdrs, strlen(hdrs));
-		/* a what starting with "+" keeps the path (a query with an
-		 * account name) out of the log */
-		logv("GET %s%.*s%s%s%s -> %d", origin, (int)(q ? strcspn(u.path,
-		    "?") : strlen(u.path)), u.path, q ? " (" : "", q ? w : "",
-		    q ? ")" : "", r->status);
-		if (r->status != 301 && r->status != 302 && r->status != 303 &&
-		    r->status != 307 && r->status != 308)
-			break;
-		if (!r->location)
-			return fail(e, ExitUndecided, "%s: %s: HTTP %d without "
-			    "Location", auth, w, r->status);
-		if (hops == MAX_REDIRECTS)
-			return fail(e, ExitUndecided, "%s: %s: more than "
-			    "MAX_REDIRECTS (%d) redirects", auth, w,
-			    MAX_REDIRECTS);
-		if (!(url = url_resolve(&u, r->location, n->a, e)))
-			return -1;
-		snprintf(from, sizeof(from), "%s", auth);
-	}
-	r->url = url;
-	return 0;
-}
-
-/* SHA-256, -384 or -512 (bits) of data into out; its length */
-static size_t
-sha_raw(int bits, const void *data, size_t n, unsigned char *out)
-{
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000
-	if (bits == 256)
-		mbedtls_sha256(data, n, out, 0);
-	else
-		mbedtls_sha512(data, n, out, bits == 384);
-#else
-	if (bits == 256)
-		mbedtls_sha256_ret(data, n, out, 0);
-	else
-		mbedtls_sha512_ret(data, n, out, bits == 384);
-#endif
-	return (size_t)bits / 8;
-}
-
-/* "alg:hex" of data, with the algorithm of the digest want names */
-static void
-dig_sum(const char *want, const void *data, size_t n, char *out)
-{
-	int bits = !strncmp(want, "sha512:", 7) ? 512 :
-	    !strncmp(want, "sha384:", 7) ? 384 : 256;
-	unsigned char h[64];
-	size_t len = sha_raw(bits, data, n, h);
-
-	snprintf(out, 8, "sha%d:", bits);
-	hex_str(h, len, out + 7, 0);
-}
-
-/* == 13. Registry client ================================================
- * The Docker Registry HTTP API v2 as containers/image speaks it: ping,
- * WWW-Authenticate challenges, anonymous or credentialed bearer tokens,
- * basic auth, manifests and blobs checked against their digests.  Tokens
- * and passwords live only in Reg.authz and request buffers, which are
- * wiped after use. */
-
-/* RFC 7235 challenges, all of them, over every WWW-Authenticate line
- * (joined by ", "): the first Bearer, else the first Basic, is kept */
-static int
-reg_challenge(Reg *g, const char *s, Arena *a, Err *e)
-{
-	char *name, *val, *d, **slot;
-	const char *p = s, *t;
-	int scheme, best = AuthNone, take;
-	size_t n;
-
-	while (*p) {
-		p += strspn(p, " \t,");
-		if (!*p)
-			break;
-		if (!(n = strcspn(p, " \t,="))) {
-			p++;	/* a stray "=": not a challenge */
-			continue;
-		}
-		scheme = n == 6 && !strncasecmp(p, "bearer", 6) ? AuthBearer :
-		    n == 5 && !strncasecmp(p, "basic", 5) ? AuthBasic :
-		    AuthOther;
-		take = scheme != AuthOther && (best == AuthNone ||
-		    (best == AuthBasic && scheme == AuthBearer));
-		if (take) {
-			best = scheme;
-			g->realm = g->service = g->scope = g->error = NULL;
-		}
-		p += n;
-		for (;;) {	/* auth-params of this challenge */
-			p += strspn(p, " \t");
-			t = p + strcspn(p, " \t,=");
-			t += strspn(t, " \t");
-			if (*t != '=' || t == p)
-				break;	/* a new challenge starts at p */
-			if (!(name = ar_printf(a, e, "%.*s", (int)strcspn(p,
-			    " \t="), p)))
-				return -1;
-			p = t + 1 + strspn(t + 1, " \t");
-			if (*p == '"') {
-				if (!(val = d = ar_alloc(a, strlen(p), e)))
-					return -1;
-				for (p++; *p && *p != '"'; p++)
-					*d++ = *p == '\\' && p[1] ? *++p : *p;
-				*d = '\0';
-				if (*p++ != '"')
-					return fail(e, ExitUndecided, "%s: "
-					    "unterminated quoted value in "
-					    "WWW-Authenticate", g->host);
-			} else {
-				n = strcspn(p, " \t,");
-				if (!(val = ar_printf(a, e, "%.*s", (int)n, p)))
-					return -1;
-				p += n;
-			}
-			slot = !strcasecmp(name, "realm") ? &g->realm :
-			    !strcasecmp(name, "service") ? &g->service :
-			    !strcasecmp(name, "scope") ? &g->scope :
-			    !strcasecmp(name, "error") ? &g->error : NULL;
-			if (slot && take && !*slot)
-				*slot = val;
-			p += strspn(p, " \t");
-			if (*p == ',')
-				p++;
-		}
-	}
-	g->scheme = best;
-	if (best == AuthBearer && (!g->realm || (strncmp(g->realm,
-	    "https://", 8) && strncmp(g->realm, "http://", 7))))
-		return fail(e, ExitUndecided, "%s: Bearer challenge without an "
-		    "http(s) realm", g->host);
-	return 0;
-}
-
-/* application/x-www-form-urlencoded value */
-static char *
-reg_query(Arena *a, const char *s, Err *e)
-{
-	char *out, *q;
-
-	if (!(out = q = ar_alloc(a, 3 * strlen(s) + 1, e)))
-		return NULL;
-	for (; *s; s++)
-		if (isalnum((unsigned char)*s) || strchr("-._~", *s))
-			*q++ = *s;
-		else
-			q += sprintf(q, "%%%02X", (unsigned char)*s);
-	*q = '\0';
-	return out;
-}
-
-/* A bearer token for repository:REPO:pull (and the challenge's scope if
- * it names another): GET with basic credentials, or the OAuth2 refresh
- * POST for an identity token (containers/image's choice). */
-static int
-reg_token(Reg *g, Err *e)
-{
-	Arena *a = g->net->a;
-	char *scope, *url, *form = NULL, *basic = NULL, *q;
-	const char *tok, *origin = NULL;
-	Url ru;
-	Resp r;
-	Json j;
-	int k;
-
-	scope = ar_printf(a, e, "repository:%s:pull", g->repo);
-	if (!scope || url_parse(&ru, g->realm, a, e) < 0)
-		return -1;
-	if (g->creds.src && !ru.tls && !url_loopback(ru.host))
-		return fail(e, ExitUndecided, "%s: token realm %s is plain "
-		    "HTTP to a host that is not loopback: credentials (%s) are "
-		    "not sent there", g->host, g->realm, g->creds.src);
-	q = strchr(g->realm, '?') ? "&" : "?";
-	if (g->creds.idtoken) {
-		form = ar_printf(a, e, "grant_type=refresh_token&refresh_token="
-		    "%s&client_id=ivlite&service=%s&scope=%s",
-		    reg_query(a, g->creds.idtoken, e), reg_query(a, g->service ?
-		    g->service : "", e), reg_query(a, scope, e));
-		url = g->realm;
-	} else {
-		url = ar_printf(a, e, "%s%s%s%s%sscope=%s%s%s", g->realm, q,
-		    g->service ? "service=" : "", g->service ?
-		    reg_query(a, g->service, e) : "", g->service ? "&" : "",
-		    reg_query(a, scope, e), g->creds.src ? "&account=" : "",
-		    g->creds.src ? reg_query(a, g->creds.user, e) : "");
-		if (g->creds.src && (basic = ar_alloc(a, (strlen(g->creds.user)
-		    + strlen(g->creds.pass) + 1) / 3 * 4 + 16, e))) {
-			strcpy(basic, "Basic ");
-			q = ar_printf(a, e, "%s:%s", g->creds.user,
-			    g->creds.pass);
-			if (q) {
-				b64_encode(q, strlen(q), basic + 6);
-				mbedtls_platform_zeroize(q, strlen(q));
-			}
-		}
-	}
-	if (!url || (g->creds.idtoken && !form) || (basic && !(origin =
-	    reg_origin(&ru, a, e))) || e->code)
-		return -1;
-	if (form) {
-		/* http_get's rule, for the POST http_get does not make */
-		if (url_parse(&ru, url, a, e) < 0 || url_plain(g->net, &ru,
-		    NULL, "token", e) < 0 || http_once(g->net, "POST",
-		    &ru, g->trust, "Content-Type: application/x-www-form-"
-		    "urlencoded\r\n", form, MAX_TOKEN_BYTES, "MAX_TOKEN_BYTES",
-		    &r, a, e) < 0) {
-			mbedtls_platform_zeroize(form, strlen(form));
-			return -1;
-		}
-		mbedtls_platform_zeroize(form, strlen(form));
-		logv("POST %s://%s%s%s (token) -> %d", ru.tls ? "https" :
-		    "http", ru.host, *ru.port ? ":" : "", ru.port, r.status);
-	} else {
-		k = http_get(g->net, url, g->trust, NULL, basic, origin,
-		    MAX_TOKEN_BYTES, "MAX_TOKEN_BYTES", &r, "+token", e);
-		if (basic)
-			mbedtls_platform_zeroize(basic, strlen(basic));
-		if (k < 0)
-			return -1;
-	}
-	if (r.status == 401 || r.status == 403)
-		return fail(e, ExitUndecided, "%s: token server %s refused: %s",
-		    g->host, ru.host, g->creds.src ? "invalid username or "
-		    "password" : "anonymous access denied");
-	if (r.status != 200)
-		return fail(e, ExitUndecided, "%s: token server %s answered "
-		    "HTTP %d", g->host, ru.host, r.status);
-	if (json_parse(&j, a, "token response", r.body.p, r.body.n,
-	    ExitUndecided, e) < 0 || j.t[0].type != JSMN_OBJECT)
-		return e->code ? -1 : fail(e, ExitUndecided, "%s: token "
-		    "response is not a JSON object", g->host);
-	if ((k = json_get(&j, 0, "token")) < 0 || j.t[k].end == j.t[k].start)
-		k = json_get(&j, 0, "access_token");
-	if (k < 0 || j.t[k].type != JSMN_STRING || !(tok = json_str(&j, k, a,
-	    e)) || !*tok || strspn(tok, "!\"#$%&'()*+,-./0123456789:;<=>?@"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~")
-	    != strlen(tok))
-		return e->code ? -1 : fail(e, ExitUndecided, "%s: token "
-		    "response has no usable token", g->host);
-	g->authz = ar_printf(a, e, "Bearer %s", tok);
-	mbedtls_platform_zeroize(r.body.p, r.body.n);
-	return g->authz ? 0 : -1;
-}
-
-/* the auth files searched, for "credentials: none in …" */
-static const char *
-reg_files(Net *n)
-{
-	static char buf[1024];
-	size_t len;
-	int i;
-
-	buf[0] = '\0';
-	for (i = 0; n->auth[i]; i++) {
-		len = strlen(buf);
-		snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? ", " : "",
-		    n->auth[i]);
-	}
-	return buf;
-}
-
-static const char *
-reg_origin(const Url *u, Arena *a, Err *e)
-{
-	return ar_printf(a, e, "%s://%s%s%s", u->tls ? "https" : "http",
-	    u->host, *u->port ? ":" : "", u->port);
-}
-
-/* Opens the registry of r: endpoint (docker.io's is registry-1.docker.io),
- * plain HTTP only for -insecure hosts, TLS trust, credentials. */
-static int
-reg_open(Reg *g, Net *n, const Ref *r, Err *e)
-{
-	const char *api;
-	Url u;
-
-	memset(g, 0, sizeof(*g));
-	g->net = n;
-	snprintf(g->host, sizeof(g->host), "%.*s", (int)r->domlen, r->name);
-	snprintf(g->repo, sizeof(g->repo), "%s", r->name + r->domlen + 1);
-	api = strcmp(g->host, "docker.io") ? g->host : "registry-1.docker.io";
-	snprintf(g->base, sizeof(g->base), "https://%s", api);
-	if (url_parse(&u, g->base, n->a, e) < 0)
-		return -1;
-	if (url_insecure(n, &u)) {
-		snprintf(g->base, sizeof(g->base), "http://%s", api);
-		g->origin = g->base;
-	} else {
-		g->origin = g->base;
-		if (!(g->trust = trust_get(n, g->host, e)))
-			return -1;
-	}
-	return auth_find(n->a, n->auth, r->name, r->domlen, &g->creds, e);
-}
-
-/* GET base+path with the registry's authentication; returns with the
- * response of any status but 401/403 (final: access denied), 429 (retried
- * while the budget allows) and 5xx (errors) */
-static int
-reg_get(Reg *g, const char *path, const char *accept, size_t max,
-    const char *limit, const char *what, Resp *r, Err *e)
-{
-	Arena *a = g->net->a;
-	char *url, *up;
-	int tries, fresh = 0;
-	Url u;
-
-	if (!g->pinged) {
-		if (!(up = ar_printf(a, e, "%s/v2/", g->base)) ||
-		    http_get(g->net, up, g->trust, NULL, NULL, NULL,
-		    MAX_ERROR_BYTES, "MAX_ERROR_BYTES", r, "ping", e) < 0)
-			return -1;
-		if (r->status == 401 && r->challenge && reg_challenge(g,
-		    r->challenge, a, e) < 0)
-			return -1;
-		if (r->status != 200 && r->status != 401)
-			return fail(e, ExitUndecided, "%s: GET /v2/ answered "
-			    "HTTP %d: not a registry API v2", g->host,
-			    r->status);
-		g->pinged = 1;
-	}
-	if (!(url = ar_printf(a, e, "%s%s", g->base, path)) ||
-	    url_parse(&u, url, a, e) < 0)
-		return -1;
-	for (tries = 0;; tries++) {
-		/* §5: credentials, and tokens obtained with them, go over
-		 * plain HTTP only to loopback; no token is fetched for a
-		 * registry it could not be sent to */
-		if (g->creds.src && g->scheme != AuthNone && !u.tls &&
-		    !url_loopback(u.host))
-			return fail(e, ExitUndecided, "%s: credentials (%s), "
-			    "and tokens obtained with them, are not sent over "
-			    "plain HTTP to a host that is not loopback",
-			    g->host, g->creds.src);
-		if (g->scheme == AuthBearer && !g->authz) {
-			if (reg_token(g, e) < 0)
-				return -1;
-			fresh = 1;
-		}
-		if (g->scheme == AuthBasic && !g->authz && g->creds.src) {
-			if (!(g->authz = ar_alloc(a, (strlen(g->creds.user) +
-			    strlen(g->creds.pass) + 1) / 3 * 4 + 16, e)) ||
-			    !(up = ar_printf(a, e, "%s:%s", g->creds.user,
-			    g->creds.pass)))
-				return -1;
-			strcpy(g->authz, "Basic ");
-			b64_encode(up, strlen(up), g->authz + 6);
-			mbedtls_platform_zeroize(up, strlen(up));
-		}
-		if (http_get(g->net, url, g->trust, accept, g->authz,
-		    g->origin, max, limit, r, what, e) < 0)
-			return -1;
-		if (r->status == 401 && !fresh && r->challenge) {
-			/* a challenge we had not met, or a stale token */
-			g->authz = NULL;
-			if (reg_challenge(g, r->challenge, a, e) < 0)
-				return -1;
-			if (g->scheme == AuthBearer || (g->scheme ==
-			    AuthBasic && g->creds.src && tries == 0)) {
-				fresh = 1;
-				continue;
-			}
-		}
-		if (r->status == 401 || r->status == 403)
-			return fail(e, ExitUndecided, "%s: access denied to %s "
-			    "(HTTP %d; credentials: %s%s)", g->host, g->repo,
-			    r->status, g->creds.src ? g->creds.src : "none in ",
-			    g->creds.src ? "" : reg_files(g->net));
-		if (r->status == 429 && tries < 2 && now_ms() + (r->retry < 0 ?
-		    1 : r->retry) * 1000LL < g->net->deadline) {
-			logv("%s: rate limited, retrying in %ld s", g->host,
-			    r->retry < 0 ? 1L : r->retry);
-			poll(NULL, 0, (int)(r->retry < 0 ? 1 : r->retry) *
-			    1000);
-			continue;
-		}
-		if (r->status == 429)
-			return fail(e, ExitUndecided, "%s: rate limited "
-			    "(Retry-After %ld)", g->host, r->retry);
-		if (r->status >= 500)
-			return fail(e, ExitUndecided, "%s: %s: HTTP %d",
-			    g->host, what, r->status);
-		return 0;
-	}
-}
-
-/* A manifest or index by tag or digest, checked: the bytes hash to the
- * digest asked for (or, by tag, to Docker-Content-Digest when given).
- * digest gets the manifest's digest.  404 is returned, not failed. */
-static int
-reg_manifest(Reg *g, const char *ref, Resp *r, char *digest, Err *e)
-{
-	static const char *types[] = {
-		"application/vnd.oci.image.manifest.v1+json",
-		"application/vnd.oci.image.index.v1+json",
-		"application/vnd.docker.distribution.manifest.v2+json",
-		"application/vnd.docker.distribution.manifest.list.v2+json"
-	};
-	char *path, what[REF_NAME_MAX + DIGEST_MAX + 16];
-	size_t k;
-
-	snprintf(what, sizeof(what), "manifest %s", ref);
-	if (!(path = ar_printf(g->net->a, e, "/v2/%s/manifests/%s", g->repo,
-	    ref)) || reg_get(g, path, "application/vnd.oci.image.manifest.v1+"
-	    "json, application/vnd.oci.image.index.v1+json, application/vnd."
-	    "docker.distribution.manifest.v2+json, application/vnd.docker."
-	    "distribution.manifest.list.v2+json", MAX_MANIFEST_BYTES,
-	    "MAX_MANIFEST_BYTES", what, r, e) < 0)
-		return -1;
-	if (r->status == 404)
-		return 0;
-	if (r->status != 200)
-		return fail(e, ExitUndecided, "%s: %s: HTTP %d", g->host, what,
-		    r->status);
-	for (k = 0; k < LEN(types) && strcmp(r->ctype, types[k]); k++)
-		;
-	if (k == LEN(types))
-		return fail(e, ExitUndecided, "%s: %s: unsupported media type "
-		    "%s", g->host, what, ar_quote(g->net->a, r->ctype,
-		    strlen(r->ctype), e));
-	dig_sum(strchr(ref, ':') ? ref : "sha256:", r->body.p, r->body.n,
-	    digest);
-	if (strchr(ref, ':') && strcmp(digest, ref))
-		return fail(e, ExitUndecided, "%s: %s: content has digest %s",
-		    g->host, what, digest);
-	if (*r->digest && !strncmp(r->digest, digest, 7) &&
-	    strcmp(r->digest, digest))
-		return fail(e, ExitUndecided, "%s: %s: content has digest %s, "
-		    "Docker-Content-Digest says %s", g->host, what, digest,
-		    r->digest);
-	return 0;
-}
-
-/* a blob, checked against its digest; 404 is returned, not failed */
-static int
-reg_blob(Reg *g, const char *digest, size_t max, const char *limit,
-    Resp *r, Err *e)
-{
-	char *path, what[DIGEST_MAX + 8], got[DIGEST_MAX + 1];
-
-	snprintf(what, sizeof(what), "blob %s", digest);
-	if (!(path = ar_printf(g->net->a, e, "/v2/%s/blobs/%s", g->repo,
-	    digest)) || reg_get(g, path, NULL, max, limit, what, r, e) < 0)
-		return -1;
-	if (r->status == 404)
-		return 0;
-	if (r->status != 200)
-		return fail(e, ExitUndecided, "%s: %s: HTTP %d", g->host, what,
-		    r->status);
-	dig_sum(digest, r->body.p, r->body.n, got);
-	if (strcmp(got, digest))
-		return fail(e, ExitUndecided, "%s: %s: content has digest %s",
-		    g->host, what, got);
-	return 0;
-}
-
-/* tests: the challenge chosen from a WWW-Authenticate value */
-int
-iv_reg_challenge(const char *header, char *out, size_t outsz)
-{
-	Arena a;
-	static const char *names[] = { "none", "basic", "bearer", "other" };
-	Err e = { 0, "" };
-	Reg g;
-
-	if (ar_open(&a, out, outsz) < 0)
-		return ExitUndecided;
-	memset(&g, 0, sizeof(g));
-	strcpy(g.host, "h");
-	if (reg_challenge(&g, header, &a, &e) == 0)
-		snprintf(out, outsz, "%s realm=%s service=%s scope=%s error=%s",
-		    names[g.scheme], g.realm ? g.realm : "-", g.service ?
-		    g.service : "-", g.scope ? g.scope : "-", g.error ?
-		    g.error : "-");
-	else
-		snprintf(out, outsz, "%s", e.msg);
-	return e.code;
-}
-
-/* tests: url_loopback */
-int
-iv_url_loopback(const char *host)
-{
-	return url_loopback(host);
-}
-
-/* tests: the credentials auth files give name (host/path); out is
- * "user:password from SRC", or "none" -- a test hook, never output */
-int
-iv_auth_lookup(const char *const *files, const char *name, char *out,
-    size_t outsz)
-{
-	Arena a;
-	Err e = { 0, "" };
-	Creds c;
-	Ref r;
-
-	if (ar_open(&a, out, outsz) < 0)
-		return ExitUndecided;
-	if (ref_parse(&r, name, &e) == 0 && auth_find(&a, files, r.name,
-	    r.domlen, &c, &e) == 0)
-		snprintf(out, outsz, c.src ? "%s:%s%s from %s" : "none", c.user,
-		    c.pass, c.idtoken ? " (identity token)" : "", c.src);
-	else
-		snprintf(out, outsz, "%s", e.msg);
-	return e.code;
-}
-
-/* standalone use: the digest the registry gives r's tag */
-static int
-reg_resolve(Reg *g, const Ref *r, char *digest, Err *e)
-{
-	Resp resp;
-
-	if (reg_manifest(g, r->tag, &resp, digest, e) < 0)
-		return -1;
-	if (resp.status == 404)
-		return fail(e, ExitUndecided, "%s: no manifest %s:%s", g->host,
-		    g->repo, r->tag);
-	logv("%s:%s is %s", r->name, r->tag, digest);
-	return 0;
-}
-
-/* tests/regfetch: ivlite's options, then "manifest REF", "blob REF
- * DIGEST" or "image REF" (the manifest, then its config blob) */
-int
-iv_reg_fetch(int argc, char **argv, char *out, size_t outsz)
-{
-	static Net n;
-	Arena a;
-	char dig[DIGEST_MAX + 1];
-	const char *cmd, *d;
-	Err e = { 0, "" };
-	int i, k, c;
-	Resp r;
-	Opts o;
-	Reg g;
-	Ref ref;
-	Json j;
-
-	out[0] = '\0';
-	if (ar_open(&a, out, outsz) < 0)
-		return ExitUndecided;
-	if ((i = opt_parse(&o, argc, argv, &e)) < 0)
-		goto done;
-	o.deadline = now_ms() + o.timeout * 1000LL;
-	cmd = i < argc ? argv[i] : "";
-	k = !strcmp(cmd, "blob") ? 3 : 2;
-	if ((strcmp(cmd, "manifest") && strcmp(cmd, "blob") && strcmp(cmd,
-	    "image")) || argc - i != k) {
-		fail(&e, ExitConfig, "usage: regfetch [options] manifest REF | "
-		    "blob REF DIGEST | image REF");
-		goto done;
-	}
-	net_init(&n, &a, &o);
-	if (ref_parse(&ref, argv[i + 1], &e) < 0 || reg_open(&g, &n, &ref,
-	    &e) < 0)
-		goto done;
-	if (k == 3) {
-		if (reg_blob(&g, argv[i + 2], MAX_BLOB_BYTES, "MAX_BLOB_BYTES",
-		    &r, &e) == 0 && r.status == 404)
-			fail(&e, ExitUndecided, "%s: no blob %s", g.host,
-			    argv[i + 2]);
-		if (!e.code)
-			snprintf(out, outsz, "%s %zu", argv[i + 2], r.body.n);
-		goto done;
-	}
-	if (reg_manifest(&g, ref.digest[0] ? ref.digest : ref.tag, &r, dig,
-	    &e) < 0)
-		goto done;
-	if (r.status == 404) {
-		fail(&e, ExitUndecided, "%s: no manifest %s", g.host,
-		    argv[i + 1]);
-		goto done;
-	}
-	snprintf(out, outsz, "%s %s %zu", dig, r.ctype, r.body.n);
-	if (!strcmp(cmd, "manifest"))
-		goto done;
-	if (json_parse(&j, &a, "manifest", r.body.p, r.body.n, ExitUndecided,
-	    &e) < 0)
-		goto done;
-	if ((c = json_get(&j, 0, "config")) < 0 || j.t[c].type != JSMN_OBJECT ||
-	    (c = json_get(&j, c, "digest")) < 0 || !(d = json_str(&j, c, &a,
-	    &e)) || !dig_valid(d, strlen(d))) {
-		fail(&e, ExitUndecided, "manifest has no config digest");
-		goto done;
-	}
-	if (reg_blob(&g, d, MAX_BLOB_BYTES, "MAX_BLOB_BYTES", &r, &e) == 0 &&
-	    r.status == 404)
-		fail(&e, ExitUndecided, "%s: no blob %s", g.host, d);
-	if (!e.code)
-		snprintf(out + strlen(out), outsz - strlen(out), "\n%s %zu", d,
-		    r.body.n);
-done:
-	if (e.code)
-		snprintf(out, outsz, "error: %s", e.msg);
-	net_free(&n);
-	return e.code;
-}
-
-/* == 14. Crypto helpers =================================================
+/* == 12. Crypto over mbedTLS =============================================
  * Public keys from PEM and signatures over SHA-256, as cosign makes them:
- * ECDSA (DER, or IEEE P1363 r||s when not DER) and RSA PKCS#1 v1.5.  Every
+ * ECDSA (DER, or IEEE P1363 r||s when not DER) and RSA PKCS#1 v1.5; raw
+ * keys and checks for OpenPGP; hashes; PEM and certificates.  Every
  * non-zero mbedTLS answer is a failure, trailing bytes included.  Only
- * this section and §12 call mbedTLS. */
+ * the crypto sections (this one, name constraints, Ed25519) and TLS trust
+ * call mbedTLS; the others use Pk, Cert, Md and these functions. */
+
+typedef mbedtls_pk_context Pk;	/* a public key (cry_key_*) */
+typedef mbedtls_x509_crt Cert;	/* certificates, each the ->next of one */
+
+typedef struct {		/* a public key from the policy */
+	Pk pk;
+	int ready;
+} Key;
+
+/* hash types (md_begin, cry_check) */
+enum { MdNone, MdSha1, MdSha224, MdSha256, MdSha384, MdSha512 };
+
+typedef struct {		/* a hash fed in pieces */
+	mbedtls_md_context_t ctx;
+	size_t size;
+	int ok;
+} Md;
+
+static const char *memmem_pem(const char *s, size_t n);
 
 /* the first PEM block of b: a PUBLIC KEY (SPKI) or RSA PUBLIC KEY, RSA
  * of MIN_RSA_BITS or more or ECDSA on a NIST curve; anything else is a
@@ -5604,7 +2889,6 @@ cry_key(Key *k, const Blob *b, int ecdsa, const char *file, Arena *a,
 
 	mbedtls_pk_init(&k->pk);
 	k->ready = 1;
-	k->name = b->path ? b->path : b->at;
 	if (!(where = b->path ? ar_printf(a, e, "%s: %s: %s", file, b->at,
 	    b->path) : ar_printf(a, e, "%s: %s", file, b->at)))
 		return -1;
@@ -5674,6 +2958,121 @@ cry_key_free(Key *k)
 	if (k->ready)
 		mbedtls_pk_free(&k->pk);
 	k->ready = 0;
+}
+
+static void
+cry_pk_init(Pk *pk)
+{
+	mbedtls_pk_init(pk);
+}
+
+static void
+cry_pk_free(Pk *pk)
+{
+	mbedtls_pk_free(pk);
+}
+
+/* An RSA public key (modulus n, exponent e, big-endian) into pk, which
+ * holds no key yet.  0, or -1 if it is not one. */
+static int
+cry_key_rsa(Pk *pk, const unsigned char *n, size_t nl,
+    const unsigned char *e, size_t el)
+{
+	return mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(
+	    MBEDTLS_PK_RSA)) != 0 || mbedtls_rsa_import_raw(mbedtls_pk_rsa(*pk),
+	    n, nl, NULL, 0, NULL, 0, NULL, 0, e, el) != 0 ||
+	    mbedtls_rsa_complete(mbedtls_pk_rsa(*pk)) != 0 ? -1 : 0;
+}
+
+/* An ECDSA public key into pk (which holds no key yet): the curve by the
+ * DER contents of its OID (NIST P-256, P-384, P-521 and brainpool, as
+ * OpenPGP names them), the point q (SEC 1).  0, or -1. */
+static int
+cry_key_ec(Pk *pk, const unsigned char *oid, size_t ol,
+    const unsigned char *q, size_t ql)
+{
+	static const struct {
+		unsigned char oid[10], len;
+		mbedtls_ecp_group_id id;
+	} curves[] = {
+		{ { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 }, 8,
+		    MBEDTLS_ECP_DP_SECP256R1 },
+		{ { 0x2b, 0x81, 0x04, 0x00, 0x22 }, 5, MBEDTLS_ECP_DP_SECP384R1 },
+		{ { 0x2b, 0x81, 0x04, 0x00, 0x23 }, 5, MBEDTLS_ECP_DP_SECP521R1 },
+		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07 }, 9,
+		    MBEDTLS_ECP_DP_BP256R1 },
+		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0b }, 9,
+		    MBEDTLS_ECP_DP_BP384R1 },
+		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0d }, 9,
+		    MBEDTLS_ECP_DP_BP512R1 },
+	};
+	mbedtls_ecp_keypair *ec;
+	size_t i;
+
+	for (i = 0; i < LEN(curves) && (curves[i].len != ol ||
+	    memcmp(curves[i].oid, oid, ol)); i++)
+		;
+	if (i == LEN(curves) || mbedtls_pk_setup(pk,
+	    mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
+		return -1;
+	ec = mbedtls_pk_ec(*pk);
+	return mbedtls_ecp_group_load(&ec->MBEDTLS_PRIVATE(grp),
+	    curves[i].id) != 0 || mbedtls_ecp_point_read_binary(
+	    &ec->MBEDTLS_PRIVATE(grp), &ec->MBEDTLS_PRIVATE(Q), q, ql) != 0 ||
+	    mbedtls_ecp_check_pubkey(&ec->MBEDTLS_PRIVATE(grp),
+	    &ec->MBEDTLS_PRIVATE(Q)) != 0 ? -1 : 0;
+}
+
+/* pk as a SubjectPublicKeyInfo, DER, at the end of buf: its length, or 0
+ * or less if it does not fit */
+static int
+cry_key_der(Pk *pk, unsigned char *buf, size_t size)
+{
+	return mbedtls_pk_write_pubkey_der(pk, buf, size);
+}
+
+/* bytes of an RSA modulus (a signature's length) */
+static size_t
+cry_key_len(const Pk *pk)
+{
+	return mbedtls_pk_get_len(pk);
+}
+
+static size_t
+cry_key_bits(const Pk *pk)
+{
+	return mbedtls_pk_get_bitlen(pk);
+}
+
+/* Is ret an mbedTLS error for memory it could not get, which decides
+ * nothing about a signature? */
+static int
+cry_nomem(int ret)
+{
+	int lo = -ret & 0x7f, hi = -ret & 0x7f80;
+
+	return ret < 0 && (lo == -MBEDTLS_ERR_MPI_ALLOC_FAILED || lo ==
+	    -MBEDTLS_ERR_ASN1_ALLOC_FAILED || hi == -MBEDTLS_ERR_ECP_ALLOC_FAILED ||
+	    hi == -MBEDTLS_ERR_PK_ALLOC_FAILED || hi ==
+	    -MBEDTLS_ERR_MD_ALLOC_FAILED);
+}
+
+/* mbedTLS's hash types, by MdNone… */
+static const mbedtls_md_type_t cry_md[] = {
+	MBEDTLS_MD_NONE, MBEDTLS_MD_SHA1, MBEDTLS_MD_SHA224, MBEDTLS_MD_SHA256,
+	MBEDTLS_MD_SHA384, MBEDTLS_MD_SHA512
+};
+
+/* Does sig (RSA PKCS#1 v1.5, or ECDSA in DER) verify hash h, made with
+ * md (MdNone: as it is, for ECDSA), with pk?  0 if so, -1 if not, -2 if
+ * it could not be checked (out of memory). */
+static int
+cry_check(const Pk *pk, int md, const unsigned char *h, size_t hn,
+    const unsigned char *sig, size_t sl)
+{
+	int ret = mbedtls_pk_verify((Pk *)pk, cry_md[md], h, hn, sig, sl);
+
+	return ret == 0 ? 0 : cry_nomem(ret) ? -2 : -1;
 }
 
 /* one positive, minimally encoded DER INTEGER at *p */
@@ -5747,7 +3146,7 @@ cry_p1363(const unsigned char *s, size_t n, unsigned char *der)
 /* does sig verify over msg with pk (SHA-256, cosign's rule)?  0 if so.
  * ECDSA signatures are DER, or r||s when not DER unless deronly. */
 static int
-cry_verify(mbedtls_pk_context *pk, const void *msg, size_t n,
+cry_verify(Pk *pk, const void *msg, size_t n,
     const unsigned char *sig, size_t sl, int deronly)
 {
 	unsigned char h[32], der[160];
@@ -5766,19 +3165,44 @@ cry_verify(mbedtls_pk_context *pk, const void *msg, size_t n,
 	    sl) == 0 ? 0 : -1;
 }
 
-/* Certificates: no MD5/SHA-1, RSA of 2048 bits and more, NIST curves */
-static const mbedtls_x509_crt_profile cry_profile = {
-	MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) |
-	    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
-	    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512),
-	MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSA) |
-	    MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECDSA) |
-	    MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECKEY),
-	MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP256R1) |
-	    MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP384R1) |
-	    MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP521R1),
-	2048
-};
+/* A hash over several pieces, of type MdSha256… */
+static int
+md_begin(Md *h, int type)
+{
+	const mbedtls_md_info_t *info = mbedtls_md_info_from_type(cry_md[type]);
+
+	mbedtls_md_init(&h->ctx);
+	h->size = info ? mbedtls_md_get_size(info) : 0;
+	h->ok = info && mbedtls_md_setup(&h->ctx, info, 0) == 0 &&
+	    mbedtls_md_starts(&h->ctx) == 0;
+	return h->ok ? 0 : -1;
+}
+
+static void
+md_add(Md *h, const void *p, size_t n)
+{
+	if (h->ok && n && mbedtls_md_update(&h->ctx, p, n) != 0)
+		h->ok = 0;
+}
+
+/* the digest into out (64 bytes); its length, 0 on failure */
+static size_t
+md_end(Md *h, unsigned char *out)
+{
+	size_t n = h->ok ? h->size : 0;
+
+	if (h->ok && mbedtls_md_finish(&h->ctx, out) != 0)
+		n = 0;
+	mbedtls_md_free(&h->ctx);
+	return n;
+}
+
+/* bytes that held a secret: gone, whatever the optimizer thinks */
+static void
+cry_wipe(void *p, size_t n)
+{
+	mbedtls_platform_zeroize(p, n);
+}
 
 /* The next PEM block in s[*pos..n) labelled label (NULL: any label;
  * blocks of other labels are passed over): its base64 body decoded into
@@ -5828,21 +3252,38 @@ cry_pem_one(const char *s, size_t n, Arena *a, Str *der)
 	return pos == n;
 }
 
-/* does hex text s (either case) spell the n bytes h? */
-static int
-hex_same(const char *s, const unsigned char *h, size_t n)
+static void
+cry_cert_init(Cert *c)
 {
-	size_t i;
-	unsigned v;
+	mbedtls_x509_crt_init(c);
+}
 
-	if (strlen(s) != 2 * n || strspn(s, "0123456789abcdefABCDEF") != 2 * n)
-		return 0;
-	for (i = 0; i < n; i++) {
-		sscanf(s + 2 * i, "%2x", &v);
-		if (v != h[i])
-			return 0;
-	}
-	return 1;
+static void
+cry_cert_free(Cert *c)
+{
+	mbedtls_x509_crt_free(c);
+}
+
+/* the public key of the first certificate of c */
+static Pk *
+cry_cert_key(Cert *c)
+{
+	return &c->pk;
+}
+
+/* Appends the certificates of from (all, or all but the last) to chain.
+ * 0, or -1 if one did not parse again (out of memory). */
+static int
+cry_append(Cert *chain, const Cert *from, int butlast)
+{
+	const Cert *x;
+	int r = 0;
+
+	for (x = from; x && x->raw.p && (!butlast || (x->next &&
+	    x->next->raw.p)); x = x->next)
+		if (mbedtls_x509_crt_parse_der(chain, x->raw.p, x->raw.len) != 0)
+			r = -1;
+	return r;
 }
 
 /* Certificates from PEM text into chain: its blocks, or with only its
@@ -5936,71 +3377,6 @@ cry_time(const mbedtls_x509_time *t)
 	return d * 86400 + t->hour * 3600LL + t->min * 60LL + t->sec;
 }
 
-/* called for each certificate of the chain: validity at a given time
- * instead of now (Fulcio certificates live ten minutes; what counts is the
- * Rekor time), code signing for every certificate that limits EKU, and
- * the name constraints (cry_path) */
-static int
-cry_chain_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
-{
-	const Path *p = ctx;
-
-	if (p->t >= 0) {
-		*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED |
-		    MBEDTLS_X509_BADCERT_FUTURE);
-		if (p->t < cry_time(&crt->valid_from))
-			*flags |= MBEDTLS_X509_BADCERT_FUTURE;
-		if (p->t > cry_time(&crt->valid_to))
-			*flags |= MBEDTLS_X509_BADCERT_EXPIRED;
-	}
-	if (mbedtls_x509_crt_check_extended_key_usage(crt,
-	    MBEDTLS_OID_CODE_SIGNING, MBEDTLS_OID_SIZE(MBEDTLS_OID_CODE_SIGNING))
-	    != 0)
-		*flags |= MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
-	return cry_path(ctx, crt, depth, flags);
-}
-
-/* Path validation of chain (leaf first, then intermediates) up to roots,
- * at time t (-1: now).  0, or -1 with why. */
-static int
-cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
-    Arena *a, const char **why)
-{
-	Err sub = { 0, "" };
-	const char *when = when_utc(t >= 0 ? t : (long long)time(NULL), a);
-	char info[200];
-	uint32_t f = 0;
-	Path p;
-
-	p.n = 0;
-	p.t = t;
-	p.why[0] = '\0';
-	if (mbedtls_x509_crt_verify_with_profile(chain, roots, NULL,
-	    &cry_profile, NULL, &f, cry_chain_cb, &p) == 0 && f == 0)
-		return 0;
-	if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
-		*why = "not trusted (no path to the configured CA)";
-	else if (f & MBEDTLS_X509_BADCERT_EXPIRED)
-		*why = ar_reason(a, &sub, "not valid at %s: expired", when);
-	else if (f & MBEDTLS_X509_BADCERT_FUTURE)
-		*why = ar_reason(a, &sub, "not valid at %s: not yet valid",
-		    when);
-	else if (f & MBEDTLS_X509_BADCERT_EXT_KEY_USAGE)
-		*why = "not for code signing (extended key usage)";
-	else if (f & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK
-	    | MBEDTLS_X509_BADCERT_BAD_KEY))
-		*why = "weak signature or key, refused by the verification "
-		    "profile (SHA-256+, RSA 2048+, NIST curves)";
-	else if (f & MBEDTLS_X509_BADCERT_OTHER)
-		*why = ar_reason(a, &sub, "%s", p.why);
-	else {
-		mbedtls_x509_crt_verify_info(info, sizeof(info), "", f);
-		info[strcspn(info, "\n")] = '\0';
-		*why = ar_reason(a, &sub, "%s", *info ? info : "rejected");
-	}
-	return -1;
-}
-
 /* the leaf's subject alternative names of one tag (0x81 email, 0x82 DNS,
  * 0x87 IP) joined by ", ", escaped (a NUL or a line break shows) */
 static char *
@@ -6008,18 +3384,18 @@ cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a)
 {
 	const mbedtls_x509_sequence *s;
 	char ip[INET6_ADDRSTRLEN], q[QUOTE_SIZE], *out = "";
-	Err sub = { 0, "" };
 
 	for (s = &c->subject_alt_names; s && s->buf.p; s = s->next) {
 		if (s->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | tag))
 			continue;
 		if (tag == 7 && (s->buf.len == 4 || s->buf.len == 16))
-			out = ar_printf(a, &sub, "%s%s%s", out, *out ? ", " : "",
-			    inet_ntop(s->buf.len == 4 ? AF_INET : AF_INET6,
+			out = ar_printf(a, NULL, "%s%s%s", out, *out ? ", " :
+			    "", inet_ntop(s->buf.len == 4 ? AF_INET : AF_INET6,
 			    s->buf.p, ip, sizeof(ip)));
 		else if (tag != 7)
-			out = ar_printf(a, &sub, "%s%s%s", out, *out ? ", " : "",
-			    quote_as(q, (const char *)s->buf.p, s->buf.len, 0));
+			out = ar_printf(a, NULL, "%s%s%s", out, *out ? ", " :
+			    "", quote_as(q, (const char *)s->buf.p, s->buf.len,
+			    0));
 		if (!out)
 			return "";
 	}
@@ -6128,7 +3504,6 @@ cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
 	};
 	const unsigned char *v[2], *q;
 	char *got[2] = { NULL, NULL };
-	Err sub = { 0, "" };
 	size_t vn[2], slen;
 	int r[2], k;
 
@@ -6161,7 +3536,7 @@ cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
 			*why = "fulcio: the OIDC issuer extension holds a NUL byte";
 			return NULL;
 		}
-		if (!(got[k] = ar_printf(a, &sub, "%.*s", (int)vn[k], v[k]))) {
+		if (!(got[k] = ar_printf(a, NULL, "%.*s", (int)vn[k], v[k]))) {
 			*why = "fulcio: out of memory: ARENA_BYTES spent";
 			return NULL;
 		}
@@ -6175,6 +3550,18 @@ cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
 	*why = "fulcio: no OIDC issuer extension";
 	return NULL;
 }
+
+/* == 13. Name constraints and certification paths ========================
+ * Path validation over mbedTLS with what it lacks: validity at a given
+ * time (the Rekor time), code signing, and RFC 5280 name constraints. */
+
+typedef struct {		/* a certification path, as mbedTLS's verify
+				 * callbacks meet it (cry_path) */
+	const mbedtls_x509_crt *c[MBEDTLS_X509_MAX_VERIFY_CHAIN_SIZE];
+	int n;			/* c[0] the leaf, c[n - 1] the anchor */
+	long long t;		/* cry_chain's time, -1: now */
+	char why[3 * QUOTE_SIZE + 100];	/* a name-constraint violation */
+} Path;
 
 /* Name constraints (RFC 5280 4.2.1.10), which mbedTLS 2.28 does not
  * enforce: it refuses a critical nameConstraints extension when parsing
@@ -6544,23 +3931,6 @@ malformed:
 	return -1;
 }
 
-/* tests: SAN name of form f (1 email, 2 DNS, 6 URI) against constraint
- * cons: 1 within, 0 not, -1 the name cannot be checked, -2 a malformed
- * constraint */
-int
-iv_nc_match(int f, const char *name, const char *cons)
-{
-	const unsigned char *nm = (const unsigned char *)name, *dom,
-	    *c = (const unsigned char *)cons;
-	size_t nn = strlen(name), cn = strlen(cons), at, dn;
-
-	if (!cry_nc_valid(f, c, cn))
-		return -2;
-	if (cry_nc_name(f, nm, nn, 1, &at, &dom, &dn) < 0)
-		return -1;
-	return cry_nc_match(f, nm, nn, at, dom, dn, c, cn);
-}
-
 /* mbedTLS's verify callback, or part of one: records crt at depth (the
  * calls go from the top down) and at the leaf, the last, checks the name
  * constraints of the path: MBEDTLS_X509_BADCERT_OTHER and p->why */
@@ -6583,43 +3953,96 @@ cry_path(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 	return 0;
 }
 
-/* A hash over several pieces, by mbedTLS md type */
+/* Certificates: no MD5/SHA-1, RSA of 2048 bits and more, NIST curves */
+static const mbedtls_x509_crt_profile cry_profile = {
+	MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512),
+	MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSA) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECDSA) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECKEY),
+	MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP256R1) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP384R1) |
+	    MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP521R1),
+	2048
+};
+
+/* called for each certificate of the chain: validity at a given time
+ * instead of now (Fulcio certificates live ten minutes; what counts is the
+ * Rekor time), code signing for every certificate that limits EKU, and
+ * the name constraints (cry_path) */
 static int
-md_begin(Md *h, mbedtls_md_type_t type)
+cry_chain_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
-	const mbedtls_md_info_t *info = mbedtls_md_info_from_type(type);
+	const Path *p = ctx;
 
-	mbedtls_md_init(&h->ctx);
-	h->size = info ? mbedtls_md_get_size(info) : 0;
-	h->ok = info && mbedtls_md_setup(&h->ctx, info, 0) == 0 &&
-	    mbedtls_md_starts(&h->ctx) == 0;
-	return h->ok ? 0 : -1;
+	if (p->t >= 0) {
+		*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED |
+		    MBEDTLS_X509_BADCERT_FUTURE);
+		if (p->t < cry_time(&crt->valid_from))
+			*flags |= MBEDTLS_X509_BADCERT_FUTURE;
+		if (p->t > cry_time(&crt->valid_to))
+			*flags |= MBEDTLS_X509_BADCERT_EXPIRED;
+	}
+	if (mbedtls_x509_crt_check_extended_key_usage(crt,
+	    MBEDTLS_OID_CODE_SIGNING, MBEDTLS_OID_SIZE(MBEDTLS_OID_CODE_SIGNING))
+	    != 0)
+		*flags |= MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
+	return cry_path(ctx, crt, depth, flags);
 }
 
-static void
-md_add(Md *h, const void *p, size_t n)
+/* Path validation of chain (leaf first, then intermediates) up to roots,
+ * at time t (-1: now).  0, or -1 with why. */
+static int
+cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
+    Arena *a, const char **why)
 {
-	if (h->ok && n && mbedtls_md_update(&h->ctx, p, n) != 0)
-		h->ok = 0;
+	const char *when = when_utc(t >= 0 ? t : (long long)time(NULL), a);
+	char info[200];
+	uint32_t f = 0;
+	Path p;
+
+	p.n = 0;
+	p.t = t;
+	p.why[0] = '\0';
+	if (mbedtls_x509_crt_verify_with_profile(chain, roots, NULL,
+	    &cry_profile, NULL, &f, cry_chain_cb, &p) == 0 && f == 0)
+		return 0;
+	if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+		*why = "not trusted (no path to the configured CA)";
+	else if (f & MBEDTLS_X509_BADCERT_EXPIRED)
+		*why = ar_reason(a, NULL, "not valid at %s: expired", when);
+	else if (f & MBEDTLS_X509_BADCERT_FUTURE)
+		*why = ar_reason(a, NULL, "not valid at %s: not yet valid",
+		    when);
+	else if (f & MBEDTLS_X509_BADCERT_EXT_KEY_USAGE)
+		*why = "not for code signing (extended key usage)";
+	else if (f & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK
+	    | MBEDTLS_X509_BADCERT_BAD_KEY))
+		*why = "weak signature or key, refused by the verification "
+		    "profile (SHA-256+, RSA 2048+, NIST curves)";
+	else if (f & MBEDTLS_X509_BADCERT_OTHER)
+		*why = ar_reason(a, NULL, "%s", p.why);
+	else {
+		mbedtls_x509_crt_verify_info(info, sizeof(info), "", f);
+		info[strcspn(info, "\n")] = '\0';
+		*why = ar_reason(a, NULL, "%s", *info ? info : "rejected");
+	}
+	return -1;
 }
 
-/* the digest into out (64 bytes); its length, 0 on failure */
-static size_t
-md_end(Md *h, unsigned char *out)
-{
-	size_t n = h->ok ? h->size : 0;
+/* == 14. Ed25519 (RFC 8032) ==============================================
+ * Verification (RFC 8032 §5.1.7).  Field elements mod p = 2^255 - 19 are
+ * eight 32-bit limbs, kept below 2^256 and reduced by folding with 2^256 =
+ * 38 (mod p); points are extended coordinates on -x^2 + y^2 = 1 + d x^2 y^2
+ * with the unified addition formula.  Not constant time, which checking a
+ * public signature does not need. */
 
-	if (h->ok && mbedtls_md_finish(&h->ctx, out) != 0)
-		n = 0;
-	mbedtls_md_free(&h->ctx);
-	return n;
-}
+typedef uint32_t Fe[8];		/* an integer mod 2^255 - 19, in limbs */
 
-/* Ed25519 verification (RFC 8032 §5.1.7).  Field elements mod p =
- * 2^255 - 19 are eight 32-bit limbs, kept below 2^256 and reduced by
- * folding with 2^256 = 38 (mod p); points are extended coordinates on
- * -x^2 + y^2 = 1 + d x^2 y^2 with the unified addition formula.  Not
- * constant time, which checking a public signature does not need. */
+typedef struct {		/* a point in extended coordinates */
+	Fe x, y, z, t;
+} EdPt;
 
 static const unsigned char ed_d2[32] = {	/* 2d */
 	0x59, 0xf1, 0xb2, 0x26, 0x94, 0x9b, 0xd6, 0xeb, 0x56, 0xb1, 0x83,
@@ -6890,8 +4313,7 @@ ed25519_verify(const unsigned char pub[32], const void *m, size_t n,
 	ok = mbedtls_mpi_read_string(&l, 16, "1000000000000000000000000000000"
 	    "014def9dea2f79cd65812631a5cf5d3ed") == 0 &&
 	    mbedtls_mpi_read_binary_le(&s, sig + 32, 32) == 0 &&
-	    mbedtls_mpi_cmp_mpi(&s, &l) < 0 && md_begin(&md,
-	    MBEDTLS_MD_SHA512) == 0;
+	    mbedtls_mpi_cmp_mpi(&s, &l) < 0 && md_begin(&md, MdSha512) == 0;
 	if (ok) {
 		md_add(&md, sig, 32);
 		md_add(&md, pub, 32);
@@ -6918,31 +4340,2020 @@ ed25519_verify(const unsigned char pub[32], const void *m, size_t n,
 	return fe_eq(x1, x2) ? 0 : -1;
 }
 
-/* tests: Ed25519 verification with hex arguments: 1 valid, 0 not */
-int
-iv_ed25519(const char *pub, const char *msg, const char *sig)
-{
-	unsigned char p[32], s[64], m[2048];
-	size_t i, n = strlen(msg) / 2;
-	unsigned v;
+/* == 15. URLs and proxies ================================================
+ * Absolute http(s) URLs, relative references (RFC 3986), which hosts are
+ * loopback, and Go's rules for the proxy environment variables. */
 
-	if (strlen(pub) != 64 || strlen(sig) != 128 || n > sizeof(m))
-		return 0;
-	for (i = 0; i < 32; i++)
-		sscanf(pub + 2 * i, "%2x", &v), p[i] = (unsigned char)v;
-	for (i = 0; i < 64; i++)
-		sscanf(sig + 2 * i, "%2x", &v), s[i] = (unsigned char)v;
-	for (i = 0; i < n; i++)
-		sscanf(msg + 2 * i, "%2x", &v), m[i] = (unsigned char)v;
-	return ed25519_verify(p, m, n, s) == 0;
+typedef struct {
+	int tls;			/* https */
+	char host[HOST_MAX + 1];	/* as written; IPv6 in brackets */
+	char port[8];			/* digits, "" for the default */
+	const char *path;		/* origin-form, with the query */
+} Url;
+
+/* absolute http(s) URL; the path keeps its query, the fragment goes */
+static int
+url_parse(Url *u, const char *s, Arena *a, Err *e)
+{
+	const char *p, *h, *end;
+	size_t n;
+	long port;
+
+	memset(u, 0, sizeof(*u));
+	for (p = s; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return fail(e, ExitUndecided, "URL %s: control byte, "
+			    "space or non-ASCII", ar_quote(a, s, strlen(s), e));
+	if (!strncmp(s, "https://", 8))
+		u->tls = 1, h = s + 8;
+	else if (!strncmp(s, "http://", 7))
+		h = s + 7;
+	else
+		return fail(e, ExitUndecided, "URL %s: not http or https",
+		    ar_quote(a, s, strlen(s), e));
+	n = strcspn(h, "/?#");
+	if (memchr(h, '@', n))
+		return fail(e, ExitUndecided, "URL %s: user information is "
+		    "not accepted", ar_quote(a, s, strlen(s), e));
+	if (*h == '[') {
+		end = memchr(h, ']', n);
+		p = end ? end + 1 : h + n;
+	} else {
+		for (p = h; p < h + n && *p != ':'; p++)
+			;
+		end = p;
+	}
+	if (!end || end == h || (size_t)(p - h) > HOST_MAX || ref_domain(h) <
+	    p)
+		return fail(e, ExitUndecided, "URL %s: invalid host",
+		    ar_quote(a, s, strlen(s), e));
+	memcpy(u->host, h, (size_t)(p - h));
+	if (*p == ':' && p + 1 < h + n) {
+		port = strtol(p + 1, (char **)&end, 10);
+		if (end != h + n || port < 1 || port > 65535 || !isdigit(
+		    (unsigned char)p[1]) || (size_t)(end - p - 1) >= sizeof(
+		    u->port))
+			return fail(e, ExitUndecided, "URL %s: invalid port",
+			    ar_quote(a, s, strlen(s), e));
+		memcpy(u->port, p + 1, (size_t)(end - p - 1));
+	} else if (p != h + n && !(*p == ':' && p + 1 == h + n)) {
+		return fail(e, ExitUndecided, "URL %s: invalid host",
+		    ar_quote(a, s, strlen(s), e));
+	}
+	p = h + n;
+	n = strcspn(p, "#");
+	if (!(u->path = ar_printf(a, e, "%s%.*s", *p == '/' ? "" : "/",
+	    (int)n, p)))
+		return -1;
+	return 0;
 }
 
-/* == 15. Sigstore attachments ===========================================
- * cosign's layout, as containers/image reads it: the manifest tagged
- * sha256-<hex>.sig in the image's repository, one layer per signature,
- * the signature in an annotation.  Everything fetched is untrusted until
- * the signature over the exact payload bytes has verified; only then is
- * the payload parsed. */
+/* RFC 3986 §5.2.4: removes "." and ".." segments from the path at p
+ * (which starts with "/"), in place, leaving the query alone */
+static void
+url_dots(char *p)
+{
+	char *r = p, *w = p, *end = p + strcspn(p, "?"), *s, *t;
+	size_t n;
+
+	while (r < end) {
+		s = r + 1;
+		t = s + strcspn(s, "/?");
+		if (t > end)
+			t = end;
+		n = (size_t)(t - s);
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			while (w > p && *--w != '/')
+				;
+		else if (!(n == 1 && *s == '.')) {
+			memmove(w, r, (size_t)(t - r));
+			w += t - r;
+		}
+		if (t == end && n && n <= 2 && !memcmp(s, "..", n))
+			*w++ = '/';	/* "a/.." ends in a directory */
+		r = t;
+	}
+	if (w == p)
+		*w++ = '/';
+	memmove(w, end, strlen(end) + 1);
+}
+
+/* Location against the URL it came from (RFC 3986 §5.2) */
+static char *
+url_resolve(const Url *base, const char *loc, Arena *a, Err *e)
+{
+	const char *slash, *sch = base->tls ? "https" : "http";
+	char *u, *p;
+
+	if (!strncmp(loc, "https://", 8) || !strncmp(loc, "http://", 7))
+		u = ar_printf(a, e, "%s", loc);
+	else if (!strncmp(loc, "//", 2))
+		u = ar_printf(a, e, "%s:%s", sch, loc);
+	else if (*loc == '/')
+		u = ar_printf(a, e, "%s://%s%s%s%s", sch, base->host,
+		    *base->port ? ":" : "", base->port, loc);
+	else if (*loc == '?')
+		u = ar_printf(a, e, "%s://%s%s%s%.*s%s", sch, base->host,
+		    *base->port ? ":" : "", base->port,
+		    (int)strcspn(base->path, "?"), base->path, loc);
+	else {
+		slash = strrchr(base->path, '/');
+		u = ar_printf(a, e, "%s://%s%s%s%.*s%s", sch, base->host,
+		    *base->port ? ":" : "", base->port,
+		    (int)(slash - base->path + 1), base->path, loc);
+	}
+	if (!u)
+		return NULL;
+	p = strstr(u, "://") + 3;
+	p += strcspn(p, "/?#");
+	if (*p == '/')
+		url_dots(p);
+	return u;
+}
+
+/* host[:port] as written */
+static const char *
+url_authority(const Url *u, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%s%s", u->host, *u->port ? ":" : "", u->port);
+	return buf;
+}
+
+/* Is host (as in a URL, IPv6 in brackets) loopback?  The name localhost,
+ * and 127.0.0.0/8 or ::1 as IP literals, IPv4-mapped ones included:
+ * nothing else by its spelling (127.attacker.example resolves wherever its
+ * owner likes).  Credentials go over plain HTTP only to these, and they
+ * never go through a proxy (registry-client.md §5). */
+static int
+url_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	char h[HOST_MAX + 1];
+	size_t n = strlen(host);
+
+	if (!strcmp(host, "localhost"))
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (n < 3 || *host != '[' || host[n - 1] != ']' || n - 2 >= sizeof(h))
+		return 0;
+	memcpy(h, host + 1, n - 2);
+	h[n - 2] = '\0';
+	if (inet_pton(AF_INET6, h, &a6) != 1)
+		return 0;
+	return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) &&
+	    a6.s6_addr[12] == 127);
+}
+
+/* Go's proxy rules: HTTPS_PROXY for https, HTTP_PROXY for http, upper
+ * case first; NO_PROXY "*", names (with subdomains; ".x" subdomains only)
+ * and hosts with port; loopback never goes through a proxy. */
+static const char *
+net_proxy(const Url *u)
+{
+	const char *p, *np, *t;
+	char auth[AUTH_SIZE];
+	size_t n, hl = strlen(u->host);
+
+	if (url_loopback(u->host))
+		return NULL;
+	if (!(p = getenv(u->tls ? "HTTPS_PROXY" : "HTTP_PROXY")) || !*p)
+		p = getenv(u->tls ? "https_proxy" : "http_proxy");
+	if (!p || !*p)
+		return NULL;
+	if (!(np = getenv("NO_PROXY")) || !*np)
+		np = getenv("no_proxy");
+	url_authority(u, auth, sizeof(auth));
+	for (t = np; t && *t; t += n + (t[n] == ',')) {
+		n = strcspn(t, ",");
+		while (n && *t == ' ')
+			t++, n--;
+		while (n && t[n - 1] == ' ')
+			n--;
+		if ((n == 1 && *t == '*') || (n == strlen(auth) && !memcmp(t,
+		    auth, n)))
+			return NULL;
+		if (!n || memchr(t, ':', n) || *t == '[')
+			continue;
+		if (*t == '.' && hl > n && !memcmp(u->host + hl - n, t, n))
+			return NULL;
+		if (*t != '.' && (hl == n || (hl > n && u->host[hl - n - 1] ==
+		    '.')) && !memcmp(u->host + hl - n, t, n))
+			return NULL;
+	}
+	return p;
+}
+
+/* == 16. Sockets and TLS trust ===========================================
+ * Connections bounded by the run's deadline; TLS is mbedTLS with our own
+ * name rules: an IP literal must be an iPAddress SAN, a name a dNSName SAN,
+ * never the CN.  The trust of a registry: the CA bundle, certs.d, its
+ * client pair. */
+
+enum { SockAgain = -2, SockReset = -3 };	/* sock_io() */
+
+typedef struct Net Net;
+
+typedef struct {		/* TLS trust of one registry */
+	char name[AUTH_SIZE];	/* its host[:port] */
+	const char *cafile, *certsd;	/* for messages */
+	Net *net;
+	mbedtls_ssl_config conf;
+	mbedtls_x509_crt ca, cert;
+	mbedtls_pk_context key;
+	int ready;
+} Trust;
+
+typedef struct {		/* one connection; buf last (see conn_get) */
+	Net *net;
+	Trust *trust;
+	int fd;			/* -1: free */
+	int tls, ip, eof, keep, reused, absolute;
+	int vtop, vbundle;	/* tls_verify met the top; it needs the bundle */
+	char origin[3 * AUTH_SIZE];	/* what it may be reused for */
+	char host[HOST_MAX + 1];
+	char name[AUTH_SIZE];	/* host[:port], for messages */
+	char sans[512];		/* the leaf's SANs, for messages */
+	Path path;		/* the chain verified, for name constraints */
+	const char *proxyauth;	/* plain-HTTP proxy credentials */
+	size_t got;		/* bytes received so far */
+	Err ioerr;		/* what the mbedTLS callbacks met */
+	mbedtls_ssl_context ssl;
+	size_t pos, len;	/* unread input is buf[pos..len) */
+	unsigned char buf[CONN_BUF];
+} Conn;
+
+struct Net {			/* all network state of a run */
+	Arena *a;
+	long long deadline;
+	int timeout;
+	const char *const *insecure;	/* plain-HTTP host[:port] */
+	const char *certsd, *cafile;
+	const char *const *auth;	/* auth files, in search order */
+	Trust trust[MAX_TRUST];
+	int ntrust;
+	Conn conn[MAX_CONNS];
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	int rng;
+	int plainok;		/* plain HTTP allowed: lookaside signatures */
+	char hdr[MAX_HEADER_BYTES + 1];	/* one response header block */
+};
+
+static void conn_close(Conn *c);
+static int tls_fail(Conn *c, int ret, const char *step, Err *e);
+static int trust_ca(Trust *t, Arena *a, const char *path, Err *e);
+static int trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags);
+static int trust_pair(Trust *t, Arena *a, const char *cert,
+    const char *key, Err *e);
+static void trust_free(Trust *t);
+
+static void
+net_init(Net *n, Arena *a, const Opts *o)
+{
+	int i;
+
+	n->a = a;
+	n->deadline = o->deadline;
+	n->timeout = o->timeout;
+	n->insecure = o->insecure;
+	n->certsd = o->certsd;
+	n->cafile = o->cafile;
+	n->auth = o->auth;
+	n->ntrust = 0;
+	n->rng = 0;
+	for (i = 0; i < MAX_CONNS; i++)
+		n->conn[i].fd = -1;
+}
+
+static void
+net_free(Net *n)
+{
+	int i;
+
+	for (i = 0; i < MAX_CONNS; i++)
+		conn_close(&n->conn[i]);
+	for (i = 0; i < n->ntrust; i++)
+		trust_free(&n->trust[i]);
+	if (n->rng) {
+		mbedtls_ctr_drbg_free(&n->drbg);
+		mbedtls_entropy_free(&n->entropy);
+	}
+}
+
+/* Waits for fd to be ready for ev before the deadline; what names the wait
+ * in the error.  Timeouts and errors are ExitUndecided. */
+static int
+net_wait(Net *n, int fd, short ev, const char *what, Err *e)
+{
+	struct pollfd p;
+	long long left;
+	int r;
+
+	p.fd = fd;
+	p.events = ev;
+	for (;;) {
+		if ((left = n->deadline - now_ms()) <= 0)
+			return fail(e, ExitUndecided, "%s: timed out (-timeout "
+			    "%d s)", what, n->timeout);
+		r = poll(&p, 1, (int)(left < INT_MAX ? left : INT_MAX));
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return fail(e, ExitUndecided, "%s: poll: %s", what,
+			    strerror(errno));
+	}
+}
+
+/* TCP to host:port: every address in turn, each with a fair share of the
+ * time left.  getaddrinfo cannot be interrupted; main's watchdog covers it */
+static int
+net_connect(Net *n, const char *host, const char *port, const char *what,
+    Err *e)
+{
+	struct addrinfo hints, *res, *ai;
+	char h[HOST_MAX + 1];
+	socklen_t sl = sizeof(int);
+	int fd = -1, r, err = 0, left = 0, one = 1;
+	long long end = n->deadline;
+	size_t len = strlen(host);
+
+	if (*host == '[')
+		snprintf(h, sizeof(h), "%.*s", (int)(len - 2), host + 1);
+	else
+		snprintf(h, sizeof(h), "%s", host);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = *host == '[' ? AI_NUMERICHOST : 0;
+	watchdog_step(what);
+	if ((r = getaddrinfo(h, port, &hints, &res)) != 0)
+		return fail(e, ExitUndecided, "%s: cannot resolve %s: %s",
+		    what, h, gai_strerror(r));
+	for (ai = res; ai; ai = ai->ai_next)
+		left++;
+	for (ai = res; ai; ai = ai->ai_next, left--) {
+		n->deadline = now_ms() + (end - now_ms()) / left;
+		if (n->deadline > end)
+			n->deadline = end;
+		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		/* no Nagle: mbedTLS writes a handshake flight as several
+		 * records, and the server's delayed ACK held the second one
+		 * back 40 ms (requests go out in one write anyway) */
+		if (fd < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+		    fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || setsockopt(fd,
+		    IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
+			err = errno;
+			if (fd >= 0)
+				close(fd);
+			fd = -1;
+			continue;
+		}
+		if (fault(FaultConnect)) {
+			close(fd);
+			fd = -1;
+			err = ECONNREFUSED;
+			fail(e, ExitUndecided, "%s: connect: injected fault",
+			    what);
+			break;
+		}
+		if ((connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    (errno == EINPROGRESS && net_wait(n, fd, POLLOUT, what,
+		    e) == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
+		    &sl) == 0 && err == 0)))
+			break;
+		if (!err)
+			err = errno;
+		close(fd);
+		fd = -1;
+		if (e->code && ai->ai_next) {	/* our share ran out */
+			e->code = 0;
+			err = ETIMEDOUT;
+		}
+	}
+	n->deadline = end;
+	freeaddrinfo(res);
+	if (fd < 0)
+		return fail(e, ExitUndecided, "%s: connect: %s", what,
+		    strerror(err ? err : ETIMEDOUT));	/* fault: first wins */
+	return fd;
+}
+
+/* One send (out) or receive on c's socket, waiting no longer than the
+ * deadline: the bytes moved, 0 at the end of input, SockAgain, SockReset
+ * (a receive), or -1 with e set.  Plain HTTP and mbedTLS's I/O callbacks
+ * both come here. */
+static ssize_t
+sock_io(Conn *c, int out, void *buf, size_t len, Err *e)
+{
+	ssize_t r;
+
+	if (net_wait(c->net, c->fd, out ? POLLOUT : POLLIN, c->name, e) < 0)
+		return -1;
+	r = out ? send(c->fd, buf, len, MSG_NOSIGNAL) : recv(c->fd, buf, len,
+	    0);
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return SockAgain;
+	if (r < 0 && !out && errno == ECONNRESET)
+		return SockReset;
+	if (r < 0)
+		return fail(e, ExitUndecided, "%s: %s: %s", c->name, out ?
+		    "send" : "receive", strerror(errno));
+	return r;
+}
+
+static int
+conn_send(Conn *c, const void *buf, size_t len, Err *e)
+{
+	const unsigned char *p = buf;
+	ssize_t r;
+	int t;
+
+	if (fault(FaultSend))
+		return fail(e, ExitUndecided, "%s: send: injected fault",
+		    c->name);
+	while (len > 0) {
+		if (c->tls) {
+			t = mbedtls_ssl_write(&c->ssl, p, len);
+			if (t == MBEDTLS_ERR_SSL_WANT_READ ||
+			    t == MBEDTLS_ERR_SSL_WANT_WRITE)
+				continue;
+			if (t < 0)
+				return tls_fail(c, t, "send", e);
+			r = t;
+		} else if ((r = sock_io(c, 1, (void *)p, len, e)) ==
+		    SockAgain)
+			continue;
+		else if (r < 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* more bytes into c->buf; 0 on EOF (c->eof set), -1 on error */
+static int
+conn_fill(Conn *c, Err *e)
+{
+	ssize_t r;
+	int t;
+
+	if (c->pos > 0) {
+		memmove(c->buf, c->buf + c->pos, c->len - c->pos);
+		c->len -= c->pos;
+		c->pos = 0;
+	}
+	if (c->len == sizeof(c->buf))	/* callers bound lines below this */
+		return fail(e, ExitUndecided, "%s: input buffer full",
+		    c->name);
+	if (fault(FaultRecv))
+		return fail(e, ExitUndecided, "%s: receive: injected fault",
+		    c->name);
+	for (;;) {
+		if (c->tls) {
+			t = mbedtls_ssl_read(&c->ssl, c->buf + c->len,
+			    sizeof(c->buf) - c->len);
+			if (t == MBEDTLS_ERR_SSL_WANT_READ ||
+			    t == MBEDTLS_ERR_SSL_WANT_WRITE)
+				continue;
+			if (t == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || t == 0 ||
+			    t == MBEDTLS_ERR_NET_CONN_RESET)
+				r = 0;
+			else if (t < 0)
+				return tls_fail(c, t, "receive", e);
+			else
+				r = t;
+		} else if ((r = sock_io(c, 0, c->buf + c->len,
+		    sizeof(c->buf) - c->len, e)) == SockAgain)
+			continue;
+		else if (r == SockReset)
+			r = 0;
+		else if (r < 0)
+			return -1;
+		if (r == 0) {
+			c->eof = 1;
+			return 0;
+		}
+		c->len += (size_t)r;
+		c->got += (size_t)r;
+		return 1;
+	}
+}
+
+static void
+conn_close(Conn *c)
+{
+	if (c->fd < 0)
+		return;
+	if (c->tls) {
+		mbedtls_ssl_close_notify(&c->ssl);
+		mbedtls_ssl_free(&c->ssl);
+	}
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* mbedTLS I/O callbacks: our sockets, our deadline; what failed is in
+ * c->ioerr for tls_fail */
+static int
+tls_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	Conn *c = ctx;
+	ssize_t r = sock_io(c, 1, (void *)buf, len, &c->ioerr);
+
+	return r == SockAgain ? MBEDTLS_ERR_SSL_WANT_WRITE : r < 0 ?
+	    MBEDTLS_ERR_NET_SEND_FAILED : (int)r;
+}
+
+static int
+tls_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	Conn *c = ctx;
+	ssize_t r = sock_io(c, 0, buf, len, &c->ioerr);
+
+	return r == SockAgain ? MBEDTLS_ERR_SSL_WANT_READ : r == SockReset ?
+	    MBEDTLS_ERR_NET_CONN_RESET : r < 0 ? MBEDTLS_ERR_NET_RECV_FAILED :
+	    (int)r;
+}
+
+/* Runs at each certificate of the chain, from the top down.  mbedTLS
+ * knows only the certs.d anchors: a chain they do not anchor arrives with
+ * NOT_TRUSTED at its top, and the leaf's call has the whole chain verified
+ * again against the CA bundle (trust_bundle).  The flag is taken off the
+ * top only because that later verification's flags join the leaf's.
+ * The name constraints of the path verified (cry_path, in trust_bundle's
+ * verification when that is the one).  At the leaf, Go's name rules,
+ * which mbedTLS 2.28 lacks: an IP literal matches only iPAddress SANs
+ * (byte for byte), a name never falls back to the subject CN. */
+static int
+tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+	Conn *c = ctx;
+	const mbedtls_x509_sequence *s;
+	unsigned char ip[16];
+	char h[HOST_MAX + 1], q[QUOTE_SIZE];
+	size_t len, n = 0;
+	int fam, match = 0;
+
+	if (!c->vtop) {
+		c->vtop = 1;
+		c->vbundle = (*flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) != 0;
+		*flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+	}
+	if (depth != 0 || !c->vbundle)
+		cry_path(&c->path, crt, depth, flags);
+	if (depth != 0)
+		return 0;
+	if (c->vbundle && trust_bundle(c, crt, flags) < 0)
+		return MBEDTLS_ERR_X509_FATAL_ERROR;
+	c->sans[0] = '\0';
+	for (s = &crt->subject_alt_names; s && s->buf.p; s = s->next) {
+		char a[INET6_ADDRSTRLEN] = "?";
+
+		len = strlen(c->sans);
+		if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2))
+			snprintf(c->sans + len, sizeof(c->sans) - len,
+			    "%sDNS:%s", len ? ", " : "", quote_as(q,
+			    (const char *)s->buf.p, s->buf.len, 0));
+		if (s->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7))
+			continue;
+		if (s->buf.len == 4 || s->buf.len == 16)
+			inet_ntop(s->buf.len == 4 ? AF_INET : AF_INET6,
+			    s->buf.p, a, sizeof(a));
+		snprintf(c->sans + len, sizeof(c->sans) - len, "%sIP:%s",
+		    len ? ", " : "", a);
+	}
+	if (!(crt->MBEDTLS_PRIVATE(ext_types) &
+	    MBEDTLS_X509_EXT_SUBJECT_ALT_NAME)) {
+		*flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+		return 0;
+	}
+	if (!c->ip)
+		return 0;
+	len = strlen(c->host);
+	if (*c->host == '[')
+		snprintf(h, sizeof(h), "%.*s", (int)(len - 2), c->host + 1);
+	else
+		snprintf(h, sizeof(h), "%s", c->host);
+	fam = strchr(h, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(fam, h, ip) == 1)
+		n = fam == AF_INET ? 4 : 16;
+	for (s = &crt->subject_alt_names; n && s && s->buf.p; s = s->next)
+		if (s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) &&
+		    s->buf.len == n && !memcmp(s->buf.p, ip, n))
+			match = 1;
+	if (!match)
+		*flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+	return 0;
+}
+
+/* an mbedTLS failure as one precise sentence */
+static int
+tls_fail(Conn *c, int ret, const char *step, Err *e)
+{
+	char buf[200];
+	uint32_t f;
+
+	if (c->ioerr.code == ExitUndecided && !strcmp(step, "handshake") &&
+	    !c->trust->cert.raw.p)
+		return fail(e, c->ioerr.code, "%s (during the TLS handshake: "
+		    "does the server want a client certificate? %s/%s has "
+		    "none)", c->ioerr.msg, c->trust->certsd, c->trust->name);
+	if (c->ioerr.code)
+		return fail(e, c->ioerr.code, "%s (during the TLS %s)",
+		    c->ioerr.msg, step);
+	if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+		f = mbedtls_ssl_get_verify_result(&c->ssl);
+		if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+			return fail(e, ExitUndecided, "%s: TLS: certificate "
+			    "not trusted (no CA in %s or %s/%s signs it)",
+			    c->name, c->trust->cafile, c->trust->certsd,
+			    c->trust->name);
+		if (f & MBEDTLS_X509_BADCERT_OTHER)
+			return fail(e, ExitUndecided, "%s: TLS: certificate "
+			    "rejected: %s", c->name, c->path.why);
+		if (f & MBEDTLS_X509_BADCERT_CN_MISMATCH)
+			return fail(e, ExitUndecided, "%s: TLS: certificate "
+			    "for %s does not cover that name (SANs: %s)",
+			    c->name, c->host, *c->sans ? c->sans : "none");
+		if (f & MBEDTLS_X509_BADCERT_EXPIRED)
+			return fail(e, ExitUndecided, "%s: TLS: certificate "
+			    "expired", c->name);
+		if (f & MBEDTLS_X509_BADCERT_FUTURE)
+			return fail(e, ExitUndecided, "%s: TLS: certificate "
+			    "not yet valid", c->name);
+		mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", f);
+		buf[strcspn(buf, "\n")] = '\0';
+		return fail(e, ExitUndecided, "%s: TLS: certificate "
+		    "rejected: %s", c->name, buf);
+	}
+	if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
+		return fail(e, ExitUndecided, "%s: TLS %s: the server refused "
+		    "(fatal alert: no common TLS 1.2 cipher suite, a client "
+		    "certificate it wants, or TLS 1.3 only)", c->name, step);
+	if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD ||
+	    ret == MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO)
+		return fail(e, ExitUndecided, "%s: TLS %s: the server does not "
+		    "speak TLS (plain HTTP needs -insecure %s)", c->name, step,
+		    c->name);
+#ifdef MBEDTLS_ERROR_C
+	mbedtls_strerror(ret, buf, sizeof(buf));
+#else
+	snprintf(buf, sizeof(buf), "mbedTLS error -0x%04x", -ret);
+#endif
+	return fail(e, ExitUndecided, "%s: TLS %s: %s", c->name, step, buf);
+}
+
+/* The trust for one registry: CA file (the system bundle unless -ca-file)
+ * plus certs.d/AUTHORITY/ *.crt, and its client pair.  Token realms and
+ * redirects of that registry are checked against the same anchors. */
+static Trust *
+trust_get(Net *n, const char *authority, Err *e)
+{
+	static const int suites[] = {
+		MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+		MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		0
+	};
+	/* NIST curves only: servers prefer X25519 when offered, and
+	 * mbedTLS's X25519 costs three times its P-256 (the handshake a
+	 * quarter more); every TLS server has P-256 */
+	static const TlsGroup groups[] = {
+		TLS_GROUP(SECP256R1), TLS_GROUP(SECP384R1),
+		TLS_GROUP(SECP521R1), TLS_GROUP(NONE)
+	};
+	CertsD cd;
+	Trust *t;
+	int i, r;
+
+	for (i = 0; i < n->ntrust; i++)
+		if (!strcmp(n->trust[i].name, authority))
+			return &n->trust[i];
+	if (n->ntrust == MAX_TRUST) {
+		fail(e, ExitUndecided, "more than MAX_TRUST (%d) registries",
+		    MAX_TRUST);
+		return NULL;
+	}
+	if (!n->rng) {
+		mbedtls_entropy_init(&n->entropy);
+		mbedtls_ctr_drbg_init(&n->drbg);
+		n->rng = 1;
+		if ((r = mbedtls_ctr_drbg_seed(&n->drbg, mbedtls_entropy_func,
+		    &n->entropy, (const unsigned char *)"ivlite", 6)) != 0) {
+			fail(e, ExitUndecided, "TLS: cannot seed the random "
+			    "generator (-0x%04x)", -r);
+			return NULL;
+		}
+	}
+	t = &n->trust[n->ntrust++];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->name, sizeof(t->name), "%s", authority);
+	t->cafile = n->cafile;
+	t->certsd = n->certsd;
+	t->net = n;
+	mbedtls_ssl_config_init(&t->conf);
+	mbedtls_x509_crt_init(&t->ca);
+	mbedtls_x509_crt_init(&t->cert);
+	mbedtls_pk_init(&t->key);
+	t->ready = 1;
+	if (cert_dir(n->a, n->certsd, authority, &cd, e) < 0)
+		return NULL;
+	for (i = 0; i < cd.ncrt; i++)
+		if (trust_ca(t, n->a, cd.crt[i], e) < 0)
+			return NULL;
+	if (cd.cert && trust_pair(t, n->a, cd.cert, cd.key, e) < 0)
+		return NULL;
+	if (mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
+	    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT) != 0 ||
+	    (cd.cert && mbedtls_ssl_conf_own_cert(&t->conf, &t->cert,
+	    &t->key) != 0)) {
+		fail(e, ExitUndecided, "TLS: cannot set up mbedTLS");
+		return NULL;
+	}
+	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	/* certs.d's anchors, maybe none: the bundle comes in tls_verify */
+	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
+	mbedtls_ssl_conf_cert_profile(&t->conf, &mbedtls_x509_crt_profile_default);
+	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &n->drbg);
+	mbedtls_ssl_conf_ciphersuites(&t->conf, suites);
+	tls_conf_groups(&t->conf, groups);
+	tls_conf_min_12(&t->conf);
+	logv("trust for %s: %s%s%d certs.d file%s%s", authority, n->cafile,
+	    cd.ncrt ? " and " : ", ", cd.ncrt, cd.ncrt == 1 ? "" : "s",
+	    cd.cert ? ", client certificate" : "");
+	return t;
+}
+
+/* Adds the PEM certificates of path to t's anchors.  Our own base64:
+ * mbedTLS's constant-time decoder spends 4 ms on the system bundle, for
+ * certificates that are public. */
+static int
+trust_ca(Trust *t, Arena *a, const char *path, Err *e)
+{
+	size_t mark = a->used;
+	const char *why = "";
+	Str s;
+	int r;
+
+	if (file_read(a, path, MAX_CA_BYTES, &s, e) < 0)
+		return -1;
+	r = cry_certs(s.p, s.n, 1, &t->ca, 0, a, &why);
+	a->used = mark;
+	if (r <= 0)
+		return fail(e, ExitConfig, "%s: %s", path, why);
+	return 0;
+}
+
+/* the raw subject (tag and length included) of DER certificate p */
+static int
+trust_subject(const unsigned char *p, size_t n, Str *subj)
+{
+	const unsigned char *end = p + n, *q;
+	size_t len;
+	int i;
+
+	if (mbedtls_asn1_get_tag((unsigned char **)&p, end, &len,
+	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
+	    mbedtls_asn1_get_tag((unsigned char **)&p, end, &len,
+	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
+		return -1;
+	end = p + len;
+	/* [0] version (optional), serial, signature, issuer, validity */
+	for (i = p < end && *p == 0xa0 ? 0 : 1; i < 5; i++) {
+		q = p + 1;
+		if (p >= end || mbedtls_asn1_get_len((unsigned char **)&q, end,
+		    &len) != 0)
+			return -1;
+		p = q + len;
+	}
+	q = p;
+	if (mbedtls_asn1_get_tag((unsigned char **)&q, end, &len,
+	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
+		return -1;
+	subj->p = (char *)p;
+	subj->n = (size_t)(q - p) + len;
+	return 0;
+}
+
+/* The chain of leaf verified against the bundle's anchors: of its
+ * CERTIFICATE blocks (Go's AppendCertsFromPEM), only the certificates
+ * whose subject is the issuer of one in the chain, byte for byte (as Go's
+ * CertPool matches), are parsed, not all 140.  Its flags join *flags; -1
+ * (in c->ioerr) if the bundle cannot be read or holds no such block. */
+static int
+trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags)
+{
+	Trust *t = c->trust;
+	Arena *a = t->net->a;
+	size_t mark = a->used, pos = 0, text;
+	const mbedtls_x509_crt *k;
+	mbedtls_x509_crt anchors;
+	uint32_t f = 0;
+	Err sub = { 0, "" };
+	Str s, der, subj;
+	int n = 0, blocks = 0;
+
+	if (file_read(a, t->cafile, MAX_CA_BYTES, &s, &sub) < 0)
+		return fail(&c->ioerr, sub.code, "%s: TLS: CA bundle %s",
+		    c->name, sub.msg);
+	mbedtls_x509_crt_init(&anchors);
+	text = a->used;
+	while (cry_pem(s.p, s.n, &pos, "CERTIFICATE", a, &der) > 0) {
+		blocks++;
+		if (trust_subject((unsigned char *)der.p, der.n, &subj) < 0)
+			subj.n = 0;
+		for (k = leaf; k && subj.n; k = k->next)
+			if (subj.n == k->issuer_raw.len && !memcmp(subj.p,
+			    k->issuer_raw.p, subj.n)) {
+				if (mbedtls_x509_crt_parse_der(&anchors,
+				    (unsigned char *)der.p, der.n) == 0)
+					n++;
+				else
+					logv("%s: a certificate for an issuer "
+					    "does not parse", t->cafile);
+				break;
+			}
+		a->used = text;
+	}
+	a->used = mark;
+	if (!blocks) {
+		mbedtls_x509_crt_free(&anchors);
+		return fail(&c->ioerr, ExitConfig, "%s: TLS: CA bundle %s holds "
+		    "no CERTIFICATE block", c->name, t->cafile);
+	}
+	logv("tls %s: %d certificate%s of %s for the chain's issuers", c->name,
+	    n, n == 1 ? "" : "s", t->cafile);
+	/* host names: the leaf's own pass checks them; name constraints of
+	 * this path: cry_path */
+	c->path.n = 0;
+	if (mbedtls_x509_crt_verify_with_profile(leaf, n ? &anchors : NULL,
+	    NULL, &mbedtls_x509_crt_profile_default, NULL, &f, cry_path,
+	    &c->path) != 0 && !f)
+		f |= MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+	*flags |= f;
+	mbedtls_x509_crt_free(&anchors);
+	return 0;
+}
+
+/* the client certificate (with its chain) and its unencrypted key */
+static int
+trust_pair(Trust *t, Arena *a, const char *cert, const char *key, Err *e)
+{
+	size_t mark = a->used;
+	Str c, k;
+	int r;
+
+	if (file_read(a, cert, MAX_KEY_BYTES, &c, e) < 0 ||
+	    file_read(a, key, MAX_KEY_BYTES, &k, e) < 0)
+		return -1;
+	r = mbedtls_x509_crt_parse(&t->cert, (const unsigned char *)c.p,
+	    c.n + 1) != 0 || pk_parse_key(&t->key, (const unsigned char *)k.p,
+	    k.n + 1, mbedtls_ctr_drbg_random, &t->net->drbg) != 0;
+	cry_wipe(k.p, k.n);
+	a->used = mark;
+	if (r)
+		return fail(e, ExitConfig, "%s, %s: not a PEM certificate and "
+		    "an unencrypted key", cert, key);
+	return 0;
+}
+
+static void
+trust_free(Trust *t)
+{
+	if (!t->ready)
+		return;
+	mbedtls_ssl_config_free(&t->conf);
+	mbedtls_x509_crt_free(&t->ca);
+	mbedtls_x509_crt_free(&t->cert);
+	mbedtls_pk_free(&t->key);
+	t->ready = 0;
+}
+
+/* TLS on the connected c, to c->host, with c->trust: the handshake
+ * verified (tls_verify).  0, or -1 with c closed. */
+static int
+tls_start(Conn *c, Err *e)
+{
+	int r;
+
+	mbedtls_ssl_init(&c->ssl);
+	c->tls = 1;
+	if ((r = mbedtls_ssl_setup(&c->ssl, &c->trust->conf)) != 0 ||
+	    (r = mbedtls_ssl_set_hostname(&c->ssl, c->ip ? NULL : c->host))
+	    != 0) {
+		conn_close(c);
+		return fail(e, ExitUndecided, "%s: TLS setup (-0x%04x)",
+		    c->name, -r);
+	}
+	mbedtls_ssl_set_verify(&c->ssl, tls_verify, c);
+	mbedtls_ssl_set_bio(&c->ssl, c, tls_send, tls_recv, NULL);
+	watchdog_step(c->name);
+	if (fault(FaultHandshake)) {
+		conn_close(c);
+		return fail(e, ExitUndecided, "%s: TLS handshake: injected "
+		    "fault", c->name);
+	}
+	while ((r = mbedtls_ssl_handshake(&c->ssl)) != 0)
+		if (r != MBEDTLS_ERR_SSL_WANT_READ &&
+		    r != MBEDTLS_ERR_SSL_WANT_WRITE) {
+			tls_fail(c, r, "handshake", e);
+			conn_close(c);
+			return -1;
+		}
+	logv("tls %s: %s %s", c->name, mbedtls_ssl_get_version(&c->ssl),
+	    mbedtls_ssl_get_ciphersuite(&c->ssl));
+	return 0;
+}
+
+/* == 17. HTTP/1.1 ========================================================
+ * A small HTTP/1.1 client: one request in flight per connection, one kept
+ * connection per origin (or a proxy tunnel), every header and body
+ * bounded, every wait bounded by the run's deadline, plain HTTP only where
+ * it is allowed. */
+
+typedef struct {		/* one HTTP request (http_get, http_once) */
+	const char *method;	/* NULL: GET */
+	const char *url;	/* http_get's; its redirects are followed */
+	Trust *trust;		/* the registry's, or NULL: the host's own */
+	const char *accept;	/* an Accept value, or NULL */
+	const char *authz;	/* an Authorization value (a secret), or NULL */
+	const char *authfor;	/* the origin authz goes to, and no other */
+	const char *ctype, *body;	/* a POST's Content-Type and body */
+	Limit lim;		/* of a 2xx response's body */
+	const char *what;	/* for errors; "+what": no path logged */
+} HttpReq;
+
+typedef struct {
+	int status, http10, close, chunked;
+	long long clen;			/* Content-Length, -1: none */
+	long retry;			/* Retry-After seconds, -1: none */
+	Str body;
+	char ctype[128];		/* media type, lower case */
+	char digest[DIGEST_MAX + 1];	/* Docker-Content-Digest */
+	char *location;
+	char *challenge;		/* every WWW-Authenticate, joined */
+	const char *url;		/* after redirects */
+} Resp;
+
+static int http_value(Conn *c, Resp *r, const char *line, Arena *a,
+    Err *e);
+static int http_line(Conn *c, char *buf, size_t n, Err *e);
+
+static int
+url_insecure(const Net *n, const Url *u)
+{
+	char auth[AUTH_SIZE];
+	int i;
+
+	url_authority(u, auth, sizeof(auth));
+	for (i = 0; n->insecure[i]; i++)
+		if (!strcmp(n->insecure[i], auth))
+			return 1;
+	return 0;
+}
+
+/* Plain HTTP goes only to -insecure hosts, and to lookaside storage
+ * (plainok: its signatures prove themselves).  from: who sent us there
+ * (a redirect), else NULL; the query (a token request's account name)
+ * stays out of the message. */
+static int
+url_plain(const Net *n, const Url *u, const char *from, const char *what,
+    Err *e)
+{
+	char auth[AUTH_SIZE];
+
+	if (u->tls || url_insecure(n, u) || n->plainok)
+		return 0;
+	url_authority(u, auth, sizeof(auth));
+	return fail(e, ExitUndecided, "%s: %s: http://%s%.*s is plain HTTP, "
+	    "allowed only for -insecure hosts", from ? from : auth, what, auth,
+	    (int)strcspn(u->path, "?"), u->path);
+}
+
+/* case-insensitive: does header line h start with name ":"? value after */
+static const char *
+http_field(const char *h, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncasecmp(h, name, n) || h[n] != ':')
+		return NULL;
+	for (h += n + 1; *h == ' ' || *h == '\t'; h++)
+		;
+	return h;
+}
+
+/* The status line and headers.  The block is bounded (MAX_HEADER_BYTES,
+ * MAX_HEADER_LINE, MAX_HEADERS); obs-folds become spaces. */
+static int
+http_head(Conn *c, Resp *r, Arena *a, Err *e)
+{
+	char *blk, *line, *v, *end;
+	size_t len = 0, n;
+	int nf = 0, interim = 0;
+	unsigned char *nl;
+
+	memset(r, 0, sizeof(*r));
+	r->retry = -1;
+	r->clen = -1;
+	blk = c->net->hdr;
+again:
+	len = 0;
+	for (;;) {		/* one line at a time into blk */
+		while (!(nl = memchr(c->buf + c->pos, '\n', c->len - c->pos))) {
+			if (c->len - c->pos >= MAX_HEADER_LINE)
+				return fail(e, ExitUndecided, "%s: response "
+				    "header line longer than MAX_HEADER_LINE "
+				    "(%d)", c->name, MAX_HEADER_LINE);
+			if (conn_fill(c, e) < 0)
+				return -1;
+			if (c->eof)
+				return fail(e, ExitUndecided, "%s: connection "
+				    "closed %s", c->name, len ? "inside the "
+				    "response header" : "before a response");
+		}
+		n = (size_t)(nl - (c->buf + c->pos)) + 1;
+		if (n > MAX_HEADER_LINE)
+			return fail(e, ExitUndecided, "%s: response header "
+			    "line longer than MAX_HEADER_LINE (%d)", c->name,
+			    MAX_HEADER_LINE);
+		if (len + n > MAX_HEADER_BYTES)
+			return fail(e, ExitUndecided, "%s: response header "
+			    "larger than MAX_HEADER_BYTES (%d)", c->name,
+			    MAX_HEADER_BYTES);
+		if (++nf > MAX_HEADERS + 1)
+			return fail(e, ExitUndecided, "%s: more than "
+			    "MAX_HEADERS (%d) response header fields", c->name,
+			    MAX_HEADERS);
+		memcpy(blk + len, c->buf + c->pos, n);
+		c->pos += n;
+		len += n;
+		if (n == 1 || (n == 2 && blk[len - 2] == '\r'))
+			break;
+	}
+	blk[len] = '\0';
+	/* CR only before LF; no NUL; fold continuation lines */
+	if (memchr(blk, '\0', len))
+		return fail(e, ExitUndecided, "%s: NUL in the response header",
+		    c->name);
+	for (v = blk; (v = strchr(v, '\r')); v++)
+		if (v[1] != '\n')
+			return fail(e, ExitUndecided, "%s: bare CR in the "
+			    "response header", c->name);
+	for (v = blk; (v = strchr(v, '\n')); v++)
+		if (v[1] == ' ' || v[1] == '\t')
+			*v = ' ', v[-1] = v[-1] == '\r' ? ' ' : v[-1];
+	line = strtok_r(blk, "\r\n", &end);
+	if (!line || (strncmp(line, "HTTP/1.1 ", 9) && strncmp(line,
+	    "HTTP/1.0 ", 9)) || !isdigit((unsigned char)line[9]) ||
+	    !isdigit((unsigned char)line[10]) ||
+	    !isdigit((unsigned char)line[11]) || (line[12] && line[12] != ' '))
+		return fail(e, ExitUndecided, "%s: not an HTTP/1.x response",
+		    c->name);
+	r->http10 = line[7] == '0';
+	r->status = atoi(line + 9);
+	if (r->status >= 100 && r->status < 200 && r->status != 101) {
+		if (++interim > 5)
+			return fail(e, ExitUndecided, "%s: too many interim "
+			    "responses", c->name);
+		nf = 0;
+		goto again;
+	}
+	if (r->status < 200)
+		return fail(e, ExitUndecided, "%s: unexpected HTTP %d",
+		    c->name, r->status);
+	while ((line = strtok_r(NULL, "\r\n", &end))) {
+		if (!strchr(line, ':') || strcspn(line, " \t") < strcspn(line,
+		    ":"))
+			return fail(e, ExitUndecided, "%s: malformed response "
+			    "header line", c->name);
+		if (http_value(c, r, line, a, e) < 0)
+			return -1;
+	}
+	if (r->chunked && r->clen >= 0)
+		return fail(e, ExitUndecided, "%s: response has both "
+		    "Content-Length and Transfer-Encoding", c->name);
+	return 0;
+}
+
+/* one header field into r: only those ivlite acts on */
+static int
+http_value(Conn *c, Resp *r, const char *line, Arena *a, Err *e)
+{
+	const char *v;
+	char *end;
+	long long l;
+	size_t n;
+
+	if ((v = http_field(line, "Content-Length"))) {
+		if (!*v || strspn(v, "0123456789") != strlen(v) ||
+		    strlen(v) > 15 || ((l = strtoll(v, &end, 10)), r->clen >= 0
+		    && l != r->clen))
+			return fail(e, ExitUndecided, "%s: invalid or "
+			    "conflicting Content-Length", c->name);
+		r->clen = l;
+	} else if ((v = http_field(line, "Transfer-Encoding"))) {
+		if (strcasecmp(v, "chunked") || r->chunked)
+			return fail(e, ExitUndecided, "%s: Transfer-Encoding "
+			    "%s is not supported (only chunked)", c->name,
+			    ar_quote(a, v, strlen(v), e));
+		r->chunked = 1;
+	} else if ((v = http_field(line, "Content-Encoding"))) {
+		if (strcasecmp(v, "identity"))
+			return fail(e, ExitUndecided, "%s: Content-Encoding "
+			    "%s: ivlite never hashes encoded bytes", c->name,
+			    ar_quote(a, v, strlen(v), e));
+	} else if ((v = http_field(line, "Connection"))) {
+		for (; *v; v += n + (v[n] == ','), v += strspn(v, " \t"))
+			if ((n = strcspn(v, ", \t")) == 5 &&
+			    !strncasecmp(v, "close", 5))
+				r->close = 1;
+			else if (!n)
+				n = strcspn(v, ",");
+	} else if ((v = http_field(line, "Content-Type"))) {
+		n = strcspn(v, "; \t");
+		if (n >= sizeof(r->ctype))
+			n = sizeof(r->ctype) - 1;
+		memcpy(r->ctype, v, n);
+		r->ctype[n] = '\0';
+		for (end = r->ctype; *end; end++)
+			*end = (char)tolower((unsigned char)*end);
+	} else if ((v = http_field(line, "Docker-Content-Digest"))) {
+		if (strlen(v) < sizeof(r->digest))
+			strcpy(r->digest, v);
+	} else if ((v = http_field(line, "Location"))) {
+		if (r->location)
+			return fail(e, ExitUndecided, "%s: two Location "
+			    "headers", c->name);
+		if (!(r->location = ar_printf(a, e, "%s", v)))
+			return -1;
+	} else if ((v = http_field(line, "WWW-Authenticate"))) {
+		if (!(r->challenge = ar_printf(a, e, "%s%s%s", r->challenge ?
+		    r->challenge : "", r->challenge ? ", " : "", v)))
+			return -1;
+	} else if ((v = http_field(line, "Retry-After"))) {
+		r->retry = strspn(v, "0123456789") == strlen(v) && *v &&
+		    strlen(v) < 6 ? atol(v) : 1;
+	}
+	return 0;
+}
+
+/* The body into the arena, at most lim.max bytes (else an error naming
+ * lim), framed by Content-Length, chunks or the end of the connection.
+ * Without a name (error and redirect bodies, read only to keep the
+ * connection) a longer body is cut and the connection dropped. */
+static int
+http_body(Conn *c, Resp *r, int head, Limit lim, Arena *a, Err *e)
+{
+	const char *limit = lim.name;
+	size_t max = lim.max;
+	char *p, sz[4100];
+	size_t want, n, k;
+	unsigned long long cs;
+	int last = 0;
+
+	r->body.n = 0;
+	r->body.p = "";
+	c->keep = !r->http10 && !r->close;
+	if (head || r->status == 204 || r->status == 304)
+		return 0;
+	if (!r->chunked && r->clen < 0)
+		c->keep = 0;	/* delimited by close */
+	if (r->clen > (long long)max && !limit) {
+		c->keep = 0;
+		return 0;
+	}
+	if (r->clen > (long long)max)
+		return fail(e, ExitUndecided, "%s: response of %lld bytes, "
+		    "larger than %s (%zu)", c->name, r->clen, limit, max);
+	if (!(p = ar_alloc(a, max + 1, e)))
+		return -1;
+	r->body.p = p;
+	for (;;) {
+		if (r->chunked) {	/* size line, data, CRLF */
+			if (http_line(c, sz, sizeof(sz), e) < 0)
+				return -1;
+			n = strspn(sz, "0123456789abcdefABCDEF");
+			if (n == 0 || n > 16 || (sz[n] && !strchr("; \t",
+			    sz[n])))
+				return fail(e, ExitUndecided, "%s: invalid "
+				    "chunk size line", c->name);
+			cs = strtoull(sz, NULL, 16);
+			if (cs == 0) {
+				last = 1;
+				want = 0;
+			} else if (cs > max - r->body.n && !limit) {
+				c->keep = 0;
+				break;
+			} else if (cs > max - r->body.n) {
+				return fail(e, ExitUndecided, "%s: chunked "
+				    "response larger than %s (%zu)", c->name,
+				    limit, max);
+			} else {
+				want = (size_t)cs;
+			}
+		} else {
+			want = r->clen >= 0 ? (size_t)r->clen : max + 1 -
+			    r->body.n;
+			last = 1;
+		}
+		while (want > 0) {
+			if (c->pos == c->len) {
+				if (conn_fill(c, e) < 0)
+					return -1;
+				if (c->eof && r->clen < 0 && !r->chunked)
+					break;
+				if (c->eof)
+					return fail(e, ExitUndecided, "%s: "
+					    "connection closed inside the "
+					    "response body", c->name);
+			}
+			k = c->len - c->pos < want ? c->len - c->pos : want;
+			memcpy(p + r->body.n, c->buf + c->pos, k);
+			c->pos += k;
+			r->body.n += k;
+			want -= k;
+			if (r->body.n > max && !limit) {
+				r->body.n = max;
+				c->keep = 0;
+				break;
+			}
+			if (r->body.n > max)
+				return fail(e, ExitUndecided, "%s: response "
+				    "larger than %s (%zu)", c->name, limit,
+				    max);
+		}
+		if (!c->keep && !limit)
+			break;
+		if (r->chunked && !last && (http_line(c, sz, sizeof(sz), e) < 0
+		    || *sz))
+			return e->code ? -1 : fail(e, ExitUndecided, "%s: "
+			    "chunk data not followed by CRLF", c->name);
+		if (last)
+			break;
+	}
+	/* trailer fields after the last chunk: read and dropped, bounded */
+	for (k = 0; r->chunked && (c->keep || limit); k++) {
+		if (k > MAX_HEADERS)
+			return fail(e, ExitUndecided, "%s: more than "
+			    "MAX_HEADERS (%d) trailer fields", c->name,
+			    MAX_HEADERS);
+		if (http_line(c, sz, sizeof(sz), e) < 0)
+			return -1;
+		if (!*sz)
+			break;
+	}
+	p[r->body.n] = '\0';
+	a->used -= max - r->body.n;	/* the unused tail goes back */
+	return 0;
+}
+
+/* one CRLF- or LF-ended line (without its end) of at most n-1 bytes */
+static int
+http_line(Conn *c, char *buf, size_t n, Err *e)
+{
+	unsigned char *nl;
+	size_t k;
+
+	while (!(nl = memchr(c->buf + c->pos, '\n', c->len - c->pos))) {
+		if (c->len - c->pos >= n)
+			return fail(e, ExitUndecided, "%s: chunk framing line "
+			    "too long", c->name);
+		if (conn_fill(c, e) < 0)
+			return -1;
+		if (c->eof)
+			return fail(e, ExitUndecided, "%s: connection closed "
+			    "inside a chunked response", c->name);
+	}
+	k = (size_t)(nl - (c->buf + c->pos));
+	if (k >= n)
+		return fail(e, ExitUndecided, "%s: chunk framing line too long",
+		    c->name);
+	memcpy(buf, c->buf + c->pos, k);
+	c->pos += k + 1;
+	if (k && buf[k - 1] == '\r')
+		k--;
+	buf[k] = '\0';
+	return 0;
+}
+
+/* proxy URL http://[user:pass@]host[:port][/]: CONNECT for https, the
+ * request in absolute form for http */
+static int
+proxy_connect(Net *n, Conn *c, const Url *u, const char *proxy,
+    const char *port, Err *e)
+{
+	char auth[AUTH_SIZE], *req, *cred = NULL;
+	const char *at, *h = proxy;
+	Url pu;
+	Resp r;
+
+	if (!strncmp(h, "http://", 7))
+		h += 7;
+	else if (strstr(h, "://"))
+		return fail(e, ExitConfig, "proxy %s: only http:// proxies "
+		    "are supported", ar_quote(n->a, proxy, strcspn(proxy,
+		    "@"), e));
+	if ((at = strchr(h, '@')) && at < h + strcspn(h, "/")) {
+		if (!(cred = ar_alloc(n->a, (size_t)(at - h) / 3 * 4 + 8, e)))
+			return -1;
+		b64_encode(h, (size_t)(at - h), cred);
+		h = at + 1;
+	}
+	if (url_parse(&pu, ar_printf(n->a, e, "http://%s", h), n->a, e) < 0)
+		return fail(e, ExitConfig, "proxy URL in the environment is "
+		    "not http://[user:password@]host[:port]");
+	url_authority(&pu, auth, sizeof(auth));
+	logv("connect %s via proxy %s", c->name, auth);
+	if ((c->fd = net_connect(n, pu.host, *pu.port ? pu.port : "80", auth,
+	    e)) < 0)
+		return -1;
+	snprintf(c->origin + strlen(c->origin), sizeof(c->origin) -
+	    strlen(c->origin), " via %s", auth);
+	if (!u->tls) {
+		c->absolute = 1;
+		c->proxyauth = cred;
+		return 0;
+	}
+	req = ar_printf(n->a, e, "CONNECT %s:%s HTTP/1.1\r\nHost: %s:%s\r\n"
+	    "%s%s%s\r\n", u->host, port, u->host, port, cred ?
+	    "Proxy-Authorization: Basic " : "", cred ? cred : "", cred ?
+	    "\r\n" : "");
+	if (!req || conn_send(c, req, strlen(req), e) < 0 ||
+	    http_head(c, &r, n->a, e) < 0)
+		goto bad;
+	cry_wipe(req, strlen(req));
+	if (r.status != 200) {
+		fail(e, ExitUndecided, "proxy %s refused CONNECT %s:%s (HTTP "
+		    "%d)", auth, u->host, port, r.status);
+		goto bad;
+	}
+	/* The tunnel starts after the reply (RFC 9110 §9.3.6): a byte
+	 * already here came from the proxy, yet TLS and http_head would take
+	 * it for the origin's protected answer (a forged 401 naming the
+	 * proxy's own token realm, say).  TLS starts from an empty buffer. */
+	if (c->pos != c->len) {
+		fail(e, ExitUndecided, "proxy %s sent data after its CONNECT "
+		    "reply for %s:%s", auth, u->host, port);
+		goto bad;
+	}
+	c->pos = c->len = 0;
+	return 0;
+bad:
+	if (req)
+		cry_wipe(req, strlen(req));
+	close(c->fd);
+	c->fd = -1;
+	return -1;
+}
+
+/* A connection to u's origin: the kept one, or a new one (through the
+ * proxy if the environment names one), with TLS as t says. */
+static Conn *
+conn_get(Net *n, const Url *u, Trust *t, Err *e)
+{
+	char origin[2 * AUTH_SIZE + 16], auth[AUTH_SIZE];
+	const char *proxy = net_proxy(u), *port = *u->port ? u->port :
+	    u->tls ? "443" : "80";
+	Conn *c = NULL;
+	int i;
+
+	/* a connection verified for one registry's trust serves only it */
+	snprintf(origin, sizeof(origin), "%s://%s%s%s", u->tls ? "https" :
+	    "http", url_authority(u, auth, sizeof(auth)), t ? " for " : "",
+	    t ? t->name : "");
+	for (i = 0; i < MAX_CONNS; i++)
+		if (n->conn[i].fd >= 0 && !strcmp(n->conn[i].origin, origin)) {
+			n->conn[i].reused = 1;
+			return &n->conn[i];
+		}
+	for (i = 0; i < MAX_CONNS && n->conn[i].fd >= 0; i++)
+		;
+	if (i == MAX_CONNS)
+		conn_close(&n->conn[i = 0]);	/* the oldest kept one */
+	c = &n->conn[i];
+	memset(c, 0, offsetof(Conn, buf));
+	c->fd = -1;
+	c->net = n;
+	c->trust = t;
+	snprintf(c->origin, sizeof(c->origin), "%s", origin);
+	snprintf(c->host, sizeof(c->host), "%s", u->host);
+	snprintf(c->name, sizeof(c->name), "%s", auth);
+	c->ip = *u->host == '[' || strspn(u->host, "0123456789.") ==
+	    strlen(u->host);
+	if (proxy) {
+		if (proxy_connect(n, c, u, proxy, port, e) < 0)
+			return NULL;
+	} else {
+		logv("connect %s", auth);
+		if ((c->fd = net_connect(n, u->host, port, c->name, e)) < 0)
+			return NULL;
+	}
+	return !u->tls || tls_start(c, e) == 0 ? c : NULL;
+}
+
+/* One request and its response.  A kept connection the server closed
+ * meanwhile is retried once on a new one, as Go does for GET.  q->authz
+ * goes only to the origin q->authfor (http_get). */
+static int
+http_once(Net *n, const HttpReq *q, const Url *u, Resp *r, Err *e)
+{
+	static const Limit errbody = { MAX_ERROR_BYTES, NULL };
+	const char *method = q->method ? q->method : "GET";
+	char auth[AUTH_SIZE], origin[AUTH_SIZE + 16], clen[48], *req;
+	Trust *t = q->trust;
+	Conn *c;
+	size_t got;
+	int tries, az;
+
+	url_authority(u, auth, sizeof(auth));
+	snprintf(origin, sizeof(origin), "%s://%s", u->tls ? "https" : "http",
+	    auth);
+	az = q->authz && !strcmp(origin, q->authfor);
+	snprintf(clen, sizeof(clen), "Content-Length: %zu\r\n", q->body ?
+	    strlen(q->body) : 0);
+	if (u->tls && !t && !(t = trust_get(n, auth, e)))
+		return -1;
+	for (tries = 0; tries < 2; tries++) {
+		if (!(c = conn_get(n, u, t, e)))
+			return -1;
+		req = ar_printf(n->a, e, "%s %s%s%s HTTP/1.1\r\nHost: %s\r\n"
+		    "User-Agent: ivlite/%s\r\nAccept-Encoding: identity\r\n"
+		    "%s%s%s%s%s%s%s%s%s%s%s%s%s\r\n%s", method, c->absolute ?
+		    (u->tls ? "https://" : "http://") : "", c->absolute ? auth :
+		    "", u->path, auth, VERSION,
+		    q->accept ? "Accept: " : "", q->accept ? q->accept : "",
+		    q->accept ? "\r\n" : "",
+		    az ? "Authorization: " : "", az ? q->authz : "",
+		    az ? "\r\n" : "",
+		    q->ctype ? "Content-Type: " : "", q->ctype ? q->ctype : "",
+		    q->ctype ? "\r\n" : "",
+		    c->proxyauth ? "Proxy-Authorization: Basic " : "",
+		    c->proxyauth ? c->proxyauth : "", c->proxyauth ? "\r\n" :
+		    "", q->body ? clen : "", q->body ? q->body : "");
+		if (!req)
+			return -1;
+		got = c->got;
+		if (conn_send(c, req, strlen(req), e) == 0 && http_head(c, r,
+		    n->a, e) == 0)
+			break;
+		cry_wipe(req, strlen(req));
+		/* stale kept connection: nothing at all came back */
+		if (!c->reused || c->got != got || !strcmp(method, "POST")) {
+			conn_close(c);
+			return -1;
+		}
+		logv("%s: kept connection was closed, reconnecting", c->name);
+		conn_close(c);
+		e->code = 0;
+	}
+	cry_wipe(req, strlen(req));
+	if (http_body(c, r, !strcmp(method, "HEAD"), r->status / 100 == 2 ?
+	    q->lim : errbody, n->a, e) < 0) {
+		conn_close(c);
+		return -1;
+	}
+	if (!c->keep)
+		conn_close(c);
+	return 0;
+}
+
+/* GET q->url, following redirects (MAX_REDIRECTS).  q->authz, a header
+ * value for the origin q->authfor, is sent there only: never to another
+ * scheme, host or port (presigned storage URLs need none, and must not
+ * see it). */
+static int
+http_get(Net *n, const HttpReq *q, Resp *r, Err *e)
+{
+	char auth[AUTH_SIZE], from[AUTH_SIZE];
+	const char *w = q->what + (*q->what == '+'), *url = q->url;
+	int hops, wastls = 0, quiet = *q->what == '+';
+	Url u;
+
+	from[0] = '\0';
+	for (hops = 0;; hops++) {
+		if (url_parse(&u, url, n->a, e) < 0)
+			return -1;
+		if (hops && wastls && !u.tls)
+			return fail(e, ExitUndecided, "%s: %s: redirect from "
+			    "https to http refused: %s", from, w, url);
+		if (url_plain(n, &u, hops ? from : NULL, w, e) < 0 ||
+		    http_once(n, q, &u, r, e) < 0)
+			return -1;
+		wastls = u.tls;
+		url_authority(&u, auth, sizeof(auth));
+		/* a what starting with "+" keeps the path (a query with an
+		 * account name) out of the log */
+		logv("GET %s://%s%.*s%s%s%s -> %d", u.tls ? "https" : "http",
+		    auth, (int)(quiet ? strcspn(u.path, "?") : strlen(u.path)),
+		    u.path, quiet ? " (" : "", quiet ? w : "", quiet ? ")" : "",
+		    r->status);
+		if (r->status != 301 && r->status != 302 && r->status != 303 &&
+		    r->status != 307 && r->status != 308)
+			break;
+		if (!r->location)
+			return fail(e, ExitUndecided, "%s: %s: HTTP %d without "
+			    "Location", auth, w, r->status);
+		if (hops == MAX_REDIRECTS)
+			return fail(e, ExitUndecided, "%s: %s: more than "
+			    "MAX_REDIRECTS (%d) redirects", auth, w,
+			    MAX_REDIRECTS);
+		if (!(url = url_resolve(&u, r->location, n->a, e)))
+			return -1;
+		snprintf(from, sizeof(from), "%s", auth);
+	}
+	r->url = url;
+	return 0;
+}
+
+/* == 18. Registry client =================================================
+ * The Docker Registry HTTP API v2 as containers/image speaks it: ping,
+ * WWW-Authenticate challenges, anonymous or credentialed bearer tokens,
+ * basic auth, manifests and blobs checked against their digests.  Tokens
+ * and passwords live only in Reg.authz and request buffers, which are
+ * wiped after use. */
+
+enum { AuthNone, AuthBasic, AuthBearer, AuthOther };	/* challenges */
+
+typedef struct {		/* one registry repository */
+	Net *net;
+	Trust *trust;		/* NULL: plain HTTP (-insecure) */
+	char host[AUTH_SIZE];	/* as in the reference: docker.io */
+	char base[AUTH_SIZE + 8];	/* https://registry-1.docker.io */
+	const char *origin;	/* where Authorization may go */
+	char repo[REF_NAME_MAX + 1];
+	int pinged, scheme;	/* scheme: AuthNone… */
+	char *realm, *service, *scope, *error;
+	char *authz;		/* Authorization value: a secret */
+	Creds creds;
+	char sigtag[DIGEST_MAX + 8];	/* sha256-<hex>.sig */
+} Reg;
+
+static const char *reg_origin(const Url *u, Arena *a, Err *e);
+
+/* RFC 7235 challenges, all of them, over every WWW-Authenticate line
+ * (joined by ", "): the first Bearer, else the first Basic, is kept */
+static int
+reg_challenge(Reg *g, const char *s, Arena *a, Err *e)
+{
+	char *name, *val, *d, **slot;
+	const char *p = s, *t;
+	int scheme, best = AuthNone, take;
+	size_t n;
+
+	while (*p) {
+		p += strspn(p, " \t,");
+		if (!*p)
+			break;
+		if (!(n = strcspn(p, " \t,="))) {
+			p++;	/* a stray "=": not a challenge */
+			continue;
+		}
+		scheme = n == 6 && !strncasecmp(p, "bearer", 6) ? AuthBearer :
+		    n == 5 && !strncasecmp(p, "basic", 5) ? AuthBasic :
+		    AuthOther;
+		take = scheme != AuthOther && (best == AuthNone ||
+		    (best == AuthBasic && scheme == AuthBearer));
+		if (take) {
+			best = scheme;
+			g->realm = g->service = g->scope = g->error = NULL;
+		}
+		p += n;
+		for (;;) {	/* auth-params of this challenge */
+			p += strspn(p, " \t");
+			t = p + strcspn(p, " \t,=");
+			t += strspn(t, " \t");
+			if (*t != '=' || t == p)
+				break;	/* a new challenge starts at p */
+			if (!(name = ar_printf(a, e, "%.*s", (int)strcspn(p,
+			    " \t="), p)))
+				return -1;
+			p = t + 1 + strspn(t + 1, " \t");
+			if (*p == '"') {
+				if (!(val = d = ar_alloc(a, strlen(p), e)))
+					return -1;
+				for (p++; *p && *p != '"'; p++)
+					*d++ = *p == '\\' && p[1] ? *++p : *p;
+				*d = '\0';
+				if (*p++ != '"')
+					return fail(e, ExitUndecided, "%s: "
+					    "unterminated quoted value in "
+					    "WWW-Authenticate", g->host);
+			} else {
+				n = strcspn(p, " \t,");
+				if (!(val = ar_printf(a, e, "%.*s", (int)n, p)))
+					return -1;
+				p += n;
+			}
+			slot = !strcasecmp(name, "realm") ? &g->realm :
+			    !strcasecmp(name, "service") ? &g->service :
+			    !strcasecmp(name, "scope") ? &g->scope :
+			    !strcasecmp(name, "error") ? &g->error : NULL;
+			if (slot && take && !*slot)
+				*slot = val;
+			p += strspn(p, " \t");
+			if (*p == ',')
+				p++;
+		}
+	}
+	g->scheme = best;
+	if (best == AuthBearer && (!g->realm || (strncmp(g->realm,
+	    "https://", 8) && strncmp(g->realm, "http://", 7))))
+		return fail(e, ExitUndecided, "%s: Bearer challenge without an "
+		    "http(s) realm", g->host);
+	return 0;
+}
+
+/* application/x-www-form-urlencoded value */
+static char *
+reg_query(Arena *a, const char *s, Err *e)
+{
+	char *out, *q;
+
+	if (!(out = q = ar_alloc(a, 3 * strlen(s) + 1, e)))
+		return NULL;
+	for (; *s; s++)
+		if (isalnum((unsigned char)*s) || strchr("-._~", *s))
+			*q++ = *s;
+		else
+			q += sprintf(q, "%%%02X", (unsigned char)*s);
+	*q = '\0';
+	return out;
+}
+
+/* A bearer token for repository:REPO:pull (and the challenge's scope if
+ * it names another): GET with basic credentials, or the OAuth2 refresh
+ * POST for an identity token (containers/image's choice). */
+static int
+reg_token(Reg *g, Err *e)
+{
+	Arena *a = g->net->a;
+	char *scope, *url, *form = NULL, *basic = NULL, *q;
+	const char *tok, *origin = NULL;
+	HttpReq hq = { .lim = LIMIT_INIT(MAX_TOKEN_BYTES) };
+	Url ru;
+	Resp r;
+	Json j;
+	int k;
+
+	scope = ar_printf(a, e, "repository:%s:pull", g->repo);
+	if (!scope || url_parse(&ru, g->realm, a, e) < 0)
+		return -1;
+	if (g->creds.src && !ru.tls && !url_loopback(ru.host))
+		return fail(e, ExitUndecided, "%s: token realm %s is plain "
+		    "HTTP to a host that is not loopback: credentials (%s) are "
+		    "not sent there", g->host, g->realm, g->creds.src);
+	q = strchr(g->realm, '?') ? "&" : "?";
+	if (g->creds.idtoken) {
+		form = ar_printf(a, e, "grant_type=refresh_token&refresh_token="
+		    "%s&client_id=ivlite&service=%s&scope=%s",
+		    reg_query(a, g->creds.idtoken, e), reg_query(a, g->service ?
+		    g->service : "", e), reg_query(a, scope, e));
+		url = g->realm;
+	} else {
+		url = ar_printf(a, e, "%s%s%s%s%sscope=%s%s%s", g->realm, q,
+		    g->service ? "service=" : "", g->service ?
+		    reg_query(a, g->service, e) : "", g->service ? "&" : "",
+		    reg_query(a, scope, e), g->creds.src ? "&account=" : "",
+		    g->creds.src ? reg_query(a, g->creds.user, e) : "");
+		if (g->creds.src && (basic = ar_alloc(a, (strlen(g->creds.user)
+		    + strlen(g->creds.pass) + 1) / 3 * 4 + 16, e))) {
+			strcpy(basic, "Basic ");
+			q = ar_printf(a, e, "%s:%s", g->creds.user,
+			    g->creds.pass);
+			if (q) {
+				b64_encode(q, strlen(q), basic + 6);
+				cry_wipe(q, strlen(q));
+			}
+		}
+	}
+	if (!url || (g->creds.idtoken && !form) || (basic && !(origin =
+	    reg_origin(&ru, a, e))) || e->code)
+		return -1;
+	hq.trust = g->trust;
+	if (form) {
+		hq.method = "POST";
+		hq.ctype = "application/x-www-form-urlencoded";
+		hq.body = form;
+		/* http_get's rule, for the POST http_get does not make */
+		if (url_parse(&ru, url, a, e) < 0 || url_plain(g->net, &ru,
+		    NULL, "token", e) < 0 || http_once(g->net, &hq, &ru, &r,
+		    e) < 0) {
+			cry_wipe(form, strlen(form));
+			return -1;
+		}
+		cry_wipe(form, strlen(form));
+		logv("POST %s://%s%s%s (token) -> %d", ru.tls ? "https" :
+		    "http", ru.host, *ru.port ? ":" : "", ru.port, r.status);
+	} else {
+		hq.url = url;
+		hq.authz = basic;
+		hq.authfor = origin;
+		hq.what = "+token";
+		k = http_get(g->net, &hq, &r, e);
+		if (basic)
+			cry_wipe(basic, strlen(basic));
+		if (k < 0)
+			return -1;
+	}
+	if (r.status == 401 || r.status == 403)
+		return fail(e, ExitUndecided, "%s: token server %s refused: %s",
+		    g->host, ru.host, g->creds.src ? "invalid username or "
+		    "password" : "anonymous access denied");
+	if (r.status != 200)
+		return fail(e, ExitUndecided, "%s: token server %s answered "
+		    "HTTP %d", g->host, ru.host, r.status);
+	if (json_parse(&j, a, "token response", r.body.p, r.body.n,
+	    ExitUndecided, e) < 0 || j.t[0].type != JSMN_OBJECT)
+		return e->code ? -1 : fail(e, ExitUndecided, "%s: token "
+		    "response is not a JSON object", g->host);
+	if ((k = json_get(&j, 0, "token")) < 0 || j.t[k].end == j.t[k].start)
+		k = json_get(&j, 0, "access_token");
+	if (k < 0 || j.t[k].type != JSMN_STRING || !(tok = json_str(&j, k, a,
+	    e)) || !*tok || strspn(tok, "!\"#$%&'()*+,-./0123456789:;<=>?@"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~")
+	    != strlen(tok))
+		return e->code ? -1 : fail(e, ExitUndecided, "%s: token "
+		    "response has no usable token", g->host);
+	g->authz = ar_printf(a, e, "Bearer %s", tok);
+	cry_wipe(r.body.p, r.body.n);
+	return g->authz ? 0 : -1;
+}
+
+/* the auth files searched, for "credentials: none in …" */
+static const char *
+reg_files(Net *n)
+{
+	static char buf[1024];
+	size_t len;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; n->auth[i]; i++) {
+		len = strlen(buf);
+		snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? ", " : "",
+		    n->auth[i]);
+	}
+	return buf;
+}
+
+static const char *
+reg_origin(const Url *u, Arena *a, Err *e)
+{
+	return ar_printf(a, e, "%s://%s%s%s", u->tls ? "https" : "http",
+	    u->host, *u->port ? ":" : "", u->port);
+}
+
+/* Opens the registry of r: endpoint (docker.io's is registry-1.docker.io),
+ * plain HTTP only for -insecure hosts, TLS trust, credentials. */
+static int
+reg_open(Reg *g, Net *n, const Ref *r, Err *e)
+{
+	const char *api;
+	Url u;
+
+	memset(g, 0, sizeof(*g));
+	g->net = n;
+	snprintf(g->host, sizeof(g->host), "%.*s", (int)r->domlen, r->name);
+	snprintf(g->repo, sizeof(g->repo), "%s", r->name + r->domlen + 1);
+	api = strcmp(g->host, "docker.io") ? g->host : "registry-1.docker.io";
+	snprintf(g->base, sizeof(g->base), "https://%s", api);
+	if (url_parse(&u, g->base, n->a, e) < 0)
+		return -1;
+	if (url_insecure(n, &u)) {
+		snprintf(g->base, sizeof(g->base), "http://%s", api);
+		g->origin = g->base;
+	} else {
+		g->origin = g->base;
+		if (!(g->trust = trust_get(n, g->host, e)))
+			return -1;
+	}
+	return auth_find(n->a, n->auth, r->name, r->domlen, &g->creds, e);
+}
+
+/* GET base+path with the registry's authentication; returns with the
+ * response of any status but 401/403 (final: access denied), 429 (retried
+ * while the budget allows) and 5xx (errors) */
+static int
+reg_get(Reg *g, const char *path, const char *accept, Limit lim,
+    const char *what, Resp *r, Err *e)
+{
+	Arena *a = g->net->a;
+	HttpReq q = { .lim = LIMIT_INIT(MAX_ERROR_BYTES), .what = "ping" };
+	char *url, *up;
+	int tries, fresh = 0;
+	Url u;
+
+	q.trust = g->trust;
+	if (!g->pinged) {
+		if (!(q.url = ar_printf(a, e, "%s/v2/", g->base)) ||
+		    http_get(g->net, &q, r, e) < 0)
+			return -1;
+		if (r->status == 401 && r->challenge && reg_challenge(g,
+		    r->challenge, a, e) < 0)
+			return -1;
+		if (r->status != 200 && r->status != 401)
+			return fail(e, ExitUndecided, "%s: GET /v2/ answered "
+			    "HTTP %d: not a registry API v2", g->host,
+			    r->status);
+		g->pinged = 1;
+	}
+	if (!(url = ar_printf(a, e, "%s%s", g->base, path)) ||
+	    url_parse(&u, url, a, e) < 0)
+		return -1;
+	for (tries = 0;; tries++) {
+		/* §5: credentials, and tokens obtained with them, go over
+		 * plain HTTP only to loopback; no token is fetched for a
+		 * registry it could not be sent to */
+		if (g->creds.src && g->scheme != AuthNone && !u.tls &&
+		    !url_loopback(u.host))
+			return fail(e, ExitUndecided, "%s: credentials (%s), "
+			    "and tokens obtained with them, are not sent over "
+			    "plain HTTP to a host that is not loopback",
+			    g->host, g->creds.src);
+		if (g->scheme == AuthBearer && !g->authz) {
+			if (reg_token(g, e) < 0)
+				return -1;
+			fresh = 1;
+		}
+		if (g->scheme == AuthBasic && !g->authz && g->creds.src) {
+			if (!(g->authz = ar_alloc(a, (strlen(g->creds.user) +
+			    strlen(g->creds.pass) + 1) / 3 * 4 + 16, e)) ||
+			    !(up = ar_printf(a, e, "%s:%s", g->creds.user,
+			    g->creds.pass)))
+				return -1;
+			strcpy(g->authz, "Basic ");
+			b64_encode(up, strlen(up), g->authz + 6);
+			cry_wipe(up, strlen(up));
+		}
+		q.url = url;
+		q.accept = accept;
+		q.authz = g->authz;
+		q.authfor = g->origin;
+		q.lim = lim;
+		q.what = what;
+		if (http_get(g->net, &q, r, e) < 0)
+			return -1;
+		if (r->status == 401 && !fresh && r->challenge) {
+			/* a challenge we had not met, or a stale token */
+			g->authz = NULL;
+			if (reg_challenge(g, r->challenge, a, e) < 0)
+				return -1;
+			if (g->scheme == AuthBearer || (g->scheme ==
+			    AuthBasic && g->creds.src && tries == 0)) {
+				fresh = 1;
+				continue;
+			}
+		}
+		if (r->status == 401 || r->status == 403)
+			return fail(e, ExitUndecided, "%s: access denied to %s "
+			    "(HTTP %d; credentials: %s%s)", g->host, g->repo,
+			    r->status, g->creds.src ? g->creds.src : "none in ",
+			    g->creds.src ? "" : reg_files(g->net));
+		if (r->status == 429 && tries < 2 && now_ms() + (r->retry < 0 ?
+		    1 : r->retry) * 1000LL < g->net->deadline) {
+			logv("%s: rate limited, retrying in %ld s", g->host,
+			    r->retry < 0 ? 1L : r->retry);
+			poll(NULL, 0, (int)(r->retry < 0 ? 1 : r->retry) *
+			    1000);
+			continue;
+		}
+		if (r->status == 429)
+			return fail(e, ExitUndecided, "%s: rate limited "
+			    "(Retry-After %ld)", g->host, r->retry);
+		if (r->status >= 500)
+			return fail(e, ExitUndecided, "%s: %s: HTTP %d",
+			    g->host, what, r->status);
+		return 0;
+	}
+}
+
+/* A manifest or index by tag or digest, checked: the bytes hash to the
+ * digest asked for (or, by tag, to Docker-Content-Digest when given).
+ * digest gets the manifest's digest.  404 is returned, not failed. */
+static int
+reg_manifest(Reg *g, const char *ref, Resp *r, char *digest, Err *e)
+{
+	static const char *types[] = {
+		"application/vnd.oci.image.manifest.v1+json",
+		"application/vnd.oci.image.index.v1+json",
+		"application/vnd.docker.distribution.manifest.v2+json",
+		"application/vnd.docker.distribution.manifest.list.v2+json"
+	};
+	char *path, what[REF_NAME_MAX + DIGEST_MAX + 16];
+	size_t k;
+
+	snprintf(what, sizeof(what), "manifest %s", ref);
+	if (!(path = ar_printf(g->net->a, e, "/v2/%s/manifests/%s", g->repo,
+	    ref)) || reg_get(g, path, "application/vnd.oci.image.manifest.v1+"
+	    "json, application/vnd.oci.image.index.v1+json, application/vnd."
+	    "docker.distribution.manifest.v2+json, application/vnd.docker."
+	    "distribution.manifest.list.v2+json", LIMIT(MAX_MANIFEST_BYTES),
+	    what, r, e) < 0)
+		return -1;
+	if (r->status == 404)
+		return 0;
+	if (r->status != 200)
+		return fail(e, ExitUndecided, "%s: %s: HTTP %d", g->host, what,
+		    r->status);
+	for (k = 0; k < LEN(types) && strcmp(r->ctype, types[k]); k++)
+		;
+	if (k == LEN(types))
+		return fail(e, ExitUndecided, "%s: %s: unsupported media type "
+		    "%s", g->host, what, ar_quote(g->net->a, r->ctype,
+		    strlen(r->ctype), e));
+	dig_sum(strchr(ref, ':') ? ref : "sha256:", r->body.p, r->body.n,
+	    digest);
+	if (strchr(ref, ':') && strcmp(digest, ref))
+		return fail(e, ExitUndecided, "%s: %s: content has digest %s",
+		    g->host, what, digest);
+	if (*r->digest && !strncmp(r->digest, digest, 7) &&
+	    strcmp(r->digest, digest))
+		return fail(e, ExitUndecided, "%s: %s: content has digest %s, "
+		    "Docker-Content-Digest says %s", g->host, what, digest,
+		    r->digest);
+	return 0;
+}
+
+/* a blob, checked against its digest; 404 is returned, not failed */
+static int
+reg_blob(Reg *g, const char *digest, Limit lim, Resp *r, Err *e)
+{
+	char *path, what[DIGEST_MAX + 8], got[DIGEST_MAX + 1];
+
+	snprintf(what, sizeof(what), "blob %s", digest);
+	if (!(path = ar_printf(g->net->a, e, "/v2/%s/blobs/%s", g->repo,
+	    digest)) || reg_get(g, path, NULL, lim, what, r, e) < 0)
+		return -1;
+	if (r->status == 404)
+		return 0;
+	if (r->status != 200)
+		return fail(e, ExitUndecided, "%s: %s: HTTP %d", g->host, what,
+		    r->status);
+	dig_sum(digest, r->body.p, r->body.n, got);
+	if (strcmp(got, digest))
+		return fail(e, ExitUndecided, "%s: %s: content has digest %s",
+		    g->host, what, got);
+	return 0;
+}
+
+/* standalone use: the digest the registry gives r's tag */
+static int
+reg_resolve(Reg *g, const Ref *r, char *digest, Err *e)
+{
+	Resp resp;
+
+	if (reg_manifest(g, r->tag, &resp, digest, e) < 0)
+		return -1;
+	if (resp.status == 404)
+		return fail(e, ExitUndecided, "%s: no manifest %s:%s", g->host,
+		    g->repo, r->tag);
+	logv("%s:%s is %s", r->name, r->tag, digest);
+	return 0;
+}
+
+/* == 19. Runs ============================================================
+ * What one verification gathers as it goes: registries.d and the
+ * registry, each set up when first needed, and the state each requirement
+ * type keeps for the run. */
+
+typedef struct RunState RunState;
+
+struct Run {			/* what one verification has gathered */
+	Arena *a;
+	Net *net;
+	const char *policyfile, *regdir;
+	const Ref *ref;
+	const char *digest;
+	Regd regd;
+	int regdok;		/* regd loaded */
+	Reg reg;
+	int regok;		/* reg opened */
+	RunState *state;	/* the requirement types' (run_state) */
+};
+
+struct RunState {		/* one requirement type's, for the run */
+	int type;
+	void *data;
+	RunState *next;
+};
+
+/* a run for image r (main parses it later) under the options o */
+static void
+run_init(Run *run, Arena *a, Net *net, const Opts *o, const Ref *r)
+{
+	memset(run, 0, sizeof(*run));
+	run->a = a;
+	run->net = net;
+	run->policyfile = o->policy;
+	run->regdir = o->regd;
+	run->ref = r;
+}
 
 /* registries.d and the registry, each set up once, when first needed:
  * a broken registries.d only stops images that need it */
@@ -6964,34 +6375,462 @@ run_reg(Run *run, Err *e)
 	return &run->reg;
 }
 
-#define SST_SIG		"dev.cosignproject.cosign/signature"
-#define SST_LAYER	"application/vnd.dev.cosign.simplesigning.v1+json"
+/* The state requirement type type keeps for the run (the signatures,
+ * fetched once for all its requirements): size bytes, zeroed on first
+ * use.  NULL with e set when the arena is spent. */
+static void *
+run_state(Run *run, int type, size_t size, Err *e)
+{
+	RunState *s;
+
+	for (s = run->state; s; s = s->next)
+		if (s->type == type)
+			return s->data;
+	if (!(s = ar_alloc(run->a, sizeof(*s), e)) ||
+	    !(s->data = ar_alloc(run->a, size, e)))
+		return NULL;
+	memset(s->data, 0, size);
+	s->type = type;
+	s->next = run->state;
+	run->state = s;
+	return s->data;
+}
+
+/* == 20. Signed payloads and identities ==================================
+ * The JSON a signature covers, in cosign and simple signing alike, read
+ * only after the signature over its exact bytes verified: it must name
+ * the image's digest and an identity signedIdentity accepts
+ * (containers/image's rules).  Any format whose payload names a digest
+ * uses pay_judge(). */
+
 #define SST_TYPE	"cosign container image signature"
 #define SS_TYPE		"atomic container signature"
+
+/* is token i a JSON number of integral value (1, 1.0, 1e3; not 0.5)? */
+static int
+pay_integral(const Json *j, int i)
+{
+	char buf[40], *end;
+	size_t n = (size_t)(j->t[i].end - j->t[i].start);
+	double v;
+
+	if (j->t[i].type != JSMN_PRIMITIVE || n >= sizeof(buf) ||
+	    strchr("tfn", j->s[j->t[i].start]))
+		return 0;
+	memcpy(buf, j->s + j->t[i].start, n);
+	buf[n] = '\0';
+	v = strtod(buf, &end);
+	/* containers/image: float64 to int64 and back; out of int64's
+	 * range it never comes back (and the C cast is undefined) */
+	return !*end && v >= -9223372036854775808.0 &&
+	    v < 9223372036854775808.0 && v == (double)(long long)v;
+}
+
+/* Is a name repeated among the members of object obj, compared unescaped
+ * as Go's decoder sees them?  Sorted rather than pairwise (json_dupkey):
+ * a payload may hold tens of thousands of members. */
+static int
+pay_dups(const Json *j, int obj, const char *at, Arena *a, Err *e)
+{
+	int i, k, n = j->t[obj].size;
+	char **name;
+
+	if (n < 2)
+		return 0;
+	if (!(name = ar_alloc(a, (size_t)n * sizeof(*name), e)))
+		return -1;
+	for (i = obj + 1, k = 0; k < n; k++, i = json_skip(j, i + 1))
+		if (!(name[k] = json_str(j, i, a, e)))
+			return -1;
+	qsort(name, (size_t)n, sizeof(*name), str_cmp);
+	for (k = 1; k < n; k++)
+		if (!strcmp(name[k - 1], name[k]))
+			return fail(e, j->code, "%s: %s: duplicate key %s",
+			    j->file, at, ar_quote(a, name[k], strlen(name[k]),
+			    e));
+	return 0;
+}
+
+/* The payload, strictly (sigstore.md §4, simple-signing.md §9), after its
+ * signature verified:
+ * digest and reference out, or why not in *why */
+static int
+pay_read(const Str *p, Arena *a, const char *want, const char **digest,
+    const char **ref, const char **why)
+{
+	static const Field top[] = {
+		{ "critical", JSMN_OBJECT }, { "optional", JSMN_UNDEFINED }
+	}, crit[] = {
+		{ "type", JSMN_STRING }, { "image", JSMN_OBJECT },
+		{ "identity", JSMN_OBJECT }
+	}, image[] = {
+		{ "docker-manifest-digest", JSMN_STRING }
+	}, ident[] = {
+		{ "docker-reference", JSMN_STRING }
+	};
+	Err sub = { 0, "" };
+	int v[3], w[3], x[1], y[1], i, k, o, t, end;
+	const char *type, *name;
+	Json j;
+
+	*why = NULL;
+	if (json_parse(&j, a, "payload", p->p, p->n, ExitReject, &sub) < 0 ||
+	    json_fields(&j, 0, "top level", top, LEN(top), v, a, &sub) < 0)
+		goto bad;
+	if (v[0] < 0 || v[1] < 0) {
+		fail(&sub, ExitReject, "payload: critical and optional are "
+		    "required");
+		goto bad;
+	}
+	if (json_fields(&j, v[0], "critical", crit, LEN(crit), w, a, &sub) < 0)
+		goto bad;
+	if (w[0] < 0 || w[1] < 0 || w[2] < 0) {
+		fail(&sub, ExitReject, "payload: critical needs type, image "
+		    "and identity");
+		goto bad;
+	}
+	if (json_fields(&j, w[1], "critical.image", image, LEN(image), x, a,
+	    &sub) < 0 || json_fields(&j, w[2], "critical.identity", ident,
+	    LEN(ident), y, a, &sub) < 0)
+		goto bad;
+	if (x[0] < 0 || y[0] < 0) {
+		fail(&sub, ExitReject, "payload: critical.image needs "
+		    "docker-manifest-digest, critical.identity "
+		    "docker-reference");
+		goto bad;
+	}
+	o = v[1];
+	if (j.t[o].type == JSMN_OBJECT) {
+		/* as containers/image decodes it: no name twice in any object
+		 * (Go's decoder alone would take the last), names unescaped,
+		 * creator a string, timestamp an integer, the rest ignored */
+		for (t = o, end = json_skip(&j, o); t < end; t++)
+			if (j.t[t].type == JSMN_OBJECT && pay_dups(&j, t,
+			    "optional", a, &sub) < 0)
+				goto bad;
+		for (i = o + 1, k = 0; k < j.t[o].size; k++, i = json_skip(&j,
+		    i + 1)) {
+			if (!(name = json_str(&j, i, a, &sub)))
+				goto bad;
+			if ((!strcmp(name, "creator") && j.t[i + 1].type !=
+			    JSMN_STRING) || (!strcmp(name, "timestamp") &&
+			    !pay_integral(&j, i + 1))) {
+				fail(&sub, ExitReject, "payload: optional: "
+				    "creator must be a string, timestamp an "
+				    "integer");
+				goto bad;
+			}
+		}
+	} else if (!json_null(&j, o) || strcmp(want, SST_TYPE)) {
+		fail(&sub, ExitReject, "payload: optional must be %san object",
+		    strcmp(want, SST_TYPE) ? "" : "null or ");
+		goto bad;
+	}
+	if (!(type = json_str(&j, w[0], a, &sub)) || !(*digest = json_str(&j,
+	    x[0], a, &sub)) || !(*ref = json_str(&j, y[0], a, &sub)))
+		goto bad;
+	if (strcmp(type, want)) {
+		*why = ar_reason(a, &sub, "payload type %s, expected \"%s\"",
+		    ar_quote(a, type, strlen(type), &sub), want);
+		return 0;
+	}
+	if (!dig_valid(*digest, strlen(*digest))) {
+		*why = ar_reason(a, &sub, "payload: docker-manifest-digest %s "
+		    "is not a valid digest", ar_quote(a, *digest,
+		    strlen(*digest), &sub));
+		return 0;
+	}
+	return 1;
+bad:
+	*why = ar_reason(a, &sub, "%s", sub.msg);
+	return 0;
+}
+
+/* The signed reference s against the image by signedIdentity (sigstore.md
+ * §10, containers/image's rules).  The image reference has its default
+ * :latest and, for name:tag@digest, only its tag (the digest is bound by
+ * -digest already); s gets no default tag. */
+static int
+ident_match(const Ident *id, const Ref *img, const char *s, Arena *a,
+    const char **why)
+{
+	char is[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4], ss[sizeof(is)];
+	char remapped[sizeof(is) + AUTH_SIZE];
+	const char *want = is, *p;
+	size_t pl;
+	Ref i = *img, sr, rr;
+	int ok;
+
+	if (i.tag[0])
+		i.digest[0] = '\0';
+	ref_string(&i, is, sizeof(is));
+	if (ref_parse(&sr, s, NULL) < 0) {
+		*why = ar_reason(a, NULL, "identity %s is not a valid "
+		    "reference", ar_quote(a, s, strlen(s), NULL));
+		return 0;
+	}
+	if (sr.deftag)
+		sr.tag[0] = '\0';	/* name only */
+	ref_string(&sr, ss, sizeof(ss));
+	switch (id->type) {
+	case IdMatchExact:
+		ok = !sr.deftag && !strcmp(is, ss);
+		break;
+	case IdRemap:
+		pl = strlen(id->prefix);
+		if (!strncmp(i.name, id->prefix, pl) && (!i.name[pl] ||
+		    i.name[pl] == '/')) {
+			p = strstr(is, id->prefix);
+			snprintf(remapped, sizeof(remapped), "%.*s%s%s",
+			    (int)(p - is), is, id->signedprefix, p + pl);
+			/* the result must already be canonical */
+			if (ref_parse(&rr, remapped, NULL) < 0) {
+				*why = ar_reason(a, NULL, "image reference %s "
+				    "remapped to %s, which is not a canonical "
+				    "reference", is, ar_quote(a, remapped,
+				    strlen(remapped), NULL));
+				return 0;
+			}
+			ref_string(&rr, is, sizeof(is));
+			if (strcmp(is, remapped)) {
+				*why = ar_reason(a, NULL, "image reference "
+				    "remapped to %s, which is not canonical "
+				    "(%s)", remapped, is);
+				return 0;
+			}
+			i = rr;
+		}
+		/* fall through */
+	case IdMatchRepoDigestOrExact:
+		ok = !sr.deftag && (i.tag[0] ? !strcmp(is, ss) :
+		    !strcmp(i.name, sr.name));
+		break;
+	case IdMatchRepository:
+		ok = !strcmp(i.name, sr.name);
+		break;
+	case IdExactReference:
+		ref_string(&id->ref, is, sizeof(is));
+		ok = !sr.deftag && !strcmp(is, ss);
+		break;
+	default:	/* IdExactRepository */
+		want = id->ref.name;
+		ok = !strcmp(id->ref.name, sr.name);
+		break;
+	}
+	if (!ok)
+		*why = ar_reason(a, NULL, "identity %s does not match %s (%s)",
+		    s, want, idnames[id->type]);
+	return ok;
+}
+
+/* Signature i (from 0) of n did not hold, for why: the requirement's
+ * detail names every one tried so far, in *list */
+static void
+pay_tried(Result *res, Arena *a, Err *e, int i, int n, const char *why,
+    const char **list)
+{
+	*list = ar_reason(a, e, "%s%s#%d %s", *list, i ? "; " : "", i + 1,
+	    why);
+	res->detail = ar_reason(a, e, "%d signature%s, none valid: %s", n,
+	    n == 1 ? "" : "s", *list);
+}
+
+/* The payload of a verified signature: its digest must be the image's,
+ * its identity accepted by signedIdentity.  1 with *why "identity X". */
+static int
+pay_judge(Run *run, const Req *q, const Str *p, const char *type,
+    const char *digest, const char **why)
+{
+	Err sub = { 0, "" };
+	const char *d, *ref;
+
+	if (!pay_read(p, run->a, type, &d, &ref, why))
+		return 0;
+	if (strcmp(d, digest)) {
+		*why = ar_reason(run->a, &sub, "payload names %s, expected %s",
+		    d, digest);	/* d passed dig_valid */
+		return 0;
+	}
+	if (!ident_match(&q->id, run->ref, ref, run->a, why))
+		return 0;
+	*why = ar_reason(run->a, &sub, "identity %s", ref);
+	return !sub.code;
+}
+
+/* == 21. sigstoreSigned: cosign attachments, Fulcio, Rekor ===============
+ * cosign's layout, as containers/image reads it: the manifest tagged
+ * sha256-<hex>.sig in the image's repository, one layer per signature,
+ * the signature in an annotation, a certificate and Rekor bundle beside it.
+ * Everything fetched is untrusted until the signature over the exact
+ * payload bytes has verified; only then is the payload parsed. */
+
+#define SST_SIG		"dev.cosignproject.cosign/signature"
+#define SST_LAYER	"application/vnd.dev.cosign.simplesigning.v1+json"
 #define OCI_MANIFEST	"application/vnd.oci.image.manifest.v1+json"
+
+typedef struct {		/* what a sigstoreSigned requirement trusts */
+	Key keys[MAX_KEYS];
+	int nkeys;
+	Key rekor[MAX_KEYS];
+	int nrekor;
+	Cert roots, inter;	/* fulcio/pki CAs, intermediates */
+} Signer;
+
+typedef struct {		/* one layer of a sigstore attachment */
+	const char *mediatype, *digest;
+	Str payload;		/* the blob: signed bytes, untrusted */
+	const char *sig, *cert, *chain, *bundle;	/* annotations */
+} Cand;
+
+typedef struct {		/* the image's sigstore signatures */
+	int state;		/* 1 once fetched */
+	int enabled;		/* registries.d use-sigstore-attachments */
+	int found;		/* the .sig attachment exists */
+	Cand *c;		/* layers, signature layers first */
+	int nlayers, n, other;	/* all, signature, other layers */
+	char digest[DIGEST_MAX + 1];	/* the sha256 digest they must name */
+} Sigs;
+
+static int sst_entry(const Str *b, const Cand *c, const Str *sig,
+    const unsigned char *want, size_t wn, Arena *a, const char **why);
+
+enum {
+	SgType, SgKeyPath, SgKeyPaths, SgKeyData, SgKeyDatas, SgFulcio, SgPKI,
+	SgRekorPath, SgRekorPaths, SgRekorData, SgRekorDatas, SgIdent
+};
+static const Field sgfields[] = {
+	/* key                         type */
+	[SgType] =       { "type",                JSMN_STRING },
+	[SgKeyPath] =    { "keyPath",             JSMN_STRING },
+	[SgKeyPaths] =   { "keyPaths",            JSMN_ARRAY },
+	[SgKeyData] =    { "keyData",             JSMN_STRING },
+	[SgKeyDatas] =   { "keyDatas",            JSMN_ARRAY },
+	[SgFulcio] =     { "fulcio",              JSMN_OBJECT },
+	[SgPKI] =        { "pki",                 JSMN_OBJECT },
+	[SgRekorPath] =  { "rekorPublicKeyPath",  JSMN_STRING },
+	[SgRekorPaths] = { "rekorPublicKeyPaths", JSMN_ARRAY },
+	[SgRekorData] =  { "rekorPublicKeyData",  JSMN_STRING },
+	[SgRekorDatas] = { "rekorPublicKeyDatas", JSMN_ARRAY },
+	[SgIdent] =      { "signedIdentity",      JSMN_OBJECT },
+};
+
+/* fulcio and pki share a shape: a CA as path or data, identities */
+enum { CaPath, CaData, CaInterPath, CaInterData, CaEmail, CaHost, CaIssuer,
+	CaFields };
+static const Field fulciofields[CaFields] = {	/* no intermediates */
+	[CaPath] =       { "caPath",              JSMN_STRING },
+	[CaData] =       { "caData",              JSMN_STRING },
+	[CaEmail] =      { "subjectEmail",        JSMN_STRING },
+	[CaIssuer] =     { "oidcIssuer",          JSMN_STRING },
+};
+static const Field pkifields[CaFields] = {	/* no OIDC issuer */
+	[CaPath] =       { "caRootsPath",         JSMN_STRING },
+	[CaData] =       { "caRootsData",         JSMN_STRING },
+	[CaInterPath] =  { "caIntermediatesPath", JSMN_STRING },
+	[CaInterData] =  { "caIntermediatesData", JSMN_STRING },
+	[CaEmail] =      { "subjectEmail",        JSMN_STRING },
+	[CaHost] =       { "subjectHostname",     JSMN_STRING },
+};
+
+/* sigstoreSigned's members: one key source (keys, fulcio or pki), Rekor
+ * keys as the source needs them, signedIdentity */
+static int
+sst_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
+{
+	int nsrc, nrekor, w[CaFields];
+	const Field *f;
+	const char *at;
+
+	nsrc = (v[SgKeyPath] >= 0) + (v[SgKeyPaths] >= 0) +
+	    (v[SgKeyData] >= 0) + (v[SgKeyDatas] >= 0) +
+	    (v[SgFulcio] >= 0) + (v[SgPKI] >= 0);
+	nrekor = (v[SgRekorPath] >= 0) + (v[SgRekorPaths] >= 0) +
+	    (v[SgRekorData] >= 0) + (v[SgRekorDatas] >= 0);
+	if (nsrc != 1)
+		return fail(e, ExitConfig, "%s: %s: exactly one of keyPath, "
+		    "keyPaths, keyData, keyDatas, fulcio and pki must be "
+		    "given", j->file, r->at);
+	if (nrekor > 1)
+		return fail(e, ExitConfig, "%s: %s: at most one of "
+		    "rekorPublicKeyPath, rekorPublicKeyPaths, "
+		    "rekorPublicKeyData and rekorPublicKeyDatas may be given",
+		    j->file, r->at);
+	if (v[SgFulcio] >= 0 && !nrekor)
+		return fail(e, ExitConfig, "%s: %s: fulcio needs one of "
+		    "rekorPublicKeyPath, rekorPublicKeyPaths, "
+		    "rekorPublicKeyData or rekorPublicKeyDatas", j->file,
+		    r->at);
+	if (v[SgPKI] >= 0 && nrekor)
+		return fail(e, ExitConfig, "%s: %s: rekorPublicKey* cannot be "
+		    "used with pki", j->file, r->at);
+	if (nrekor && pol_keys(j, v + SgRekorPath, sgfields + SgRekorPath, 4,
+	    r, &r->rekor, &r->nrekor, a, e) < 0)
+		return -1;
+	if (v[SgFulcio] < 0 && v[SgPKI] < 0) {
+		r->src = SrcKeys;
+		if (pol_keys(j, v + SgKeyPath, sgfields + SgKeyPath, 4, r,
+		    &r->keys, &r->nkeys, a, e) < 0)
+			return -1;
+		return pol_signed(j, v[SgIdent], r, a, e);
+	}
+	r->src = v[SgFulcio] >= 0 ? SrcFulcio : SrcPKI;
+	f = r->src == SrcFulcio ? fulciofields : pkifields;
+	if (!(at = ar_printf(a, e, "%s.%s", r->at, r->src == SrcFulcio ?
+	    "fulcio" : "pki")) || json_fields(j, v[r->src == SrcFulcio ?
+	    SgFulcio : SgPKI], at, f, CaFields, w, a, e) < 0)
+		return -1;
+	if ((w[CaPath] >= 0) + (w[CaData] >= 0) != 1)
+		return fail(e, ExitConfig, "%s: %s: exactly one of %s and %s "
+		    "must be given", j->file, at, f[CaPath].key,
+		    f[CaData].key);
+	if (w[CaInterPath] >= 0 && w[CaInterData] >= 0)
+		return fail(e, ExitConfig, "%s: %s: at most one of %s and %s "
+		    "may be given", j->file, at, f[CaInterPath].key,
+		    f[CaInterData].key);
+	if (pol_field(j, w[CaPath] >= 0 ? w[CaPath] : w[CaData], w[CaData] >=
+	    0, at, f[w[CaPath] >= 0 ? CaPath : CaData].key, &r->ca, a, e) < 0)
+		return -1;
+	if ((w[CaInterPath] >= 0 || w[CaInterData] >= 0) && pol_field(j,
+	    w[CaInterPath] >= 0 ? w[CaInterPath] : w[CaInterData],
+	    w[CaInterData] >= 0, at, f[w[CaInterPath] >= 0 ? CaInterPath :
+	    CaInterData].key, &r->inter, a, e) < 0)
+		return -1;
+	if (pol_text(j, w[CaEmail], at, "subjectEmail", &r->email, a, e) < 0 ||
+	    pol_text(j, w[CaHost], at, "subjectHostname", &r->hostname, a,
+	    e) < 0 ||
+	    pol_text(j, w[CaIssuer], at, "oidcIssuer", &r->issuer, a, e) < 0)
+		return -1;
+	if (r->src == SrcFulcio && (!r->issuer || !r->email))
+		return fail(e, ExitConfig, "%s: %s: oidcIssuer and "
+		    "subjectEmail must both be given", j->file, at);
+	if (r->src == SrcPKI && !r->email && !r->hostname)
+		return fail(e, ExitConfig, "%s: %s: at least one of "
+		    "subjectEmail and subjectHostname must be given", j->file,
+		    at);
+	return pol_signed(j, v[SgIdent], r, a, e);
+}
 
 /* Is a 404 "no such manifest"?  Any other 404 (NAME_UNKNOWN…) is an
  * error: missing signatures must not be confused with a broken registry. */
 static int
 sst_absent(const Resp *r, Arena *a)
 {
-	Err sub = { 0, "" };
 	int err, c, m;
 	const char *code, *msg;
 	char *l;
 	Json j;
 
 	if (json_parse(&j, a, "error", r->body.p, r->body.n, ExitUndecided,
-	    &sub) < 0 || j.t[0].type != JSMN_OBJECT || (err = json_get(&j, 0,
+	    NULL) < 0 || j.t[0].type != JSMN_OBJECT || (err = json_get(&j, 0,
 	    "errors")) < 0 || j.t[err].type != JSMN_ARRAY || !j.t[err].size)
 		return 1;	/* not a registry error document */
 	if (j.t[err + 1].type != JSMN_OBJECT || (c = json_get(&j, err + 1,
-	    "code")) < 0 || !(code = json_str(&j, c, a, &sub)))
+	    "code")) < 0 || !(code = json_str(&j, c, a, NULL)))
 		return 1;
 	if (!strcmp(code, "MANIFEST_UNKNOWN"))
 		return 1;
 	if (strcmp(code, "UNKNOWN") || (m = json_get(&j, err + 1, "message"))
-	    < 0 || !(msg = json_str(&j, m, a, &sub)))
+	    < 0 || !(msg = json_str(&j, m, a, NULL)))
 		return 0;
 	for (l = (char *)msg; *l; l++)
 		*l = (char)tolower((unsigned char)*l);
@@ -7078,16 +6917,14 @@ sst_manifest(Sigs *s, const char *where, const char *text, size_t n,
  * registries.d does not enable attachments for it or the .sig tag does
  * not exist; an error for anything else that goes wrong. */
 static int
-sst_fetch(Run *run, Err *e)
+sst_fetch(Run *run, Sigs *s, Err *e)
 {
-	Sigs *s = &run->sigs;
 	Arena *a = run->a;
 	char d256[DIGEST_MAX + 1], where[AUTH_SIZE + DIGEST_MAX + 16];
 	const char *look;
 	int i, k;
 	Resp r;
 	Reg *g;
-
 
 	if (s->state)
 		return 0;
@@ -7133,8 +6970,8 @@ sst_fetch(Run *run, Err *e)
 	/* every layer's blob, signature or not, must be there and whole;
 	 * signature layers then go first */
 	for (i = 0, k = 0; i < s->nlayers; i++) {
-		if (reg_blob(g, s->c[i].digest, MAX_BLOB_BYTES,
-		    "MAX_BLOB_BYTES", &r, e) < 0)
+		if (reg_blob(g, s->c[i].digest, LIMIT(MAX_BLOB_BYTES), &r,
+		    e) < 0)
 			return -1;
 		if (r.status == 404)
 			return fail(e, ExitUndecided, "%s: blob %s is missing",
@@ -7145,147 +6982,6 @@ sst_fetch(Run *run, Err *e)
 	}
 	logv("%s: %s: %d signature%s, %d other layer%s", g->host, g->sigtag,
 	    s->n, s->n == 1 ? "" : "s", s->other, s->other == 1 ? "" : "s");
-	return 0;
-}
-
-/* is token i a JSON number of integral value (1, 1.0, 1e3; not 0.5)? */
-static int
-sst_integral(const Json *j, int i)
-{
-	char buf[40], *end;
-	size_t n = (size_t)(j->t[i].end - j->t[i].start);
-	double v;
-
-	if (j->t[i].type != JSMN_PRIMITIVE || n >= sizeof(buf) ||
-	    strchr("tfn", j->s[j->t[i].start]))
-		return 0;
-	memcpy(buf, j->s + j->t[i].start, n);
-	buf[n] = '\0';
-	v = strtod(buf, &end);
-	/* containers/image: float64 to int64 and back; out of int64's
-	 * range it never comes back (and the C cast is undefined) */
-	return !*end && v >= -9223372036854775808.0 &&
-	    v < 9223372036854775808.0 && v == (double)(long long)v;
-}
-
-/* Is a name repeated among the members of object obj, compared unescaped
- * as Go's decoder sees them?  Sorted rather than pairwise (json_dupkey):
- * a payload may hold tens of thousands of members. */
-static int
-sst_dups(const Json *j, int obj, const char *at, Arena *a, Err *e)
-{
-	int i, k, n = j->t[obj].size;
-	char **name;
-
-	if (n < 2)
-		return 0;
-	if (!(name = ar_alloc(a, (size_t)n * sizeof(*name), e)))
-		return -1;
-	for (i = obj + 1, k = 0; k < n; k++, i = json_skip(j, i + 1))
-		if (!(name[k] = json_str(j, i, a, e)))
-			return -1;
-	qsort(name, (size_t)n, sizeof(*name), cert_cmp);
-	for (k = 1; k < n; k++)
-		if (!strcmp(name[k - 1], name[k]))
-			return fail(e, j->code, "%s: %s: duplicate key %s",
-			    j->file, at, ar_quote(a, name[k], strlen(name[k]),
-			    e));
-	return 0;
-}
-
-/* The payload, strictly (sigstore.md §4, simple-signing.md §9), after its
- * signature verified:
- * digest and reference out, or why not in *why */
-static int
-sst_payload(const Str *p, Arena *a, const char *want, const char **digest,
-    const char **ref, const char **why)
-{
-	static const Field top[] = {
-		{ "critical", JSMN_OBJECT }, { "optional", JSMN_UNDEFINED },
-		{ NULL, JSMN_UNDEFINED }
-	}, crit[] = {
-		{ "type", JSMN_STRING }, { "image", JSMN_OBJECT },
-		{ "identity", JSMN_OBJECT }, { NULL, JSMN_UNDEFINED }
-	}, image[] = {
-		{ "docker-manifest-digest", JSMN_STRING },
-		{ NULL, JSMN_UNDEFINED }
-	}, ident[] = {
-		{ "docker-reference", JSMN_STRING }, { NULL, JSMN_UNDEFINED }
-	};
-	Err sub = { 0, "" };
-	int v[3], w[3], x[1], y[1], i, k, o, t, end;
-	const char *type, *name;
-	Json j;
-
-	*why = NULL;
-	if (json_parse(&j, a, "payload", p->p, p->n, ExitReject, &sub) < 0 ||
-	    json_fields(&j, 0, "top level", top, v, a, &sub) < 0)
-		goto bad;
-	if (v[0] < 0 || v[1] < 0) {
-		fail(&sub, ExitReject, "payload: critical and optional are "
-		    "required");
-		goto bad;
-	}
-	if (json_fields(&j, v[0], "critical", crit, w, a, &sub) < 0)
-		goto bad;
-	if (w[0] < 0 || w[1] < 0 || w[2] < 0) {
-		fail(&sub, ExitReject, "payload: critical needs type, image "
-		    "and identity");
-		goto bad;
-	}
-	if (json_fields(&j, w[1], "critical.image", image, x, a, &sub) < 0 ||
-	    json_fields(&j, w[2], "critical.identity", ident, y, a, &sub) < 0)
-		goto bad;
-	if (x[0] < 0 || y[0] < 0) {
-		fail(&sub, ExitReject, "payload: critical.image needs "
-		    "docker-manifest-digest, critical.identity "
-		    "docker-reference");
-		goto bad;
-	}
-	o = v[1];
-	if (j.t[o].type == JSMN_OBJECT) {
-		/* as containers/image decodes it: no name twice in any object
-		 * (Go's decoder alone would take the last), names unescaped,
-		 * creator a string, timestamp an integer, the rest ignored */
-		for (t = o, end = json_skip(&j, o); t < end; t++)
-			if (j.t[t].type == JSMN_OBJECT && sst_dups(&j, t,
-			    "optional", a, &sub) < 0)
-				goto bad;
-		for (i = o + 1, k = 0; k < j.t[o].size; k++, i = json_skip(&j,
-		    i + 1)) {
-			if (!(name = json_str(&j, i, a, &sub)))
-				goto bad;
-			if ((!strcmp(name, "creator") && j.t[i + 1].type !=
-			    JSMN_STRING) || (!strcmp(name, "timestamp") &&
-			    !sst_integral(&j, i + 1))) {
-				fail(&sub, ExitReject, "payload: optional: "
-				    "creator must be a string, timestamp an "
-				    "integer");
-				goto bad;
-			}
-		}
-	} else if (!json_null(&j, o) || strcmp(want, SST_TYPE)) {
-		fail(&sub, ExitReject, "payload: optional must be %san object",
-		    strcmp(want, SST_TYPE) ? "" : "null or ");
-		goto bad;
-	}
-	if (!(type = json_str(&j, w[0], a, &sub)) || !(*digest = json_str(&j,
-	    x[0], a, &sub)) || !(*ref = json_str(&j, y[0], a, &sub)))
-		goto bad;
-	if (strcmp(type, want)) {
-		*why = ar_reason(a, &sub, "payload type %s, expected \"%s\"",
-		    ar_quote(a, type, strlen(type), &sub), want);
-		return 0;
-	}
-	if (!dig_valid(*digest, strlen(*digest))) {
-		*why = ar_reason(a, &sub, "payload: docker-manifest-digest %s "
-		    "is not a valid digest", ar_quote(a, *digest,
-		    strlen(*digest), &sub));
-		return 0;
-	}
-	return 1;
-bad:
-	*why = ar_reason(a, &sub, "%s", sub.msg);
 	return 0;
 }
 
@@ -7337,7 +7033,6 @@ static char *
 sst_at(const Json *j, int obj, const char *const *path, int dec, Arena *a,
     size_t *n)
 {
-	Err sub = { 0, "" };
 	char *s;
 	Str d;
 
@@ -7345,7 +7040,7 @@ sst_at(const Json *j, int obj, const char *const *path, int dec, Arena *a,
 		obj = j->t[obj].type == JSMN_OBJECT ? json_get(j, obj, *path) :
 		    -1;
 	if (obj < 0 || j->t[obj].type != JSMN_STRING || !(s = json_str(j, obj,
-	    a, &sub)))
+	    a, NULL)))
 		return NULL;
 	*n = strlen(s);
 	if (!dec)
@@ -7368,11 +7063,10 @@ sst_rekor(Signer *sg, const Cand *c, const Str *sig,
 {
 	static const Field bundle[] = {
 		{ "SignedEntryTimestamp", JSMN_STRING },
-		{ "Payload", JSMN_OBJECT }, { NULL, JSMN_UNDEFINED }
+		{ "Payload", JSMN_OBJECT }
 	}, payload[] = {
 		{ "body", JSMN_STRING }, { "integratedTime", JSMN_PRIMITIVE },
-		{ "logIndex", JSMN_PRIMITIVE }, { "logID", JSMN_STRING },
-		{ NULL, JSMN_UNDEFINED }
+		{ "logIndex", JSMN_PRIMITIVE }, { "logID", JSMN_STRING }
 	};
 	Err sub = { 0, "" };
 	const char *body, *logid, *s;
@@ -7387,9 +7081,9 @@ sst_rekor(Signer *sg, const Cand *c, const Str *sig,
 		return 0;
 	}
 	if (json_parse(&j, a, "rekor: bundle", c->bundle, strlen(c->bundle),
-	    ExitReject, &sub) < 0 || json_fields(&j, 0, "top level", bundle, v,
-	    a, &sub) < 0 || json_fields(&j, v[1], "Payload", payload, w, a,
-	    &sub) < 0)
+	    ExitReject, &sub) < 0 || json_fields(&j, 0, "top level", bundle,
+	    LEN(bundle), v, a, &sub) < 0 || json_fields(&j, v[1], "Payload",
+	    payload, LEN(payload), w, a, &sub) < 0)
 		goto bad;
 	if (v[0] < 0 || v[1] < 0 || w[0] < 0 || w[1] < 0 || w[2] < 0 || w[3] <
 	    0 || !sst_int(&j, w[1], t) || !sst_int(&j, w[2], &idx)) {
@@ -7446,14 +7140,13 @@ sst_entry(const Str *b, const Cand *c, const Str *sig,
 	    *alg[] = { "spec", "data", "hash", "algorithm", NULL },
 	    *val[] = { "spec", "data", "hash", "value", NULL };
 	unsigned char h[32];
-	Err sub = { 0, "" };
 	const char *s;
 	char *pem;
 	size_t n;
 	Str der;
 	Json r;
 
-	if (json_parse(&r, a, "rekor: entry", b->p, b->n, ExitReject, &sub) <
+	if (json_parse(&r, a, "rekor: entry", b->p, b->n, ExitReject, NULL) <
 	    0 || r.t[0].type != JSMN_OBJECT) {
 		*why = "rekor: the logged entry is not JSON";
 		return 0;
@@ -7482,69 +7175,65 @@ sst_entry(const Str *b, const Cand *c, const Str *sig,
  * at time t (-1: now) with its identity; the leaf in chain, or why. */
 static int
 sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
-    mbedtls_x509_crt *chain, Arena *a, const char **why)
+    Cert *chain, Arena *a, const char **why)
 {
 	const char *who = q->src == SrcPKI ? "pki" : "fulcio", *w, *iss;
-	mbedtls_x509_crt *x;
-	Err sub = { 0, "" };
 	int n;
 
 	if (!c->cert) {
-		*why = ar_reason(a, &sub, "%s: no dev.sigstore.cosign/"
+		*why = ar_reason(a, NULL, "%s: no dev.sigstore.cosign/"
 		    "certificate annotation", who);
 		return 0;
 	}
 	if ((n = cry_certs(c->cert, strlen(c->cert), 0, chain, 1, a, &w)) !=
 	    1) {
-		*why = ar_reason(a, &sub, "%s: certificate annotation: %s", who,
+		*why = ar_reason(a, NULL, "%s: certificate annotation: %s", who,
 		    n < 0 ? w : "not exactly one certificate");
 		return 0;
 	}
 	/* intermediates: configured, then the chain annotation but its last
 	 * (the root, which must come from the policy) */
-	for (x = sg->inter.raw.p ? &sg->inter : NULL; x && x->raw.p;
-	    x = x->next)
-		if (mbedtls_x509_crt_parse_der(chain, x->raw.p, x->raw.len) != 0)
-			return *why = "internal: intermediate", 0;
+	if (cry_append(chain, &sg->inter, 0) < 0)
+		return *why = "internal: intermediate", 0;
 	if (c->chain && strspn(c->chain, " \t\r\n") != strlen(c->chain)) {
-		mbedtls_x509_crt ann;
+		Cert ann;
 
-		mbedtls_x509_crt_init(&ann);
+		cry_cert_init(&ann);
 		n = cry_certs(c->chain, strlen(c->chain), 0, &ann, 1, a, &w);
-		for (x = &ann; n > 1 && x->next && x->next->raw.p; x = x->next)
-			mbedtls_x509_crt_parse_der(chain, x->raw.p, x->raw.len);
-		mbedtls_x509_crt_free(&ann);
+		if (n > 1)
+			cry_append(chain, &ann, 1);
+		cry_cert_free(&ann);
 		if (n < 0) {
-			*why = ar_reason(a, &sub, "%s: chain annotation: %s", who,
-			    w);
+			*why = ar_reason(a, NULL, "%s: chain annotation: %s",
+			    who, w);
 			return 0;
 		}
 	}
 	if (cry_chain(chain, &sg->roots, t, a, &w) < 0) {
-		*why = ar_reason(a, &sub, "%s: chain: %s", who, w);
+		*why = ar_reason(a, NULL, "%s: chain: %s", who, w);
 		return 0;
 	}
 	if (q->src == SrcFulcio) {
 		if (!(iss = cry_issuer(chain, a, why)))
 			return 0;
 		if (strcmp(iss, q->issuer)) {
-			*why = ar_reason(a, &sub, "fulcio: issuer %s, expected %s",
-			    ar_esc(a, iss, &sub), q->issuer);
+			*why = ar_reason(a, NULL, "fulcio: issuer %s, expected "
+			    "%s", ar_esc(a, iss, NULL), q->issuer);
 			return 0;
 		}
 	}
 	if (q->email && !cry_san_has(chain, 1, q->email)) {
 		w = cry_sans(chain, 1, a);
-		*why = ar_reason(a, &sub, "%s: certificate for %s, expected %s",
+		*why = ar_reason(a, NULL, "%s: certificate for %s, expected %s",
 		    who, *w ? w : "no email", q->email);
 		return 0;
 	}
 	if (q->hostname && !cry_san_has(chain, 2, q->hostname)) {
-		w = ar_printf(a, &sub, "%s%s%s", cry_sans(chain, 2, a),
+		w = ar_printf(a, NULL, "%s%s%s", cry_sans(chain, 2, a),
 		    *cry_sans(chain, 2, a) && *cry_sans(chain, 7, a) ? ", " : "",
 		    cry_sans(chain, 7, a));
-		*why = ar_reason(a, &sub, "pki: certificate for %s, expected %s",
-		    w && *w ? w : "no host name", q->hostname);
+		*why = ar_reason(a, NULL, "pki: certificate for %s, expected "
+		    "%s", w && *w ? w : "no host name", q->hostname);
 		return 0;
 	}
 	return 1;
@@ -7556,12 +7245,12 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
  * payload, its digest and identity.  1 accepted (*why: the identity), 0
  * rejected with *why. */
 static int
-sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
+sst_check(Run *run, const Req *q, Signer *sg, const Sigs *s, const Cand *c,
     const char **why)
 {
-	mbedtls_pk_context *pk[MAX_KEYS];
+	Pk *pk[MAX_KEYS];
 	unsigned char kder[2048];
-	mbedtls_x509_crt chain;
+	Cert chain;
 	Arena *a = run->a;
 	const char *w = NULL;
 	long long t = -1;
@@ -7576,7 +7265,7 @@ sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
 		*why = "signature annotation is not valid base64";
 		return 0;
 	}
-	mbedtls_x509_crt_init(&chain);
+	cry_cert_init(&chain);
 	if (q->src == SrcKeys) {
 		/* with a Rekor key, only a key the log names counts */
 		for (k = 0; k < sg->nkeys; k++) {
@@ -7584,8 +7273,7 @@ sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
 				pk[n++] = &sg->keys[k].pk;
 				continue;
 			}
-			len = mbedtls_pk_write_pubkey_der(&sg->keys[k].pk, kder,
-			    sizeof(kder));
+			len = cry_key_der(&sg->keys[k].pk, kder, sizeof(kder));
 			if (len > 0 && sst_rekor(sg, c, &sig, kder + sizeof(kder)
 			    - len, (size_t)len, a, &t, &w)) {
 				pk[n++] = &sg->keys[k].pk;
@@ -7603,9 +7291,9 @@ sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
 			    "one PEM block";
 		else if (sst_rekor(sg, c, &sig, (const unsigned char *)der.p,
 		    der.n, a, &t, &w) && sst_cert(sg, q, c, t, &chain, a, &w))
-			pk[n++] = &chain.pk;
+			pk[n++] = cry_cert_key(&chain);
 	} else if (sst_cert(sg, q, c, -1, &chain, a, &w)) {
-		pk[n++] = &chain.pk;
+		pk[n++] = cry_cert_key(&chain);
 	}
 	if (!n) {
 		*why = w ? w : "no key";
@@ -7618,10 +7306,10 @@ sst_check(Run *run, const Req *q, Signer *sg, const Cand *c,
 	if (k == n)
 		*why = "signed by another key";
 	else
-		ok = judge_payload(run, q, &c->payload, SST_TYPE,
-		    run->sigs.digest, why);
+		ok = pay_judge(run, q, &c->payload, SST_TYPE, s->digest,
+		    why);
 out:
-	mbedtls_x509_crt_free(&chain);
+	cry_cert_free(&chain);
 	return ok;
 }
 
@@ -7634,8 +7322,8 @@ sst_signer(Signer *sg, const Req *q, const char *file, Arena *a, Err *e)
 	int k;
 
 	memset(sg, 0, sizeof(*sg));
-	mbedtls_x509_crt_init(&sg->roots);
-	mbedtls_x509_crt_init(&sg->inter);
+	cry_cert_init(&sg->roots);
+	cry_cert_init(&sg->inter);
 	for (k = 0; k < q->nkeys; k++, sg->nkeys++)
 		if (cry_key(&sg->keys[k], &q->keys[k], 0, file, a, e) < 0)
 			return -1;
@@ -7659,19 +7347,80 @@ sst_signer_free(Signer *sg)
 		cry_key_free(&sg->keys[k]);
 		cry_key_free(&sg->rekor[k]);
 	}
-	mbedtls_x509_crt_free(&sg->roots);
-	mbedtls_x509_crt_free(&sg->inter);
+	cry_cert_free(&sg->roots);
+	cry_cert_free(&sg->inter);
 }
 
-/* == 16. OpenPGP and simple signing =====================================
- * GPG "simple signing" as containers/image verifies it: signatures from
- * the lookaside store (containers-registries.d(5)), each an OpenPGP
- * message (RFC 4880: one-pass signature, literal data, signature, maybe
- * ZIP/ZLIB-compressed) checked against the keyrings of the policy with
- * GnuPG's rules for subkeys, revocation and expiry.  The JSON payload is
- * read only once the signature over it has verified. */
+static Signer sstsigner;	/* a requirement's (large: not on the stack) */
 
-/* -- inflate (RFC 1951), bounded: what gpg compresses with ZIP and ZLIB */
+/* what a sigstoreSigned requirement trusts, loaded and dropped */
+static int
+sst_trust(Run *run, const Req *q, Err *e)
+{
+	int r = sst_signer(&sstsigner, q, run->policyfile, run->a, e);
+
+	sst_signer_free(&sstsigner);
+	return r;
+}
+
+/* sigstoreSigned: what it trusts first (a bad key file is a configuration
+ * error), then the image's signatures, each tried in turn */
+static int
+sst_judge(Run *run, const Req *q, Result *res, Err *e)
+{
+	Signer *sg = &sstsigner;
+	Arena *a = run->a;
+	const char *why, *list = "";
+	Sigs *s;
+	int i, rc = -1;
+
+	if (sst_signer(sg, q, run->policyfile, a, e) < 0 || !(s = run_state(run,
+	    q->type, sizeof(*s), e)) || sst_fetch(run, s, e) < 0)
+		goto out;
+	rc = 0;
+	if (!s->enabled)
+		res->detail = ar_reason(a, e, "no signature: sigstore "
+		    "attachments are not enabled for this image in %s",
+		    run->regd.dir);
+	else if (!s->found)
+		res->detail = ar_reason(a, e, "no signature: no %s attachment",
+		    run->reg.sigtag);
+	else if (!s->n)
+		res->detail = ar_reason(a, e, "no signature: the attachment "
+		    "has no signature layers (%d other layer%s)", s->other,
+		    s->other == 1 ? "" : "s");
+	for (i = 0; s->enabled && s->found && i < s->n; i++) {
+		if (sst_check(run, q, sg, s, &s->c[i], &why)) {
+			res->ok = 1;
+			res->detail = ar_reason(a, e, "signature %d of %d "
+			    "verified, %s", i + 1, s->n, why);
+			break;
+		}
+		pay_tried(res, a, e, i, s->n, why, &list);
+	}
+	if (e->code)
+		rc = -1;	/* out of memory, in e */
+out:
+	sst_signer_free(sg);
+	return rc;
+}
+
+/* == 22. Inflate (RFC 1951) ==============================================
+ * Bounded: what gpg compresses with ZIP and ZLIB. */
+
+typedef struct {		/* a canonical Huffman code */
+	short count[16];	/* codes of each length */
+	short sym[288];		/* symbols ordered by code */
+} Huff;
+
+typedef struct {		/* inflate state */
+	const unsigned char *in;
+	size_t len, pos;
+	unsigned long buf;	/* bits not yet used */
+	int cnt, err;
+	unsigned char *out;
+	size_t olen, omax;
+} Inf;
 
 static int
 inf_bits(Inf *s, int need)
@@ -7868,7 +7617,6 @@ static int
 inf_packet(const unsigned char *p, size_t n, Arena *a, Str *out,
     const char **why)
 {
-	Err sub = { 0, "" };
 	unsigned long s1 = 1, s2 = 0;
 	size_t i;
 	Inf s;
@@ -7883,7 +7631,7 @@ inf_packet(const unsigned char *p, size_t n, Arena *a, Str *out,
 		    "unsupported compression algorithm";
 		return -1;
 	}
-	if (!(out->p = ar_alloc(a, MAX_INFLATE_BYTES + 1, &sub))) {
+	if (!(out->p = ar_alloc(a, MAX_INFLATE_BYTES + 1, NULL))) {
 		*why = "out of memory";
 		return -1;
 	}
@@ -7925,7 +7673,45 @@ inf_packet(const unsigned char *p, size_t n, Arena *a, Str *out,
 	return r < 0 ? -1 : 0;
 }
 
-/* -- OpenPGP packets (RFC 4880 §4) */
+/* == 23. OpenPGP packets and signatures ==================================
+ * RFC 4880 packets, keys and signatures (v4; v3 signatures), checked with
+ * the crypto sections: what simple signing and keyrings are made of. */
+
+typedef struct {		/* a read cursor over bytes */
+	const unsigned char *p, *end;
+} Cur;
+
+typedef struct {		/* an OpenPGP public key or subkey */
+	int alg;
+	long long created;
+	unsigned char fpr[20], id[8];
+	const unsigned char *body;	/* the key packet, for hashing */
+	size_t blen;
+	int primary;		/* index of its primary; -1: it is one */
+	Pk pk;			/* RSA, ECDSA */
+	unsigned char ed[32];	/* EdDSA */
+	long long sigtime, keyexp;	/* newest valid self-signature; -1 none */
+	int flags;		/* its key flags; -1: none given */
+	int uid, revoked, backsig;	/* certified, revoked, signed back */
+	int broken;		/* a check of it ran out of memory */
+} PgpKey;
+
+typedef struct {		/* a signature packet (v4, v3) */
+	int version, type, alg, hash;
+	const unsigned char *body, *hashed;	/* hashed: what the trailer covers */
+	size_t hlen;
+	unsigned char prefix[2];	/* leftmost digest bytes */
+	long long created, expires, keyexp;
+	int hascreated, flags;
+	int critical;		/* an unknown critical subpacket's type; -1 none */
+	unsigned char issuer[8], ifpr[20];
+	int hasissuer, hasifpr;
+	const unsigned char *embedded, *mpi;
+	size_t elen, mlen;
+} PgpSig;
+
+static int pgp_subpacket(PgpSig *s, int t, const unsigned char *v,
+    size_t n, int hashed);
 
 /* The next packet at c: tag and body.  Partial body lengths (tags 8 and
  * 11 only) are joined into the arena.  0 at the end, 1 a packet, -1 bad. */
@@ -7934,7 +7720,6 @@ pgp_next(Cur *c, int *tag, Str *body, Arena *a)
 {
 	const unsigned char *p = c->p;
 	size_t len, total = 0;
-	Err sub = { 0, "" };
 	char *join = NULL;
 	int hdr, partial;
 
@@ -7995,7 +7780,7 @@ pgp_next(Cur *c, int *tag, Str *body, Arena *a)
 			c->p = p + len;
 			return 1;
 		}
-		if (!join && !(join = ar_alloc(a, (size_t)(c->end - p), &sub)))
+		if (!join && !(join = ar_alloc(a, (size_t)(c->end - p), NULL)))
 			return -1;
 		memcpy(join + total, p, len);
 		total += len;
@@ -8041,28 +7826,12 @@ pgp_mpi(const unsigned char **p, const unsigned char *end,
 static int
 pgp_key(PgpKey *k, const Str *body)
 {
-	static const struct {
-		unsigned char oid[10], len;
-		mbedtls_ecp_group_id id;
-	} curves[] = {
-		{ { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 }, 8,
-		    MBEDTLS_ECP_DP_SECP256R1 },
-		{ { 0x2b, 0x81, 0x04, 0x00, 0x22 }, 5, MBEDTLS_ECP_DP_SECP384R1 },
-		{ { 0x2b, 0x81, 0x04, 0x00, 0x23 }, 5, MBEDTLS_ECP_DP_SECP521R1 },
-		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07 }, 9,
-		    MBEDTLS_ECP_DP_BP256R1 },
-		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0b }, 9,
-		    MBEDTLS_ECP_DP_BP384R1 },
-		{ { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0d }, 9,
-		    MBEDTLS_ECP_DP_BP512R1 },
-	};
 	static const unsigned char ed25519[] = { 0x2b, 0x06, 0x01, 0x04, 0x01,
 	    0xda, 0x47, 0x0f, 0x01 };
 	const unsigned char *p = (const unsigned char *)body->p, *end = p +
 	    body->n, *n, *e, *oid;
-	mbedtls_ecp_keypair *ec;
 	unsigned char hdr[3];
-	size_t nl, el, ol, i;
+	size_t nl, el, ol;
 	Md md;
 
 	memset(k, 0, sizeof(*k));
@@ -8076,7 +7845,7 @@ pgp_key(PgpKey *k, const Str *body)
 	hdr[0] = 0x99;
 	hdr[1] = (unsigned char)(body->n >> 8);
 	hdr[2] = (unsigned char)body->n;
-	if (body->n > 0xffff || md_begin(&md, MBEDTLS_MD_SHA1) < 0)
+	if (body->n > 0xffff || md_begin(&md, MdSha1) < 0)
 		return -1;
 	md_add(&md, hdr, 3);
 	md_add(&md, p, body->n);
@@ -8084,17 +7853,13 @@ pgp_key(PgpKey *k, const Str *body)
 		return -1;
 	memcpy(k->id, k->fpr + 12, 8);
 	p += 6;
-	mbedtls_pk_init(&k->pk);
-	k->ready = 1;
+	cry_pk_init(&k->pk);
 	switch (k->alg) {
 	case 1:
 	case 3:
 		if (pgp_mpi(&p, end, &n, &nl) < 0 || pgp_mpi(&p, end, &e,
 		    &el) < 0 || nl * 8 < MIN_RSA_BITS ||
-		    mbedtls_pk_setup(&k->pk, mbedtls_pk_info_from_type(
-		    MBEDTLS_PK_RSA)) != 0 || mbedtls_rsa_import_raw(
-		    mbedtls_pk_rsa(k->pk), n, nl, NULL, 0, NULL, 0, NULL, 0, e,
-		    el) != 0 || mbedtls_rsa_complete(mbedtls_pk_rsa(k->pk)) != 0)
+		    cry_key_rsa(&k->pk, n, nl, e, el) < 0)
 			return -1;
 		return 0;
 	case 19:
@@ -8112,18 +7877,7 @@ pgp_key(PgpKey *k, const Str *body)
 			memcpy(k->ed, n + 1, 32);
 			return 0;
 		}
-		for (i = 0; i < LEN(curves) && (curves[i].len != ol ||
-		    memcmp(curves[i].oid, oid, ol)); i++)
-			;
-		if (i == LEN(curves) || mbedtls_pk_setup(&k->pk,
-		    mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
-			return -1;
-		ec = mbedtls_pk_ec(k->pk);
-		return mbedtls_ecp_group_load(&ec->MBEDTLS_PRIVATE(grp),
-		    curves[i].id) != 0 || mbedtls_ecp_point_read_binary(
-		    &ec->MBEDTLS_PRIVATE(grp), &ec->MBEDTLS_PRIVATE(Q), n, nl) !=
-		    0 || mbedtls_ecp_check_pubkey(&ec->MBEDTLS_PRIVATE(grp),
-		    &ec->MBEDTLS_PRIVATE(Q)) != 0 ? -1 : 0;
+		return cry_key_ec(&k->pk, oid, ol, n, nl);
 	case 27:
 		if (end - p != 32)
 			return -1;
@@ -8258,31 +8012,18 @@ pgp_subpacket(PgpSig *s, int t, const unsigned char *v, size_t n,
 	return 0;
 }
 
-/* hash algorithm ID to mbedTLS; SHA-1 only for self-signatures */
-static mbedtls_md_type_t
+/* hash algorithm ID to MdSha256…; SHA-1 only for self-signatures */
+static int
 pgp_md(int id, int selfsig)
 {
 	switch (id) {
-	case 2: return selfsig ? MBEDTLS_MD_SHA1 : MBEDTLS_MD_NONE;
-	case 8: return MBEDTLS_MD_SHA256;
-	case 9: return MBEDTLS_MD_SHA384;
-	case 10: return MBEDTLS_MD_SHA512;
-	case 11: return MBEDTLS_MD_SHA224;
-	default: return MBEDTLS_MD_NONE;
+	case 2: return selfsig ? MdSha1 : MdNone;
+	case 8: return MdSha256;
+	case 9: return MdSha384;
+	case 10: return MdSha512;
+	case 11: return MdSha224;
+	default: return MdNone;
 	}
-}
-
-/* Is ret an mbedTLS error for memory it could not get, which decides
- * nothing about a signature? */
-static int
-pgp_nomem(int ret)
-{
-	int lo = -ret & 0x7f, hi = -ret & 0x7f80;
-
-	return ret < 0 && (lo == -MBEDTLS_ERR_MPI_ALLOC_FAILED || lo ==
-	    -MBEDTLS_ERR_ASN1_ALLOC_FAILED || hi == -MBEDTLS_ERR_ECP_ALLOC_FAILED ||
-	    hi == -MBEDTLS_ERR_PK_ALLOC_FAILED || hi ==
-	    -MBEDTLS_ERR_MD_ALLOC_FAILED);
 }
 
 /* Finishes the hash h of signature s (its hashed part and trailer) and
@@ -8294,7 +8035,6 @@ pgp_check(const PgpKey *k, const PgpSig *s, Md *h)
 	unsigned char d[64], t[6], der[160], rs[2][66], sig[1024];
 	const unsigned char *p = s->mpi, *end = s->mpi + s->mlen, *v[2];
 	size_t dn, n[2], half, i;
-	int ret;
 
 	md_add(h, s->hashed, s->hlen);
 	if (s->version == 4) {
@@ -8311,15 +8051,13 @@ pgp_check(const PgpKey *k, const PgpSig *s, Md *h)
 	if (memcmp(d, s->prefix, 2) || s->alg != k->alg)
 		return -1;
 	if (k->alg == 1 || k->alg == 3) {	/* left-padded to the modulus */
-		half = mbedtls_pk_get_len(&k->pk);
+		half = cry_key_len(&k->pk);
 		if (pgp_mpi(&p, end, &v[0], &n[0]) < 0 || p != end || n[0] >
 		    half || half > sizeof(sig))
 			return -1;
 		memset(sig, 0, half - n[0]);
 		memcpy(sig + half - n[0], v[0], n[0]);
-		ret = mbedtls_pk_verify((mbedtls_pk_context *)&k->pk,
-		    pgp_md(s->hash, 1), d, dn, sig, half);
-		return ret == 0 ? 0 : pgp_nomem(ret) ? -2 : -1;
+		return cry_check(&k->pk, pgp_md(s->hash, 1), d, dn, sig, half);
 	}
 	for (i = 0; i < 2; i++)
 		if (pgp_mpi(&p, end, &v[i], &n[i]) < 0)
@@ -8335,16 +8073,14 @@ pgp_check(const PgpKey *k, const PgpSig *s, Md *h)
 		return ed25519_verify(k->ed, d, dn, rs[0]);
 	}
 	/* ECDSA: r and s to the group size, then DER for mbedTLS */
-	half = (mbedtls_pk_get_bitlen(&k->pk) + 7) / 8;
+	half = (cry_key_bits(&k->pk) + 7) / 8;
 	if (n[0] > half || n[1] > half || half > sizeof(rs[0]))
 		return -1;
 	memset(rs, 0, sizeof(rs));
 	memcpy(rs[0] + half - n[0], v[0], n[0]);
 	memcpy(rs[0] + 2 * half - n[1], v[1], n[1]);
 	i = cry_p1363(rs[0], 2 * half, der);
-	ret = mbedtls_pk_verify((mbedtls_pk_context *)&k->pk, MBEDTLS_MD_NONE,
-	    d, dn, der, i);
-	return ret == 0 ? 0 : pgp_nomem(ret) ? -2 : -1;
+	return cry_check(&k->pk, MdNone, d, dn, der, i);
 }
 
 /* K(x) of RFC 4880 §5.2.4: 0x99, two length octets, the key body */
@@ -8371,7 +8107,7 @@ pgp_selfsig(const PgpKey *signer, const PgpKey *p, const PgpKey *sub,
 	Md h;
 
 	if (s->version != 4 || !s->hascreated || s->critical >= 0 ||
-	    pgp_md(s->hash, 1) == MBEDTLS_MD_NONE)
+	    pgp_md(s->hash, 1) == MdNone)
 		return -1;
 	if (md_begin(&h, pgp_md(s->hash, 1)) < 0)
 		return -2;
@@ -8414,7 +8150,6 @@ pgp_dearmor(const char *s, size_t n, Arena *a, Str *out, const char **why)
 {
 	static const char beg[] = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
 	const char *p, *l, *body, *crc;
-	Err sub = { 0, "" };
 	unsigned long c;
 	Str d, cs;
 
@@ -8424,7 +8159,7 @@ pgp_dearmor(const char *s, size_t n, Arena *a, Str *out, const char **why)
 		return 0;
 	}
 	*why = NOMEM;
-	if (!(out->p = ar_alloc(a, n, &sub)))
+	if (!(out->p = ar_alloc(a, n, NULL)))
 		return -1;
 	out->n = 0;
 	*why = "malformed ASCII armor";
@@ -8464,6 +8199,22 @@ pgp_dearmor(const char *s, size_t n, Arena *a, Str *out, const char **why)
 	}
 	return 0;
 }
+
+/* == 24. OpenPGP keyrings ================================================
+ * The keys of a requirement merged by fingerprint and judged as GnuPG
+ * judges what it imports: certified user IDs, bindings signed back,
+ * revocation and expiry. */
+
+typedef struct {		/* a self-signature as found in a keyring */
+	Str body, uid;		/* uid.p: the user ID it follows, or NULL */
+	int prim, cur;		/* the keys it follows (in k); -1: none */
+} PgpRef;
+
+typedef struct {		/* all key material of one signedBy, merged */
+	PgpKey k[MAX_PGP_KEYS];
+	PgpRef s[MAX_PGP_SIGS];
+	int n, ns;
+} Keyring;
 
 /* Does s name p as its issuer (key ID or fingerprint hint)? */
 static int
@@ -8520,7 +8271,7 @@ pgp_keyring(Keyring *r, const Str *ring, Arena *a, const char **why)
 			else if (prim < 0)
 				continue;	/* a subkey of a skipped primary */
 			if (pgp_key(&nk, &body) < 0) {
-				mbedtls_pk_free(&nk.pk);
+				cry_pk_free(&nk.pk);
 				logv("keyring: skipping a key ivlite cannot use");
 				continue;
 			}
@@ -8529,9 +8280,9 @@ pgp_keyring(Keyring *r, const Str *ring, Arena *a, const char **why)
 			    memcmp(r->k[i].fpr, nk.fpr, 20)); i++)
 				;
 			if (i < r->n) {		/* another copy of a key */
-				mbedtls_pk_free(&nk.pk);
+				cry_pk_free(&nk.pk);
 			} else if (r->n == MAX_PGP_KEYS) {
-				mbedtls_pk_free(&nk.pk);
+				cry_pk_free(&nk.pk);
 				*why = "more than MAX_PGP_KEYS keys";
 				return -1;
 			} else {
@@ -8688,7 +8439,6 @@ pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a,
 	const PgpKey *p = k->primary < 0 ? k : &r->k[k->primary], *x = p;
 	const char *fmt = NULL, *when = "";
 	char f[41], sf[41], name[100];
-	Err sub = { 0, "" };
 	int i;
 
 	for (i = 0; i < 2 && !fmt && (i == 0 || k != p); i++) {
@@ -8720,11 +8470,75 @@ pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a,
 		snprintf(name, sizeof(name), "key %s", f);
 	else
 		snprintf(name, sizeof(name), "subkey %s of %s", sf, f);
-	*why = ar_reason(a, &sub, fmt, name, when);
+	*why = ar_reason(a, NULL, fmt, name, when);
 	return -1;
 }
 
-/* -- simple signing messages */
+/* == 25. signedBy: simple signing and lookaside ==========================
+ * GPG "simple signing" as containers/image verifies it: signatures from
+ * the lookaside store (containers-registries.d(5)), each an OpenPGP
+ * message (RFC 4880: one-pass signature, literal data, signature, maybe
+ * ZIP/ZLIB-compressed) checked against the keyrings of the policy.  The
+ * JSON payload is read only once the signature over it has verified. */
+
+enum { KeyGPG, KeySignedByGPG, KeyX509, KeySignedByX509 };	/* keyType */
+
+typedef struct {		/* a simple-signing message's parts */
+	const unsigned char *ops;	/* one-pass signature body */
+	Str data;		/* literal data: the payload */
+	PgpSig sig;
+	int nops, nlit, nsig, compressed;
+} SsMsg;
+
+typedef struct {		/* the image's lookaside signatures */
+	int state;		/* 1 once fetched */
+	const char *base;	/* lookaside URL */
+	Str *blob;
+	int n;
+} SsSigs;
+
+static const char *keytypes[] = {	/* by KeyGPG… */
+	"GPGKeys", "signedByGPGKeys", "X509Certificates", "signedByX509CAs"
+};
+
+enum { SbType, SbKeyType, SbKeyPath, SbKeyPaths, SbKeyData, SbIdent };
+static const Field sbfields[] = {
+	/* key                     type */
+	[SbType] =     { "type",           JSMN_STRING },
+	[SbKeyType] =  { "keyType",        JSMN_STRING },
+	[SbKeyPath] =  { "keyPath",        JSMN_STRING },
+	[SbKeyPaths] = { "keyPaths",       JSMN_ARRAY },
+	[SbKeyData] =  { "keyData",        JSMN_STRING },
+	[SbIdent] =    { "signedIdentity", JSMN_OBJECT },
+};
+
+/* signedBy's members: a key type, one key source, signedIdentity */
+static int
+ss_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
+{
+	int k;
+
+	if (v[SbKeyType] < 0)
+		return fail(e, ExitConfig, "%s: %s: \"keyType\" is missing",
+		    j->file, r->at);
+	for (k = 0; k < (int)LEN(keytypes) && !json_eq(j, v[SbKeyType],
+	    keytypes[k]); k++)
+		;
+	if (k == (int)LEN(keytypes))
+		return fail(e, ExitConfig, "%s: %s.keyType: unknown key type "
+		    "%s", j->file, r->at, ar_quote(a, j->s +
+		    j->t[v[SbKeyType]].start, (size_t)(j->t[v[SbKeyType]].end -
+		    j->t[v[SbKeyType]].start), e));
+	r->keytype = k;
+	if ((v[SbKeyPath] >= 0) + (v[SbKeyPaths] >= 0) +
+	    (v[SbKeyData] >= 0) != 1)
+		return fail(e, ExitConfig, "%s: %s: exactly one of keyPath, "
+		    "keyPaths and keyData must be given", j->file, r->at);
+	if (pol_keys(j, v + SbKeyPath, sbfields + SbKeyPath, 3, r, &r->keys,
+	    &r->nkeys, a, e) < 0)
+		return -1;
+	return pol_signed(j, v[SbIdent], r, a, e);
+}
 
 /* The packets of a message, into m (RFC 4880 §11.3 as containers/image
  * accepts it: optionally compressed, one-pass signature, literal data,
@@ -8823,7 +8637,6 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 	    "", "", "SHA256", "SHA384", "SHA512", "SHA224", "SHA3-256", "",
 	    "SHA3-512" };
 	const unsigned char *b = (const unsigned char *)blob->p, *nl, *id;
-	Err sub = { 0, "" };
 	const char *bad = NULL;
 	char kid[17], f[41];
 	const PgpKey *k;
@@ -8869,8 +8682,8 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 		*why = "not a signature: not a document signature";
 		return 0;
 	}
-	if (pgp_md(m.sig.hash, 0) == MBEDTLS_MD_NONE) {
-		*why = ar_reason(a, &sub, "unsupported hash algorithm "
+	if (pgp_md(m.sig.hash, 0) == MdNone) {
+		*why = ar_reason(a, NULL, "unsupported hash algorithm "
 		    "%s", m.sig.hash < (int)LEN(hashes) && *hashes[m.sig.hash] ?
 		    hashes[m.sig.hash] : "unknown");
 		return 0;
@@ -8896,25 +8709,25 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 			}
 		}
 		if ((v = pgp_check(k, &m.sig, &h)) == -1) {
-			bad = ar_reason(a, &sub, "bad signature by %s", f);
+			bad = ar_reason(a, NULL, "bad signature by %s", f);
 			continue;
 		}
 		if (v < 0)
 			break;
 		if (m.sig.critical >= 0)
-			*why = ar_reason(a, &sub, "signature by %s has an "
+			*why = ar_reason(a, NULL, "signature by %s has an "
 			    "unknown critical subpacket %d", f, m.sig.critical);
 		else if (m.sig.version == 4 && !m.sig.hascreated)
 			*why = "signature without a creation time";
 		else if (pgp_usable(r, k, now, a, why) < 0)
 			;
 		else if (k->created > m.sig.created || k->created > now)
-			*why = ar_reason(a, &sub, "key %s is newer than "
+			*why = ar_reason(a, NULL, "key %s is newer than "
 			    "the signature", f);
 		else if (m.sig.expires && now > m.sig.created + m.sig.expires)
-			*why = ar_reason(a, &sub, "signature expired at "
+			*why = ar_reason(a, NULL, "signature expired at "
 			    "%s", when_utc(m.sig.created + m.sig.expires, a));
-		else if (!(*signer = ar_printf(a, &sub, "%s", f)))
+		else if (!(*signer = ar_printf(a, NULL, "%s", f)))
 			*why = NOMEM;
 		else {
 			*payload = m.data;
@@ -8923,10 +8736,10 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 		return 0;
 	}
 	if (j < r->n)	/* md_begin or pgp_check: out of memory */
-		*why = ar_reason(a, &sub, "signature by %s could not be "
+		*why = ar_reason(a, NULL, "signature by %s could not be "
 		    "checked: out of memory", f);
 	else
-		*why = bad ? bad : ar_reason(a, &sub, "unknown key %s",
+		*why = bad ? bad : ar_reason(a, NULL, "unknown key %s",
 		    kid);
 	return 0;
 }
@@ -8938,9 +8751,9 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
  * containers/image, that path joins the base URL's path: a query stays at
  * the end over http(s) and is ignored by file:, a fragment is dropped. */
 static int
-ss_fetch(Run *run, Err *e)
+ss_fetch(Run *run, SsSigs *s, Err *e)
 {
-	SsSigs *s = &run->ss;
+	HttpReq hq = { .lim = LIMIT_INIT(MAX_BLOB_BYTES), .what = "lookaside" };
 	Arena *a = run->a;
 	const char *look, *path;
 	char *url, *p, *q;
@@ -8985,9 +8798,8 @@ ss_fetch(Run *run, Err *e)
 				    sub.msg);
 		} else {
 			run->net->plainok = 1;	/* signatures prove themselves */
-			n = http_get(run->net, url, NULL, NULL, NULL, NULL,
-			    MAX_BLOB_BYTES, "MAX_BLOB_BYTES", &r, "lookaside",
-			    e) < 0 ? -1 : n;
+			hq.url = url;
+			n = http_get(run->net, &hq, &r, e) < 0 ? -1 : n;
 			run->net->plainok = 0;
 			if (n < 0)
 				return -1;
@@ -9054,73 +8866,143 @@ ss_keyring_free(Keyring *r)
 	int i;
 
 	for (i = 0; i < r->n; i++)
-		mbedtls_pk_free(&r->k[i].pk);
+		cry_pk_free(&r->k[i].pk);
 	r->n = r->ns = 0;
 }
 
-/* tests: an OpenPGP compressed packet body (algorithm octet first); out
- * gets the data, or why; the length, or -1 */
-int
-iv_inflate(const unsigned char *body, size_t n, char *out, size_t outsz)
+static Keyring ssring;	/* one signedBy's keys (large: not on the stack) */
+
+/* signedBy's keyrings, loaded and dropped: GPGKeys only */
+static int
+ss_trust(Run *run, const Req *q, Err *e)
 {
-	const char *why = "";
-	Arena a;
-	Str d;
 	int r;
 
-	if (ar_open(&a, out, outsz) < 0)
-		return -1;
-	r = inf_packet(body, n, &a, &d, &why) < 0 ? -1 : (int)d.n;
-	if (r < 0)
-		snprintf(out, outsz, "%s", why);
-	else
-		memcpy(out, d.p, d.n < outsz ? d.n : outsz);
+	if (q->keytype != KeyGPG)
+		return 0;
+	r = ss_keyring(&ssring, q, run->policyfile, (long long)time(NULL),
+	    run->a, e);
+	ss_keyring_free(&ssring);
 	return r;
 }
 
-static size_t pgp_arena;	/* tests: iv_pgp_verify's arena, 0: ARENA_BYTES */
-
-/* tests: the arena iv_pgp_verify may use, in bytes (0: ARENA_BYTES) */
-void
-iv_pgp_arena(size_t cap)
+/* signedBy (GPGKeys): the keyrings first (configuration errors), then
+ * the lookaside signatures, each tried in turn */
+static int
+ss_judge(Run *run, const Req *q, Result *res, Err *e)
 {
-	pgp_arena = cap;
-}
+	Keyring *r = &ssring;
+	Arena *a = run->a;
+	const char *why, *signer = "", *list = "";
+	long long now = (long long)time(NULL);
+	SsSigs *s;
+	int i, rc = -1;
+	Str p;
 
-/* tests: a simple-signing blob against keyring bytes: 1 accepted (out:
- * the signer's fingerprint), 0 rejected (out: why), -2 a bad keyring */
-int
-iv_pgp_verify(const unsigned char *ring, size_t rn,
-    const unsigned char *blob, size_t bn, char *out, size_t outsz)
-{
-	static Keyring r;
-	const char *why = "", *signer = "";
-	Arena a;
-	Str k, b, p;
-	int ok;
-
-	if (ar_open(&a, out, outsz) < 0)
-		return -2;
-	if (pgp_arena)
-		a.cap = pgp_arena;
-	k.p = (char *)ring;
-	k.n = rn;
-	b.p = (char *)blob;
-	b.n = bn;
-	r.n = r.ns = 0;
-	if (pgp_keyring(&r, &k, &a, &why) < 0) {
-		ok = -2;
-	} else {
-		pgp_judge(&r, (long long)time(NULL));
-		ok = ss_verify(&r, &b, (long long)time(NULL), &a, &p, &signer,
-		    &why);
+	if (q->keytype != KeyGPG) {
+		res->detail = "only keyType GPGKeys is implemented "
+		    "(containers/image rejects the others too)";
+		return 0;
 	}
-	snprintf(out, outsz, "%s", ok == 1 ? signer : why);
-	ss_keyring_free(&r);
-	return ok;
+	if (ss_keyring(r, q, run->policyfile, now, a, e) < 0 || !(s =
+	    run_state(run, q->type, sizeof(*s), e)) || ss_fetch(run, s, e) < 0)
+		goto out;
+	rc = 0;
+	if (!s->n)
+		res->detail = ar_reason(a, e, "no signature: none at %s",
+		    s->base);
+	for (i = 0; i < s->n; i++) {
+		if (ss_verify(r, &s->blob[i], now, a, &p, &signer, &why) &&
+		    pay_judge(run, q, &p, SS_TYPE, run->digest, &why)) {
+			res->ok = 1;
+			res->detail = ar_reason(a, e, "signature %d of %d "
+			    "verified, signed by %s, %s", i + 1, s->n, signer,
+			    why);
+			break;
+		}
+		pay_tried(res, a, e, i, s->n, why, &list);
+	}
+	if (e->code)
+		rc = -1;	/* out of memory, in e */
+out:
+	ss_keyring_free(r);
+	return rc;
 }
 
-/* == 17. Verdict cache ==================================================
+/* == 26. Requirement types ===============================================
+ * The table behind every dispatch on a requirement's type, and the rows
+ * that need no section: insecureAcceptAnything, reject, signedBaseLayer. */
+
+static int
+req_accept(Run *run, const Req *q, Result *res, Err *e)
+{
+	(void)run, (void)q, (void)e;
+	res->ok = 1;
+	res->detail = "";
+	return 0;
+}
+
+static int
+req_reject(Run *run, const Req *q, Result *res, Err *e)
+{
+	(void)run, (void)q, (void)e;
+	res->detail = "this scope rejects all images";
+	return 0;
+}
+
+static int
+req_baselayer(Run *run, const Req *q, Result *res, Err *e)
+{
+	(void)run, (void)q, (void)e;
+	res->detail = "not implemented (containers/image rejects it too)";
+	return 0;
+}
+
+enum { BlType, BlIdent };
+static const Field blfields[] = {
+	[BlType] =  { "type",              JSMN_STRING },
+	[BlIdent] = { "baseLayerIdentity", JSMN_OBJECT },
+};
+static const Field typefield[] = { { "type", JSMN_STRING } };
+
+static int
+req_baseload(const Json *j, const int *v, Req *r, Arena *a, Err *e)
+{
+	const char *at;
+
+	if (v[BlIdent] < 0)
+		return fail(e, ExitConfig, "%s: %s: \"baseLayerIdentity\" is "
+		    "missing", j->file, r->at);
+	if (!(at = ar_printf(a, e, "%s.baseLayerIdentity", r->at)))
+		return -1;
+	return pol_ident(j, v[BlIdent], at, &r->id, a, e);
+}
+
+/* Req.type is the row: tests and -o json know them by number, so a new
+ * type goes last */
+static const ReqType reqtypes[] = {
+	/* name                     fields
+	 *     load          trust      check          needs a signature */
+	{ "insecureAcceptAnything", FIELDS(typefield),
+	      NULL,         NULL,      req_accept,    0 },
+	{ "reject",                 FIELDS(typefield),
+	      NULL,         NULL,      req_reject,    0 },
+	{ "signedBy",               FIELDS(sbfields),
+	      ss_load,      ss_trust,  ss_judge,      1 },
+	{ "signedBaseLayer",        FIELDS(blfields),
+	      req_baseload, NULL,      req_baselayer, 0 },
+	{ "sigstoreSigned",         FIELDS(sgfields),
+	      sst_load,     sst_trust, sst_judge,     1 },
+};
+
+/* the row of type, or NULL: not one */
+static const ReqType *
+reqtype(int type)
+{
+	return type >= 0 && type < (int)LEN(reqtypes) ? &reqtypes[type] : NULL;
+}
+
+/* == 27. Verdict cache ===================================================
  * Off unless config.h sets CACHE_SECONDS.  An acceptance is kept as the
  * file cachedir/KEY, KEY the SHA-256 of everything the verdict rests on:
  * ivlite's version, the reference and digest, the policy.json bytes, the
@@ -9145,6 +9027,14 @@ cache_field(Md *h, const void *p, size_t n)
 	md_add(h, p, n);
 }
 
+/* a key or CA file of the scope (pol_files) into the key */
+static void
+cache_file(void *h, const char *path, const Str *s)
+{
+	cache_field(h, path, strlen(path));
+	cache_field(h, s->p, s->n);
+}
+
 /* 1 with key, 0 if the scope needs no signature, -1 with e set (what the
  * verification itself would have met: registries.d, a key file) */
 static int
@@ -9154,26 +9044,26 @@ cache_key(Run *run, const Policy *p, const Str *policy, char key[65], Err *e)
 	char ref[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4];
 	unsigned char sum[64];
 	const char *lookaside;
+	const ReqType *t;
 	int i, attach, sig = 0;
 	Md h;
 
 	for (i = 0; i < sc->nreq; i++)
-		sig |= sc->req[i].type == ReqSigstore ||
-		    sc->req[i].type == ReqSignedBy;
+		sig |= (t = reqtype(sc->req[i].type)) && t->sig;
 	if (!sig)
 		return 0;
 	if (run_regd(run, e) < 0 || regd_find(&run->regd, run->ref,
 	    run->digest, &lookaside, &attach, e) < 0)
 		return -1;
 	ref_string(run->ref, ref, sizeof(ref));
-	md_begin(&h, MBEDTLS_MD_SHA256);
+	md_begin(&h, MdSha256);
 	cache_field(&h, VERSION, strlen(VERSION));
 	cache_field(&h, ref, strlen(ref));
 	cache_field(&h, run->digest, strlen(run->digest));
 	cache_field(&h, policy->p, policy->n);
 	cache_field(&h, lookaside, strlen(lookaside));
 	cache_field(&h, attach ? "1" : "0", 1);
-	if (pol_files(p, sc, &h, run->a, e) < 0) {
+	if (pol_files(p, sc, cache_file, &h, run->a, e) < 0) {
 		md_end(&h, sum);
 		return -1;
 	}
@@ -9316,10 +9206,13 @@ cache_put(const char *key, const char *line)
 	close(dfd);
 }
 
-/* == 18. Judgement and output ===========================================
+/* == 28. Judgement and output ============================================
  * Requirements are tried in order and the first that fails decides, as in
  * containers/image; later ones are reported as not evaluated.  The verdict
  * starts as a rejection and judge() alone turns it into an acceptance. */
+
+static int judge_req(Run *run, const Req *q, Result *res, Err *e);
+static void out_jstr(const char *s, FILE *f);
 
 /* kept: the line of a fresh verdict-cache entry for this very image,
  * policy and key files (cache_key), which stands for every requirement */
@@ -9359,109 +9252,25 @@ judge(Run *run, const Policy *p, const char *kept, Verdict *v, Err *e)
 	return 0;
 }
 
+/* by its row of reqtypes[]; a type that has none is not judged */
 static int
 judge_req(Run *run, const Req *q, Result *res, Err *e)
 {
+	const ReqType *t = reqtype(q->type);
+	int r;
+
 	res->ok = 0;
-	switch (q->type) {
-	case ReqAccept:
-		res->ok = 1;
-		res->detail = "";
-		return 0;
-	case ReqReject:
-		res->detail = "this scope rejects all images";
-		return 0;
-	case ReqBaseLayer:
-		res->detail = "not implemented (containers/image rejects it "
-		    "too)";
-		return 0;
-	case ReqSignedBy:
-		return judge_signedby(run, q, res, e);
-	case ReqSigstore:
-		return judge_sigstore(run, q, res, e);
-	default:	/* pol_req makes none; a new type must come here */
-		res->detail = ar_reason(run->a, e, "unknown requirement type "
-		    "%d (not judged)", q->type);
-		return 0;
+	res->detail = NULL;
+	if (t) {
+		r = t->check(run, q, res, e);
+		if (!res->detail)	/* a check's slip: still one line */
+			res->detail = "no reason given";
+		return r;
 	}
-}
-
-/* The signed reference s against the image by signedIdentity (sigstore.md
- * §10, containers/image's rules).  The image reference has its default
- * :latest and, for name:tag@digest, only its tag (the digest is bound by
- * -digest already); s gets no default tag. */
-static int
-judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
-    const char **why)
-{
-	char is[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4], ss[sizeof(is)];
-	char remapped[sizeof(is) + AUTH_SIZE];
-	Err sub = { 0, "" };
-	const char *want = is, *p;
-	size_t pl;
-	Ref i = *img, sr, rr;
-	int ok;
-
-	if (i.tag[0])
-		i.digest[0] = '\0';
-	ref_string(&i, is, sizeof(is));
-	if (ref_parse(&sr, s, &sub) < 0) {
-		*why = ar_reason(a, &sub, "identity %s is not a valid "
-		    "reference", ar_quote(a, s, strlen(s), &sub));
-		return 0;
-	}
-	if (sr.deftag)
-		sr.tag[0] = '\0';	/* name only */
-	ref_string(&sr, ss, sizeof(ss));
-	switch (id->type) {
-	case IdMatchExact:
-		ok = !sr.deftag && !strcmp(is, ss);
-		break;
-	case IdRemap:
-		pl = strlen(id->prefix);
-		if (!strncmp(i.name, id->prefix, pl) && (!i.name[pl] ||
-		    i.name[pl] == '/')) {
-			p = strstr(is, id->prefix);
-			snprintf(remapped, sizeof(remapped), "%.*s%s%s",
-			    (int)(p - is), is, id->signedprefix, p + pl);
-			/* the result must already be canonical */
-			if (ref_parse(&rr, remapped, &sub) < 0) {
-				*why = ar_reason(a, &sub, "image reference %s "
-				    "remapped to %s, which is not a canonical "
-				    "reference", is, ar_quote(a, remapped,
-				    strlen(remapped), &sub));
-				return 0;
-			}
-			ref_string(&rr, is, sizeof(is));
-			if (strcmp(is, remapped)) {
-				*why = ar_reason(a, &sub, "image reference "
-				    "remapped to %s, which is not canonical "
-				    "(%s)", remapped, is);
-				return 0;
-			}
-			i = rr;
-		}
-		/* fall through */
-	case IdMatchRepoDigestOrExact:
-		ok = !sr.deftag && (i.tag[0] ? !strcmp(is, ss) :
-		    !strcmp(i.name, sr.name));
-		break;
-	case IdMatchRepository:
-		ok = !strcmp(i.name, sr.name);
-		break;
-	case IdExactReference:
-		ref_string(&id->ref, is, sizeof(is));
-		ok = !sr.deftag && !strcmp(is, ss);
-		break;
-	default:	/* IdExactRepository */
-		want = id->ref.name;
-		ok = !strcmp(id->ref.name, sr.name);
-		break;
-	}
-	if (!ok)
-		*why = ar_reason(a, &sub, "identity %s does not match %s (%s)",
-		    s, want, idnames[id->type]);
-	return ok;
+	/* pol_req makes none; a hand-built Req may */
+	res->detail = ar_reason(run->a, e, "unknown requirement type %d (not "
+	    "judged)", q->type);
+	return 0;
 }
 
 /* Loads, and drops again, what the requirements of sc trust: -check does
@@ -9470,136 +9279,13 @@ judge_ident(const Ident *id, const Ref *img, const char *s, Arena *a,
 static int
 judge_keys(Run *run, const Scope *sc, Err *e)
 {
-	static Signer sg;
-	static Keyring kr;
+	const ReqType *t;
 	int i, r = 0;
 
-	for (i = 0; i < sc->nreq && r == 0; i++) {
-		if (sc->req[i].type == ReqSigstore) {
-			r = sst_signer(&sg, &sc->req[i], run->policyfile, run->a,
-			    e);
-			sst_signer_free(&sg);
-		} else if (sc->req[i].type == ReqSignedBy &&
-		    sc->req[i].keytype == KeyGPG) {
-			r = ss_keyring(&kr, &sc->req[i], run->policyfile,
-			    (long long)time(NULL), run->a, e);
-			ss_keyring_free(&kr);
-		}
-	}
+	for (i = 0; i < sc->nreq && r == 0; i++)
+		if ((t = reqtype(sc->req[i].type)) && t->trust)
+			r = t->trust(run, &sc->req[i], e);
 	return r;
-}
-
-/* The payload of a verified signature: its digest must be the image's,
- * its identity accepted by signedIdentity.  1 with *why "identity X". */
-static int
-judge_payload(Run *run, const Req *q, const Str *p, const char *type,
-    const char *digest, const char **why)
-{
-	Err sub = { 0, "" };
-	const char *d, *ref;
-
-	if (!sst_payload(p, run->a, type, &d, &ref, why))
-		return 0;
-	if (strcmp(d, digest)) {
-		*why = ar_reason(run->a, &sub, "payload names %s, expected %s",
-		    d, digest);	/* d passed dig_valid */
-		return 0;
-	}
-	if (!judge_ident(&q->id, run->ref, ref, run->a, why))
-		return 0;
-	*why = ar_reason(run->a, &sub, "identity %s", ref);
-	return !sub.code;
-}
-
-/* signedBy (GPGKeys): the keyrings first (configuration errors), then
- * the lookaside signatures, each tried in turn */
-static int
-judge_signedby(Run *run, const Req *q, Result *res, Err *e)
-{
-	static Keyring r;
-	Arena *a = run->a;
-	const char *why, *signer = "", *list = "";
-	long long now = (long long)time(NULL);
-	SsSigs *s = &run->ss;
-	int i, rc = -1;
-	Str p;
-
-	if (q->keytype != KeyGPG) {
-		res->detail = "only keyType GPGKeys is implemented "
-		    "(containers/image rejects the others too)";
-		return 0;
-	}
-	if (ss_keyring(&r, q, run->policyfile, now, a, e) < 0 ||
-	    ss_fetch(run, e) < 0)
-		goto out;
-	rc = 0;
-	if (!s->n)
-		res->detail = ar_reason(a, e, "no signature: none at %s",
-		    s->base);
-	for (i = 0; i < s->n; i++) {
-		if (ss_verify(&r, &s->blob[i], now, a, &p, &signer, &why) &&
-		    judge_payload(run, q, &p, SS_TYPE, run->digest, &why)) {
-			res->ok = 1;
-			res->detail = ar_reason(a, e, "signature %d of %d "
-			    "verified, signed by %s, %s", i + 1, s->n, signer,
-			    why);
-			break;
-		}
-		list = ar_reason(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
-		    why);
-		res->detail = ar_reason(a, e, "%d signature%s, none valid: %s",
-		    s->n, s->n == 1 ? "" : "s", list);
-	}
-	if (e->code)
-		rc = -1;	/* out of memory, in e */
-out:
-	ss_keyring_free(&r);
-	return rc;
-}
-
-/* sigstoreSigned: what it trusts first (a bad key file is a configuration
- * error), then the image's signatures, each tried in turn */
-static int
-judge_sigstore(Run *run, const Req *q, Result *res, Err *e)
-{
-	static Signer sg;
-	Arena *a = run->a;
-	const char *why, *list = "";
-	Sigs *s = &run->sigs;
-	int i, rc = -1;
-
-	if (sst_signer(&sg, q, run->policyfile, a, e) < 0 ||
-	    sst_fetch(run, e) < 0)
-		goto out;
-	rc = 0;
-	if (!s->enabled)
-		res->detail = ar_reason(a, e, "no signature: sigstore "
-		    "attachments are not enabled for this image in %s",
-		    run->regd.dir);
-	else if (!s->found)
-		res->detail = ar_reason(a, e, "no signature: no %s attachment",
-		    run->reg.sigtag);
-	else if (!s->n)
-		res->detail = ar_reason(a, e, "no signature: the attachment "
-		    "has no signature layers (%d other layer%s)", s->other,
-		    s->other == 1 ? "" : "s");
-	for (i = 0; s->enabled && s->found && i < s->n; i++) {
-		if (sst_check(run, q, &sg, &s->c[i], &why)) {
-			res->ok = 1;
-			res->detail = ar_reason(a, e, "signature %d of %d "
-			    "verified, %s", i + 1, s->n, why);
-			break;
-		}
-		list = ar_reason(a, e, "%s%s#%d %s", list, i ? "; " : "", i + 1,
-		    why);
-		res->detail = ar_reason(a, e, "%d signature%s, none valid: %s",
-		    s->n, s->n == 1 ? "" : "s", list);
-	}
-	if (e->code)
-		rc = -1;	/* out of memory, in e */
-out:
-	sst_signer_free(&sg);
-	return rc;
 }
 
 /* appends to the reason line; a line that does not fit ends in "…" */
@@ -9663,7 +9349,8 @@ out_json(const Verdict *v, const Ref *r, const char *digest,
 		"accepted", "rejected", "error", "error"
 	};
 	char ref[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4];
-	int i, k;
+	const ReqType *t;
+	int i;
 
 	fprintf(f, "{\"verdict\":\"%s\",\"exit\":%d,\"reference\":",
 	    verdicts[code], code);
@@ -9680,9 +9367,8 @@ out_json(const Verdict *v, const Ref *r, const char *digest,
 	fputs(",\"requirements\":[", f);
 	for (i = 0; v && i < v->scope->nreq; i++) {
 		fprintf(f, "%s{\"type\":", i ? "," : "");
-		k = v->scope->req[i].type;
-		out_jstr(k >= 0 && k < (int)LEN(reqnames) ? reqnames[k] :
-		    "unknown", f);
+		t = reqtype(v->scope->req[i].type);
+		out_jstr(t ? t->name : "unknown", f);
 		fputs(",\"requirement\":", f);
 		out_jstr(v->res[i].desc, f);
 		fprintf(f, ",\"ok\":%s,\"detail\":", v->res[i].ok ? "true" :
@@ -9693,6 +9379,19 @@ out_json(const Verdict *v, const Ref *r, const char *digest,
 	fputs("],\"reason\":", f);
 	out_jstr(line, f);
 	fputs("}\n", f);
+}
+
+/* the one line on stdout, text or -o json; line keeps the text */
+static void
+out_verdict(const Verdict *v, const Ref *r, const Opts *o, const Err *e,
+    int code, char *line, size_t n)
+{
+	out_line(v, r, o->digest, e, line, n);
+	if (o->json)
+		out_json(v && !e->code ? v : NULL, r, o->digest, line, code,
+		    stdout);
+	else
+		puts(line);
 }
 
 static void
@@ -9714,292 +9413,18 @@ out_jstr(const char *s, FILE *f)
 	fputc('"', f);
 }
 
-int
-iv_judge(const char *text, const char *name, const char *digest, char *out,
-    size_t outsz)
-{
-	static Net net;
-	static Run run;
-	Err e = { 0, "" };
-	Verdict v;
-	Policy p;
-	Arena a;
-	Opts o;
-	Ref r;
-	int ok;
-
-	if (ar_open(&a, out, outsz) < 0)
-		return ExitUndecided;
-	memset(&run, 0, sizeof(run));
-	opt_parse(&o, 0, NULL, &e);
-	o.deadline = now_ms() + o.timeout * 1000LL;
-	net_init(&net, &a, &o);
-	run.a = &a;
-	run.net = &net;
-	run.policyfile = "policy.json";
-	run.regdir = o.regd;
-	run.ref = &r;
-	run.digest = digest;
-	ok = pol_parse_text(&p, &a, "policy.json", text, &e) == 0 &&
-	    ref_parse(&r, name, &e) == 0 && judge(&run, &p, NULL, &v, &e) == 0;
-	out_line(ok ? &v : NULL, &r, digest, &e, out, outsz);
-	net_free(&net);
-	return e.code ? e.code : v.exit;
-}
-
-/* tests: judge_req on a hand-built requirement of type type (any number)
- * holding one inline GPG key, for q.io/a:1 without network */
-int
-iv_judge_req(int type, char *out, size_t outsz)
-{
-	static Run run;
-	Blob key = { NULL, (const unsigned char *)"hi", 2, "test.keyData" };
-	Result res = { NULL, 0, NULL };
-	Err e = { 0, "" };
-	Arena a;
-	Req q;
-	Ref r;
-
-	if (ar_open(&a, out, outsz) < 0)
-		return ExitUndecided;
-	memset(&run, 0, sizeof(run));
-	memset(&q, 0, sizeof(q));
-	run.a = &a;
-	run.policyfile = "policy.json";
-	run.ref = &r;
-	run.digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef"
-	    "0123456789abcdef";
-	q.type = type;
-	q.at = q.desc = "test";
-	q.keys = &key;
-	q.nkeys = 1;
-	if (ref_parse(&r, "q.io/a:1", &e) == 0 && judge_req(&run, &q, &res,
-	    &e) == 0)
-		snprintf(out, outsz, "%s", res.detail ? res.detail : "(null)");
-	else
-		snprintf(out, outsz, "%s", e.msg);
-	return e.code ? e.code : !res.ok;
-}
-
-/* tests: signedIdentity ident (JSON) for image and signed reference s:
- * 1 "ok", 0 and why, or the configuration error */
-int
-iv_judge_ident(const char *ident, const char *image, const char *s,
-    char *out, size_t outsz)
-{
-	const char *why = "ok";
-	Err e = { 0, "" };
-	Arena a;
-	Ident id;
-	Json j;
-	Ref r;
-	int ok = 0;
-
-	if (ar_open(&a, out, outsz) < 0)
-		return ExitUndecided;
-	if (json_parse(&j, &a, "ident", ident, strlen(ident), ExitConfig,
-	    &e) == 0 && pol_ident(&j, 0, "signedIdentity", &id, &a, &e) == 0 &&
-	    ref_parse(&r, image, &e) == 0)
-		ok = judge_ident(&id, &r, s, &a, &why);
-	snprintf(out, outsz, "%s", e.code ? e.msg : why);
-	return e.code ? -e.code : ok;
-}
-
-#ifdef IVLITE_FUZZ
-/* tests/fuzz: one parser that meets untrusted bytes, by name, on d[0..n).
- * Only ever built into the fuzzers (make fuzz). */
-static int
-fuzz_scope(void *ctx, const char *key, size_t n)
-{
-	(void)ctx;
-	return n == 0 && *key;
-}
-
-void
-iv_fuzz(const char *target, const unsigned char *d, size_t n)
-{
-	static unsigned char keyring[8192];
-	static size_t keyn;
-	static Net net;
-	static Keyring kr, fkr;
-	static Signer sg;
-	Err e = { 0, "" };
-	char *s, out[64];
-	const char *why, *x, *y;
-	mbedtls_x509_crt chain;
-	Conn *c = &net.conn[0];
-	Arena a;
-	Policy p;
-	Regd g;
-	Creds cr;
-	Sigs sigs;
-	Cand cand;
-	Resp r;
-	Opts o;
-	Json j;
-	Ref ref;
-	Str st, b;
-	size_t pos = 0;
-	int sv[2], k;
-	FILE *f;
-
-	if (n > 65536 || ar_open(&a, out, sizeof(out)) < 0 || !(s = ar_alloc(&a,
-	    n + 1, &e)))
-		return;
-	memcpy(s, d, n);
-	s[n] = '\0';
-	st.p = s;
-	st.n = n;
-	if (!strcmp(target, "ref")) {
-		if (ref_parse(&ref, s, &e) == 0)
-			ref_scopes(&ref, NULL, fuzz_scope, NULL);
-		pol_lint(s, &a, &e);
-	} else if (!strcmp(target, "policy")) {
-		if (pol_load(&p, &a, "f", s, n, &e) == 0 && ref_parse(&ref,
-		    "q.io/a/b:1", &e) == 0)
-			pol_scope(&p, &ref, NULL);
-	} else if (!strcmp(target, "regd")) {
-		memset(&g, 0, sizeof(g));
-		if (ref_parse(&ref, "q.io:5000/a/b:1", &e) == 0 && (g.s =
-		    ar_alloc(&a, MAX_REGD_SCOPES * sizeof(*g.s), &e)) &&
-		    regd_file(&g, s, "f", &a, &e) == 0)
-			regd_find(&g, &ref, NULL, &x, &k, &e);
-	} else if (!strcmp(target, "auth")) {
-		auth_doc(s, n, "f", "q.io/a/b", 4, &cr, &a, &e);
-	} else if (!strcmp(target, "http")) {
-		/* a response on a socket, as the client reads it */
-		opt_parse(&o, 0, NULL, &e);
-		o.deadline = now_ms() + 5000;
-		net_init(&net, &a, &o);
-		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-			return;
-		if (write(sv[1], d, n) != (ssize_t)n) {
-			close(sv[0]);
-			close(sv[1]);
-			return;
-		}
-		close(sv[1]);
-		memset(c, 0, offsetof(Conn, buf));
-		c->fd = sv[0];
-		c->net = &net;
-		strcpy(c->name, "fuzz");
-		if (http_head(c, &r, &a, &e) == 0 && http_body(c, &r, 0, 4096,
-		    "MAX", &a, &e) == 0 && r.challenge) {
-			Reg rg;
-
-			memset(&rg, 0, sizeof(rg));
-			reg_challenge(&rg, r.challenge, &a, &e);
-		}
-		close(sv[0]);
-		c->fd = -1;
-	} else if (!strcmp(target, "wwwauth")) {
-		Reg rg;
-
-		memset(&rg, 0, sizeof(rg));
-		reg_challenge(&rg, s, &a, &e);
-	} else if (!strcmp(target, "payload")) {
-		sst_payload(&st, &a, SST_TYPE, &x, &y, &why);
-		sst_payload(&st, &a, SS_TYPE, &x, &y, &why);
-	} else if (!strcmp(target, "manifest")) {
-		memset(&sigs, 0, sizeof(sigs));
-		sst_manifest(&sigs, "f", s, n, &a, &e);
-	} else if (!strcmp(target, "pem")) {
-		while (cry_pem(s, n, &pos, NULL, &a, &b) > 0)
-			trust_subject((unsigned char *)b.p, b.n, &st);
-		pos = 0;
-		while (cry_pem(s, n, &pos, "CERTIFICATE", &a, &b) > 0)
-			;
-		mbedtls_x509_crt_init(&chain);
-		if (cry_certs(s, n, 0, &chain, 1, &a, &why) > 0) {
-			Path pa;
-			mbedtls_x509_crt *x;
-
-			/* the blocks as a path, leaf first */
-			pa.n = 0;
-			for (x = &chain; x && x->raw.p && pa.n < (int)LEN(pa.c);
-			    x = x->next)
-				pa.c[pa.n++] = x;
-			cry_nc(&pa);
-			cry_sans(&chain, 1, &a);
-			cry_san_has(&chain, 2, "a.example.com");
-			cry_san_has(&chain, 2, "[::1]");
-			cry_issuer(&chain, &a, &why);
-		}
-		mbedtls_x509_crt_free(&chain);
-		pgp_dearmor(s, n, &a, &b, &why);
-		b64_decode(&a, s, n, &b);
-	} else if (!strcmp(target, "pgp")) {
-		/* the fixture keyring, parsed once into its own arena */
-		if (!keyn && (f = fopen("tests/fixtures/gpg/key.bin", "rb"))) {
-			static Arena ka;
-
-			keyn = fread(keyring, 1, sizeof(keyring), f);
-			fclose(f);
-			ka.cap = 1 << 20;
-			b.p = (char *)keyring;
-			b.n = keyn;
-			if (!(ka.base = malloc(ka.cap)) || pgp_keyring(&fkr, &b,
-			    &ka, &why) < 0)
-				abort();
-			pgp_judge(&fkr, 1700000000);
-		}
-		ss_verify(&fkr, &st, 1700000000, &a, &b, &x, &why);
-		kr.n = kr.ns = 0;
-		if (pgp_keyring(&kr, &st, &a, &why) == 0) {
-			pgp_judge(&kr, 1700000000);
-			for (k = 0; k < kr.n; k++)
-				pgp_usable(&kr, &kr.k[k], 1700000000, &a, &why);
-		}
-		ss_keyring_free(&kr);
-	} else if (!strcmp(target, "keyring")) {
-		/* key blobs split at "\n%%\n", merged as ss_keyring merges
-		 * the key files of a requirement, then a real signature by
-		 * the fixture key gpg revoked (tests/fixtures/gpg/rk.*) */
-		static unsigned char sig[4096];
-		static size_t sn;
-		char *piece = s, *q;
-
-		if (!sn && (f = fopen("tests/fixtures/gpg/rk.sig", "rb"))) {
-			sn = fread(sig, 1, sizeof(sig), f);
-			fclose(f);
-		}
-		kr.n = kr.ns = 0;
-		for (k = 0; piece && k < MAX_KEYS; k++) {
-			for (q = piece; q + 4 <= s + n && memcmp(q, "\n%%\n", 4);
-			    q++)
-				;
-			q = q + 4 <= s + n ? q : s + n;
-			*q = '\0';
-			if (pgp_dearmor(piece, (size_t)(q - piece), &a, &b,
-			    &why) < 0 || pgp_keyring(&kr, &b, &a, &why) < 0)
-				break;
-			piece = q < s + n ? q + 4 : NULL;
-		}
-		pgp_judge(&kr, 1700000200);
-		for (k = 0; k < kr.n; k++)
-			pgp_usable(&kr, &kr.k[k], 1700000200, &a, &why);
-		b.p = (char *)sig;
-		b.n = sn;
-		ss_verify(&kr, &b, 1700000200, &a, &st, &x, &why);
-		ss_keyring_free(&kr);
-	} else if (!strcmp(target, "inflate")) {
-		inf_packet(d, n, &a, &b, &why);
-	} else if (!strcmp(target, "rekor")) {
-		memset(&cand, 0, sizeof(cand));
-		memset(&sg, 0, sizeof(sg));
-		cand.bundle = s;
-		cand.payload = st;
-		sst_rekor(&sg, &cand, &st, d, n, &a, (long long *)&pos, &why);
-		sst_entry(&st, &cand, &st, d, n, &a, &why);
-	} else {
-		json_parse(&j, &a, "f", s, n, ExitUndecided, &e);
-	}
-}
-#endif
-
-/* == 19. Options, -check, -version, main ================================
+/* == 29. Options, -check, -version, main =================================
  * Options follow Go's flag package, as containerd's other verifiers do:
  * -name V, --name V and -name=V are the same; booleans take no value. */
+
+#define DESC_MEDIATYPE	"application/vnd.oci.descriptor.v1+json"
+
+static int opt_value(size_t k, const char *v, Opts *o, Err *e);
+
+static const char *optnames[] = {	/* options that take a value */
+	"name", "digest", "stdin-media-type", "policy", "registries-d",
+	"certs-d", "auth", "ca-file", "timeout", "o", "insecure"
+};
 
 static int
 opt_parse(Opts *o, int argc, char **argv, Err *e)
@@ -10228,7 +9653,7 @@ version(void)
 		printf(" %s", insecurehosts[i]);
 	printf("%s\n", insecurehosts[0] ? "" : " (none)");
 	for (i = 0; i < LEN(limits); i++)
-		printf("%-20s %ld\n", limits[i].name, limits[i].value);
+		printf("%-20s %zu\n", limits[i].name, limits[i].max);
 }
 
 static void
@@ -10246,12 +9671,67 @@ usage(void)
 	    "3 undecided");
 }
 
+/* -check: the policy, the key and CA files it names, what they hold,
+ * registries.d; a warning for each docker scope that can never match */
+static int
+main_check(Run *run, const Policy *p, const Opts *o, Err *e)
+{
+	const char *w;
+	int i;
+
+	if (pol_files(p, NULL, NULL, NULL, run->a, e) < 0 ||
+	    run_regd(run, e) < 0)
+		return -1;
+	for (i = 0; i < p->nscope; i++)
+		if (judge_keys(run, &p->scope[i], e) < 0)
+			return -1;
+	for (i = 0; i < run->regd.n; i++)
+		if (regd_url(&run->regd.s[i], e) < 0)
+			return -1;
+	for (i = 1; i < p->nscope; i++)
+		if (!strcmp(p->scope[i].transport, "docker") &&
+		    (w = pol_lint(p->scope[i].key, run->a, e)))
+			printf("warning: %s: %s: %s\n", o->policy,
+			    p->scope[i].at, w);
+	if (run->a->spent)
+		return -1;	/* main names it */
+	printf("ok: %s: %d scope%s; %s: %d scope%s\n", o->policy, p->nscope,
+	    p->nscope == 1 ? "" : "s", o->regd, run->regd.n,
+	    run->regd.n == 1 ? "" : "s");
+	return 0;
+}
+
+/* The digest the verdict is for: -digest, the stdin descriptor's or the
+ * reference's (all that are given must agree); standalone, without one,
+ * the registry's for the tag, once the scope's keys have loaded (a bad
+ * key file fails before any network work). */
+static int
+main_digest(Run *run, const Policy *p, Opts *o, const Ref *r, Err *e)
+{
+	static char dig[DIGEST_MAX + 1];
+
+	if (desc_check(o, run->a, e) < 0)
+		return -1;
+	if (r->digest[0] && o->digest && strcmp(r->digest, o->digest))
+		return fail(e, ExitConfig, "-name digest %s differs from "
+		    "-digest %s", r->digest, o->digest);
+	if (!o->digest && r->digest[0])
+		o->digest = r->digest;
+	if (!o->digest && (judge_keys(run, pol_scope(p, r, NULL), e) < 0 ||
+	    !run_reg(run, e) || reg_resolve(&run->reg, r, dig, e) < 0))
+		return -1;
+	if (!o->digest)
+		o->digest = dig;
+	run->digest = o->digest;
+	logv("reference %s, digest %s", o->name, o->digest);
+	return 0;
+}
+
 #ifndef IVLITE_NO_MAIN
 int
 main(int argc, char **argv)
 {
-	static char line[MAX_REASON], kept[MAX_REASON], dig[DIGEST_MAX + 1];
-	static char ckey[65];
+	static char line[MAX_REASON], kept[MAX_REASON], ckey[65];
 	static Net net;
 	static Run run;
 	Arena a = { NULL, 0, ARENA_BYTES, 0 };
@@ -10261,91 +9741,39 @@ main(int argc, char **argv)
 	Opts o;
 	Ref r;
 	Str s;
-	int i, code, haveref = 0, judged = 0, cached = 0, hit = 0;
-	const char *w;
+	int code, haveref = 0, judged = 0, cached = 0, hit = 0;
 
 	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is ferror() */
 	if (!(a.base = malloc(ARENA_BYTES))) {
 		puts("error: out of memory: cannot take ARENA_BYTES");
 		return ExitUndecided;
 	}
-#ifdef IVLITE_FAULTS
-	if (getenv("IVLITE_ARENA"))
-		a.cap = (size_t)strtoul(getenv("IVLITE_ARENA"), NULL, 10);
-	if (getenv("IVLITE_CACHE_DIR")) {
-		cachedir = getenv("IVLITE_CACHE_DIR");
-		cachesecs = getenv("IVLITE_CACHE_SECONDS") ?
-		    strtol(getenv("IVLITE_CACHE_SECONDS"), NULL, 10) : 0;
-	}
-#endif
+	fault_env(&a);
 	if (opt_args(&o, argc, argv, &e) < 0)
 		goto out;
 	if (o.help || o.version) {
 		o.help ? usage() : version();
 		return fflush(stdout) ? ExitUndecided : 0;
 	}
-	wdjson = o.json;
-	wdsecs = o.timeout;
-	watchdog_step("verification");
-	signal(SIGALRM, watchdog);
-	alarm((unsigned)o.timeout + 1);
+	watchdog_arm(o.json, o.timeout);
 	net_init(&net, &a, &o);
-	run.a = &a;
-	run.net = &net;
-	run.policyfile = o.policy;
-	run.regdir = o.regd;
-	run.ref = &r;
+	run_init(&run, &a, &net, &o, &r);
 	if (file_read(&a, o.policy, MAX_POLICY_BYTES, &s, &e) < 0 ||
 	    pol_load(&p, &a, o.policy, s.p, s.n, &e) < 0)
 		goto out;
 	logv("policy %s: %d scopes", o.policy, p.nscope);
 	if (o.check) {
-		if (pol_files(&p, NULL, NULL, &a, &e) < 0 ||
-		    run_regd(&run, &e) < 0)
+		if (main_check(&run, &p, &o, &e) < 0)
 			goto out;
-		for (i = 0; i < p.nscope; i++)
-			if (judge_keys(&run, &p.scope[i], &e) < 0)
-				goto out;
-		for (i = 0; i < run.regd.n; i++)
-			if (regd_url(&run.regd.s[i], &e) < 0)
-				goto out;
-		for (i = 1; i < p.nscope; i++)
-			if (!strcmp(p.scope[i].transport, "docker") &&
-			    (w = pol_lint(p.scope[i].key, &a, &e)))
-				printf("warning: %s: %s: %s\n", o.policy,
-				    p.scope[i].at, w);
-		if (a.spent)
-			goto out;
-		printf("ok: %s: %d scope%s; %s: %d scope%s\n", o.policy,
-		    p.nscope, p.nscope == 1 ? "" : "s", o.regd, run.regd.n,
-		    run.regd.n == 1 ? "" : "s");
 		return fflush(stdout) ? ExitUndecided : 0;
 	}
-	if (!o.name) {
+	if (!o.name)
 		fail(&e, ExitConfig, "-name is required (see ivlite -h)");
-		goto out;
-	}
-	if (ref_parse(&r, o.name, &e) < 0)
+	if (e.code || ref_parse(&r, o.name, &e) < 0)
 		goto out;
 	haveref = 1;
-	if (desc_check(&o, &a, &e) < 0)
-		goto out;
-	if (r.digest[0] && o.digest && strcmp(r.digest, o.digest)) {
-		fail(&e, ExitConfig, "-name digest %s differs from -digest %s",
-		    r.digest, o.digest);
-		goto out;
-	}
-	if (!o.digest && r.digest[0])
-		o.digest = r.digest;
-	if (!o.digest && (judge_keys(&run, pol_scope(&p, &r, NULL), &e) < 0 ||
-	    !run_reg(&run, &e) || reg_resolve(&run.reg, &r, dig, &e) < 0))
-		goto out;
-	if (!o.digest)
-		o.digest = dig;
-	run.digest = o.digest;
-	logv("reference %s, digest %s", o.name, o.digest);
-	if (cachesecs > 0 && !o.json && (cached = cache_key(&run, &p, &s, ckey,
-	    &e)) < 0)
+	if (main_digest(&run, &p, &o, &r, &e) < 0 || (cachesecs > 0 &&
+	    !o.json && (cached = cache_key(&run, &p, &s, ckey, &e)) < 0))
 		goto out;
 	hit = cached > 0 && cache_get(ckey, kept, sizeof(kept), &a);
 	judged = judge(&run, &p, hit ? kept : NULL, &v, &e) == 0;
@@ -10356,13 +9784,8 @@ out:
 		ar_spent(&e);
 	}
 	code = e.code ? e.code : judged ? v.exit : ExitUndecided;
-	out_line(judged ? &v : NULL, haveref ? &r : NULL, o.digest, &e, line,
+	out_verdict(judged ? &v : NULL, haveref ? &r : NULL, &o, &e, code, line,
 	    sizeof(line));
-	if (o.json)
-		out_json(judged && !e.code ? &v : NULL, haveref ? &r : NULL,
-		    o.digest, line, code, stdout);
-	else
-		puts(line);
 	if (cached > 0 && !hit && code == ExitAccept)
 		cache_put(ckey, line);	/* a hit keeps its first time */
 	if (fflush(stdout) || ferror(stdout))

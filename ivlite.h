@@ -1,4 +1,7 @@
-/* ivlite.h - the functions of ivlite.c that tests call directly.
+/* ivlite.h - the test hooks: entry points into ivlite.c for the tests.
+ *
+ * They live in tests/hooks.c, which includes ivlite.c (built with
+ * -DIVLITE_NO_MAIN), so the shipped binary carries none of them.
  *
  * Each takes text in and writes text out (NUL-terminated, cut to outsz),
  * and returns the exit status ivlite would use: 0 ok/accepted, 1 rejected,
@@ -43,8 +46,8 @@ int iv_auth_lookup(const char *const *files, const char *name, char *out,
 int iv_regd_lookup(const char *dir, const char *ref, char *out,
     size_t outsz);
 
-/* one requirement of type number type (ReqAccept... in ivlite.c, or any
- * other number) with one inline GPG key, judged for q.io/a:1 without
+/* one requirement of type number type (its row in ivlite.c's table of
+ * requirement types, or any other number) with one inline GPG key, judged for q.io/a:1 without
  * network: 0 satisfied, 1 not (out: the detail), or the error's status */
 int iv_judge_req(int type, char *out, size_t outsz);
 

@@ -249,6 +249,42 @@ def run(t):
 	audit(t)
 
 
+MAX_SECTION_LINES = 800	# STYLE.md: a section past ~800 lines is split
+
+
+def c_code(src):
+	"""src with comments and string and character literals blanked,
+	lines kept."""
+	def blank(m):
+		return re.sub(r"[^\n]", " ", m.group())
+	return re.sub(r"/\*.*?\*/|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])+'",
+	    blank, src, flags=re.S)
+
+
+def sections(src):
+	"""[(number, title, first line, last line)], lines from 0: section 1
+	is the text before the first banner "/* == 2. ..."."""
+	out, first = [], 0
+	for i, l in enumerate(src.split("\n")):
+		m = re.match(r"/\* == (\d+)\. (.*?)[ =]*(?:\*/)?$", l)
+		if m:
+			out.append([int(m.group(1)), m.group(2), i])
+	secs = [(1, "head", 0, (out[0][2] if out else src.count("\n")) - 1)]
+	for k, (n, title, start) in enumerate(out):
+		end = out[k + 1][2] - 1 if k + 1 < len(out) else \
+		    src.count("\n") - 1
+		secs.append((n, title, start, end))
+	return secs
+
+
+def section_at(secs, line):
+	"""the number of the section line (from 0) is in"""
+	for n, title, first, last in secs:
+		if first <= line <= last:
+			return n
+	return secs[-1][0]
+
+
 def audit(t):
 	"""Static checks of ivlite.c that no path accepts but judge()."""
 	with open(os.path.join(t.root, "ivlite.c")) as f:
@@ -291,18 +327,9 @@ def audit(t):
 	def reasons():
 		# a reason (a detail, a *why, a list of them) is built with
 		# ar_reason, never NULL; ar_printf, NULL when the arena is
-		# spent, only where the caller fails on NULL.  Policy, payload,
-		# judgement and main (section 16's owner keeps its own).
-		parts = [src[src.index("/* == 10. "):src.index("/* == 11. ")],
-		    src[src.index("/* == 18. "):],
-		    src[src.index("\nsst_payload(const Str"):],
-		    src[src.index("\nwhen_utc(long long"):]]
-		bad = []
-		for part in parts:
-			part = part if "/* == " in part[:8] else \
-			    part[:part.index("\n}\n")]
-			bad += re.findall(r"(?:->detail|\*why|\blist)\s*=\s*"
-			    r"ar_printf\(|return ar_printf\(a, &sub\b", part)
+		# spent, only where the caller fails on NULL or gives a text
+		bad = re.findall(r"(?:->detail|\*why|\blist)\s*=\s*ar_printf\(|"
+		    r"return ar_printf\(\w+, NULL\b", src)
 		if bad:
 			raise Fail("reasons built with ar_printf (NULL when "
 			    "the arena is spent): %d, e.g. %r" % (len(bad),
@@ -328,6 +355,101 @@ def audit(t):
 			    "(-version/-h and -check)" % len(zero))
 	t.case("audit: main exits with the error's status or the verdict; "
 	    "only -version/-h and -check return 0 directly", main_exit)
+
+	code = c_code(src)
+	secs = sections(src)
+
+	def layout():
+		nums = [n for n, title, first, last in secs]
+		if nums != list(range(1, len(secs) + 1)):
+			raise Fail("sections are numbered %r" % nums)
+		big = ["%d. %s: %d lines" % (n, title, last - first + 1)
+		    for n, title, first, last in secs if last - first + 1 >
+		    MAX_SECTION_LINES]
+		if big:
+			raise Fail("over %d lines (split it in place): %s" % (
+			    MAX_SECTION_LINES, "; ".join(big)))
+	t.case("audit: ivlite.c's sections (/* == N. ...) are numbered in "
+	    "order, none over %d lines" % MAX_SECTION_LINES, layout)
+
+	def downward():
+		lines = code.split("\n")
+		defs = {}
+		for m in re.finditer(r"^(\w+)\([^;{]*\)\n\{", code, re.M):
+			line = code.count("\n", 0, m.start())
+			defs[m.group(1)] = (section_at(secs, line), line)
+		decls = [n for n, title, first, last in secs
+		    if title.startswith("Function declarations")]
+		if len(decls) != 1:
+			raise Fail("no one section of function declarations")
+		d = secs[decls[0] - 1]
+		declared = set(re.findall(r"^static[^;(]*?\b(\w+)\(",
+		    "\n".join(lines[d[2]:d[3] + 1]), re.M))
+		bad, early = [], set()
+		intype = False
+		for i, l in enumerate(lines):
+			here = section_at(secs, i)
+			# type definitions name members, not functions
+			if re.match(r"(typedef|struct|union|enum)\b", l) and \
+			    not l.rstrip().endswith(";"):
+				intype = True
+			if intype or here == d[0] or l.startswith("#include"):
+				intype = intype and not l.startswith("}")
+				continue
+			for m in re.finditer(r"(?<![\w.])(?<!->)([A-Za-z_]\w*)", l):
+				g = m.group(1)
+				if g not in defs or defs[g][1] == i:
+					continue
+				if defs[g][0] > here:
+					early.add(g)
+					if g not in declared:
+						bad.append("ivlite.c:%d: section %d uses %s() "
+						    "of section %d" % (i + 1, here, g,
+						    defs[g][0]))
+		if bad:
+			raise Fail("calls to a later section not declared in "
+			    "section %d: %s" % (d[0], "; ".join(bad)))
+		stale = declared - early
+		if stale:
+			raise Fail("section %d declares what no section above its "
+			    "definition uses: %s" % (d[0], ", ".join(sorted(stale))))
+	t.case("audit: a section calls only the sections above it, but for "
+	    "what section 3 declares", downward)
+
+	def no_hooks():
+		bad = ["ivlite.c:%d" % (src.count("\n", 0, m.start()) + 1)
+		    for m in re.finditer(r"\biv_", src)]
+		if bad:
+			raise Fail("iv_ in ivlite.c (test hooks live in "
+			    "tests/hooks.c): %s" % ", ".join(bad))
+	t.case("audit: no iv_ test hook in ivlite.c (tests/hooks.c has them)",
+	    no_hooks)
+
+	def mbedtls_confined():
+		lines = code.split("\n")
+		raw = src.split("\n")
+		compat = [i for i, l in enumerate(raw) if l.startswith(
+		    "/* mbedTLS 2.28 (Debian 12) and 3.x")]
+		end = [i for i, l in enumerate(raw) if l.startswith(
+		    "/* config.h holds")]
+		if len(compat) != 1 or len(end) != 1 or end[0] < compat[0]:
+			raise Fail("no compatibility block in section 1")
+		bad = []
+		for i, l in enumerate(lines):
+			n = section_at(secs, i)
+			title = secs[n - 1][1]
+			ok = compat[0] <= i < end[0] or (n > 1 and re.search(
+			    r"crypto|name constraints|ed25519|TLS", title, re.I))
+			for m in re.finditer(r"\b(mbedtls_\w+|MBEDTLS_\w+)", l):
+				if not ok or (m.group(1) == "MBEDTLS_VERSION_NUMBER"
+				    and not compat[0] <= i < end[0]):
+					bad.append("ivlite.c:%d: %s (section %d)" % (i + 1,
+					    m.group(1), n))
+		if bad:
+			raise Fail("mbedTLS outside the crypto and TLS sections "
+			    "and the compatibility block: %s" % "; ".join(bad[:20]))
+	t.case("audit: mbedTLS only in the crypto and TLS sections, version "
+	    "checks only in the compatibility block", mbedtls_confined)
 
 	def readme_table():
 		with open(os.path.join(t.root, "README.md")) as f:
