@@ -57,6 +57,13 @@ static const char *cachedir      = "/var/cache/ivlite";
 #define MAX_REGD_BYTES     (1 << 20)     /* one registries.d file */
 #define MAX_REGD_SCOPES    1024          /* scopes over all registries.d files */
 #define MAX_SIGS           64            /* layers of a sigstore attachment */
+#define MAX_REFERRERS      64            /* an image's referrers, all pages: each
+                                          * is a manifest fetched (sigstoreBundle) */
+#define MAX_REFERRER_PAGES 8             /* referrers API pages (Link: rel="next") */
+#define MAX_REFERRER_BYTES (128 << 10)   /* a referrers page or referrer manifest
+                                          * (cosign's: 1 KiB; Talos caps at 128) */
+#define MAX_BUNDLE_BYTES   (1 << 20)     /* one Sigstore bundle (cosign's: 1-10 KiB) */
+#define MAX_SUBJECTS       1024          /* in-toto statement subjects (sigstore-go's) */
 #define MAX_LOOKASIDE      128           /* lookaside signatures (containers/image's cap) */
 #define MAX_INFLATE_BYTES  (1 << 20)     /* a decompressed GPG message */
 #define MAX_PGP_KEYS       64            /* keys and subkeys of one signedBy */

@@ -124,7 +124,8 @@ enum { ExitAccept, ExitReject, ExitConfig, ExitUndecided };
 
 enum {				/* signedIdentity types; the first is the default */
 	IdMatchRepoDigestOrExact, IdMatchExact, IdMatchRepository,
-	IdExactReference, IdExactRepository, IdRemap
+	IdExactReference, IdExactRepository, IdRemap,
+	IdNone			/* no signedIdentity: reported, not checked */
 };
 
 enum { SrcKeys, SrcFulcio, SrcPKI };	/* where sigstoreSigned trusts from */
@@ -200,6 +201,7 @@ typedef struct {
 	Blob ca, inter;		/* fulcio CA; pki roots and intermediates */
 	const char *issuer, *email, *hostname;
 	Ident id;		/* signedIdentity, baseLayerIdentity */
+	const void *own;	/* its type's own members (its load), or NULL */
 } Req;
 
 typedef struct {
@@ -218,10 +220,19 @@ typedef struct {
 
 typedef struct Run Run;
 
+typedef struct {		/* one signature candidate, for -o json */
+	const char *source;	/* "referrers API", "legacy .sig"… */
+	const char *format;	/* "bundle v0.3", "legacy .sig", "referrer" */
+	const char *signer;	/* the key or certificate that verified */
+	const char *why;	/* NULL: valid */
+} Found;
+
 typedef struct {		/* one requirement's outcome, for -o json */
 	const char *desc;
 	int ok;
 	const char *detail;
+	const Found *found;	/* its candidates, when its type lists them */
+	int nfound;
 } Result;
 
 /* A requirement type: its row in reqtypes[] is the only dispatch on
@@ -241,6 +252,9 @@ typedef struct {
 	 * (never NULL); -1 only with e set (network, configuration) */
 	int (*check)(Run *run, const Req *q, Result *res, Err *e);
 	int sig;		/* needs a signature: the cache may keep it */
+	/* -check's warning about q in policy file policyfile, or NULL;
+	 * NULL: none */
+	const char *(*warn)(const Req *q, const char *policyfile);
 } ReqType;
 
 /* a field table and its length, which pol_req's v[REQ_FIELDS] holds */
@@ -288,6 +302,9 @@ static const ReqType *reqtype(int type);
 #if TIMEOUT_SECS < 1 || TIMEOUT_SECS > MAX_TIMEOUT_SECS
 #error "TIMEOUT_SECS out of range"
 #endif
+#if MAX_REFERRERS < 1 || MAX_REFERRER_PAGES < 1 || MAX_SUBJECTS < 1
+#error "MAX_REFERRERS, MAX_REFERRER_PAGES and MAX_SUBJECTS must be 1 or more"
+#endif
 #if CACHE_SECONDS < 0 || MAX_CACHE_ENTRIES < 1
 #error "CACHE_SECONDS must be 0 (no cache) or more, MAX_CACHE_ENTRIES 1 or more"
 #endif
@@ -327,6 +344,11 @@ static const Limit limits[] = {
 	LIMIT_INIT(MAX_REGD_BYTES),
 	LIMIT_INIT(MAX_REGD_SCOPES),
 	LIMIT_INIT(MAX_SIGS),
+	LIMIT_INIT(MAX_REFERRERS),
+	LIMIT_INIT(MAX_REFERRER_PAGES),
+	LIMIT_INIT(MAX_REFERRER_BYTES),
+	LIMIT_INIT(MAX_BUNDLE_BYTES),
+	LIMIT_INIT(MAX_SUBJECTS),
 	LIMIT_INIT(MAX_LOOKASIDE),
 	LIMIT_INIT(MAX_INFLATE_BYTES),
 	LIMIT_INIT(MAX_PGP_KEYS),
@@ -1872,6 +1894,38 @@ pol_text(const Json *j, int i, const char *at, const char *key,
 	return 0;
 }
 
+/* Strings: an array's (obj 0), or an object's members as key, value,
+ * key, value… (obj 1, *n pairs); 1 to MAX_KEYS of them, array entries
+ * and keys not empty */
+static int
+pol_strings(const Json *j, int i, const char *at, int obj,
+    const char ***out, int *n, Arena *a, Err *e)
+{
+	const char **o;
+	int k, t;
+
+	if ((*n = j->t[i].size) == 0 || *n > MAX_KEYS)
+		return fail(e, ExitConfig, "%s: %s: want 1 to MAX_KEYS (%d) "
+		    "entries", j->file, at, MAX_KEYS);
+	if (!(*out = o = ar_alloc(a, (size_t)(2 * *n) * sizeof(*o), e)))
+		return -1;
+	for (t = i + 1, k = 0; k < *n; k++, t = json_skip(j, t + obj)) {
+		if (obj && (json_dupkey(j, i, t, at, a, e) < 0 ||
+		    !(o[2 * k] = json_str(j, t, a, e))))
+			return -1;
+		if (j->t[t + obj].type != JSMN_STRING)
+			return fail(e, ExitConfig, "%s: %s[%d]: expected a "
+			    "string, got %s", j->file, at, k,
+			    json_typename(j->t[t + obj].type));
+		if (!(o[obj ? 2 * k + 1 : k] = json_str(j, t + obj, a, e)))
+			return -1;
+		if (!*o[obj ? 2 * k : k])
+			return fail(e, ExitConfig, "%s: %s[%d]: must not be "
+			    "empty", j->file, at, k);
+	}
+	return 0;
+}
+
 /* a path (non-empty) or inline data (base64, as Go encodes []byte) */
 static int
 pol_blob(const Json *j, int i, int isdata, const char *at, Blob *b,
@@ -2860,6 +2914,7 @@ typedef mbedtls_x509_crt Cert;	/* certificates, each the ->next of one */
 typedef struct {		/* a public key from the policy */
 	Pk pk;
 	int ready;
+	const char *name;	/* how reasons name it: its path or field */
 } Key;
 
 /* hash types (md_begin, cry_check) */
@@ -2889,6 +2944,7 @@ cry_key(Key *k, const Blob *b, int ecdsa, const char *file, Arena *a,
 
 	mbedtls_pk_init(&k->pk);
 	k->ready = 1;
+	k->name = b->path ? b->path : b->at;
 	if (!(where = b->path ? ar_printf(a, e, "%s: %s: %s", file, b->at,
 	    b->path) : ar_printf(a, e, "%s: %s", file, b->at)))
 		return -1;
@@ -3165,6 +3221,25 @@ cry_verify(Pk *pk, const void *msg, size_t n,
 	    sl) == 0 ? 0 : -1;
 }
 
+/* Does sig verify over msg with pk, as sigstore-go checks a bundle's?
+ * ECDSA (DER only) over the hash of its curve (P-384: SHA-384, P-521:
+ * SHA-512), then over SHA-256, which cosign signs with whatever the curve;
+ * RSA PKCS#1 v1.5 over SHA-256.  0 if so. */
+static int
+cry_verify_curve(Pk *pk, const void *msg, size_t n,
+    const unsigned char *sig, size_t sl)
+{
+	unsigned char h[64];
+	size_t bits = cry_key_bits(pk);
+	int md = bits == 384 ? MdSha384 : bits == 521 ? MdSha512 : MdNone;
+
+	if (md != MdNone && mbedtls_pk_get_type(pk) == MBEDTLS_PK_ECKEY &&
+	    cry_der_sig(sig, sl) && cry_check(pk, md, h, sha_raw(md ==
+	    MdSha384 ? 384 : 512, msg, n, h), sig, sl) == 0)
+		return 0;
+	return cry_verify(pk, msg, n, sig, sl, 1);
+}
+
 /* A hash over several pieces, of type MdSha256… */
 static int
 md_begin(Md *h, int type)
@@ -3400,6 +3475,17 @@ cry_sans(const mbedtls_x509_crt *c, int tag, Arena *a)
 			return "";
 	}
 	return out;
+}
+
+/* how reasons name the signer of certificate c: by its emails, else
+ * its host names */
+static const char *
+cry_subject(const Cert *c, Arena *a)
+{
+	const char *w = cry_sans(c, 1, a);
+
+	return ar_reason(a, NULL, "certificate for %s", *w ? w :
+	    *(w = cry_sans(c, 2, a)) ? w : "no email or host name");
 }
 
 /* Is want among the SANs?  Emails exactly; host names without case, and
@@ -5297,6 +5383,8 @@ typedef struct {
 	char digest[DIGEST_MAX + 1];	/* Docker-Content-Digest */
 	char *location;
 	char *challenge;		/* every WWW-Authenticate, joined */
+	char *link;			/* every Link, joined (referrers) */
+	char *filters;			/* OCI-Filters-Applied */
 	const char *url;		/* after redirects */
 } Resp;
 
@@ -5495,6 +5583,13 @@ http_value(Conn *c, Resp *r, const char *line, Arena *a, Err *e)
 	} else if ((v = http_field(line, "WWW-Authenticate"))) {
 		if (!(r->challenge = ar_printf(a, e, "%s%s%s", r->challenge ?
 		    r->challenge : "", r->challenge ? ", " : "", v)))
+			return -1;
+	} else if ((v = http_field(line, "Link"))) {
+		if (!(r->link = ar_printf(a, e, "%s%s%s", r->link ? r->link :
+		    "", r->link ? ", " : "", v)))
+			return -1;
+	} else if ((v = http_field(line, "OCI-Filters-Applied"))) {
+		if (!(r->filters = ar_printf(a, e, "%s", v)))
 			return -1;
 	} else if ((v = http_field(line, "Retry-After"))) {
 		r->retry = strspn(v, "0123456789") == strlen(v) && *v &&
@@ -5874,9 +5969,9 @@ http_get(Net *n, const HttpReq *q, Resp *r, Err *e)
 /* == 18. Registry client =================================================
  * The Docker Registry HTTP API v2 as containers/image speaks it: ping,
  * WWW-Authenticate challenges, anonymous or credentialed bearer tokens,
- * basic auth, manifests and blobs checked against their digests.  Tokens
- * and passwords live only in Reg.authz and request buffers, which are
- * wiped after use. */
+ * basic auth, manifests and blobs checked against their digests; an
+ * image's referrers (OCI 1.1).  Tokens and passwords live only in
+ * Reg.authz and request buffers, which are wiped after use. */
 
 enum { AuthNone, AuthBasic, AuthBearer, AuthOther };	/* challenges */
 
@@ -6317,6 +6412,333 @@ reg_resolve(Reg *g, const Ref *r, char *digest, Err *e)
 	return 0;
 }
 
+/* -- Referrers (OCI distribution-spec 1.1, "Listing Referrers" and the
+ * "Referrers Tag Schema"): the manifests whose subject is an image.  The
+ * list comes from GET /v2/<name>/referrers/<digest> and every Link
+ * rel="next" page (MAX_REFERRER_PAGES), or, on a registry without that
+ * API, from the index tagged <alg>-<hex>; a tag holding one manifest is
+ * that one referrer.  A listing is only pointers: its artifactType and
+ * annotations are never read (cosign 3.1.1 writes the empty type there);
+ * reg_referrer fetches each manifest by digest and reads its own. */
+
+#define OCI_INDEX	"application/vnd.oci.image.index.v1+json"
+#define OCI_MANIFEST	"application/vnd.oci.image.manifest.v1+json"
+
+typedef struct {		/* one referrer of the image (reg_referrer) */
+	const char *digest;	/* of its manifest, as listed */
+	long long size;		/* as listed; -1: the tag's own manifest */
+	int fetched;		/* the fields below are the manifest's own */
+	Str body;		/* the manifest, untrusted */
+	const char *mediatype, *atype, *cfgtype;	/* and artifactType,
+				 * config.mediaType; "" when absent */
+	int nlayers;
+	const char *laytype, *laydigest;	/* its first layer */
+	long long laysize;
+	const char *why;	/* why it cannot be a signature, or NULL */
+} Referrer;
+
+typedef struct {		/* the image's referrers, listed once */
+	int state;		/* 1 once listed */
+	int api;		/* by the referrers API, else by the tag */
+	char tag[DIGEST_MAX + 8];	/* the tag schema's: sha256-<hex> */
+	Referrer *r;
+	int n;
+} Referrers;
+
+/* the first error code of a registry error document, or NULL; a 404
+ * with none, MANIFEST_UNKNOWN or UNKNOWN "… not found" is "no such
+ * manifest" (*absent) */
+static const char *
+reg_errcode(const Resp *r, Arena *a, int *absent)
+{
+	const char *code = NULL;
+	char *msg = NULL, *l;
+	int err, c, m;
+	Json j;
+
+	if (json_parse(&j, a, "error", r->body.p, r->body.n, ExitUndecided,
+	    NULL) == 0 && j.t[0].type == JSMN_OBJECT && (err = json_get(&j, 0,
+	    "errors")) >= 0 && j.t[err].type == JSMN_ARRAY && j.t[err].size &&
+	    (c = json_get(&j, err + 1, "code")) >= 0 && (code = json_str(&j,
+	    c, a, NULL)) && (m = json_get(&j, err + 1, "message")) >= 0 &&
+	    (msg = json_str(&j, m, a, NULL)))
+		for (l = msg; *l; l++)
+			*l = (char)tolower((unsigned char)*l);
+	*absent = !code || !strcmp(code, "MANIFEST_UNKNOWN") || (!strcmp(code,
+	    "UNKNOWN") && msg && strstr(msg, "not found"));
+	return code;
+}
+
+/* a JSON member as a string, "" when absent or not a string */
+static const char *
+reg_member(const Json *j, int obj, const char *key, Arena *a, Err *e)
+{
+	int k = obj >= 0 ? json_get(j, obj, key) : -1;
+	const char *s;
+
+	if (k < 0 || j->t[k].type != JSMN_STRING || !(s = json_str(j, k, a,
+	    e)))
+		return "";
+	return s;
+}
+
+/* The descriptors of an OCI index (a referrers page, the tag's index)
+ * added to rs: a valid digest and a size each, a digest listed twice
+ * once, MAX_REFERRERS in all.  Untrusted: any fault is an error. */
+static int
+reg_refs_index(Referrers *rs, const char *where, const char *text,
+    size_t n, Arena *a, Err *e)
+{
+	const char *d, *p;
+	int m, i, k, z, q;
+	Referrer *r;
+	Json j;
+
+	if (json_parse(&j, a, where, text, n, ExitUndecided, e) < 0)
+		return -1;
+	if (j.t[0].type != JSMN_OBJECT || (m = json_get(&j, 0, "manifests")) <
+	    0 || (j.t[m].type != JSMN_ARRAY && !json_null(&j, m)))
+		return fail(e, ExitUndecided, "%s: not an OCI image index",
+		    where);
+	if (!rs->r && !(rs->r = ar_alloc(a, MAX_REFERRERS * sizeof(*rs->r),
+	    e)))
+		return -1;
+	for (i = m + 1, k = 0; k < j.t[m].size; k++, i = json_skip(&j, i)) {
+		d = reg_member(&j, i, "digest", a, e);
+		z = j.t[i].type == JSMN_OBJECT ? json_get(&j, i, "size") : -1;
+		p = z < 0 ? "" : j.s + j.t[z].start;
+		if (!dig_valid(d, strlen(d)) || z < 0 || j.t[z].type !=
+		    JSMN_PRIMITIVE || j.t[z].end - j.t[z].start > 15 ||
+		    strspn(p, "0123456789") != (size_t)(j.t[z].end -
+		    j.t[z].start))
+			return e->code ? -1 : fail(e, ExitUndecided, "%s: "
+			    "manifests[%d]: a descriptor needs a valid digest "
+			    "and size", where, k);
+		for (q = 0; q < rs->n && strcmp(rs->r[q].digest, d); q++)
+			;
+		if (q < rs->n)
+			continue;
+		if (rs->n == MAX_REFERRERS)
+			return fail(e, ExitUndecided, "%s: more than "
+			    "MAX_REFERRERS (%d) referrers", where,
+			    MAX_REFERRERS);
+		r = &rs->r[rs->n++];
+		memset(r, 0, sizeof(*r));
+		r->digest = d;
+		r->size = strtoll(p, NULL, 10);
+	}
+	return 0;
+}
+
+/* The path of the Link rel="next" (RFC 8288) in the joined Link values
+ * s, "" if there is none; it must stay on the registry's origin */
+static const char *
+reg_next(const Reg *g, const char *s, Err *e)
+{
+	const char *p, *q, *v, *end;
+	size_t bl = strlen(g->base), n;
+
+	for (p = s; p && (p = strchr(p, '<')); p = end) {
+		if (!(q = strchr(p, '>')))
+			break;
+		end = q + strcspn(q, ",");
+		for (v = q + 1; v < end; v += n) {
+			v += strspn(v, "; \t");
+			n = strcspn(v, ";,");
+			if (n >= 4 && !strncasecmp(v, "rel=", 4) && ((n == 8 &&
+			    !strncasecmp(v + 4, "next", 4)) || (n == 10 &&
+			    !strncasecmp(v + 4, "\"next\"", 6))))
+				break;
+		}
+		if (v >= end)
+			continue;
+		if (!strncmp(p + 1, g->base, bl) && p[1 + bl] == '/')
+			p += bl;
+		if (strncmp(p + 1, "/v2/", 4))
+			return fail(e, ExitUndecided, "%s: referrers: Link "
+			    "rel=\"next\" leaves the registry's /v2/ API: %s",
+			    g->host, ar_quote(g->net->a, p + 1, (size_t)(q -
+			    p - 1), e)), NULL;
+		return ar_printf(g->net->a, e, "%.*s", (int)(q - p - 1), p + 1);
+	}
+	return "";
+}
+
+/* What referrer manifest r->body says of itself: its media type,
+ * artifactType, config.mediaType and layers; r->why when it cannot be
+ * a referrer of subject (another media type, no or another subject) */
+static int
+reg_classify(Referrer *r, const char *ctype, const char *subject, Arena *a,
+    Err *e)
+{
+	Err sub = { 0, "" };
+	const char *sd;
+	int c, l, s;
+	Json j;
+
+	r->fetched = 1;
+	r->mediatype = r->atype = r->cfgtype = r->laytype = r->laydigest = "";
+	r->laysize = -1;
+	if (json_parse(&j, a, "manifest", r->body.p, r->body.n, ExitReject,
+	    &sub) < 0 || j.t[0].type != JSMN_OBJECT) {
+		r->why = ar_reason(a, e, "%s", sub.code ? sub.msg :
+		    "manifest: not a JSON object");
+		return e->code ? -1 : 0;
+	}
+	r->mediatype = reg_member(&j, 0, "mediaType", a, e);
+	r->mediatype = *r->mediatype ? r->mediatype : ctype;
+	r->atype = reg_member(&j, 0, "artifactType", a, e);
+	c = json_get(&j, 0, "config");
+	r->cfgtype = reg_member(&j, c, "mediaType", a, e);
+	if ((l = json_get(&j, 0, "layers")) >= 0 && j.t[l].type == JSMN_ARRAY &&
+	    (r->nlayers = j.t[l].size) > 0) {
+		r->laytype = reg_member(&j, l + 1, "mediaType", a, e);
+		r->laydigest = reg_member(&j, l + 1, "digest", a, e);
+		if ((c = j.t[l + 1].type == JSMN_OBJECT ? json_get(&j, l + 1,
+		    "size") : -1) >= 0 && j.t[c].type == JSMN_PRIMITIVE &&
+		    j.t[c].end - j.t[c].start <= 15 && strspn(j.s +
+		    j.t[c].start, "0123456789") == (size_t)(j.t[c].end -
+		    j.t[c].start))
+			r->laysize = strtoll(j.s + j.t[c].start, NULL, 10);
+	}
+	s = json_get(&j, 0, "subject");
+	sd = reg_member(&j, s, "digest", a, e);
+	if (strcmp(r->mediatype, OCI_MANIFEST))
+		r->why = ar_reason(a, e, "a manifest of type %s, not an OCI "
+		    "image manifest", ar_quote(a, r->mediatype,
+		    strlen(r->mediatype), e));
+	else if (!*sd)
+		r->why = "its manifest has no subject";
+	else if (strcmp(sd, subject))
+		r->why = ar_reason(a, e, "its manifest's subject is %s, not "
+		    "the image", ar_quote(a, sd, strlen(sd), e));
+	return e->code ? -1 : 0;
+}
+
+/* The referrers of the image digest, listed once into rs: the API's
+ * pages, else the tag schema's index or manifest, else none */
+static int
+reg_referrers(Reg *g, const char *digest, Referrers *rs, Err *e)
+{
+	char *path, *where, got[DIGEST_MAX + 1];
+	Arena *a = g->net->a;
+	const char *code;
+	int page, absent;
+	Resp r;
+
+	if (rs->state)
+		return 0;
+	rs->state = 1;
+	snprintf(rs->tag, sizeof(rs->tag), "%.*s-%.64s", (int)strcspn(digest,
+	    ":"), digest, strchr(digest, ':') + 1);
+	if (!(path = ar_printf(a, e, "/v2/%s/referrers/%s", g->repo, digest)) ||
+	    !(where = ar_printf(a, e, "%s: referrers", g->host)))
+		return -1;
+	for (page = 0;; page++) {
+		if (reg_get(g, path, OCI_INDEX, LIMIT(MAX_REFERRER_BYTES),
+		    "referrers", &r, e) < 0)
+			return -1;
+		if (!page && (r.status != 200 || strcmp(r.ctype, OCI_INDEX)))
+			break;
+		if (r.status != 200 || strcmp(r.ctype, OCI_INDEX))
+			return fail(e, ExitUndecided, "%s: referrers page %d: "
+			    "HTTP %d, %s", g->host, page + 1, r.status,
+			    ar_quote(a, r.ctype, strlen(r.ctype), e));
+		/* none were asked for: a filtered list may lack signatures */
+		if (r.filters)
+			return fail(e, ExitUndecided, "%s: referrers: filters "
+			    "applied that ivlite did not ask for "
+			    "(OCI-Filters-Applied: %s)", g->host, ar_quote(a,
+			    r.filters, strlen(r.filters), e));
+		rs->api = 1;
+		if (reg_refs_index(rs, where, r.body.p, r.body.n, a, e) <
+		    0 || !(path = (char *)reg_next(g, r.link ? r.link : "", e)))
+			return -1;
+		if (!*path)
+			break;
+		if (page + 1 == MAX_REFERRER_PAGES)
+			return fail(e, ExitUndecided, "%s: referrers: more "
+			    "than MAX_REFERRER_PAGES (%d) pages", g->host,
+			    MAX_REFERRER_PAGES);
+	}
+	if (rs->api) {
+		logv("%s: referrers API: %d referrer%s", g->host, rs->n,
+		    rs->n == 1 ? "" : "s");
+		return 0;
+	}
+	/* No referrers API: 404 (distribution-spec), and as
+	 * go-containerregistry also 400, 406 or a 200 that is no index.  A
+	 * 404 naming the repository unknown is no such answer. */
+	code = reg_errcode(&r, a, &absent);
+	if (r.status == 404 && code && !strcmp(code, "NAME_UNKNOWN"))
+		return fail(e, ExitUndecided, "%s: referrers: repository %s "
+		    "unknown (NAME_UNKNOWN)", g->host, g->repo);
+	if (r.status != 404 && r.status != 400 && r.status != 406 &&
+	    r.status != 200)
+		return fail(e, ExitUndecided, "%s: referrers: HTTP %d", g->host,
+		    r.status);
+	logv("%s: no referrers API (HTTP %d %s), tag %s", g->host, r.status,
+	    r.ctype, rs->tag);
+	if (reg_manifest(g, rs->tag, &r, got, e) < 0)
+		return -1;
+	if (r.status == 404) {
+		if (reg_errcode(&r, a, &absent), !absent)
+			return fail(e, ExitUndecided, "%s: %s: HTTP 404 that "
+			    "is not \"manifest unknown\"", g->host, rs->tag);
+		return 0;
+	}
+	if (!strcmp(r.ctype, OCI_INDEX))
+		return (where = ar_printf(a, e, "%s: %s", g->host, rs->tag)) ?
+		    reg_refs_index(rs, where, r.body.p, r.body.n, a, e) : -1;
+	/* one manifest at the tag: the one referrer, already fetched */
+	if (!(rs->r = ar_alloc(a, sizeof(*rs->r), e)) ||
+	    !(rs->r->digest = ar_printf(a, e, "%s", got)))
+		return -1;
+	rs->n = 1;
+	rs->r->size = -1;
+	rs->r->body = r.body;
+	return reg_classify(rs->r, r.ctype, digest, a, e);
+}
+
+/* Referrer r's manifest, by its digest and size as listed (at most
+ * MAX_REFERRER_BYTES: a larger one is no candidate), read by
+ * reg_classify.  A manifest that is missing or not what was listed is
+ * a registry fault: an error. */
+static int
+reg_referrer(Reg *g, Referrer *r, const char *subject, Err *e)
+{
+	char *path, what[DIGEST_MAX + 16], got[DIGEST_MAX + 1];
+	Arena *a = g->net->a;
+	Resp resp;
+
+	if (r->fetched)
+		return 0;
+	r->fetched = 1;
+	r->mediatype = r->atype = r->cfgtype = r->laytype = r->laydigest = "";
+	if (r->size > MAX_REFERRER_BYTES) {
+		r->why = ar_reason(a, e, "its manifest has %lld bytes, more "
+		    "than MAX_REFERRER_BYTES (%d)", r->size,
+		    MAX_REFERRER_BYTES);
+		return e->code ? -1 : 0;
+	}
+	snprintf(what, sizeof(what), "referrer %s", r->digest);
+	if (!(path = ar_printf(a, e, "/v2/%s/manifests/%s", g->repo,
+	    r->digest)) || reg_get(g, path, OCI_MANIFEST ", " OCI_INDEX ", "
+	    "application/vnd.docker.distribution.manifest.v2+json",
+	    LIMIT(MAX_REFERRER_BYTES), what, &resp, e) < 0)
+		return -1;
+	if (resp.status != 200)
+		return fail(e, ExitUndecided, "%s: %s: HTTP %d", g->host, what,
+		    resp.status);
+	dig_sum(r->digest, resp.body.p, resp.body.n, got);
+	if (strcmp(got, r->digest) || (long long)resp.body.n != r->size)
+		return fail(e, ExitUndecided, "%s: %s: content of %zu bytes "
+		    "has digest %s, listed as %lld bytes", g->host, what,
+		    resp.body.n, got, r->size);
+	r->body = resp.body;
+	return reg_classify(r, resp.ctype, subject, a, e);
+}
+
 /* == 19. Runs ============================================================
  * What one verification gathers as it goes: registries.d and the
  * registry, each set up when first needed, and the state each requirement
@@ -6636,7 +7058,8 @@ pay_tried(Result *res, Arena *a, Err *e, int i, int n, const char *why,
 }
 
 /* The payload of a verified signature: its digest must be the image's,
- * its identity accepted by signedIdentity.  1 with *why "identity X". */
+ * its identity accepted by signedIdentity (IdNone: any, reported).  1
+ * with *why "identity X". */
 static int
 pay_judge(Run *run, const Req *q, const Str *p, const char *type,
     const char *digest, const char **why)
@@ -6651,7 +7074,10 @@ pay_judge(Run *run, const Req *q, const Str *p, const char *type,
 		    d, digest);	/* d passed dig_valid */
 		return 0;
 	}
-	if (!ident_match(&q->id, run->ref, ref, run->a, why))
+	/* quoted when only reported: nothing parsed it */
+	if (q->id.type == IdNone)
+		ref = ar_quote(run->a, ref, strlen(ref), &sub);
+	else if (!ident_match(&q->id, run->ref, ref, run->a, why))
 		return 0;
 	*why = ar_reason(run->a, &sub, "identity %s", ref);
 	return !sub.code;
@@ -6666,7 +7092,6 @@ pay_judge(Run *run, const Req *q, const Str *p, const char *type,
 
 #define SST_SIG		"dev.cosignproject.cosign/signature"
 #define SST_LAYER	"application/vnd.dev.cosign.simplesigning.v1+json"
-#define OCI_MANIFEST	"application/vnd.oci.image.manifest.v1+json"
 
 typedef struct {		/* what a sigstoreSigned requirement trusts */
 	Key keys[MAX_KEYS];
@@ -6683,7 +7108,8 @@ typedef struct {		/* one layer of a sigstore attachment */
 } Cand;
 
 typedef struct {		/* the image's sigstore signatures */
-	int state;		/* 1 once fetched */
+	int state;		/* 1 once registries.d was asked */
+	int fetched;		/* 1 once the attachment was looked for */
 	int enabled;		/* registries.d use-sigstore-attachments */
 	int found;		/* the .sig attachment exists */
 	Cand *c;		/* layers, signature layers first */
@@ -6691,6 +7117,7 @@ typedef struct {		/* the image's sigstore signatures */
 	char digest[DIGEST_MAX + 1];	/* the sha256 digest they must name */
 } Sigs;
 
+static int sst_attached(Run *run, Sigs *s, Err *e);
 static int sst_entry(const Str *b, const Cand *c, const Str *sig,
     const unsigned char *want, size_t wn, Arena *a, const char **why);
 
@@ -6811,30 +7238,15 @@ sst_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
 }
 
 /* Is a 404 "no such manifest"?  Any other 404 (NAME_UNKNOWN…) is an
- * error: missing signatures must not be confused with a broken registry. */
+ * error: missing signatures must not be confused with a broken registry.
+ * (reg_errcode says which, for the referrers tag too.) */
 static int
 sst_absent(const Resp *r, Arena *a)
 {
-	int err, c, m;
-	const char *code, *msg;
-	char *l;
-	Json j;
+	int absent;
 
-	if (json_parse(&j, a, "error", r->body.p, r->body.n, ExitUndecided,
-	    NULL) < 0 || j.t[0].type != JSMN_OBJECT || (err = json_get(&j, 0,
-	    "errors")) < 0 || j.t[err].type != JSMN_ARRAY || !j.t[err].size)
-		return 1;	/* not a registry error document */
-	if (j.t[err + 1].type != JSMN_OBJECT || (c = json_get(&j, err + 1,
-	    "code")) < 0 || !(code = json_str(&j, c, a, NULL)))
-		return 1;
-	if (!strcmp(code, "MANIFEST_UNKNOWN"))
-		return 1;
-	if (strcmp(code, "UNKNOWN") || (m = json_get(&j, err + 1, "message"))
-	    < 0 || !(msg = json_str(&j, m, a, NULL)))
-		return 0;
-	for (l = (char *)msg; *l; l++)
-		*l = (char)tolower((unsigned char)*l);
-	return strstr(msg, "not found") != NULL;
+	reg_errcode(r, a, &absent);
+	return absent;
 }
 
 /* one layer of the attachment: digest, mediaType and annotations */
@@ -6919,12 +7331,7 @@ sst_manifest(Sigs *s, const char *where, const char *text, size_t n,
 static int
 sst_fetch(Run *run, Sigs *s, Err *e)
 {
-	Arena *a = run->a;
-	char d256[DIGEST_MAX + 1], where[AUTH_SIZE + DIGEST_MAX + 16];
 	const char *look;
-	int i, k;
-	Resp r;
-	Reg *g;
 
 	if (s->state)
 		return 0;
@@ -6934,8 +7341,23 @@ sst_fetch(Run *run, Sigs *s, Err *e)
 	s->state = 1;
 	logv("registries.d: sigstore attachments %s", s->enabled ? "enabled" :
 	    "not enabled");
-	if (!s->enabled)
+	return s->enabled ? sst_attached(run, s, e) : 0;
+}
+
+/* The .sig attachment, looked for once whatever registries.d says (for
+ * sigstoreBundle's legacy fallback too) */
+static int
+sst_attached(Run *run, Sigs *s, Err *e)
+{
+	Arena *a = run->a;
+	char d256[DIGEST_MAX + 1], where[AUTH_SIZE + DIGEST_MAX + 16];
+	int i, k;
+	Resp r;
+	Reg *g;
+
+	if (s->fetched)
 		return 0;
+	s->fetched = 1;
 	if (!(g = run_reg(run, e)))
 		return -1;
 	/* the tag derives from the image's SHA-256 digest */
@@ -7242,12 +7664,14 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
 /* One candidate (sigstore.md §3): the signing key from the policy's
  * keys, a Rekor-logged key, or a certificate checked to the policy's CA;
  * the signature over the exact payload bytes with it; only then the
- * payload, its digest and identity.  1 accepted (*why: the identity), 0
- * rejected with *why. */
+ * payload, its digest and identity.  1 accepted (*why: the identity; and
+ * *who, unless who is NULL, names the key or certificate), 0 rejected
+ * with *why. */
 static int
 sst_check(Run *run, const Req *q, Signer *sg, const Sigs *s, const Cand *c,
-    const char **why)
+    const char **why, const char **who)
 {
+	const char *name[MAX_KEYS];
 	Pk *pk[MAX_KEYS];
 	unsigned char kder[2048];
 	Cert chain;
@@ -7269,6 +7693,7 @@ sst_check(Run *run, const Req *q, Signer *sg, const Sigs *s, const Cand *c,
 	if (q->src == SrcKeys) {
 		/* with a Rekor key, only a key the log names counts */
 		for (k = 0; k < sg->nkeys; k++) {
+			name[n] = sg->keys[k].name;
 			if (!sg->nrekor) {
 				pk[n++] = &sg->keys[k].pk;
 				continue;
@@ -7308,6 +7733,8 @@ sst_check(Run *run, const Req *q, Signer *sg, const Sigs *s, const Cand *c,
 	else
 		ok = pay_judge(run, q, &c->payload, SST_TYPE, s->digest,
 		    why);
+	if (ok && who)
+		*who = q->src == SrcKeys ? name[k] : cry_subject(&chain, a);
 out:
 	cry_cert_free(&chain);
 	return ok;
@@ -7390,7 +7817,7 @@ sst_judge(Run *run, const Req *q, Result *res, Err *e)
 		    "has no signature layers (%d other layer%s)", s->other,
 		    s->other == 1 ? "" : "s");
 	for (i = 0; s->enabled && s->found && i < s->n; i++) {
-		if (sst_check(run, q, sg, s, &s->c[i], &why)) {
+		if (sst_check(run, q, sg, s, &s->c[i], &why, NULL)) {
 			res->ok = 1;
 			res->detail = ar_reason(a, e, "signature %d of %d "
 			    "verified, %s", i + 1, s->n, why);
@@ -8929,7 +9356,666 @@ out:
 	return rc;
 }
 
-/* == 26. Requirement types ===============================================
+/* == 26. sigstoreBundle: cosign 3 bundles ================================
+ * cosign 3's signatures (specs/sigstore-bundle.md): a Sigstore bundle
+ * (v0.1 to v0.3) as the one layer of a referrer of the image, its DSSE
+ * envelope signed over PAE by a policy key or a pki certificate, and
+ * only once that verified, the in-toto statement inside, which must name
+ * -digest and an accepted predicateType.  Then cosign's legacy .sig.
+ * Bounded by MAX_REFERRERS, MAX_REFERRER_BYTES, MAX_BUNDLE_BYTES,
+ * MAX_SUBJECTS and the JSON limits; fields are protobuf-JSON as cosign
+ * writes them (camelCase, padded standard base64), unknown or repeated
+ * members refused. */
+
+#define BDL_PREFIX	"application/vnd.dev.sigstore.bundle"
+#define BDL_INTOTO	"application/vnd.in-toto+json"
+#define BDL_SIGN	"https://sigstore.dev/cosign/sign/v1"
+
+typedef struct {		/* sigstoreBundle's own members (Req.own) */
+	const char **ptypes;	/* predicateTypes; none: cosign sign's */
+	int nptypes;
+	const char **ann;	/* annotations: key, value, key, value… */
+	int nann;		/* pairs */
+	const char *root;	/* trustedRootPath (keyless: not in this
+				 * build) */
+	int nidents;		/* identities (keyless) */
+} BdlReq;
+
+typedef struct {		/* a bundle, as bdl_parse read it */
+	int version;		/* 1, 2, 3: v0.1… */
+	Str payload;		/* the DSSE payload, decoded: untrusted */
+	const char *ptype;	/* its payloadType */
+	Str sig;		/* the envelope's one signature */
+	Str cert;		/* the leaf certificate (DER); p NULL: a key */
+} Bdl;
+
+typedef struct {		/* what the type gathers once a run */
+	Referrers refs;
+	Sigs sigs;		/* the legacy .sig */
+} BdlRun;
+
+/* sigstoreBundle's members (SPEC.md "Extension requirement types"): keys
+ * or pki as sigstoreSigned reads them, or keyless: identities with
+ * trustedRootPath */
+enum {
+	BdType, BdKeyPath, BdKeyPaths, BdKeyData, BdKeyDatas, BdPKI, BdRoot,
+	BdIdents, BdPredicates, BdAnnotations
+};
+static const Field bdfields[] = {
+	/* key                          type */
+	[BdType] =        { "type",            JSMN_STRING },
+	[BdKeyPath] =     { "keyPath",         JSMN_STRING },
+	[BdKeyPaths] =    { "keyPaths",        JSMN_ARRAY },
+	[BdKeyData] =     { "keyData",         JSMN_STRING },
+	[BdKeyDatas] =    { "keyDatas",        JSMN_ARRAY },
+	[BdPKI] =         { "pki",             JSMN_OBJECT },
+	[BdRoot] =        { "trustedRootPath", JSMN_STRING },
+	[BdIdents] =      { "identities",      JSMN_ARRAY },
+	[BdPredicates] =  { "predicateTypes",  JSMN_ARRAY },
+	[BdAnnotations] = { "annotations",     JSMN_OBJECT },
+};
+
+/* a keyless identity's members */
+enum { BiIssuer, BiIssuerRe, BiSubject, BiSubjectRe, BiClaims };
+static const Field bdidfields[] = {
+	[BiIssuer] =      { "issuer",          JSMN_STRING },
+	[BiIssuerRe] =    { "issuerRegExp",    JSMN_STRING },
+	[BiSubject] =     { "subject",         JSMN_STRING },
+	[BiSubjectRe] =   { "subjectRegExp",   JSMN_STRING },
+	[BiClaims] =      { "claims",          JSMN_OBJECT },
+};
+
+/* The members: keys and pki mapped onto sst_load (without fulcio and
+ * Rekor keys), the rest into a BdlReq.  Keyless, and a trustedRootPath
+ * beside keys (a log entry required), are read here and refused at
+ * judgement: this build has no transparency-log or trusted-root
+ * verification. */
+static int
+bdl_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
+{
+	int sv[LEN(sgfields)], w[LEN(bdidfields)], i, k, n;
+	const char **claims, *at;
+	BdlReq *b;
+
+	n = (v[BdKeyPath] >= 0) + (v[BdKeyPaths] >= 0) + (v[BdKeyData] >= 0) +
+	    (v[BdKeyDatas] >= 0) + (v[BdPKI] >= 0);
+	if (n > 1 || (!n && v[BdIdents] < 0))
+		return fail(e, ExitConfig, "%s: %s: exactly one of keyPath, "
+		    "keyPaths, keyData, keyDatas and pki must be given, or "
+		    "identities (keyless)", j->file, r->at);
+	if (n && v[BdIdents] >= 0)
+		return fail(e, ExitConfig, "%s: %s: identities (keyless) "
+		    "cannot be combined with keys or pki", j->file, r->at);
+	if (!n && v[BdRoot] < 0)
+		return fail(e, ExitConfig, "%s: %s: identities (keyless) need "
+		    "trustedRootPath", j->file, r->at);
+	if (!(b = ar_alloc(a, sizeof(*b), e)))
+		return -1;
+	memset(b, 0, sizeof(*b));
+	r->own = b;
+	for (k = 0; k < (int)LEN(sv); k++)
+		sv[k] = -1;
+	sv[SgKeyPath] = v[BdKeyPath];
+	sv[SgKeyPaths] = v[BdKeyPaths];
+	sv[SgKeyData] = v[BdKeyData];
+	sv[SgKeyDatas] = v[BdKeyDatas];
+	sv[SgPKI] = v[BdPKI];
+	r->src = SrcFulcio;	/* keyless: certificates from Fulcio */
+	r->id.type = IdNone;	/* a bundle names no reference */
+	if ((n && sst_load(j, sv, r, a, e) < 0) || pol_text(j, v[BdRoot],
+	    r->at, "trustedRootPath", &b->root, a, e) < 0)
+		return -1;
+	if (v[BdPredicates] >= 0 && (!(at = ar_printf(a, e, "%s.predicateTypes",
+	    r->at)) || pol_strings(j, v[BdPredicates], at, 0, &b->ptypes,
+	    &b->nptypes, a, e) < 0))
+		return -1;
+	if (v[BdAnnotations] >= 0 && (!(at = ar_printf(a, e, "%s.annotations",
+	    r->at)) || pol_strings(j, v[BdAnnotations], at, 1, &b->ann,
+	    &b->nann, a, e) < 0))
+		return -1;
+	if (v[BdIdents] < 0)
+		return 0;
+	if ((b->nidents = j->t[v[BdIdents]].size) == 0 ||
+	    b->nidents > MAX_KEYS)
+		return fail(e, ExitConfig, "%s: %s.identities: want 1 to "
+		    "MAX_KEYS (%d) entries", j->file, r->at, MAX_KEYS);
+	for (i = v[BdIdents] + 1, k = 0; k < b->nidents; k++,
+	    i = json_skip(j, i)) {
+		if (!(at = ar_printf(a, e, "%s.identities[%d]", r->at, k)) ||
+		    json_fields(j, i, at, bdidfields, LEN(bdidfields), w, a,
+		    e) < 0)
+			return -1;
+		if ((w[BiIssuer] >= 0) + (w[BiIssuerRe] >= 0) != 1 ||
+		    (w[BiSubject] >= 0) + (w[BiSubjectRe] >= 0) != 1)
+			return fail(e, ExitConfig, "%s: %s: exactly one of "
+			    "issuer and issuerRegExp, and one of subject and "
+			    "subjectRegExp, must be given", j->file, at);
+		if (w[BiClaims] >= 0 && (!(at = ar_printf(a, e, "%s.claims",
+		    at)) || pol_strings(j, w[BiClaims], at, 1, &claims, &n, a,
+		    e) < 0))
+			return -1;
+	}
+	return 0;
+}
+
+/* the version (1 to 3) of a bundle media type, or 0: sigstore-go's two
+ * spellings of v0.1, v0.2 and v0.3, no others */
+static int
+bdl_version(const char *mt)
+{
+	static const char *names[] = {
+		BDL_PREFIX "+json;version=0.1", BDL_PREFIX "+json;version=0.2",
+		BDL_PREFIX "+json;version=0.3", BDL_PREFIX ".v0.1+json",
+		BDL_PREFIX ".v0.2+json", BDL_PREFIX ".v0.3+json"
+	};
+	int k;
+
+	for (k = 0; k < (int)LEN(names) && strcmp(mt, names[k]); k++)
+		;
+	return k < (int)LEN(names) ? k % 3 + 1 : 0;
+}
+
+/* no member name twice in any object of j (Go's protojson refuses it;
+ * json_get would see one of them) */
+static int
+bdl_dups(const Json *j, Arena *a, Err *e)
+{
+	int t;
+
+	for (t = 0; t < j->nt; t++)
+		if (j->t[t].type == JSMN_OBJECT && pay_dups(j, t, "an object",
+		    a, e) < 0)
+			return -1;
+	return 0;
+}
+
+/* protobuf bytes at token i (standard base64, padded), not empty */
+static int
+bdl_bytes(const Json *j, int i, Arena *a, Str *out)
+{
+	const char *s;
+
+	return i >= 0 && (s = json_str(j, i, a, NULL)) && *s &&
+	    b64_decode(a, s, strlen(s), out) == 0 && out->n ? 0 : -1;
+}
+
+/* A bundle (specs/sigstore-bundle.md §3, §4) into b: its media type, one
+ * of the three kinds of verification material, a DSSE envelope of one
+ * signature.  Transparency-log entries and timestamps are only checked
+ * for shape: keys and pki trust neither.  1, or 0 with why. */
+static int
+bdl_parse(const Str *blob, Bdl *b, Arena *a, const char **why)
+{
+	static const Field top[] = {
+		{ "mediaType", JSMN_STRING },
+		{ "verificationMaterial", JSMN_OBJECT },
+		{ "dsseEnvelope", JSMN_OBJECT },
+		{ "messageSignature", JSMN_OBJECT }
+	}, vm[] = {
+		{ "publicKey", JSMN_OBJECT },
+		{ "x509CertificateChain", JSMN_OBJECT },
+		{ "certificate", JSMN_OBJECT }, { "tlogEntries", JSMN_ARRAY },
+		{ "timestampVerificationData", JSMN_OBJECT }
+	}, hint[] = {
+		{ "hint", JSMN_STRING }
+	}, chain[] = {
+		{ "certificates", JSMN_ARRAY }
+	}, raw[] = {
+		{ "rawBytes", JSMN_STRING }
+	}, tsv[] = {
+		{ "rfc3161Timestamps", JSMN_ARRAY }
+	}, dsse[] = {
+		{ "payload", JSMN_STRING }, { "payloadType", JSMN_STRING },
+		{ "signatures", JSMN_ARRAY }
+	}, sig[] = {
+		{ "sig", JSMN_STRING }, { "keyid", JSMN_STRING }
+	};
+	int v[LEN(top)], w[LEN(vm)], x[LEN(dsse)], y[LEN(sig)], z[1], c, k;
+	Err sub = { 0, "" };
+	const char *mt;
+	Json j;
+
+	memset(b, 0, sizeof(*b));
+	if (json_parse(&j, a, "bundle", blob->p, blob->n, ExitReject, &sub) <
+	    0 || bdl_dups(&j, a, &sub) < 0 || json_fields(&j, 0, "top level",
+	    top, LEN(top), v, a, &sub) < 0)
+		goto bad;
+	if (v[0] < 0 || !(mt = json_str(&j, v[0], a, &sub)) ||
+	    !(b->version = bdl_version(mt))) {
+		*why = ar_reason(a, &sub, "bundle: mediaType %s is not a "
+		    "Sigstore bundle v0.1 to v0.3", v[0] < 0 ? "missing" :
+		    ar_quote(a, j.s + j.t[v[0]].start, (size_t)(j.t[v[0]].end -
+		    j.t[v[0]].start), &sub));
+		return 0;
+	}
+	if (json_fields(&j, v[1], "verificationMaterial", vm, LEN(vm), w, a,
+	    &sub) < 0)
+		goto bad;
+	if ((w[0] >= 0) + (w[1] >= 0) + (w[2] >= 0) != 1) {
+		*why = "bundle: verificationMaterial needs exactly one of "
+		    "publicKey, x509CertificateChain and certificate";
+		return 0;
+	}
+	if (w[1] >= 0 && b->version == 3) {
+		*why = "bundle: v0.3 with an x509CertificateChain (v0.3 has "
+		    "certificate)";
+		return 0;
+	}
+	if ((w[0] >= 0 && json_fields(&j, w[0], "verificationMaterial."
+	    "publicKey", hint, LEN(hint), z, a, &sub) < 0) || (w[4] >= 0 &&
+	    json_fields(&j, w[4], "verificationMaterial."
+	    "timestampVerificationData", tsv, LEN(tsv), z, a, &sub) < 0))
+		goto bad;
+	for (k = 0, c = w[3] + 1; w[3] >= 0 && k < j.t[w[3]].size; k++,
+	    c = json_skip(&j, c))
+		if (j.t[c].type != JSMN_OBJECT) {
+			*why = "bundle: tlogEntries holds a non-object";
+			return 0;
+		}
+	c = w[2];
+	if (w[1] >= 0) {	/* leaf first; the rest is not trusted */
+		if (json_fields(&j, w[1], "verificationMaterial."
+		    "x509CertificateChain", chain, LEN(chain), z, a, &sub) < 0)
+			goto bad;
+		c = z[0] >= 0 && j.t[z[0]].size ? z[0] + 1 : -1;
+	}
+	if (c >= 0 && (json_fields(&j, c, "certificate", raw, LEN(raw), z, a,
+	    &sub) < 0 || bdl_bytes(&j, z[0], a, &b->cert) < 0)) {
+		*why = sub.code ? ar_reason(a, &sub, "%s", sub.msg) :
+		    "bundle: certificate rawBytes missing or not base64";
+		return 0;
+	}
+	if (w[1] >= 0 && !b->cert.p) {
+		*why = "bundle: x509CertificateChain holds no certificate";
+		return 0;
+	}
+	if ((v[2] >= 0) == (v[3] >= 0) || v[3] >= 0) {
+		*why = v[3] >= 0 ? "bundle: a messageSignature signs a blob, "
+		    "not an image (cosign refuses it too)" : "bundle: "
+		    "dsseEnvelope is missing";
+		return 0;
+	}
+	if (json_fields(&j, v[2], "dsseEnvelope", dsse, LEN(dsse), x, a,
+	    &sub) < 0)
+		goto bad;
+	if (x[2] < 0 || j.t[x[2]].size != 1 || x[1] < 0) {
+		*why = "bundle: the DSSE envelope needs a payloadType and "
+		    "exactly one signature";
+		return 0;
+	}
+	if (json_fields(&j, x[2] + 1, "dsseEnvelope.signatures[0]", sig,
+	    LEN(sig), y, a, &sub) < 0 || !(b->ptype = json_str(&j, x[1], a,
+	    &sub)))
+		goto bad;
+	if (bdl_bytes(&j, x[0], a, &b->payload) < 0 || bdl_bytes(&j, y[0], a,
+	    &b->sig) < 0) {
+		*why = "bundle: DSSE payload or sig missing or not base64";
+		return 0;
+	}
+	return 1;
+bad:
+	*why = ar_reason(a, &sub, "%s", sub.msg);
+	return 0;
+}
+
+/* The in-toto statement of a verified envelope (§7.3, §7.4): Statement
+ * v1 or v0.1, a subject whose digest names the image, an accepted
+ * predicateType and the policy's annotations on that subject.  Every
+ * digest value must be hex; the image's must be the lowercase hex of
+ * -digest, as cosign compares it.  1, or 0 with why. */
+static int
+bdl_statement(const Str *p, const BdlReq *b, const char *digest, Arena *a,
+    const char **why)
+{
+	static const Field top[] = {
+		{ "_type", JSMN_STRING }, { "subject", JSMN_ARRAY },
+		{ "predicateType", JSMN_STRING }, { "predicate", JSMN_OBJECT }
+	}, desc[] = {
+		{ "name", JSMN_STRING }, { "uri", JSMN_STRING },
+		{ "digest", JSMN_OBJECT }, { "content", JSMN_STRING },
+		{ "downloadLocation", JSMN_STRING },
+		{ "mediaType", JSMN_STRING }, { "annotations", JSMN_OBJECT }
+	};
+	const char **pt = b->ptypes, *dflt = BDL_SIGN, *s, *t, *hex;
+	int v[LEN(top)], w[LEN(desc)], i, k, m, d, end, np = b->nptypes;
+	int ann = -1, found = 0;
+	size_t alg = strcspn(digest, ":"), x;
+	Err sub = { 0, "" };
+	Json j;
+
+	hex = digest + alg + 1;
+	if (json_parse(&j, a, "statement", p->p, p->n, ExitReject, &sub) < 0 ||
+	    bdl_dups(&j, a, &sub) < 0 || json_fields(&j, 0, "top level", top,
+	    LEN(top), v, a, &sub) < 0)
+		goto bad;
+	if (v[0] < 0 || v[1] < 0 || v[2] < 0 || !(t = json_str(&j, v[0], a,
+	    &sub)) || !(s = json_str(&j, v[2], a, &sub))) {
+		*why = "statement: _type, subject and predicateType are "
+		    "required";
+		return 0;
+	}
+	if (strcmp(t, "https://in-toto.io/Statement/v1") && strcmp(t,
+	    "https://in-toto.io/Statement/v0.1")) {
+		*why = ar_reason(a, &sub, "statement: _type %s is not an "
+		    "in-toto Statement v1 or v0.1", ar_quote(a, t, strlen(t),
+		    &sub));
+		return 0;
+	}
+	if ((m = j.t[v[1]].size) < 1 || m > MAX_SUBJECTS) {
+		*why = "statement: want 1 to MAX_SUBJECTS subjects";
+		return 0;
+	}
+	for (i = v[1] + 1, k = 0; k < m; k++, i = json_skip(&j, i)) {
+		if (json_fields(&j, i, "subject", desc, LEN(desc), w, a, &sub) <
+		    0)
+			goto bad;
+		end = w[2] >= 0 ? json_skip(&j, w[2]) : 0;
+		for (d = w[2] + 1; d < end; d = json_skip(&j, d + 1)) {
+			x = (size_t)(j.t[d + 1].end - j.t[d + 1].start);
+			if (j.t[d + 1].type != JSMN_STRING || x % 2 ||
+			    strspn(j.s + j.t[d + 1].start,
+			    "0123456789abcdefABCDEF") != x) {
+				*why = "statement: a subject digest that is "
+				    "not hex";
+				return 0;
+			}
+			if (!found && (size_t)(j.t[d].end - j.t[d].start) ==
+			    alg && !memcmp(j.s + j.t[d].start, digest, alg) &&
+			    json_eq(&j, d + 1, hex)) {
+				found = 1;
+				ann = w[6];
+			}
+		}
+	}
+	if (!found) {
+		*why = m > 1 ? ar_reason(a, &sub, "none of the statement's %d "
+		    "subjects is the image", m) : "the statement's subject is "
+		    "not the image (a bundle for another digest)";
+		return 0;
+	}
+	for (k = 0; k < (np ? np : 1) && strcmp(s, np ? pt[k] : dflt); k++)
+		;
+	if (k == (np ? np : 1)) {
+		*why = ar_reason(a, &sub, "predicateType %s not accepted",
+		    ar_esc(a, s, &sub));
+		return 0;
+	}
+	for (k = 0; k < b->nann; k++) {
+		d = ann >= 0 ? json_get(&j, ann, b->ann[2 * k]) : -1;
+		if (d < 0 || j.t[d].type != JSMN_STRING || !(t = json_str(&j, d,
+		    a, &sub)) || strcmp(t, b->ann[2 * k + 1])) {
+			*why = ar_reason(a, &sub, "annotation %s=%s not on the "
+			    "statement's subject", b->ann[2 * k],
+			    b->ann[2 * k + 1]);
+			return 0;
+		}
+	}
+	return 1;
+bad:
+	*why = ar_reason(a, &sub, "%s", sub.msg);
+	return 0;
+}
+
+/* DSSE's pre-authentication encoding of b's payload, in the arena */
+static char *
+bdl_pae(const Bdl *b, Arena *a, size_t *n)
+{
+	char *h = ar_printf(a, NULL, "DSSEv1 %zu %s %zu ", strlen(b->ptype),
+	    b->ptype, b->payload.n), *p;
+	size_t hl = h ? strlen(h) : 0;
+
+	if (!h || !(p = ar_alloc(a, hl + b->payload.n + 1, NULL)))
+		return NULL;
+	memcpy(p, h, hl);
+	memcpy(p + hl, b->payload.p, b->payload.n);
+	*n = hl + b->payload.n;
+	return p;
+}
+
+/* pki for a bundle's certificate (PEM): sst_cert's checks, now, then
+ * sig over msg with its key (cry_verify_curve).  1 with *who naming the
+ * certificate, or 0 with why. */
+static int
+bdl_leaf(Signer *sg, const Req *q, const char *pem, const void *msg,
+    size_t n, const Str *sig, Arena *a, const char **who, const char **why)
+{
+	Cert chain;
+	int ok = 0;
+	Cand c;
+
+	memset(&c, 0, sizeof(c));
+	c.cert = pem;
+	cry_cert_init(&chain);
+	if (!sst_cert(sg, q, &c, -1, &chain, a, why))
+		;
+	else if (cry_verify_curve(cry_cert_key(&chain), msg, n,
+	    (const unsigned char *)sig->p, sig->n))
+		*why = "signed by another key than the certificate's";
+	else
+		ok = (*who = cry_subject(&chain, a)) != NULL;
+	cry_cert_free(&chain);
+	return ok;
+}
+
+/* One referrer that is a bundle: its layer (the bundle), the signature
+ * over PAE by a key or the pki certificate, then the statement.  1
+ * valid (f->format says the version), 0 not (f->why), -1 with e set. */
+static int
+bdl_check(Run *run, const Req *q, const BdlReq *br, Signer *sg,
+    const Referrer *r, Found *f, Err *e)
+{
+	Arena *a = run->a;
+	char *pae, *pem;
+	size_t n;
+	Resp resp;
+	Bdl b;
+	int k;
+
+	if (r->nlayers != 1 || !bdl_version(r->laytype)) {
+		f->why = ar_reason(a, e, "%d layers, first %s: a bundle "
+		    "manifest has one, of a bundle v0.1 to v0.3 type",
+		    r->nlayers, ar_esc(a, r->laytype, e));
+		return 0;
+	}
+	if (r->laysize > MAX_BUNDLE_BYTES || r->laysize < 0 ||
+	    !dig_valid(r->laydigest, strlen(r->laydigest))) {
+		f->why = ar_reason(a, e, "its layer has no valid digest, no "
+		    "size or more than MAX_BUNDLE_BYTES (%d)",
+		    MAX_BUNDLE_BYTES);
+		return 0;
+	}
+	if (reg_blob(&run->reg, r->laydigest, LIMIT(MAX_BUNDLE_BYTES), &resp,
+	    e) < 0)
+		return -1;
+	if (resp.status == 404)
+		return fail(e, ExitUndecided, "%s: bundle %s of referrer %s is "
+		    "missing", run->reg.host, r->laydigest, r->digest);
+	if ((long long)resp.body.n != r->laysize) {
+		f->why = "the bundle's size is not its manifest's";
+		return 0;
+	}
+	if (!bdl_parse(&resp.body, &b, a, &f->why))
+		return 0;
+	if ((q->src == SrcKeys) == (b.cert.p != NULL)) {
+		f->why = b.cert.p ? "the bundle holds a certificate: this "
+		    "requirement trusts keys" : "the bundle names a public "
+		    "key: pki needs a certificate";
+		return 0;
+	}
+	if (!(pae = bdl_pae(&b, a, &n)))
+		return ar_spent(e);
+	if (q->src == SrcKeys) {
+		for (k = 0; k < sg->nkeys && cry_verify_curve(&sg->keys[k].pk,
+		    pae, n, (const unsigned char *)b.sig.p, b.sig.n); k++)
+			;
+		if (k == sg->nkeys) {
+			f->why = "signed by another key";
+			return 0;
+		}
+		f->signer = sg->keys[k].name;
+	} else {
+		if (!(pem = ar_alloc(a, b.cert.n / 3 * 4 + 64, e)))
+			return -1;
+		strcpy(pem, "-----BEGIN CERTIFICATE-----\n");
+		b64_encode(b.cert.p, b.cert.n, pem + strlen(pem));
+		strcat(pem, "\n-----END CERTIFICATE-----\n");
+		if (!bdl_leaf(sg, q, pem, pae, n, &b.sig, a, &f->signer,
+		    &f->why))
+			return 0;
+	}
+	/* only now is anything inside believed */
+	if (strcmp(b.ptype, BDL_INTOTO)) {
+		f->why = ar_reason(a, e, "payloadType %s, not an in-toto "
+		    "statement", ar_quote(a, b.ptype, strlen(b.ptype), e));
+		return 0;
+	}
+	if (!bdl_statement(&b.payload, br, run->digest, a, &f->why))
+		return 0;
+	f->format = ar_reason(a, e, "bundle v0.%d", b.version);
+	f->why = NULL;
+	return 1;
+}
+
+/* the BdlReq of q (none in a Req not made by bdl_load) */
+static const BdlReq *
+bdl_req(const Req *q)
+{
+	static const BdlReq none;
+
+	return q->own ? q->own : &none;
+}
+
+/* sigstoreBundle (SPEC.md): what it trusts (a bad key file is a
+ * configuration error), then every referrer of the image in turn, each
+ * classified by its own manifest; then cosign's legacy .sig, which binds
+ * the digest as well (its docker-reference is only reported: this type
+ * has no signedIdentity).  The first valid candidate satisfies it. */
+static int
+bdl_judge(Run *run, const Req *q, Result *res, Err *e)
+{
+	const BdlReq *br = bdl_req(q);
+	Signer *sg = &sstsigner;
+	Arena *a = run->a;
+	const char *src, *list = "", *w, *at;
+	Referrers *rs;
+	BdlRun *st;
+	Referrer *r;
+	Found *f;
+	Sigs *s;
+	int i, n = 0, rc = -1;
+
+	if (q->src == SrcFulcio || br->root) {
+		res->detail = "keyless verification and transparency logs "
+		    "(trustedRootPath, identities) are not implemented in this "
+		    "build";
+		return 0;
+	}
+	if (sst_signer(sg, q, run->policyfile, a, e) < 0 || !(st =
+	    run_state(run, q->type, sizeof(*st), e)) || !run_reg(run, e) ||
+	    reg_referrers(&run->reg, run->digest, rs = &st->refs, e) < 0 ||
+	    !(f = ar_alloc(a, (size_t)(rs->n + MAX_SIGS) * sizeof(*f), e)))
+		goto out;
+	s = &st->sigs;
+	memset(f, 0, (size_t)(rs->n + MAX_SIGS) * sizeof(*f));
+	res->found = f;
+	src = rs->api ? "referrers API" : ar_reason(a, e, "referrers tag "
+	    "%.19s\xe2\x80\xa6", rs->tag);
+	for (i = 0; i < rs->n && !res->ok; i++, n++) {
+		r = &rs->r[i];
+		f[n].source = src;
+		f[n].format = "referrer";
+		if (reg_referrer(&run->reg, r, run->digest, e) < 0)
+			goto out;
+		if (r->fetched && !strncmp(r->laytype, BDL_PREFIX,
+		    strlen(BDL_PREFIX)))
+			f[n].format = "bundle";
+		at = *r->atype ? r->atype : r->cfgtype;
+		if (r->why)
+			f[n].why = r->why;
+		else if (!strcmp(f[n].format, "referrer"))
+			f[n].why = ar_reason(a, e, "not a Sigstore bundle "
+			    "(artifactType %s, %d layer%s%s%s)", *at ? ar_esc(a,
+			    at, e) : "none", r->nlayers, r->nlayers == 1 ? "" :
+			    "s", r->nlayers ? ", first " : "", ar_esc(a,
+			    r->laytype, e));
+		else if ((res->ok = bdl_check(run, q, br, sg, r, &f[n], e)) <
+		    0)
+			goto out;
+	}
+	/* cosign's legacy .sig, only when no bundle holds (cosign's order) */
+	if (!res->ok && sst_attached(run, s, e) < 0)
+		goto out;
+	for (i = 0; !res->ok && s->found && i < s->n; i++, n++) {
+		f[n].source = run->reg.sigtag;
+		f[n].format = "legacy .sig";
+		res->ok = sst_check(run, q, sg, s, &s->c[i], &w, &f[n].signer);
+		f[n].why = res->ok ? NULL : w;
+	}
+	res->nfound = n;
+	rc = 0;
+	if (res->ok && n <= rs->n)
+		res->detail = ar_reason(a, e, "%s (%s) verified, signed by %s",
+		    f[n - 1].format, src, f[n - 1].signer);
+	else if (res->ok)
+		res->detail = ar_reason(a, e, "legacy .sig (%s, signature %d "
+		    "of %d) verified, signed by %s, %s (reported, not "
+		    "required)", run->reg.sigtag, n - rs->n, s->n,
+		    f[n - 1].signer, w);
+	else if (!n)
+		res->detail = ar_reason(a, e, "no signature: no referrers (%s) "
+		    "and %s %s attachment%s", src, s->found ? "a" : "no",
+		    run->reg.sigtag, s->found ? " without signature layers" :
+		    "");
+	for (i = 0; !res->ok && i < n; i++) {
+		list = ar_reason(a, e, "%s%s#%d %s%s%s%s: %s", list, i ? "; " :
+		    "", i + 1, f[i].format, i < rs->n ? " (" : "", i < rs->n ?
+		    f[i].source : "", i < rs->n ? ")" : "", f[i].why);
+		res->detail = ar_reason(a, e, "%d candidate%s, none valid: %s",
+		    n, n == 1 ? "" : "s", list);
+	}
+	if (e->code)
+		rc = -1;	/* out of memory, in e */
+out:
+	sst_signer_free(sg);
+	return rc;
+}
+
+/* -check and standalone pre-flight: load what q trusts (keys, pki CAs)
+ * and read its trusted root; configuration errors only */
+static int
+bdl_trust(Run *run, const Req *q, Err *e)
+{
+	const BdlReq *br = bdl_req(q);
+	Err sub = { 0, "" };
+	int rc = 0;
+	Str f;
+
+	if (q->src != SrcFulcio)
+		rc = sst_trust(run, q, e);
+	if (!rc && br->root && file_read(run->a, br->root, MAX_KEY_BYTES, &f,
+	    &sub) < 0)
+		rc = fail(e, ExitConfig, "%s: %s.trustedRootPath: %s",
+		    run->policyfile, q->at, sub.msg);
+	return rc;
+}
+
+/* -check's warning about a sigstoreBundle requirement, or NULL */
+static const char *
+bdl_warn(const Req *q, const char *policyfile)
+{
+	if (q->src == SrcFulcio || bdl_req(q)->root)
+		return "keyless verification and transparency logs "
+		    "(trustedRootPath, identities) are not implemented in this "
+		    "build: this requirement rejects every image";
+	if (!strcmp(policyfile, "/etc/containers/policy.json"))
+		return "sigstoreBundle is an ivlite extension: "
+		    "containers/image (Podman, CRI-O) refuses a policy.json "
+		    "that names it; keep this policy at ivlite's own path "
+		    "(-policy)";
+	return NULL;
+}
+
+/* == 27. Requirement types ===============================================
  * The table behind every dispatch on a requirement's type, and the rows
  * that need no section: insecureAcceptAnything, reject, signedBaseLayer. */
 
@@ -8982,17 +10068,20 @@ req_baseload(const Json *j, const int *v, Req *r, Arena *a, Err *e)
  * type goes last */
 static const ReqType reqtypes[] = {
 	/* name                     fields
-	 *     load          trust      check          needs a signature */
+	 *     load          trust      check          needs a signature,
+	 *     -check's warning */
 	{ "insecureAcceptAnything", FIELDS(typefield),
-	      NULL,         NULL,      req_accept,    0 },
+	      NULL,         NULL,      req_accept,    0, NULL },
 	{ "reject",                 FIELDS(typefield),
-	      NULL,         NULL,      req_reject,    0 },
+	      NULL,         NULL,      req_reject,    0, NULL },
 	{ "signedBy",               FIELDS(sbfields),
-	      ss_load,      ss_trust,  ss_judge,      1 },
+	      ss_load,      ss_trust,  ss_judge,      1, NULL },
 	{ "signedBaseLayer",        FIELDS(blfields),
-	      req_baseload, NULL,      req_baselayer, 0 },
+	      req_baseload, NULL,      req_baselayer, 0, NULL },
 	{ "sigstoreSigned",         FIELDS(sgfields),
-	      sst_load,     sst_trust, sst_judge,     1 },
+	      sst_load,     sst_trust, sst_judge,     1, NULL },
+	{ "sigstoreBundle",         FIELDS(bdfields),
+	      bdl_load,     bdl_trust, bdl_judge,     1, bdl_warn },
 };
 
 /* the row of type, or NULL: not one */
@@ -9002,7 +10091,7 @@ reqtype(int type)
 	return type >= 0 && type < (int)LEN(reqtypes) ? &reqtypes[type] : NULL;
 }
 
-/* == 27. Verdict cache ===================================================
+/* == 28. Verdict cache ===================================================
  * Off unless config.h sets CACHE_SECONDS.  An acceptance is kept as the
  * file cachedir/KEY, KEY the SHA-256 of everything the verdict rests on:
  * ivlite's version, the reference and digest, the policy.json bytes, the
@@ -9206,7 +10295,7 @@ cache_put(const char *key, const char *line)
 	close(dfd);
 }
 
-/* == 28. Judgement and output ============================================
+/* == 29. Judgement and output ============================================
  * Requirements are tried in order and the first that fails decides, as in
  * containers/image; later ones are reported as not evaluated.  The verdict
  * starts as a rejection and judge() alone turns it into an acceptance. */
@@ -9340,6 +10429,28 @@ out_line(const Verdict *v, const Ref *r, const char *digest, const Err *e,
 	}
 }
 
+/* a requirement's candidates, if its type lists them: -o json's
+ * "candidates" */
+static void
+out_found(const Result *res, FILE *f)
+{
+	const Found *c;
+	int k;
+
+	for (k = 0; k < res->nfound; k++) {
+		c = &res->found[k];
+		fputs(k ? ",{\"source\":" : ",\"candidates\":[{\"source\":", f);
+		out_jstr(c->source, f);
+		fputs(",\"format\":", f);
+		out_jstr(c->format, f);
+		fputs(",\"signer\":", f);
+		out_jstr(c->signer, f);
+		fprintf(f, ",\"ok\":%s,\"why\":", c->why ? "false" : "true");
+		out_jstr(c->why, f);
+		fputs(k + 1 == res->nfound ? "}]" : "}", f);
+	}
+}
+
 /* -o json: one object on one line */
 static void
 out_json(const Verdict *v, const Ref *r, const char *digest,
@@ -9374,6 +10485,7 @@ out_json(const Verdict *v, const Ref *r, const char *digest,
 		fprintf(f, ",\"ok\":%s,\"detail\":", v->res[i].ok ? "true" :
 		    "false");
 		out_jstr(v->res[i].detail, f);
+		out_found(&v->res[i], f);
 		fputc('}', f);
 	}
 	fputs("],\"reason\":", f);
@@ -9413,7 +10525,7 @@ out_jstr(const char *s, FILE *f)
 	fputc('"', f);
 }
 
-/* == 29. Options, -check, -version, main =================================
+/* == 30. Options, -check, -version, main =================================
  * Options follow Go's flag package, as containerd's other verifiers do:
  * -name V, --name V and -name=V are the same; booleans take no value. */
 
@@ -9672,12 +10784,15 @@ usage(void)
 }
 
 /* -check: the policy, the key and CA files it names, what they hold,
- * registries.d; a warning for each docker scope that can never match */
+ * registries.d; a warning for each docker scope that can never match,
+ * and each requirement its type warns about */
 static int
 main_check(Run *run, const Policy *p, const Opts *o, Err *e)
 {
+	const ReqType *t;
+	const Req *q;
 	const char *w;
-	int i;
+	int i, k;
 
 	if (pol_files(p, NULL, NULL, NULL, run->a, e) < 0 ||
 	    run_regd(run, e) < 0)
@@ -9693,6 +10808,12 @@ main_check(Run *run, const Policy *p, const Opts *o, Err *e)
 		    (w = pol_lint(p->scope[i].key, run->a, e)))
 			printf("warning: %s: %s: %s\n", o->policy,
 			    p->scope[i].at, w);
+	for (i = 0; i < p->nscope; i++)
+		for (k = 0; k < p->scope[i].nreq; k++)
+			if ((t = reqtype((q = &p->scope[i].req[k])->type)) &&
+			    t->warn && (w = t->warn(q, o->policy)))
+				printf("warning: %s: %s: %s\n", o->policy,
+				    q->at, w);
 	if (run->a->spent)
 		return -1;	/* main names it */
 	printf("ok: %s: %d scope%s; %s: %d scope%s\n", o->policy, p->nscope,

@@ -387,7 +387,7 @@ iv_judge_req(int type, char *out, size_t outsz)
 {
 	static Run run;
 	Blob key = { NULL, (const unsigned char *)"hi", 2, "test.keyData" };
-	Result res = { NULL, 0, NULL };
+	Result res = { NULL, 0, NULL, NULL, 0 };
 	Err e = { 0, "" };
 	Arena a;
 	Req q;
@@ -441,6 +441,8 @@ iv_judge_ident(const char *ident, const char *image, const char *s,
 #ifdef IVLITE_FUZZ
 /* tests/fuzz: one parser that meets untrusted bytes, by name, on d[0..n).
  * Only ever built into the fuzzers (make fuzz). */
+#define FUZZ_DIGEST	"sha256:abababababababababababababababababababababab" \
+	"abababababababababab"
 static int
 fuzz_scope(void *ctx, const char *key, size_t n)
 {
@@ -617,6 +619,39 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 		ss_keyring_free(&kr);
 	} else if (!strcmp(target, "inflate")) {
 		inf_packet(d, n, &a, &b, &why);
+	} else if (!strcmp(target, "bundle")) {
+		/* a bundle; the input, and a bundle's payload, as the statement
+		 * of a verified envelope for the seeds' digest */
+		static const char *ann[] = { "env", "prod" };
+		BdlReq q;
+		Bdl bd;
+
+		memset(&q, 0, sizeof(q));
+		q.ann = ann;
+		q.nann = 1;
+		if (bdl_parse(&st, &bd, &a, &why))
+			bdl_statement(&bd.payload, &q, FUZZ_DIGEST, &a, &why);
+		bdl_statement(&st, &q, FUZZ_DIGEST, &a, &why);
+	} else if (!strcmp(target, "referrers")) {
+		/* a referrers page, the same bytes as a referrer manifest, and
+		 * as the Link header of a page */
+		Referrers rs;
+		Referrer rf;
+		Reg rg;
+
+		memset(&rs, 0, sizeof(rs));
+		memset(&rf, 0, sizeof(rf));
+		memset(&rg, 0, sizeof(rg));
+		reg_refs_index(&rs, "f", s, n, &a, &e);
+		rf.body = st;
+		e.code = 0;
+		reg_classify(&rf, "x", FUZZ_DIGEST, &a, &e);
+		net.a = &a;
+		rg.net = &net;
+		strcpy(rg.host, "r.io");
+		strcpy(rg.base, "https://r.io");
+		e.code = 0;
+		reg_next(&rg, s, &e);
 	} else if (!strcmp(target, "rekor")) {
 		memset(&cand, 0, sizeof(cand));
 		memset(&sg, 0, sizeof(sg));

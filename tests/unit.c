@@ -144,6 +144,11 @@ test_refs(void)
 	docker "}}}"
 #define SB(extra) POL("\"q.io\":[{\"type\":\"signedBy\"," extra "}]")
 #define SS(extra) POL("\"q.io\":[{\"type\":\"sigstoreSigned\"," extra "}]")
+#define BD(extra) POL("\"q.io\":[{\"type\":\"sigstoreBundle\"," extra "}]")
+#define ID1 "\"identities\":[{\"issuer\":\"i\",\"subject\":\"s\"}]"
+#define TR "\"trustedRootPath\":\"/t\""
+#define BD_ONE ": exactly one of keyPath, keyPaths, keyData, keyDatas and " \
+	"pki must be given, or identities (keyless)"
 #define KP "\"keyPath\":\"/k\""
 #define RK "\"rekorPublicKeyPath\":\"/r\""
 #define FUL(x) "\"fulcio\":{" x "}"
@@ -182,6 +187,59 @@ static const struct {
 	{ POL("\"q.io\":[{\"type\":\"signedBaseLayer\",\"baseLayerIdentity\":"
 	    "{\"type\":\"matchExact\"}}]"), "" },
 	{ " \n{\"default\":" ACC "}\n\n", "" },
+	{ BD(KP), "" },
+	{ BD("\"keyDatas\":[\"aGk=\"],\"predicateTypes\":[\"https://slsa.dev/"
+	    "provenance/v1\"],\"annotations\":{\"env\":\"prod\",\"x\":\"\"}"),
+	    "" },
+	{ BD(PKI("\"caRootsPath\":\"/c\",\"subjectEmail\":\"e\"")), "" },
+	{ BD(TR ",\"identities\":[{\"issuer\":\"https://i\",\"subjectRegExp\":"
+	    "\"^x$\",\"claims\":{\"sourceRepositoryURI\":\"https://g/o/r\"}}]"),
+	    "" },
+	{ BD(KP "," TR), "" },
+	{ BD(KP "," PKI("\"caRootsPath\":\"/c\",\"subjectEmail\":\"e\"")), AT
+	    BD_ONE },
+	{ POL("\"q.io\":[{\"type\":\"sigstoreBundle\"}]"), AT BD_ONE },
+	{ BD(TR), AT BD_ONE },
+	{ BD(KP "," ID1 "," TR), AT ": identities (keyless) cannot be combined "
+	    "with keys or pki" },
+	{ BD(ID1), AT ": identities (keyless) need trustedRootPath" },
+	{ BD(TR ",\"identities\":[]"), AT ".identities: want 1 to MAX_KEYS "
+	    "(32) entries" },
+	{ BD(TR ",\"identities\":[{\"issuer\":\"i\",\"issuerRegExp\":\"i\","
+	    "\"subject\":\"s\"}]"), AT ".identities[0]: exactly one of issuer "
+	    "and issuerRegExp, and one of subject and subjectRegExp, must be "
+	    "given" },
+	{ BD(TR ",\"identities\":[{\"issuer\":\"i\"}]"), AT ".identities[0]: "
+	    "exactly one of issuer and issuerRegExp, and one of subject and "
+	    "subjectRegExp, must be given" },
+	{ BD(TR ",\"identities\":[{\"issuer\":\"i\",\"subject\":\"s\",\"x\":"
+	    "1}]"), AT ".identities[0]: unknown field \"x\"" },
+	{ BD(TR ",\"identities\":[{\"issuer\":\"i\",\"subject\":\"s\","
+	    "\"claims\":{\"a\":1}}]"), AT ".identities[0].claims[0]: expected a "
+	    "string, got a number, boolean or null" },
+	{ BD(TR ",\"identities\":[1]"), AT ".identities[0]: expected an "
+	    "object, got a number, boolean or null" },
+	{ BD("\"trustedRootPath\":\"\"," ID1), AT ".trustedRootPath: must not "
+	    "be empty" },
+	{ BD(KP ",\"predicateTypes\":[]"), AT ".predicateTypes: want 1 to "
+	    "MAX_KEYS (32) entries" },
+	{ BD(KP ",\"predicateTypes\":[\"\"]"), AT ".predicateTypes[0]: must "
+	    "not be empty" },
+	{ BD(KP ",\"predicateTypes\":\"x\""), AT ".predicateTypes: expected an "
+	    "array, got a string" },
+	{ BD(KP ",\"annotations\":{\"env\":1}"), AT ".annotations[0]: "
+	    "expected a string, got a number, boolean or null" },
+	{ BD(KP ",\"annotations\":{\"env\":\"a\",\"env\":\"b\"}"), AT
+	    ".annotations: duplicate key \"env\"" },
+	{ BD(KP ",\"annotations\":{\"\":\"a\"}"), AT ".annotations[0]: must "
+	    "not be empty" },
+	{ BD(KP ",\"signedIdentity\":{\"type\":\"matchRepository\"}"), AT
+	    ": unknown field \"signedIdentity\"" },
+	{ BD(FUL("\"caPath\":\"/c\"")), AT ": unknown field \"fulcio\"" },
+	{ BD(KP "," RK), AT ": unknown field \"rekorPublicKeyPath\"" },
+	{ BD(PKI("\"caRootsPath\":\"/c\"")), AT ".pki: at least one of "
+	    "subjectEmail and subjectHostname must be given" },
+	{ BD("\"keyPaths\":[]"), AT ".keyPaths: must not be empty" },
 
 	{ "{}", "policy.json: \"default\" is missing" },
 	{ "{\"transports\":{}}", "policy.json: \"default\" is missing" },
@@ -1401,6 +1459,20 @@ static const struct {
 	    "{\"type\":\"matchExact\"}}]"), "q.io/a", DB, 1, "rejected "
 	    "q.io/a:latest@" DB ": scope " D("q.io") ": signedBaseLayer: not "
 	    "implemented (containers/image rejects it too)" },
+	{ BD("\"keyDatas\":[\"aGk=\"]"), "q.io/a:1", DB, 2, "error: " AT
+	    ".keyDatas[0]: not a PEM public key" },
+	{ BD(PKI("\"caRootsPath\":\"/nonexistent/c\",\"subjectEmail\":\"e\"")),
+	    "q.io/a", DB, 2, "error: " AT ".pki.caRootsPath: /nonexistent/c: "
+	    "No such file or directory" },
+	/* keyless, and a log entry required: refused, before any network */
+	{ BD(TR "," ID1), "q.io/a:1", DB, 1, "rejected q.io/a:1@" DB ": scope "
+	    D("q.io") ": sigstoreBundle(fulcio): keyless verification and "
+	    "transparency logs (trustedRootPath, identities) are not "
+	    "implemented in this build" },
+	{ BD(KP "," TR), "q.io/a:1", DB, 1, "rejected q.io/a:1@" DB ": scope "
+	    D("q.io") ": sigstoreBundle(keyPath=/k): keyless verification and "
+	    "transparency logs (trustedRootPath, identities) are not "
+	    "implemented in this build" },
 	{ POL("\"q.io\":" ACC), "q.io/A", DA, 2, "error: invalid reference "
 	    "\"q.io/A\": repository name must be lowercase" },
 	{ "{", "q.io/a", DA, 2, "error: policy.json: line 1: JSON ends too "
@@ -1437,7 +1509,8 @@ test_judge_req(void)
 		{ 1, 1, "this scope rejects all images" },
 		{ 2, 2, "policy.json: test.keyData: not an OpenPGP keyring" },
 		{ 3, 1, "not implemented (containers/image rejects it too)" },
-		{ 5, 1, "unknown requirement type 5 (not judged)" },
+		{ 5, 2, "policy.json: test.keyData: not a PEM public key" },
+		{ 6, 1, "unknown requirement type 6 (not judged)" },
 		{ -1, 1, "unknown requirement type -1 (not judged)" },
 		{ 1000, 1, "unknown requirement type 1000 (not judged)" },
 	};
