@@ -21,6 +21,11 @@ payload, §6 cryptography), not from cosign's or containers/image's code:
   to <repo>:sha256-<hex>.sig through the registry API (monolithic blob
   uploads, PUT manifest); a Docker schema 2 media type and a missing blob
   are options.
+- statement(), bundle(): cosign 3's in-toto statement and Sigstore bundle
+  (a DSSE envelope signed over PAE), from ../shared/specs/sigstore-
+  bundle.md §4 and §7; attach_bundle() pushes one as a referrer the way
+  cosign 3 does on a registry without the referrers API (the index
+  tagged sha256-<hex>).
 - put_image()/put_index(): small images pushed the same way (much faster
   than skopeo, and every test case gets its own digest).
 - FakeRegistry: a registry-shaped HTTP server on 127.0.0.1 whose answers
@@ -404,6 +409,80 @@ def attach(reg, repo, digest, layers, docker=False, tag=None):
 		if ly.missing:
 			delete_blob(reg, repo, labmod.sha256_digest(ly.payload))
 	return man
+
+
+# --- cosign 3: Sigstore bundles (../shared/specs/sigstore-bundle.md §4, §7) ------
+
+MT_BUNDLE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+MT_EMPTY = "application/vnd.oci.empty.v1+json"
+MT_INTOTO = "application/vnd.in-toto+json"
+PT_SIGN = "https://sigstore.dev/cosign/sign/v1"
+ST_V1 = "https://in-toto.io/Statement/v1"
+
+
+def statement(digest, ptype=PT_SIGN, annotations=None, stype=ST_V1,
+    subjects=None, **extra):
+	"""The in-toto statement `cosign sign` writes for DIGEST (bytes):
+	one subject, its -a ANNOTATIONS, an empty predicate; SUBJECTS
+	replaces the subject list, EXTRA adds top-level members."""
+	sub = {"digest": {"sha256": digest.split(":", 1)[1]}}
+	if annotations:
+		sub["annotations"] = annotations
+	st = {"_type": stype, "subject": [sub] if subjects is None else
+	    subjects, "predicateType": ptype, "predicate": {}}
+	st.update(extra)
+	return _compact(st)
+
+
+def pae(ptype, payload):
+	"""DSSE's pre-authentication encoding (§7.1)."""
+	return b"DSSEv1 %d %s %d " % (len(ptype), ptype.encode(),
+	    len(payload)) + payload
+
+
+def bundle(payload, key, ptype=MT_INTOTO, media=MT_BUNDLE, material=None,
+    signed=None, sigs=None, **extra):
+	"""A bundle (bytes) of a DSSE envelope of PAYLOAD (bytes) and PTYPE,
+	signed by KEY (a Key) over PAE(PTYPE, SIGNED or PAYLOAD); MATERIAL:
+	verificationMaterial (default a public-key hint, as cosign writes
+	for keys); SIGS: the signatures list as is; EXTRA: more members."""
+	b64 = lambda b: base64.b64encode(b).decode()
+	sig = key.sign(pae(ptype, payload if signed is None else signed),
+	    {"p384": "sha384", "p521": "sha512"}.get(key.kind, "sha256"))
+	b = {"mediaType": media, "verificationMaterial": material or
+	    {"publicKey": {"hint": "ivlite-test"}}, "dsseEnvelope": {
+	    "payload": b64(payload), "payloadType": ptype, "signatures":
+	    [{"sig": b64(sig)}] if sigs is None else sigs}}
+	b.update(extra)
+	return _compact(b)
+
+
+def bundle_manifest(subject, blob_digest, blob_size, layer_type=MT_BUNDLE):
+	"""(manifest bytes, config bytes) of a bundle referrer of SUBJECT,
+	laid out as cosign 3 writes it (sigstore-bundle.md §2.3)."""
+	cfg = b"{}"
+	return _compact({"schemaVersion": 2, "mediaType": MT_OCI_MANIFEST,
+	    "artifactType": MT_BUNDLE, "config": {"mediaType": MT_EMPTY,
+	    "size": 2, "digest": labmod.sha256_digest(cfg)}, "layers": [
+	    {"mediaType": layer_type, "size": blob_size, "digest":
+	    blob_digest}], "subject": {"mediaType": MT_OCI_MANIFEST, "size":
+	    100, "digest": subject}}), cfg
+
+
+def attach_bundle(reg, repo, digest, blob):
+	"""Push BLOB (a bundle) as a referrer of REPO@DIGEST on a registry
+	without the referrers API (docker-registry 2.8): the blob, the
+	config, the referrer manifest and the index tagged sha256-<hex>
+	(replacing any); returns the referrer manifest's digest."""
+	man, cfg = bundle_manifest(digest, put_blob(reg, repo, blob), len(blob))
+	put_blob(reg, repo, cfg)
+	md = put_manifest(reg, repo, labmod.sha256_digest(man), man,
+	    MT_OCI_MANIFEST)
+	put_manifest(reg, repo, digest.replace(":", "-", 1), _compact({
+	    "schemaVersion": 2, "mediaType": MT_OCI_INDEX, "manifests": [{
+	    "mediaType": MT_OCI_MANIFEST, "digest": md, "size": len(man),
+	    "artifactType": MT_BUNDLE}]}), MT_OCI_INDEX)
+	return md
 
 
 def get(reg, repo, path, accept=MT_OCI_MANIFEST):

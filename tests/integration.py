@@ -243,6 +243,7 @@ def main(argv):
 			    % t.ivlite)
 			t.failed += 1
 		else:
+			import test_bundle
 			import test_cache
 			import test_containerd_real
 			import test_contract
@@ -258,7 +259,8 @@ def main(argv):
 			for mod in (test_contract, test_containerd_real,
 			    test_deployments, test_differential, test_registry,
 			    test_hostile, test_sigstore, test_cosign_real,
-			    test_sigpki, test_gpg, test_cache, test_robust):
+			    test_bundle, test_sigpki, test_gpg, test_cache,
+			    test_robust):
 				mod.run(t)
 	finally:
 		t.close()

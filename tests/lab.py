@@ -1758,27 +1758,57 @@ class Cosign(_Tool):
 		self.run(["generate-key-pair", "--output-key-prefix", prefix])
 		return prefix + ".pub", prefix + ".key"
 
+	def import_key_pair(self, private_pem, name="imported"):
+		"""(public key path, private key path) for PRIVATE_PEM (an
+		unencrypted PKCS#8 PEM private key, e.g. P-384 or RSA, which
+		generate-key-pair does not make): `cosign import-key-pair`."""
+		d = self.lab.mkdir("cosign-" + name)
+		src = os.path.join(d, "private.pem")
+		with open(src, "wb") as f:
+			f.write(private_pem)
+		prefix = os.path.join(d, name)
+		self.run(["import-key-pair", "--key", src, "--output-key-prefix",
+		    prefix])
+		return prefix + ".pub", prefix + ".key"
+
+	def _flags(self, reg, bundle):
+		argv = ["--use-signing-config=false", "--tlog-upload=false", "-y",
+		    "--new-bundle-format=%s" % ("true" if bundle else "false")]
+		return argv + _registry_flags(reg, ["--allow-http-registry",
+		    "--allow-insecure-registry"], lambda ca:
+		    ["--registry-cacert", ca])
+
 	def sign(self, reg, repo, digest, key, bundle=False, annotations=None,
-	    identity=None, recursive=False):
+	    identity=None, recursive=False, certificate=None, chain=None):
 		"""cosign sign --key KEY REG/REPO@DIGEST; returns the process.
 
 		annotations: {k: v} for -a (they land in the payload's
-		"optional"); identity: --sign-container-identity (the
-		payload's docker-reference instead of REG/REPO)."""
-		argv = ["sign", "--key", key, "--use-signing-config=false",
-		    "--tlog-upload=false", "-y"]
-		argv.append("--new-bundle-format=%s" % ("true" if bundle
-		    else "false"))
-		argv += _registry_flags(reg, ["--allow-http-registry",
-		    "--allow-insecure-registry"], lambda ca:
-		    ["--registry-cacert", ca])
+		"optional", or a bundle statement's subject annotations);
+		identity: --sign-container-identity (the payload's
+		docker-reference instead of REG/REPO); certificate, chain:
+		--certificate and --certificate-chain (PEM files; BYO-PKI:
+		a bundle then holds the certificate, not the chain)."""
+		argv = ["sign", "--key", key] + self._flags(reg, bundle)
 		for k, v in sorted((annotations or {}).items()):
 			argv += ["-a", "%s=%s" % (k, v)]
 		if identity:
 			argv += ["--sign-container-identity", identity]
 		if recursive:
 			argv.append("--recursive")
+		if certificate:
+			argv += ["--certificate", certificate]
+		if chain:
+			argv += ["--certificate-chain", chain]
 		return self.run(argv + [reg.ref(repo, digest=digest)])
+
+	def attest(self, reg, repo, digest, key, predicate, ptype):
+		"""cosign attest --key KEY --predicate PREDICATE (a file)
+		--type PTYPE (e.g. slsaprovenance1) of REG/REPO@DIGEST: an
+		in-toto statement (_type v0.1) in a Sigstore bundle referrer,
+		as cosign 3 writes attestations by default."""
+		return self.run(["attest", "--key", key, "--predicate", predicate,
+		    "--type", ptype] + self._flags(reg, True) +
+		    [reg.ref(repo, digest=digest)])
 
 
 class Notation(_Tool):

@@ -373,12 +373,12 @@ def run(t):
 	def policies_present():
 		names = sorted(os.path.basename(f) for f in
 		    glob.glob(os.path.join(t.policies, "*.json")))
-		want = ["byo-pki.json", "cosign-prefix.json",
+		want = ["byo-pki.json", "cosign-prefix.json", "cosign3-key.json",
 		    "digest-pinning.json", "kios.json"]
 		if not set(want) <= set(names):
 			raise Fail("expected %s in %s, got %s" % (want, t.policies,
 			    names))
-	t.case("contract: policies/ has the four deployments", policies_present)
+	t.case("contract: policies/ has the five deployments", policies_present)
 
 	typo = t.policy_file({"default": [R], "transports": {"docker": {
 	    "quay.io": [{"type": "sigstoreSigned", "keyPth": "/p"}]}}},

@@ -156,3 +156,24 @@ def run(t):
 	    % REJECT)
 	case(p, "other repository rejected by default",
 	    "quay.io/org/app:1", D, 1, "scope default: %s" % REJECT)
+
+	# 5. cosign 3 with a public key: Sigstore bundles (signed, unsigned,
+	# other-key and annotation pulls end to end, with real cosign 3 and a
+	# lab registry: test_bundle.py); ghcr.io/acme/prod also wants the
+	# signature made with -a env=prod
+	c3 = "cosign3-key.json"
+
+	def no_key3(ref, sc):
+		if os.path.exists(key):
+			raise Skip("%s exists on this machine" % key)
+		t.expect(t.containerd(pol(c3), ref, D), 2, 'error: %s: transports.'
+		    'docker["%s"][0].keyPath: %s: No such file or directory'
+		    % (pol(c3), sc, key))
+	t.case("deployment %s: inside the prefix, key file missing: exit 2"
+	    % c3, no_key3, "ghcr.io/acme/app:1", "ghcr.io/acme")
+	t.case("deployment %s: ghcr.io/acme/prod, key file missing: exit 2"
+	    % c3, no_key3, "ghcr.io/acme/prod/app:1", "ghcr.io/acme/prod")
+	case(c3, "sibling ghcr.io/acmex rejected", "ghcr.io/acmex/app:1", D, 1,
+	    "scope default: %s" % REJECT)
+	case(c3, "docker.io rejected", "alpine:3.20", D, 1,
+	    "scope default: %s" % REJECT, "docker.io/library/alpine:3.20")
