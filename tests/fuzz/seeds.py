@@ -64,8 +64,56 @@ def nc_chain():
 			return leaf + f.read()
 
 
+def bundle_seeds():
+	"""bundle: Sigstore bundles (and in-toto statements) shaped as cosign
+	3 writes them; referrers: referrers pages, fallback indexes,
+	referrer manifests and Link values"""
+	bt = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	st = {"_type": "https://in-toto.io/Statement/v1", "subject": [{"digest":
+	    {"sha256": D[7:]}, "annotations": {"env": "prod"}}],
+	    "predicateType": "https://sigstore.dev/cosign/sign/v1",
+	    "predicate": {}}
+	b64 = lambda b: base64.b64encode(b).decode()
+	env = lambda s: {"payload": b64(json.dumps(s).encode()),
+	    "payloadType": "application/vnd.in-toto+json", "signatures":
+	    [{"sig": b64(b"0E\x02\x21" + b"\x01" * 66)}]}
+	put("bundle", "cosign", json.dumps({"mediaType": bt,
+	    "verificationMaterial": {"publicKey": {"hint": "aGk="}},
+	    "dsseEnvelope": env(st)}))
+	put("bundle", "v01-chain", json.dumps({"mediaType":
+	    "application/vnd.dev.sigstore.bundle+json;version=0.1",
+	    "verificationMaterial": {"x509CertificateChain": {"certificates":
+	    [{"rawBytes": "MIIB"}, {"rawBytes": "MIIC"}]}, "tlogEntries": [{}],
+	    "timestampVerificationData": {"rfc3161Timestamps": []}},
+	    "dsseEnvelope": env(dict(st, _type="https://in-toto.io/Statement/"
+	    "v0.1", predicateType="https://slsa.dev/provenance/v1"))}))
+	put("bundle", "message", json.dumps({"mediaType": bt,
+	    "verificationMaterial": {"certificate": {"rawBytes": "MIIB"}},
+	    "messageSignature": {"messageDigest": {"algorithm": "SHA2_256",
+	    "digest": b64(b"x" * 32)}, "signature": "MEUC"}}))
+	put("bundle", "statement", json.dumps(st))
+	man = {"schemaVersion": 2, "mediaType":
+	    "application/vnd.oci.image.manifest.v1+json", "artifactType": bt,
+	    "config": {"mediaType": "application/vnd.oci.empty.v1+json",
+	    "size": 2, "digest": D}, "layers": [{"mediaType": bt, "size": 600,
+	    "digest": D}], "subject": {"mediaType":
+	    "application/vnd.oci.image.manifest.v1+json", "size": 400,
+	    "digest": D}}
+	put("referrers", "manifest", json.dumps(man))
+	put("referrers", "index", json.dumps({"schemaVersion": 2, "mediaType":
+	    "application/vnd.oci.image.index.v1+json", "manifests": [{
+	    "mediaType": man["mediaType"], "digest": D, "size": 877,
+	    "artifactType": "application/vnd.oci.empty.v1+json"}, {
+	    "mediaType": man["mediaType"], "digest": "sha256:" + "cd" * 32,
+	    "size": 1, "annotations": {"a": "b"}}]}))
+	put("referrers", "empty", '{"schemaVersion":2,"manifests":null}')
+	put("referrers", "link", '</v2/a/referrers/%s?n=1>; rel="next", '
+	    '<https://r.io/v2/b>; rel=next, <x>; rel=prev' % D)
+
+
 def main():
 	shutil.rmtree(OUT, ignore_errors=True)
+	bundle_seeds()
 	for i, r in enumerate(["alpine", "docker.io/library/alpine:3.20",
 	    "127.0.0.1:5000/a/b:v1", "[::1]:5000/app@" + D, "q.io/x:1@" + D,
 	    "*.example.com", "index.docker.io/x/y"]):
