@@ -3646,8 +3646,11 @@ typedef struct {		/* a certification path, as mbedTLS's verify
 	const mbedtls_x509_crt *c[MBEDTLS_X509_MAX_VERIFY_CHAIN_SIZE];
 	int n;			/* c[0] the leaf, c[n - 1] the anchor */
 	long long t;		/* cry_chain's time, -1: now */
+	int eku;		/* what every certificate must allow: Eku* */
 	char why[3 * QUOTE_SIZE + 100];	/* a name-constraint violation */
 } Path;
+
+enum { EkuCodeSigning, EkuTimeStamping };	/* cry_chain's purposes */
 
 /* Name constraints (RFC 5280 4.2.1.10), which mbedTLS 2.28 does not
  * enforce: it refuses a critical nameConstraints extension when parsing
@@ -4055,12 +4058,14 @@ static const mbedtls_x509_crt_profile cry_profile = {
 
 /* called for each certificate of the chain: validity at a given time
  * instead of now (Fulcio certificates live ten minutes; what counts is the
- * Rekor time), code signing for every certificate that limits EKU, and
- * the name constraints (cry_path) */
+ * Rekor time), the purpose (code signing, time stamping) for every
+ * certificate that limits EKU, and the name constraints (cry_path) */
 static int
 cry_chain_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
 	const Path *p = ctx;
+	const char *eku = p->eku == EkuCodeSigning ? MBEDTLS_OID_CODE_SIGNING :
+	    MBEDTLS_OID_TIME_STAMPING;
 
 	if (p->t >= 0) {
 		*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED |
@@ -4070,18 +4075,17 @@ cry_chain_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 		if (p->t > cry_time(&crt->valid_to))
 			*flags |= MBEDTLS_X509_BADCERT_EXPIRED;
 	}
-	if (mbedtls_x509_crt_check_extended_key_usage(crt,
-	    MBEDTLS_OID_CODE_SIGNING, MBEDTLS_OID_SIZE(MBEDTLS_OID_CODE_SIGNING))
+	if (mbedtls_x509_crt_check_extended_key_usage(crt, eku, strlen(eku))
 	    != 0)
 		*flags |= MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
 	return cry_path(ctx, crt, depth, flags);
 }
 
 /* Path validation of chain (leaf first, then intermediates) up to roots,
- * at time t (-1: now).  0, or -1 with why. */
+ * at time t (-1: now), for purpose eku.  0, or -1 with why. */
 static int
 cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
-    Arena *a, const char **why)
+    int eku, Arena *a, const char **why)
 {
 	const char *when = when_utc(t >= 0 ? t : (long long)time(NULL), a);
 	char info[200];
@@ -4090,6 +4094,7 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 
 	p.n = 0;
 	p.t = t;
+	p.eku = eku;
 	p.why[0] = '\0';
 	if (mbedtls_x509_crt_verify_with_profile(chain, roots, NULL,
 	    &cry_profile, NULL, &f, cry_chain_cb, &p) == 0 && f == 0)
@@ -4102,7 +4107,8 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 		*why = ar_reason(a, NULL, "not valid at %s: not yet valid",
 		    when);
 	else if (f & MBEDTLS_X509_BADCERT_EXT_KEY_USAGE)
-		*why = "not for code signing (extended key usage)";
+		*why = eku == EkuCodeSigning ? "not for code signing (extended "
+		    "key usage)" : "not for time stamping (extended key usage)";
 	else if (f & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK
 	    | MBEDTLS_X509_BADCERT_BAD_KEY))
 		*why = "weak signature or key, refused by the verification "
@@ -7631,7 +7637,7 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
 			return 0;
 		}
 	}
-	if (cry_chain(chain, &sg->roots, t, a, &w) < 0) {
+	if (cry_chain(chain, &sg->roots, t, EkuCodeSigning, a, &w) < 0) {
 		*why = ar_reason(a, NULL, "%s: chain: %s", who, w);
 		return 0;
 	}
@@ -9356,7 +9362,392 @@ out:
 	return rc;
 }
 
-/* == 26. sigstoreBundle: cosign 3 bundles ================================
+/* == 26. Crypto: DER and RFC 3161 timestamps (CMS) =======================
+ * A strict DER reader (exact tags, definite minimal lengths, nothing left
+ * over) for what mbedTLS does not parse: RFC 3161 time-stamp tokens, CMS
+ * SignedData (RFC 5652) carrying a TSTInfo, checked against the roots of a
+ * time-stamping authority at the time the token states.  Certificates,
+ * keys and signatures go through mbedTLS; every length is checked before
+ * it is read. */
+
+typedef struct {		/* DER: the bytes [p, end) */
+	const unsigned char *p, *end;
+	const unsigned char *tlv;	/* the element's first byte (its tag) */
+} Der;
+
+/* The next element of d, whose tag must be tag: its contents into *in,
+ * d past it.  0, or -1 if it is another tag or not DER. */
+static int
+der_get(Der *d, int tag, Der *in)
+{
+	const unsigned char *p = d->p;
+	size_t n, k, len = 0;
+
+	if (d->end - p < 2 || *p != tag)
+		return -1;
+	n = p[1];
+	p += 2;
+	if (n & 0x80) {
+		k = n & 0x7f;
+		if (k < 1 || k > 4 || (size_t)(d->end - p) < k || !*p)
+			return -1;
+		while (k--)
+			len = len << 8 | *p++;
+		if (len < 0x80)
+			return -1;	/* the short form was due */
+		n = len;
+	}
+	if ((size_t)(d->end - p) < n)
+		return -1;
+	in->tlv = d->p;
+	in->p = p;
+	in->end = d->p = p + n;
+	return 0;
+}
+
+/* an OPTIONAL element: 1 read, 0 absent (in untouched), -1 malformed */
+static int
+der_opt(Der *d, int tag, Der *in)
+{
+	if (d->p >= d->end || *d->p != tag)
+		return 0;
+	return der_get(d, tag, in) < 0 ? -1 : 1;
+}
+
+/* are in's contents the OID (DER contents, no NUL) oid? */
+static int
+der_is(const Der *in, const char *oid)
+{
+	size_t n = strlen(oid);
+
+	return (size_t)(in->end - in->p) == n && !memcmp(in->p, oid, n);
+}
+
+/* a small non-negative INTEGER, minimally encoded */
+static int
+der_uint(Der *d, long *v)
+{
+	Der x;
+
+	if (der_get(d, 0x02, &x) < 0 || x.p == x.end || x.end - x.p > 4 ||
+	    (*x.p & 0x80) || (x.end - x.p > 1 && !*x.p && !(x.p[1] & 0x80)))
+		return -1;
+	for (*v = 0; x.p < x.end; x.p++)
+		*v = *v << 8 | *x.p;
+	return 0;
+}
+
+/* a hash AlgorithmIdentifier (parameters absent or NULL): MdSha256,
+ * MdSha384 or MdSha512; MdNone for any other or a malformed one */
+static int
+der_hash(Der *d)
+{
+	static const char *const oid[] = {
+		"\x60\x86\x48\x01\x65\x03\x04\x02\x01",
+		"\x60\x86\x48\x01\x65\x03\x04\x02\x02",
+		"\x60\x86\x48\x01\x65\x03\x04\x02\x03"
+	};
+	Der s, o, nul;
+	int k;
+
+	if (der_get(d, 0x30, &s) < 0 || der_get(&s, 0x06, &o) < 0 ||
+	    (der_opt(&s, 0x05, &nul) && nul.p != nul.end) || s.p != s.end)
+		return MdNone;
+	for (k = 0; k < 3 && !der_is(&o, oid[k]); k++)
+		;
+	return k < 3 ? MdSha256 + k : MdNone;
+}
+
+/* data's hash of type md (MdSha256…) into h; its length */
+static size_t
+der_sum(int md, const void *data, size_t n, unsigned char *h)
+{
+	return sha_raw(md == MdSha256 ? 256 : md == MdSha384 ? 384 : 512, data,
+	    n, h);
+}
+
+/* Extension oid of c, strictly: 1 with its value (the OCTET STRING's
+ * contents) and whether it is critical, 0 absent, -1 malformed or twice */
+static int
+der_ext(const Cert *c, const char *oid, Der *v, int *crit)
+{
+	Der d, all, ext, o, b, val;
+	int found = 0;
+
+	if (!c->v3_ext.p)
+		return 0;	/* a v1 certificate */
+	d.p = c->v3_ext.p;
+	d.end = d.p + c->v3_ext.len;
+	if (der_get(&d, 0x30, &all) < 0 || d.p != d.end)
+		return -1;
+	while (all.p < all.end) {
+		b.p = b.end = NULL;
+		if (der_get(&all, 0x30, &ext) < 0 || der_get(&ext, 0x06, &o) < 0 ||
+		    der_opt(&ext, 0x01, &b) < 0 || der_get(&ext, 0x04, &val) < 0 ||
+		    ext.p != ext.end)
+			return -1;
+		if (!der_is(&o, oid))
+			continue;
+		if (found++)
+			return -1;
+		*v = val;
+		*crit = b.end - b.p == 1 && *b.p == 0xff;
+	}
+	return found;
+}
+
+/* GeneralizedTime YYYYMMDDHHMMSS[.f…]Z as Unix seconds, the fraction
+ * dropped; -1 if it is not one */
+static long long
+der_time(const Der *g)
+{
+	const unsigned char *s = g->p;
+	size_t n = (size_t)(g->end - g->p), k;
+	mbedtls_x509_time t;
+	int v[7];
+
+	if (n < 15 || s[n - 1] != 'Z' || (n > 15 && (n < 17 || s[14] != '.')))
+		return -1;
+	for (k = 0; k + 1 < n; k++)
+		if (k != 14 && !isdigit(s[k]))
+			return -1;
+	for (k = 0; k < 7; k++)
+		v[k] = (s[2 * k] - '0') * 10 + s[2 * k + 1] - '0';
+	t.year = v[0] * 100 + v[1];
+	t.mon = v[2];
+	t.day = v[3];
+	t.hour = v[4];
+	t.min = v[5];
+	t.sec = v[6];
+	if (t.year < 1970 || t.mon < 1 || t.mon > 12 || t.day < 1 ||
+	    t.day > 31 || t.hour > 23 || t.min > 59 || t.sec > 59)
+		return -1;
+	return cry_time(&t);
+}
+
+/* Does sig verify hash h (of type md) with pk: ECDSA in strict DER, or
+ * RSA PKCS#1 v1.5 of the modulus' length?  alg, if not NULL, is the
+ * signature AlgorithmIdentifier's OID: it must agree with pk and md. */
+static int
+der_check(Pk *pk, int md, const unsigned char *h, size_t hn,
+    const Der *sig, const Der *alg)
+{
+	static const struct {
+		const char *oid;
+		int ec, md;
+	} algs[] = {
+		{ "\x2a\x86\x48\xce\x3d\x04\x03\x02", 1, MdSha256 },
+		{ "\x2a\x86\x48\xce\x3d\x04\x03\x03", 1, MdSha384 },
+		{ "\x2a\x86\x48\xce\x3d\x04\x03\x04", 1, MdSha512 },
+		{ "\x2a\x86\x48\xce\x3d\x02\x01", 1, MdNone },
+		{ "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b", 0, MdSha256 },
+		{ "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0c", 0, MdSha384 },
+		{ "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0d", 0, MdSha512 },
+		{ "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01", 0, MdNone },
+	};
+	size_t sl = (size_t)(sig->end - sig->p), k = 0;
+	int ec = mbedtls_pk_get_type(pk) == MBEDTLS_PK_ECKEY;
+
+	for (; alg && k < LEN(algs) && !der_is(alg, algs[k].oid); k++)
+		;
+	if (alg && (k == LEN(algs) || algs[k].ec != ec || (algs[k].md &&
+	    algs[k].md != md)))
+		return -1;
+	if (ec ? !cry_der_sig(sig->p, sl) : mbedtls_pk_get_type(pk) !=
+	    MBEDTLS_PK_RSA || sl != cry_key_len(pk))
+		return -1;
+	return cry_check(pk, md, h, hn, sig->p, sl);
+}
+
+/* Is c the certificate sid names: [0] a subject key identifier, or
+ * issuer and serial number? */
+static int
+tsa_signer(const Cert *c, const Der *sid, int byski)
+{
+	Der s = *sid, iss, ser, v, k;
+	int crit;
+
+	if (byski)
+		return der_ext(c, "\x55\x1d\x0e", &v, &crit) == 1 &&
+		    der_get(&v, 0x04, &k) == 0 && k.end - k.p == sid->end -
+		    sid->p && !memcmp(k.p, sid->p, (size_t)(k.end - k.p));
+	return der_get(&s, 0x30, &iss) == 0 && der_get(&s, 0x02, &ser) == 0 &&
+	    c->issuer_raw.len == (size_t)(iss.end - iss.tlv) &&
+	    !memcmp(c->issuer_raw.p, iss.tlv, c->issuer_raw.len) &&
+	    c->serial.len == (size_t)(ser.end - ser.p) &&
+	    !memcmp(c->serial.p, ser.p, c->serial.len);
+}
+
+/* The RFC 3161 time-stamp token tok[0..n) (a ContentInfo, or the
+ * TimeStampResp holding it with status granted) must time-stamp data:
+ * its TSTInfo's message imprint is the SHA-256, -384 or -512 of data; its
+ * one SignerInfo signs (ECDSA, or RSA PKCS#1 v1.5, over SHA-2) signed
+ * attributes whose content type is TSTInfo and whose message digest is
+ * the TSTInfo's; the signer's certificate (embedded in the token, else
+ * among inter; named by issuer and serial number or by subject key
+ * identifier) is no CA, has exactly one extended key usage, time
+ * stamping, marked critical, and chains through inter and the embedded
+ * certificates to roots, every certificate valid at genTime.  The nonce,
+ * policy, accuracy and TSA name are not looked at.  0 with genTime (Unix
+ * seconds, its fraction dropped) in *gentime, or -1 and why. */
+static int tsa_verify(const unsigned char *tok, size_t n, const void *data,
+    size_t dn, Cert *roots, Cert *inter, long long *gentime, Arena *a,
+    const char **why) __attribute__((unused));	/* until bdl_ uses it */
+
+static int
+tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
+    Cert *roots, Cert *inter, long long *gentime, Arena *a,
+    const char **why)
+{
+	static const char oid_sd[] = "\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02",
+	    oid_tst[] = "\x2a\x86\x48\x86\xf7\x0d\x01\x09\x10\x01\x04",
+	    oid_ct[] = "\x2a\x86\x48\x86\xf7\x0d\x01\x09\x03",
+	    oid_md[] = "\x2a\x86\x48\x86\xf7\x0d\x01\x09\x04";
+	Der d, x, y, o, sd, eci, tst, cs, si, sid, attrs, at, vals, alg,
+	    sig, mdv, ti, imp, hm;
+	unsigned char h[64], *buf;
+	const Cert *c, *signer = NULL;
+	const char *w;
+	long v;
+	int md, imd, nct = 0, nmd = 0, byski, crit, k;
+	Cert emb, chain;
+	size_t hn;
+
+	cry_cert_init(&emb);
+	cry_cert_init(&chain);
+	mdv.p = mdv.end = NULL;
+	*why = "not a DER time-stamp token";
+	d.p = tok;
+	d.end = tok + n;
+	if (der_get(&d, 0x30, &x) < 0 || d.p != d.end)
+		goto out;
+	if (x.p < x.end && *x.p == 0x30) {	/* a TimeStampResp */
+		if (der_get(&x, 0x30, &y) < 0 || der_uint(&y, &v) < 0)
+			goto out;
+		if (v != 0) {
+			*why = "the time-stamp response's status is not granted";
+			goto out;
+		}
+		if (der_get(&x, 0x30, &y) < 0 || x.p != x.end)
+			goto out;
+		x = y;
+	}
+	/* ContentInfo, SignedData, its encapsulated TSTInfo */
+	if (der_get(&x, 0x06, &y) < 0 || !der_is(&y, oid_sd) ||
+	    der_get(&x, 0xa0, &y) < 0 || x.p != x.end ||
+	    der_get(&y, 0x30, &sd) < 0 || y.p != y.end ||
+	    der_uint(&sd, &v) < 0 || der_get(&sd, 0x31, &x) < 0 ||
+	    der_get(&sd, 0x30, &eci) < 0 || der_get(&eci, 0x06, &y) < 0 ||
+	    !der_is(&y, oid_tst) || der_get(&eci, 0xa0, &y) < 0 ||
+	    eci.p != eci.end || der_get(&y, 0x04, &tst) < 0 || y.p != y.end ||
+	    (k = der_opt(&sd, 0xa0, &cs)) < 0 || der_opt(&sd, 0xa1, &x) < 0 ||
+	    der_get(&sd, 0x31, &x) < 0 || sd.p != sd.end)
+		goto out;
+	while (k > 0 && cs.p < cs.end)
+		if (der_get(&cs, 0x30, &y) < 0 || mbedtls_x509_crt_parse_der(&emb,
+		    y.tlv, (size_t)(y.end - y.tlv)) != 0) {
+			*why = "an embedded certificate does not parse";
+			goto out;
+		}
+	if (der_get(&x, 0x30, &si) < 0 || x.p != x.end) {
+		*why = "not exactly one SignerInfo";
+		goto out;
+	}
+	/* SignerInfo: version, sid, digest, signed attributes, signature */
+	if (der_uint(&si, &v) < 0)
+		goto out;
+	byski = si.p < si.end && *si.p == 0x80;
+	if (der_get(&si, byski ? 0x80 : 0x30, &sid) < 0 || (md = der_hash(&si)) == MdNone || der_get(&si, 0xa0, &attrs) <
+	    0 || der_get(&si, 0x30, &alg) < 0 || der_get(&alg, 0x06, &y) < 0 ||
+	    der_get(&si, 0x04, &sig) < 0 || der_opt(&si, 0xa1, &x) < 0 ||
+	    si.p != si.end) {
+		*why = "a SignerInfo without signed attributes or a SHA-2 digest";
+		goto out;
+	}
+	alg = y;
+	for (x = attrs; x.p < x.end;) {
+		if (der_get(&x, 0x30, &at) < 0 || der_get(&at, 0x06, &o) < 0 ||
+		    der_get(&at, 0x31, &vals) < 0 || at.p != at.end)
+			goto out;
+		if (der_is(&o, oid_ct) && ++nct && (der_get(&vals, 0x06, &y) < 0 ||
+		    !der_is(&y, oid_tst) || vals.p != vals.end))
+			nct = 9;
+		if (der_is(&o, oid_md) && ++nmd && (der_get(&vals, 0x04, &mdv) < 0
+		    || vals.p != vals.end))
+			nmd = 9;
+	}
+	hn = der_sum(md, tst.p, (size_t)(tst.end - tst.p), h);
+	if (nct != 1 || nmd != 1 || (size_t)(mdv.end - mdv.p) != hn ||
+	    memcmp(mdv.p, h, hn)) {
+		*why = "the signed attributes do not bind the TSTInfo (content "
+		    "type, message digest)";
+		goto out;
+	}
+	/* the signer: embedded, else given */
+	for (c = &emb; !signer && c && c->raw.p; c = c->next)
+		signer = tsa_signer(c, &sid, byski) ? c : NULL;
+	for (c = inter; !signer && c && c->raw.p; c = c->next)
+		signer = tsa_signer(c, &sid, byski) ? c : NULL;
+	if (!signer) {
+		*why = "its signer's certificate is neither embedded nor trusted";
+		goto out;
+	}
+	/* the signature is over the attributes as a SET OF, tag and all */
+	if (!(buf = ar_alloc(a, (size_t)(attrs.end - attrs.tlv), NULL))) {
+		*why = NOMEM;
+		goto out;
+	}
+	memcpy(buf, attrs.tlv, (size_t)(attrs.end - attrs.tlv));
+	buf[0] = 0x31;
+	hn = der_sum(md, buf, (size_t)(attrs.end - attrs.tlv), h);
+	if (der_check((Pk *)&signer->pk, md, h, hn, &sig, &alg) != 0) {
+		*why = "its signature does not verify with its signer's key";
+		goto out;
+	}
+	/* TSTInfo: version 1, policy, messageImprint, serialNumber, genTime */
+	d = tst;
+	if (der_get(&d, 0x30, &ti) < 0 || d.p != d.end ||
+	    der_uint(&ti, &v) < 0 || v != 1 || der_get(&ti, 0x06, &x) < 0 ||
+	    der_get(&ti, 0x30, &imp) < 0 || (imd = der_hash(&imp)) == MdNone ||
+	    der_get(&imp, 0x04, &hm) < 0 || imp.p != imp.end ||
+	    der_get(&ti, 0x02, &x) < 0 || der_get(&ti, 0x18, &x) < 0 ||
+	    (*gentime = der_time(&x)) < 0) {
+		*why = "not a TSTInfo of version 1 with a SHA-2 message imprint "
+		    "and a genTime";
+		goto out;
+	}
+	hn = der_sum(imd, data, dn, h);
+	if ((size_t)(hm.end - hm.p) != hn || memcmp(hm.p, h, hn)) {
+		*why = "it time-stamps other data (message imprint)";
+		goto out;
+	}
+	/* the signer's chain at genTime, then the TSA's own rules */
+	if (mbedtls_x509_crt_parse_der(&chain, signer->raw.p, signer->raw.len)
+	    != 0 || cry_append(&chain, &emb, 0) < 0 || cry_append(&chain,
+	    inter, 0) < 0) {
+		*why = NOMEM;
+		goto out;
+	}
+	if (cry_chain(&chain, roots, *gentime, EkuTimeStamping, a, &w) < 0) {
+		*why = ar_reason(a, NULL, "its signer's certificate: %s", w);
+		goto out;
+	}
+	if (signer->MBEDTLS_PRIVATE(ca_istrue) || der_ext(signer,
+	    "\x55\x1d\x25", &x, &crit) != 1 || !crit || der_get(&x, 0x30, &y) <
+	    0 || x.p != x.end || der_get(&y, 0x06, &x) < 0 || y.p != y.end ||
+	    !der_is(&x, MBEDTLS_OID_TIME_STAMPING)) {
+		*why = "its signer's certificate is a CA or lacks the one "
+		    "critical extended key usage time stamping";
+		goto out;
+	}
+	*why = NULL;
+out:
+	cry_cert_free(&emb);
+	cry_cert_free(&chain);
+	return *why ? -1 : 0;
+}
+
+/* == 27. sigstoreBundle: cosign 3 bundles ================================
  * cosign 3's signatures (specs/sigstore-bundle.md): a Sigstore bundle
  * (v0.1 to v0.3) as the one layer of a referrer of the image, its DSSE
  * envelope signed over PAE by a policy key or a pki certificate, and
@@ -10015,7 +10406,7 @@ bdl_warn(const Req *q, const char *policyfile)
 	return NULL;
 }
 
-/* == 27. Requirement types ===============================================
+/* == 28. Requirement types ===============================================
  * The table behind every dispatch on a requirement's type, and the rows
  * that need no section: insecureAcceptAnything, reject, signedBaseLayer. */
 
@@ -10091,7 +10482,7 @@ reqtype(int type)
 	return type >= 0 && type < (int)LEN(reqtypes) ? &reqtypes[type] : NULL;
 }
 
-/* == 28. Verdict cache ===================================================
+/* == 29. Verdict cache ===================================================
  * Off unless config.h sets CACHE_SECONDS.  An acceptance is kept as the
  * file cachedir/KEY, KEY the SHA-256 of everything the verdict rests on:
  * ivlite's version, the reference and digest, the policy.json bytes, the
@@ -10295,7 +10686,7 @@ cache_put(const char *key, const char *line)
 	close(dfd);
 }
 
-/* == 29. Judgement and output ============================================
+/* == 30. Judgement and output ============================================
  * Requirements are tried in order and the first that fails decides, as in
  * containers/image; later ones are reported as not evaluated.  The verdict
  * starts as a rejection and judge() alone turns it into an acceptance. */
@@ -10525,7 +10916,7 @@ out_jstr(const char *s, FILE *f)
 	fputc('"', f);
 }
 
-/* == 30. Options, -check, -version, main =================================
+/* == 31. Options, -check, -version, main =================================
  * Options follow Go's flag package, as containerd's other verifiers do:
  * -name V, --name V and -name=V are the same; booleans take no value. */
 

@@ -66,6 +66,12 @@ int iv_nc_match(int f, const char *name, const char *cons);
  * the signature is valid */
 int iv_ed25519(const char *pub, const char *msg, const char *sig);
 
+/* an RFC 3161 time-stamp token (or TimeStampResp) tok over data, with
+ * the PEM roots and intermediates inter (NULL: none): 1 valid (out: its
+ * genTime in Unix seconds), 0 not (out: why), -1 unparsable PEM */
+int iv_tsa_verify(const unsigned char *tok, size_t n, const char *data,
+    const char *roots, const char *inter, char *out, size_t outsz);
+
 /* an OpenPGP compressed packet body (algorithm octet, then the data):
  * out gets the decompressed bytes or why not; their length, or -1 */
 int iv_inflate(const unsigned char *body, size_t n, char *out,

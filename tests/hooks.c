@@ -305,6 +305,39 @@ iv_inflate(const unsigned char *body, size_t n, char *out, size_t outsz)
 	return r;
 }
 
+/* tests: an RFC 3161 time-stamp over data, checked with the PEM roots
+ * and intermediates inter (NULL: none): 1 valid (out: its genTime in
+ * Unix seconds), 0 not (out: why), -1 a PEM text that does not parse */
+int
+iv_tsa_verify(const unsigned char *tok, size_t n, const char *data,
+    const char *roots, const char *inter, char *out, size_t outsz)
+{
+	const char *why = "";
+	long long t = 0;
+	Cert r, i;
+	Arena a;
+	int ok = -1;
+
+	if (ar_open(&a, out, outsz) < 0)
+		return -1;
+	cry_cert_init(&r);
+	cry_cert_init(&i);
+	snprintf(out, outsz, "roots or intermediates do not parse");
+	if (cry_certs(roots, strlen(roots), 1, &r, 1, &a, &why) > 0 &&
+	    (!inter || cry_certs(inter, strlen(inter), 1, &i, 1, &a, &why) >
+	    0)) {
+		ok = tsa_verify(tok, n, data, strlen(data), &r, &i, &t, &a,
+		    &why) == 0;
+		if (ok)
+			snprintf(out, outsz, "%lld", t);
+		else
+			snprintf(out, outsz, "%s", why);
+	}
+	cry_cert_free(&r);
+	cry_cert_free(&i);
+	return ok;
+}
+
 static size_t pgp_arena;	/* tests: iv_pgp_verify's arena, 0: ARENA_BYTES */
 
 /* tests: the arena iv_pgp_verify may use, in bytes (0: ARENA_BYTES) */
@@ -652,6 +685,33 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 		strcpy(rg.base, "https://r.io");
 		e.code = 0;
 		reg_next(&rg, s, &e);
+	} else if (!strcmp(target, "tsa")) {
+		/* a time-stamp over "hello" under the fixtures' TSA root */
+		static Cert troots, tinter;
+		static int tready;
+		long long gt;
+
+		if (!tready++) {
+			static char pem[8192];
+			size_t pn;
+
+			cry_cert_init(&troots);
+			cry_cert_init(&tinter);
+			if ((f = fopen("tests/fixtures/tsa/root.pem", "rb"))) {
+				pn = fread(pem, 1, sizeof(pem) - 1, f);
+				fclose(f);
+				mbedtls_x509_crt_parse(&troots, (unsigned char *)pem,
+				    pn + 1);
+			}
+			if ((f = fopen("tests/fixtures/tsa/tsa.pem", "rb"))) {
+				pn = fread(pem, 1, sizeof(pem) - 1, f);
+				pem[pn] = '\0';
+				fclose(f);
+				mbedtls_x509_crt_parse(&tinter, (unsigned char *)pem,
+				    pn + 1);
+			}
+		}
+		tsa_verify(d, n, "hello", 5, &troots, &tinter, &gt, &a, &why);
 	} else if (!strcmp(target, "rekor")) {
 		memset(&cand, 0, sizeof(cand));
 		memset(&sg, 0, sizeof(sg));

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ivlite.h"
@@ -1236,6 +1237,107 @@ fixture(const char *name, unsigned char *buf, size_t n)
 	return got;
 }
 
+/* RFC 3161 time-stamps over "hello" made by openssl ts (tests/fixtures/tsa,
+ * make.py there): each rule broken once, then every truncation and bit
+ * flip of one (a flip may only pass where nothing signed it) */
+static void
+test_tsa(void)
+{
+	static unsigned char tok[4096], tmp[4096], pem[8][4096];
+	static const char *pems[] = {
+		"tsa/root.pem", "tsa/other-root.pem", "tsa/tsa.pem",
+		"tsa/tsa-noncritical.pem", "tsa/tsa-two-ekus.pem", "tsa/tsa-ca.pem",
+		"tsa/tsa-expired.pem", "tsa/rsa-root.pem"
+	};
+	static const char rule[] = "its signer's certificate is a CA or lacks "
+	    "the one critical extended key usage time stamping";
+	const struct {
+		const char *tok, *data;
+		int roots, inter, ok;	/* pems[], -1: none */
+		const char *out;	/* NULL: the genTime */
+	} cases[] = {
+		{ "resp.tsr", "hello", 0, -1, 1, NULL },
+		{ "resp.tsr", "hellO", 0, -1, 0, "it time-stamps other data "
+		    "(message imprint)" },
+		{ "resp.tsr", "hello", 1, -1, 0, "its signer's certificate: not "
+		    "trusted (no path to the configured CA)" },
+		{ "token.tst", "hello", 0, -1, 0, "its signer's certificate is "
+		    "neither embedded nor trusted" },
+		{ "token.tst", "hello", 0, 2, 1, NULL },
+		{ "token.tst", "hello", 0, 3, 0, rule },
+		{ "token.tst", "hello", 0, 4, 0, rule },
+		{ "token.tst", "hello", 0, 5, 0, rule },
+		{ "token.tst", "hello", 0, 6, 0, "" },	/* expired: below */
+		{ "sha384.tsr", "hello", 0, -1, 1, NULL },
+		{ "sha1.tsr", "hello", 0, -1, 0, "not a TSTInfo of version 1 "
+		    "with a SHA-2 message imprint and a genTime" },
+		{ "rsa.tsr", "hello", 7, -1, 1, NULL },
+	};
+	char out[512], when[64], expired[128], name[64], gen[64];
+	long long t = 0;
+	time_t tt;
+	size_t i, n, k;
+	int r, bad;
+
+	n = fixture("tsa/resp.time", tok, sizeof(tok) - 1);
+	tok[n] = '\0';
+	t = strtoll((char *)tok, NULL, 10);
+	check(t > 1700000000, __LINE__, "tsa/resp.time: %s", tok);
+	tt = (time_t)t;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&tt));
+	snprintf(expired, sizeof(expired), "its signer's certificate: not "
+	    "valid at %s: expired", when);
+	snprintf(when, sizeof(when), "%lld", t);
+	for (i = 0; i < LEN(pems); i++) {
+		n = fixture(pems[i], pem[i], sizeof(pem[i]) - 1);
+		pem[i][n] = '\0';
+		check(n > 0, __LINE__, "fixture %s missing", pems[i]);
+	}
+	for (i = 0; i < LEN(cases); i++) {
+		/* X.tsr's genTime is in X.time (token.tst's is resp's) */
+		snprintf(name, sizeof(name), "tsa/%.*s.time", (int)strcspn(
+		    cases[i].tok, "."), cases[i].tok);
+		n = fixture(name, tok, sizeof(tok) - 1);
+		tok[n] = '\0';
+		snprintf(gen, sizeof(gen), "%.20s", n ? (char *)tok : when);
+		gen[strcspn(gen, "\n")] = '\0';
+		snprintf(name, sizeof(name), "tsa/%s", cases[i].tok);
+		n = fixture(name, tok, sizeof(tok));
+		r = iv_tsa_verify(tok, n, cases[i].data,
+		    (char *)pem[cases[i].roots], cases[i].inter < 0 ? NULL :
+		    (char *)pem[cases[i].inter], out, sizeof(out));
+		check(r == cases[i].ok && !strcmp(out, cases[i].out ?
+		    *cases[i].out ? cases[i].out : expired : gen), __LINE__,
+		    "case %zu (%s): %d %s", i, cases[i].tok, r, out);
+	}
+	n = fixture("tsa/resp.tsr", tok, sizeof(tok));
+	for (k = 0, bad = 0; k < n; k++) {
+		memcpy(tmp, tok, n);
+		bad += iv_tsa_verify(tmp, k, "hello", (char *)pem[0], NULL, out,
+		    sizeof(out)) != 0;
+		tmp[k] ^= 0x04;
+		r = iv_tsa_verify(tmp, n, "hello", (char *)pem[0], NULL, out,
+		    sizeof(out));
+		check(r != 1 || !strcmp(out, when), __LINE__, "flip %zu: %d %s",
+		    k, r, out);
+	}
+	check(bad == 0, __LINE__, "%d truncations not refused", bad);
+	memcpy(tmp, tok, n);
+	tmp[n] = 0;
+	r = iv_tsa_verify(tmp, n + 1, "hello", (char *)pem[0], NULL, out,
+	    sizeof(out));
+	check(r == 0 && !strcmp(out, "not a DER time-stamp token"), __LINE__,
+	    "a byte after the token: %d %s", r, out);
+	/* TimeStampResp { status { INTEGER 0 }: the status at byte 8 */
+	check(n > 9 && tok[4] == 0x30 && tok[5] == 3 && tok[8] == 0, __LINE__,
+	    "resp.tsr: status not where expected");
+	tmp[8] = 2;
+	r = iv_tsa_verify(tmp, n, "hello", (char *)pem[0], NULL, out,
+	    sizeof(out));
+	check(r == 0 && !strcmp(out, "the time-stamp response's status is not "
+	    "granted"), __LINE__, "status rejection: %d %s", r, out);
+}
+
 static void
 test_inflate(void)
 {
@@ -1547,6 +1649,7 @@ static const struct {
 	{ "nc", test_nc },
 	{ "ed25519", test_ed25519 },
 	{ "inflate", test_inflate },
+	{ "tsa", test_tsa },
 	{ "pgp", test_pgp },
 	{ "pgp_merge", test_pgp_merge },
 };

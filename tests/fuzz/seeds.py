@@ -111,9 +111,17 @@ def bundle_seeds():
 	    '<https://r.io/v2/b>; rel=next, <x>; rel=prev' % D)
 
 
+def tsa_seeds():
+	"""tsa: the RFC 3161 fixtures of tests/unit.c (openssl ts)"""
+	for f in ("resp.tsr", "token.tst", "sha384.tsr", "rsa.tsr",
+	    "sha1.tsr"):
+		put("tsa", f, fixture("tsa", f))
+
+
 def main():
 	shutil.rmtree(OUT, ignore_errors=True)
 	bundle_seeds()
+	tsa_seeds()
 	for i, r in enumerate(["alpine", "docker.io/library/alpine:3.20",
 	    "127.0.0.1:5000/a/b:v1", "[::1]:5000/app@" + D, "q.io/x:1@" + D,
 	    "*.example.com", "index.docker.io/x/y"]):
