@@ -64,6 +64,12 @@ static const char *cachedir      = "/var/cache/ivlite";
                                           * (cosign's: 1 KiB; Talos caps at 128) */
 #define MAX_BUNDLE_BYTES   (1 << 20)     /* one Sigstore bundle (cosign's: 1-10 KiB) */
 #define MAX_SUBJECTS       1024          /* in-toto statement subjects (sigstore-go's) */
+#define MAX_ENVELOPE_BYTES (1 << 20)     /* one notation signature envelope (notation's: 2-10 KiB) */
+#define MAX_CHAIN_CERTS    8             /* certificates in a notation envelope's chain */
+#define MAX_CBOR_DEPTH     16            /* nesting of a COSE envelope's CBOR */
+#define MAX_STORE_FILES    64            /* files in one notation trust store directory */
+#define MAX_CRL_BYTES      (4 << 20)     /* one CRL (notation's cap: 32 MiB) */
+#define MAX_CRLS           8             /* CRLs fetched per run (notation revocation) */
 #define MAX_LOOKASIDE      128           /* lookaside signatures (containers/image's cap) */
 #define MAX_INFLATE_BYTES  (1 << 20)     /* a decompressed GPG message */
 #define MAX_PGP_KEYS       64            /* keys and subkeys of one signedBy */

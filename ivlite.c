@@ -272,6 +272,8 @@ typedef struct {
 typedef struct {
 	const char *policy, *regd, *certsd, *cafile, *mediatype;
 	const char *name, *digest;
+	const char *dtype;	/* the stdin descriptor's mediaType, or NULL */
+	long long dsize;	/* and its size, -1: none */
 	const char *auth[LEN(authfiles)];	/* NULL-terminated */
 	const char *insecure[MAX_INSECURE + 1];	/* NULL-terminated */
 	int timeout, json, check, version, help;
@@ -304,6 +306,10 @@ static const ReqType *reqtype(int type);
 #endif
 #if MAX_REFERRERS < 1 || MAX_REFERRER_PAGES < 1 || MAX_SUBJECTS < 1
 #error "MAX_REFERRERS, MAX_REFERRER_PAGES and MAX_SUBJECTS must be 1 or more"
+#endif
+#if MAX_CHAIN_CERTS < 1 || MAX_CRLS < 1 || MAX_CBOR_DEPTH < 2 || \
+    MAX_ENVELOPE_BYTES >= INT_MAX
+#error "notation limits out of range"
 #endif
 #if CACHE_SECONDS < 0 || MAX_CACHE_ENTRIES < 1
 #error "CACHE_SECONDS must be 0 (no cache) or more, MAX_CACHE_ENTRIES 1 or more"
@@ -349,6 +355,12 @@ static const Limit limits[] = {
 	LIMIT_INIT(MAX_REFERRER_BYTES),
 	LIMIT_INIT(MAX_BUNDLE_BYTES),
 	LIMIT_INIT(MAX_SUBJECTS),
+	LIMIT_INIT(MAX_ENVELOPE_BYTES),
+	LIMIT_INIT(MAX_CHAIN_CERTS),
+	LIMIT_INIT(MAX_CBOR_DEPTH),
+	LIMIT_INIT(MAX_STORE_FILES),
+	LIMIT_INIT(MAX_CRL_BYTES),
+	LIMIT_INIT(MAX_CRLS),
 	LIMIT_INIT(MAX_LOOKASIDE),
 	LIMIT_INIT(MAX_INFLATE_BYTES),
 	LIMIT_INIT(MAX_PGP_KEYS),
@@ -6758,6 +6770,8 @@ struct Run {			/* what one verification has gathered */
 	const char *policyfile, *regdir;
 	const Ref *ref;
 	const char *digest;
+	const char *dtype;	/* the stdin descriptor's mediaType, or NULL */
+	long long dsize;	/* its size, -1: unknown */
 	Regd regd;
 	int regdok;		/* regd loaded */
 	Reg reg;
@@ -6781,6 +6795,7 @@ run_init(Run *run, Arena *a, Net *net, const Opts *o, const Ref *r)
 	run->policyfile = o->policy;
 	run->regdir = o->regd;
 	run->ref = r;
+	run->dsize = -1;
 }
 
 /* registries.d and the registry, each set up once, when first needed:
@@ -9590,10 +9605,6 @@ tsa_signer(const Cert *c, const Der *sid, int byski)
  * certificates to roots, every certificate valid at genTime.  The nonce,
  * policy, accuracy and TSA name are not looked at.  0 with genTime (Unix
  * seconds, its fraction dropped) in *gentime, or -1 and why. */
-static int tsa_verify(const unsigned char *tok, size_t n, const void *data,
-    size_t dn, Cert *roots, Cert *inter, long long *gentime, Arena *a,
-    const char **why) __attribute__((unused));	/* until bdl_ uses it */
-
 static int
 tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
     Cert *roots, Cert *inter, long long *gentime, Arena *a,
@@ -10406,7 +10417,2039 @@ bdl_warn(const Req *q, const char *policyfile)
 	return NULL;
 }
 
-/* == 28. Requirement types ===============================================
+/* == 28. Crypto: Notary Project chains, signatures and CRLs ==============
+ * What notation asks of certificates beyond a path (specs/notation.md
+ * §4.1, §7): the chain as sent, each certificate signed by the next, the
+ * last self-signed, key usage critical; JWS and COSE signatures (ECDSA
+ * r||s, RSASSA-PSS); subjects as notation reads them; CRLs walked with
+ * the strict DER reader above and checked with the issuer's key. */
+
+enum { AlgPS256, AlgPS384, AlgPS512, AlgES256, AlgES384, AlgES512 };
+
+/* the algorithm notation derives from c's key: RSA of 2048, 3072 or
+ * 4096 bits (by its length in bytes, as Go sizes it), EC on P-256, P-384
+ * or P-521; -1 for any other */
+static int
+cry_alg(const Cert *c)
+{
+	size_t b = cry_key_len(&c->pk) * 8;
+
+	if (mbedtls_pk_get_type(&c->pk) == MBEDTLS_PK_RSA)
+		return b == 2048 ? AlgPS256 : b == 3072 ? AlgPS384 : b == 4096 ?
+		    AlgPS512 : -1;
+	if (mbedtls_pk_get_type(&c->pk) != MBEDTLS_PK_ECKEY)
+		return -1;
+	switch (mbedtls_pk_ec(c->pk)->MBEDTLS_PRIVATE(grp).id) {
+	case MBEDTLS_ECP_DP_SECP256R1: return AlgES256;
+	case MBEDTLS_ECP_DP_SECP384R1: return AlgES384;
+	case MBEDTLS_ECP_DP_SECP521R1: return AlgES512;
+	default: return -1;
+	}
+}
+
+/* Does sig verify msg with c's key by alg (whose hash is SHA-256, -384,
+ * -512 by alg % 3)?  ECDSA: r||s of exactly twice the curve's bytes;
+ * RSASSA-PSS, MGF1 with the same hash: any salt length when anysalt (as
+ * notation's JWS reader), else the hash's (as go-cose).  0 if so. */
+static int
+cry_sig(const Cert *c, int alg, int anysalt, const void *msg, size_t n,
+    const unsigned char *sig, size_t sl)
+{
+	static const size_t half[] = { 32, 48, 66 };
+	unsigned char h[64], der[160];
+	int md = MdSha256 + alg % 3;
+	size_t hn = der_sum(md, msg, n, h);
+	mbedtls_pk_rsassa_pss_options o;
+
+	if (alg >= AlgES256)
+		return sl == 2 * half[alg % 3] && cry_check(&c->pk, md, h, hn,
+		    der, cry_p1363(sig, sl, der)) == 0 ? 0 : -1;
+	o.mgf1_hash_id = cry_md[md];
+	o.expected_salt_len = anysalt ? MBEDTLS_RSA_SALT_LEN_ANY : (int)hn;
+	return sl == cry_key_len(&c->pk) && mbedtls_pk_verify_ext(
+	    MBEDTLS_PK_RSASSA_PSS, &o, (Pk *)&c->pk, cry_md[md], h, hn, sig,
+	    sl) == 0 ? 0 : -1;
+}
+
+/* May by sign for others, as Go's CheckSignatureFrom asks: a CA (basic
+ * constraints, which a v3 certificate must carry) whose key usage, if it
+ * has one, allows ku? */
+static int
+cry_may_sign(const Cert *by, int ku)
+{
+	int kub = (int)by->MBEDTLS_PRIVATE(key_usage);
+
+	return ((by->MBEDTLS_PRIVATE(ext_types) &
+	    MBEDTLS_X509_EXT_BASIC_CONSTRAINTS) ? by->MBEDTLS_PRIVATE(
+	    ca_istrue) : by->version < 3) && (!kub || (kub & ku));
+}
+
+/* Is c signed by by's key over SHA-256 or more (and, with ca, may by
+ * sign certificates)?  0 if so. */
+static int
+cry_signed(const Cert *c, const Cert *by, int ca)
+{
+	int md = c->MBEDTLS_PRIVATE(sig_md);
+	unsigned char h[64];
+	size_t hn;
+
+	if ((ca && !cry_may_sign(by, MBEDTLS_X509_KU_KEY_CERT_SIGN)) ||
+	    (md != MBEDTLS_MD_SHA256 && md != MBEDTLS_MD_SHA384 &&
+	    md != MBEDTLS_MD_SHA512))
+		return -1;
+	hn = der_sum(md == MBEDTLS_MD_SHA256 ? MdSha256 : md ==
+	    MBEDTLS_MD_SHA384 ? MdSha384 : MdSha512, c->tbs.p, c->tbs.len, h);
+	return mbedtls_pk_verify_ext(c->MBEDTLS_PRIVATE(sig_pk),
+	    c->MBEDTLS_PRIVATE(sig_opts), (Pk *)&by->pk, (mbedtls_md_type_t)md,
+	    h, hn, c->sig.p, c->sig.len) == 0 ? 0 : -1;
+}
+
+/* is c's issuer name (bytes) by's subject name? */
+static int
+cry_named(const Cert *c, const Cert *by)
+{
+	return c->issuer_raw.len == by->subject_raw.len &&
+	    !memcmp(c->issuer_raw.p, by->subject_raw.p, c->issuer_raw.len);
+}
+
+/* key usage: 1 present and critical with its bits in *ku, 0 not both */
+static int
+cry_ku(const Cert *c, int *ku)
+{
+	Der v;
+	int crit;
+
+	*ku = (int)c->MBEDTLS_PRIVATE(key_usage);
+	return der_ext(c, "\x55\x1d\x0f", &v, &crit) == 1 && crit;
+}
+
+/* The certificate chain of a signature, c[0] the leaf, as notation-core
+ * -go's ValidateCodeSigningCertChain (specs/notation.md §4.1), and the
+ * leaf's key one notation signs with.  0, or -1 with why. */
+static int
+cry_ntn_chain(Cert *const *c, int n, Arena *a, const char **why)
+{
+	static const char eku[] = { 1, 2, 4, 8, 9 };	/* id-kp-… refused */
+	const mbedtls_x509_sequence *s;
+	const Cert *x;
+	int i, k, ku, self, mp;
+
+	for (i = 0; i < n; i++) {
+		x = c[i];
+		self = cry_named(x, x) && !cry_signed(x, x, n > 1);
+		if (i == n - 1 && !self)
+			return *why = "the chain does not end in a self-signed "
+			    "certificate", -1;
+		if (i < n - 1 && (self || !cry_named(x, c[i + 1]) ||
+		    cry_signed(x, c[i + 1], 1)))
+			return *why = ar_reason(a, NULL, "certificate %d of the "
+			    "chain is %s", i + 1, self ? "self-signed but not "
+			    "last" : "not issued by the next one"), -1;
+		if (i > 0) {
+			mp = x->MBEDTLS_PRIVATE(max_pathlen);
+			if (!x->MBEDTLS_PRIVATE(ca_istrue) || (mp > 0 && mp - 1 <
+			    i - 1) || !cry_ku(x, &ku) || !(ku &
+			    MBEDTLS_X509_KU_KEY_CERT_SIGN))
+				return *why = ar_reason(a, NULL, "certificate %d "
+				    "of the chain is no CA for code signing (basic "
+				    "constraints, path length, critical key usage "
+				    "keyCertSign)", i + 1), -1;
+			continue;
+		}
+		if (x->MBEDTLS_PRIVATE(ca_istrue) || !cry_ku(x, &ku) || !(ku &
+		    MBEDTLS_X509_KU_DIGITAL_SIGNATURE) || (ku & ~(
+		    MBEDTLS_X509_KU_DIGITAL_SIGNATURE |
+		    MBEDTLS_X509_KU_NON_REPUDIATION)))
+			return *why = "the signing certificate is a CA, or its "
+			    "key usage is not critical digitalSignature only", -1;
+		for (s = &x->ext_key_usage; s && s->buf.p; s = s->next)
+			for (k = 0; k < (int)sizeof(eku); k++)
+				if (s->buf.len == 8 && !memcmp(s->buf.p,
+				    MBEDTLS_OID_KP, 7) && s->buf.p[7] == eku[k])
+					return *why = "the signing certificate's "
+					    "extended key usage is for TLS, email, "
+					    "time stamping or OCSP", -1;
+		if (cry_alg(x) < 0)
+			return *why = "the signing certificate's key is neither "
+			    "RSA 2048/3072/4096 nor ECDSA P-256/384/521", -1;
+	}
+	return 0;
+}
+
+/* Is c valid at t (inclusive bounds, as Go compares)?  *to its end. */
+static int
+cry_valid_at(const Cert *c, long long t, long long *to)
+{
+	*to = cry_time(&c->valid_to);
+	return t >= cry_time(&c->valid_from) && t <= *to;
+}
+
+/* c's subject as RFC 4514 text, escaped for a reason */
+static const char *
+cry_dn(const Cert *c, Arena *a)
+{
+	char buf[512];
+
+	if (mbedtls_x509_dn_gets(buf, sizeof(buf), &c->subject) < 0)
+		snprintf(buf, sizeof(buf), "(a long name)");
+	return ar_esc(a, buf, NULL);
+}
+
+/* c's subject as notation reads it (Go's pkix.Name, then String() and
+ * ParseDN): by attribute C, ST, O, OU, CN, L, STREET, POSTALCODE,
+ * SERIALNUMBER into v[9] (NULL: absent).  CN and SERIALNUMBER keep their
+ * last value, the others may not repeat; any other attribute (Go writes
+ * it as OID=#hex) is refused, as is a value holding "=#".  0, or -1. */
+static int
+cry_subject_kv(const Cert *c, const char *v[9], Arena *a, const char **why)
+{
+	static const unsigned char oid[] = { 6, 8, 10, 11, 3, 7, 9, 17, 5 };
+	const mbedtls_x509_name *x;
+	unsigned char t;
+	char *s;
+	int k;
+
+	memset(v, 0, 9 * sizeof(*v));
+	for (x = &c->subject; x && x->oid.p; x = x->next) {
+		for (k = 0; k < 9 && (x->oid.len != 3 || memcmp(x->oid.p,
+		    "\x55\x04", 2) || x->oid.p[2] != oid[k]); k++)
+			;
+		t = (unsigned char)x->val.tag;
+		if (k == 9 || !strchr("\x0c\x12\x13\x14\x16", t) || !t)
+			return *why = "its subject has an attribute notation "
+			    "cannot match", -1;
+		if (v[k] && k != 4 && k != 8)
+			return *why = "its subject repeats an attribute", -1;
+		if (!(s = ar_printf(a, NULL, "%.*s", (int)x->val.len,
+		    x->val.p)) || strlen(s) != x->val.len || strstr(s, "=#"))
+			return *why = "its subject has a value notation cannot "
+			    "match", -1;
+		v[k] = s;
+	}
+	return 0;
+}
+
+/* -- Revocation (RFC 5280 CRLs, notation-core-go's rules) */
+
+/* The http(s) URIs of c's CRL distribution points (fullName, as Go's
+ * parser reads them) into u[0..max): their count; whether it names an
+ * OCSP responder (*ocsp) or delta CRLs (*delta).  -1 if malformed. */
+static int
+cry_revinfo(const Cert *c, Der *u, int max, int *ocsp, int *delta)
+{
+	Der v, d, dp, nm, x, o;
+	int crit, n = 0, r;
+
+	*ocsp = 0;
+	*delta = der_ext(c, "\x55\x1d\x2e", &v, &crit) != 0;
+	if ((r = der_ext(c, "\x2b\x06\x01\x05\x05\x07\x01\x01", &v, &crit)) <
+	    0 || (r && der_get(&v, 0x30, &d) < 0))
+		return -1;
+	while (r && d.p < d.end) {
+		if (der_get(&d, 0x30, &x) < 0 || der_get(&x, 0x06, &o) < 0)
+			return -1;
+		*ocsp |= der_is(&o, "\x2b\x06\x01\x05\x05\x07\x30\x01") &&
+		    x.p < x.end && *x.p == 0x86;
+	}
+	if ((r = der_ext(c, "\x55\x1d\x1f", &v, &crit)) <= 0)
+		return r;
+	if (der_get(&v, 0x30, &d) < 0)
+		return -1;
+	while (d.p < d.end) {
+		if (der_get(&d, 0x30, &dp) < 0 || (r = der_opt(&dp, 0xa0,
+		    &nm)) < 0 || (r && der_get(&nm, 0xa0, &x) < 0))
+			return -1;
+		while (r && x.p < x.end && *x.p == 0x86) {
+			if (der_get(&x, 0x86, &o) < 0 || n == max)
+				return -1;
+			u[n++] = o;
+		}
+	}
+	return n;
+}
+
+/* the next UTCTime or GeneralizedTime of d as Unix seconds into *t */
+static int
+der_when(Der *d, long long *t)
+{
+	char buf[32];
+	Der g;
+
+	if (der_get(d, d->p < d->end && *d->p == 0x17 ? 0x17 : 0x18, &g) < 0)
+		return -1;
+	if (*g.tlv == 0x17) {	/* YYMMDDHHMMSSZ: 1950 to 2049 */
+		if (g.end - g.p != 13)
+			return -1;
+		snprintf(buf, sizeof(buf), "%s%.13s", *g.p < '5' ? "20" : "19",
+		    (const char *)g.p);
+		g.p = (const unsigned char *)buf;
+		g.end = g.p + 15;
+	}
+	return (*t = der_time(&g)) < 0 ? -1 : 0;
+}
+
+/* Extensions (SEQUENCE OF Extension) in x: for each, its OID's last
+ * byte if it is id-ce 2.5.29.N (else 0) with its value and criticality,
+ * through fn; -1 if malformed or fn says so */
+static int
+der_exts(Der x, int (*fn)(void *ctx, int id, Der *v, int crit), void *ctx)
+{
+	Der all, e, o, b, v;
+
+	if (der_get(&x, 0x30, &all) < 0 || x.p != x.end)
+		return -1;
+	while (all.p < all.end) {
+		b.p = b.end = NULL;
+		if (der_get(&all, 0x30, &e) < 0 || der_get(&e, 0x06, &o) < 0 ||
+		    der_opt(&e, 0x01, &b) < 0 || der_get(&e, 0x04, &v) < 0 ||
+		    e.p != e.end || fn(ctx, o.end - o.p == 3 && o.p[0] == 0x55 &&
+		    o.p[1] == 0x1d ? o.p[2] : 0, &v, b.end - b.p == 1 &&
+		    *b.p == 0xff) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+typedef struct {		/* what the extensions of a CRL say */
+	int delta;		/* a freshestCRL: delta CRLs not supported */
+	long long invalid;	/* an entry's invalidityDate, 0: none */
+	long reason;		/* an entry's reasonCode, -1: none */
+} CrlExt;
+
+/* a CRL's extensions: IDP and the delta indicator may be critical */
+static int
+cry_crlext(void *ctx, int id, Der *v, int crit)
+{
+	CrlExt *x = ctx;
+
+	(void)v;
+	x->delta |= id == 46;
+	return crit && id != 28 && id != 27 ? -1 : 0;
+}
+
+/* a CRL entry's: reasonCode, invalidityDate; no other critical one */
+static int
+cry_entryext(void *ctx, int id, Der *v, int crit)
+{
+	CrlExt *x = ctx;
+	Der r;
+
+	if (id == 21) {
+		if (der_get(v, 0x0a, &r) < 0 || r.end - r.p != 1)
+			return -1;
+		x->reason = *r.p;
+		return 0;
+	}
+	if (id == 24)
+		return der_when(v, &x->invalid);
+	return crit ? -1 : 0;
+}
+
+/* The DER CRL d[0..n) for certificate c issued by issuer, now (Unix
+ * seconds), for a signature whose authentic signing time is st (0:
+ * none): signed by issuer's key (a CA allowing cRLSign), a nextUpdate
+ * not past, no critical extension but IDP and delta indicator, no delta
+ * CRLs.  0 with *revoked (1 revoked, 0 not), or -1 with why (the status
+ * is unknown).  An entry for c revokes it unless its invalidityDate
+ * follows st; certificateHold does unless a later removeFromCRL lifts
+ * it. */
+static int
+cry_crl(const unsigned char *d, size_t n, const Cert *c, const Cert *issuer,
+    long long now, long long st, int *revoked, Arena *a, const char **why)
+{
+	Der x = { d, d + n, d }, l, tbs, alg, alg2, sig, nm, list, ent, ser,
+	    ex = { NULL, NULL, NULL }, o;
+	unsigned char h[64];
+	long long next = -1, t, hold = -1;
+	long v;
+	CrlExt ce;
+	int md, k, holdrc = 0;
+
+	*revoked = 0;
+	memset(&ce, 0, sizeof(ce));
+	list = ex;
+	*why = "not a DER X.509 CRL";
+	if (der_get(&x, 0x30, &l) < 0 || x.p != x.end || der_get(&l, 0x30,
+	    &tbs) < 0 || der_get(&l, 0x30, &alg) < 0 || der_get(&l, 0x03,
+	    &sig) < 0 || l.p != l.end || sig.p == sig.end || *sig.p++)
+		return -1;
+	x = tbs;
+	if ((x.p < x.end && *x.p == 0x02 && (der_uint(&x, &v) < 0 || v != 1))
+	    || der_get(&x, 0x30, &alg2) < 0 || der_get(&x, 0x30, &nm) < 0 ||
+	    der_when(&x, &t) < 0 || (x.p < x.end && (*x.p == 0x17 || *x.p ==
+	    0x18) && der_when(&x, &next) < 0) || der_opt(&x, 0x30, &list) < 0
+	    || der_opt(&x, 0xa0, &ex) < 0 || x.p != x.end || alg.end - alg.p
+	    != alg2.end - alg2.p || memcmp(alg.p, alg2.p, (size_t)(alg.end -
+	    alg.p)) || der_get(&alg, 0x06, &o) < 0)
+		return -1;
+	/* the signature first: ECDSA or RSA PKCS#1 v1.5 by its OID's hash */
+	k = o.end > o.p ? o.end[-1] : 0;
+	md = k == 2 || k == 11 ? MdSha256 : k == 3 || k == 12 ? MdSha384 :
+	    MdSha512;
+	if (!cry_may_sign(issuer, MBEDTLS_X509_KU_CRL_SIGN) || der_check((Pk *)
+	    &issuer->pk, md, h, der_sum(md, tbs.tlv, (size_t)(tbs.end -
+	    tbs.tlv), h), &sig, &o) != 0)
+		return *why = "its signature does not verify with the issuer's "
+		    "key (a CA for CRLs)", -1;
+	if (next < 0 || now > next)
+		return *why = next < 0 ? "it has no nextUpdate" : ar_reason(a,
+		    NULL, "it expired at %s (nextUpdate)", when_utc(next, a)), -1;
+	if (ex.p && der_exts(ex, cry_crlext, &ce) < 0)
+		return *why = "it has a critical extension ivlite does not "
+		    "know", -1;
+	if (ce.delta)
+		return *why = "it names delta CRLs, which ivlite does not "
+		    "read", -1;
+	while (list.p && list.p < list.end) {
+		ce.reason = -1;
+		ce.invalid = 0;
+		if (der_get(&list, 0x30, &ent) < 0 || der_get(&ent, 0x02, &ser)
+		    < 0 || der_when(&ent, &t) < 0)
+			return -1;
+		ex = ent;	/* its crlEntryExtensions, if any */
+		if ((size_t)(ser.end - ser.p) != c->serial.len || memcmp(ser.p,
+		    c->serial.p, c->serial.len))
+			continue;
+		if (ex.p < ex.end && der_exts(ex, cry_entryext, &ce) < 0)
+			return *why = "its entry for the certificate has a "
+			    "malformed or unknown critical extension", -1;
+		if (st && ce.invalid && st < ce.invalid)
+			return 0;	/* signed before the key went bad */
+		if (ce.reason != 6 && ce.reason != 8)
+			return *revoked = 1, 0;
+		if (t > hold)
+			hold = t, holdrc = ce.reason == 6;
+	}
+	*revoked = holdrc;
+	return 0;
+}
+
+/* -- Certificates of signatures, trust stores and time stamps */
+
+/* The DER certificates der[0..n) into chain and their nodes into c[]:
+ * 0, or -1 if one does not parse (mbedTLS also refuses critical
+ * extensions it does not know, which Go reads) */
+static int
+cry_parse(const Str *der, int n, Cert *chain, Cert **c)
+{
+	Cert *x = chain;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (mbedtls_x509_crt_parse_der(chain, (const unsigned char *)
+		    der[i].p, der[i].n) != 0)
+			return -1;
+	for (i = 0; i < n; x = x->next)
+		c[i++] = x;
+	return 0;
+}
+
+/* Is a certificate of store the DER bytes der[0..n)? */
+static int
+cry_in(const Cert *store, const Str *der)
+{
+	const Cert *x;
+
+	for (x = store; x && x->raw.p; x = x->next)
+		if (x->raw.len == der->n && !memcmp(x->raw.p, der->p, der->n))
+			return 1;
+	return 0;
+}
+
+/* A trust store file f (PEM blocks, every one a certificate, or DER
+ * certificates back to back) appended to store, checked as notation
+ * does: a certificate that is no CA must be self-signed; in a tsa store
+ * every one must be a self-signed root CA.  Its count, or -1 and why. */
+static int
+cry_store(const Str *f, Cert *store, int tsa, Arena *a, const char **why)
+{
+	Der d = { (const unsigned char *)f->p, (const unsigned char *)f->p +
+	    f->n, NULL }, x;
+	Cert c, *y;
+	int n = 0;
+
+	cry_cert_init(&c);
+	if (memmem_pem(f->p, f->n))
+		n = cry_certs(f->p, f->n, 0, &c, 1, a, why);
+	else
+		while (n >= 0 && d.p < d.end)
+			n = der_get(&d, 0x30, &x) < 0 || mbedtls_x509_crt_parse_der(
+			    &c, x.tlv, (size_t)(x.end - x.tlv)) ? -1 : n + 1;
+	if (n < 0 && !memmem_pem(f->p, f->n))
+		*why = "neither PEM nor DER certificates";
+	for (y = &c; n > 0 && y && y->raw.p; y = y->next)
+		if (tsa ? !cry_named(y, y) || cry_signed(y, y, 1) :
+		    !y->MBEDTLS_PRIVATE(ca_istrue) && cry_signed(y, y, 0)) {
+			*why = tsa ? "a certificate is not a self-signed root CA" :
+			    "a certificate is neither a CA nor self-signed";
+			n = -1;
+		}
+	if (n == 0)
+		*why = "no certificate in it";
+	if (n > 0 && cry_append(store, &c, 0) < 0) {
+		*why = NOMEM;
+		n = -1;
+	}
+	cry_cert_free(&c);
+	return n > 0 ? n : -1;
+}
+
+/* The certificates an RFC 3161 token (or TimeStampResp) tok[0..n)
+ * embeds, into c; tsa_verify has checked the token itself */
+static void
+cry_token_certs(const unsigned char *tok, size_t n, Cert *c)
+{
+	Der d = { tok, tok + n, NULL }, x, y, sd, cs;
+
+	if (der_get(&d, 0x30, &x) < 0)
+		return;
+	if (x.p < x.end && *x.p == 0x30 && (der_get(&x, 0x30, &y) < 0 ||
+	    der_get(&x, 0x30, &x) < 0))
+		return;		/* a TimeStampResp: its token */
+	if (der_get(&x, 0x06, &y) < 0 || der_get(&x, 0xa0, &y) < 0 ||
+	    der_get(&y, 0x30, &sd) < 0 || der_get(&sd, 0x02, &x) < 0 ||
+	    der_get(&sd, 0x31, &x) < 0 || der_get(&sd, 0x30, &x) < 0 ||
+	    der_opt(&sd, 0xa0, &cs) <= 0)
+		return;
+	while (cs.p < cs.end && der_get(&cs, 0x30, &y) == 0)
+		mbedtls_x509_crt_parse_der(c, y.tlv, (size_t)(y.end - y.tlv));
+}
+
+/* == 29. Notary Project envelopes: JWS and COSE ==========================
+ * A notation signature's envelope (specs/notation.md §2, §3) read into
+ * one shape: the bytes signed, the signature, the payload, the chain, the
+ * time-stamp token and the protected header's members.  JWS through the
+ * JSON reader; COSE_Sign1 through a CBOR reader of what notation writes
+ * (definite lengths; integers, byte and text strings, arrays, maps and
+ * tags; no floats or simple values), bounded by its input and
+ * MAX_CBOR_DEPTH.  Nothing here is believed: section 30 checks the
+ * signature before it reads the members' meaning. */
+
+#define NTN_HDRS	32	/* protected header members read */
+
+enum { HStr, HInt, HTime, HOther };	/* what a member holds */
+
+typedef struct {		/* a protected header member */
+	const char *name;	/* "alg", "cty", "crit" (COSE: 1, 3, 2), a
+				 * text label, "#N" for other integers */
+	int type;		/* HStr… */
+	const char *s;		/* HStr */
+	long long v;		/* HInt; HTime: Unix seconds */
+} Hdr;
+
+typedef struct {		/* an envelope as read: untrusted */
+	int cose;
+	Str tbs;		/* the bytes signed */
+	Str sig, payload, tst;	/* tst: the time-stamp token, or n 0 */
+	Str cert[MAX_CHAIN_CERTS];	/* leaf first */
+	int ncert;
+	Hdr h[NTN_HDRS];
+	int nh;
+	const char *crit[NTN_HDRS];	/* the members crit names */
+	int ncrit;
+} Env;
+
+/* RFC 3339 date-time as Go's time.Time reads it from JSON (T, Z or an
+ * offset, an optional fraction, which is dropped): Unix seconds, or -1 */
+static long long
+ntn_rfc3339(const char *s)
+{
+	static const char pat[] = "dddd-dd-ddTdd:dd:dd", off[] = "+dd:dd";
+	const char *p = s + 19;
+	long long o = 0, t;
+	char g[16];
+	Der d;
+	int k;
+
+	for (k = 0; k < 19; k++)
+		if (pat[k] == 'd' ? !isdigit((unsigned char)s[k]) : s[k] !=
+		    pat[k])
+			return -1;
+	if (*p == '.' && isdigit((unsigned char)p[1]))
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	for (k = 1; k < 6 && (*p == '+' || *p == '-') && (off[k] == 'd' ?
+	    isdigit((unsigned char)p[k]) : p[k] == off[k]); k++)
+		;
+	if (k == 6 && !p[6])
+		o = (*p == '+' ? -60 : 60) * (atoi(p + 1) * 60 + atoi(p + 4));
+	else if (strcmp(p, "Z"))
+		return -1;
+	/* as GeneralizedTime, YYYYMMDDHHMMSSZ */
+	snprintf(g, sizeof(g), "%.4s%.2s%.2s%.2s%.2s%.2sZ", s, s + 5, s + 8,
+	    s + 11, s + 14, s + 17);
+	d.p = (const unsigned char *)g;
+	d.end = d.p + 15;
+	return (t = der_time(&d)) < 0 ? -1 : t + o;
+}
+
+/* base64url without padding (RFC 7515 §2), decoded into out */
+static int
+b64url(Arena *a, const char *s, Str *out)
+{
+	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+	    "qrstuvwxyz0123456789-_";
+	size_t n = strlen(s), i;
+	char *t;
+
+	if (n % 4 == 1 || strspn(s, al) != n || !(t = ar_alloc(a, n + 4,
+	    NULL)))
+		return -1;
+	for (i = 0; i < n; i++)
+		t[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+	while (i % 4)
+		t[i++] = '=';
+	return b64_decode(a, t, i, out);
+}
+
+/* A JWS envelope in JSON serialization, flattened (§2): 1, or 0 with
+ * why.  Members are read strictly: none unknown, none twice. */
+static int
+ntn_jws(const Str *blob, Env *v, Arena *a, const char **why)
+{
+	static const Field top[] = {
+		{ "payload", JSMN_STRING }, { "protected", JSMN_STRING },
+		{ "header", JSMN_OBJECT }, { "signature", JSMN_STRING }
+	}, hdr[] = {
+		{ "x5c", JSMN_ARRAY },
+		{ "io.cncf.notary.timestampSignature", JSMN_STRING },
+		{ "io.cncf.notary.signingAgent", JSMN_STRING }
+	};
+	const char *s[4], *c;
+	int w[LEN(top)], x[LEN(hdr)], i, k, t;
+	Err sub = { 0, "" };
+	Json j, p;
+	Str ph;
+	Hdr *h;
+
+	memset(v, 0, sizeof(*v));
+	if (json_parse(&j, a, "JWS", blob->p, blob->n, ExitReject, &sub) < 0 ||
+	    json_fields(&j, 0, "top level", top, LEN(top), w, a, &sub) < 0 ||
+	    json_fields(&j, w[2], "header", hdr, LEN(hdr), x, a, &sub) < 0)
+		goto bad;
+	if (w[0] < 0 || w[1] < 0 || w[3] < 0 || x[0] < 0 || !j.t[x[0]].size ||
+	    j.t[x[0]].size > MAX_CHAIN_CERTS)
+		return *why = "JWS: payload, protected, signature and 1 to "
+		    "MAX_CHAIN_CERTS certificates in header.x5c are required", 0;
+	for (k = 0; k < 4; k++)
+		if (k != 2 && !(s[k] = json_str(&j, w[k], a, &sub)))
+			goto bad;
+	if (!(c = ar_printf(a, &sub, "%s.%s", s[1], s[0])))
+		goto bad;
+	v->tbs.p = (char *)c;
+	v->tbs.n = strlen(c);
+	if (b64url(a, s[0], &v->payload) < 0 || b64url(a, s[1], &ph) < 0 ||
+	    b64url(a, s[3], &v->sig) < 0 || !v->sig.n)
+		return *why = "JWS: payload, protected or signature is not "
+		    "base64url", 0;
+	for (i = x[0] + 1, k = 0; k < j.t[x[0]].size; k++, i++)
+		if (j.t[i].type != JSMN_STRING || !(c = json_str(&j, i, a,
+		    &sub)) || b64_decode(a, c, strlen(c), &v->cert[k]) < 0)
+			return *why = "JWS: header.x5c holds a certificate that "
+			    "is not base64", 0;
+	v->ncert = k;
+	if (x[1] >= 0 && (!(c = json_str(&j, x[1], a, &sub)) ||
+	    b64_decode(a, c, strlen(c), &v->tst) < 0))
+		return *why = "JWS: the time-stamp is not base64", 0;
+	/* the protected header: members by name, none twice */
+	if (json_parse(&p, a, "JWS protected header", ph.p, ph.n, ExitReject,
+	    &sub) < 0 || p.t[0].type != JSMN_OBJECT || pay_dups(&p, 0,
+	    "JWS protected header", a, &sub) < 0 || p.t[0].size > NTN_HDRS)
+		return *why = sub.code ? ar_reason(a, NULL, "%s", sub.msg) :
+		    "JWS: the protected header is not an object of at most "
+		    "NTN_HDRS (32) members", 0;
+	for (i = 1, k = 0; k < p.t[0].size; k++, i = json_skip(&p, i + 1)) {
+		h = &v->h[v->nh++];
+		if (!(h->name = json_str(&p, i, a, &sub)))
+			goto bad;
+		t = i + 1;
+		h->type = p.t[t].type == JSMN_STRING ? HStr : HOther;
+		if (h->type == HStr && !(h->s = json_str(&p, t, a, &sub)))
+			goto bad;
+		if (h->type == HStr && !strncmp(h->name, "io.cncf.notary.", 15)
+		    && (!strcmp(h->name + 15, "signingTime") || !strcmp(h->name +
+		    15, "authenticSigningTime") || !strcmp(h->name + 15,
+		    "expiry"))) {
+			h->type = HTime;
+			if ((h->v = ntn_rfc3339(h->s)) < 0)
+				return *why = ar_reason(a, NULL, "JWS: %s is not "
+				    "an RFC 3339 time", h->name), 0;
+		}
+		if (strcmp(h->name, "crit"))
+			continue;
+		for (t = i + 2; p.t[i + 1].type == JSMN_ARRAY && p.t[i + 1].size
+		    <= NTN_HDRS && t < i + 2 + p.t[i + 1].size && p.t[t].type ==
+		    JSMN_STRING; t++)
+			if (!(v->crit[v->ncrit++] = json_str(&p, t, a, &sub)))
+				goto bad;
+		if (p.t[i + 1].type != JSMN_ARRAY || t != i + 2 + p.t[i + 1].size)
+			return *why = "JWS: crit is not an array of at most "
+			    "NTN_HDRS (32) strings", 0;
+	}
+	/* the payload: a JSON object, as notation reads JWT claims */
+	if (json_parse(&p, a, "payload", v->payload.p, v->payload.n,
+	    ExitReject, &sub) < 0 || p.t[0].type != JSMN_OBJECT)
+		return *why = "JWS: the payload is not a JSON object", 0;
+	return 1;
+bad:
+	*why = ar_reason(a, NULL, "%s", sub.code ? sub.msg : NOMEM);
+	return 0;
+}
+
+/* The head of the next CBOR item at c (c->tlv: its first byte): major
+ * type and argument; c past the head.  -1 at the end, for major type 7,
+ * an indefinite or reserved length, or more string bytes or array or map
+ * entries than bytes are left. */
+static int
+cbor_head(Der *c, int *mt, unsigned long long *v)
+{
+	int ai, k;
+
+	c->tlv = c->p;
+	if (c->p >= c->end || (*mt = *c->p >> 5) == 7 || (ai = *c->p++ & 31) >
+	    27 || c->end - c->p < (k = ai < 24 ? 0 : 1 << (ai - 24)))
+		return -1;
+	for (*v = ai < 24 ? (unsigned long long)ai : 0; k--;)
+		*v = *v << 8 | *c->p++;
+	return *mt >= 2 && *mt <= 5 && *v > (unsigned long long)(c->end -
+	    c->p) ? -1 : 0;
+}
+
+/* past the next item (depth: its nesting) */
+static int
+cbor_skip(Der *c, int depth)
+{
+	unsigned long long v, k;
+	int mt;
+
+	if (depth > MAX_CBOR_DEPTH || cbor_head(c, &mt, &v) < 0)
+		return -1;
+	if (mt == 2 || mt == 3)
+		c->p += v;
+	for (k = 0; mt >= 4 && k < (mt == 5 ? 2 * v : mt == 4 ? v : 1); k++)
+		if (cbor_skip(c, depth + 1) < 0)
+			return -1;
+	return 0;
+}
+
+/* a byte (mt 2) or text (mt 3) string: its contents in *s */
+static int
+cbor_str(Der *c, int mt, Der *s)
+{
+	unsigned long long v;
+	int t;
+
+	if (cbor_head(c, &t, &v) < 0 || t != mt)
+		return -1;
+	s->tlv = c->tlv;
+	s->p = c->p;
+	s->end = c->p += v;
+	return 0;
+}
+
+/* an integer (mt 0 or 1) within a long long */
+static int
+cbor_int(Der *c, long long *n)
+{
+	unsigned long long v;
+	int mt;
+
+	if (cbor_head(c, &mt, &v) < 0 || mt > 1 || v > LLONG_MAX)
+		return -1;
+	*n = mt ? -1 - (long long)v : (long long)v;
+	return 0;
+}
+
+/* a COSE header label (int or tstr) as a name (see Hdr) */
+static const char *
+cbor_label(Der *c, Arena *a)
+{
+	static const char *known[] = { "alg", "crit", "cty" };
+	long long n;
+	Der s;
+
+	if (c->p < c->end && *c->p >> 5 == 3)
+		return cbor_str(c, 3, &s) < 0 || memchr(s.p, 0, (size_t)(s.end -
+		    s.p)) ? NULL : ar_printf(a, NULL, "%.*s", (int)(s.end - s.p),
+		    (const char *)s.p);
+	if (cbor_int(c, &n) < 0)
+		return NULL;
+	return n >= 1 && n <= 3 ? known[n - 1] : ar_printf(a, NULL, "#%lld",
+	    n);
+}
+
+/* A COSE_Sign1_Tagged message (§3): 1, or 0 with why */
+static int
+ntn_cose(const Str *blob, Env *v, Arena *a, const char **why)
+{
+	Der c = { (const unsigned char *)blob->p, (const unsigned char *)
+	    blob->p + blob->n, NULL }, prot, pc, pay, s, x;
+	unsigned long long n, m, k, q;
+	unsigned char *t;
+	const char *name;
+	int mt, isx5c;
+	Hdr *h;
+
+	memset(v, 0, sizeof(*v));
+	v->cose = 1;
+	*why = "COSE: not a COSE_Sign1_Tagged message of definite lengths";
+	if (cbor_head(&c, &mt, &n) < 0 || mt != 6 || n != 18 ||
+	    cbor_head(&c, &mt, &n) < 0 || mt != 4 || n != 4 ||
+	    cbor_str(&c, 2, &prot) < 0)
+		return 0;
+	/* the protected header: a map, exactly its bytes */
+	pc = prot;
+	if (cbor_head(&pc, &mt, &n) < 0 || mt != 5 || n > NTN_HDRS)
+		return *why = "COSE: the protected header is not a map of at "
+		    "most NTN_HDRS (32) members", 0;
+	for (k = 0; k < n; k++) {
+		h = &v->h[v->nh++];
+		if (!(h->name = cbor_label(&pc, a)))
+			return 0;
+		x = pc;
+		h->type = HOther;
+		if (!strcmp(h->name, "alg") && cbor_int(&x, &h->v) == 0)
+			h->type = HInt;
+		else if (x.p < x.end && *x.p >> 5 == 3 && cbor_str(&x, 3, &s) == 0 &&
+		    !memchr(s.p, 0, (size_t)(s.end - s.p))) {
+			h->type = HStr;
+			h->s = ar_printf(a, NULL, "%.*s", (int)(s.end - s.p),
+			    (const char *)s.p);
+		} else if (x.p < x.end && *x.p == 0xc1) {
+			x.p++;	/* tag 1: epoch seconds */
+			h->type = cbor_int(&x, &h->v) == 0 ? HTime : HOther;
+		}
+		for (q = 0; q < k; q++)
+			if (!strcmp(v->h[q].name, h->name))
+				return *why = "COSE: a protected header label "
+				    "appears twice", 0;
+		if (!strcmp(h->name, "crit") && cbor_head(&x, &mt, &m) == 0 &&
+		    mt == 4 && m <= NTN_HDRS)
+			for (q = 0; q < m; q++)
+				if (!(v->crit[v->ncrit++] = cbor_label(&x, a)))
+					return *why = "COSE: crit holds a label that "
+					    "is neither an integer nor text", 0;
+		if (cbor_skip(&pc, 1) < 0)
+			return 0;
+		if (h->type == HStr && !h->s)
+			return *why = NOMEM, 0;
+	}
+	if (pc.p != pc.end)
+		return *why = "COSE: bytes after the protected header's map", 0;
+	/* the unprotected header: x5chain and the time-stamp token */
+	if (cbor_head(&c, &mt, &n) < 0 || mt != 5 || n > NTN_HDRS)
+		return *why = "COSE: the unprotected header is not a map of at "
+		    "most NTN_HDRS (32) members", 0;
+	for (k = 0; k < n; k++) {
+		if (!(name = cbor_label(&c, a)))
+			return 0;
+		isx5c = !strcmp(name, "#33");
+		if (isx5c && (cbor_head(&c, &mt, &m) < 0 || mt != 4 || !m ||
+		    m > MAX_CHAIN_CERTS))
+			return *why = "COSE: x5chain is not an array of 1 to "
+			    "MAX_CHAIN_CERTS certificates", 0;
+		for (q = 0; isx5c && q < m; q++, v->ncert++)
+			if (cbor_str(&c, 2, &s) < 0)
+				return *why = "COSE: x5chain holds a certificate "
+				    "that is not a byte string", 0;
+			else {
+				v->cert[q].p = (char *)s.p;
+				v->cert[q].n = (size_t)(s.end - s.p);
+			}
+		if (isx5c)
+			continue;
+		if (!strcmp(name, "io.cncf.notary.timestampSignature")) {
+			if (cbor_str(&c, 2, &s) < 0)
+				return *why = "COSE: the time-stamp is not a byte "
+				    "string", 0;
+			v->tst.p = (char *)s.p;
+			v->tst.n = (size_t)(s.end - s.p);
+		} else if (cbor_skip(&c, 1) < 0) {
+			return 0;
+		}
+	}
+	if (cbor_str(&c, 2, &pay) < 0 || cbor_str(&c, 2, &s) < 0 ||
+	    c.p != c.end || s.p == s.end)
+		return *why = "COSE: the payload and signature must be byte "
+		    "strings, and nothing may follow", 0;
+	v->payload.p = (char *)pay.p;
+	v->payload.n = (size_t)(pay.end - pay.p);
+	v->sig.p = (char *)s.p;
+	v->sig.n = (size_t)(s.end - s.p);
+	/* Sig_structure ["Signature1", protected, h'', payload], the
+	 * protected bstr as received, the payload's length re-encoded
+	 * minimally (as go-cose encodes it) */
+	n = v->payload.n;
+	if (!(t = ar_alloc(a, 24 + (size_t)(prot.end - prot.tlv) + n, NULL)))
+		return *why = NOMEM, 0;
+	memcpy(t, "\x84\x6aSignature1", 12);
+	memcpy(t + 12, prot.tlv, (size_t)(prot.end - prot.tlv));
+	v->tbs.p = (char *)t;
+	v->tbs.n = 12 + (size_t)(prot.end - prot.tlv);
+	t[v->tbs.n++] = 0x40;
+	k = n < 24 ? 0 : n < 256 ? 1 : n < 65536 ? 2 : n >> 32 ? 8 : 4;
+	t[v->tbs.n++] = (unsigned char)(0x40 | (k ? 23 + (k == 1 ? 1 : k == 2 ?
+	    2 : k == 4 ? 3 : 4) : n));
+	while (k--)
+		t[v->tbs.n++] = (unsigned char)(n >> 8 * k);
+	memcpy(t + v->tbs.n, pay.p, n);
+	v->tbs.n += n;
+	return 1;
+}
+
+/* == 30. Notary Project trust policies and trust stores ==================
+ * notation's configuration (specs/notation.md §4.3-§5): the trust policy
+ * document, validated whole as notation validates it, its x509.subject
+ * identities (RFC 4514 as go-ldap reads them) and the trust store
+ * directories a statement names.  Every fault here is exit 2. */
+
+#define NTN_SIG		"application/vnd.cncf.notary.signature"
+#define NTN_PAYLOAD	"application/vnd.cncf.notary.payload.v1+json"
+
+enum { VtAuth, VtStamp, VtExpiry, VtRevoc };	/* checks a level sets */
+enum { ActEnforce, ActLog, ActSkip };
+enum { LvStrict, LvPermissive, LvAudit, LvSkip };
+
+typedef struct {		/* notationSigned's members (Req.own) */
+	const char *policy;	/* trustPolicyPath */
+	const char *dir;	/* trustStoreDir */
+} NtnReq;
+
+typedef struct {		/* a distinguished name: attribute, value… */
+	const char **kv;
+	int n;			/* pairs */
+} Dn;
+
+typedef struct {		/* a trust policy statement */
+	const char *name;
+	const char **scope, **store, **id;
+	int nscope, nstore, nid;
+	int level;		/* LvStrict… */
+	int act[4];		/* by VtAuth…: ActEnforce… */
+	int after;		/* verifyTimestamp afterCertExpiry */
+	Dn *dn;			/* its x509.subject identities */
+	int ndn, any;		/* any: "*" */
+} Stmt;
+
+typedef struct {		/* a trust policy */
+	Stmt *s;
+	int n;
+} Tp;
+
+typedef struct {		/* what the type gathers once a run */
+	Referrers refs;
+	int desc;		/* dtype, dsize known */
+	const char *dtype;	/* the image's descriptor */
+	long long dsize;
+	const char *url[MAX_CRLS];	/* CRLs fetched, or why not */
+	Str crl[MAX_CRLS];
+	const char *crlwhy[MAX_CRLS];
+	int ncrl;
+} NtnRun;
+
+typedef struct {		/* one judgement */
+	Run *run;
+	const Stmt *t;
+	Cert st[3];		/* the stores: ca, signingAuthority, tsa */
+	int nst[3];
+	NtnRun *nr;
+	long long now;
+	const char *logged;	/* what the level let through */
+} Ntn;
+
+static const char *const levels[] = {
+	"strict", "permissive", "audit", "skip"
+}, *const vtnames[] = {
+	"authenticity", "authenticTimestamp", "expiry", "revocation"
+}, *const acts[] = {
+	"enforce", "log", "skip"
+}, *const stypes[] = {
+	"ca", "signingAuthority", "tsa"
+}, *const dnattrs[] = {
+	"C", "ST", "O", "OU", "CN", "L", "STREET", "POSTALCODE",
+	"SERIALNUMBER"
+};
+
+/* by level: the action of each overridable check (notation's table) */
+static const int levelacts[4][4] = {
+	{ ActEnforce, ActEnforce, ActEnforce, ActEnforce },
+	{ ActEnforce, ActLog, ActLog, ActLog },
+	{ ActLog, ActLog, ActLog, ActLog },
+	{ ActSkip, ActSkip, ActSkip, ActSkip }
+};
+
+/* the index of s in names[0..n), or -1 */
+static int
+ntn_index(const char *const *names, int n, const char *s)
+{
+	int k;
+
+	for (k = 0; k < n && strcmp(names[k], s); k++)
+		;
+	return k < n ? k : -1;
+}
+
+/* go-ldap's unescaping of a DN type or value s[0..n): spaces trimmed
+ * (an escaped last one kept), \ and a special character or two hex
+ * digits.  NULL if malformed or out of memory. */
+static char *
+ntn_unesc(const char *s, size_t n, Arena *a)
+{
+	const char *b = s, *end = s + n;
+	char *out, *q;
+	unsigned v;
+
+	while (b < end && *b == ' ')
+		b++;
+	while (end > b && end[-1] == ' ')
+		end--;
+	if (end > b && end[-1] == '\\' && end < s + n)
+		end++;
+	if (!(out = q = ar_alloc(a, (size_t)(end - b) + 1, NULL)))
+		return NULL;
+	for (; b < end; b++) {
+		if (*b != '\\') {
+			*q++ = *b;
+		} else if (b + 1 < end && strchr(" \"#+,;<=>\\", b[1])) {
+			*q++ = *++b;
+		} else if (b + 2 < end && isxdigit((unsigned char)b[1]) &&
+		    isxdigit((unsigned char)b[2]) && sscanf(b + 1, "%2x", &v)) {
+			*q++ = (char)v;
+			b += 2;
+		} else {
+			return NULL;
+		}
+	}
+	*q = '\0';
+	return strlen(out) == (size_t)(q - out) ? out : NULL;
+}
+
+/* a pair into d: S is ST; a type twice is refused unless its first
+ * value was empty (notation's map) */
+static const char *
+ntn_dnadd(Dn *d, const char *k, const char *v)
+{
+	int i;
+
+	if (!strcmp(k, "S"))
+		k = "ST";
+	for (i = 0; i < d->n && strcmp(d->kv[2 * i], k); i++)
+		;
+	if (i < d->n && *d->kv[2 * i + 1])
+		return "an attribute appears twice";
+	d->kv[2 * i] = k;
+	d->kv[2 * i + 1] = v;
+	d->n += i == d->n;
+	return NULL;
+}
+
+/* v of attribute k in d ("" if absent) */
+static const char *
+ntn_dnget(const Dn *d, const char *k)
+{
+	int i;
+
+	for (i = 0; i < d->n; i++)
+		if (!strcmp(d->kv[2 * i], k))
+			return d->kv[2 * i + 1];
+	return "";
+}
+
+/* does every attribute of x have the same value in y? */
+static int
+ntn_subset(const Dn *x, const Dn *y)
+{
+	int i;
+
+	for (i = 0; i < x->n; i++)
+		if (strcmp(x->kv[2 * i + 1], ntn_dnget(y, x->kv[2 * i])))
+			return 0;
+	return 1;
+}
+
+/* C, ST and O, each not empty, as notation requires of both sides */
+static const char *
+ntn_dnok(const Dn *d)
+{
+	return *ntn_dnget(d, "C") && *ntn_dnget(d, "ST") && *ntn_dnget(d, "O") ?
+	    NULL : "C, ST (or S) and O are required";
+}
+
+/* An x509.subject DN, RFC 4514 as go-ldap's ParseDN reads it, into d:
+ * NULL, or why not (notation: no "=#", no multi-valued RDN) */
+static const char *
+ntn_dn(const char *s, Dn *d, Arena *a)
+{
+	const char *p, *start = s, *w;
+	char *k = NULL, *v;
+	int esc = 0;
+
+	d->n = 0;
+	if (strstr(s, "=#"))
+		return "\"=#\" (a BER-encoded value) is not supported";
+	if (!(d->kv = ar_alloc(a, (strlen(s) + 2) * sizeof(char *), NULL)))
+		return NOMEM;
+	for (p = s;; p++) {
+		if (esc) {
+			esc = 0;
+		} else if (*p == '\\') {
+			esc = 1;
+		} else if (*p == '=' && !k) {
+			if (!(k = ntn_unesc(start, (size_t)(p - start), a)))
+				return "malformed attribute type";
+			start = p + 1;
+		} else if (!*p || *p == ',' || *p == '+' || *p == ';') {
+			if (!k)
+				return "an attribute without a type";
+			if (*p == '+')
+				return "multi-valued RDNs are not supported";
+			if (!(v = ntn_unesc(start, (size_t)(p - start), a)))
+				return "malformed attribute value";
+			if ((w = ntn_dnadd(d, k, v)))
+				return w;
+			k = NULL;
+			start = p + 1;
+		}
+		if (!*p)
+			break;
+	}
+	return ntn_dnok(d);
+}
+
+/* notation's registry scope: host[:port]/repository, no tag or "*" */
+static int
+ntn_scope_ok(const char *s)
+{
+	const char *d = ref_domain(s), *p;
+
+	return *s != '[' && d != s && *d == '/' && (p = ref_path(d + 1)) &&
+	    !*p;
+}
+
+/* The strings of array token i (path at, its JSON file's errors): 0 to
+ * MAX_KEYS, each not empty */
+static int
+ntn_strings(const Json *j, int i, const char *at, const char ***out,
+    int *n, Arena *a, Err *e)
+{
+	*n = 0;
+	if (i < 0 || !j->t[i].size)
+		return 0;
+	return pol_strings(j, i, at, 0, out, n, a, e);
+}
+
+/* A trust policy file (§5) into tp, validated as notation validates the
+ * whole document; every fault is a configuration error.  Read more
+ * strictly than notation: unknown or repeated members are errors. */
+static int
+ntn_policy(const char *file, Tp *tp, Arena *a, Err *e)
+{
+	static const Field top[] = {
+		{ "version", JSMN_STRING }, { "trustPolicies", JSMN_ARRAY }
+	}, stf[] = {
+		{ "name", JSMN_STRING }, { "registryScopes", JSMN_ARRAY },
+		{ "signatureVerification", JSMN_OBJECT },
+		{ "trustStores", JSMN_ARRAY },
+		{ "trustedIdentities", JSMN_ARRAY }
+	}, svf[] = {
+		{ "level", JSMN_STRING }, { "override", JSMN_OBJECT },
+		{ "verifyTimestamp", JSMN_STRING }
+	};
+	int v[LEN(top)], w[LEN(stf)], x[LEN(svf)], i, k, m, q, r, o;
+	const char *at, *s, **ov, *why;
+	struct stat sb;
+	Stmt *t;
+	Json j;
+	Str f;
+
+	if (lstat(file, &sb) == 0 && S_ISLNK(sb.st_mode))
+		return fail(e, ExitConfig, "%s: a symbolic link (notation "
+		    "refuses those)", file);
+	if (file_read(a, file, MAX_POLICY_BYTES, &f, e) < 0 ||
+	    json_parse(&j, a, file, f.p, f.n, ExitConfig, e) < 0 ||
+	    json_fields(&j, 0, "top level", top, LEN(top), v, a, e) < 0)
+		return -1;
+	if (v[0] < 0 || !json_eq(&j, v[0], "1.0"))
+		return fail(e, ExitConfig, "%s: version: want \"1.0\"", file);
+	if (v[1] < 0 || !(tp->n = j.t[v[1]].size))
+		return fail(e, ExitConfig, "%s: trustPolicies: at least one "
+		    "statement is required", file);
+	if (!(tp->s = ar_alloc(a, (size_t)tp->n * sizeof(*t), e)))
+		return -1;
+	memset(tp->s, 0, (size_t)tp->n * sizeof(*t));
+	for (i = v[1] + 1, k = 0; k < tp->n; k++, i = json_skip(&j, i)) {
+		t = &tp->s[k];
+		if (!(at = ar_printf(a, e, "trustPolicies[%d]", k)) ||
+		    json_fields(&j, i, at, stf, LEN(stf), w, a, e) < 0 ||
+		    pol_text(&j, w[0], at, "name", &t->name, a, e) < 0 ||
+		    json_fields(&j, w[2], ar_printf(a, e, "%s.signature"
+		    "Verification", at), svf, LEN(svf), x, a, e) < 0 ||
+		    ntn_strings(&j, w[1], ar_printf(a, e, "%s.registryScopes",
+		    at), &t->scope, &t->nscope, a, e) < 0 || ntn_strings(&j,
+		    w[3], ar_printf(a, e, "%s.trustStores", at), &t->store,
+		    &t->nstore, a, e) < 0 || ntn_strings(&j, w[4], ar_printf(a,
+		    e, "%s.trustedIdentities", at), &t->id, &t->nid, a, e) < 0)
+			return -1;
+		for (m = 0; t->name && m < k && strcmp(tp->s[m].name, t->name);
+		    m++)
+			;
+		if (!t->name || m < k)
+			return fail(e, ExitConfig, "%s: %s.name: %s", file, at,
+			    t->name ? "another statement has this name" :
+			    "required");
+		/* the level, its overrides and verifyTimestamp */
+		s = x[0] >= 0 ? json_str(&j, x[0], a, e) : "";
+		if (!s || (t->level = ntn_index(levels, 4, s)) < 0)
+			return e->code ? -1 : fail(e, ExitConfig, "%s: %s.signature"
+			    "Verification.level: want strict, permissive, audit "
+			    "or skip", file, at);
+		memcpy(t->act, levelacts[t->level], sizeof(t->act));
+		if (x[1] >= 0 && j.t[x[1]].size && (t->level == LvSkip ||
+		    pol_strings(&j, x[1], "override", 1, &ov, &o, a, e) < 0))
+			return e->code ? -1 : fail(e, ExitConfig, "%s: %s.signature"
+			    "Verification.override: not with level skip", file, at);
+		for (m = 0; x[1] >= 0 && j.t[x[1]].size && m < o; m++) {
+			q = ntn_index(vtnames, 4, ov[2 * m]);
+			r = ntn_index(acts, 3, ov[2 * m + 1]);
+			if (q < 0 || r < 0 || (r == ActSkip && q != VtRevoc))
+				return fail(e, ExitConfig, "%s: %s.signature"
+				    "Verification.override: %s: %s", file, at,
+				    ar_esc(a, ov[2 * m], e), q < 0 ? "want "
+				    "authenticity, authenticTimestamp, expiry or "
+				    "revocation (integrity is always enforced)" :
+				    "want enforce or log (or skip, for revocation)");
+			t->act[q] = r;
+		}
+		if (x[2] >= 0 && !json_eq(&j, x[2], "always") && !json_eq(&j,
+		    x[2], "") && !(t->after = json_eq(&j, x[2], "afterCertExpiry")))
+			return fail(e, ExitConfig, "%s: %s.signatureVerification."
+			    "verifyTimestamp: want always or afterCertExpiry",
+			    file, at);
+		/* scopes: "*" alone, each in one statement only */
+		if (!t->nscope)
+			return fail(e, ExitConfig, "%s: %s.registryScopes: at "
+			    "least one is required", file, at);
+		for (m = 0; m < t->nscope; m++) {
+			s = t->scope[m];
+			if (strcmp(s, "*") ? !ntn_scope_ok(s) : t->nscope > 1)
+				return fail(e, ExitConfig, "%s: %s.registryScopes: "
+				    "%s is not HOST[:PORT]/REPOSITORY, or \"*\" "
+				    "alone", file, at, ar_esc(a, s, e));
+			for (q = 0; q < k; q++)
+				for (r = 0; r < tp->s[q].nscope; r++)
+					if (!strcmp(s, tp->s[q].scope[r]))
+						return fail(e, ExitConfig, "%s: %s."
+						    "registryScopes: %s is in another "
+						    "statement", file, at, ar_esc(a, s,
+						    e));
+		}
+		/* trust stores and identities: none for skip, else both */
+		if (t->level == LvSkip ? t->nstore || t->nid : !t->nstore ||
+		    !t->nid)
+			return fail(e, ExitConfig, "%s: %s: trustStores and "
+			    "trustedIdentities are %s", file, at, t->level ==
+			    LvSkip ? "not allowed with level skip" : "required");
+		for (m = 0; m < t->nstore; m++) {
+			s = t->store[m];
+			q = (int)strcspn(s, ":");
+			for (r = 0; r < 3 && ((int)strlen(stypes[r]) != q ||
+			    strncmp(s, stypes[r], (size_t)q)); r++)
+				;
+			if (r == 3 || !s[q + 1] || strspn(s + q + 1, "abcdefghij"
+			    "klmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			    "_.-") != strlen(s + q + 1))
+				return fail(e, ExitConfig, "%s: %s.trustStores: %s "
+				    "is not ca:NAME, signingAuthority:NAME or "
+				    "tsa:NAME", file, at, ar_esc(a, s, e));
+		}
+		if (!(t->dn = ar_alloc(a, (size_t)t->nid * sizeof(Dn), e)))
+			return -1;
+		for (m = 0; m < t->nid; m++) {
+			s = t->id[m];
+			why = !strcmp(s, "*") ? (t->any = 1, t->nid > 1 ?
+			    "\"*\" must be alone" : NULL) : !strchr(s, ':') ?
+			    "want PREFIX:VALUE" : strncmp(s, "x509.subject:", 13) ?
+			    NULL : !s[13] ? "an empty x509.subject" :
+			    ntn_dn(s + 13, &t->dn[t->ndn++], a);
+			for (q = 0; !why && !strncmp(s, "x509.subject:", 13) &&
+			    q < t->ndn - 1; q++)
+				if (ntn_subset(&t->dn[q], &t->dn[t->ndn - 1]) ||
+				    ntn_subset(&t->dn[t->ndn - 1], &t->dn[q]))
+					why = "it overlaps another x509.subject";
+			if (why)
+				return fail(e, ExitConfig, "%s: %s.trustedIdentities"
+				    "[%d]: %s", file, at, m, why);
+		}
+	}
+	return a->spent ? ar_spent(e) : 0;
+}
+
+/* The statement for repository name (host/path, as notation strips the
+ * tag or digest): the one naming it, else the "*" one, else NULL */
+static const Stmt *
+ntn_stmt(const Tp *tp, const char *name)
+{
+	const Stmt *any = NULL;
+	int k, m;
+
+	for (k = 0; k < tp->n; k++)
+		for (m = 0; m < tp->s[k].nscope; m++) {
+			if (!strcmp(tp->s[k].scope[m], name))
+				return &tp->s[k];
+			if (!strcmp(tp->s[k].scope[m], "*"))
+				any = &tp->s[k];
+		}
+	return any;
+}
+
+/* The trust stores statement t names (each once) under dir into x->st:
+ * directories, not links, of regular certificate files (§4.3), none
+ * empty; any fault names its file and is a configuration error */
+static int
+ntn_stores(Ntn *x, const Stmt *t, const char *dir, Arena *a, Err *e)
+{
+	const char *why, *name;
+	char *path, *fp;
+	struct dirent *de;
+	struct stat sb;
+	size_t mark;
+	int k, m, q, n, files;
+	DIR *dp;
+	Str f;
+
+	for (m = 0; m < t->nstore; m++) {
+		for (q = 0; q < m && strcmp(t->store[q], t->store[m]); q++)
+			;
+		if (q < m)
+			continue;
+		name = t->store[m] + strcspn(t->store[m], ":") + 1;
+		k = stypes[0][0] == t->store[m][0] ? 0 : t->store[m][0] == 's' ?
+		    1 : 2;
+		if (!(path = ar_printf(a, e, "%s/%s/%s", dir, stypes[k], name)))
+			return -1;
+		if (lstat(path, &sb) < 0 || !S_ISDIR(sb.st_mode) ||
+		    !(dp = opendir(path)))
+			return fail(e, ExitConfig, "trust store %s: %s", path,
+			    errno && !S_ISLNK(sb.st_mode) ? strerror(errno) :
+			    "not a directory (links are refused)");
+		for (files = n = 0; (de = readdir(dp));) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			mark = a->used;
+			if (++files > MAX_STORE_FILES || !(fp = ar_printf(a, e,
+			    "%s/%s", path, de->d_name)) || lstat(fp, &sb) < 0 ||
+			    !S_ISREG(sb.st_mode) || file_read(a, fp, MAX_KEY_BYTES,
+			    &f, e) < 0 || (q = cry_store(&f, &x->st[k], k == 2, a,
+			    &why)) < 0) {
+				closedir(dp);
+				return e->code ? -1 : fail(e, ExitConfig, "trust "
+				    "store %s: %s", files > MAX_STORE_FILES ? path :
+				    fp ? fp : path, files > MAX_STORE_FILES ? "more "
+				    "than MAX_STORE_FILES files" : !S_ISREG(sb.st_mode)
+				    ? "not a regular file (links and directories "
+				    "are refused)" : why);
+			}
+			n += q;
+			a->used = mark;
+		}
+		closedir(dp);
+		if (!n)
+			return fail(e, ExitConfig, "trust store %s: no "
+			    "certificate in it", path);
+		x->nst[k] += n;
+	}
+	return 0;
+}
+
+/* == 31. notationSigned and trustedDigests ===============================
+ * Notary Project signatures judged as `notation verify` judges them
+ * (specs/notation.md §1, §4-§7).  Each referrer whose manifest says it is
+ * a notation signature is a candidate; its envelope's signature is
+ * checked with the leaf's key before anything in it is believed, then
+ * the chain, the trust stores, identities, expiry, time stamp,
+ * revocation (CRLs over plain HTTP, which prove themselves) and the
+ * payload's descriptor.  What the statement's level only logs is written
+ * to stderr and into the reason.  Then Bottlerocket's digest allowlist. */
+
+/* A check of type vt failed for why: under enforce the candidate fails
+ * (-1, *fw the reason), under log it is noted (0) */
+static int
+ntn_act(Ntn *x, int vt, const char *why, const char **fw)
+{
+	Arena *a = x->run->a;
+
+	if (x->t->act[vt] == ActEnforce) {
+		*fw = ar_reason(a, NULL, "%s: %s", vtnames[vt], why);
+		return -1;
+	}
+	x->logged = ar_reason(a, NULL, "%s%s%s: %s", x->logged, *x->logged ?
+	    "; " : "", vtnames[vt], why);
+	return 0;
+}
+
+/* CRL url, fetched once a run over plain HTTP (CRLs prove themselves;
+ * notation fetches only http:// ones): 0 with *crl, or 1 with *why when
+ * it cannot be had; -1 only for a spent arena */
+static int
+ntn_fetch(Ntn *x, const char *url, Str *crl, const char **why, Err *e)
+{
+	HttpReq hq = { .lim = LIMIT_INIT(MAX_CRL_BYTES), .what = "CRL" };
+	NtnRun *nr = x->nr;
+	Err sub = { 0, "" };
+	Resp r;
+	int k;
+
+	for (k = 0; k < nr->ncrl && strcmp(nr->url[k], url); k++)
+		;
+	if (k == nr->ncrl) {
+		if (k == MAX_CRLS)
+			return *why = "more than MAX_CRLS CRLs", 1;
+		nr->url[nr->ncrl++] = url;
+		hq.url = url;
+		x->run->net->plainok = 1;
+		if (strncasecmp(url, "http://", 7))
+			nr->crlwhy[k] = "not an http:// URL";
+		else if (http_get(x->run->net, &hq, &r, &sub) < 0)
+			nr->crlwhy[k] = ar_reason(x->run->a, NULL, "%s", sub.msg);
+		else if (r.status != 200)
+			nr->crlwhy[k] = ar_reason(x->run->a, NULL, "HTTP %d",
+			    r.status);
+		else
+			nr->crl[k] = r.body;
+		x->run->net->plainok = 0;
+	}
+	*crl = nr->crl[k];
+	*why = nr->crlwhy[k];
+	return x->run->a->spent ? ar_spent(e) : *why != NULL;
+}
+
+/* The revocation status (§7) of c, issued by up, for a signature whose
+ * authentic signing time is st (0: none): 0 good or not revocable, 1
+ * revoked, 2 unknown, with why; -1 with e set.  Every CRL distribution
+ * point is read; OCSP is not implemented. */
+static int
+ntn_revoked(Ntn *x, const Cert *c, const Cert *up, long long st,
+    const char **why, Err *e)
+{
+	Arena *a = x->run->a;
+	const char *url, *w;
+	int n, ocsp, delta, i, rv, k;
+	Der u[8];
+	Str crl;
+
+	if ((n = cry_revinfo(c, u, (int)LEN(u), &ocsp, &delta)) < 0)
+		return *why = "its CRL distribution points or OCSP responders "
+		    "are malformed (or more than 8)", 2;
+	if (!n)
+		return ocsp ? (*why = "it names only an OCSP responder, and "
+		    "ivlite does not implement OCSP", 2) : 0;
+	if (delta)
+		return *why = "it names delta CRLs, which ivlite does not read", 2;
+	for (i = 0; i < n; i++) {
+		if (!(url = ar_printf(a, e, "%.*s", (int)(u[i].end - u[i].p),
+		    (const char *)u[i].p)) || (k = ntn_fetch(x, url, &crl, &w,
+		    e)) < 0)
+			return -1;
+		if (!k && cry_crl((const unsigned char *)crl.p, crl.n, c, up,
+		    x->now, st, &rv, a, &w) == 0 && !rv)
+			continue;
+		*why = ar_reason(a, e, "%s (CRL %s)", w ? w : "revoked",
+		    ar_esc(a, url, e));
+		return w ? 2 : 1;
+	}
+	return 0;
+}
+
+/* one certificate's revocation into *bad (why, for the first unknown
+ * or a revoked one) and *worst (1: revoked) */
+static void
+ntn_rev1(Ntn *x, const Cert *c, const Cert *up, long long st,
+    const char **bad, int *worst, Err *e)
+{
+	const char *w;
+	int k;
+
+	if (*worst || (k = ntn_revoked(x, c, up, st, &w, e)) <= 0)
+		return;
+	if (k == 1 || !*bad) {
+		*worst = k == 1;
+		*bad = ar_reason(x->run->a, e, "certificate %s %s: %s", cry_dn(c,
+		    x->run->a), k == 1 ? "is revoked" : "has no known "
+		    "revocation status", w);
+	}
+}
+
+/* The time stamp (§6.1), its signer's chain's revocation included, and
+ * the chain's validity at the time that counts (check
+ * authenticTimestamp).  at: the authentic signing time (signing
+ * authority), else 0.  -1: the candidate fails, with *fw. */
+static int
+ntn_stamp(Ntn *x, Cert *const *c, int n, const Env *v, long long at,
+    const char **fw, Err *e)
+{
+	Arena *a = x->run->a;
+	int i, tsa = 0, expired = 0, bad = -1, worst = 0;
+	const char *w, *rv = NULL;
+	long long to, gt;
+	Cert tc, *y, *z;
+
+	for (i = 0; i < n; i++) {
+		if (!cry_valid_at(c[i], at ? at : x->now, &to) && bad < 0)
+			bad = i;
+		expired |= x->now > to;
+	}
+	for (i = 0; i < x->t->nstore; i++)
+		tsa |= !strncmp(x->t->store[i], "tsa:", 4);
+	if (at || !tsa || (x->t->after && !expired))
+		return bad < 0 ? 0 : ntn_act(x, VtStamp, ar_reason(a, NULL,
+		    "certificate %s is not valid at %s", cry_dn(c[bad], a),
+		    when_utc(at ? at : x->now, a)), fw);
+	if (!v->tst.n)
+		return ntn_act(x, VtStamp, "no time stamp, though the statement "
+		    "names a tsa trust store", fw);
+	if (tsa_verify((const unsigned char *)v->tst.p, v->tst.n, v->sig.p,
+	    v->sig.n, &x->st[2], NULL, &gt, a, &w) < 0)
+		return ntn_act(x, VtStamp, ar_reason(a, NULL, "the time stamp: "
+		    "%s", w), fw);
+	for (i = 0; i < n; i++)
+		if (!cry_valid_at(c[i], gt, &to))
+			return ntn_act(x, VtStamp, ar_reason(a, NULL, "the time "
+			    "stamp (%s) is outside the validity of certificate %s",
+			    when_utc(gt, a), cry_dn(c[i], a)), fw);
+	/* the time-stamping chain: each certificate the token embeds that
+	 * is not self-issued, with its issuer (embedded, or a tsa root) */
+	cry_cert_init(&tc);
+	cry_token_certs((const unsigned char *)v->tst.p, v->tst.n, &tc);
+	for (y = &tc; y && y->raw.p && !e->code; y = y->next) {
+		for (z = &tc; z && z->raw.p && (z == y || !cry_named(y, z) ||
+		    cry_signed(y, z, 1)); z = z->next)
+			;
+		for (z = z && z->raw.p ? z : &x->st[2]; z && z->raw.p &&
+		    (!cry_named(y, z) || cry_signed(y, z, 1)); z = z->next)
+			;
+		if (z && z->raw.p && !cry_named(y, y))
+			ntn_rev1(x, y, z, 0, &rv, &worst, e);
+	}
+	cry_cert_free(&tc);
+	return rv ? ntn_act(x, VtStamp, ar_reason(a, e, "the time-stamping "
+	    "chain: %s", rv), fw) : 0;
+}
+
+/* The payload's target (§2.4) against the image's descriptor (stdin's,
+ * else the registry's): digest, media type and size, exactly */
+static int
+ntn_target(Ntn *x, const Str *p, const char **why, Err *e)
+{
+	Run *run = x->run;
+	NtnRun *nr = x->nr;
+	Arena *a = run->a;
+	char got[DIGEST_MAX + 1];
+	const char *md = NULL, *dg = NULL;
+	Err sub = { 0, "" };
+	int t, m, d, z;
+	Resp r;
+	Json j;
+
+	if (!nr->desc && run->dtype && run->dsize >= 0) {
+		nr->dtype = run->dtype;
+		nr->dsize = run->dsize;
+	} else if (!nr->desc) {
+		if (reg_manifest(&run->reg, run->digest, &r, got, e) < 0)
+			return -1;
+		if (r.status == 404)
+			return fail(e, ExitUndecided, "%s: manifest %s is "
+			    "missing", run->reg.host, run->digest);
+		nr->dtype = ar_printf(a, e, "%s", r.ctype);
+		nr->dsize = (long long)r.body.n;
+	}
+	nr->desc = 1;
+	if (json_parse(&j, a, "payload", p->p, p->n, ExitReject, &sub) < 0 ||
+	    j.t[0].type != JSMN_OBJECT || pay_dups(&j, 0, "payload", a, &sub) <
+	    0 || (t = json_get(&j, 0, "targetArtifact")) < 0 || j.t[t].type !=
+	    JSMN_OBJECT || pay_dups(&j, t, "targetArtifact", a, &sub) < 0 ||
+	    (m = json_get(&j, t, "mediaType")) < 0 || (d = json_get(&j, t,
+	    "digest")) < 0 || (z = json_get(&j, t, "size")) < 0 ||
+	    j.t[m].type != JSMN_STRING || j.t[d].type != JSMN_STRING ||
+	    !(md = json_str(&j, m, a, &sub)) || !(dg = json_str(&j, d, a,
+	    &sub)) || j.t[z].type != JSMN_PRIMITIVE || j.t[z].end -
+	    j.t[z].start > 15 || strspn(j.s + j.t[z].start, "0123456789") !=
+	    (size_t)(j.t[z].end - j.t[z].start))
+		return *why = "the payload is not {\"targetArtifact\": "
+		    "{mediaType, digest, size}}", 1;
+	if (!strcmp(dg, run->digest) && !strcmp(md, nr->dtype) &&
+	    strtoll(j.s + j.t[z].start, NULL, 10) == nr->dsize)
+		return 0;
+	*why = ar_reason(a, e, "content descriptor mismatch: the signature "
+	    "is for %s, %s of %.*s bytes; the image is %s, %s of %lld bytes",
+	    ar_quote(a, dg, strlen(dg), e), ar_quote(a, md, strlen(md), e),
+	    j.t[z].end - j.t[z].start, j.s + j.t[z].start, run->digest,
+	    ar_esc(a, nr->dtype, e), nr->dsize);
+	return 1;
+}
+
+/* The protected header's members, once the signature holds (§2.1, §3):
+ * the signing scheme (*sa: signing authority), signing time *st, expiry
+ * *exp (-1: none), cty, a verification plugin and the first critical
+ * member ivlite does not know (*unk).  NULL, or why the envelope breaks
+ * notation's rules (an integrity failure). */
+static const char *
+ntn_members(const Env *v, int *sa, long long *st, long long *exp,
+    const char **cty, const char **plugin, const char **unk, Arena *a)
+{
+	static const char *const sys[] = {
+		"alg", "cty", "crit", "io.cncf.notary.signingScheme",
+		"io.cncf.notary.signingTime",
+		"io.cncf.notary.authenticSigningTime", "io.cncf.notary.expiry",
+		"io.cncf.notary.verificationPlugin",
+		"io.cncf.notary.verificationPluginMinVersion"
+	};
+	long long t[3] = { -1, -1, -1 };
+	const char *scheme = NULL;
+	int i, k, q, crit;
+
+	*cty = *plugin = *unk = NULL;
+	for (i = 0; i < v->nh; i++) {
+		k = ntn_index(sys, (int)LEN(sys), v->h[i].name);
+		for (crit = q = 0; q < v->ncrit; q++)
+			crit |= !strcmp(v->crit[q], v->h[i].name);
+		if (k >= 4 && k <= 6 && v->h[i].type != HTime)
+			return ar_reason(a, NULL, "%s is not a time", sys[k]);
+		if (k >= 4 && k <= 6)
+			t[k - 4] = v->h[i].v;
+		if (k == 7)
+			*plugin = v->h[i].type == HStr ? v->h[i].s : "(no string)";
+		if (v->h[i].type == HStr && (k == 1 || k == 3))
+			*(k == 1 ? cty : &scheme) = v->h[i].s;
+		if (k < 0 && crit && !*unk)
+			*unk = v->h[i].name;
+	}
+	*sa = scheme && !strcmp(scheme, "notary.x509.signingAuthority");
+	if (!scheme || (!*sa && strcmp(scheme, "notary.x509")))
+		return "the signing scheme is neither notary.x509 nor "
+		    "notary.x509.signingAuthority";
+	if (t[*sa] < 0 || t[!*sa] >= 0)
+		return *sa ? "notary.x509.signingAuthority needs "
+		    "authenticSigningTime and no signingTime" : "notary.x509 "
+		    "needs signingTime and no authenticSigningTime";
+	*st = t[*sa];
+	if ((*exp = t[2]) >= 0 && *exp <= *st)
+		return "expiry is not after the signing time";
+	/* crit: the scheme, the authentic time, the expiry; otherwise only
+	 * extended members that are there */
+	for (q = 0; q < v->ncrit; q++) {
+		for (i = 0; i < v->nh && strcmp(v->crit[q], v->h[i].name); i++)
+			;
+		k = ntn_index(sys, (int)LEN(sys), v->crit[q]);
+		if (i == v->nh || (k >= 0 && k < 7 && k != 3 && k != 6 && k !=
+		    4 + *sa))
+			return ar_reason(a, NULL, "crit names %s, which is not "
+			    "there or cannot be critical", ar_esc(a, v->crit[q],
+			    NULL));
+	}
+	for (k = 3; k <= 6; k++) {
+		for (q = 0; q < v->ncrit && strcmp(v->crit[q], sys[k]); q++)
+			;
+		if (q == v->ncrit && (k == 3 || (k == 5 && *sa) || (k == 6 &&
+		    *exp >= 0)))
+			return ar_reason(a, NULL, "crit must name %s", sys[k]);
+	}
+	return NULL;
+}
+
+/* The leaf's subject against the statement's x509.subject identities
+ * (§4.4): 0 one matches (or the level logs it), -1 the candidate fails */
+static int
+ntn_ident(Ntn *x, const Cert *leaf, const char **fw)
+{
+	const char *v[9], *kv[18], *w = NULL;
+	Arena *a = x->run->a;
+	Dn d = { kv, 0 };
+	int k;
+
+	if (!x->t->ndn)
+		w = "the statement has no x509.subject trusted identity (the "
+		    "others need a plugin)";
+	else if (cry_subject_kv(leaf, v, a, &w) == 0) {
+		for (k = 0; k < 9; k++)
+			if (v[k]) {
+				kv[2 * d.n] = dnattrs[k];
+				kv[2 * d.n++ + 1] = v[k];
+			}
+		for (k = 0; k < x->t->ndn && !ntn_subset(&x->t->dn[k], &d); k++)
+			;
+		w = ntn_dnok(&d) ? ntn_dnok(&d) : k == x->t->ndn ? "it matches "
+		    "no trusted identity" : NULL;
+	}
+	return w ? ntn_act(x, VtAuth, ar_reason(a, NULL, "the signing "
+	    "certificate's subject %s: %s", cry_dn(leaf, a), w), fw) : 0;
+}
+
+/* Candidate r, a referrer whose manifest is a notation signature's:
+ * 1 valid, 0 not (f->why), -1 with e set */
+static int
+ntn_verify(Ntn *x, const Referrer *r, Found *f, Err *e)
+{
+	static const char *const jws[] = {
+		"PS256", "PS384", "PS512", "ES256", "ES384", "ES512"
+	};
+	static const long long cose[] = { -37, -38, -39, -7, -35, -36 };
+	Run *run = x->run;
+	Arena *a = run->a;
+	Cert chain, *c[MAX_CHAIN_CERTS];
+	const char *w = NULL, *cty, *plugin, *unk, *bad = NULL;
+	long long st = 0, exp = -1;
+	int cs, alg, i, sa = 0, worst = 0, ok = 0;
+	Resp resp;
+	Env v;
+
+	if (r->why)
+		return f->why = r->why, 0;
+	cs = !strcmp(r->laytype, "application/cose");
+	if (r->nlayers != 1 || (!cs && strcmp(r->laytype,
+	    "application/jose+json")))
+		return f->why = ar_reason(a, e, "%d layers, first %s: a notation "
+		    "signature has one, application/jose+json or "
+		    "application/cose", r->nlayers, ar_esc(a, r->laytype, e)), 0;
+	if (r->laysize < 0 || r->laysize > MAX_ENVELOPE_BYTES ||
+	    !dig_valid(r->laydigest, strlen(r->laydigest)))
+		return f->why = "its layer has no valid digest, no size or more "
+		    "than MAX_ENVELOPE_BYTES", 0;
+	if (reg_blob(&run->reg, r->laydigest, LIMIT(MAX_ENVELOPE_BYTES),
+	    &resp, e) < 0)
+		return -1;
+	if (resp.status == 404)
+		return fail(e, ExitUndecided, "%s: envelope %s of referrer %s is "
+		    "missing", run->reg.host, r->laydigest, r->digest);
+	if ((long long)resp.body.n != r->laysize)
+		return f->why = "the envelope's size is not its manifest's", 0;
+	f->format = cs ? "notation COSE" : "notation JWS";
+	if (!(cs ? ntn_cose : ntn_jws)(&resp.body, &v, a, &f->why))
+		return 0;
+	/* integrity: the signature by the leaf's key, then the members */
+	cry_cert_init(&chain);
+	for (i = 0; i < v.nh && strcmp(v.h[i].name, "alg"); i++)
+		;
+	for (alg = i < v.nh ? 0 : 6; alg < 6 && (cs ? v.h[i].type != HInt ||
+	    v.h[i].v != cose[alg] : v.h[i].type != HStr || strcmp(v.h[i].s,
+	    jws[alg])); alg++)
+		;
+	if (cry_parse(v.cert, v.ncert, &chain, c) < 0)
+		w = "a certificate of the chain does not parse";
+	else if (alg == 6 || alg != cry_alg(c[0]))
+		w = "alg is not the one notation derives from the signing "
+		    "certificate's key";
+	else if (cry_sig(c[0], alg, !cs, v.tbs.p, v.tbs.n, (const unsigned
+	    char *)v.sig.p, v.sig.n))
+		w = "the signature does not verify with the signing "
+		    "certificate's key";
+	else if (!(w = ntn_members(&v, &sa, &st, &exp, &cty, &plugin, &unk,
+	    a)) && !cry_ntn_chain(c, v.ncert, a, &w) && (!cty || strcmp(cty,
+	    NTN_PAYLOAD)))
+		w = "cty is not " NTN_PAYLOAD;
+	if (w)
+		f->why = ar_reason(a, e, "integrity: %s", w);
+	else if (plugin)
+		f->why = ar_reason(a, e, "it needs the verification plugin %s "
+		    "(io.cncf.notary.verificationPlugin), which ivlite does not "
+		    "run", ar_quote(a, plugin, strlen(plugin), e));
+	else if (unk)
+		f->why = ar_reason(a, e, "critical member %s is not one ivlite "
+		    "implements", ar_quote(a, unk, strlen(unk), e));
+	if (w || plugin || unk)
+		goto out;
+	/* authenticity: a certificate of the chain in a store of the
+	 * scheme's type (§4.2), then the identities */
+	for (i = 0; i < v.ncert && !cry_in(&x->st[sa], &v.cert[i]); i++)
+		;
+	if ((i == v.ncert && ntn_act(x, VtAuth, ar_reason(a, e, x->nst[sa] ?
+	    "no certificate of the chain is in the statement's %s trust "
+	    "stores" : "the statement names no %s trust store", stypes[sa]),
+	    &f->why) < 0) || (!x->t->any && ntn_ident(x, c[0], &f->why) < 0))
+		goto out;
+	if (exp >= 0 && x->now >= exp && ntn_act(x, VtExpiry, ar_reason(a, e,
+	    "the signature expired at %s", when_utc(exp, a)), &f->why) < 0)
+		goto out;
+	if (ntn_stamp(x, c, v.ncert, &v, sa ? st : 0, &f->why, e) < 0 ||
+	    e->code)
+		goto out;
+	for (i = 0; x->t->act[VtRevoc] != ActSkip && i + 1 < v.ncert &&
+	    !e->code; i++)
+		ntn_rev1(x, c[i], c[i + 1], sa ? st : 0, &bad, &worst, e);
+	if (e->code || (bad && ntn_act(x, VtRevoc, bad, &f->why) < 0) ||
+	    ntn_target(x, &v.payload, &f->why, e))
+		goto out;
+	f->signer = cry_dn(c[0], a);
+	f->why = NULL;
+	ok = 1;
+out:
+	cry_cert_free(&chain);
+	return e->code ? -1 : ok;
+}
+
+/* notationSigned (SPEC.md): the trust policy's statement for the image's
+ * repository decides; skip verifies nothing; else the first notation
+ * signature that holds satisfies it, as `notation verify` stops there */
+static int
+ntn_judge(Run *run, const Req *q, Result *res, Err *e)
+{
+	const NtnReq *nq = q->own;
+	Arena *a = run->a;
+	const char *src, *head, *at, *list = "", **dg;
+	Referrer *r;
+	Found *f;
+	Ntn x;
+	Tp tp;
+	int i, n = 0, rc = -1;
+
+	memset(&x, 0, sizeof(x));
+	for (i = 0; i < 3; i++)
+		cry_cert_init(&x.st[i]);
+	x.run = run;
+	x.now = (long long)time(NULL);
+	if (ntn_policy(nq->policy, &tp, a, e) < 0)
+		goto out;
+	rc = 0;
+	if (!(x.t = ntn_stmt(&tp, run->ref->name))) {
+		res->detail = ar_reason(a, e, "trust policy %s has no statement "
+		    "for %s (registryScopes) and none for \"*\"", nq->policy,
+		    run->ref->name);
+		goto out;
+	}
+	head = ar_reason(a, e, "statement \"%s\" (%s)", ar_esc(a, x.t->name,
+	    e), levels[x.t->level]);
+	if ((res->ok = x.t->level == LvSkip)) {
+		res->detail = ar_reason(a, e, "%s: signatures not verified",
+		    head);
+		goto out;
+	}
+	rc = -1;
+	if (ntn_stores(&x, x.t, nq->dir, a, e) < 0 || !(x.nr = run_state(run,
+	    q->type, sizeof(*x.nr), e)) || !run_reg(run, e) ||
+	    reg_referrers(&run->reg, run->digest, &x.nr->refs, e) < 0 ||
+	    !(f = ar_alloc(a, (size_t)(x.nr->refs.n + 1) * sizeof(*f), e)) ||
+	    !(dg = ar_alloc(a, (size_t)(x.nr->refs.n + 1) * sizeof(*dg), e)))
+		goto out;
+	memset(f, 0, (size_t)(x.nr->refs.n + 1) * sizeof(*f));
+	res->found = f;
+	src = x.nr->refs.api ? "referrers API" : ar_reason(a, e, "referrers "
+	    "tag %.19s\xe2\x80\xa6", x.nr->refs.tag);
+	for (i = 0; i < x.nr->refs.n && !res->ok; i++) {
+		r = &x.nr->refs.r[i];
+		if (reg_referrer(&run->reg, r, run->digest, e) < 0)
+			goto out;
+		at = *r->atype ? r->atype : r->cfgtype;
+		if (strcmp(at, NTN_SIG))
+			continue;	/* not a notation signature */
+		dg[n] = r->digest;
+		f[n].source = src;
+		f[n].format = "notation";
+		x.logged = "";
+		if ((res->ok = ntn_verify(&x, r, &f[n++], e)) < 0)
+			goto out;
+	}
+	res->nfound = n;
+	for (i = 0; !res->ok && i < n; i++)
+		pay_tried(res, a, e, i, n, ar_reason(a, e, "%s %.19s\xe2\x80\xa6: "
+		    "%s", f[i].format, dg[i], f[i].why), &list);
+	if (res->ok) {
+		res->detail = ar_reason(a, e, "%s: %s signature (%s) verified, "
+		    "signed by %s%s%s", head, f[n - 1].format, src, f[n - 1].signer,
+		    *x.logged ? "; logged: " : "", x.logged);
+		if (*x.logged)
+			fprintf(stderr, "ivlite: notationSigned: %s: logged: %s\n",
+			    head, x.logged);
+	} else {
+		res->detail = ar_reason(a, e, "%s: %s", head, n ? res->detail :
+		    ar_reason(a, e, "no notation signature (%s)", src));
+	}
+	rc = e->code ? -1 : 0;
+out:
+	for (i = 0; i < 3; i++)
+		cry_cert_free(&x.st[i]);
+	return rc;
+}
+
+/* notationSigned's members (SPEC.md "Extension requirement types") */
+enum { NtType, NtPolicy, NtDir };
+static const Field ntfields[] = {
+	/* key                     type */
+	[NtType] =   { "type",            JSMN_STRING },
+	[NtPolicy] = { "trustPolicyPath", JSMN_STRING },
+	[NtDir] =    { "trustStoreDir",   JSMN_STRING },
+};
+
+/* the members into an NtnReq; the policy file is also r->ca, so that
+ * -check and the verdict cache read it as they read key files */
+static int
+ntn_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
+{
+	NtnReq *n;
+	const char *s;
+
+	if (v[NtPolicy] < 0)
+		return fail(e, ExitConfig, "%s: %s: \"trustPolicyPath\" is "
+		    "missing", j->file, r->at);
+	if (!(n = ar_alloc(a, sizeof(*n), e)) || pol_field(j, v[NtPolicy], 0,
+	    r->at, "trustPolicyPath", &r->ca, a, e) < 0 || (n->dir = NULL,
+	    pol_text(j, v[NtDir], r->at, "trustStoreDir", &n->dir, a, e)) < 0)
+		return -1;
+	r->own = n;
+	n->policy = s = r->ca.path;
+	if (!n->dir && !(n->dir = ar_printf(a, e, "%.*s%s", strrchr(s, '/') ?
+	    (int)(strrchr(s, '/') - s + 1) : 0, s, "truststore/x509")))
+		return -1;
+	return 0;
+}
+
+/* -check and standalone runs: the whole trust policy and every trust
+ * store it names, as configuration */
+static int
+ntn_trust(Run *run, const Req *q, Err *e)
+{
+	const NtnReq *nq = q->own;
+	int i, k, rc = 0;
+	Ntn x;
+	Tp tp;
+
+	if (ntn_policy(nq->policy, &tp, run->a, e) < 0)
+		return -1;
+	for (k = 0; k < tp.n && !rc; k++) {
+		memset(&x, 0, sizeof(x));
+		for (i = 0; i < 3; i++)
+			cry_cert_init(&x.st[i]);
+		rc = ntn_stores(&x, &tp.s[k], nq->dir, run->a, e);
+		for (i = 0; i < 3; i++)
+			cry_cert_free(&x.st[i]);
+	}
+	return rc;
+}
+
+/* -check's warning: these types in containers/image's own file */
+static const char *
+ntn_warn(const Req *q, const char *policyfile)
+{
+	static char w[200];
+
+	if (strcmp(policyfile, "/etc/containers/policy.json"))
+		return NULL;
+	snprintf(w, sizeof(w), "%s is an ivlite extension: containers/image "
+	    "(Podman, CRI-O) refuses a policy.json that names it; keep this "
+	    "policy at ivlite's own path (-policy)", reqtype(q->type)->name);
+	return w;
+}
+
+/* -- trustedDigests: an allowlist of manifest digests, inline or
+ * Bottlerocket's digestion file; an empty one allows nothing */
+
+typedef struct {		/* trustedDigests' members (Req.own) */
+	const char **d;		/* inline digests; NULL: the file's */
+	int n;
+} DigReq;
+
+enum { DgType, DgDigests, DgPath };
+static const Field dgfields[] = {
+	/* key                     type */
+	[DgType] =    { "type",    JSMN_STRING },
+	[DgDigests] = { "digests", JSMN_ARRAY },
+	[DgPath] =    { "path",    JSMN_STRING },
+};
+
+/* the strings of array token i (path at), at least one; digests only
+ * when check */
+static int
+dig_list(const Json *j, int i, const char *at, int check, DigReq *d,
+    Arena *a, Err *e)
+{
+	int k, t;
+
+	if (!(d->n = j->t[i].size))
+		return fail(e, ExitConfig, "%s: %s: empty: it would allow no "
+		    "image", j->file, at);
+	if (!(d->d = ar_alloc(a, (size_t)d->n * sizeof(*d->d), e)))
+		return -1;
+	for (t = i + 1, k = 0; k < d->n; k++, t = json_skip(j, t)) {
+		if (j->t[t].type != JSMN_STRING || !(d->d[k] = json_str(j, t, a,
+		    e)))
+			return e->code ? -1 : fail(e, ExitConfig, "%s: %s[%d]: "
+			    "expected a string", j->file, at, k);
+		if (check && !dig_valid(d->d[k], strlen(d->d[k])))
+			return fail(e, ExitConfig, "%s: %s[%d]: %s is not a "
+			    "digest", j->file, at, k, ar_esc(a, d->d[k], e));
+	}
+	return 0;
+}
+
+static int
+dig_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
+{
+	const char *at;
+	DigReq *d;
+
+	if ((v[DgDigests] >= 0) == (v[DgPath] >= 0))
+		return fail(e, ExitConfig, "%s: %s: exactly one of digests and "
+		    "path must be given", j->file, r->at);
+	if (!(d = ar_alloc(a, sizeof(*d), e)))
+		return -1;
+	memset(d, 0, sizeof(*d));
+	r->own = d;
+	if (v[DgPath] >= 0)
+		return pol_field(j, v[DgPath], 0, r->at, "path", &r->ca, a, e);
+	return (at = ar_printf(a, e, "%s.digests", r->at)) ? dig_list(j,
+	    v[DgDigests], at, 1, d, a, e) : -1;
+}
+
+/* Bottlerocket's digestion file {"version": "1.0", "trustedDigests":
+ * [...]}: version optional, other members ignored, as Bottlerocket reads
+ * it; missing or empty trustedDigests is an error, never "allow all" */
+static int
+dig_file(const char *file, DigReq *d, Arena *a, Err *e)
+{
+	Json j;
+	Str f;
+	int k;
+
+	if (file_read(a, file, MAX_POLICY_BYTES, &f, e) < 0 || json_parse(&j,
+	    a, file, f.p, f.n, ExitConfig, e) < 0 || (j.t[0].type ==
+	    JSMN_OBJECT && pay_dups(&j, 0, "top level", a, e) < 0))
+		return -1;
+	if (j.t[0].type != JSMN_OBJECT)
+		return fail(e, ExitConfig, "%s: expected a JSON object", file);
+	if ((k = json_get(&j, 0, "version")) >= 0 && !json_eq(&j, k, "1.0"))
+		return fail(e, ExitConfig, "%s: version: want \"1.0\"", file);
+	if ((k = json_get(&j, 0, "trustedDigests")) < 0 || j.t[k].type !=
+	    JSMN_ARRAY)
+		return fail(e, ExitConfig, "%s: trustedDigests: an array is "
+		    "required", file);
+	return dig_list(&j, k, "trustedDigests", 0, d, a, e);
+}
+
+/* trustedDigests: -digest must be one of them, byte for byte */
+static int
+dig_judge(Run *run, const Req *q, Result *res, Err *e)
+{
+	DigReq d = *(const DigReq *)q->own;
+	int k;
+
+	if (!d.d && dig_file(q->ca.path, &d, run->a, e) < 0)
+		return -1;
+	for (k = 0; k < d.n && strcmp(d.d[k], run->digest); k++)
+		;
+	res->ok = k < d.n;
+	res->detail = !res->ok ? "digest not in allowlist" : q->ca.path ?
+	    ar_reason(run->a, e, "digest in allowlist %s", q->ca.path) :
+	    "digest in allowlist";
+	return 0;
+}
+
+static int
+dig_trust(Run *run, const Req *q, Err *e)
+{
+	DigReq d;
+
+	return q->ca.path ? dig_file(q->ca.path, &d, run->a, e) : 0;
+}
+
+/* == 32. Requirement types ===============================================
  * The table behind every dispatch on a requirement's type, and the rows
  * that need no section: insecureAcceptAnything, reject, signedBaseLayer. */
 
@@ -10473,6 +12516,10 @@ static const ReqType reqtypes[] = {
 	      sst_load,     sst_trust, sst_judge,     1, NULL },
 	{ "sigstoreBundle",         FIELDS(bdfields),
 	      bdl_load,     bdl_trust, bdl_judge,     1, bdl_warn },
+	{ "notationSigned",         FIELDS(ntfields),
+	      ntn_load,     ntn_trust, ntn_judge,     0, ntn_warn },
+	{ "trustedDigests",         FIELDS(dgfields),
+	      dig_load,     dig_trust, dig_judge,     0, ntn_warn },
 };
 
 /* the row of type, or NULL: not one */
@@ -10482,7 +12529,7 @@ reqtype(int type)
 	return type >= 0 && type < (int)LEN(reqtypes) ? &reqtypes[type] : NULL;
 }
 
-/* == 29. Verdict cache ===================================================
+/* == 33. Verdict cache ===================================================
  * Off unless config.h sets CACHE_SECONDS.  An acceptance is kept as the
  * file cachedir/KEY, KEY the SHA-256 of everything the verdict rests on:
  * ivlite's version, the reference and digest, the policy.json bytes, the
@@ -10686,7 +12733,7 @@ cache_put(const char *key, const char *line)
 	close(dfd);
 }
 
-/* == 30. Judgement and output ============================================
+/* == 34. Judgement and output ============================================
  * Requirements are tried in order and the first that fails decides, as in
  * containers/image; later ones are reported as not evaluated.  The verdict
  * starts as a rejection and judge() alone turns it into an acceptance. */
@@ -10916,7 +12963,7 @@ out_jstr(const char *s, FILE *f)
 	fputc('"', f);
 }
 
-/* == 31. Options, -check, -version, main =================================
+/* == 35. Options, -check, -version, main =================================
  * Options follow Go's flag package, as containerd's other verifiers do:
  * -name V, --name V and -name=V are the same; booleans take no value. */
 
@@ -10943,6 +12990,7 @@ opt_parse(Opts *o, int argc, char **argv, Err *e)
 	o->certsd = certsdir;
 	o->cafile = cafile;
 	o->timeout = TIMEOUT_SECS;
+	o->dsize = -1;
 	for (k = 0; authfiles[k]; k++)
 		o->auth[k] = authfiles[k];
 	for (k = 0; insecurehosts[k] && k < MAX_INSECURE; k++)
@@ -11082,7 +13130,7 @@ opt_value(size_t k, const char *v, Opts *o, Err *e)
 static int
 desc_check(Opts *o, Arena *a, Err *e)
 {
-	const char *d;
+	const char *d = NULL;
 	int i, k;
 	Json j;
 	Str s;
@@ -11114,6 +13162,13 @@ desc_check(Opts *o, Arena *a, Err *e)
 		    j.t[i + 1].start)))
 			return fail(e, ExitConfig, "stdin descriptor: size: "
 			    "expected a whole number");
+		/* mediaType and size: notation compares them with a
+		 * signature's payload */
+		if (json_eq(&j, i, "size"))
+			o->dsize = strtoll(j.s + j.t[i + 1].start, NULL, 10);
+		if (json_eq(&j, i, "mediaType") && !(o->dtype = json_str(&j,
+		    i + 1, a, e)))
+			return -1;
 		if (!json_eq(&j, i, "digest"))
 			continue;
 		if (!(d = json_str(&j, i + 1, a, e)))
@@ -11126,9 +13181,8 @@ desc_check(Opts *o, Arena *a, Err *e)
 			    "%s differs from -digest %s", d, o->digest);
 		o->digest = d;
 		logv("stdin: descriptor of %s", d);
-		return 0;
 	}
-	return fail(e, ExitConfig, "stdin descriptor: no digest");
+	return d ? 0 : fail(e, ExitConfig, "stdin descriptor: no digest");
 }
 
 static void
@@ -11235,6 +13289,8 @@ main_digest(Run *run, const Policy *p, Opts *o, const Ref *r, Err *e)
 	if (!o->digest)
 		o->digest = dig;
 	run->digest = o->digest;
+	run->dtype = o->dtype;
+	run->dsize = o->dsize;
 	logv("reference %s, digest %s", o->name, o->digest);
 	return 0;
 }
