@@ -11851,11 +11851,13 @@ ntn_revoked(Ntn *x, const Cert *c, const Cert *up, long long st,
 		    e)) < 0)
 			return -1;
 		if (!k && cry_crl((const unsigned char *)crl.p, crl.n, c, up,
-		    x->now, st, &rv, a, &w) == 0 && !rv)
+		    x->now, st, &rv, a, &w) < 0)
+			k = 1;
+		if (!k && !rv)
 			continue;
-		*why = ar_reason(a, e, "%s (CRL %s)", w ? w : "revoked",
+		*why = ar_reason(a, e, "%s (CRL %s)", k ? w : "revoked",
 		    ar_esc(a, url, e));
-		return w ? 2 : 1;
+		return k ? 2 : 1;
 	}
 	return 0;
 }
@@ -12206,7 +12208,9 @@ ntn_judge(Run *run, const Req *q, Result *res, Err *e)
 		cry_cert_init(&x.st[i]);
 	x.run = run;
 	x.now = (long long)time(NULL);
-	if (ntn_policy(nq->policy, &tp, a, e) < 0)
+	if (!nq)	/* a Req that ntn_load did not make */
+		fail(e, ExitConfig, "%s: no trustPolicyPath", q->at);
+	if (e->code || ntn_policy(nq->policy, &tp, a, e) < 0)
 		goto out;
 	rc = 0;
 	if (!(x.t = ntn_stmt(&tp, run->ref->name))) {
@@ -12427,10 +12431,12 @@ dig_file(const char *file, DigReq *d, Arena *a, Err *e)
 static int
 dig_judge(Run *run, const Req *q, Result *res, Err *e)
 {
-	DigReq d = *(const DigReq *)q->own;
+	DigReq d = { NULL, 0 };
 	int k;
 
-	if (!d.d && dig_file(q->ca.path, &d, run->a, e) < 0)
+	if (q->own)
+		d = *(const DigReq *)q->own;
+	if (!d.d && q->ca.path && dig_file(q->ca.path, &d, run->a, e) < 0)
 		return -1;
 	for (k = 0; k < d.n && strcmp(d.d[k], run->digest); k++)
 		;

@@ -251,6 +251,7 @@ def main(argv):
 			import test_deployments
 			import test_differential
 			import test_gpg
+			import test_notation
 			import test_hostile
 			import test_registry
 			import test_robust
@@ -259,8 +260,8 @@ def main(argv):
 			for mod in (test_contract, test_containerd_real,
 			    test_deployments, test_differential, test_registry,
 			    test_hostile, test_sigstore, test_cosign_real,
-			    test_bundle, test_sigpki, test_gpg, test_cache,
-			    test_robust):
+			    test_bundle, test_notation, test_sigpki, test_gpg,
+			    test_cache, test_robust):
 				mod.run(t)
 	finally:
 		t.close()

@@ -78,8 +78,23 @@ class TSA:
 		HASH_NAME, the CMS signature with DIGEST; CERTS: the TSA's
 		certificate embedded."""
 		with tempfile.TemporaryDirectory() as d:
+			with open(os.path.join(d, "data"), "wb") as f:
+				f.write(data)
+			q = ["openssl", "ts", "-query", "-data", "data", "-" + hash_name,
+			    "-no_nonce", "-out", "q.tsq"]
+			if certs:
+				q.append("-cert")
+			subprocess.run(q, cwd=d, check=True, capture_output=True)
+			with open(os.path.join(d, "q.tsq"), "rb") as f:
+				return self.reply(f.read(), token, digest)
+
+	def reply(self, query, token=False, digest="sha256"):
+		"""`openssl ts -reply` to the DER TimeStampReq QUERY: a
+		TimeStampResp, or the bare token (TOKEN), signed with DIGEST
+		(a time-stamping server's answer)."""
+		with tempfile.TemporaryDirectory() as d:
 			w = lambda n, b: open(os.path.join(d, n), "wb").write(b)
-			w("data", data)
+			w("q.tsq", query)
 			w("tsa.pem", self.leaf_pem)
 			w("tsa.key", self.priv_pem)
 			w("serial", b"%02x\n" % self._serial)
@@ -93,11 +108,6 @@ class TSA:
 			    "accuracy = secs:1\nordering = yes\ntsa_name = yes\n"
 			    "ess_cert_id_chain = no\ness_cert_id_alg = sha256\n"
 			    % (d, d, d, d, digest)).encode())
-			q = ["openssl", "ts", "-query", "-data", "data", "-" + hash_name,
-			    "-no_nonce", "-out", "q.tsq"]
-			if certs:
-				q.append("-cert")
-			subprocess.run(q, cwd=d, check=True, capture_output=True)
 			r = ["openssl", "ts", "-reply", "-config", "ts.cnf",
 			    "-queryfile", "q.tsq", "-out", "r.tsr"]
 			if token:

@@ -1612,7 +1612,9 @@ test_judge_req(void)
 		{ 2, 2, "policy.json: test.keyData: not an OpenPGP keyring" },
 		{ 3, 1, "not implemented (containers/image rejects it too)" },
 		{ 5, 2, "policy.json: test.keyData: not a PEM public key" },
-		{ 6, 1, "unknown requirement type 6 (not judged)" },
+		{ 6, 2, "test: no trustPolicyPath" },
+		{ 7, 1, "digest not in allowlist" },
+		{ 8, 1, "unknown requirement type 8 (not judged)" },
 		{ -1, 1, "unknown requirement type -1 (not judged)" },
 		{ 1000, 1, "unknown requirement type 1000 (not judged)" },
 	};
