@@ -11538,11 +11538,12 @@ ntn_strings(const Json *j, int i, const char *at, const char ***out,
 	return pol_strings(j, i, at, 0, out, n, a, e);
 }
 
-/* A trust policy file (§5) into tp, validated as notation validates the
- * whole document; every fault is a configuration error.  Read more
- * strictly than notation: unknown or repeated members are errors. */
+/* A trust policy document (§5), the text s[0..n) of file, into tp,
+ * validated as notation validates the whole document; every fault is a
+ * configuration error.  Read more strictly than notation: unknown or
+ * repeated members are errors. */
 static int
-ntn_policy(const char *file, Tp *tp, Arena *a, Err *e)
+ntn_tp(const char *file, const char *s0, size_t n, Tp *tp, Arena *a, Err *e)
 {
 	static const Field top[] = {
 		{ "version", JSMN_STRING }, { "trustPolicies", JSMN_ARRAY }
@@ -11557,16 +11558,10 @@ ntn_policy(const char *file, Tp *tp, Arena *a, Err *e)
 	};
 	int v[LEN(top)], w[LEN(stf)], x[LEN(svf)], i, k, m, q, r, o;
 	const char *at, *s, **ov, *why;
-	struct stat sb;
 	Stmt *t;
 	Json j;
-	Str f;
 
-	if (lstat(file, &sb) == 0 && S_ISLNK(sb.st_mode))
-		return fail(e, ExitConfig, "%s: a symbolic link (notation "
-		    "refuses those)", file);
-	if (file_read(a, file, MAX_POLICY_BYTES, &f, e) < 0 ||
-	    json_parse(&j, a, file, f.p, f.n, ExitConfig, e) < 0 ||
+	if (json_parse(&j, a, file, s0, n, ExitConfig, e) < 0 ||
 	    json_fields(&j, 0, "top level", top, LEN(top), v, a, e) < 0)
 		return -1;
 	if (v[0] < 0 || !json_eq(&j, v[0], "1.0"))
@@ -11682,6 +11677,20 @@ ntn_policy(const char *file, Tp *tp, Arena *a, Err *e)
 		}
 	}
 	return a->spent ? ar_spent(e) : 0;
+}
+
+/* the trust policy file, not a symbolic link (notation refuses those) */
+static int
+ntn_policy(const char *file, Tp *tp, Arena *a, Err *e)
+{
+	struct stat sb;
+	Str f;
+
+	if (lstat(file, &sb) == 0 && S_ISLNK(sb.st_mode))
+		return fail(e, ExitConfig, "%s: a symbolic link (notation "
+		    "refuses those)", file);
+	return file_read(a, file, MAX_POLICY_BYTES, &f, e) < 0 ? -1 :
+	    ntn_tp(file, f.p, f.n, tp, a, e);
 }
 
 /* The statement for repository name (host/path, as notation strips the

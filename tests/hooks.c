@@ -712,6 +712,36 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 			}
 		}
 		tsa_verify(d, n, "hello", 5, &troots, &tinter, &gt, &a, &why);
+	} else if (!strcmp(target, "jws") || !strcmp(target, "cose")) {
+		/* an envelope, its members, and (cose) the bytes as a CRL
+		 * of the fixtures' TSA root */
+		static Cert root;
+		static int ready;
+		const char *cty, *plug, *unk;
+		long long t1, t2;
+		Env env;
+		int sa, rv;
+
+		if (!ready++) {
+			static char pem[8192];
+			size_t pn;
+
+			cry_cert_init(&root);
+			if ((f = fopen("tests/fixtures/tsa/root.pem", "rb"))) {
+				pn = fread(pem, 1, sizeof(pem) - 1, f);
+				fclose(f);
+				mbedtls_x509_crt_parse(&root, (unsigned char *)pem,
+				    pn + 1);
+			}
+		}
+		if ((target[0] == 'j' ? ntn_jws : ntn_cose)(&st, &env, &a, &why))
+			ntn_members(&env, &sa, &t1, &t2, &cty, &plug, &unk, &a);
+		if (target[0] == 'c' && root.raw.p)
+			cry_crl(d, n, &root, &root, 1700000000, 0, &rv, &a, &why);
+	} else if (!strcmp(target, "trustpolicy")) {
+		Tp tp;
+
+		ntn_tp("f", s, n, &tp, &a, &e);
 	} else if (!strcmp(target, "rekor")) {
 		memset(&cand, 0, sizeof(cand));
 		memset(&sg, 0, sizeof(sg));

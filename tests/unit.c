@@ -146,6 +146,8 @@ test_refs(void)
 #define SB(extra) POL("\"q.io\":[{\"type\":\"signedBy\"," extra "}]")
 #define SS(extra) POL("\"q.io\":[{\"type\":\"sigstoreSigned\"," extra "}]")
 #define BD(extra) POL("\"q.io\":[{\"type\":\"sigstoreBundle\"," extra "}]")
+#define NT(extra) POL("\"q.io\":[{\"type\":\"notationSigned\"," extra "}]")
+#define DG(extra) POL("\"q.io\":[{\"type\":\"trustedDigests\"," extra "}]")
 #define ID1 "\"identities\":[{\"issuer\":\"i\",\"subject\":\"s\"}]"
 #define TR "\"trustedRootPath\":\"/t\""
 #define BD_ONE ": exactly one of keyPath, keyPaths, keyData, keyDatas and " \
@@ -189,6 +191,26 @@ static const struct {
 	    "{\"type\":\"matchExact\"}}]"), "" },
 	{ " \n{\"default\":" ACC "}\n\n", "" },
 	{ BD(KP), "" },
+	{ NT("\"trustPolicyPath\":\"/etc/n/trustpolicy.json\""), "" },
+	{ NT("\"trustPolicyPath\":\"t.json\",\"trustStoreDir\":\"/s\""),
+	    "" },
+	{ POL("\"q.io\":[{\"type\":\"notationSigned\"}]"), AT ": "
+	    "\"trustPolicyPath\" is missing" },
+	{ NT("\"trustPolicyPath\":\"\""), AT ".trustPolicyPath: must not be "
+	    "empty" },
+	{ NT("\"trustPolicyPath\":\"/t\",\"trustStoreDir\":\"\""), AT
+	    ".trustStoreDir: must not be empty" },
+	{ NT("\"trustPolicyPath\":\"/t\",\"level\":\"strict\""), AT ": "
+	    "unknown field \"level\"" },
+	{ DG("\"digests\":[\"" DA "\"]"), "" },
+	{ DG("\"path\":\"/etc/d.json\""), "" },
+	{ POL("\"q.io\":[{\"type\":\"trustedDigests\"}]"), AT ": exactly one "
+	    "of digests and path must be given" },
+	{ DG("\"digests\":[]"), AT ".digests: empty: it would allow no image" },
+	{ DG("\"digests\":[\"sha256:AB\"]"), AT ".digests[0]: sha256:AB is "
+	    "not a digest" },
+	{ DG("\"digests\":[7]"), AT ".digests[0]: expected a string" },
+	{ DG("\"path\":\"\""), AT ".path: must not be empty" },
 	{ BD("\"keyDatas\":[\"aGk=\"],\"predicateTypes\":[\"https://slsa.dev/"
 	    "provenance/v1\"],\"annotations\":{\"env\":\"prod\",\"x\":\"\"}"),
 	    "" },

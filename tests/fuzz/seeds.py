@@ -118,10 +118,39 @@ def tsa_seeds():
 		put("tsa", f, fixture("tsa", f))
 
 
+def notation_seeds():
+	"""notation envelopes (a trusted-looking chain, JWS and COSE, with
+	expiry, a plugin and a time stamp), a CRL of the fixtures' TSA root's
+	shape, trust policies"""
+	import notation as nt
+	c = nt.Chain("fuzz")
+	pl = nt.payload(D, 512)
+	put("jws", "notation", nt.jws(c, pl))
+	put("jws", "expiry-plugin", nt.jws(c, pl, nt.protected(c, expiry=2e9,
+	    extra={"io.cncf.notary.verificationPlugin": "p"}, crit_extra=[
+	    "io.cncf.notary.verificationPlugin"])))
+	put("jws", "authority", nt.jws(c, pl, nt.protected(c,
+	    scheme="notary.x509.signingAuthority")))
+	put("cose", "notation", nt.cose(c, pl))
+	put("cose", "expiry", nt.cose(c, pl, expiry=2e9, extra={"x": [1, {
+	    "y": b"z"}]}, crit_extra=["x"]))
+	put("cose", "crl", nt.crl(c.root, [12345, c.leaf.serial_number]))
+	for i, st in enumerate(([nt.statement()], [nt.statement("a",
+	    scopes=["r.io/a", "r.io:5000/b/c"], level="permissive",
+	    stores=["ca:x", "tsa:t"], identities=["x509.subject: C=US, ST=WA, "
+	    "O=a\\, b, CN=\\ c\\ ", "x509.subject: C=US, S=WA, O=b"],
+	    override={"revocation": "skip", "expiry": "log"},
+	    verify_timestamp="afterCertExpiry"), nt.statement("b", level="skip",
+	    stores=(), identities=())])):
+		put("trustpolicy", "p%d" % i, json.dumps({"version": "1.0",
+		    "trustPolicies": st}))
+
+
 def main():
 	shutil.rmtree(OUT, ignore_errors=True)
 	bundle_seeds()
 	tsa_seeds()
+	notation_seeds()
 	for i, r in enumerate(["alpine", "docker.io/library/alpine:3.20",
 	    "127.0.0.1:5000/a/b:v1", "[::1]:5000/app@" + D, "q.io/x:1@" + D,
 	    "*.example.com", "index.docker.io/x/y"]):
