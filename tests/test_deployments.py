@@ -177,3 +177,21 @@ def run(t):
 	    "scope default: %s" % REJECT)
 	case(c3, "docker.io rejected", "alpine:3.20", D, 1,
 	    "scope default: %s" % REJECT, "docker.io/library/alpine:3.20")
+
+	# 6. Bottlerocket-like hosts: the notation trust policy and the
+	# digestion allowlist that Bottlerocket's settings render (signed,
+	# unsigned and allowlisted pulls end to end, with the real notation
+	# and these very files, paths rewritten: test_notation.py)
+	for f, path in (("bottlerocket-notation.json", "/etc/containerd/"
+	    "image-verifiers/notation/trustpolicy.json"),
+	    ("bottlerocket-digestion.json", "/etc/containerd/image-verifiers/"
+	    "digestion/trustpolicy.json")):
+		def missing(f=f, path=path):
+			"""No rendered policy (verification not configured):
+			never an allow, as Bottlerocket's verifiers give"""
+			if os.path.exists(path):
+				raise Skip("%s exists on this machine" % path)
+			t.expect(t.containerd(pol(f), "docker.io/library/alpine:3.20",
+			    D), 2, "error: %s: No such file or directory" % path)
+		t.case("deployment %s: no rendered trust policy: exit 2, not an "
+		    "allow" % f, missing)

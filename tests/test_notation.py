@@ -233,6 +233,7 @@ def sigs(s, img):
 
 def run(t):
 	s = State(t)
+	run_bottlerocket(t, s)
 	run_real(t, s)
 	run_levels(t, s)
 	run_stamps(t, s)
@@ -240,6 +241,64 @@ def run(t):
 	run_crafted(t, s)
 	run_config(t, s)
 	run_digests(t, s)
+
+
+def shipped(t, name, path):
+	"""policies/NAME with its /etc path replaced by PATH"""
+	with open(os.path.join(t.policies, name)) as f:
+		text = f.read()
+	return t.lab.write("shipped-" + name, text.replace(json.loads(text)[
+	    "default"][0].get("trustPolicyPath") or json.loads(text)[
+	    "default"][0]["path"], path))
+
+
+def run_bottlerocket(t, s):
+	"""The shipped Bottlerocket-like policies, run the way containerd
+	runs ivlite (bin_dir wrapper, descriptor on stdin)"""
+	name = lambda x: "notation, Bottlerocket-like host: " + x
+
+	def notation(signed):
+		def f():
+			img = s.image()
+			if signed:
+				s.sign(img)
+			v = s.verifier([nt.statement(name="bottlerocket")],
+			    {"ca:s": [s.test_pem]})
+			pol = shipped(t, "bottlerocket-notation.json", v.policy)
+			reg, repo, d, size = img
+			r = t.containerd(pol, reg.ref(repo, "v1"), d,
+			    desc=containerd.descriptor(d, size), opts=["-insecure",
+			    reg.host])
+			t.expect(r, 0 if signed else 1, "%s %s@%s: scope default: "
+			    "notationSigned: %s" % ("accepted" if signed else
+			    "rejected", reg.ref(repo, "v1"), d, ok("bottlerocket",
+			    "JWS", src_tag(d), TEST_DN) if signed else
+			    'statement "bottlerocket" (strict): no notation signature '
+			    "(%s)" % src_tag(d)))
+		return f
+	t.case(name("bottlerocket-notation.json, signed: accepted"),
+	    notation(True))
+	t.case(name("bottlerocket-notation.json, unsigned: rejected"),
+	    notation(False))
+
+	def digestion(listed):
+		def f():
+			d = "sha256:" + hashlib.sha256(b"bottlerocket").hexdigest()
+			other = "sha256:" + hashlib.sha256(b"other").hexdigest()
+			dig = t.lab.write("digestion.json", json.dumps({"version":
+			    "1.0", "trustedDigests": [d]}))
+			pol = shipped(t, "bottlerocket-digestion.json", dig)
+			want = d if listed else other
+			r = t.containerd(pol, "docker.io/library/alpine:3.20", want)
+			t.expect(r, 0 if listed else 1, "%s docker.io/library/alpine:"
+			    "3.20@%s: scope default: trustedDigests: %s" % ("accepted"
+			    if listed else "rejected", want, "digest in allowlist " +
+			    dig if listed else "digest not in allowlist"))
+		return f
+	t.case(name("bottlerocket-digestion.json, listed: accepted"),
+	    digestion(True))
+	t.case(name("bottlerocket-digestion.json, not listed: rejected"),
+	    digestion(False))
 
 
 def run_real(t, s):
