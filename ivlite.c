@@ -10523,12 +10523,28 @@ cry_ku(const Cert *c, int *ku)
 	return der_ext(c, "\x55\x1d\x0f", &v, &crit) == 1 && crit;
 }
 
+/* Is a certificate of store the DER bytes der[0..n)? */
+static int
+cry_in(const Cert *store, const Str *der)
+{
+	const Cert *x;
+
+	for (x = store; x && x->raw.p; x = x->next)
+		if (x->raw.len == der->n && !memcmp(x->raw.p, der->p, der->n))
+			return 1;
+	return 0;
+}
+
 /* The certificate chain of a signature, c[0] the leaf, as notation-core
  * -go's ValidateCodeSigningCertChain (specs/notation.md §4.1), and the
- * leaf's key one notation signs with.  0, or -1 with why. */
+ * leaf's key one notation signs with.  A lone leaf that is no CA and
+ * byte for byte in known (a trust store, whose such certificates proved
+ * self-signed when loaded) is not checked twice.  0, or -1 with why. */
 static int
-cry_ntn_chain(Cert *const *c, int n, Arena *a, const char **why)
+cry_ntn_chain(Cert *const *c, int n, const Cert *known, Arena *a,
+    const char **why)
 {
+	Str raw = { (char *)c[0]->raw.p, c[0]->raw.len };
 	static const char eku[] = { 1, 2, 4, 8, 9 };	/* id-kp-… refused */
 	const mbedtls_x509_sequence *s;
 	const Cert *x;
@@ -10536,7 +10552,8 @@ cry_ntn_chain(Cert *const *c, int n, Arena *a, const char **why)
 
 	for (i = 0; i < n; i++) {
 		x = c[i];
-		self = cry_named(x, x) && !cry_signed(x, x, n > 1);
+		self = cry_named(x, x) && ((n == 1 && !x->MBEDTLS_PRIVATE(
+		    ca_istrue) && cry_in(known, &raw)) || !cry_signed(x, x, n > 1));
 		if (i == n - 1 && !self)
 			return *why = "the chain does not end in a self-signed "
 			    "certificate", -1;
@@ -10841,18 +10858,6 @@ cry_parse(const Str *der, int n, Cert *chain, Cert **c)
 			return -1;
 	for (i = 0; i < n; x = x->next)
 		c[i++] = x;
-	return 0;
-}
-
-/* Is a certificate of store the DER bytes der[0..n)? */
-static int
-cry_in(const Cert *store, const Str *der)
-{
-	const Cert *x;
-
-	for (x = store; x && x->raw.p; x = x->next)
-		if (x->raw.len == der->n && !memcmp(x->raw.p, der->p, der->n))
-			return 1;
 	return 0;
 }
 
@@ -12154,7 +12159,8 @@ ntn_verify(Ntn *x, const Referrer *r, Found *f, Err *e)
 		w = "the signature does not verify with the signing "
 		    "certificate's key";
 	else if (!(w = ntn_members(&v, &sa, &st, &exp, &cty, &plugin, &unk,
-	    a)) && !cry_ntn_chain(c, v.ncert, a, &w) && (!cty || strcmp(cty,
+	    a)) && !cry_ntn_chain(c, v.ncert, &x->st[sa], a, &w) && (!cty ||
+	    strcmp(cty,
 	    NTN_PAYLOAD)))
 		w = "cty is not " NTN_PAYLOAD;
 	if (w)

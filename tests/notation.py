@@ -384,3 +384,24 @@ class TsaServer:
 	def close(self):
 		self.server.shutdown()
 		self.server.server_close()
+
+
+def attach_tag(reg, repo, subject_desc, blob, media_type=MT_JWS):
+	"""Push envelope BLOB as a notation signature of SUBJECT_DESC on a
+	registry without the referrers API (docker-registry 2.8), as notation
+	does: blobs, manifest, and the index tagged sha256-<hex> (replacing
+	any); returns the signature manifest's digest."""
+	import cosign
+	import lab as labmod
+	man, cfg = manifest(subject_desc, blob, media_type)
+	cosign.put_blob(reg, repo, cfg)
+	cosign.put_blob(reg, repo, blob)
+	md = cosign.put_manifest(reg, repo, labmod.sha256_digest(man), man,
+	    MT_MANIFEST)
+	cosign.put_manifest(reg, repo, subject_desc["digest"].replace(":", "-",
+	    1), json.dumps({"schemaVersion": 2, "mediaType":
+	    "application/vnd.oci.image.index.v1+json", "manifests": [{
+	    "mediaType": MT_MANIFEST, "digest": md, "size": len(man),
+	    "artifactType": MT_SIG}]}).encode(),
+	    "application/vnd.oci.image.index.v1+json")
+	return md
