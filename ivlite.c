@@ -11975,7 +11975,8 @@ ntn_target(Ntn *x, const Str *p, const char **why, Err *e)
 		if (r.status == 404)
 			return fail(e, ExitUndecided, "%s: manifest %s is "
 			    "missing", run->reg.host, run->digest);
-		nr->dtype = ar_printf(a, e, "%s", r.ctype);
+		if (!(nr->dtype = ar_printf(a, e, "%s", r.ctype)))
+			return -1;
 		nr->dsize = (long long)r.body.n;
 	}
 	nr->desc = 1;

@@ -239,6 +239,7 @@ def run(t):
 	run_stamps(t, s)
 	run_revocation(t, s)
 	run_crafted(t, s)
+	run_allocs(t, s)
 	run_config(t, s)
 	run_digests(t, s)
 
@@ -740,6 +741,56 @@ def run_crafted(t, s):
 		s.t.expect(r, 0, s.line(img, 0, ok("s", "JWS", API, dn("craft"))))
 	t.case(name("the stdin descriptor's size decides (containerd): "
 	    "another size rejected, the right one accepted"), stdin_size)
+
+
+def run_allocs(t, s):
+	"""Every arena allocation failing in turn, over a verification that
+	tries an untrusted signature, then a time-stamped COSE one whose leaf
+	has a CRL: exit 3 "out of memory", never a verdict
+	(tests/ivlite-faults)"""
+	def allocs():
+		import concurrent.futures
+		import test_registry
+		faults = test_registry.faults_bin(s.t)
+		url = "%s/crl/allocs.crl" % s.oci.url
+		c = s.key("crl-allocs", nt.Chain("crl allocs", crl=[url]))
+		s.oci.set("/crl/allocs.crl", 200, nt.crl(c.root, [7]),
+		    "application/pkix-crl")
+		s.key("other", nt.Chain("other", selfsigned=True))
+		img = s.image()
+		s.sign(img, "other")
+		s.sign(img, "crl-allocs", "cose", args=["--timestamp-url",
+		    s.tsa.url, "--timestamp-root-cert", s.tsa.root_path])
+		v = s.verifier([nt.statement(level="permissive", stores=["ca:s",
+		    "tsa:t"])], {"ca:s": [c.anchor_pem], "tsa:t": [s.tsa.root_pem]})
+		reg, repo, d, _ = img
+		pol = s.t.policy_file({"default": [{"type": "notationSigned",
+		    "trustPolicyPath": v.policy}]}, "notation-allocs.json")
+		argv = [faults, "-name", reg.ref(repo, "v1"), "-digest", d,
+		    "-policy", pol, "-insecure", reg.host]
+		go = lambda env: containerd.run_direct(argv, stdin=b"", env=dict(
+		    clean_env(), **env))
+		r = go({"IVLITE_FAULT": "count"})
+		m = re.search(r"alloc=(\d+)", r.stderr)
+		if r.exit != 0 or not m or int(m.group(1)) < 50:
+			raise Fail("count run: exit %r, %r, %r" % (r.exit, r.reason,
+			    r.stderr[-300:]))
+		n = int(m.group(1))
+
+		def one(i):
+			r = go({"IVLITE_FAULT": "alloc:%d" % i})
+			if r.exit != 3 or "out of memory" not in r.reason or \
+			    b"(null)" in r.stdout:
+				return "allocation %d of %d: exit %r, %r %r" % (i, n,
+				    r.exit, r.reason, r.stderr[-1500:])
+			return None
+		with concurrent.futures.ThreadPoolExecutor(4) as ex:
+			bad = [x for x in ex.map(one, range(1, n + 1)) if x]
+		if bad:
+			raise Fail("%d of %d runs: %s" % (len(bad), n, "; ".join(bad)
+			    [:3000]))
+	t.case("notation, robustness: every arena allocation failing in turn: "
+	    "exit 3", allocs)
 
 
 def run_config(t, s):
