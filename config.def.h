@@ -64,6 +64,12 @@ static const char *cachedir      = "/var/cache/ivlite";
                                           * (cosign's: 1 KiB; Talos caps at 128) */
 #define MAX_BUNDLE_BYTES   (1 << 20)     /* one Sigstore bundle (cosign's: 1-10 KiB) */
 #define MAX_SUBJECTS       1024          /* in-toto statement subjects (sigstore-go's) */
+#define MAX_TLOG_ENTRIES   32            /* a bundle's tlogEntries (sigstore-go's) */
+#define MAX_TIMESTAMPS     32            /* a bundle's RFC 3161 timestamps (sigstore-go's) */
+#define MAX_PROOF_HASHES   64            /* an inclusion proof's hashes (a 2^64 tree) */
+#define MAX_NOTE_SIGS      100           /* signature lines of a checkpoint (x/mod's) */
+#define MAX_ROOT_ENTRIES   64            /* logs, CAs, CT logs or TSAs of trusted_root.json */
+#define MAX_REGEX_STATES   1024          /* instructions of one compiled identity regexp */
 #define MAX_LOOKASIDE      128           /* lookaside signatures (containers/image's cap) */
 #define MAX_INFLATE_BYTES  (1 << 20)     /* a decompressed GPG message */
 #define MAX_PGP_KEYS       64            /* keys and subkeys of one signedBy */

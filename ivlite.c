@@ -199,6 +199,7 @@ typedef struct {
 	Blob *rekor;		/* rekorPublicKey* */
 	int nrekor;
 	Blob ca, inter;		/* fulcio CA; pki roots and intermediates */
+	Blob trust;		/* sigstoreBundle's trustedRootPath */
 	const char *issuer, *email, *hostname;
 	Ident id;		/* signedIdentity, baseLayerIdentity */
 	const void *own;	/* its type's own members (its load), or NULL */
@@ -305,6 +306,13 @@ static const ReqType *reqtype(int type);
 #if MAX_REFERRERS < 1 || MAX_REFERRER_PAGES < 1 || MAX_SUBJECTS < 1
 #error "MAX_REFERRERS, MAX_REFERRER_PAGES and MAX_SUBJECTS must be 1 or more"
 #endif
+#if MAX_TLOG_ENTRIES < 1 || MAX_TIMESTAMPS < 1 || MAX_PROOF_HASHES < 1 || \
+    MAX_NOTE_SIGS < 1 || MAX_ROOT_ENTRIES < 1 || MAX_REGEX_STATES < 16
+#error "the keyless limits must be 1 or more (MAX_REGEX_STATES 16)"
+#endif
+#if MAX_ROOT_ENTRIES > 1024 || MAX_REGEX_STATES > 16384
+#error "MAX_ROOT_ENTRIES and MAX_REGEX_STATES size arrays on the stack"
+#endif
 #if CACHE_SECONDS < 0 || MAX_CACHE_ENTRIES < 1
 #error "CACHE_SECONDS must be 0 (no cache) or more, MAX_CACHE_ENTRIES 1 or more"
 #endif
@@ -349,6 +357,12 @@ static const Limit limits[] = {
 	LIMIT_INIT(MAX_REFERRER_BYTES),
 	LIMIT_INIT(MAX_BUNDLE_BYTES),
 	LIMIT_INIT(MAX_SUBJECTS),
+	LIMIT_INIT(MAX_TLOG_ENTRIES),
+	LIMIT_INIT(MAX_TIMESTAMPS),
+	LIMIT_INIT(MAX_PROOF_HASHES),
+	LIMIT_INIT(MAX_NOTE_SIGS),
+	LIMIT_INIT(MAX_ROOT_ENTRIES),
+	LIMIT_INIT(MAX_REGEX_STATES),
 	LIMIT_INIT(MAX_LOOKASIDE),
 	LIMIT_INIT(MAX_INFLATE_BYTES),
 	LIMIT_INIT(MAX_PGP_KEYS),
@@ -2159,7 +2173,7 @@ pol_files(const Policy *p, const Scope *only,
     Arena *a, Err *e)
 {
 	const Req *r;
-	const Blob *b[4];
+	const Blob *b[5];
 	size_t mark = a->used;
 	int i, k, m, n;
 	Err sub = { 0, "" };
@@ -2171,8 +2185,8 @@ pol_files(const Policy *p, const Scope *only,
 		for (k = 0; k < p->scope[i].nreq; k++) {
 			r = &p->scope[i].req[k];
 			b[0] = r->keys, b[1] = r->rekor;
-			b[2] = &r->ca, b[3] = &r->inter;
-			for (m = 0; m < 4; m++) {
+			b[2] = &r->ca, b[3] = &r->inter, b[4] = &r->trust;
+			for (m = 0; m < 5; m++) {
 				int cnt = m == 0 ? r->nkeys : m == 1 ?
 				    r->nrekor : 1;
 
@@ -9496,6 +9510,25 @@ der_ext(const Cert *c, const char *oid, Der *v, int *crit)
 	return found;
 }
 
+/* Unix seconds of a UTC date and time from 1970 on, -1 if a field is out
+ * of its range */
+static long long
+cry_utc(int y, int mo, int d, int h, int mi, int s)
+{
+	mbedtls_x509_time t;
+
+	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+	    h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59)
+		return -1;
+	t.year = y;
+	t.mon = mo;
+	t.day = d;
+	t.hour = h;
+	t.min = mi;
+	t.sec = s;
+	return cry_time(&t);
+}
+
 /* GeneralizedTime YYYYMMDDHHMMSS[.f…]Z as Unix seconds, the fraction
  * dropped; -1 if it is not one */
 static long long
@@ -9503,7 +9536,6 @@ der_time(const Der *g)
 {
 	const unsigned char *s = g->p;
 	size_t n = (size_t)(g->end - g->p), k;
-	mbedtls_x509_time t;
 	int v[7];
 
 	if (n < 15 || s[n - 1] != 'Z' || (n > 15 && (n < 17 || s[14] != '.')))
@@ -9513,16 +9545,7 @@ der_time(const Der *g)
 			return -1;
 	for (k = 0; k < 7; k++)
 		v[k] = (s[2 * k] - '0') * 10 + s[2 * k + 1] - '0';
-	t.year = v[0] * 100 + v[1];
-	t.mon = v[2];
-	t.day = v[3];
-	t.hour = v[4];
-	t.min = v[5];
-	t.sec = v[6];
-	if (t.year < 1970 || t.mon < 1 || t.mon > 12 || t.day < 1 ||
-	    t.day > 31 || t.hour > 23 || t.min > 59 || t.sec > 59)
-		return -1;
-	return cry_time(&t);
+	return cry_utc(v[0] * 100 + v[1], v[2], v[3], v[4], v[5], v[6]);
 }
 
 /* Does sig verify hash h (of type md) with pk: ECDSA in strict DER, or
@@ -9590,10 +9613,6 @@ tsa_signer(const Cert *c, const Der *sid, int byski)
  * certificates to roots, every certificate valid at genTime.  The nonce,
  * policy, accuracy and TSA name are not looked at.  0 with genTime (Unix
  * seconds, its fraction dropped) in *gentime, or -1 and why. */
-static int tsa_verify(const unsigned char *tok, size_t n, const void *data,
-    size_t dn, Cert *roots, Cert *inter, long long *gentime, Arena *a,
-    const char **why) __attribute__((unused));	/* until bdl_ uses it */
-
 static int
 tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
     Cert *roots, Cert *inter, long long *gentime, Arena *a,
@@ -9747,12 +9766,1768 @@ out:
 	return *why ? -1 : 0;
 }
 
-/* == 27. sigstoreBundle: cosign 3 bundles ================================
+/* == 27. Crypto: Sigstore log keys and certificate transparency ==========
+ * The keys of trusted_root.json's logs (ECDSA, RSA, Ed25519 from their
+ * SubjectPublicKeyInfo DER), signatures by them, and the SCTs Fulcio
+ * embeds in its certificates (RFC 6962 §3.2: the precertificate is the
+ * certificate without its SCT list, rebuilt here byte for byte). */
+
+typedef struct {		/* a log's key (trusted_root.json) */
+	Pk pk;			/* ECDSA or RSA */
+	unsigned char ed[32];	/* Ed25519 (mbedTLS has none) */
+	int ed25519, ready;
+	const unsigned char *spki;	/* its DER, for key IDs */
+	size_t spkin;
+} LogKey;
+
+typedef struct {		/* a Rekor or CT log of trusted_root.json */
+	LogKey key;
+	const char *url;	/* baseUrl */
+	unsigned char id[32];	/* logId.keyId */
+	long long from, until;	/* validFor, Unix seconds, both included */
+} Log;
+
+/* a certificate from DER, appended to c; 0 or -1 */
+static int
+cry_cert_der(Cert *c, const unsigned char *der, size_t n)
+{
+	return mbedtls_x509_crt_parse_der(c, der, n) == 0 ? 0 : -1;
+}
+
+/* the certificate among inter, then roots, that issued leaf (by name) */
+static const Cert *
+cry_cert_issuer(const Cert *leaf, const Cert *inter, const Cert *roots)
+{
+	const Cert *c;
+	int k;
+
+	for (k = 0; k < 2; k++)
+		for (c = k ? roots : inter; c && c->raw.p; c = c->next)
+			if (c->subject_raw.len == leaf->issuer_raw.len &&
+			    !memcmp(c->subject_raw.p, leaf->issuer_raw.p,
+			    c->subject_raw.len))
+				return c;
+	return NULL;
+}
+
+/* is t (Unix seconds) within c's validity, both ends included? */
+static int
+cry_cert_valid(const Cert *c, long long t)
+{
+	return cry_time(&c->valid_from) <= t && t <= cry_time(&c->valid_to);
+}
+
+static int
+log_rsa(const LogKey *k)
+{
+	return !k->ed25519 && mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_RSA;
+}
+
+/* keyDetails (trusted_root.json's name) of pk, as Rekor v2 logs it, and
+ * its hash (Md*); NULL for a key Rekor v2 cannot log */
+static const char *
+log_details(const Pk *pk, int *md)
+{
+	static char name[48];
+	size_t bits = mbedtls_pk_get_bitlen(pk);
+
+	*md = MdSha256;
+	if (mbedtls_pk_get_type(pk) == MBEDTLS_PK_RSA)
+		snprintf(name, sizeof(name), "PKIX_RSA_PKCS1V15_%zu_SHA256", bits);
+	else if (bits == 256 || bits == 384 || bits == 521)
+		snprintf(name, sizeof(name), "PKIX_ECDSA_P%zu_SHA_%d", bits,
+		    (*md = bits == 256 ? MdSha256 : bits == 384 ? MdSha384 :
+		    MdSha512) == MdSha256 ? 256 : bits == 384 ? 384 : 512);
+	else
+		return NULL;
+	return name;
+}
+
+/* The key of SubjectPublicKeyInfo spki: Ed25519 (its fixed 12-byte
+ * prefix), ECDSA P-256, P-384 or P-521, or RSA of MIN_RSA_BITS or more;
+ * its kind must be what details (keyDetails) names.  0, or -1. */
+static int
+log_key(LogKey *k, const unsigned char *spki, size_t n, const char *details)
+{
+	static const unsigned char ed[] = {
+		0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21,
+		0x00
+	};
+	const char *d;
+	int md, rsa;
+
+	memset(k, 0, sizeof(*k));
+	mbedtls_pk_init(&k->pk);
+	k->ready = 1;
+	k->spki = spki;
+	k->spkin = n;
+	if (n == 44 && !memcmp(spki, ed, sizeof(ed))) {
+		memcpy(k->ed, spki + 12, 32);
+		k->ed25519 = 1;
+		return strcmp(details, "PKIX_ED25519") ? -1 : 0;
+	}
+	if (mbedtls_pk_parse_public_key(&k->pk, spki, n) != 0)
+		return -1;
+	if ((rsa = log_rsa(k)) && mbedtls_pk_get_bitlen(&k->pk) < MIN_RSA_BITS)
+		return -1;
+	if (!rsa)
+		switch (mbedtls_pk_ec(k->pk)->MBEDTLS_PRIVATE(grp).id) {
+		case MBEDTLS_ECP_DP_SECP256R1:
+		case MBEDTLS_ECP_DP_SECP384R1:
+		case MBEDTLS_ECP_DP_SECP521R1:
+			break;
+		default:
+			return -1;	/* brainpool has the same sizes */
+		}
+	if (rsa && (!strcmp(details, "PKCS1_RSA_PKCS1V5") || !strcmp(details,
+	    "PKIX_RSA_PKCS1V5")))
+		return 0;	/* deprecated names, any size */
+	return (d = log_details(&k->pk, &md)) && !strcmp(d, details) ? 0 : -1;
+}
+
+static void
+log_key_free(LogKey *k)
+{
+	if (k->ready)
+		mbedtls_pk_free(&k->pk);
+	k->ready = 0;
+}
+
+/* Does sig verify over msg with k: Ed25519 (pure), ECDSA (strict DER)
+ * over its curve's hash (P-256: SHA-256, P-384: SHA-384, P-521:
+ * SHA-512), RSA PKCS#1 v1.5 over SHA-256?  0 if so. */
+static int
+log_verify(const LogKey *k, const void *msg, size_t n,
+    const unsigned char *sig, size_t sl)
+{
+	size_t bits = mbedtls_pk_get_bitlen(&k->pk);
+	int md = MdSha256;
+	unsigned char h[64];
+	Der s;
+
+	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_ECKEY)
+		md = bits == 384 ? MdSha384 : bits == 521 ? MdSha512 : MdSha256;
+	if (k->ed25519)
+		return sl == 64 ? ed25519_verify(k->ed, msg, n, sig) : -1;
+	s.p = sig;
+	s.end = sig + sl;
+	return der_check((Pk *)&k->pk, md, h, der_sum(md, msg, n, h), &s,
+	    NULL) == 0 ? 0 : -1;
+}
+
+/* a DER header (tag, minimal length) for len bytes into out; its size */
+static size_t
+der_head(unsigned char *out, int tag, size_t len)
+{
+	size_t k = 0, i;
+
+	out[0] = (unsigned char)tag;
+	if (len < 0x80) {
+		out[1] = (unsigned char)len;
+		return 2;
+	}
+	for (i = len; i; i >>= 8)
+		k++;
+	out[1] = (unsigned char)(0x80 | k);
+	for (i = 0; i < k; i++)
+		out[2 + i] = (unsigned char)(len >> 8 * (k - 1 - i));
+	return 2 + k;
+}
+
+/* The precertificate TBS of leaf (RFC 6962 §3.2): its TBSCertificate
+ * without the SCT list extension at [x, xe), lengths re-encoded; in the
+ * arena.  NULL if it cannot be rebuilt. */
+static unsigned char *
+ct_tbs(const Cert *leaf, const unsigned char *x, const unsigned char *xe,
+    Arena *a, size_t *n)
+{
+	const unsigned char *t = leaf->tbs.p, *te = t + leaf->tbs.len;
+	Der d, tbs, v, exts, all;
+	unsigned char *out, h3[6], hs[6], ht[6];
+	size_t drop = (size_t)(xe - x), ls, l3, lt, pre, k;
+
+	d.p = t;
+	d.end = te;
+	if (der_get(&d, 0x30, &tbs) < 0 || d.p != d.end)
+		return NULL;
+	for (v = tbs; v.p < v.end && *v.p != 0xa3;)	/* to [3] extensions */
+		if (der_get(&v, *v.p, &exts) < 0)
+			return NULL;
+	pre = (size_t)(v.p - tbs.p);
+	if (der_get(&v, 0xa3, &exts) < 0 || v.p != v.end ||
+	    der_get(&exts, 0x30, &all) < 0 || exts.p != exts.end ||
+	    x < all.p || xe > all.end)
+		return NULL;
+	ls = (size_t)(all.end - all.p) - drop;
+	l3 = der_head(hs, 0x30, ls) + ls;
+	lt = pre + der_head(h3, 0xa3, l3) + l3;
+	k = der_head(ht, 0x30, lt);
+	if (!(out = ar_alloc(a, k + lt, NULL)))
+		return NULL;
+	memcpy(out, ht, k);
+	memcpy(out + k, tbs.p, pre);
+	k += pre;
+	k += der_head(out + k, 0xa3, l3);
+	k += der_head(out + k, 0x30, ls);
+	memcpy(out + k, all.p, (size_t)(x - all.p));
+	k += (size_t)(x - all.p);
+	memcpy(out + k, xe, (size_t)(all.end - xe));
+	*n = k + (size_t)(all.end - xe);
+	return out;
+}
+
+/* The SCTs embedded in leaf (issued by issuer) against the CT logs
+ * (nlogs of them, at most MAX_ROOT_ENTRIES; an SCT counts only within
+ * its log's validity): how many distinct logs signed one, or -1 and why
+ * when none did. */
+static int
+ct_verify(const Cert *leaf, const Cert *issuer, const Log *logs, int nlogs,
+    Arena *a, const char **why)
+{
+	static const char oid[] = "\x2b\x06\x01\x04\x01\xd6\x79\x02\x04\x02";
+	const unsigned char *p, *end, *s, *x = NULL, *xe = NULL;
+	unsigned char ikh[32], *tbs = NULL, *msg, seen[MAX_ROOT_ENTRIES] = { 0 };
+	size_t tn = 0, sl, el, gl, m;
+	unsigned long long ms;
+	int crit, k, n = 0;
+	Der v, o, all, ext;
+
+	*why = "no embedded SCT";
+	if (!issuer || der_ext(leaf, oid, &v, &crit) != 1 || der_get(&v, 0x04, &o) < 0 ||
+	    v.p != v.end || o.end - o.p < 2)
+		return -1;
+	/* where the extension sits, for the precertificate */
+	all.p = leaf->v3_ext.p;
+	all.end = all.p + leaf->v3_ext.len;
+	if (der_get(&all, 0x30, &v) < 0)
+		return -1;
+	while (v.p < v.end && der_get(&v, 0x30, &ext) == 0)
+		if (der_get(&ext, 0x06, &all) == 0 && der_is(&all, oid))
+			x = ext.tlv, xe = ext.end;
+	if (!x || !(tbs = ct_tbs(leaf, x, xe, a, &tn)) || !(msg = ar_alloc(a,
+	    tn + 64 + (1 << 16), NULL))) {
+		*why = "the precertificate cannot be rebuilt";
+		return -1;
+	}
+	sha_raw(256, issuer->pk_raw.p, issuer->pk_raw.len, ikh);
+	p = o.p + 2;
+	end = o.end;
+	if ((size_t)(o.p[0] << 8 | o.p[1]) != (size_t)(end - p)) {
+		*why = "a malformed SCT list";
+		return -1;
+	}
+	*why = "no SCT by a CT log of the trusted root";
+	for (; end - p >= 2; p += 2 + sl) {
+		sl = (size_t)(p[0] << 8 | p[1]);
+		s = p + 2;
+		if (sl > (size_t)(end - s) || sl < 47 || s[0] != 0)
+			break;	/* only v1 SCTs */
+		el = (size_t)(s[41] << 8 | s[42]);
+		if (47 + el > sl)
+			break;
+		gl = (size_t)(s[45 + el] << 8 | s[46 + el]);
+		if (47 + el + gl != sl || s[43 + el] != 4)
+			continue;	/* SHA-256 only */
+		for (ms = 0, m = 33; m < 41; m++)
+			ms = ms << 8 | s[m];
+		for (k = 0; k < nlogs && memcmp(logs[k].id, s + 1, 32); k++)
+			;
+		if (k == nlogs || seen[k] || (long long)(ms / 1000) <
+		    logs[k].from || (long long)(ms / 1000) > logs[k].until)
+			continue;
+		/* digitally-signed struct of RFC 6962 §3.2 */
+		m = 0;
+		msg[m++] = 0;
+		msg[m++] = 0;
+		memcpy(msg + m, s + 33, 8);
+		m += 8;
+		msg[m++] = 0;
+		msg[m++] = 1;
+		memcpy(msg + m, ikh, 32);
+		m += 32;
+		msg[m++] = (unsigned char)(tn >> 16);
+		msg[m++] = (unsigned char)(tn >> 8);
+		msg[m++] = (unsigned char)tn;
+		memcpy(msg + m, tbs, tn);
+		m += tn;
+		memcpy(msg + m, s + 41, 2 + el);
+		m += 2 + el;
+		if (log_verify(&logs[k].key, msg, m, s + 47 + el, gl) == 0) {
+			seen[k] = 1;
+			n++;
+		} else {
+			*why = "an SCT's signature does not verify";
+		}
+	}
+	if (p != end) {
+		*why = "a malformed SCT list";
+		return -1;
+	}
+	return n ? n : -1;
+}
+
+/* == 28. Regular expressions (POSIX ERE, whole string) ===================
+ * Identities in a policy may be POSIX extended regular expressions
+ * (regcomp(3) syntax), matched against the whole string: ivlite anchors
+ * them itself.  Own code rather than regcomp: musl's adds 45 KB to
+ * ivlite-static, and glibc's and musl's differ in what they accept beyond
+ * POSIX; here exactly POSIX ERE is accepted, over bytes in the C locale,
+ * and anything else (back-references, \d, \w, [[=a=]]) is an error at
+ * load.  A whole-string match only asks whether the string is in the
+ * expression's language, which a Thompson NFA (Pike's simulation)
+ * answers in time linear in the string, without backtracking. */
+
+enum { RxChr, RxSplit, RxJmp, RxBol, RxEol, RxMatch };
+
+typedef struct {		/* one instruction; targets are relative */
+	unsigned char op;	/* Rx* */
+	int x, y;		/* RxChr: set index; RxSplit: both; RxJmp: x */
+} RxOp;
+
+typedef struct {		/* a compiled expression */
+	RxOp *op;
+	int n;
+	unsigned char (*set)[32];	/* RxChr's byte sets, as bitmaps */
+	int nset;
+	const char *src;	/* as written, for reasons */
+} Rx;
+
+typedef struct {		/* the compiler */
+	Rx *rx;
+	const char *s;		/* the next pattern byte */
+	int depth;		/* of parentheses */
+	const char *err;
+} RxC;
+
+static int rx_alt(RxC *c);
+
+/* appends an instruction; its index, or -1 past MAX_REGEX_STATES */
+static int
+rx_emit(RxC *c, int op, int x, int y)
+{
+	if (c->rx->n >= MAX_REGEX_STATES) {
+		c->err = "longer than MAX_REGEX_STATES instructions";
+		return -1;
+	}
+	c->rx->op[c->rx->n].op = (unsigned char)op;
+	c->rx->op[c->rx->n].x = x;
+	c->rx->op[c->rx->n].y = y;
+	return c->rx->n++;
+}
+
+/* inserts an instruction at at (what follows moves on by one: targets
+ * are relative and every block is self-contained) */
+static int
+rx_insert(RxC *c, int at, int op, int x, int y)
+{
+	if (rx_emit(c, RxMatch, 0, 0) < 0)
+		return -1;
+	memmove(c->rx->op + at + 1, c->rx->op + at, (size_t)(c->rx->n - 1 -
+	    at) * sizeof(RxOp));
+	c->rx->op[at].op = (unsigned char)op;
+	c->rx->op[at].x = x;
+	c->rx->op[at].y = y;
+	return 0;
+}
+
+/* a new empty byte set; its index */
+static int
+rx_set(RxC *c)
+{
+	if (c->rx->nset >= MAX_REGEX_STATES) {
+		c->err = "longer than MAX_REGEX_STATES instructions";
+		return -1;
+	}
+	memset(c->rx->set[c->rx->nset], 0, 32);
+	return c->rx->nset++;
+}
+
+/* a bracket expression after its "[": the set it makes, or -1 */
+static int
+rx_bracket(RxC *c)
+{
+	static const struct {
+		const char *name;
+		int (*is)(int);
+	} cls[] = {
+		{ "alnum", isalnum }, { "alpha", isalpha }, { "blank", isblank },
+		{ "cntrl", iscntrl }, { "digit", isdigit }, { "graph", isgraph },
+		{ "lower", islower }, { "print", isprint }, { "punct", ispunct },
+		{ "space", isspace }, { "upper", isupper }, { "xdigit", isxdigit }
+	};
+	unsigned char *b;
+	int k, neg, lo, hi, first = 1, v;
+	size_t n;
+
+	if ((k = rx_set(c)) < 0)
+		return -1;
+	b = c->rx->set[k];
+	if ((neg = *c->s == '^'))
+		c->s++;
+	for (; first || *c->s != ']'; first = 0) {
+		if (!*c->s || (unsigned char)*c->s >= 0x80) {
+			c->err = *c->s ? "a byte over 0x7f in a bracket expression"
+			    : "a bracket expression without its ]";
+			return -1;
+		}
+		if (c->s[0] == '[' && (c->s[1] == '=' || c->s[1] == '.')) {
+			c->err = "[= =] and [. .] are not supported";
+			return -1;
+		}
+		if (c->s[0] == '[' && c->s[1] == ':') {
+			n = strcspn(c->s + 2, ":");
+			for (v = 0; v < (int)LEN(cls) && (strlen(cls[v].name) != n ||
+			    strncmp(cls[v].name, c->s + 2, n)); v++)
+				;
+			if (v == (int)LEN(cls) || strncmp(c->s + 2 + n, ":]", 2)) {
+				c->err = "an unknown character class";
+				return -1;
+			}
+			for (lo = 1; lo < 128; lo++)
+				if (cls[v].is(lo))
+					b[lo / 8] |= (unsigned char)(1 << lo % 8);
+			c->s += n + 4;
+			continue;
+		}
+		lo = hi = (unsigned char)*c->s++;
+		if (c->s[0] == '-' && c->s[1] && c->s[1] != ']') {
+			hi = (unsigned char)c->s[1];
+			c->s += 2;
+			if (hi < lo || hi >= 0x80 || (hi == '[' && (*c->s == '.' ||
+			    *c->s == '=' || *c->s == ':'))) {
+				c->err = "an invalid range in a bracket expression";
+				return -1;
+			}
+		}
+		for (; lo <= hi; lo++)
+			b[lo / 8] |= (unsigned char)(1 << lo % 8);
+	}
+	c->s++;
+	for (v = 0; neg && v < 32; v++)
+		b[v] = (unsigned char)~b[v];
+	b[0] &= 0xfe;	/* never NUL */
+	return k;
+}
+
+/* {m}, {m,} or {m,n} after the "{"; -1 for an infinite n */
+static int
+rx_bound(RxC *c, int *m, int *n)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)*c->s))
+		return -1;
+	v = strtol(c->s, &end, 10);
+	*m = *n = (int)(v > 255 ? 256 : v);
+	c->s = end;
+	if (*c->s == ',') {
+		c->s++;
+		*n = -1;
+		if (isdigit((unsigned char)*c->s)) {
+			v = strtol(c->s, &end, 10);
+			*n = (int)(v > 255 ? 256 : v);
+			c->s = end;
+		}
+	}
+	if (*c->s++ != '}' || *m > 255 || *n > 255 || (*n >= 0 && *n < *m))
+		return -1;
+	return 0;
+}
+
+/* one atom and its repetitions, appended */
+static int
+rx_piece(RxC *c)
+{
+	int at = c->rx->n, len, k, m, n, i, src;
+	char ch = *c->s++;
+
+	switch (ch) {
+	case '(':
+		if (++c->depth > MAX_JSON_DEPTH) {
+			c->err = "nested deeper than MAX_JSON_DEPTH";
+			return -1;
+		}
+		if (rx_alt(c) < 0)
+			return -1;
+		if (*c->s++ != ')') {
+			c->err = "a ( without its )";
+			return -1;
+		}
+		c->depth--;
+		break;
+	case '^':
+	case '$':
+		return rx_emit(c, ch == '^' ? RxBol : RxEol, 0, 0) < 0 ? -1 : 0;
+	case '[':
+	case '.':
+		if ((k = ch == '[' ? rx_bracket(c) : rx_set(c)) < 0)
+			return -1;
+		if (ch == '.')
+			memset(c->rx->set[k], 0xff, 32), c->rx->set[k][0] = 0xfe;
+		if (rx_emit(c, RxChr, k, 0) < 0)
+			return -1;
+		break;
+	case '*': case '+': case '?': case '{': case ')': case '|':
+		c->err = "an operator with nothing before it";
+		return -1;
+	case '\\':
+		ch = *c->s++;
+		if (!ch || !strchr("^.[$()|*+?{\\}", ch)) {
+			c->err = ch ? "an escape POSIX ERE does not have (\\d, "
+			    "\\w, back-references…)" : "a trailing \\";
+			return -1;
+		}
+		/* fall through */
+	default:
+		if ((k = rx_set(c)) < 0)
+			return -1;
+		c->rx->set[k][(unsigned char)ch / 8] |= (unsigned char)(1 <<
+		    (unsigned char)ch % 8);
+		if (rx_emit(c, RxChr, k, 0) < 0)
+			return -1;
+	}
+	while (*c->s && strchr("*+?{", *c->s)) {
+		len = c->rx->n - at;
+		src = at;	/* where a copy of x lies */
+		ch = *c->s++;
+		m = ch == '+';
+		n = ch == '?' ? 1 : -1;
+		if (ch == '{' && rx_bound(c, &m, &n) < 0) {
+			c->err = "an invalid {m,n} (at most 255)";
+			return -1;
+		}
+		if (!m && !n) {		/* x{0}: nothing */
+			c->rx->n = at;
+			continue;
+		}
+		if (!m) {	/* SPLIT(x, past it) first; x*: JMP back to it */
+			if (rx_insert(c, at, RxSplit, 1, len + 1 + (n < 0)) < 0 ||
+			    (n < 0 && rx_emit(c, RxJmp, -(len + 1), 0) < 0))
+				return -1;
+			if (n < 0)
+				continue;
+			src = at + 1;
+			m = 1;	/* made, as the first optional copy */
+		}
+		/* x{m,n}: m copies, then SPLIT(x, past it) n - m times; x{m,}:
+		 * m copies, then SPLIT(back to the last, on) */
+		for (i = 1; i < m || (n >= 0 && i < n); i++) {
+			if (i >= m && rx_emit(c, RxSplit, 1, len + 1) < 0)
+				return -1;
+			for (k = 0; k < len; k++)
+				if (rx_emit(c, RxMatch, 0, 0) < 0)
+					return -1;
+				else
+					c->rx->op[c->rx->n - 1] = c->rx->op[src + k];
+		}
+		if (n < 0 && rx_emit(c, RxSplit, -len, 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* alternatives separated by "|", up to ")" or the end */
+static int
+rx_alt(RxC *c)
+{
+	int start = c->rx->n, jmp[MAX_REGEX_STATES / 2], nj = 0, k;
+
+	for (;;) {
+		while (*c->s && *c->s != '|' && *c->s != ')')
+			if (rx_piece(c) < 0)
+				return -1;
+		if (*c->s != '|')
+			break;
+		c->s++;
+		/* SPLIT(this branch, the rest) before it, a jump out after */
+		if (rx_insert(c, start, RxSplit, 1, c->rx->n - start + 2) < 0 ||
+		    (jmp[nj++] = rx_emit(c, RxJmp, 0, 0)) < 0)
+			return -1;
+		start = c->rx->n;
+		if (nj == (int)LEN(jmp)) {
+			c->err = "longer than MAX_REGEX_STATES instructions";
+			return -1;
+		}
+	}
+	for (k = 0; k < nj; k++)
+		c->rx->op[jmp[k]].x = c->rx->n - jmp[k];
+	return 0;
+}
+
+/* Compiles pattern s (POSIX ERE) into rx, in the arena.  0, or -1 and
+ * why (a configuration error: say where). */
+static int
+rx_compile(Rx *rx, const char *s, Arena *a, const char **why)
+{
+	RxC c;
+
+	static RxOp op[MAX_REGEX_STATES];	/* compiled here, then copied */
+	static unsigned char set[MAX_REGEX_STATES][32];
+
+	memset(rx, 0, sizeof(*rx));
+	rx->src = s;
+	rx->op = op;
+	rx->set = set;
+	c.rx = rx;
+	c.s = s;
+	c.depth = 0;
+	c.err = NULL;
+	if (rx_alt(&c) == 0 && *c.s == ')')
+		c.err = "a ) without its (";
+	if (!c.err && rx_emit(&c, RxMatch, 0, 0) < 0)
+		c.err = "longer than MAX_REGEX_STATES instructions";
+	if (c.err) {
+		*why = ar_reason(a, NULL, "%s at byte %d", c.err, (int)(c.s - s));
+		return -1;
+	}
+	if (!(rx->op = ar_alloc(a, (size_t)rx->n * sizeof(RxOp), NULL)) ||
+	    !(rx->set = ar_alloc(a, (size_t)rx->nset * 32 + 1, NULL))) {
+		*why = NOMEM;
+		return -1;
+	}
+	memcpy(rx->op, op, (size_t)rx->n * sizeof(RxOp));
+	memcpy(rx->set, set, (size_t)rx->nset * 32);
+	return 0;
+}
+
+/* adds the thread at pc, and what it reaches without a byte, to list l
+ * (*nl long) for position pos of n; mark[] holds gen for those added */
+static void
+rx_add(const Rx *rx, int pc, size_t pos, size_t n, int *l, int *nl,
+    int *mark, int gen, int *stk)
+{
+	int sp = 0;
+	const RxOp *o;
+
+	stk[sp++] = pc;
+	while (sp) {
+		pc = stk[--sp];
+		if (mark[pc] == gen)
+			continue;
+		mark[pc] = gen;
+		o = &rx->op[pc];
+		if (o->op == RxJmp)
+			stk[sp++] = pc + o->x;
+		else if (o->op == RxSplit)
+			stk[sp++] = pc + o->y, stk[sp++] = pc + o->x;
+		else if ((o->op == RxBol && pos == 0) || (o->op == RxEol &&
+		    pos == n))
+			stk[sp++] = pc + 1;
+		else if (o->op == RxChr || o->op == RxMatch)
+			l[(*nl)++] = pc;
+	}
+}
+
+/* Is s[0..n) as a whole in rx's language?  1 or 0; -1 out of memory. */
+static int
+rx_match(const Rx *rx, const char *s, size_t n, Arena *a)
+{
+	size_t mark = a->used, pos;
+	int *cur, *nxt, *seen, *stk, *t, nc = 0, nn, i, gen = 1, pc;
+	unsigned char b;
+
+	if (!(cur = ar_alloc(a, (size_t)rx->n * 5 * sizeof(int) + 16, NULL)))
+		return -1;
+	nxt = cur + rx->n;
+	seen = nxt + rx->n;
+	stk = seen + rx->n;
+	memset(seen, 0, (size_t)rx->n * sizeof(int));
+	rx_add(rx, 0, 0, n, cur, &nc, seen, gen, stk);
+	for (pos = 0; pos < n && nc; pos++) {
+		b = (unsigned char)s[pos];
+		gen++;
+		for (nn = i = 0; i < nc; i++) {
+			pc = cur[i];
+			if (rx->op[pc].op == RxChr && rx->set[rx->op[pc].x][b / 8] >>
+			    b % 8 & 1)
+				rx_add(rx, pc + 1, pos + 1, n, nxt, &nn, seen, gen,
+				    stk);
+		}
+		t = cur, cur = nxt, nxt = t, nc = nn;
+	}
+	for (i = 0; i < nc && rx->op[cur[i]].op != RxMatch; i++)
+		;
+	a->used = mark;
+	return pos == n && i < nc;
+}
+
+/* == 29. Sigstore trusted root and Fulcio identities =====================
+ * trusted_root.json (specs/sigstore-bundle.md §5) read as strictly as
+ * every other file: its Rekor logs, Fulcio certificate authorities, CT
+ * logs and time-stamping authorities, each trusted only within its
+ * validFor.  Then what a Fulcio certificate says of its signer (§10.4)
+ * and the policy's identities it must match (SPEC.md). */
+
+typedef struct {		/* a certificate authority or TSA of the root */
+	const char *uri;
+	Cert roots, inter;	/* its chain's last certificate; the others */
+	long long from, until;	/* validFor, Unix seconds, both included */
+} Auth;
+
+typedef struct {		/* trusted_root.json */
+	const char *path;
+	Log *tlog, *ct;
+	Auth *ca, *tsa;
+	int ntlog, nct, nca, ntsa;
+} Root;
+
+typedef struct {		/* one of a requirement's keyless identities */
+	const char *issuer, *subject;	/* exact, or NULL */
+	Rx *issuerre, *subjectre;	/* whole-string, or NULL */
+	const char **claim;	/* name, value, name, value… */
+	int nclaim;		/* pairs */
+} PolIdent;
+
+typedef struct {		/* what a Fulcio certificate says */
+	Str subject, issuer;	/* issuer.p NULL: none */
+	Str claim[24];		/* extension 1.3.6.1.4.1.57264.1.N by N */
+} Who;
+
+/* the claims an identity may name (sigstore-go's certificate.Extensions
+ * JSON names), by OID arc: 2-6 hold the raw string, 9-23 a DER string */
+static const struct {
+	const char *name;
+	int arc;
+} claims[] = {
+	{ "githubWorkflowTrigger", 2 }, { "githubWorkflowSHA", 3 },
+	{ "githubWorkflowName", 4 }, { "githubWorkflowRepository", 5 },
+	{ "githubWorkflowRef", 6 }, { "buildSignerURI", 9 },
+	{ "buildSignerDigest", 10 }, { "runnerEnvironment", 11 },
+	{ "sourceRepositoryURI", 12 }, { "sourceRepositoryDigest", 13 },
+	{ "sourceRepositoryRef", 14 }, { "sourceRepositoryIdentifier", 15 },
+	{ "sourceRepositoryOwnerURI", 16 },
+	{ "sourceRepositoryOwnerIdentifier", 17 }, { "buildConfigURI", 18 },
+	{ "buildConfigDigest", 19 }, { "buildTrigger", 20 },
+	{ "runInvocationURI", 21 }, { "sourceRepositoryVisibilityAtSigning", 22 },
+	{ "deploymentEnvironment", 23 },
+};
+
+/* an RFC 3339 time as Go's protojson writes google.protobuf.Timestamp
+ * (YYYY-MM-DDTHH:MM:SS[.f]Z or an offset) in Unix seconds, the fraction
+ * dropped; -1 if it is not one */
+static long long
+tr_time(const char *s)
+{
+	static const char form[] = "dddd-dd-ddTdd:dd:dd";
+	size_t k, n = strlen(s), e = 19;
+	long long t;
+	int v[6], off = 0;
+
+	if (n < 20)
+		return -1;
+	for (k = 0; k < 19; k++)
+		if (form[k] == 'd' ? !isdigit((unsigned char)s[k]) : s[k] !=
+		    form[k])
+			return -1;
+	if (s[e] == '.')
+		for (e++; e < n && e < 30 && isdigit((unsigned char)s[e]); e++)
+			;
+	if (s[e] == 'Z' && e + 1 == n)
+		;
+	else if ((s[e] == '+' || s[e] == '-') && e + 6 == n && isdigit(
+	    (unsigned char)s[e + 1]) && isdigit((unsigned char)s[e + 2]) &&
+	    s[e + 3] == ':' && isdigit((unsigned char)s[e + 4]) &&
+	    isdigit((unsigned char)s[e + 5]))
+		off = (s[e] == '-' ? -1 : 1) * (((s[e + 1] - '0') * 10 +
+		    s[e + 2] - '0') * 3600 + ((s[e + 4] - '0') * 10 + s[e + 5] -
+		    '0') * 60);
+	else
+		return -1;
+	for (k = 0; k < 6; k++)
+		v[k] = atoi(s + (k ? 2 + 3 * k : 0));
+	t = cry_utc(v[0], v[1], v[2], v[3], v[4], v[5]);
+	return t < 0 ? -1 : t - off;
+}
+
+/* protobuf bytes (standard base64, padded) at token i, not empty */
+static int
+tr_bytes(const Json *j, int i, Arena *a, Str *out)
+{
+	const char *s;
+
+	return i >= 0 && j->t[i].type == JSMN_STRING && (s = json_str(j, i,
+	    a, NULL)) && *s && b64_decode(a, s, strlen(s), out) == 0 &&
+	    out->n ? 0 : -1;
+}
+
+/* validFor at token i (at names it) into from and until; start is
+ * required (need), end is optional */
+static int
+tr_window(const Json *j, int i, const char *at, int need, long long *from,
+    long long *until, Arena *a, Err *e)
+{
+	static const Field f[] = {
+		{ "start", JSMN_STRING }, { "end", JSMN_STRING }
+	};
+	const char *s;
+	int v[2], k;
+
+	*from = 0;
+	*until = LLONG_MAX;
+	if (i < 0 && !need)
+		return 0;
+	if (json_fields(j, i, at, f, 2, v, a, e) < 0)
+		return -1;
+	for (k = 0; k < 2; k++)
+		if ((v[k] >= 0 || !k) && (v[k] < 0 || !(s = json_str(j, v[k], a,
+		    e)) || (*(k ? until : from) = tr_time(s)) < 0))
+			return e->code ? -1 : fail(e, ExitConfig, "%s: %s.%s: %s",
+			    j->file, at, f[k].key, v[k] < 0 ? "required" :
+			    "not an RFC 3339 time");
+	return 0;
+}
+
+/* one tlogs[] or ctlogs[] entry at token i */
+static int
+tr_log(const Json *j, int i, const char *at, Log *l, Arena *a, Err *e)
+{
+	static const Field f[] = {
+		{ "baseUrl", JSMN_STRING }, { "hashAlgorithm", JSMN_STRING },
+		{ "publicKey", JSMN_OBJECT }, { "logId", JSMN_OBJECT },
+		{ "checkpointKeyId", JSMN_OBJECT }, { "operator", JSMN_STRING }
+	}, pk[] = {
+		{ "rawBytes", JSMN_STRING }, { "keyDetails", JSMN_STRING },
+		{ "validFor", JSMN_OBJECT }
+	}, id[] = {
+		{ "keyId", JSMN_STRING }
+	};
+	int v[LEN(f)], w[LEN(pk)], x[1];
+	const char *s, *kat, *d, *iat, *cat;
+	Str key, kid;
+
+	if (json_fields(j, i, at, f, LEN(f), v, a, e) < 0 || !(kat =
+	    ar_printf(a, e, "%s.publicKey", at)) || !(iat = ar_printf(a, e,
+	    "%s.logId", at)) || !(cat = ar_printf(a, e, "%s.checkpointKeyId",
+	    at)) || json_fields(j, v[2], kat, pk, LEN(pk), w, a, e) < 0 ||
+	    (v[4] >= 0 && json_fields(j, v[4], cat, id, 1, x, a, e) < 0) ||
+	    json_fields(j, v[3], iat, id, 1, x, a, e) < 0)
+		return -1;
+	if (v[0] < 0 || !(l->url = json_str(j, v[0], a, e)) || !*l->url)
+		return e->code ? -1 : fail(e, ExitConfig, "%s: %s.baseUrl: "
+		    "required", j->file, at);
+	if (v[1] < 0 || !(s = json_str(j, v[1], a, e)) || strcmp(s,
+	    "SHA2_256"))
+		return e->code ? -1 : fail(e, ExitConfig, "%s: %s.hashAlgorithm: "
+		    "must be SHA2_256", j->file, at);
+	if (tr_bytes(j, x[0], a, &kid) < 0 || kid.n != 32)
+		return fail(e, ExitConfig, "%s: %s.logId.keyId: not 32 bytes of "
+		    "base64", j->file, at);
+	memcpy(l->id, kid.p, 32);
+	if (w[1] < 0 || !(d = json_str(j, w[1], a, e)))
+		return e->code ? -1 : fail(e, ExitConfig, "%s: %s.keyDetails: "
+		    "required", j->file, kat);
+	if (tr_bytes(j, w[0], a, &key) < 0 || log_key(&l->key,
+	    (const unsigned char *)key.p, key.n, d) < 0)
+		return fail(e, ExitConfig, "%s: %s.rawBytes: not a %s key (ECDSA "
+		    "P-256/384/521, RSA PKCS#1 v1.5 of %d bits or more, "
+		    "Ed25519)", j->file, kat, d, MIN_RSA_BITS);
+	if (!(s = ar_printf(a, e, "%s.validFor", kat)))
+		return -1;
+	return tr_window(j, w[2], s, 1, &l->from, &l->until, a, e);
+}
+
+/* one certificateAuthorities[] or timestampAuthorities[] entry */
+static int
+tr_auth(const Json *j, int i, const char *at, Auth *c, Arena *a, Err *e)
+{
+	static const Field f[] = {
+		{ "subject", JSMN_OBJECT }, { "uri", JSMN_STRING },
+		{ "certChain", JSMN_OBJECT }, { "validFor", JSMN_OBJECT },
+		{ "operator", JSMN_STRING }
+	}, subj[] = {
+		{ "organization", JSMN_STRING }, { "commonName", JSMN_STRING }
+	}, chain[] = {
+		{ "certificates", JSMN_ARRAY }
+	}, raw[] = {
+		{ "rawBytes", JSMN_STRING }
+	};
+	int v[LEN(f)], w[2], k, t, n;
+	const char *s;
+	Str der;
+
+	cry_cert_init(&c->roots);
+	cry_cert_init(&c->inter);
+	if (json_fields(j, i, at, f, LEN(f), v, a, e) < 0 || (v[0] >= 0 &&
+	    json_fields(j, v[0], at, subj, 2, w, a, e) < 0) || (v[1] >= 0 &&
+	    !(c->uri = json_str(j, v[1], a, e))) || json_fields(j, v[2], at,
+	    chain, 1, w, a, e) < 0 || !(s = ar_printf(a, e, "%s.validFor", at))
+	    || tr_window(j, v[3], s, 0, &c->from, &c->until, a, e) < 0)
+		return -1;
+	if (!c->uri)
+		c->uri = at;
+	if (w[0] < 0 || (n = j->t[w[0]].size) < 1 || n > 10)
+		return fail(e, ExitConfig, "%s: %s.certChain.certificates: want 1 "
+		    "to 10", j->file, at);
+	for (k = 0, t = w[0] + 1; k < n; k++, t = json_skip(j, t)) {
+		if (!(s = ar_printf(a, e, "%s.certChain.certificates[%d]", at, k))
+		    || json_fields(j, t, s, raw, 1, w + 1, a, e) < 0)
+			return -1;
+		if (tr_bytes(j, w[1], a, &der) < 0 || cry_cert_der(k + 1 < n ?
+		    &c->inter : &c->roots, (const unsigned char *)der.p,
+		    der.n) < 0)
+			return fail(e, ExitConfig, "%s: %s.rawBytes: not a DER "
+			    "certificate mbedTLS accepts", j->file, s);
+	}
+	return 0;
+}
+
+static void
+tr_free(Root *tr)
+{
+	int k;
+
+	for (k = 0; k < tr->ntlog; k++)
+		log_key_free(&tr->tlog[k].key);
+	for (k = 0; k < tr->nct; k++)
+		log_key_free(&tr->ct[k].key);
+	for (k = 0; k < tr->nca; k++)
+		cry_cert_free(&tr->ca[k].roots), cry_cert_free(&tr->ca[k].inter);
+	for (k = 0; k < tr->ntsa; k++)
+		cry_cert_free(&tr->tsa[k].roots), cry_cert_free(&tr->tsa[k].inter);
+	memset(tr, 0, sizeof(*tr));
+}
+
+/* Reads trusted_root.json at path into tr (tr_free it even on failure).
+ * Exit 2 for anything wrong, naming the file and the JSON path. */
+static int
+tr_load(Root *tr, const char *path, Arena *a, Err *e)
+{
+	static const Field top[] = {
+		{ "mediaType", JSMN_STRING }, { "tlogs", JSMN_ARRAY },
+		{ "certificateAuthorities", JSMN_ARRAY }, { "ctlogs", JSMN_ARRAY },
+		{ "timestampAuthorities", JSMN_ARRAY }
+	};
+	static const char *mts[] = {
+		"application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+		"application/vnd.dev.sigstore.trustedroot.v0.1+json",
+		"application/vnd.dev.sigstore.trustedroot.v0.2+json"
+	};
+	int v[LEN(top)], k, m, i, n, *cnt[4];
+	void *arr[4];
+	const char *s;
+	size_t sz;
+	Str f;
+	Json j;
+
+	memset(tr, 0, sizeof(*tr));
+	tr->path = path;
+	if (file_read(a, path, MAX_KEY_BYTES, &f, e) < 0 || json_parse(&j, a,
+	    path, f.p, f.n, ExitConfig, e) < 0 || json_fields(&j, 0, "top "
+	    "level", top, LEN(top), v, a, e) < 0)
+		return -1;
+	for (k = 0; k < (int)LEN(mts) && (v[0] < 0 || !json_eq(&j, v[0],
+	    mts[k])); k++)
+		;
+	if (k == (int)LEN(mts))
+		return fail(e, ExitConfig, "%s: mediaType: not a trusted root "
+		    "(application/vnd.dev.sigstore.trustedroot+json;version=0.1 "
+		    "or …trustedroot.v0.1+json, v0.2)", path);
+	cnt[0] = &tr->ntlog, cnt[1] = &tr->nca, cnt[2] = &tr->nct;
+	cnt[3] = &tr->ntsa;
+	for (m = 0; m < 4; m++) {
+		if (v[m + 1] < 0)
+			continue;
+		if ((n = j.t[v[m + 1]].size) > MAX_ROOT_ENTRIES)
+			return fail(e, ExitConfig, "%s: %s: more than "
+			    "MAX_ROOT_ENTRIES (%d)", path, top[m + 1].key,
+			    MAX_ROOT_ENTRIES);
+		sz = (size_t)n * (m & 1 ? sizeof(Auth) : sizeof(Log)) + 1;
+		if (!(arr[m] = ar_alloc(a, sz, e)))
+			return -1;
+		memset(arr[m], 0, sz);	/* tr_free frees what is set */
+		if (m == 0)
+			tr->tlog = arr[m];
+		else if (m == 1)
+			tr->ca = arr[m];
+		else if (m == 2)
+			tr->ct = arr[m];
+		else
+			tr->tsa = arr[m];
+		for (k = 0, i = v[m + 1] + 1; k < n; k++, i = json_skip(&j, i)) {
+			if (!(s = ar_printf(a, e, "%s[%d]", top[m + 1].key, k)))
+				return -1;
+			++*cnt[m];
+			if ((m & 1 ? tr_auth(&j, i, s, (Auth *)arr[m] + k, a, e) :
+			    tr_log(&j, i, s, (Log *)arr[m] + k, a, e)) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Loads the keyless identity at token i (at names it) of a policy:
+ * issuer or issuerRegExp, subject or subjectRegExp (compiled here: a bad
+ * one is exit 2), claims by name.  0, or -1 with e. */
+static int
+id_load(const Json *j, int i, const char *at, PolIdent *p, Arena *a,
+    Err *e)
+{
+	static const Field f[] = {
+		{ "issuer", JSMN_STRING }, { "issuerRegExp", JSMN_STRING },
+		{ "subject", JSMN_STRING }, { "subjectRegExp", JSMN_STRING },
+		{ "claims", JSMN_OBJECT }
+	};
+	const char *s, *why, *cat;
+	Rx **re;
+	int v[LEN(f)], k, c;
+
+	memset(p, 0, sizeof(*p));
+	if (json_fields(j, i, at, f, LEN(f), v, a, e) < 0)
+		return -1;
+	if ((v[0] >= 0) + (v[1] >= 0) != 1 || (v[2] >= 0) + (v[3] >= 0) != 1)
+		return fail(e, ExitConfig, "%s: %s: exactly one of issuer and "
+		    "issuerRegExp, and one of subject and subjectRegExp, must be "
+		    "given", j->file, at);
+	for (k = 0; k < 4; k++) {
+		if (v[k] < 0)
+			continue;
+		if (pol_text(j, v[k], at, f[k].key, &s, a, e) < 0)
+			return -1;
+		if (!(k & 1)) {
+			*(k ? &p->subject : &p->issuer) = s;
+			continue;
+		}
+		re = k == 1 ? &p->issuerre : &p->subjectre;
+		if (!(*re = ar_alloc(a, sizeof(Rx), e)))
+			return -1;
+		if (rx_compile(*re, s, a, &why) < 0)
+			return fail(e, ExitConfig, "%s: %s.%s: not a POSIX "
+			    "extended regular expression ivlite reads: %s",
+			    j->file, at, f[k].key, why);
+	}
+	if (v[4] < 0)
+		return 0;
+	if (!(cat = ar_printf(a, e, "%s.claims", at)) || pol_strings(j, v[4],
+	    cat, 1, &p->claim, &p->nclaim, a, e) < 0)
+		return -1;
+	for (k = 0; k < p->nclaim; k++) {
+		for (c = 0; c < (int)LEN(claims) && strcmp(claims[c].name,
+		    p->claim[2 * k]); c++)
+			;
+		if (c == (int)LEN(claims))
+			return fail(e, ExitConfig, "%s: %s: unknown claim %s "
+			    "(sigstore-go's names: sourceRepositoryURI, "
+			    "buildSignerURI…)", j->file, cat, ar_quote(a,
+			    p->claim[2 * k], strlen(p->claim[2 * k]), e));
+	}
+	return 0;
+}
+
+/* What Fulcio certificate c says of its signer (§10.4): the subject is
+ * its first URI SAN, else its first email, else its one otherName of
+ * type 1.3.6.1.4.1.57264.1.7; the OIDC issuer (cry_issuer) and the
+ * claims of extensions 1.3.6.1.4.1.57264.1.2-23.  0, or -1 and why. */
+static int
+id_cert(const Cert *c, Who *w, Arena *a, const char **why)
+{
+	char oid[] = "\x2b\x06\x01\x04\x01\x83\xbf\x30\x01\x07";
+	const char *iss;
+	Der v, san, g, o, x, u, first[3];	/* URI, email, otherName */
+	int crit, k, r, nother = 0;
+
+	memset(w, 0, sizeof(*w));
+	memset(first, 0, sizeof(first));
+	*why = "fulcio: a malformed subject alternative name";
+	if (der_ext(c, "\x55\x1d\x11", &v, &crit) != 1 || der_get(&v, 0x30,
+	    &san) < 0 || v.p != v.end)
+		return -1;
+	while (san.p < san.end) {
+		k = *san.p;
+		if (der_get(&san, k, &g) < 0)
+			return -1;
+		if (k == 0xa0 && (der_get(&g, 0x06, &o) < 0 || !der_is(&o, oid) ||
+		    der_get(&g, 0xa0, &x) < 0 || der_get(&x, 0x0c, &u) < 0 ||
+		    g.p != g.end || x.p != x.end || nother++)) {
+			*why = "fulcio: an otherName SAN that is not one Fulcio "
+			    "username";
+			return -1;
+		}
+		k = k == 0x86 ? 0 : k == 0x81 ? 1 : k == 0xa0 ? 2 : -1;
+		if (k >= 0 && !first[k].p)
+			first[k] = k == 2 ? u : g;
+	}
+	for (k = 0; k < 3 && !first[k].p; k++)
+		;
+	if (k == 3) {
+		*why = "fulcio: no URI, email or username SAN";
+		return -1;
+	}
+	w->subject.p = (char *)first[k].p;
+	w->subject.n = (size_t)(first[k].end - first[k].p);
+	if (!(iss = cry_issuer(c, a, why)))
+		return -1;
+	w->issuer.p = (char *)iss;
+	w->issuer.n = strlen(iss);
+	for (k = 2; k < 24; k++) {
+		if (k == 7 || k == 8)
+			continue;
+		oid[9] = (char)k;
+		if ((r = der_ext(c, oid, &v, &crit)) < 0 || (r && k > 8 && (v.p == v.end ||
+		    ((*v.p != 0x0c && *v.p != 0x13 && *v.p != 0x16) ||
+		    der_get(&v, *v.p, &u) < 0 || v.p != v.end)))) {
+			*why = "fulcio: a malformed claim extension";
+			return -1;
+		}
+		if (r)
+			w->claim[k].p = (char *)(k > 8 ? u.p : v.p), w->claim[k].n =
+			    (size_t)(k > 8 ? u.end - u.p : v.end - v.p);
+	}
+	return 0;
+}
+
+/* Does got match exact or re (what names the field)?  Text with a
+ * control byte or NUL never does.  1, or 0 with why. */
+static int
+id_field(const Str *got, const char *what, const char *exact, const Rx *re,
+    Arena *a, const char **why)
+{
+	char q[QUOTE_SIZE];
+	size_t k;
+	int r;
+
+	quote_as(q, got->p, got->n, 0);
+	for (k = 0; k < got->n && (unsigned char)got->p[k] >= 0x20 &&
+	    got->p[k] != 0x7f; k++)
+		;
+	if (k < got->n) {
+		*why = ar_reason(a, NULL, "%s %s holds a control byte: it matches "
+		    "nothing", what, q);
+		return 0;
+	}
+	if (exact && strlen(exact) == got->n && !memcmp(exact, got->p,
+	    got->n))
+		return 1;
+	if (exact) {
+		*why = ar_reason(a, NULL, "%s %s is not %s", what, q, exact);
+		return 0;
+	}
+	if ((r = rx_match(re, got->p, got->n, a)) > 0)
+		return 1;
+	*why = r < 0 ? NOMEM : ar_reason(a, NULL, "%s %s does not match "
+	    "%sRegExp %s", what, q, what, re->src);
+	return 0;
+}
+
+/* Does w match one of the n identities?  1 with *k the first that does;
+ * 0 with *k the closest (the most fields matched, in the order issuer,
+ * subject, claims) and why its first mismatch. */
+static int
+id_match(const PolIdent *p, int n, const Who *w, int *k, Arena *a,
+    const char **why)
+{
+	const char *w1, *best = "";
+	int i, c, m, score, top = -1, arc;
+
+	for (i = 0; i < n; i++) {
+		w1 = NULL;
+		score = id_field(&w->issuer, "issuer", p[i].issuer,
+		    p[i].issuerre, a, &w1);
+		if (!w1 && id_field(&w->subject, "subject", p[i].subject,
+		    p[i].subjectre, a, &w1))
+			score++;
+		for (c = 0; !w1 && c < p[i].nclaim; c++) {
+			for (m = 0; strcmp(claims[m].name, p[i].claim[2 * c]); m++)
+				;
+			arc = claims[m].arc;
+			if (!w->claim[arc].p)
+				w1 = ar_reason(a, NULL, "claim %s is absent",
+				    claims[m].name);
+			else
+				score += id_field(&w->claim[arc], ar_reason(a, NULL,
+				    "claim %s", claims[m].name), p[i].claim[2 * c +
+				    1], NULL, a, &w1);
+		}
+		if (!w1) {
+			*k = i;
+			return 1;
+		}
+		if (score > top) {
+			top = score;
+			*k = i;
+			best = w1;
+		}
+	}
+	*why = best;
+	return 0;
+}
+
+/* == 30. Transparency logs: Rekor v1 and v2 ==============================
+ * A bundle's tlogEntries (specs/sigstore-bundle.md §8): Rekor v1 entries
+ * with a signed entry timestamp (SET) or an inclusion proof to a signed
+ * checkpoint, Rekor v2 entries with an inclusion proof to a C2SP
+ * checkpoint.  An entry counts only if it binds this very signature, this
+ * key or certificate and this payload (GHSA-whqx-f9j3-ch6m: a valid SET
+ * alone proves nothing about the bundle it sits in).  Only a verified SET
+ * gives a time (integratedTime); a Rekor v2 entry's time must come from
+ * an RFC 3161 timestamp. */
+
+typedef struct {		/* a bundle's tlogEntries[] item (§4.2) */
+	long long index, time;	/* logIndex, integratedTime */
+	Str logid, set, body;	/* keyId; signedEntryTimestamp (p NULL: no
+				 * promise); canonicalizedBody */
+	const char *kind, *version;	/* kindVersion */
+	int proof;		/* an inclusionProof, with: */
+	long long pindex, psize;	/* its logIndex, treeSize */
+	Str root;		/* rootHash */
+	Str *hash;		/* hashes, 32 bytes each */
+	int nhash;
+	const char *note;	/* checkpoint.envelope */
+} Entry;
+
+typedef struct {		/* what log entries must bind */
+	Str sig;		/* the DSSE signature */
+	const unsigned char *der;	/* the leaf certificate, or the key's
+					 * SubjectPublicKeyInfo, DER */
+	size_t dern;
+	int cert;		/* der is a certificate */
+	Pk *pk;			/* its key */
+	Str payload;		/* the DSSE payload */
+	const char *pae;	/* its PAE (what was signed) */
+	size_t paen;
+	const Cert *leaf;	/* the certificate (keyless), or NULL */
+} Signed;
+
+typedef struct {		/* what a bundle's logs and timestamps proved */
+	long long t[MAX_TLOG_ENTRIES + MAX_TIMESTAMPS];	/* verified times */
+	int nt;
+	int n;			/* entries and timestamps verified */
+	const Log *v2[MAX_TLOG_ENTRIES];	/* Rekor v2 logs that did */
+	int nv2;
+	const char *said;	/* all of it, for the reason */
+} Proof;
+
+/* an int64 of protobuf JSON at token i: a string of digits or a number;
+ * 0 with v, or -1 (negative numbers included) */
+static int
+tl_int(const Json *j, int i, long long *v)
+{
+	const char *s = j->s + j->t[i].start;
+	size_t n = (size_t)(j->t[i].end - j->t[i].start);
+
+	if (i < 0 || (j->t[i].type != JSMN_STRING && j->t[i].type !=
+	    JSMN_PRIMITIVE) || n < 1 || n > 18 || strspn(s, "0123456789") !=
+	    n || (n > 1 && *s == '0'))
+		return -1;
+	*v = strtoll(s, NULL, 10);
+	return 0;
+}
+
+/* The tlogEntries at token arr of bundle j into *out (*n of them), in
+ * shape only: 1, or 0 and why. */
+static int
+tl_parse(const Json *j, int arr, Entry **out, int *n, Arena *a,
+    const char **why)
+{
+	static const Field ef[] = {
+		{ "logIndex", JSMN_UNDEFINED }, { "logId", JSMN_OBJECT },
+		{ "kindVersion", JSMN_OBJECT }, { "integratedTime", JSMN_UNDEFINED },
+		{ "inclusionPromise", JSMN_OBJECT },
+		{ "inclusionProof", JSMN_OBJECT },
+		{ "canonicalizedBody", JSMN_STRING }
+	}, idf[] = {
+		{ "keyId", JSMN_STRING }
+	}, kvf[] = {
+		{ "kind", JSMN_STRING }, { "version", JSMN_STRING }
+	}, prf[] = {
+		{ "signedEntryTimestamp", JSMN_STRING }
+	}, pff[] = {
+		{ "logIndex", JSMN_UNDEFINED }, { "rootHash", JSMN_STRING },
+		{ "treeSize", JSMN_UNDEFINED }, { "hashes", JSMN_ARRAY },
+		{ "checkpoint", JSMN_OBJECT }
+	}, cpf[] = {
+		{ "envelope", JSMN_STRING }
+	};
+	int v[LEN(ef)], w[LEN(pff)], x[2], y[1], i, k, h, t;
+	Err sub = { 0, "" };
+	Entry *e;
+
+	*n = arr < 0 ? 0 : j->t[arr].size;
+	if (*n > MAX_TLOG_ENTRIES) {
+		*why = ar_reason(a, NULL, "bundle: more than MAX_TLOG_ENTRIES "
+		    "(%d) tlogEntries", MAX_TLOG_ENTRIES);
+		return 0;
+	}
+	if (!(*out = e = ar_alloc(a, (size_t)*n * sizeof(Entry) + 1, NULL)))
+		return *why = NOMEM, 0;
+	for (k = 0, i = arr + 1; k < *n; k++, e++, i = json_skip(j, i)) {
+		memset(e, 0, sizeof(*e));
+		*why = "bundle: a tlogEntries item needs a logIndex of 0 or more, "
+		    "a logId, a kindVersion and a canonicalizedBody";
+		if (json_fields(j, i, "tlogEntries[]", ef, LEN(ef), v, a, &sub) <
+		    0 || json_fields(j, v[1], "logId", idf, 1, y, a, &sub) < 0 ||
+		    json_fields(j, v[2], "kindVersion", kvf, 2, x, a, &sub) < 0 ||
+		    (v[4] >= 0 && json_fields(j, v[4], "inclusionPromise", prf, 1,
+		    y + 0, a, &sub) < 0))
+			goto bad;
+		if (v[4] >= 0 && tr_bytes(j, y[0], a, &e->set) < 0)
+			return 0;
+		if (json_fields(j, v[1], "logId", idf, 1, y, a, &sub) < 0 ||
+		    tl_int(j, v[0], &e->index) < 0 || tr_bytes(j, y[0], a,
+		    &e->logid) < 0 || x[0] < 0 || x[1] < 0 || !(e->kind =
+		    json_str(j, x[0], a, NULL)) || !(e->version = json_str(j,
+		    x[1], a, NULL)) || tr_bytes(j, v[6], a, &e->body) < 0 ||
+		    (v[3] >= 0 && tl_int(j, v[3], &e->time) < 0))
+			return 0;
+		if (v[5] < 0)
+			continue;
+		*why = "bundle: an inclusionProof needs a logIndex, a rootHash "
+		    "of 32 bytes, a treeSize, hashes of 32 bytes and a checkpoint";
+		e->proof = 1;
+		if (json_fields(j, v[5], "inclusionProof", pff, LEN(pff), w, a,
+		    &sub) < 0 || json_fields(j, w[4], "checkpoint", cpf, 1, y, a,
+		    &sub) < 0)
+			goto bad;
+		if (tl_int(j, w[0], &e->pindex) < 0 || tl_int(j, w[2],
+		    &e->psize) < 0 || tr_bytes(j, w[1], a, &e->root) < 0 ||
+		    e->root.n != 32 || w[3] < 0 || y[0] < 0 || !(e->note =
+		    json_str(j, y[0], a, NULL)) || (e->nhash = j->t[w[3]].size) >
+		    MAX_PROOF_HASHES || !(e->hash = ar_alloc(a, (size_t)e->nhash *
+		    sizeof(Str) + 1, NULL)))
+			return 0;
+		for (h = 0, t = w[3] + 1; h < e->nhash; h++, t++)
+			if (tr_bytes(j, t, a, &e->hash[h]) < 0 || e->hash[h].n != 32)
+				return 0;
+	}
+	/* one entry per log and index (sigstore-go) */
+	for (k = 0; k < *n; k++)
+		for (i = 0; i < k; i++)
+			if ((*out)[i].index == (*out)[k].index && (*out)[i].logid.n ==
+			    (*out)[k].logid.n && !memcmp((*out)[i].logid.p,
+			    (*out)[k].logid.p, (*out)[k].logid.n)) {
+				*why = "bundle: two tlogEntries for one log and index";
+				return 0;
+			}
+	return 1;
+bad:
+	*why = ar_reason(a, NULL, "bundle: %s", sub.msg);
+	return 0;
+}
+
+/* RFC 6962 inclusion of leaf hash lh at index i of a tree of size n with
+ * the proof p (np hashes) and root (§8.6).  0, or -1. */
+static int
+tl_merkle(long long i, long long n, const unsigned char *lh, const Str *p,
+    int np, const unsigned char *root)
+{
+	unsigned char h[32], buf[65];
+	unsigned long long x, inner = 0, border = 0;
+	int k;
+
+	if (i < 0 || i >= n)
+		return -1;
+	for (x = (unsigned long long)(i ^ (n - 1)); x; x >>= 1)
+		inner++;
+	for (x = (unsigned long long)i >> inner; x; x >>= 1)
+		border += x & 1;
+	if ((unsigned long long)np != inner + border)
+		return -1;
+	memcpy(h, lh, 32);
+	buf[0] = 1;
+	for (k = 0; k < np; k++) {
+		if (k < (int)inner && !((unsigned long long)i >> k & 1)) {
+			memcpy(buf + 1, h, 32);
+			memcpy(buf + 33, p[k].p, 32);
+		} else {
+			memcpy(buf + 1, p[k].p, 32);
+			memcpy(buf + 33, h, 32);
+		}
+		sha_raw(256, buf, 65, h);
+	}
+	return memcmp(h, root, 32) ? -1 : 0;
+}
+
+/* The checkpoint note (C2SP signed-note, tlog-checkpoint; §8.5) signed by
+ * log l: tree size and root hash out.  v1 (Rekor v1's rules): every
+ * signature line is the log's (key ID SHA-256(SPKI)[0:4]) and verifies.
+ * v2: the origin is baseUrl's host; lines of other names or key IDs are
+ * cosignatures, skipped; the log's must verify, one at least.  0, or -1
+ * and why. */
+static int
+tl_note(const Log *l, const char *note, int v1, long long *size,
+    unsigned char root[32], Arena *a, const char **why)
+{
+	const char *end, *p, *q, *nl, *host = l->url;
+	unsigned char h[32], *kbuf;
+	size_t n = strlen(note), nn, hl, text;
+	int good = 0, lines = 0;
+	Str sig, rh;
+
+	*why = "checkpoint: not a signed note";
+	for (p = note; *p && ((unsigned char)*p >= 0x20 || *p == '\n'); p++)
+		;
+	for (end = note + n - 1; end > note && memcmp(end - 1, "\n\n", 2);
+	    end--)
+		;
+	if (*p || n < 2 || note[n - 1] != '\n' || end <= note)
+		return -1;
+	text = (size_t)(end - note);	/* up to the first of the two \n */
+	if (strstr(host, "://"))
+		host = strstr(host, "://") + 3;
+	hl = strcspn(host, ":/");
+	for (p = end + 1; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (++lines > MAX_NOTE_SIGS || strncmp(p, "\xe2\x80\x94 ", 4) ||
+		    !(q = memchr(p + 4, ' ', (size_t)(nl - p - 4))) || q == p + 4 ||
+		    memchr(p + 4, '+', (size_t)(q - p - 4)) ||
+		    b64_decode(a, q + 1, (size_t)(nl - q - 1), &sig) < 0 ||
+		    sig.n < 5)
+			return -1;
+		nn = (size_t)(q - p - 4);
+		/* key ID: ECDSA SHA-256(SPKI); Ed25519 and RSA over the name */
+		if (!(kbuf = ar_alloc(a, nn + 2 + 19 + l->key.spkin, NULL)))
+			return *why = NOMEM, -1;
+		memcpy(kbuf, p + 4, nn);
+		kbuf[nn] = '\n';
+		if (l->key.ed25519) {
+			kbuf[nn + 1] = 1;
+			memcpy(kbuf + nn + 2, l->key.ed, 32);
+			sha_raw(256, kbuf, nn + 34, h);
+		} else if (log_rsa(&l->key)) {
+			kbuf[nn + 1] = 0xff;
+			memcpy(kbuf + nn + 2, "PKIX-RSA-PKCS#1v1.5", 19);
+			memcpy(kbuf + nn + 21, l->key.spki, l->key.spkin);
+			sha_raw(256, kbuf, nn + 21 + l->key.spkin, h);
+		} else {
+			sha_raw(256, l->key.spki, l->key.spkin, h);
+		}
+		if (memcmp(sig.p, h, 4) || (!v1 && (nn != hl || strncmp(p + 4,
+		    host, hl)))) {
+			if (v1) {
+				*why = "checkpoint: signed by another key than the "
+				    "log's";
+				return -1;
+			}
+			continue;	/* a witness */
+		}
+		if (log_verify(&l->key, note, text, (unsigned char *)sig.p + 4,
+		    sig.n - 4) < 0) {
+			*why = "checkpoint: the log's signature does not verify";
+			return -1;
+		}
+		good++;
+	}
+	if (!good) {
+		*why = "checkpoint: not signed by the log";
+		return -1;
+	}
+	/* origin, size, root hash, extension lines */
+	*why = "checkpoint: not origin, tree size and root hash";
+	nl = strchr(note, '\n');
+	if (!v1 && ((size_t)(nl - note) != hl || strncmp(note, host, hl))) {
+		*why = "checkpoint: its origin is not the log's host";
+		return -1;
+	}
+	p = nl + 1;
+	if (!(nl = strchr(p, '\n')) || nl - p < 1 || nl - p > 18 ||
+	    strspn(p, "0123456789") != (size_t)(nl - p))
+		return -1;
+	*size = strtoll(p, NULL, 10);
+	p = nl + 1;
+	if (!(nl = strchr(p, '\n')) || b64_decode(a, p, (size_t)(nl - p), &rh) <
+	    0 || rh.n != 32)
+		return -1;
+	memcpy(root, rh.p, 32);
+	return 0;
+}
+
+/* the token at path (member names, NULL-terminated) under object obj of
+ * j, or -1 */
+static int
+tl_tok(const Json *j, int obj, const char *const *path)
+{
+	for (; *path && obj >= 0; path++)
+		obj = j->t[obj].type == JSMN_OBJECT ? json_get(j, obj, *path) : -1;
+	return obj;
+}
+
+/* A Rekor v1 entry's body (dsse 0.0.1 or intoto 0.0.2, read leniently
+ * as Rekor writes it) must log s: its one signature is s's, its verifier
+ * s's certificate or key, its payloadHash the payload's SHA-256 (§8.2).
+ * 1, or 0 and why. */
+static int
+tl_bind(const Entry *e, const Signed *s, Arena *a, const char **why)
+{
+	static const char *const kind[] = { "kind", NULL },
+	    *api[] = { "apiVersion", NULL },
+	    *dsse[] = { "spec", "signatures", NULL },
+	    *intoto[] = { "spec", "content", "envelope", "signatures", NULL },
+	    *dh[] = { "spec", "payloadHash", "value", NULL },
+	    *ih[] = { "spec", "content", "payloadHash", "value", NULL },
+	    *da[] = { "spec", "payloadHash", "algorithm", NULL },
+	    *ia[] = { "spec", "content", "payloadHash", "algorithm", NULL },
+	    *sig[] = { "signature", NULL }, *isig[] = { "sig", NULL },
+	    *ver[] = { "verifier", NULL }, *pub[] = { "publicKey", NULL };
+	unsigned char h[32];
+	const char *k, *v, *pem;
+	int d, arr;
+	size_t n;
+	Str raw, der;
+	Json j;
+
+	if (json_parse(&j, a, "rekor entry", e->body.p, e->body.n, ExitReject,
+	    NULL) < 0 || j.t[0].type != JSMN_OBJECT || !(k = sst_at(&j, 0, kind,
+	    0, a, &n)) || !(v = sst_at(&j, 0, api, 0, a, &n)) || strcmp(k,
+	    e->kind) || strcmp(v, e->version)) {
+		*why = "rekor: the logged entry is not JSON of its kindVersion";
+		return 0;
+	}
+	d = !strcmp(k, "dsse");
+	arr = tl_tok(&j, 0, d ? dsse : intoto);
+	if (arr < 0 || j.t[arr].type != JSMN_ARRAY || j.t[arr].size != 1) {
+		*why = "rekor: the logged entry has not exactly one signature";
+		return 0;
+	}
+	/* intoto 0.0.2 holds the base64 text of the signature, encoded */
+	if (!(v = sst_at(&j, arr + 1, d ? sig : isig, 1, a, &n)) || (!d &&
+	    b64_decode(a, v, n, &raw) < 0) || (d ? n : raw.n) != s->sig.n ||
+	    memcmp(d ? v : raw.p, s->sig.p, s->sig.n))
+		*why = "rekor: the logged signature is not this signature";
+	else if (!(pem = sst_at(&j, arr + 1, d ? ver : pub, 1, a, &n)) ||
+	    !cry_pem_one(pem, n, a, &der) || der.n != s->dern ||
+	    memcmp(der.p, s->der, der.n))
+		*why = s->cert ? "rekor: the logged certificate is not the "
+		    "bundle's" : "rekor: the logged key is not the signer's";
+	else if (!(k = sst_at(&j, 0, d ? da : ia, 0, a, &n)) || strcmp(k,
+	    "sha256") || !(v = sst_at(&j, 0, d ? dh : ih, 0, a, &n)) ||
+	    (sha_raw(256, s->payload.p, s->payload.n, h), !hex_same(v, h, 32)))
+		*why = "rekor: the logged payload hash is not this payload's";
+	else
+		return 1;
+	return 0;
+}
+
+/* n bytes as standard base64, in the arena ("" without memory) */
+static char *
+tl_b64(const void *p, size_t n, Arena *a)
+{
+	char *out = ar_alloc(a, 4 * (n / 3 + 1) + 1, NULL);
+
+	if (out)
+		b64_encode(p, n, out);
+	return out ? out : "";
+}
+
+/* SHA-256(0x00 || data): an RFC 6962 leaf hash */
+static void
+tl_leaf(const void *data, size_t n, unsigned char h[32])
+{
+	Md md;
+
+	md_begin(&md, MdSha256);
+	md_add(&md, "", 1);
+	md_add(&md, data, n);
+	md_end(&md, h);
+}
+
+/* One entry against the trusted root: 1 verified (a SET's time into
+ * pf), 0 from a log the root does not list, -1 with why: it does not
+ * verify (the bundle is refused: a listed log never logged this) */
+static int
+tl_entry(const Root *tr, const Entry *e, const Signed *s, Proof *pf,
+    Arena *a, const char **why)
+{
+	const Log *l = NULL;
+	unsigned char lh[32], root[64];
+	const char *body, *det;
+	long long size = 0;
+	char id[65];
+	int k, md;
+
+	for (k = 0; k < tr->ntlog && !l; k++)
+		if (e->logid.n == 32 && !memcmp(tr->tlog[k].id, e->logid.p, 32))
+			l = &tr->tlog[k];
+	if (!l)
+		return 0;
+	if (!strcmp(e->kind, "hashedrekord") && !strcmp(e->version, "0.0.2")) {
+		/* Rekor v2 (§8.4): the leaf rebuilt from the bundle */
+		if (!(det = log_details(s->pk, &md)))
+			return *why = "rekor v2: a key Rekor v2 cannot log", -1;
+		body = ar_reason(a, NULL, "{\"apiVersion\":\"0.0.2\",\"kind\":"
+		    "\"hashedrekord\",\"spec\":{\"hashedRekordV002\":{\"data\":{"
+		    "\"algorithm\":\"SHA2_%d\",\"digest\":\"%s\"},\"signature\":{"
+		    "\"content\":\"%s\",\"verifier\":{\"keyDetails\":\"%s\",\"%s\":"
+		    "{\"rawBytes\":\"%s\"}}}}}}", md == MdSha256 ? 256 : md ==
+		    MdSha384 ? 384 : 512, tl_b64(root, der_sum(md, s->pae, s->paen,
+		    root), a), tl_b64(s->sig.p, s->sig.n, a), det, s->cert ?
+		    "x509Certificate" : "publicKey", tl_b64(s->der, s->dern, a));
+		if (!e->proof)
+			return *why = "rekor v2: an entry without an inclusion "
+			    "proof", -1;
+		if (strlen(body) != e->body.n || memcmp(body, e->body.p,
+		    e->body.n))
+			return *why = "rekor v2: the logged entry is not this "
+			    "signature, key and payload", -1;
+		if (tl_note(l, e->note, 0, &size, root, a, why) < 0)
+			return -1;
+		tl_leaf(body, e->body.n, lh);
+		if (tl_merkle(e->index, size, lh, e->hash, e->nhash, root) < 0)
+			return *why = "rekor v2: the inclusion proof does not lead "
+			    "to the checkpoint's root", -1;
+		pf->v2[pf->nv2++] = l;
+		pf->said = ar_reason(a, NULL, "%s%sRekor v2 %s (index %lld, "
+		    "inclusion proof)", pf->said, *pf->said ? ", " : "", l->url,
+		    e->index);
+		return 1;
+	}
+	if ((strcmp(e->kind, "dsse") || strcmp(e->version, "0.0.1")) &&
+	    (strcmp(e->kind, "intoto") || strcmp(e->version, "0.0.2"))) {
+		*why = ar_reason(a, NULL, "rekor: a %s %s entry cannot log a "
+		    "DSSE envelope", ar_esc(a, e->kind, NULL), ar_esc(a,
+		    e->version, NULL));
+		return -1;
+	}
+	if (!tl_bind(e, s, a, why))
+		return -1;
+	if (!e->set.p && !e->proof)
+		return *why = "rekor: an entry with neither a SET nor an "
+		    "inclusion proof", -1;
+	if (e->set.p && (e->time < l->from || e->time > l->until)) {
+		*why = ar_reason(a, NULL, "rekor: logged at %s, when log %s was "
+		    "not valid", when_utc(e->time, a), l->url);
+		return -1;
+	}
+	/* the SET: over canonical JSON, rebuilt (§8.3) */
+	if (e->set.p) {
+		hex_str(l->id, 32, id, 0);
+		body = ar_reason(a, NULL, "{\"body\":\"%s\",\"integratedTime\":"
+		    "%lld,\"logID\":\"%s\",\"logIndex\":%lld}", tl_b64(e->body.p,
+		    e->body.n, a), e->time, id, e->index);
+		if (log_verify(&l->key, body, strlen(body),
+		    (const unsigned char *)e->set.p, e->set.n) < 0)
+			return *why = "rekor: the SET does not verify with the log's "
+			    "key", -1;
+	}
+	if (e->proof && tl_note(l, e->note, 1, &size, root, a, why) < 0)
+		return -1;
+	if (e->proof && (size != e->psize || memcmp(root, e->root.p, 32) ||
+	    (tl_leaf(e->body.p, e->body.n, lh), tl_merkle(e->pindex, e->psize,
+	    lh, e->hash, e->nhash, root) < 0)))
+		return *why = "rekor: the inclusion proof does not lead to the "
+		    "checkpoint's root", -1;
+	if (e->time && s->leaf && !cry_cert_valid(s->leaf, e->time)) {
+		*why = ar_reason(a, NULL, "rekor: logged at %s, outside the "
+		    "certificate's validity", when_utc(e->time, a));
+		return -1;
+	}
+	if (e->set.p)
+		pf->t[pf->nt++] = e->time;
+	pf->said = ar_reason(a, NULL, "%s%sRekor v1 %s (index %lld, %s%s)",
+	    pf->said, *pf->said ? ", " : "", l->url, e->index, e->set.p ?
+	    "SET time " : "inclusion proof", e->set.p ? when_utc(e->time, a) :
+	    "");
+	return 1;
+}
+
+/* A bundle's evidence for s: its entries (tl_entry) and RFC 3161
+ * timestamps over the signature, each by a TSA of tr with its genTime in
+ * the TSA's validFor.  0 with pf, or -1 and why: an entry of a listed log
+ * that does not verify, or nothing verified; Rekor v2 logs must be valid
+ * at every time proved. */
+static int
+tl_verify(Root *tr, const Entry *e, int ne, const Str *ts, int nts,
+    const Signed *s, Proof *pf, Arena *a, const char **why)
+{
+	const char *miss = "no transparency-log entry and no timestamp", *w;
+	long long t;
+	int i, k, r;
+
+	memset(pf, 0, sizeof(*pf));
+	pf->said = "";
+	for (i = 0; i < ne; i++) {
+		if ((r = tl_entry(tr, &e[i], s, pf, a, why)) < 0)
+			return -1;
+		pf->n += r;
+		if (!r)
+			miss = "rekor: an entry of a log the trusted root does not "
+			    "list";
+	}
+	for (i = 0; i < nts; i++) {
+		for (k = 0, w = "timestamp: the trusted root lists no "
+		    "timestampAuthorities"; k < tr->ntsa; k++) {
+			if (tsa_verify((const unsigned char *)ts[i].p, ts[i].n,
+			    s->sig.p, s->sig.n, &tr->tsa[k].roots,
+			    &tr->tsa[k].inter, &t, a, &w) < 0) {
+				w = ar_reason(a, NULL, "timestamp: %s", w);
+				continue;
+			}
+			if (t < tr->tsa[k].from || t > tr->tsa[k].until) {
+				w = ar_reason(a, NULL, "timestamp at %s, when TSA %s "
+				    "was not valid", when_utc(t, a), tr->tsa[k].uri);
+				continue;
+			}
+			pf->t[pf->nt++] = t;
+			pf->n++;
+			pf->said = ar_reason(a, NULL, "%s%stimestamp by %s at %s",
+			    pf->said, *pf->said ? ", " : "", tr->tsa[k].uri,
+			    when_utc(t, a));
+			break;
+		}
+		if (k == tr->ntsa)
+			miss = w;
+	}
+	if (!pf->n)
+		return *why = miss, -1;
+	for (i = 0; i < pf->nv2; i++)
+		for (k = 0; k < pf->nt; k++)
+			if (pf->t[k] < pf->v2[i]->from || pf->t[k] > pf->v2[i]->until)
+				return *why = ar_reason(a, NULL, "rekor v2: log %s is not "
+				    "valid at %s", pf->v2[i]->url, when_utc(pf->t[k], a)),
+				    -1;
+	return 0;
+}
+
+/* The Fulcio certificate der at every time pf proved: a path to a CA of
+ * tr valid then (certificates and the CA's validFor), code signing; and
+ * when tr lists CT logs, an SCT by one.  1, or 0 and why. */
+static int
+tl_fulcio(Root *tr, const Str *der, const Proof *pf, Arena *a,
+    const char **why)
+{
+	const char *w = "no certificate authority of the trusted root is "
+	    "valid then";
+	int i, k, ok, sct = tr->nct == 0;
+	Cert chain;
+
+	for (i = 0; i < pf->nt; i++) {
+		for (k = ok = 0; k < tr->nca && !ok; k++) {
+			if (pf->t[i] < tr->ca[k].from || pf->t[i] > tr->ca[k].until)
+				continue;
+			cry_cert_init(&chain);
+			if (cry_cert_der(&chain, (const unsigned char *)der->p,
+			    der->n) < 0 || cry_append(&chain, &tr->ca[k].inter, 0) <
+			    0)
+				w = "the certificate does not parse";
+			else if (cry_chain(&chain, &tr->ca[k].roots, pf->t[i],
+			    EkuCodeSigning, a, &w) == 0)
+				ok = 1;
+			if (ok && !sct)
+				sct = ct_verify(&chain, cry_cert_issuer(&chain,
+				    &tr->ca[k].inter, &tr->ca[k].roots), tr->ct, tr->nct,
+				    a, &w) > 0;
+			cry_cert_free(&chain);
+			if (ok && !sct) {
+				*why = ar_reason(a, NULL, "fulcio: %s", w);
+				return 0;
+			}
+		}
+		if (!ok) {
+			*why = ar_reason(a, NULL, "fulcio: at %s: %s", when_utc(
+			    pf->t[i], a), w);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* == 31. sigstoreBundle: cosign 3 bundles ================================
  * cosign 3's signatures (specs/sigstore-bundle.md): a Sigstore bundle
  * (v0.1 to v0.3) as the one layer of a referrer of the image, its DSSE
- * envelope signed over PAE by a policy key or a pki certificate, and
- * only once that verified, the in-toto statement inside, which must name
- * -digest and an accepted predicateType.  Then cosign's legacy .sig.
+ * envelope signed over PAE by a policy key, a pki certificate or, keyless,
+ * a Fulcio certificate valid when a log entry or timestamp says it
+ * signed, and only once that verified, the in-toto statement inside,
+ * which must name -digest and an accepted predicateType.  Then cosign's
+ * legacy .sig.
  * Bounded by MAX_REFERRERS, MAX_REFERRER_BYTES, MAX_BUNDLE_BYTES,
  * MAX_SUBJECTS and the JSON limits; fields are protobuf-JSON as cosign
  * writes them (camelCase, padded standard base64), unknown or repeated
@@ -9767,9 +11542,9 @@ typedef struct {		/* sigstoreBundle's own members (Req.own) */
 	int nptypes;
 	const char **ann;	/* annotations: key, value, key, value… */
 	int nann;		/* pairs */
-	const char *root;	/* trustedRootPath (keyless: not in this
-				 * build) */
-	int nidents;		/* identities (keyless) */
+	const char *root;	/* trustedRootPath, or NULL */
+	PolIdent *ids;		/* identities (keyless) */
+	int nids;
 } BdlReq;
 
 typedef struct {		/* a bundle, as bdl_parse read it */
@@ -9778,12 +11553,18 @@ typedef struct {		/* a bundle, as bdl_parse read it */
 	const char *ptype;	/* its payloadType */
 	Str sig;		/* the envelope's one signature */
 	Str cert;		/* the leaf certificate (DER); p NULL: a key */
+	Entry *tl;		/* tlogEntries */
+	int ntl;
+	Str *ts;		/* RFC 3161 signedTimestamps */
+	int nts;
 } Bdl;
 
 typedef struct {		/* what the type gathers once a run */
 	Referrers refs;
 	Sigs sigs;		/* the legacy .sig */
 } BdlRun;
+
+static Root bdltrust;		/* a requirement's trusted root, loaded */
 
 /* sigstoreBundle's members (SPEC.md "Extension requirement types"): keys
  * or pki as sigstoreSigned reads them, or keyless: identities with
@@ -9806,26 +11587,14 @@ static const Field bdfields[] = {
 	[BdAnnotations] = { "annotations",     JSMN_OBJECT },
 };
 
-/* a keyless identity's members */
-enum { BiIssuer, BiIssuerRe, BiSubject, BiSubjectRe, BiClaims };
-static const Field bdidfields[] = {
-	[BiIssuer] =      { "issuer",          JSMN_STRING },
-	[BiIssuerRe] =    { "issuerRegExp",    JSMN_STRING },
-	[BiSubject] =     { "subject",         JSMN_STRING },
-	[BiSubjectRe] =   { "subjectRegExp",   JSMN_STRING },
-	[BiClaims] =      { "claims",          JSMN_OBJECT },
-};
-
 /* The members: keys and pki mapped onto sst_load (without fulcio and
- * Rekor keys), the rest into a BdlReq.  Keyless, and a trustedRootPath
- * beside keys (a log entry required), are read here and refused at
- * judgement: this build has no transparency-log or trusted-root
- * verification. */
+ * Rekor keys), the rest into a BdlReq; keyless identities by id_load.
+ * The trusted root is read when it is needed (bdl_trust, bdl_judge). */
 static int
 bdl_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
 {
-	int sv[LEN(sgfields)], w[LEN(bdidfields)], i, k, n;
-	const char **claims, *at;
+	int sv[LEN(sgfields)], i, k, n;
+	const char *at;
 	BdlReq *b;
 
 	n = (v[BdKeyPath] >= 0) + (v[BdKeyPaths] >= 0) + (v[BdKeyData] >= 0) +
@@ -9856,6 +11625,10 @@ bdl_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
 	if ((n && sst_load(j, sv, r, a, e) < 0) || pol_text(j, v[BdRoot],
 	    r->at, "trustedRootPath", &b->root, a, e) < 0)
 		return -1;
+	r->trust.path = b->root;	/* pol_files: the cache key */
+	if (b->root && !(r->trust.at = ar_printf(a, e, "%s.trustedRootPath",
+	    r->at)))
+		return -1;
 	if (v[BdPredicates] >= 0 && (!(at = ar_printf(a, e, "%s.predicateTypes",
 	    r->at)) || pol_strings(j, v[BdPredicates], at, 0, &b->ptypes,
 	    &b->nptypes, a, e) < 0))
@@ -9866,26 +11639,15 @@ bdl_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
 		return -1;
 	if (v[BdIdents] < 0)
 		return 0;
-	if ((b->nidents = j->t[v[BdIdents]].size) == 0 ||
-	    b->nidents > MAX_KEYS)
+	if ((b->nids = j->t[v[BdIdents]].size) == 0 || b->nids > MAX_KEYS)
 		return fail(e, ExitConfig, "%s: %s.identities: want 1 to "
 		    "MAX_KEYS (%d) entries", j->file, r->at, MAX_KEYS);
-	for (i = v[BdIdents] + 1, k = 0; k < b->nidents; k++,
-	    i = json_skip(j, i)) {
+	if (!(b->ids = ar_alloc(a, (size_t)b->nids * sizeof(*b->ids), e)))
+		return -1;
+	for (i = v[BdIdents] + 1, k = 0; k < b->nids; k++, i = json_skip(j, i))
 		if (!(at = ar_printf(a, e, "%s.identities[%d]", r->at, k)) ||
-		    json_fields(j, i, at, bdidfields, LEN(bdidfields), w, a,
-		    e) < 0)
+		    id_load(j, i, at, &b->ids[k], a, e) < 0)
 			return -1;
-		if ((w[BiIssuer] >= 0) + (w[BiIssuerRe] >= 0) != 1 ||
-		    (w[BiSubject] >= 0) + (w[BiSubjectRe] >= 0) != 1)
-			return fail(e, ExitConfig, "%s: %s: exactly one of "
-			    "issuer and issuerRegExp, and one of subject and "
-			    "subjectRegExp, must be given", j->file, at);
-		if (w[BiClaims] >= 0 && (!(at = ar_printf(a, e, "%s.claims",
-		    at)) || pol_strings(j, w[BiClaims], at, 1, &claims, &n, a,
-		    e) < 0))
-			return -1;
-	}
 	return 0;
 }
 
@@ -9955,6 +11717,8 @@ bdl_parse(const Str *blob, Bdl *b, Arena *a, const char **why)
 		{ "rawBytes", JSMN_STRING }
 	}, tsv[] = {
 		{ "rfc3161Timestamps", JSMN_ARRAY }
+	}, stamp[] = {
+		{ "signedTimestamp", JSMN_STRING }
 	}, dsse[] = {
 		{ "payload", JSMN_STRING }, { "payloadType", JSMN_STRING },
 		{ "signatures", JSMN_ARRAY }
@@ -9992,17 +11756,39 @@ bdl_parse(const Str *blob, Bdl *b, Arena *a, const char **why)
 		    "certificate)";
 		return 0;
 	}
+	z[0] = -1;
 	if ((w[0] >= 0 && json_fields(&j, w[0], "verificationMaterial."
 	    "publicKey", hint, LEN(hint), z, a, &sub) < 0) || (w[4] >= 0 &&
 	    json_fields(&j, w[4], "verificationMaterial."
 	    "timestampVerificationData", tsv, LEN(tsv), z, a, &sub) < 0))
 		goto bad;
-	for (k = 0, c = w[3] + 1; w[3] >= 0 && k < j.t[w[3]].size; k++,
-	    c = json_skip(&j, c))
-		if (j.t[c].type != JSMN_OBJECT) {
-			*why = "bundle: tlogEntries holds a non-object";
-			return 0;
-		}
+	if (w[4] >= 0 && z[0] >= 0 && (b->nts = j.t[z[0]].size) >
+	    MAX_TIMESTAMPS) {
+		*why = "bundle: more than MAX_TIMESTAMPS rfc3161Timestamps";
+		return 0;
+	}
+	if (!(b->ts = ar_alloc(a, (size_t)b->nts * sizeof(Str) + 1, NULL)))
+		return ar_spent(NULL), *why = NOMEM, 0;
+	for (k = 0, c = z[0] + 1; k < b->nts; k++, c = json_skip(&j, c))
+		if (json_fields(&j, c, "rfc3161Timestamps[]", stamp, 1, y, a,
+		    &sub) < 0)
+			goto bad;
+		else if (tr_bytes(&j, y[0], a, &b->ts[k]) < 0)
+			return *why = "bundle: a timestamp without signedTimestamp "
+			    "bytes", 0;
+	if (!tl_parse(&j, w[3], &b->tl, &b->ntl, a, why))
+		return 0;
+	/* sigstore-go: v0.1 needs a SET among its entries, later versions
+	 * an inclusion proof */
+	for (k = 0; k < b->ntl && !(b->version == 1 ? b->tl[k].set.p != NULL :
+	    b->tl[k].proof); k++)
+		;
+	if (b->ntl && k == b->ntl) {
+		*why = b->version == 1 ? "bundle: v0.1 with no SET in its "
+		    "tlogEntries" : "bundle: v0.2 or later with no inclusion "
+		    "proof in its tlogEntries";
+		return 0;
+	}
 	c = w[2];
 	if (w[1] >= 0) {	/* leaf first; the rest is not trusted */
 		if (json_fields(&j, w[1], "verificationMaterial."
@@ -10188,19 +11974,41 @@ bdl_leaf(Signer *sg, const Req *q, const char *pem, const void *msg,
 	return ok;
 }
 
+/* The signer of a verified keyless bundle, as reasons name it: subject,
+ * issuer, the identity that matched (of several), what gave the time */
+static const char *
+bdl_who(const Who *w, int k, int n, const Proof *pf, Arena *a)
+{
+	char s[QUOTE_SIZE], i[QUOTE_SIZE];
+
+	return ar_reason(a, NULL, "%s (issuer %s%s%.0d%s; %s)", quote_as(s,
+	    w->subject.p, w->subject.n, 0), quote_as(i, w->issuer.p,
+	    w->issuer.n, 0), n > 1 ? ", identities[" : "", n > 1 ? k : 0,
+	    n > 1 ? "]" : "", pf->said);
+}
+
 /* One referrer that is a bundle: its layer (the bundle), the signature
- * over PAE by a key or the pki certificate, then the statement.  1
- * valid (f->format says the version), 0 not (f->why), -1 with e set. */
+ * over PAE by a key, the pki certificate or a Fulcio certificate; with a
+ * trusted root its log entries and timestamps (tl_verify), and keyless,
+ * the certificate at the times they proved and its identity; then the
+ * statement.  1 valid (f->format says the version), 0 not (f->why), -1
+ * with e set. */
 static int
-bdl_check(Run *run, const Req *q, const BdlReq *br, Signer *sg,
+bdl_check(Run *run, const Req *q, const BdlReq *br, Signer *sg, Root *tr,
     const Referrer *r, Found *f, Err *e)
 {
+	unsigned char kder[2048];
 	Arena *a = run->a;
 	char *pae, *pem;
+	int k, len, ok = 0;
+	const char *w;
 	size_t n;
 	Resp resp;
+	Signed sd;
+	Proof pf;
+	Cert leaf;
+	Who who;
 	Bdl b;
-	int k;
 
 	if (r->nlayers != 1 || !bdl_version(r->laytype)) {
 		f->why = ar_reason(a, e, "%d layers, first %s: a bundle "
@@ -10229,42 +12037,94 @@ bdl_check(Run *run, const Req *q, const BdlReq *br, Signer *sg,
 		return 0;
 	if ((q->src == SrcKeys) == (b.cert.p != NULL)) {
 		f->why = b.cert.p ? "the bundle holds a certificate: this "
-		    "requirement trusts keys" : "the bundle names a public "
-		    "key: pki needs a certificate";
+		    "requirement trusts keys" : q->src == SrcPKI ? "the bundle "
+		    "names a public key: pki needs a certificate" : "the bundle "
+		    "names a public key: keyless needs a certificate";
 		return 0;
 	}
 	if (!(pae = bdl_pae(&b, a, &n)))
 		return ar_spent(e);
+	memset(&sd, 0, sizeof(sd));
+	sd.sig = b.sig;
+	sd.payload = b.payload;
+	sd.pae = pae;
+	sd.paen = n;
+	cry_cert_init(&leaf);
 	if (q->src == SrcKeys) {
 		for (k = 0; k < sg->nkeys && cry_verify_curve(&sg->keys[k].pk,
 		    pae, n, (const unsigned char *)b.sig.p, b.sig.n); k++)
 			;
 		if (k == sg->nkeys) {
 			f->why = "signed by another key";
-			return 0;
+			goto out;
 		}
 		f->signer = sg->keys[k].name;
+		sd.pk = &sg->keys[k].pk;
+		len = cry_key_der(sd.pk, kder, sizeof(kder));
+		sd.der = kder + sizeof(kder) - (len > 0 ? len : 0);
+		sd.dern = len > 0 ? (size_t)len : 0;
 	} else {
+		sd.der = (const unsigned char *)b.cert.p;
+		sd.dern = b.cert.n;
+		sd.cert = 1;
+		sd.leaf = &leaf;
+		if (cry_cert_der(&leaf, sd.der, sd.dern) < 0) {
+			f->why = "the bundle's certificate does not parse";
+			goto out;
+		}
+		sd.pk = cry_cert_key(&leaf);
+		if (q->src == SrcFulcio && cry_verify_curve(sd.pk, pae, n,
+		    (const unsigned char *)b.sig.p, b.sig.n)) {
+			f->why = "signed by another key than the certificate's";
+			goto out;
+		}
+	}
+	if (q->src == SrcPKI) {
 		if (!(pem = ar_alloc(a, b.cert.n / 3 * 4 + 64, e)))
-			return -1;
+			goto out;
 		strcpy(pem, "-----BEGIN CERTIFICATE-----\n");
 		b64_encode(b.cert.p, b.cert.n, pem + strlen(pem));
 		strcat(pem, "\n-----END CERTIFICATE-----\n");
 		if (!bdl_leaf(sg, q, pem, pae, n, &b.sig, a, &f->signer,
 		    &f->why))
-			return 0;
+			goto out;
+	}
+	/* the logs and timestamps, then keyless: the time, the CA, who */
+	if (tr->path && tl_verify(tr, b.tl, b.ntl, b.ts, b.nts, &sd, &pf, a,
+	    &f->why) < 0)
+		goto out;
+	if (q->src == SrcFulcio) {
+		if (!pf.nt) {
+			f->why = "no verified time: keyless needs a Rekor v1 SET or "
+			    "an RFC 3161 timestamp";
+			goto out;
+		}
+		if (!tl_fulcio(tr, &b.cert, &pf, a, &f->why) || id_cert(&leaf,
+		    &who, a, &f->why) < 0)
+			goto out;
+		if (!id_match(br->ids, br->nids, &who, &k, a, &w)) {
+			f->why = br->nids > 1 ? ar_reason(a, e, "identities[%d] "
+			    "(closest): %s", k, w) : w;
+			goto out;
+		}
+		f->signer = bdl_who(&who, k, br->nids, &pf, a);
+	} else if (tr->path) {
+		f->signer = ar_reason(a, e, "%s (%s)", f->signer, pf.said);
 	}
 	/* only now is anything inside believed */
 	if (strcmp(b.ptype, BDL_INTOTO)) {
 		f->why = ar_reason(a, e, "payloadType %s, not an in-toto "
 		    "statement", ar_quote(a, b.ptype, strlen(b.ptype), e));
-		return 0;
+		goto out;
 	}
 	if (!bdl_statement(&b.payload, br, run->digest, a, &f->why))
-		return 0;
+		goto out;
 	f->format = ar_reason(a, e, "bundle v0.%d", b.version);
 	f->why = NULL;
-	return 1;
+	ok = 1;
+out:
+	cry_cert_free(&leaf);
+	return e->code ? -1 : ok;
 }
 
 /* the BdlReq of q (none in a Req not made by bdl_load) */
@@ -10274,6 +12134,26 @@ bdl_req(const Req *q)
 	static const BdlReq none;
 
 	return q->own ? q->own : &none;
+}
+
+/* q's trusted root, if it names one, into tr: a configuration error
+ * otherwise (and keyless without a certificate authority) */
+static int
+bdl_root(Run *run, const Req *q, Root *tr, Err *e)
+{
+	Err sub = { 0, "" };
+
+	memset(tr, 0, sizeof(*tr));
+	if (!bdl_req(q)->root)
+		return 0;
+	if (tr_load(tr, bdl_req(q)->root, run->a, &sub) < 0)
+		return fail(e, ExitConfig, "%s: %s.trustedRootPath: %s",
+		    run->policyfile, q->at, sub.msg);
+	if (q->src == SrcFulcio && !tr->nca)
+		return fail(e, ExitConfig, "%s: %s.trustedRootPath: %s: lists no "
+		    "certificateAuthorities (keyless trusts Fulcio's)",
+		    run->policyfile, q->at, tr->path);
+	return 0;
 }
 
 /* sigstoreBundle (SPEC.md): what it trusts (a bad key file is a
@@ -10295,13 +12175,8 @@ bdl_judge(Run *run, const Req *q, Result *res, Err *e)
 	Sigs *s;
 	int i, n = 0, rc = -1;
 
-	if (q->src == SrcFulcio || br->root) {
-		res->detail = "keyless verification and transparency logs "
-		    "(trustedRootPath, identities) are not implemented in this "
-		    "build";
-		return 0;
-	}
-	if (sst_signer(sg, q, run->policyfile, a, e) < 0 || !(st =
+	if ((q->src != SrcFulcio && sst_signer(sg, q, run->policyfile, a, e) <
+	    0) || bdl_root(run, q, &bdltrust, e) < 0 || !(st =
 	    run_state(run, q->type, sizeof(*st), e)) || !run_reg(run, e) ||
 	    reg_referrers(&run->reg, run->digest, rs = &st->refs, e) < 0 ||
 	    !(f = ar_alloc(a, (size_t)(rs->n + MAX_SIGS) * sizeof(*f), e)))
@@ -10329,8 +12204,8 @@ bdl_judge(Run *run, const Req *q, Result *res, Err *e)
 			    at, e) : "none", r->nlayers, r->nlayers == 1 ? "" :
 			    "s", r->nlayers ? ", first " : "", ar_esc(a,
 			    r->laytype, e));
-		else if ((res->ok = bdl_check(run, q, br, sg, r, &f[n], e)) <
-		    0)
+		else if ((res->ok = bdl_check(run, q, br, sg, &bdltrust, r,
+		    &f[n], e)) < 0)
 			goto out;
 	}
 	/* cosign's legacy .sig, only when no bundle holds (cosign's order) */
@@ -10339,7 +12214,12 @@ bdl_judge(Run *run, const Req *q, Result *res, Err *e)
 	for (i = 0; !res->ok && s->found && i < s->n; i++, n++) {
 		f[n].source = run->reg.sigtag;
 		f[n].format = "legacy .sig";
-		res->ok = sst_check(run, q, sg, s, &s->c[i], &w, &f[n].signer);
+		if (br->root)	/* its Rekor bundle: not against a root */
+			w = "cosign 2 signatures are not checked against "
+			    "trustedRootPath: use a bundle (cosign 3)";
+		else
+			res->ok = sst_check(run, q, sg, s, &s->c[i], &w,
+			    &f[n].signer);
 		f[n].why = res->ok ? NULL : w;
 	}
 	res->nfound = n;
@@ -10368,25 +12248,22 @@ bdl_judge(Run *run, const Req *q, Result *res, Err *e)
 		rc = -1;	/* out of memory, in e */
 out:
 	sst_signer_free(sg);
+	tr_free(&bdltrust);
 	return rc;
 }
 
 /* -check and standalone pre-flight: load what q trusts (keys, pki CAs)
- * and read its trusted root; configuration errors only */
+ * and its trusted root; configuration errors only */
 static int
 bdl_trust(Run *run, const Req *q, Err *e)
 {
-	const BdlReq *br = bdl_req(q);
-	Err sub = { 0, "" };
 	int rc = 0;
-	Str f;
 
 	if (q->src != SrcFulcio)
 		rc = sst_trust(run, q, e);
-	if (!rc && br->root && file_read(run->a, br->root, MAX_KEY_BYTES, &f,
-	    &sub) < 0)
-		rc = fail(e, ExitConfig, "%s: %s.trustedRootPath: %s",
-		    run->policyfile, q->at, sub.msg);
+	if (!rc)
+		rc = bdl_root(run, q, &bdltrust, e);
+	tr_free(&bdltrust);
 	return rc;
 }
 
@@ -10394,10 +12271,7 @@ bdl_trust(Run *run, const Req *q, Err *e)
 static const char *
 bdl_warn(const Req *q, const char *policyfile)
 {
-	if (q->src == SrcFulcio || bdl_req(q)->root)
-		return "keyless verification and transparency logs "
-		    "(trustedRootPath, identities) are not implemented in this "
-		    "build: this requirement rejects every image";
+	(void)q;
 	if (!strcmp(policyfile, "/etc/containers/policy.json"))
 		return "sigstoreBundle is an ivlite extension: "
 		    "containers/image (Podman, CRI-O) refuses a policy.json "
@@ -10406,7 +12280,7 @@ bdl_warn(const Req *q, const char *policyfile)
 	return NULL;
 }
 
-/* == 28. Requirement types ===============================================
+/* == 32. Requirement types ===============================================
  * The table behind every dispatch on a requirement's type, and the rows
  * that need no section: insecureAcceptAnything, reject, signedBaseLayer. */
 
@@ -10482,7 +12356,7 @@ reqtype(int type)
 	return type >= 0 && type < (int)LEN(reqtypes) ? &reqtypes[type] : NULL;
 }
 
-/* == 29. Verdict cache ===================================================
+/* == 33. Verdict cache ===================================================
  * Off unless config.h sets CACHE_SECONDS.  An acceptance is kept as the
  * file cachedir/KEY, KEY the SHA-256 of everything the verdict rests on:
  * ivlite's version, the reference and digest, the policy.json bytes, the
@@ -10686,7 +12560,7 @@ cache_put(const char *key, const char *line)
 	close(dfd);
 }
 
-/* == 30. Judgement and output ============================================
+/* == 34. Judgement and output ============================================
  * Requirements are tried in order and the first that fails decides, as in
  * containers/image; later ones are reported as not evaluated.  The verdict
  * starts as a rejection and judge() alone turns it into an acceptance. */
@@ -10916,7 +12790,7 @@ out_jstr(const char *s, FILE *f)
 	fputc('"', f);
 }
 
-/* == 31. Options, -check, -version, main =================================
+/* == 35. Options, -check, -version, main =================================
  * Options follow Go's flag package, as containerd's other verifiers do:
  * -name V, --name V and -name=V are the same; booleans take no value. */
 

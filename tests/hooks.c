@@ -338,6 +338,24 @@ iv_tsa_verify(const unsigned char *tok, size_t n, const char *data,
 	return ok;
 }
 
+/* tests: POSIX ERE pat against the whole of s: 1 a match, 0 not, -1 pat
+ * does not compile (out: why) */
+int
+iv_rx_match(const char *pat, const char *s, char *out, size_t outsz)
+{
+	const char *why = "";
+	Arena a;
+	Rx rx;
+
+	if (ar_open(&a, out, outsz) < 0)
+		return -1;
+	if (rx_compile(&rx, pat, &a, &why) < 0) {
+		snprintf(out, outsz, "%s", why);
+		return -1;
+	}
+	return rx_match(&rx, s, strlen(s), &a);
+}
+
 static size_t pgp_arena;	/* tests: iv_pgp_verify's arena, 0: ARENA_BYTES */
 
 /* tests: the arena iv_pgp_verify may use, in bytes (0: ARENA_BYTES) */
