@@ -9582,18 +9582,12 @@ der_check(Pk *pk, int md, const unsigned char *h, size_t hn,
 	return cry_check(pk, md, h, hn, sig->p, sl);
 }
 
-/* Is c the certificate sid names: [0] a subject key identifier, or
- * issuer and serial number? */
+/* Is c the certificate sid (IssuerAndSerialNumber) names? */
 static int
-tsa_signer(const Cert *c, const Der *sid, int byski)
+tsa_signer(const Cert *c, const Der *sid)
 {
-	Der s = *sid, iss, ser, v, k;
-	int crit;
+	Der s = *sid, iss, ser;
 
-	if (byski)
-		return der_ext(c, "\x55\x1d\x0e", &v, &crit) == 1 &&
-		    der_get(&v, 0x04, &k) == 0 && k.end - k.p == sid->end -
-		    sid->p && !memcmp(k.p, sid->p, (size_t)(k.end - k.p));
 	return der_get(&s, 0x30, &iss) == 0 && der_get(&s, 0x02, &ser) == 0 &&
 	    c->issuer_raw.len == (size_t)(iss.end - iss.tlv) &&
 	    !memcmp(c->issuer_raw.p, iss.tlv, c->issuer_raw.len) &&
@@ -9607,8 +9601,7 @@ tsa_signer(const Cert *c, const Der *sid, int byski)
  * one SignerInfo signs (ECDSA, or RSA PKCS#1 v1.5, over SHA-2) signed
  * attributes whose content type is TSTInfo and whose message digest is
  * the TSTInfo's; the signer's certificate (embedded in the token, else
- * among inter; named by issuer and serial number or by subject key
- * identifier) is no CA, has exactly one extended key usage, time
+ * among inter; named by issuer and serial number) is no CA, has exactly one extended key usage, time
  * stamping, marked critical, and chains through inter and the embedded
  * certificates to roots, every certificate valid at genTime.  The nonce,
  * policy, accuracy and TSA name are not looked at.  0 with genTime (Unix
@@ -9628,7 +9621,7 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 	const Cert *c, *signer = NULL;
 	const char *w;
 	long v;
-	int md, imd, nct = 0, nmd = 0, byski, crit, k;
+	int md, imd, nct = 0, nmd = 0, crit, k;
 	Cert emb, chain;
 	size_t hn;
 
@@ -9673,10 +9666,7 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 		goto out;
 	}
 	/* SignerInfo: version, sid, digest, signed attributes, signature */
-	if (der_uint(&si, &v) < 0)
-		goto out;
-	byski = si.p < si.end && *si.p == 0x80;
-	if (der_get(&si, byski ? 0x80 : 0x30, &sid) < 0 || (md = der_hash(&si)) == MdNone || der_get(&si, 0xa0, &attrs) <
+	if (der_uint(&si, &v) < 0 || der_get(&si, 0x30, &sid) < 0 || (md = der_hash(&si)) == MdNone || der_get(&si, 0xa0, &attrs) <
 	    0 || der_get(&si, 0x30, &alg) < 0 || der_get(&alg, 0x06, &y) < 0 ||
 	    der_get(&si, 0x04, &sig) < 0 || der_opt(&si, 0xa1, &x) < 0 ||
 	    si.p != si.end) {
@@ -9704,9 +9694,9 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 	}
 	/* the signer: embedded, else given */
 	for (c = &emb; !signer && c && c->raw.p; c = c->next)
-		signer = tsa_signer(c, &sid, byski) ? c : NULL;
+		signer = tsa_signer(c, &sid) ? c : NULL;
 	for (c = inter; !signer && c && c->raw.p; c = c->next)
-		signer = tsa_signer(c, &sid, byski) ? c : NULL;
+		signer = tsa_signer(c, &sid) ? c : NULL;
 	if (!signer) {
 		*why = "its signer's certificate is neither embedded nor trusted";
 		goto out;
@@ -10481,63 +10471,43 @@ typedef struct {		/* one of a requirement's keyless identities */
 
 typedef struct {		/* what a Fulcio certificate says */
 	Str subject, issuer;	/* issuer.p NULL: none */
-	Str claim[24];		/* extension 1.3.6.1.4.1.57264.1.N by N */
+	Str claim[24];		/* extension 1.3.6.1.4.1.57264.1.N by N (9-23) */
 } Who;
 
-/* the claims an identity may name (sigstore-go's certificate.Extensions
- * JSON names), by OID arc: 2-6 hold the raw string, 9-23 a DER string */
-static const struct {
-	const char *name;
-	int arc;
-} claims[] = {
-	{ "githubWorkflowTrigger", 2 }, { "githubWorkflowSHA", 3 },
-	{ "githubWorkflowName", 4 }, { "githubWorkflowRepository", 5 },
-	{ "githubWorkflowRef", 6 }, { "buildSignerURI", 9 },
-	{ "buildSignerDigest", 10 }, { "runnerEnvironment", 11 },
-	{ "sourceRepositoryURI", 12 }, { "sourceRepositoryDigest", 13 },
-	{ "sourceRepositoryRef", 14 }, { "sourceRepositoryIdentifier", 15 },
-	{ "sourceRepositoryOwnerURI", 16 },
-	{ "sourceRepositoryOwnerIdentifier", 17 }, { "buildConfigURI", 18 },
-	{ "buildConfigDigest", 19 }, { "buildTrigger", 20 },
-	{ "runInvocationURI", 21 }, { "sourceRepositoryVisibilityAtSigning", 22 },
-	{ "deploymentEnvironment", 23 },
+/* the claims an identity may name, sigstore-go's certificate.Extensions
+ * JSON names of the extensions 1.3.6.1.4.1.57264.1.9 on (a DER string
+ * each; the deprecated .1.2-.1.6 are not read) */
+static const char *const claims[] = {
+	"buildSignerURI", "buildSignerDigest", "runnerEnvironment",
+	"sourceRepositoryURI", "sourceRepositoryDigest", "sourceRepositoryRef",
+	"sourceRepositoryIdentifier", "sourceRepositoryOwnerURI",
+	"sourceRepositoryOwnerIdentifier", "buildConfigURI",
+	"buildConfigDigest", "buildTrigger", "runInvocationURI",
+	"sourceRepositoryVisibilityAtSigning", "deploymentEnvironment",
 };
 
 /* an RFC 3339 time as Go's protojson writes google.protobuf.Timestamp
- * (YYYY-MM-DDTHH:MM:SS[.f]Z or an offset) in Unix seconds, the fraction
- * dropped; -1 if it is not one */
+ * (YYYY-MM-DDTHH:MM:SS[.f]Z; no other offset) in Unix seconds, the
+ * fraction dropped; -1 if it is not one */
 static long long
 tr_time(const char *s)
 {
 	static const char form[] = "dddd-dd-ddTdd:dd:dd";
-	size_t k, n = strlen(s), e = 19;
-	long long t;
-	int v[6], off = 0;
+	size_t k, e = 19;
+	int v[6];
 
-	if (n < 20)
-		return -1;
 	for (k = 0; k < 19; k++)
 		if (form[k] == 'd' ? !isdigit((unsigned char)s[k]) : s[k] !=
 		    form[k])
 			return -1;
 	if (s[e] == '.')
-		for (e++; e < n && e < 30 && isdigit((unsigned char)s[e]); e++)
+		while (e < 29 && isdigit((unsigned char)s[++e]))
 			;
-	if (s[e] == 'Z' && e + 1 == n)
-		;
-	else if ((s[e] == '+' || s[e] == '-') && e + 6 == n && isdigit(
-	    (unsigned char)s[e + 1]) && isdigit((unsigned char)s[e + 2]) &&
-	    s[e + 3] == ':' && isdigit((unsigned char)s[e + 4]) &&
-	    isdigit((unsigned char)s[e + 5]))
-		off = (s[e] == '-' ? -1 : 1) * (((s[e + 1] - '0') * 10 +
-		    s[e + 2] - '0') * 3600 + ((s[e + 4] - '0') * 10 + s[e + 5] -
-		    '0') * 60);
-	else
-		return -1;
+	if (s[e] != 'Z' || (s[e + 1] && s[e + 1] != '"'))
+		return -1;	/* the end of the text, or of its JSON string */
 	for (k = 0; k < 6; k++)
 		v[k] = atoi(s + (k ? 2 + 3 * k : 0));
-	t = cry_utc(v[0], v[1], v[2], v[3], v[4], v[5]);
-	return t < 0 ? -1 : t - off;
+	return cry_utc(v[0], v[1], v[2], v[3], v[4], v[5]);
 }
 
 /* protobuf bytes (standard base64, padded) at token i, not empty */
@@ -10551,8 +10521,8 @@ tr_bytes(const Json *j, int i, Arena *a, Str *out)
 	    out->n ? 0 : -1;
 }
 
-/* validFor at token i (at names it) into from and until; start is
- * required (need), end is optional */
+/* validFor at token i (at names it) into from and until: start is
+ * required, end optional; absent (i < 0) only when !need */
 static int
 tr_window(const Json *j, int i, const char *at, int need, long long *from,
     long long *until, Arena *a, Err *e)
@@ -10560,22 +10530,16 @@ tr_window(const Json *j, int i, const char *at, int need, long long *from,
 	static const Field f[] = {
 		{ "start", JSMN_STRING }, { "end", JSMN_STRING }
 	};
-	const char *s;
-	int v[2], k;
+	int v[2];
 
 	*from = 0;
 	*until = LLONG_MAX;
-	if (i < 0 && !need)
+	if ((i < 0 && !need) || (json_fields(j, i, at, f, 2, v, a, e) == 0 &&
+	    v[0] >= 0 && (*from = tr_time(j->s + j->t[v[0]].start)) >= 0 &&
+	    (v[1] < 0 || (*until = tr_time(j->s + j->t[v[1]].start)) >= 0)))
 		return 0;
-	if (json_fields(j, i, at, f, 2, v, a, e) < 0)
-		return -1;
-	for (k = 0; k < 2; k++)
-		if ((v[k] >= 0 || !k) && (v[k] < 0 || !(s = json_str(j, v[k], a,
-		    e)) || (*(k ? until : from) = tr_time(s)) < 0))
-			return e->code ? -1 : fail(e, ExitConfig, "%s: %s.%s: %s",
-			    j->file, at, f[k].key, v[k] < 0 ? "required" :
-			    "not an RFC 3339 time");
-	return 0;
+	return e->code ? -1 : fail(e, ExitConfig, "%s: %s: needs a start, "
+	    "and start and end must be RFC 3339 times (…Z)", j->file, at);
 }
 
 /* one tlogs[] or ctlogs[] entry at token i */
@@ -10593,38 +10557,30 @@ tr_log(const Json *j, int i, const char *at, Log *l, Arena *a, Err *e)
 		{ "keyId", JSMN_STRING }
 	};
 	int v[LEN(f)], w[LEN(pk)], x[1];
-	const char *s, *kat, *d, *iat, *cat;
+	const char *kat, *d, *iat, *cat, *vat;
 	Str key, kid;
 
 	if (json_fields(j, i, at, f, LEN(f), v, a, e) < 0 || !(kat =
 	    ar_printf(a, e, "%s.publicKey", at)) || !(iat = ar_printf(a, e,
 	    "%s.logId", at)) || !(cat = ar_printf(a, e, "%s.checkpointKeyId",
-	    at)) || json_fields(j, v[2], kat, pk, LEN(pk), w, a, e) < 0 ||
+	    at)) || !(vat = ar_printf(a, e, "%s.validFor", kat)) ||
+	    json_fields(j, v[2], kat, pk, LEN(pk), w, a, e) < 0 ||
 	    (v[4] >= 0 && json_fields(j, v[4], cat, id, 1, x, a, e) < 0) ||
-	    json_fields(j, v[3], iat, id, 1, x, a, e) < 0)
+	    json_fields(j, v[3], iat, id, 1, x, a, e) < 0 || tr_window(j, w[2],
+	    vat, 1, &l->from, &l->until, a, e) < 0)
 		return -1;
-	if (v[0] < 0 || !(l->url = json_str(j, v[0], a, e)) || !*l->url)
-		return e->code ? -1 : fail(e, ExitConfig, "%s: %s.baseUrl: "
-		    "required", j->file, at);
-	if (v[1] < 0 || !(s = json_str(j, v[1], a, e)) || strcmp(s,
-	    "SHA2_256"))
-		return e->code ? -1 : fail(e, ExitConfig, "%s: %s.hashAlgorithm: "
-		    "must be SHA2_256", j->file, at);
-	if (tr_bytes(j, x[0], a, &kid) < 0 || kid.n != 32)
-		return fail(e, ExitConfig, "%s: %s.logId.keyId: not 32 bytes of "
-		    "base64", j->file, at);
-	memcpy(l->id, kid.p, 32);
-	if (w[1] < 0 || !(d = json_str(j, w[1], a, e)))
-		return e->code ? -1 : fail(e, ExitConfig, "%s: %s.keyDetails: "
-		    "required", j->file, kat);
-	if (tr_bytes(j, w[0], a, &key) < 0 || log_key(&l->key,
-	    (const unsigned char *)key.p, key.n, d) < 0)
-		return fail(e, ExitConfig, "%s: %s.rawBytes: not a %s key (ECDSA "
-		    "P-256/384/521, RSA PKCS#1 v1.5 of %d bits or more, "
-		    "Ed25519)", j->file, kat, d, MIN_RSA_BITS);
-	if (!(s = ar_printf(a, e, "%s.validFor", kat)))
-		return -1;
-	return tr_window(j, w[2], s, 1, &l->from, &l->until, a, e);
+	if (v[0] >= 0 && (l->url = json_str(j, v[0], a, e)) && *l->url &&
+	    v[1] >= 0 && json_eq(j, v[1], "SHA2_256") && tr_bytes(j, x[0], a,
+	    &kid) == 0 && kid.n == 32 && w[1] >= 0 && (d = json_str(j, w[1], a,
+	    e)) && tr_bytes(j, w[0], a, &key) == 0 && log_key(&l->key,
+	    (const unsigned char *)key.p, key.n, d) == 0) {
+		memcpy(l->id, kid.p, 32);
+		return 0;
+	}
+	return e->code ? -1 : fail(e, ExitConfig, "%s: %s: needs a baseUrl, "
+	    "hashAlgorithm SHA2_256, a logId.keyId of 32 bytes and a publicKey "
+	    "that is what its keyDetails says: ECDSA P-256/384/521, RSA PKCS#1 "
+	    "v1.5 (%d bits or more) or Ed25519", j->file, at, MIN_RSA_BITS);
 }
 
 /* one certificateAuthorities[] or timestampAuthorities[] entry */
@@ -10648,28 +10604,28 @@ tr_auth(const Json *j, int i, const char *at, Auth *c, Arena *a, Err *e)
 
 	cry_cert_init(&c->roots);
 	cry_cert_init(&c->inter);
-	if (json_fields(j, i, at, f, LEN(f), v, a, e) < 0 || (v[0] >= 0 &&
-	    json_fields(j, v[0], at, subj, 2, w, a, e) < 0) || (v[1] >= 0 &&
-	    !(c->uri = json_str(j, v[1], a, e))) || json_fields(j, v[2], at,
-	    chain, 1, w, a, e) < 0 || !(s = ar_printf(a, e, "%s.validFor", at))
-	    || tr_window(j, v[3], s, 0, &c->from, &c->until, a, e) < 0)
+	if (!(s = ar_printf(a, e, "%s.validFor", at)) || json_fields(j, i, at,
+	    f, LEN(f), v, a, e) < 0 || (v[0] >= 0 && json_fields(j, v[0], at,
+	    subj, 2, w, a, e) < 0) || (v[1] >= 0 && !(c->uri = json_str(j,
+	    v[1], a, e))) || json_fields(j, v[2], at, chain, 1, w, a, e) < 0 ||
+	    tr_window(j, v[3], s, 0, &c->from, &c->until, a, e) < 0)
 		return -1;
 	if (!c->uri)
 		c->uri = at;
-	if (w[0] < 0 || (n = j->t[w[0]].size) < 1 || n > 10)
-		return fail(e, ExitConfig, "%s: %s.certChain.certificates: want 1 "
-		    "to 10", j->file, at);
-	for (k = 0, t = w[0] + 1; k < n; k++, t = json_skip(j, t)) {
+	n = w[0] < 0 ? 0 : j->t[w[0]].size;
+	for (k = 0, t = w[0] + 1; k < n && n <= 10; k++, t = json_skip(j, t)) {
 		if (!(s = ar_printf(a, e, "%s.certChain.certificates[%d]", at, k))
 		    || json_fields(j, t, s, raw, 1, w + 1, a, e) < 0)
 			return -1;
 		if (tr_bytes(j, w[1], a, &der) < 0 || cry_cert_der(k + 1 < n ?
 		    &c->inter : &c->roots, (const unsigned char *)der.p,
 		    der.n) < 0)
-			return fail(e, ExitConfig, "%s: %s.rawBytes: not a DER "
-			    "certificate mbedTLS accepts", j->file, s);
+			break;
 	}
-	return 0;
+	if (k && k == n)
+		return 0;
+	return fail(e, ExitConfig, "%s: %s.certChain: 1 to 10 certificates "
+	    "whose rawBytes mbedTLS reads", j->file, at);
 }
 
 static void
@@ -10688,10 +10644,11 @@ tr_free(Root *tr)
 	memset(tr, 0, sizeof(*tr));
 }
 
-/* Reads trusted_root.json at path into tr (tr_free it even on failure).
- * Exit 2 for anything wrong, naming the file and the JSON path. */
+/* Reads trusted_root.json at path into tr (tr_free it even on failure;
+ * path NULL: the text is f): exit 2 for anything wrong, naming the file
+ * and the JSON path. */
 static int
-tr_load(Root *tr, const char *path, Arena *a, Err *e)
+tr_load(Root *tr, const char *path, Str f, Arena *a, Err *e)
 {
 	static const Field top[] = {
 		{ "mediaType", JSMN_STRING }, { "tlogs", JSMN_ARRAY },
@@ -10707,14 +10664,13 @@ tr_load(Root *tr, const char *path, Arena *a, Err *e)
 	void *arr[4];
 	const char *s;
 	size_t sz;
-	Str f;
 	Json j;
 
 	memset(tr, 0, sizeof(*tr));
-	tr->path = path;
-	if (file_read(a, path, MAX_KEY_BYTES, &f, e) < 0 || json_parse(&j, a,
-	    path, f.p, f.n, ExitConfig, e) < 0 || json_fields(&j, 0, "top "
-	    "level", top, LEN(top), v, a, e) < 0)
+	tr->path = path ? path : "trusted root";
+	if ((path && file_read(a, path, MAX_KEY_BYTES, &f, e) < 0) ||
+	    json_parse(&j, a, tr->path, f.p, f.n, ExitConfig, e) < 0 ||
+	    json_fields(&j, 0, "top level", top, LEN(top), v, a, e) < 0)
 		return -1;
 	for (k = 0; k < (int)LEN(mts) && (v[0] < 0 || !json_eq(&j, v[0],
 	    mts[k])); k++)
@@ -10722,7 +10678,7 @@ tr_load(Root *tr, const char *path, Arena *a, Err *e)
 	if (k == (int)LEN(mts))
 		return fail(e, ExitConfig, "%s: mediaType: not a trusted root "
 		    "(application/vnd.dev.sigstore.trustedroot+json;version=0.1 "
-		    "or …trustedroot.v0.1+json, v0.2)", path);
+		    "or …trustedroot.v0.1+json, v0.2)", tr->path);
 	cnt[0] = &tr->ntlog, cnt[1] = &tr->nca, cnt[2] = &tr->nct;
 	cnt[3] = &tr->ntsa;
 	for (m = 0; m < 4; m++) {
@@ -10730,7 +10686,7 @@ tr_load(Root *tr, const char *path, Arena *a, Err *e)
 			continue;
 		if ((n = j.t[v[m + 1]].size) > MAX_ROOT_ENTRIES)
 			return fail(e, ExitConfig, "%s: %s: more than "
-			    "MAX_ROOT_ENTRIES (%d)", path, top[m + 1].key,
+			    "MAX_ROOT_ENTRIES (%d)", tr->path, top[m + 1].key,
 			    MAX_ROOT_ENTRIES);
 		sz = (size_t)n * (m & 1 ? sizeof(Auth) : sizeof(Log)) + 1;
 		if (!(arr[m] = ar_alloc(a, sz, e)))
@@ -10802,7 +10758,7 @@ id_load(const Json *j, int i, const char *at, PolIdent *p, Arena *a,
 	    cat, 1, &p->claim, &p->nclaim, a, e) < 0)
 		return -1;
 	for (k = 0; k < p->nclaim; k++) {
-		for (c = 0; c < (int)LEN(claims) && strcmp(claims[c].name,
+		for (c = 0; c < (int)LEN(claims) && strcmp(claims[c],
 		    p->claim[2 * k]); c++)
 			;
 		if (c == (int)LEN(claims))
@@ -10859,19 +10815,17 @@ id_cert(const Cert *c, Who *w, Arena *a, const char **why)
 		return -1;
 	w->issuer.p = (char *)iss;
 	w->issuer.n = strlen(iss);
-	for (k = 2; k < 24; k++) {
-		if (k == 7 || k == 8)
-			continue;
+	for (k = 9; k < 24; k++) {
 		oid[9] = (char)k;
-		if ((r = der_ext(c, oid, &v, &crit)) < 0 || (r && k > 8 && (v.p == v.end ||
-		    ((*v.p != 0x0c && *v.p != 0x13 && *v.p != 0x16) ||
-		    der_get(&v, *v.p, &u) < 0 || v.p != v.end)))) {
+		if ((r = der_ext(c, oid, &v, &crit)) < 0 || (r && (v.p == v.end ||
+		    (*v.p != 0x0c && *v.p != 0x13 && *v.p != 0x16) ||
+		    der_get(&v, *v.p, &u) < 0 || v.p != v.end))) {
 			*why = "fulcio: a malformed claim extension";
 			return -1;
 		}
 		if (r)
-			w->claim[k].p = (char *)(k > 8 ? u.p : v.p), w->claim[k].n =
-			    (size_t)(k > 8 ? u.end - u.p : v.end - v.p);
+			w->claim[k].p = (char *)u.p, w->claim[k].n = (size_t)(u.end -
+			    u.p);
 	}
 	return 0;
 }
@@ -10917,7 +10871,7 @@ id_match(const PolIdent *p, int n, const Who *w, int *k, Arena *a,
     const char **why)
 {
 	const char *w1, *best = "";
-	int i, c, m, score, top = -1, arc;
+	int i, c, m, score, top = -1;
 
 	for (i = 0; i < n; i++) {
 		w1 = NULL;
@@ -10927,16 +10881,14 @@ id_match(const PolIdent *p, int n, const Who *w, int *k, Arena *a,
 		    p[i].subjectre, a, &w1))
 			score++;
 		for (c = 0; !w1 && c < p[i].nclaim; c++) {
-			for (m = 0; strcmp(claims[m].name, p[i].claim[2 * c]); m++)
+			for (m = 0; strcmp(claims[m], p[i].claim[2 * c]); m++)
 				;
-			arc = claims[m].arc;
-			if (!w->claim[arc].p)
-				w1 = ar_reason(a, NULL, "claim %s is absent",
-				    claims[m].name);
+			if (!w->claim[m + 9].p)
+				w1 = ar_reason(a, NULL, "claim %s is absent", claims[m]);
 			else
-				score += id_field(&w->claim[arc], ar_reason(a, NULL,
-				    "claim %s", claims[m].name), p[i].claim[2 * c +
-				    1], NULL, a, &w1);
+				score += id_field(&w->claim[m + 9], ar_reason(a, NULL,
+				    "claim %s", claims[m]), p[i].claim[2 * c + 1], NULL,
+				    a, &w1);
 		}
 		if (!w1) {
 			*k = i;
@@ -11038,50 +10990,41 @@ tl_parse(const Json *j, int arr, Entry **out, int *n, Arena *a,
 	}, cpf[] = {
 		{ "envelope", JSMN_STRING }
 	};
-	int v[LEN(ef)], w[LEN(pff)], x[2], y[1], i, k, h, t;
+	int v[LEN(ef)], w[LEN(pff)], x[2], y[3], i, k, h, t;
 	Err sub = { 0, "" };
 	Entry *e;
 
 	*n = arr < 0 ? 0 : j->t[arr].size;
-	if (*n > MAX_TLOG_ENTRIES) {
-		*why = ar_reason(a, NULL, "bundle: more than MAX_TLOG_ENTRIES "
-		    "(%d) tlogEntries", MAX_TLOG_ENTRIES);
+	*why = "bundle: more than MAX_TLOG_ENTRIES tlogEntries";
+	if (*n > MAX_TLOG_ENTRIES || !(*out = e = ar_alloc(a, (size_t)*n *
+	    sizeof(Entry) + 1, NULL)))
 		return 0;
-	}
-	if (!(*out = e = ar_alloc(a, (size_t)*n * sizeof(Entry) + 1, NULL)))
-		return *why = NOMEM, 0;
 	for (k = 0, i = arr + 1; k < *n; k++, e++, i = json_skip(j, i)) {
 		memset(e, 0, sizeof(*e));
-		*why = "bundle: a tlogEntries item needs a logIndex of 0 or more, "
-		    "a logId, a kindVersion and a canonicalizedBody";
+		y[1] = y[2] = w[4] = -1;
 		if (json_fields(j, i, "tlogEntries[]", ef, LEN(ef), v, a, &sub) <
 		    0 || json_fields(j, v[1], "logId", idf, 1, y, a, &sub) < 0 ||
 		    json_fields(j, v[2], "kindVersion", kvf, 2, x, a, &sub) < 0 ||
 		    (v[4] >= 0 && json_fields(j, v[4], "inclusionPromise", prf, 1,
-		    y + 0, a, &sub) < 0))
+		    y + 1, a, &sub) < 0) || (v[5] >= 0 && (json_fields(j, v[5],
+		    "inclusionProof", pff, LEN(pff), w, a, &sub) < 0 ||
+		    json_fields(j, w[4], "checkpoint", cpf, 1, y + 2, a, &sub) < 0)))
 			goto bad;
-		if (v[4] >= 0 && tr_bytes(j, y[0], a, &e->set) < 0)
-			return 0;
-		if (json_fields(j, v[1], "logId", idf, 1, y, a, &sub) < 0 ||
-		    tl_int(j, v[0], &e->index) < 0 || tr_bytes(j, y[0], a,
+		*why = "bundle: a tlogEntries item without a logIndex, logId, "
+		    "kindVersion, canonicalizedBody, or with a malformed one";
+		if (tl_int(j, v[0], &e->index) < 0 || tr_bytes(j, y[0], a,
 		    &e->logid) < 0 || x[0] < 0 || x[1] < 0 || !(e->kind =
 		    json_str(j, x[0], a, NULL)) || !(e->version = json_str(j,
 		    x[1], a, NULL)) || tr_bytes(j, v[6], a, &e->body) < 0 ||
-		    (v[3] >= 0 && tl_int(j, v[3], &e->time) < 0))
+		    (v[3] >= 0 && tl_int(j, v[3], &e->time) < 0) || (v[4] >= 0 &&
+		    tr_bytes(j, y[1], a, &e->set) < 0))
 			return 0;
-		if (v[5] < 0)
+		if (!(e->proof = v[5] >= 0))
 			continue;
-		*why = "bundle: an inclusionProof needs a logIndex, a rootHash "
-		    "of 32 bytes, a treeSize, hashes of 32 bytes and a checkpoint";
-		e->proof = 1;
-		if (json_fields(j, v[5], "inclusionProof", pff, LEN(pff), w, a,
-		    &sub) < 0 || json_fields(j, w[4], "checkpoint", cpf, 1, y, a,
-		    &sub) < 0)
-			goto bad;
 		if (tl_int(j, w[0], &e->pindex) < 0 || tl_int(j, w[2],
 		    &e->psize) < 0 || tr_bytes(j, w[1], a, &e->root) < 0 ||
-		    e->root.n != 32 || w[3] < 0 || y[0] < 0 || !(e->note =
-		    json_str(j, y[0], a, NULL)) || (e->nhash = j->t[w[3]].size) >
+		    e->root.n != 32 || w[3] < 0 || y[2] < 0 || !(e->note =
+		    json_str(j, y[2], a, NULL)) || (e->nhash = j->t[w[3]].size) >
 		    MAX_PROOF_HASHES || !(e->hash = ar_alloc(a, (size_t)e->nhash *
 		    sizeof(Str) + 1, NULL)))
 			return 0;
@@ -11100,7 +11043,7 @@ tl_parse(const Json *j, int arr, Entry **out, int *n, Arena *a,
 			}
 	return 1;
 bad:
-	*why = ar_reason(a, NULL, "bundle: %s", sub.msg);
+	*why = ar_reason(a, NULL, "%s", sub.msg);
 	return 0;
 }
 
@@ -11148,10 +11091,11 @@ tl_note(const Log *l, const char *note, int v1, long long *size,
     unsigned char root[32], Arena *a, const char **why)
 {
 	const char *end, *p, *q, *nl, *host = l->url;
-	unsigned char h[32], *kbuf;
+	unsigned char h[64];
 	size_t n = strlen(note), nn, hl, text;
 	int good = 0, lines = 0;
 	Str sig, rh;
+	Md md;
 
 	*why = "checkpoint: not a signed note";
 	for (p = note; *p && ((unsigned char)*p >= 0x20 || *p == '\n'); p++)
@@ -11175,29 +11119,19 @@ tl_note(const Log *l, const char *note, int v1, long long *size,
 			return -1;
 		nn = (size_t)(q - p - 4);
 		/* key ID: ECDSA SHA-256(SPKI); Ed25519 and RSA over the name */
-		if (!(kbuf = ar_alloc(a, nn + 2 + 19 + l->key.spkin, NULL)))
-			return *why = NOMEM, -1;
-		memcpy(kbuf, p + 4, nn);
-		kbuf[nn] = '\n';
-		if (l->key.ed25519) {
-			kbuf[nn + 1] = 1;
-			memcpy(kbuf + nn + 2, l->key.ed, 32);
-			sha_raw(256, kbuf, nn + 34, h);
-		} else if (log_rsa(&l->key)) {
-			kbuf[nn + 1] = 0xff;
-			memcpy(kbuf + nn + 2, "PKIX-RSA-PKCS#1v1.5", 19);
-			memcpy(kbuf + nn + 21, l->key.spki, l->key.spkin);
-			sha_raw(256, kbuf, nn + 21 + l->key.spkin, h);
-		} else {
-			sha_raw(256, l->key.spki, l->key.spkin, h);
+		md_begin(&md, MdSha256);
+		if (l->key.ed25519 || log_rsa(&l->key)) {
+			md_add(&md, p + 4, nn);
+			md_add(&md, l->key.ed25519 ? "\n\1" : "\n\xff"
+			    "PKIX-RSA-PKCS#1v1.5", l->key.ed25519 ? 2 : 21);
 		}
+		md_add(&md, l->key.ed25519 ? l->key.ed : l->key.spki,
+		    l->key.ed25519 ? 32 : l->key.spkin);
+		md_end(&md, h);
 		if (memcmp(sig.p, h, 4) || (!v1 && (nn != hl || strncmp(p + 4,
 		    host, hl)))) {
-			if (v1) {
-				*why = "checkpoint: signed by another key than the "
-				    "log's";
-				return -1;
-			}
+			if (v1)
+				return *why = "checkpoint: not signed by the log", -1;
 			continue;	/* a witness */
 		}
 		if (log_verify(&l->key, note, text, (unsigned char *)sig.p + 4,
@@ -11212,12 +11146,10 @@ tl_note(const Log *l, const char *note, int v1, long long *size,
 		return -1;
 	}
 	/* origin, size, root hash, extension lines */
-	*why = "checkpoint: not origin, tree size and root hash";
+	*why = "checkpoint: not the log's origin, a tree size and a root hash";
 	nl = strchr(note, '\n');
-	if (!v1 && ((size_t)(nl - note) != hl || strncmp(note, host, hl))) {
-		*why = "checkpoint: its origin is not the log's host";
+	if (!v1 && ((size_t)(nl - note) != hl || strncmp(note, host, hl)))
 		return -1;
-	}
 	p = nl + 1;
 	if (!(nl = strchr(p, '\n')) || nl - p < 1 || nl - p > 18 ||
 	    strspn(p, "0123456789") != (size_t)(nl - p))
@@ -12142,11 +12074,12 @@ static int
 bdl_root(Run *run, const Req *q, Root *tr, Err *e)
 {
 	Err sub = { 0, "" };
+	Str none = { NULL, 0 };
 
 	memset(tr, 0, sizeof(*tr));
 	if (!bdl_req(q)->root)
 		return 0;
-	if (tr_load(tr, bdl_req(q)->root, run->a, &sub) < 0)
+	if (tr_load(tr, bdl_req(q)->root, none, run->a, &sub) < 0)
 		return fail(e, ExitConfig, "%s: %s.trustedRootPath: %s",
 		    run->policyfile, q->at, sub.msg);
 	if (q->src == SrcFulcio && !tr->nca)

@@ -730,6 +730,52 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 			}
 		}
 		tsa_verify(d, n, "hello", 5, &troots, &tinter, &gt, &a, &why);
+	} else if (!strcmp(target, "trustroot")) {
+		/* trusted_root.json, then its logs' checkpoints over the
+		 * input's first line as an origin */
+		Root tr;
+
+		if (tr_load(&tr, NULL, st, &a, &e) == 0)
+			for (k = 0; k < tr.ntlog; k++)
+				tl_note(&tr.tlog[k], "o\n1\nAA==\n\n\xe2\x80\x94 o AAAAAAA=\n",
+				    k & 1, (long long *)&pos, (unsigned char *)out, &a,
+				    &why);
+		tr_free(&tr);
+	} else if (!strcmp(target, "checkpoint")) {
+		/* a signed note, by the Rekor v1 (ECDSA) and v2 (Ed25519) keys
+		 * of the public-good trusted root, under both rules */
+		static const char *spki[2] = {
+			"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE2G2Y+2tabdTV5BcGiBIx0a9f"
+			"AFwrkBbmLSGtks4L3qX6yYY0zufBnhC8Ur/iy55GhWP/9A/bY2LhC30M9+RY"
+			"tw==",
+			"MCowBQYDK2VwAyEAt8rlp1knGwjfbcXAYPYAkn0XiLz1x8O4t0YkEhie244="
+		};
+		static Log lg[2];
+		static Arena ka;
+		unsigned char root[32];
+		long long size;
+
+		for (k = 0; k < 2 && !lg[k].key.ready; k++) {
+			ka.cap = 1 << 16;
+			if (!ka.base && !(ka.base = malloc(ka.cap)))
+				abort();
+			lg[k].url = k ? "https://log2025-1.rekor.sigstore.dev" :
+			    "https://rekor.sigstore.dev";
+			if (b64_decode(&ka, spki[k], strlen(spki[k]), &b) < 0 ||
+			    log_key(&lg[k].key, (unsigned char *)b.p, b.n, k ?
+			    "PKIX_ED25519" : "PKIX_ECDSA_P256_SHA_256") < 0)
+				abort();
+		}
+		for (k = 0; k < 4; k++)
+			tl_note(&lg[k & 1], s, k >> 1, &size, root, &a, &why);
+	} else if (!strcmp(target, "regex")) {
+		/* a pattern, then a subject after its first NUL... or itself */
+		Rx rx;
+
+		if (rx_compile(&rx, s, &a, &why) == 0) {
+			x = memchr(d, 0, n) ? s + strlen(s) + 1 : s;
+			rx_match(&rx, x, (size_t)(s + n - x), &a);
+		}
 	} else if (!strcmp(target, "rekor")) {
 		memset(&cand, 0, sizeof(cand));
 		memset(&sg, 0, sizeof(sg));

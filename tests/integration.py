@@ -252,6 +252,7 @@ def main(argv):
 			import test_differential
 			import test_gpg
 			import test_hostile
+			import test_keyless
 			import test_registry
 			import test_robust
 			import test_sigpki
@@ -259,7 +260,7 @@ def main(argv):
 			for mod in (test_contract, test_containerd_real,
 			    test_deployments, test_differential, test_registry,
 			    test_hostile, test_sigstore, test_cosign_real,
-			    test_bundle, test_sigpki, test_gpg, test_cache,
+			    test_bundle, test_keyless, test_sigpki, test_gpg, test_cache,
 			    test_robust):
 				mod.run(t)
 	finally:

@@ -30,6 +30,7 @@ Debian's /usr/bin/python3.
 """
 
 import base64
+import calendar
 import datetime
 import hashlib
 import json
@@ -136,6 +137,14 @@ class TSA:
 			    "r.tsr")):
 				raise RuntimeError("openssl ts -reply: %s" %
 				    p.stderr.decode(errors="replace")[-300:])
+			# its genTime, as openssl reads it, for the tests' reasons
+			txt = subprocess.run(["openssl", "ts", "-reply", "-in",
+			    "r.tsr", "-text"] + (["-token_in"] if token else []),
+			    cwd=d, capture_output=True, text=True).stdout
+			line = [x for x in txt.splitlines() if x.startswith(
+			    "Time stamp: ")]
+			self.last = calendar.timegm(time.strptime(line[0][12:],
+			    "%b %d %H:%M:%S %Y GMT")) if line else None
 			with open(os.path.join(d, "r.tsr"), "rb") as f:
 				return f.read()
 

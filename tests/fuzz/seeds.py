@@ -118,10 +118,32 @@ def tsa_seeds():
 		put("tsa", f, fixture("tsa", f))
 
 
+def keyless_seeds():
+	"""trustroot: real trusted roots; checkpoint: real Rekor v1 and v2
+	checkpoints; regex: identity regexps, a NUL, a subject
+	(tests/fixtures/sigstore)"""
+	put("trustroot", "public-good", fixture("sigstore",
+	    "public-good.trusted_root.json"))
+	put("trustroot", "staging", fixture("sigstore",
+	    "staging.trusted_root.json"))
+	for f, n in (("rekor1-dsse", "rekor-v1"), ("rekor2-dsse",
+	    "rekor-v2-staging")):
+		b = json.loads(fixture("sigstore", f + ".sigstore.json"))
+		put("checkpoint", n, b["verificationMaterial"]["tlogEntries"][0]
+		    ["inclusionProof"]["checkpoint"]["envelope"])
+	for i, (p, s) in enumerate([("^https://github\\.com/acme/[^/]+/\\.github/"
+	    "workflows/release\\.yml@refs/tags/v[0-9]+(\\.[0-9]+){2}$",
+	    "https://github.com/acme/app/.github/workflows/release.yml@refs/"
+	    "tags/v1.2.3"), ("(a|b)*c{2,5}[[:alnum:]_-]?", "abacc_"),
+	    ("x{0}|y?|(z+)*", "zz")]):
+		put("regex", "r%d" % i, p.encode() + b"\0" + s.encode())
+
+
 def main():
 	shutil.rmtree(OUT, ignore_errors=True)
 	bundle_seeds()
 	tsa_seeds()
+	keyless_seeds()
 	for i, r in enumerate(["alpine", "docker.io/library/alpine:3.20",
 	    "127.0.0.1:5000/a/b:v1", "[::1]:5000/app@" + D, "q.io/x:1@" + D,
 	    "*.example.com", "index.docker.io/x/y"]):
