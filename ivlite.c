@@ -11911,12 +11911,13 @@ bdl_leaf(Signer *sg, const Req *q, const char *pem, const void *msg,
 static const char *
 bdl_who(const Who *w, int k, int n, const Proof *pf, Arena *a)
 {
-	char s[QUOTE_SIZE], i[QUOTE_SIZE];
+	char s[QUOTE_SIZE], i[QUOTE_SIZE], id[32] = "";
 
-	return ar_reason(a, NULL, "%s (issuer %s%s%.0d%s; %s)", quote_as(s,
+	if (n > 1)
+		snprintf(id, sizeof(id), ", identities[%d]", k);
+	return ar_reason(a, NULL, "%s (issuer %s%s; %s)", quote_as(s,
 	    w->subject.p, w->subject.n, 0), quote_as(i, w->issuer.p,
-	    w->issuer.n, 0), n > 1 ? ", identities[" : "", n > 1 ? k : 0,
-	    n > 1 ? "]" : "", pf->said);
+	    w->issuer.n, 0), id, pf->said);
 }
 
 /* One referrer that is a bundle: its layer (the bundle), the signature

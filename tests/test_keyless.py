@@ -214,6 +214,9 @@ def run(t):
 	    "githubusercontent\\.com", claims={"sourceRepositoryURI":
 	    keyless.REPO, "sourceRepositoryRef": "refs/tags/v1.2.3",
 	    "runnerEnvironment": "github-hosted"})))
+	case("the first of two identities matches: accepted", v1, 0,
+	    lambda i: ok(WF, i["ev"], 0), req=keyless_req(ident(), ident(
+	    subject="https://github.com/other/x")))
 	case("the second of two identities matches: accepted", v1, 0,
 	    lambda i: ok(WF, i["ev"], 1), req=keyless_req(ident(subject="https://"
 	    "github.com/other/x"), ident()))
