@@ -231,8 +231,8 @@ class Fulcio:
 		start = int(time.time()) - 120 if start is None else start
 		if claims is None:
 			claims = {9: uri, 11: "github-hosted", 12: REPO, 13: "ab" * 20,
-			    14: "refs/tags/v1.2.3", 20: "push", 2: "push",
-			    6: "refs/tags/v1.2.3"} if uri else {}
+			    14: "refs/tags/v1.2.3", 16: "https://github.com/acme",
+			    20: "push", 2: "push", 6: "refs/tags/v1.2.3"} if uri else {}
 		ext = []
 		if issuer is not None and v1:
 			ext.append((OID_FULCIO + "1", issuer.encode(), False))

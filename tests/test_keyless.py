@@ -553,6 +553,52 @@ def run(t):
 	    "rekor1-dsse.sigstore.json", "staging.trusted_root.json", 1,
 	    bad("rekor: an entry of a log the trusted root does not list"))
 
+	# --- policies/cosign3-github-actions.json ----------------------------
+	def shipped(label, leaf_kw, code, why):
+		"""the shipped policy with the lab registry for ghcr.io and the
+		test trusted root for /etc/pki/containers/sigstore"""
+		def f():
+			w.make()
+			with open(os.path.join(t.policies,
+			    "cosign3-github-actions.json")) as fh:
+				text = fh.read()
+			rp = w.lab.write("trusted_root.json", json.dumps(w.root()))
+			pol = w.lab.write("cosign3-github-actions.json", text.replace(
+			    "ghcr.io/acme", w.reg.host + "/acme").replace(
+			    "/etc/pki/containers/sigstore/trusted_root.json", rp))
+			w._n += 1
+			repo = "acme/app-%d" % w._n
+			d = cosign.put_image(w.reg, repo, "v1", content=repo)
+			leaf = w.fulcio.leaf(**leaf_kw)
+			blob, _, info = v1(w, repo, d, leaf=leaf)
+			attach(w.reg, repo, d, blob)
+			r = containerd.run_direct([t.ivlite, "-name", w.reg.ref(repo,
+			    "v1"), "-digest", d, "-policy", pol, "-insecure",
+			    w.reg.host], stdin=b"", env=clean_env())
+			subj = leaf_kw.get("uri", WF)
+			det = ok(subj, info["ev"]) if code == 0 else bad(why % subj)
+			t.expect(r, code, "%s %s@%s: scope transports.docker[\"%s/acme\"]"
+			    ": sigstoreBundle(fulcio): %s" % ("accepted" if code == 0 else
+			    "rejected", w.reg.ref(repo, "v1"), d, w.reg.host, det))
+		t.case(name("shipped cosign3-github-actions.json: " + label), f)
+	gre = r"^https://github\.com/acme/[^/]+/\.github/workflows/release\.yml" \
+	    r"@refs/tags/v[0-9]+\.[0-9]+\.[0-9]+$"
+	shipped("release.yml at a tag: accepted", {}, 0, None)
+	shipped("ci.yml on main: rejected", {"uri": keyless.REPO +
+	    "/.github/workflows/ci.yml@refs/heads/main"}, 1, "subject %s does "
+	    "not match subjectRegExp " + gre)
+	shipped("release.yml at a tag of a fork: rejected", {"uri":
+	    "https://github.com/mallory/app/.github/workflows/release.yml@refs/"
+	    "tags/v1.2.3"}, 1, "subject %s does not match subjectRegExp " + gre)
+	shipped("a source repository of another owner: rejected "
+	    "(sourceRepositoryOwnerURI)", {"claims": {9: WF, 11:
+	    "github-hosted", 16: "https://github.com/mallory"}}, 1, "claim "
+	    "sourceRepositoryOwnerURI https://github.com/mallory is not "
+	    "https://github.com/acme" + "%.0s")
+	shipped("a self-hosted runner: rejected", {"claims": {9: WF, 11:
+	    "self-hosted", 16: "https://github.com/acme"}}, 1, "claim "
+	    "runnerEnvironment self-hosted is not github-hosted" + "%.0s")
+
 	# --- -check ----------------------------------------------------------
 	def check():
 		w.make()
