@@ -7469,8 +7469,19 @@ sst_int(const Json *j, int i, long long *v)
 	return 1;
 }
 
-/* The value at a path of member names under obj (lenient: other members
- * ignored), a string, base64-decoded when dec; NULL if absent. */
+/* the token at a path of member names (NULL-terminated) under obj
+ * (lenient: other members ignored), or -1 */
+static int
+sst_tok(const Json *j, int obj, const char *const *path)
+{
+	for (; *path && obj >= 0; path++)
+		obj = j->t[obj].type == JSMN_OBJECT ? json_get(j, obj, *path) :
+		    -1;
+	return obj;
+}
+
+/* The value at a path of member names under obj (sst_tok), a string,
+ * base64-decoded when dec; NULL if absent. */
 static char *
 sst_at(const Json *j, int obj, const char *const *path, int dec, Arena *a,
     size_t *n)
@@ -7478,9 +7489,7 @@ sst_at(const Json *j, int obj, const char *const *path, int dec, Arena *a,
 	char *s;
 	Str d;
 
-	for (; *path && obj >= 0; path++)
-		obj = j->t[obj].type == JSMN_OBJECT ? json_get(j, obj, *path) :
-		    -1;
+	obj = sst_tok(j, obj, path);
 	if (obj < 0 || j->t[obj].type != JSMN_STRING || !(s = json_str(j, obj,
 	    a, NULL)))
 		return NULL;
@@ -9496,9 +9505,9 @@ der_ext(const Cert *c, const char *oid, Der *v, int *crit)
 		return -1;
 	while (all.p < all.end) {
 		b.p = b.end = NULL;
-		if (der_get(&all, 0x30, &ext) < 0 || der_get(&ext, 0x06, &o) < 0 ||
-		    der_opt(&ext, 0x01, &b) < 0 || der_get(&ext, 0x04, &val) < 0 ||
-		    ext.p != ext.end)
+		if (der_get(&all, 0x30, &ext) < 0 || der_get(&ext, 0x06, &o) <
+		    0 || der_opt(&ext, 0x01, &b) < 0 || der_get(&ext, 0x04,
+		    &val) < 0 || ext.p != ext.end)
 			return -1;
 		if (!der_is(&o, oid))
 			continue;
@@ -9601,9 +9610,10 @@ tsa_signer(const Cert *c, const Der *sid)
  * one SignerInfo signs (ECDSA, or RSA PKCS#1 v1.5, over SHA-2) signed
  * attributes whose content type is TSTInfo and whose message digest is
  * the TSTInfo's; the signer's certificate (embedded in the token, else
- * among inter; named by issuer and serial number) is no CA, has exactly one extended key usage, time
- * stamping, marked critical, and chains through inter and the embedded
- * certificates to roots, every certificate valid at genTime.  The nonce,
+ * among inter; named by issuer and serial number) is no CA, has exactly
+ * one extended key usage, time stamping, marked critical, and chains
+ * through inter and the embedded certificates to roots, every
+ * certificate valid at genTime.  The nonce,
  * policy, accuracy and TSA name are not looked at.  0 with genTime (Unix
  * seconds, its fraction dropped) in *gentime, or -1 and why. */
 static int
@@ -9637,7 +9647,8 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 		if (der_get(&x, 0x30, &y) < 0 || der_uint(&y, &v) < 0)
 			goto out;
 		if (v != 0) {
-			*why = "the time-stamp response's status is not granted";
+			*why = "the time-stamp response's status is not "
+			    "granted";
 			goto out;
 		}
 		if (der_get(&x, 0x30, &y) < 0 || x.p != x.end)
@@ -9656,8 +9667,9 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 	    der_get(&sd, 0x31, &x) < 0 || sd.p != sd.end)
 		goto out;
 	while (k > 0 && cs.p < cs.end)
-		if (der_get(&cs, 0x30, &y) < 0 || mbedtls_x509_crt_parse_der(&emb,
-		    y.tlv, (size_t)(y.end - y.tlv)) != 0) {
+		if (der_get(&cs, 0x30, &y) < 0 ||
+		    mbedtls_x509_crt_parse_der(&emb, y.tlv, (size_t)(y.end -
+		    y.tlv)) != 0) {
 			*why = "an embedded certificate does not parse";
 			goto out;
 		}
@@ -9666,11 +9678,13 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 		goto out;
 	}
 	/* SignerInfo: version, sid, digest, signed attributes, signature */
-	if (der_uint(&si, &v) < 0 || der_get(&si, 0x30, &sid) < 0 || (md = der_hash(&si)) == MdNone || der_get(&si, 0xa0, &attrs) <
-	    0 || der_get(&si, 0x30, &alg) < 0 || der_get(&alg, 0x06, &y) < 0 ||
+	if (der_uint(&si, &v) < 0 || der_get(&si, 0x30, &sid) < 0 || (md =
+	    der_hash(&si)) == MdNone || der_get(&si, 0xa0, &attrs) < 0 ||
+	    der_get(&si, 0x30, &alg) < 0 || der_get(&alg, 0x06, &y) < 0 ||
 	    der_get(&si, 0x04, &sig) < 0 || der_opt(&si, 0xa1, &x) < 0 ||
 	    si.p != si.end) {
-		*why = "a SignerInfo without signed attributes or a SHA-2 digest";
+		*why = "a SignerInfo without signed attributes or a SHA-2 "
+		    "digest";
 		goto out;
 	}
 	alg = y;
@@ -9678,11 +9692,11 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 		if (der_get(&x, 0x30, &at) < 0 || der_get(&at, 0x06, &o) < 0 ||
 		    der_get(&at, 0x31, &vals) < 0 || at.p != at.end)
 			goto out;
-		if (der_is(&o, oid_ct) && ++nct && (der_get(&vals, 0x06, &y) < 0 ||
-		    !der_is(&y, oid_tst) || vals.p != vals.end))
+		if (der_is(&o, oid_ct) && ++nct && (der_get(&vals, 0x06, &y) <
+		    0 || !der_is(&y, oid_tst) || vals.p != vals.end))
 			nct = 9;
-		if (der_is(&o, oid_md) && ++nmd && (der_get(&vals, 0x04, &mdv) < 0
-		    || vals.p != vals.end))
+		if (der_is(&o, oid_md) && ++nmd && (der_get(&vals, 0x04, &mdv) <
+		    0 || vals.p != vals.end))
 			nmd = 9;
 	}
 	hn = der_sum(md, tst.p, (size_t)(tst.end - tst.p), h);
@@ -9698,7 +9712,8 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 	for (c = inter; !signer && c && c->raw.p; c = c->next)
 		signer = tsa_signer(c, &sid) ? c : NULL;
 	if (!signer) {
-		*why = "its signer's certificate is neither embedded nor trusted";
+		*why = "its signer's certificate is neither embedded nor "
+		    "trusted";
 		goto out;
 	}
 	/* the signature is over the attributes as a SET OF, tag and all */
@@ -9721,8 +9736,8 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 	    der_get(&imp, 0x04, &hm) < 0 || imp.p != imp.end ||
 	    der_get(&ti, 0x02, &x) < 0 || der_get(&ti, 0x18, &x) < 0 ||
 	    (*gentime = der_time(&x)) < 0) {
-		*why = "not a TSTInfo of version 1 with a SHA-2 message imprint "
-		    "and a genTime";
+		*why = "not a TSTInfo of version 1 with a SHA-2 message "
+		    "imprint and a genTime";
 		goto out;
 	}
 	hn = der_sum(imd, data, dn, h);
@@ -9823,7 +9838,8 @@ log_details(const Pk *pk, int *md)
 
 	*md = MdSha256;
 	if (mbedtls_pk_get_type(pk) == MBEDTLS_PK_RSA)
-		snprintf(name, sizeof(name), "PKIX_RSA_PKCS1V15_%zu_SHA256", bits);
+		snprintf(name, sizeof(name), "PKIX_RSA_PKCS1V15_%zu_SHA256",
+		    bits);
 	else if (bits == 256 || bits == 384 || bits == 521)
 		snprintf(name, sizeof(name), "PKIX_ECDSA_P%zu_SHA_%d", bits,
 		    (*md = bits == 256 ? MdSha256 : bits == 384 ? MdSha384 :
@@ -9840,7 +9856,8 @@ static int
 log_key(LogKey *k, const unsigned char *spki, size_t n, const char *details)
 {
 	static const unsigned char ed[] = {
-		0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21,
+		0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03,
+		    0x21,
 		0x00
 	};
 	const char *d;
@@ -9976,15 +9993,16 @@ ct_verify(const Cert *leaf, const Cert *issuer, const Log *logs, int nlogs,
 {
 	static const char oid[] = "\x2b\x06\x01\x04\x01\xd6\x79\x02\x04\x02";
 	const unsigned char *p, *end, *s, *x = NULL, *xe = NULL;
-	unsigned char ikh[32], *tbs = NULL, *msg, seen[MAX_ROOT_ENTRIES] = { 0 };
+	unsigned char ikh[32], *tbs = NULL, *msg, seen[MAX_ROOT_ENTRIES] = { 0
+	    };
 	size_t tn = 0, sl, el, gl, m;
 	unsigned long long ms;
 	int crit, k, n = 0;
 	Der v, o, all, ext;
 
 	*why = "no embedded SCT";
-	if (!issuer || der_ext(leaf, oid, &v, &crit) != 1 || der_get(&v, 0x04, &o) < 0 ||
-	    v.p != v.end || o.end - o.p < 2)
+	if (!issuer || der_ext(leaf, oid, &v, &crit) != 1 || der_get(&v, 0x04,
+	    &o) < 0 || v.p != v.end || o.end - o.p < 2)
 		return -1;
 	/* where the extension sits, for the precertificate */
 	all.p = leaf->v3_ext.p;
@@ -10140,10 +10158,12 @@ rx_bracket(RxC *c)
 		const char *name;
 		int (*is)(int);
 	} cls[] = {
-		{ "alnum", isalnum }, { "alpha", isalpha }, { "blank", isblank },
-		{ "cntrl", iscntrl }, { "digit", isdigit }, { "graph", isgraph },
-		{ "lower", islower }, { "print", isprint }, { "punct", ispunct },
-		{ "space", isspace }, { "upper", isupper }, { "xdigit", isxdigit }
+		{ "alnum", isalnum }, { "alpha", isalpha },
+		{ "blank", isblank }, { "cntrl", iscntrl },
+		{ "digit", isdigit }, { "graph", isgraph },
+		{ "lower", islower }, { "print", isprint },
+		{ "punct", ispunct }, { "space", isspace },
+		{ "upper", isupper }, { "xdigit", isxdigit }
 	};
 	unsigned char *b;
 	int k, neg, lo, hi, first = 1, v;
@@ -10156,8 +10176,8 @@ rx_bracket(RxC *c)
 		c->s++;
 	for (; first || *c->s != ']'; first = 0) {
 		if (!*c->s || (unsigned char)*c->s >= 0x80) {
-			c->err = *c->s ? "a byte over 0x7f in a bracket expression"
-			    : "a bracket expression without its ]";
+			c->err = *c->s ? "a byte over 0x7f in a bracket "
+			    "expression" : "a bracket expression without its ]";
 			return -1;
 		}
 		if (c->s[0] == '[' && (c->s[1] == '=' || c->s[1] == '.')) {
@@ -10166,16 +10186,18 @@ rx_bracket(RxC *c)
 		}
 		if (c->s[0] == '[' && c->s[1] == ':') {
 			n = strcspn(c->s + 2, ":");
-			for (v = 0; v < (int)LEN(cls) && (strlen(cls[v].name) != n ||
-			    strncmp(cls[v].name, c->s + 2, n)); v++)
+			for (v = 0; v < (int)LEN(cls) && (strlen(cls[v].name) !=
+			    n || strncmp(cls[v].name, c->s + 2, n)); v++)
 				;
-			if (v == (int)LEN(cls) || strncmp(c->s + 2 + n, ":]", 2)) {
+			if (v == (int)LEN(cls) || strncmp(c->s + 2 + n, ":]",
+			    2)) {
 				c->err = "an unknown character class";
 				return -1;
 			}
 			for (lo = 1; lo < 128; lo++)
 				if (cls[v].is(lo))
-					b[lo / 8] |= (unsigned char)(1 << lo % 8);
+					b[lo / 8] |= (unsigned char)(1 << lo %
+					    8);
 			c->s += n + 4;
 			continue;
 		}
@@ -10183,9 +10205,10 @@ rx_bracket(RxC *c)
 		if (c->s[0] == '-' && c->s[1] && c->s[1] != ']') {
 			hi = (unsigned char)c->s[1];
 			c->s += 2;
-			if (hi < lo || hi >= 0x80 || (hi == '[' && (*c->s == '.' ||
-			    *c->s == '=' || *c->s == ':'))) {
-				c->err = "an invalid range in a bracket expression";
+			if (hi < lo || hi >= 0x80 || (hi == '[' && (*c->s ==
+			    '.' || *c->s == '=' || *c->s == ':'))) {
+				c->err = "an invalid range in a bracket "
+				    "expression";
 				return -1;
 			}
 		}
@@ -10254,7 +10277,8 @@ rx_piece(RxC *c)
 		if ((k = ch == '[' ? rx_bracket(c) : rx_set(c)) < 0)
 			return -1;
 		if (ch == '.')
-			memset(c->rx->set[k], 0xff, 32), c->rx->set[k][0] = 0xfe;
+			memset(c->rx->set[k] + 1, 0xff, 31),
+			    c->rx->set[k][0] = 0xfe;
 		if (rx_emit(c, RxChr, k, 0) < 0)
 			return -1;
 		break;
@@ -10291,9 +10315,10 @@ rx_piece(RxC *c)
 			c->rx->n = at;
 			continue;
 		}
-		if (!m) {	/* SPLIT(x, past it) first; x*: JMP back to it */
-			if (rx_insert(c, at, RxSplit, 1, len + 1 + (n < 0)) < 0 ||
-			    (n < 0 && rx_emit(c, RxJmp, -(len + 1), 0) < 0))
+		if (!m) {	/* SPLIT(x, past it); x*: a JMP back */
+			if (rx_insert(c, at, RxSplit, 1, len + 1 + (n < 0)) <
+			    0 || (n < 0 && rx_emit(c, RxJmp, -(len + 1), 0) <
+			    0))
 				return -1;
 			if (n < 0)
 				continue;
@@ -10309,7 +10334,8 @@ rx_piece(RxC *c)
 				if (rx_emit(c, RxMatch, 0, 0) < 0)
 					return -1;
 				else
-					c->rx->op[c->rx->n - 1] = c->rx->op[src + k];
+					c->rx->op[c->rx->n - 1] =
+					    c->rx->op[src + k];
 		}
 		if (n < 0 && rx_emit(c, RxSplit, -len, 1) < 0)
 			return -1;
@@ -10368,7 +10394,8 @@ rx_compile(Rx *rx, const char *s, Arena *a, const char **why)
 	if (!c.err && rx_emit(&c, RxMatch, 0, 0) < 0)
 		c.err = "longer than MAX_REGEX_STATES instructions";
 	if (c.err) {
-		*why = ar_reason(a, NULL, "%s at byte %d", c.err, (int)(c.s - s));
+		*why = ar_reason(a, NULL, "%s at byte %d", c.err, (int)(c.s -
+		    s));
 		return -1;
 	}
 	if (!(rx->op = ar_alloc(a, (size_t)rx->n * sizeof(RxOp), NULL)) ||
@@ -10429,10 +10456,10 @@ rx_match(const Rx *rx, const char *s, size_t n, Arena *a)
 		gen++;
 		for (nn = i = 0; i < nc; i++) {
 			pc = cur[i];
-			if (rx->op[pc].op == RxChr && rx->set[rx->op[pc].x][b / 8] >>
-			    b % 8 & 1)
-				rx_add(rx, pc + 1, pos + 1, n, nxt, &nn, seen, gen,
-				    stk);
+			if (rx->op[pc].op == RxChr && rx->set[rx->op[pc].x][b /
+			    8] >> b % 8 & 1)
+				rx_add(rx, pc + 1, pos + 1, n, nxt, &nn, seen,
+				    gen, stk);
 		}
 		t = cur, cur = nxt, nxt = t, nc = nn;
 	}
@@ -10471,7 +10498,7 @@ typedef struct {		/* one of a requirement's keyless identities */
 
 typedef struct {		/* what a Fulcio certificate says */
 	Str subject, issuer;	/* issuer.p NULL: none */
-	Str claim[24];		/* extension 1.3.6.1.4.1.57264.1.N by N (9-23) */
+	Str claim[24];		/* extensions …57264.1.9-23, by N */
 } Who;
 
 /* the claims an identity may name, sigstore-go's certificate.Extensions
@@ -10614,8 +10641,8 @@ tr_auth(const Json *j, int i, const char *at, Auth *c, Arena *a, Err *e)
 		c->uri = at;
 	n = w[0] < 0 ? 0 : j->t[w[0]].size;
 	for (k = 0, t = w[0] + 1; k < n && n <= 10; k++, t = json_skip(j, t)) {
-		if (!(s = ar_printf(a, e, "%s.certChain.certificates[%d]", at, k))
-		    || json_fields(j, t, s, raw, 1, w + 1, a, e) < 0)
+		if (!(s = ar_printf(a, e, "%s.certChain.certificates[%d]", at,
+		    k)) || json_fields(j, t, s, raw, 1, w + 1, a, e) < 0)
 			return -1;
 		if (tr_bytes(j, w[1], a, &der) < 0 || cry_cert_der(k + 1 < n ?
 		    &c->inter : &c->roots, (const unsigned char *)der.p,
@@ -10638,9 +10665,13 @@ tr_free(Root *tr)
 	for (k = 0; k < tr->nct; k++)
 		log_key_free(&tr->ct[k].key);
 	for (k = 0; k < tr->nca; k++)
-		cry_cert_free(&tr->ca[k].roots), cry_cert_free(&tr->ca[k].inter);
+		cry_cert_free(&tr->ca[k].roots);
+	for (k = 0; k < tr->nca; k++)
+		cry_cert_free(&tr->ca[k].inter);
 	for (k = 0; k < tr->ntsa; k++)
-		cry_cert_free(&tr->tsa[k].roots), cry_cert_free(&tr->tsa[k].inter);
+		cry_cert_free(&tr->tsa[k].roots);
+	for (k = 0; k < tr->ntsa; k++)
+		cry_cert_free(&tr->tsa[k].inter);
 	memset(tr, 0, sizeof(*tr));
 }
 
@@ -10652,7 +10683,8 @@ tr_load(Root *tr, const char *path, Str f, Arena *a, Err *e)
 {
 	static const Field top[] = {
 		{ "mediaType", JSMN_STRING }, { "tlogs", JSMN_ARRAY },
-		{ "certificateAuthorities", JSMN_ARRAY }, { "ctlogs", JSMN_ARRAY },
+		{ "certificateAuthorities", JSMN_ARRAY },
+		{ "ctlogs", JSMN_ARRAY },
 		{ "timestampAuthorities", JSMN_ARRAY }
 	};
 	static const char *mts[] = {
@@ -10677,8 +10709,8 @@ tr_load(Root *tr, const char *path, Str f, Arena *a, Err *e)
 		;
 	if (k == (int)LEN(mts))
 		return fail(e, ExitConfig, "%s: mediaType: not a trusted root "
-		    "(application/vnd.dev.sigstore.trustedroot+json;version=0.1 "
-		    "or …trustedroot.v0.1+json, v0.2)", tr->path);
+		    "(application/vnd.dev.sigstore.trustedroot+json;"
+		    "version=0.1 or …trustedroot.v0.1+json, v0.2)", tr->path);
 	cnt[0] = &tr->ntlog, cnt[1] = &tr->nca, cnt[2] = &tr->nct;
 	cnt[3] = &tr->ntsa;
 	for (m = 0; m < 4; m++) {
@@ -10700,12 +10732,13 @@ tr_load(Root *tr, const char *path, Str f, Arena *a, Err *e)
 			tr->ct = arr[m];
 		else
 			tr->tsa = arr[m];
-		for (k = 0, i = v[m + 1] + 1; k < n; k++, i = json_skip(&j, i)) {
+		for (k = 0, i = v[m + 1] + 1; k < n; k++, i = json_skip(&j,
+		    i)) {
 			if (!(s = ar_printf(a, e, "%s[%d]", top[m + 1].key, k)))
 				return -1;
 			++*cnt[m];
-			if ((m & 1 ? tr_auth(&j, i, s, (Auth *)arr[m] + k, a, e) :
-			    tr_log(&j, i, s, (Log *)arr[m] + k, a, e)) < 0)
+			if ((m & 1 ? tr_auth(&j, i, s, (Auth *)arr[m] + k, a,
+			    e) : tr_log(&j, i, s, (Log *)arr[m] + k, a, e)) < 0)
 				return -1;
 		}
 	}
@@ -10733,8 +10766,8 @@ id_load(const Json *j, int i, const char *at, PolIdent *p, Arena *a,
 		return -1;
 	if ((v[0] >= 0) + (v[1] >= 0) != 1 || (v[2] >= 0) + (v[3] >= 0) != 1)
 		return fail(e, ExitConfig, "%s: %s: exactly one of issuer and "
-		    "issuerRegExp, and one of subject and subjectRegExp, must be "
-		    "given", j->file, at);
+		    "issuerRegExp, and one of subject and subjectRegExp, must "
+		    "be given", j->file, at);
 	for (k = 0; k < 4; k++) {
 		if (v[k] < 0)
 			continue;
@@ -10792,11 +10825,11 @@ id_cert(const Cert *c, Who *w, Arena *a, const char **why)
 		k = *san.p;
 		if (der_get(&san, k, &g) < 0)
 			return -1;
-		if (k == 0xa0 && (der_get(&g, 0x06, &o) < 0 || !der_is(&o, oid) ||
-		    der_get(&g, 0xa0, &x) < 0 || der_get(&x, 0x0c, &u) < 0 ||
-		    g.p != g.end || x.p != x.end || nother++)) {
-			*why = "fulcio: an otherName SAN that is not one Fulcio "
-			    "username";
+		if (k == 0xa0 && (der_get(&g, 0x06, &o) < 0 || !der_is(&o,
+		    oid) || der_get(&g, 0xa0, &x) < 0 || der_get(&x, 0x0c, &u) <
+		    0 || g.p != g.end || x.p != x.end || nother++)) {
+			*why = "fulcio: an otherName SAN that is not one "
+			    "Fulcio username";
 			return -1;
 		}
 		k = k == 0x86 ? 0 : k == 0x81 ? 1 : k == 0xa0 ? 2 : -1;
@@ -10817,15 +10850,15 @@ id_cert(const Cert *c, Who *w, Arena *a, const char **why)
 	w->issuer.n = strlen(iss);
 	for (k = 9; k < 24; k++) {
 		oid[9] = (char)k;
-		if ((r = der_ext(c, oid, &v, &crit)) < 0 || (r && (v.p == v.end ||
-		    (*v.p != 0x0c && *v.p != 0x13 && *v.p != 0x16) ||
+		if ((r = der_ext(c, oid, &v, &crit)) < 0 || (r && (v.p ==
+		    v.end || (*v.p != 0x0c && *v.p != 0x13 && *v.p != 0x16) ||
 		    der_get(&v, *v.p, &u) < 0 || v.p != v.end))) {
 			*why = "fulcio: a malformed claim extension";
 			return -1;
 		}
 		if (r)
-			w->claim[k].p = (char *)u.p, w->claim[k].n = (size_t)(u.end -
-			    u.p);
+			w->claim[k].p = (char *)u.p, w->claim[k].n =
+			    (size_t)(u.end - u.p);
 	}
 	return 0;
 }
@@ -10845,8 +10878,8 @@ id_field(const Str *got, const char *what, const char *exact, const Rx *re,
 	    got->p[k] != 0x7f; k++)
 		;
 	if (k < got->n) {
-		*why = ar_reason(a, NULL, "%s %s holds a control byte: it matches "
-		    "nothing", what, q);
+		*why = ar_reason(a, NULL, "%s %s holds a control byte: it "
+		    "matches nothing", what, q);
 		return 0;
 	}
 	if (exact && strlen(exact) == got->n && !memcmp(exact, got->p,
@@ -10884,11 +10917,12 @@ id_match(const PolIdent *p, int n, const Who *w, int *k, Arena *a,
 			for (m = 0; strcmp(claims[m], p[i].claim[2 * c]); m++)
 				;
 			if (!w->claim[m + 9].p)
-				w1 = ar_reason(a, NULL, "claim %s is absent", claims[m]);
+				w1 = ar_reason(a, NULL, "claim %s is absent",
+				    claims[m]);
 			else
-				score += id_field(&w->claim[m + 9], ar_reason(a, NULL,
-				    "claim %s", claims[m]), p[i].claim[2 * c + 1], NULL,
-				    a, &w1);
+				score += id_field(&w->claim[m + 9], ar_reason(a,
+				    NULL, "claim %s", claims[m]), p[i].claim[2 *
+				    c + 1], NULL, a, &w1);
 		}
 		if (!w1) {
 			*k = i;
@@ -10973,7 +11007,8 @@ tl_parse(const Json *j, int arr, Entry **out, int *n, Arena *a,
 {
 	static const Field ef[] = {
 		{ "logIndex", JSMN_UNDEFINED }, { "logId", JSMN_OBJECT },
-		{ "kindVersion", JSMN_OBJECT }, { "integratedTime", JSMN_UNDEFINED },
+		{ "kindVersion", JSMN_OBJECT }, { "integratedTime",
+		    JSMN_UNDEFINED },
 		{ "inclusionPromise", JSMN_OBJECT },
 		{ "inclusionProof", JSMN_OBJECT },
 		{ "canonicalizedBody", JSMN_STRING }
@@ -11002,13 +11037,14 @@ tl_parse(const Json *j, int arr, Entry **out, int *n, Arena *a,
 	for (k = 0, i = arr + 1; k < *n; k++, e++, i = json_skip(j, i)) {
 		memset(e, 0, sizeof(*e));
 		y[1] = y[2] = w[4] = -1;
-		if (json_fields(j, i, "tlogEntries[]", ef, LEN(ef), v, a, &sub) <
-		    0 || json_fields(j, v[1], "logId", idf, 1, y, a, &sub) < 0 ||
-		    json_fields(j, v[2], "kindVersion", kvf, 2, x, a, &sub) < 0 ||
-		    (v[4] >= 0 && json_fields(j, v[4], "inclusionPromise", prf, 1,
-		    y + 1, a, &sub) < 0) || (v[5] >= 0 && (json_fields(j, v[5],
-		    "inclusionProof", pff, LEN(pff), w, a, &sub) < 0 ||
-		    json_fields(j, w[4], "checkpoint", cpf, 1, y + 2, a, &sub) < 0)))
+		if (json_fields(j, i, "tlogEntries[]", ef, LEN(ef), v, a,
+		    &sub) < 0 || json_fields(j, v[1], "logId", idf, 1, y, a,
+		    &sub) < 0 || json_fields(j, v[2], "kindVersion", kvf, 2, x,
+		    a, &sub) < 0 || (v[4] >= 0 && json_fields(j, v[4],
+		    "inclusionPromise", prf, 1, y + 1, a, &sub) < 0) || (v[5] >=
+		    0 && (json_fields(j, v[5], "inclusionProof", pff, LEN(pff),
+		    w, a, &sub) < 0 || json_fields(j, w[4], "checkpoint", cpf,
+		    1, y + 2, a, &sub) < 0)))
 			goto bad;
 		*why = "bundle: a tlogEntries item without a logIndex, logId, "
 		    "kindVersion, canonicalizedBody, or with a malformed one";
@@ -11016,29 +11052,32 @@ tl_parse(const Json *j, int arr, Entry **out, int *n, Arena *a,
 		    &e->logid) < 0 || x[0] < 0 || x[1] < 0 || !(e->kind =
 		    json_str(j, x[0], a, NULL)) || !(e->version = json_str(j,
 		    x[1], a, NULL)) || tr_bytes(j, v[6], a, &e->body) < 0 ||
-		    (v[3] >= 0 && tl_int(j, v[3], &e->time) < 0) || (v[4] >= 0 &&
-		    tr_bytes(j, y[1], a, &e->set) < 0))
+		    (v[3] >= 0 && tl_int(j, v[3], &e->time) < 0) || (v[4] >=
+		    0 && tr_bytes(j, y[1], a, &e->set) < 0))
 			return 0;
 		if (!(e->proof = v[5] >= 0))
 			continue;
 		if (tl_int(j, w[0], &e->pindex) < 0 || tl_int(j, w[2],
 		    &e->psize) < 0 || tr_bytes(j, w[1], a, &e->root) < 0 ||
 		    e->root.n != 32 || w[3] < 0 || y[2] < 0 || !(e->note =
-		    json_str(j, y[2], a, NULL)) || (e->nhash = j->t[w[3]].size) >
-		    MAX_PROOF_HASHES || !(e->hash = ar_alloc(a, (size_t)e->nhash *
-		    sizeof(Str) + 1, NULL)))
+		    json_str(j, y[2], a, NULL)) || (e->nhash =
+		    j->t[w[3]].size) > MAX_PROOF_HASHES || !(e->hash =
+		    ar_alloc(a, (size_t)e->nhash * sizeof(Str) + 1, NULL)))
 			return 0;
 		for (h = 0, t = w[3] + 1; h < e->nhash; h++, t++)
-			if (tr_bytes(j, t, a, &e->hash[h]) < 0 || e->hash[h].n != 32)
+			if (tr_bytes(j, t, a, &e->hash[h]) < 0 ||
+			    e->hash[h].n != 32)
 				return 0;
 	}
 	/* one entry per log and index (sigstore-go) */
 	for (k = 0; k < *n; k++)
 		for (i = 0; i < k; i++)
-			if ((*out)[i].index == (*out)[k].index && (*out)[i].logid.n ==
-			    (*out)[k].logid.n && !memcmp((*out)[i].logid.p,
-			    (*out)[k].logid.p, (*out)[k].logid.n)) {
-				*why = "bundle: two tlogEntries for one log and index";
+			if ((*out)[i].index == (*out)[k].index &&
+			    (*out)[i].logid.n == (*out)[k].logid.n &&
+			    !memcmp((*out)[i].logid.p, (*out)[k].logid.p,
+			    (*out)[k].logid.n)) {
+				*why = "bundle: two tlogEntries for one log "
+				    "and index";
 				return 0;
 			}
 	return 1;
@@ -11112,8 +11151,8 @@ tl_note(const Log *l, const char *note, int v1, long long *size,
 	for (p = end + 1; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
 		if (++lines > MAX_NOTE_SIGS || strncmp(p, "\xe2\x80\x94 ", 4) ||
-		    !(q = memchr(p + 4, ' ', (size_t)(nl - p - 4))) || q == p + 4 ||
-		    memchr(p + 4, '+', (size_t)(q - p - 4)) ||
+		    !(q = memchr(p + 4, ' ', (size_t)(nl - p - 4))) || q == p +
+		    4 || memchr(p + 4, '+', (size_t)(q - p - 4)) ||
 		    b64_decode(a, q + 1, (size_t)(nl - q - 1), &sig) < 0 ||
 		    sig.n < 5)
 			return -1;
@@ -11131,12 +11170,14 @@ tl_note(const Log *l, const char *note, int v1, long long *size,
 		if (memcmp(sig.p, h, 4) || (!v1 && (nn != hl || strncmp(p + 4,
 		    host, hl)))) {
 			if (v1)
-				return *why = "checkpoint: not signed by the log", -1;
+				return *why = "checkpoint: not signed by the "
+				    "log", -1;
 			continue;	/* a witness */
 		}
 		if (log_verify(&l->key, note, text, (unsigned char *)sig.p + 4,
 		    sig.n - 4) < 0) {
-			*why = "checkpoint: the log's signature does not verify";
+			*why = "checkpoint: the log's signature does not "
+			    "verify";
 			return -1;
 		}
 		good++;
@@ -11161,16 +11202,6 @@ tl_note(const Log *l, const char *note, int v1, long long *size,
 		return -1;
 	memcpy(root, rh.p, 32);
 	return 0;
-}
-
-/* the token at path (member names, NULL-terminated) under object obj of
- * j, or -1 */
-static int
-tl_tok(const Json *j, int obj, const char *const *path)
-{
-	for (; *path && obj >= 0; path++)
-		obj = j->t[obj].type == JSMN_OBJECT ? json_get(j, obj, *path) : -1;
-	return obj;
 }
 
 /* A Rekor v1 entry's body (dsse 0.0.1 or intoto 0.0.2, read leniently
@@ -11205,7 +11236,7 @@ tl_bind(const Entry *e, const Signed *s, Arena *a, const char **why)
 		return 0;
 	}
 	d = !strcmp(k, "dsse");
-	arr = tl_tok(&j, 0, d ? dsse : intoto);
+	arr = sst_tok(&j, 0, d ? dsse : intoto);
 	if (arr < 0 || j.t[arr].type != JSMN_ARRAY || j.t[arr].size != 1) {
 		*why = "rekor: the logged entry has not exactly one signature";
 		return 0;
@@ -11276,13 +11307,15 @@ tl_entry(const Root *tr, const Entry *e, const Signed *s, Proof *pf,
 		if (!(det = log_details(s->pk, &md)))
 			return *why = "rekor v2: a key Rekor v2 cannot log", -1;
 		body = ar_reason(a, NULL, "{\"apiVersion\":\"0.0.2\",\"kind\":"
-		    "\"hashedrekord\",\"spec\":{\"hashedRekordV002\":{\"data\":{"
-		    "\"algorithm\":\"SHA2_%d\",\"digest\":\"%s\"},\"signature\":{"
-		    "\"content\":\"%s\",\"verifier\":{\"keyDetails\":\"%s\",\"%s\":"
-		    "{\"rawBytes\":\"%s\"}}}}}}", md == MdSha256 ? 256 : md ==
-		    MdSha384 ? 384 : 512, tl_b64(root, der_sum(md, s->pae, s->paen,
-		    root), a), tl_b64(s->sig.p, s->sig.n, a), det, s->cert ?
-		    "x509Certificate" : "publicKey", tl_b64(s->der, s->dern, a));
+		    "\"hashedrekord\",\"spec\":{\"hashedRekordV002\":{"
+		    "\"data\":{\"algorithm\":\"SHA2_%d\",\"digest\":\"%s\"},"
+		    "\"signature\":{\"content\":\"%s\",\"verifier\":{"
+		    "\"keyDetails\":\"%s\",\"%s\":{\"rawBytes\":\"%s\"}}}}}}",
+		    md == MdSha256 ? 256 : md == MdSha384 ? 384 : 512,
+		    tl_b64(root, der_sum(md, s->pae, s->paen, root), a),
+		    tl_b64(s->sig.p, s->sig.n, a), det, s->cert ?
+		    "x509Certificate" : "publicKey", tl_b64(s->der, s->dern,
+		    a));
 		if (!e->proof)
 			return *why = "rekor v2: an entry without an inclusion "
 			    "proof", -1;
@@ -11294,8 +11327,8 @@ tl_entry(const Root *tr, const Entry *e, const Signed *s, Proof *pf,
 			return -1;
 		tl_leaf(body, e->body.n, lh);
 		if (tl_merkle(e->index, size, lh, e->hash, e->nhash, root) < 0)
-			return *why = "rekor v2: the inclusion proof does not lead "
-			    "to the checkpoint's root", -1;
+			return *why = "rekor v2: the inclusion proof does not "
+			    "lead to the checkpoint's root", -1;
 		pf->v2[pf->nv2++] = l;
 		pf->said = ar_reason(a, NULL, "%s%sRekor v2 %s (index %lld, "
 		    "inclusion proof)", pf->said, *pf->said ? ", " : "", l->url,
@@ -11315,20 +11348,20 @@ tl_entry(const Root *tr, const Entry *e, const Signed *s, Proof *pf,
 		return *why = "rekor: an entry with neither a SET nor an "
 		    "inclusion proof", -1;
 	if (e->set.p && (e->time < l->from || e->time > l->until)) {
-		*why = ar_reason(a, NULL, "rekor: logged at %s, when log %s was "
-		    "not valid", when_utc(e->time, a), l->url);
+		*why = ar_reason(a, NULL, "rekor: logged at %s, when log %s "
+		    "was not valid", when_utc(e->time, a), l->url);
 		return -1;
 	}
 	/* the SET: over canonical JSON, rebuilt (§8.3) */
 	if (e->set.p) {
 		hex_str(l->id, 32, id, 0);
 		body = ar_reason(a, NULL, "{\"body\":\"%s\",\"integratedTime\":"
-		    "%lld,\"logID\":\"%s\",\"logIndex\":%lld}", tl_b64(e->body.p,
-		    e->body.n, a), e->time, id, e->index);
+		    "%lld,\"logID\":\"%s\",\"logIndex\":%lld}",
+		    tl_b64(e->body.p, e->body.n, a), e->time, id, e->index);
 		if (log_verify(&l->key, body, strlen(body),
 		    (const unsigned char *)e->set.p, e->set.n) < 0)
-			return *why = "rekor: the SET does not verify with the log's "
-			    "key", -1;
+			return *why = "rekor: the SET does not verify with the "
+			    "log's key", -1;
 	}
 	if (e->proof && tl_note(l, e->note, 1, &size, root, a, why) < 0)
 		return -1;
@@ -11371,8 +11404,8 @@ tl_verify(Root *tr, const Entry *e, int ne, const Str *ts, int nts,
 			return -1;
 		pf->n += r;
 		if (!r)
-			miss = "rekor: an entry of a log the trusted root does not "
-			    "list";
+			miss = "rekor: an entry of a log the trusted root does "
+			    "not list";
 	}
 	for (i = 0; i < nts; i++) {
 		for (k = 0, w = "timestamp: the trusted root lists no "
@@ -11384,15 +11417,16 @@ tl_verify(Root *tr, const Entry *e, int ne, const Str *ts, int nts,
 				continue;
 			}
 			if (t < tr->tsa[k].from || t > tr->tsa[k].until) {
-				w = ar_reason(a, NULL, "timestamp at %s, when TSA %s "
-				    "was not valid", when_utc(t, a), tr->tsa[k].uri);
+				w = ar_reason(a, NULL, "timestamp at %s, when "
+				    "TSA %s was not valid", when_utc(t, a),
+				    tr->tsa[k].uri);
 				continue;
 			}
 			pf->t[pf->nt++] = t;
 			pf->n++;
-			pf->said = ar_reason(a, NULL, "%s%stimestamp by %s at %s",
-			    pf->said, *pf->said ? ", " : "", tr->tsa[k].uri,
-			    when_utc(t, a));
+			pf->said = ar_reason(a, NULL, "%s%stimestamp by %s at "
+			    "%s", pf->said, *pf->said ? ", " : "",
+			    tr->tsa[k].uri, when_utc(t, a));
 			break;
 		}
 		if (k == tr->ntsa)
@@ -11402,10 +11436,11 @@ tl_verify(Root *tr, const Entry *e, int ne, const Str *ts, int nts,
 		return *why = miss, -1;
 	for (i = 0; i < pf->nv2; i++)
 		for (k = 0; k < pf->nt; k++)
-			if (pf->t[k] < pf->v2[i]->from || pf->t[k] > pf->v2[i]->until)
-				return *why = ar_reason(a, NULL, "rekor v2: log %s is not "
-				    "valid at %s", pf->v2[i]->url, when_utc(pf->t[k], a)),
-				    -1;
+			if (pf->t[k] < pf->v2[i]->from || pf->t[k] >
+			    pf->v2[i]->until)
+				return *why = ar_reason(a, NULL, "rekor v2: "
+				    "log %s is not valid at %s", pf->v2[i]->url,
+				    when_utc(pf->t[k], a)), -1;
 	return 0;
 }
 
@@ -11423,20 +11458,21 @@ tl_fulcio(Root *tr, const Str *der, const Proof *pf, Arena *a,
 
 	for (i = 0; i < pf->nt; i++) {
 		for (k = ok = 0; k < tr->nca && !ok; k++) {
-			if (pf->t[i] < tr->ca[k].from || pf->t[i] > tr->ca[k].until)
+			if (pf->t[i] < tr->ca[k].from || pf->t[i] >
+			    tr->ca[k].until)
 				continue;
 			cry_cert_init(&chain);
 			if (cry_cert_der(&chain, (const unsigned char *)der->p,
-			    der->n) < 0 || cry_append(&chain, &tr->ca[k].inter, 0) <
-			    0)
+			    der->n) < 0 || cry_append(&chain, &tr->ca[k].inter,
+			    0) < 0)
 				w = "the certificate does not parse";
 			else if (cry_chain(&chain, &tr->ca[k].roots, pf->t[i],
 			    EkuCodeSigning, a, &w) == 0)
 				ok = 1;
 			if (ok && !sct)
 				sct = ct_verify(&chain, cry_cert_issuer(&chain,
-				    &tr->ca[k].inter, &tr->ca[k].roots), tr->ct, tr->nct,
-				    a, &w) > 0;
+				    &tr->ca[k].inter, &tr->ca[k].roots), tr->ct,
+				    tr->nct, a, &w) > 0;
 			cry_cert_free(&chain);
 			if (ok && !sct) {
 				*why = ar_reason(a, NULL, "fulcio: %s", w);
@@ -11706,8 +11742,8 @@ bdl_parse(const Str *blob, Bdl *b, Arena *a, const char **why)
 		    &sub) < 0)
 			goto bad;
 		else if (tr_bytes(&j, y[0], a, &b->ts[k]) < 0)
-			return *why = "bundle: a timestamp without signedTimestamp "
-			    "bytes", 0;
+			return *why = "bundle: a timestamp without "
+			    "signedTimestamp bytes", 0;
 	if (!tl_parse(&j, w[3], &b->tl, &b->ntl, a, why))
 		return 0;
 	/* sigstore-go: v0.1 needs a SET among its entries, later versions
@@ -11971,8 +12007,8 @@ bdl_check(Run *run, const Req *q, const BdlReq *br, Signer *sg, Root *tr,
 	if ((q->src == SrcKeys) == (b.cert.p != NULL)) {
 		f->why = b.cert.p ? "the bundle holds a certificate: this "
 		    "requirement trusts keys" : q->src == SrcPKI ? "the bundle "
-		    "names a public key: pki needs a certificate" : "the bundle "
-		    "names a public key: keyless needs a certificate";
+		    "names a public key: pki needs a certificate" : "the "
+		    "bundle names a public key: keyless needs a certificate";
 		return 0;
 	}
 	if (!(pae = bdl_pae(&b, a, &n)))
@@ -12028,16 +12064,16 @@ bdl_check(Run *run, const Req *q, const BdlReq *br, Signer *sg, Root *tr,
 		goto out;
 	if (q->src == SrcFulcio) {
 		if (!pf.nt) {
-			f->why = "no verified time: keyless needs a Rekor v1 SET or "
-			    "an RFC 3161 timestamp";
+			f->why = "no verified time: keyless needs a Rekor v1 "
+			    "SET or an RFC 3161 timestamp";
 			goto out;
 		}
 		if (!tl_fulcio(tr, &b.cert, &pf, a, &f->why) || id_cert(&leaf,
 		    &who, a, &f->why) < 0)
 			goto out;
 		if (!id_match(br->ids, br->nids, &who, &k, a, &w)) {
-			f->why = br->nids > 1 ? ar_reason(a, e, "identities[%d] "
-			    "(closest): %s", k, w) : w;
+			f->why = br->nids > 1 ? ar_reason(a, e,
+			    "identities[%d] (closest): %s", k, w) : w;
 			goto out;
 		}
 		f->signer = bdl_who(&who, k, br->nids, &pf, a);
@@ -12084,8 +12120,8 @@ bdl_root(Run *run, const Req *q, Root *tr, Err *e)
 		return fail(e, ExitConfig, "%s: %s.trustedRootPath: %s",
 		    run->policyfile, q->at, sub.msg);
 	if (q->src == SrcFulcio && !tr->nca)
-		return fail(e, ExitConfig, "%s: %s.trustedRootPath: %s: lists no "
-		    "certificateAuthorities (keyless trusts Fulcio's)",
+		return fail(e, ExitConfig, "%s: %s.trustedRootPath: %s: lists "
+		    "no certificateAuthorities (keyless trusts Fulcio's)",
 		    run->policyfile, q->at, tr->path);
 	return 0;
 }

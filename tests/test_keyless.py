@@ -160,14 +160,15 @@ def run(t):
 		t.case(name(label), f)
 
 	def v1(w, repo, d, leaf=None, body_kw=None, entry_kw=None, t_=None,
-	    stamps=False, sig=None, st=None):
+	    stamps=False, sig=None, st=None, log_pem=None, log_st=None):
 		"""A bundle of a Rekor v1 entry (SET and proof) for D, and its
-		evidence as the reason names it ("ev") and its time ("t")."""
+		evidence as the reason names it ("ev") and its time ("t"); the
+		entry logs SIG, LOG_PEM and LOG_ST instead when given."""
 		leaf = leaf or w.fulcio.leaf()
 		st = st or cosign.statement(d)
 		s = leaf.key.sign(cosign.pae(cosign.MT_INTOTO, st))
 		t0 = int(time.time()) - 60 if t_ is None else t_
-		body = keyless.dsse_body(st, sig or s, leaf.pem,
+		body = keyless.dsse_body(log_st or st, sig or s, log_pem or leaf.pem,
 		    **(body_kw or {}))
 		e = w.r1.entry(body, time_=t0, **(entry_kw or {}))
 		ts = [w.tsa.stamp(s)] if stamps else []
@@ -317,23 +318,11 @@ def run(t):
 	case("a log entry for another signature: rejected", other_sig, 1,
 	    bad("rekor: the logged signature is not this signature"))
 
-	def other_cert(w, repo, d):
-		leaf = w.fulcio.leaf()
-		st = cosign.statement(d)
-		s = leaf.key.sign(cosign.pae(cosign.MT_INTOTO, st))
-		e = w.r1.entry(keyless.dsse_body(st, s, w.fulcio.leaf().pem))
-		return keyless.bundle(st, leaf, [e], sig=s)
-	case("a log entry for another certificate: rejected", other_cert, 1,
-	    bad("rekor: the logged certificate is not the bundle's"))
-
-	def other_payload(w, repo, d):
-		leaf = w.fulcio.leaf()
-		st = cosign.statement(d)
-		s = leaf.key.sign(cosign.pae(cosign.MT_INTOTO, st))
-		e = w.r1.entry(keyless.dsse_body(cosign.statement("sha256:" + "ab" *
-		    32), s, leaf.pem))
-		return keyless.bundle(st, leaf, [e], sig=s)
-	case("a log entry for another payload: rejected", other_payload, 1,
+	case("a log entry for another certificate: rejected", lambda w, r, d:
+	    v1(w, r, d, log_pem=w.fulcio.leaf().pem), 1, bad("rekor: the "
+	    "logged certificate is not the bundle's"))
+	case("a log entry for another payload: rejected", lambda w, r, d:
+	    v1(w, r, d, log_st=cosign.statement("sha256:" + "ab" * 32)), 1,
 	    bad("rekor: the logged payload hash is not this payload's"))
 
 	def broken_proof(w, repo, d):
@@ -598,6 +587,35 @@ def run(t):
 	shipped("a self-hosted runner: rejected", {"claims": {9: WF, 11:
 	    "self-hosted", 16: "https://github.com/acme"}}, 1, "claim "
 	    "runnerEnvironment self-hosted is not github-hosted" + "%.0s")
+
+	# --- the verdict cache -------------------------------------------------
+	def cache():
+		"""the trusted root is part of the cache key: the same bytes hit,
+		other bytes (a reformatted file) verify again"""
+		import re
+		import test_registry
+		w.make()
+		repo, d = w.image()
+		blob, _, info = v1(w, repo, d)
+		attach(w.reg, repo, d, blob)
+		rp = w.lab.write("cache-trusted_root.json", json.dumps(w.root()))
+		req = dict(keyless_req(), trustedRootPath=rp)
+		pol = t.policy_file({"default": [{"type": "reject"}], "transports":
+		    {"docker": {w.reg.host: [req]}}}, "keyless-cache.json")
+		env = dict(clean_env(), IVLITE_CACHE_DIR=os.path.join(
+		    w.lab.mkdir("keyless-cache"), "v"), IVLITE_CACHE_SECONDS="3600")
+		argv = [test_registry.faults_bin(t), "-name", w.reg.ref(repo, "v1"),
+		    "-digest", d, "-policy", pol, "-insecure", w.reg.host]
+		line = w.line(repo, d, req, 0, ok(WF, info["ev"]))
+		cached = re.escape(line) + r" \(cached: verified [0-9: -]+ UTC\)"
+		go = lambda: containerd.run_direct(argv, stdin=b"", env=env)
+		t.expect(go(), 0, line)
+		t.expect(go(), 0, regex=cached)
+		with open(rp, "w") as f:
+			f.write(json.dumps(w.root(), indent=1))
+		t.expect(go(), 0, line)
+		t.expect(go(), 0, regex=cached)
+	t.case(name("the verdict cache keys on the trusted root's bytes"), cache)
 
 	# --- -check ----------------------------------------------------------
 	def check():
