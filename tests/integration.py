@@ -254,12 +254,13 @@ def main(argv):
 			import test_hostile
 			import test_registry
 			import test_robust
+			import test_rollout
 			import test_sigpki
 			import test_sigstore
 			for mod in (test_contract, test_containerd_real,
 			    test_deployments, test_differential, test_registry,
 			    test_hostile, test_sigstore, test_cosign_real,
-			    test_bundle, test_sigpki, test_gpg, test_cache,
+			    test_bundle, test_sigpki, test_gpg, test_cache, test_rollout,
 			    test_robust):
 				mod.run(t)
 	finally:

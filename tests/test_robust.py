@@ -292,12 +292,15 @@ def audit(t):
 
 	def one_acceptance():
 		# every ExitAccept of the code (comments blanked, lines kept)
-		# is a comparison, the enum, or the one assignment in judge()
+		# is a comparison, the enum, the one assignment in judge(), or
+		# -audit's exit status in exit_status()
 		code = re.sub(r"/\*.*?\*/", lambda m: re.sub(r"[^\n]", " ",
 		    m.group()), src, flags=re.S)
 		start = code.index("\njudge(Run *run")
 		end = code.index("\n}\n", start)
 		body = code[start:end]
+		audited = code.index("\nexit_status(int code)\n{\n\treturn "
+		    "auditing ? ExitAccept : code;\n}\n")
 		sets, bad = 0, []
 		for m in re.finditer(r"\bExitAccept\b", code):
 			line = code.count("\n", 0, m.start()) + 1
@@ -309,6 +312,8 @@ def audit(t):
 			    before.endswith("v->exit =") and \
 			    code.startswith(";", m.end()):
 				sets += 1
+				continue
+			if audited < m.start() < audited + 60:
 				continue
 			bad.append("ivlite.c:%d: %s" % (line, code[
 			    code.rindex("\n", 0, m.start()) + 1:code.index("\n",
@@ -323,6 +328,26 @@ def audit(t):
 			raise Fail("judge() does not start from a rejection")
 	t.case("audit: the verdict becomes ExitAccept in one place, judge(), "
 	    "which starts from ExitReject", one_acceptance)
+
+	def audit_mode():
+		# -audit allows a pull in one place: exit_status(), whose flag
+		# main() sets from the option once; everything judges as usual
+		sets = re.findall(r"\bauditing\s*=[^=][^;]*;", c_code(src))
+		if sets != ["auditing = o.audit;"]:
+			raise Fail("auditing is set %r, want once, from -audit"
+			    % sets)
+		m = src[src.index("\nmain(int argc"):]
+		m = m[:m.index("\n}\n")]
+		if not m.rstrip().endswith("return exit_status(code);"):
+			raise Fail("main does not end in return exit_status(code)")
+		for name in ("judge(", "judge_req(", "main_image("):
+			body = src[src.index("\n" + name):]
+			body = body[:body.index("\n}\n")]
+			if re.search(r"\bauditing\b|->audit\b|exit_status\(",
+			    body):
+				raise Fail("%s) looks at -audit" % name)
+	t.case("audit: -audit changes only the exit status (exit_status(), "
+	    "set once from the option), never the judgement", audit_mode)
 
 	def reasons():
 		# a reason (a detail, a *why, a list of them) is built with
@@ -344,16 +369,17 @@ def audit(t):
 	t.case("audit: no error is raised with exit status 0", no_fail_accepts)
 
 	def main_exit():
+		m = src[src.index("\nmain_image(Run *run"):]
+		if "code = e->code ? e->code : judged ? v.exit : ExitUndecided;" \
+		    not in m[:m.index("\n}\n")]:
+			raise Fail("main_image's exit status is not taken from the "
+			    "error or the verdict")
 		m = src[src.index("\nmain(int argc"):]
-		if "code = e.code ? e.code : judged ? v.exit : ExitUndecided;" \
-		    not in m:
-			raise Fail("main's exit status is not taken from the error "
-			    "or the verdict")
 		zero = re.findall(r"return[^;]*\b0;", m[:m.index("\n}\n")])
 		if len(zero) != 2:
 			raise Fail("main returns 0 directly in %d places, want 2 "
 			    "(-version/-h and -check)" % len(zero))
-	t.case("audit: main exits with the error's status or the verdict; "
+	t.case("audit: main_image's status is the error's or the verdict's; "
 	    "only -version/-h and -check return 0 directly", main_exit)
 
 	code = c_code(src)
