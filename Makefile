@@ -44,6 +44,16 @@ tests/regfetch: tests/regfetch.c $(HOOKS)
 tests/ivlite-faults: $(SRC) $(HDR)
 	$(CC) $(CPPFLAGS) -DIVLITE_FAULTS $(CFLAGS) $(SANFLAGS) -o $@ $(SRC) $(LIBS)
 
+# ivlite, tests/unit and tests/regfetch against mbedTLS 3.6 LTS (Debian 13's
+# source package, built into build/mbedtls3-VARIANT): the test matrix's
+# second library; MBEDTLS3=debian (Debian 13's configuration) or psa (with
+# MBEDTLS_USE_PSA_CRYPTO, deprecated API removed)
+MBEDTLS3 = debian
+mbedtls3:
+	tests/deps dpkg-dev python3
+	CC="$(CC)" CPPFLAGS="$(CPPFLAGS)" CFLAGS="$(CFLAGS)" WARN="$(WARN)" \
+	    SANFLAGS="$(SANFLAGS)" tests/mbedtls3 $(MBEDTLS3)
+
 # installs build and test dependencies that are missing (Debian, as root)
 deps:
 	tests/deps $(TESTPKGS)
@@ -94,4 +104,4 @@ clean:
 	rm -f ivlite ivlite-static tests/unit tests/regfetch tests/ivlite-faults
 	rm -rf build
 
-.PHONY: all static deps tools test fuzz bench demo install uninstall clean
+.PHONY: all static mbedtls3 deps tools test fuzz bench demo install uninstall clean

@@ -451,6 +451,22 @@ def audit(t):
 	t.case("audit: mbedTLS only in the crypto and TLS sections, version "
 	    "checks only in the compatibility block", mbedtls_confined)
 
+	def hash_answers():
+		# a hash call (sha_raw, sha256_ret, mbedtls_md_update…)
+		# that is a statement of its own (after ; { } else, an if's
+		# line, a (void)) drops its answer, and so does the left of a
+		# comma expression
+		call = r"(?:sha_raw|sha(?:256|512)_ret|mbedtls_(?:sha\d+|md)" \
+		    r"(?:_(?!init\b|free\b)\w+)?)\s*\("
+		bad = ["ivlite.c:%d" % (code.count("\n", 0, m.end()) + 1)
+		    for m in re.finditer(r"(?:[;{}]|\belse|\)[ \t]*\n|\(void\))"
+		    r"\s*" + call + r"|\(\s*" + call + r"[^;]*\)\s*,", code)]
+		if bad:
+			raise Fail("a hash call whose answer is not checked: %s"
+			    % ", ".join(bad))
+	t.case("audit: every mbedTLS hash call's answer is checked",
+	    hash_answers)
+
 	def readme_table():
 		with open(os.path.join(t.root, "README.md")) as f:
 			readme = f.read()
