@@ -74,14 +74,17 @@
 #define pk_parse_key(pk, key, n, rng, rngctx) \
 	mbedtls_pk_parse_key((pk), (key), (n), NULL, 0, (rng), (rngctx))
 /* what a server that does not speak TLS (plain HTTP) makes the handshake
- * fail with, besides MBEDTLS_ERR_SSL_INVALID_RECORD */
-#define TLS_ERR_NOT_TLS	MBEDTLS_ERR_SSL_DECODE_ERROR
+ * fail with, besides MBEDTLS_ERR_SSL_INVALID_RECORD: 3.x has no error
+ * for a ServerHello alone (DECODE_ERROR is any message) */
+#define TLS_ERR_NOT_TLS	MBEDTLS_ERR_SSL_INVALID_RECORD
+#define TLS_ERR_BAD_CERT	MBEDTLS_ERR_SSL_BAD_CERTIFICATE
 #else
 #define sha256_ret	mbedtls_sha256_ret
 #define sha512_ret	mbedtls_sha512_ret
 #define pk_parse_key(pk, key, n, rng, rngctx) \
 	mbedtls_pk_parse_key((pk), (key), (n), NULL, 0)
 #define TLS_ERR_NOT_TLS	MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO
+#define TLS_ERR_BAD_CERT	MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE
 #endif
 #if MBEDTLS_VERSION_NUMBER >= 0x03020000
 #define tls_conf_min_12(conf) \
@@ -4021,7 +4024,11 @@ cry_path(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 	return 0;
 }
 
-/* Certificates: no MD5/SHA-1, RSA of 2048 bits and more, NIST curves */
+/* Certificates, for signatures and TLS alike: no MD5/SHA-1/SHA-224, RSA
+ * of 2048 bits and more, NIST curves (mbedTLS's default profile differs
+ * by version: 2.28's takes SHA-224 and every curve) */
+#define CRY_WEAK	"weak signature or key, refused by the verification " \
+	"profile (SHA-256+, RSA 2048+, NIST curves)"
 static const mbedtls_x509_crt_profile cry_profile = {
 	MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) |
 	    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
@@ -4087,8 +4094,7 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 		*why = "not for code signing (extended key usage)";
 	else if (f & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK
 	    | MBEDTLS_X509_BADCERT_BAD_KEY))
-		*why = "weak signature or key, refused by the verification "
-		    "profile (SHA-256+, RSA 2048+, NIST curves)";
+		*why = CRY_WEAK;
 	else if (f & MBEDTLS_X509_BADCERT_OTHER)
 		*why = ar_reason(a, NULL, "%s", p.why);
 	else {
@@ -5038,7 +5044,9 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 	if (c->ioerr.code)
 		return fail(e, c->ioerr.code, "%s (during the TLS %s)",
 		    c->ioerr.msg, step);
-	if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+	/* a certificate for another use fails as a bad certificate */
+	if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED ||
+	    ret == TLS_ERR_BAD_CERT) {
 		f = mbedtls_ssl_get_verify_result(&c->ssl);
 		if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
 			return fail(e, ExitUndecided, "%s: TLS: certificate "
@@ -5058,6 +5066,15 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 		if (f & MBEDTLS_X509_BADCERT_FUTURE)
 			return fail(e, ExitUndecided, "%s: TLS: certificate "
 			    "not yet valid", c->name);
+		if (f & (MBEDTLS_X509_BADCERT_BAD_MD |
+		    MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_BAD_KEY))
+			return fail(e, ExitUndecided, "%s: TLS: certificate "
+			    "rejected: " CRY_WEAK, c->name);
+		if (f & (MBEDTLS_X509_BADCERT_KEY_USAGE |
+		    MBEDTLS_X509_BADCERT_EXT_KEY_USAGE))
+			return fail(e, ExitUndecided, "%s: TLS: certificate not "
+			    "for a TLS server (key usage or extended key usage)",
+			    c->name);
 		mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", f);
 		buf[strcspn(buf, "\n")] = '\0';
 		return fail(e, ExitUndecided, "%s: TLS: certificate "
@@ -5171,7 +5188,7 @@ trust_get(Net *n, const char *authority, Err *e)
 	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	/* certs.d's anchors, maybe none: the bundle comes in tls_verify */
 	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
-	mbedtls_ssl_conf_cert_profile(&t->conf, &mbedtls_x509_crt_profile_default);
+	mbedtls_ssl_conf_cert_profile(&t->conf, &cry_profile);
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &n->drbg);
 	mbedtls_ssl_conf_ciphersuites(&t->conf, suites);
 	tls_conf_groups(&t->conf, groups);
@@ -5285,7 +5302,7 @@ trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags)
 	 * this path: cry_path */
 	c->path.n = 0;
 	if (mbedtls_x509_crt_verify_with_profile(leaf, n ? &anchors : NULL,
-	    NULL, &mbedtls_x509_crt_profile_default, NULL, &f, cry_path,
+	    NULL, &cry_profile, NULL, &f, cry_path,
 	    &c->path) != 0 && !f)
 		f |= MBEDTLS_X509_BADCERT_NOT_TRUSTED;
 	*flags |= f;

@@ -932,6 +932,25 @@ def run_tls(t, n, nl):
 	    nl.names("ip-only").host)), ref(nl.names("ip-only").host),
 	    app().digest))
 
+	# certificate rules that hold whatever the mbedTLS (its own defaults
+	# differ: 2.28's profile takes SHA-224 signatures, 3.6's does not)
+	weak_why = {
+		"sha1": "certificate rejected: weak signature or key, refused "
+		    "by the verification profile (SHA-256+, RSA 2048+, NIST "
+		    "curves)",
+		"client-eku": "certificate not for a TLS server (key usage or "
+		    "extended key usage)",
+	}
+	weak_why["sha224"] = weak_why["rsa1024"] = weak_why["sha1"]
+	for kind in sorted(nl.WEAK_CERTS):
+		def weak_case(kind=kind):
+			r = lab_need(lambda: nl.weak(kind))
+			n.expect_line(n.fetch("manifest", ref(r.host),
+			    ca_file=nl.pki().path), 3, "error: %s: TLS: %s"
+			    % (r.host, weak_why[kind]))
+		t.case("registry tls weak: %s certificate rejected" % kind,
+		    weak_case)
+
 	# client certificates
 	def cc():
 		return lab_need(nl.clientcert)
