@@ -4073,7 +4073,6 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
     Arena *a, const char **why)
 {
 	const char *when = when_utc(t >= 0 ? t : (long long)time(NULL), a);
-	char info[200];
 	uint32_t f = 0;
 	Path p;
 
@@ -4097,11 +4096,9 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 		*why = CRY_WEAK;
 	else if (f & MBEDTLS_X509_BADCERT_OTHER)
 		*why = ar_reason(a, NULL, "%s", p.why);
-	else {
-		mbedtls_x509_crt_verify_info(info, sizeof(info), "", f);
-		info[strcspn(info, "\n")] = '\0';
-		*why = ar_reason(a, NULL, "%s", *info ? info : "rejected");
-	}
+	else	/* mbedTLS's texts for the rest: not in ivlite-static */
+		*why = f ? ar_reason(a, NULL, "rejected (mbedTLS verification "
+		    "flags 0x%x)", (unsigned)f) : "rejected";
 	return -1;
 }
 
@@ -5075,10 +5072,9 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 			return fail(e, ExitUndecided, "%s: TLS: certificate not "
 			    "for a TLS server (key usage or extended key usage)",
 			    c->name);
-		mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", f);
-		buf[strcspn(buf, "\n")] = '\0';
 		return fail(e, ExitUndecided, "%s: TLS: certificate "
-		    "rejected: %s", c->name, buf);
+		    "rejected (mbedTLS verification flags 0x%x)", c->name,
+		    (unsigned)f);
 	}
 	/* the alert's description is the second byte of the message */
 	if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE &&

@@ -467,6 +467,43 @@ def audit(t):
 	t.case("audit: every mbedTLS hash call's answer is checked",
 	    hash_answers)
 
+	def static_archive():
+		# tests/static in a copy of the checkout, on two made-up mbedTLS
+		# trees of one module each (the link then fails, the archive
+		# is made before it): after the second, the archive holds the
+		# second tree's module alone
+		if not shutil.which("musl-gcc"):
+			raise Skip("musl-gcc not installed (musl-tools)")
+		top = t.lab.mkdir("static-archive")
+		os.makedirs(os.path.join(top, "tests"))
+		for f in ("tests/static", "tests/mbedtls-source", "ivlite.c",
+		    "config.def.h", "mbedtls-config.h"):
+			shutil.copy(os.path.join(t.root, f), os.path.join(top, f))
+		out = []
+		for mod in ("first", "second"):
+			src = os.path.join(top, "mbedtls-" + mod)
+			os.makedirs(os.path.join(src, "include", "mbedtls"))
+			os.makedirs(os.path.join(src, "library"))
+			open(os.path.join(src, "include", "mbedtls", "ssl.h"),
+			    "w").close()
+			with open(os.path.join(src, "library", mod + ".c"), "w") as f:
+				f.write("int ivlite_%s;\n" % mod)
+			env = dict(os.environ, MBEDTLS_SRC=src)
+			p = subprocess.run([os.path.join(top, "tests", "static")],
+			    env=env, capture_output=True, text=True, timeout=60)
+			ar = subprocess.run(["ar", "t", os.path.join(top, "build",
+			    "static", "libmbedtls-ivlite.a")], capture_output=True,
+			    text=True)
+			out.append(ar.stdout.split())
+			if p.returncode == 0 or ar.returncode != 0:
+				raise Fail("tests/static on a made-up tree: exit %d, ar "
+				    "t: %r %r" % (p.returncode, ar.stdout, ar.stderr))
+		if out != [["first.o"], ["second.o"]]:
+			raise Fail("archive members after each build: %r (want "
+			    "[['first.o'], ['second.o']])" % out)
+	t.case("audit: tests/static makes its archive anew each build",
+	    static_archive)
+
 	def readme_table():
 		with open(os.path.join(t.root, "README.md")) as f:
 			readme = f.read()
