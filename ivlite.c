@@ -3634,9 +3634,9 @@ typedef struct {		/* a certification path, as mbedTLS's verify
 	char why[3 * QUOTE_SIZE + 100];	/* a name-constraint violation */
 } Path;
 
-/* Name constraints (RFC 5280 4.2.1.10), which mbedTLS 2.28 does not
- * enforce: it refuses a critical nameConstraints extension when parsing
- * and skips a non-critical one.  Go's verifier, and so containers/image,
+/* Name constraints (RFC 5280 4.2.1.10), which mbedTLS (2.28, 3.6) does
+ * not enforce: it refuses a critical nameConstraints extension when
+ * parsing and skips a non-critical one.  Go's verifier, and so containers/image,
  * applies them on every CA of the path, critical or not; ivlite does the
  * same with Go's rules, on the rfc822Name, dNSName, URI and iPAddress SANs
  * of every certificate below the CA (Go: of the leaf).  A name must fall
@@ -4959,8 +4959,8 @@ tls_recv(void *ctx, unsigned char *buf, size_t len)
  * top only because that later verification's flags join the leaf's.
  * The name constraints of the path verified (cry_path, in trust_bundle's
  * verification when that is the one).  At the leaf, Go's name rules,
- * which mbedTLS 2.28 lacks: an IP literal matches only iPAddress SANs
- * (byte for byte), a name never falls back to the subject CN. */
+ * which mbedTLS lacks (2.28, 3.6): an IP literal matches only iPAddress
+ * SANs (byte for byte), a name never falls back to the subject CN. */
 static int
 tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
