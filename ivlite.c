@@ -65,21 +65,31 @@
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
-/* mbedTLS 2.28 (Debian 12) and 3.x: what differs between them, here
- * alone (a port changes this block, the crypto and TLS sections, nothing
- * else) */
+/* mbedTLS 2.28 (Debian 12) and 3.x (3.1 to 3.6 LTS, Debian 13): what
+ * differs between them, here alone (a port changes this block, the crypto
+ * and TLS sections, nothing else) */
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 #define sha256_ret	mbedtls_sha256
 #define sha512_ret	mbedtls_sha512
 #define pk_parse_key(pk, key, n, rng, rngctx) \
 	mbedtls_pk_parse_key((pk), (key), (n), NULL, 0, (rng), (rngctx))
-#define tls_conf_min_12(conf) \
-	mbedtls_ssl_conf_min_tls_version((conf), MBEDTLS_SSL_VERSION_TLS1_2)
+/* what a server that does not speak TLS (plain HTTP) makes the handshake
+ * fail with, besides MBEDTLS_ERR_SSL_INVALID_RECORD: 3.x has no error
+ * for a ServerHello alone (DECODE_ERROR is any message) */
+#define TLS_ERR_NOT_TLS	MBEDTLS_ERR_SSL_INVALID_RECORD
+#define TLS_ERR_BAD_CERT	MBEDTLS_ERR_SSL_BAD_CERTIFICATE
 #else
 #define sha256_ret	mbedtls_sha256_ret
 #define sha512_ret	mbedtls_sha512_ret
 #define pk_parse_key(pk, key, n, rng, rngctx) \
 	mbedtls_pk_parse_key((pk), (key), (n), NULL, 0)
+#define TLS_ERR_NOT_TLS	MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO
+#define TLS_ERR_BAD_CERT	MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE
+#endif
+#if MBEDTLS_VERSION_NUMBER >= 0x03020000
+#define tls_conf_min_12(conf) \
+	mbedtls_ssl_conf_min_tls_version((conf), MBEDTLS_SSL_VERSION_TLS1_2)
+#else
 #define tls_conf_min_12(conf) \
 	mbedtls_ssl_conf_min_version((conf), MBEDTLS_SSL_MAJOR_VERSION_3, \
 	    MBEDTLS_SSL_MINOR_VERSION_3)
@@ -92,6 +102,41 @@ typedef uint16_t TlsGroup;
 typedef mbedtls_ecp_group_id TlsGroup;
 #define TLS_GROUP(name)	MBEDTLS_ECP_DP_ ## name
 #define tls_conf_groups	mbedtls_ssl_conf_curves
+#endif
+/* TLS 1.3 (3.x's MBEDTLS_SSL_PROTO_TLS1_3; 2.28's was experimental): its
+ * cipher suites join the TLS 1.2 ones; a server may send NewSessionTicket
+ * at any time, which 3.0 to 3.5 report from mbedtls_ssl_read() */
+#ifdef MBEDTLS_SSL_PROTO_TLS1_3
+#define TLS13_SUITES	MBEDTLS_TLS1_3_AES_128_GCM_SHA256, \
+	MBEDTLS_TLS1_3_AES_256_GCM_SHA384, \
+	MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+#define TLS_VERSIONS	"TLS 1.2 and 1.3"
+#define TLS_REFUSED	"TLS 1.2 and 1.3, the versions this ivlite speaks"
+#else
+#define TLS13_SUITES
+#define TLS_VERSIONS	"TLS 1.2"
+#define TLS_REFUSED	"TLS 1.2, the one version this ivlite speaks " \
+	"(TLS 1.3 needs it built with mbedTLS 3.6, not " \
+	MBEDTLS_VERSION_STRING ")"
+#endif
+#ifdef MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
+#define TLS_ERR_TICKET	MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
+#else
+#define TLS_ERR_TICKET	MBEDTLS_ERR_SSL_WANT_READ	/* read again */
+#endif
+/* PSA crypto, which TLS 1.3 always uses and a MBEDTLS_USE_PSA_CRYPTO
+ * build uses for every signature and certificate too: psa_crypto_init()
+ * must have run before (cry_init) */
+#if defined(MBEDTLS_USE_PSA_CRYPTO) || defined(MBEDTLS_SSL_PROTO_TLS1_3)
+#include <psa/crypto.h>
+#define psa_start()	(psa_crypto_init() == PSA_SUCCESS ? 0 : -1)
+#else
+#define psa_start()	0
+#endif
+#ifdef MBEDTLS_USE_PSA_CRYPTO
+#define PSA_KEYS	1
+#else
+#define PSA_KEYS	0
 #endif
 #ifndef MBEDTLS_PRIVATE	/* mbedTLS 3 hides struct members behind it */
 #define MBEDTLS_PRIVATE(m) m
@@ -862,18 +907,19 @@ dig_valid(const char *s, size_t n)
 	return 0;
 }
 
-/* SHA-256, -384 or -512 (bits) of data into out; its length */
+/* SHA-256, -384 or -512 (bits) of data into out: its length, or 0 if
+ * the hash failed (mbedTLS 3 may answer an error, a hardware one) */
 static size_t
 sha_raw(int bits, const void *data, size_t n, unsigned char *out)
 {
-	if (bits == 256)
-		sha256_ret(data, n, out, 0);
-	else
-		sha512_ret(data, n, out, bits == 384);
-	return (size_t)bits / 8;
+	int r = bits == 256 ? sha256_ret(data, n, out, 0) :
+	    sha512_ret(data, n, out, bits == 384);
+
+	return r == 0 ? (size_t)bits / 8 : 0;
 }
 
-/* "alg:hex" of data, with the algorithm of the digest want names */
+/* "alg:hex" of data, with the algorithm of the digest want names; a
+ * hash that failed gives "alg:(hash failed)", equal to no digest */
 static void
 dig_sum(const char *want, const void *data, size_t n, char *out)
 {
@@ -883,7 +929,10 @@ dig_sum(const char *want, const void *data, size_t n, char *out)
 	size_t len = sha_raw(bits, data, n, h);
 
 	snprintf(out, 8, "sha%d:", bits);
-	hex_str(h, len, out + 7, 0);
+	if (len)
+		hex_str(h, len, out + 7, 0);
+	else
+		strcpy(out + 7, "(hash failed)");
 }
 
 /* "YYYY-MM-DD HH:MM:SS UTC" of a Unix time, in the arena */
@@ -3035,6 +3084,20 @@ typedef struct {		/* a hash fed in pieces */
 
 static const char *memmem_pem(const char *s, size_t n);
 
+/* Starts PSA crypto once, before any key, certificate or TLS work that
+ * goes through it: TLS 1.3 always (tls), keys and certificates too in a
+ * MBEDTLS_USE_PSA_CRYPTO build, which otherwise verifies nothing.  0, or
+ * -1 if it cannot start (no entropy, no memory). */
+static int
+cry_init(int tls)
+{
+	static int started;
+
+	if (!started && (tls || PSA_KEYS))
+		started = psa_start() == 0;
+	return started || !(tls || PSA_KEYS) ? 0 : -1;
+}
+
 /* the first PEM block of b: a PUBLIC KEY (SPKI) or RSA PUBLIC KEY, RSA
  * of MIN_RSA_BITS or more or ECDSA on a NIST curve; anything else is a
  * configuration error */
@@ -3056,6 +3119,9 @@ cry_key(Key *k, const Blob *b, int ecdsa, const char *file, Arena *a,
 	    b->path) : ar_printf(a, e, "%s: %s", file, b->at)))
 		return -1;
 	mark = a->used;
+	if (cry_init(0) < 0)
+		return fail(e, ExitUndecided, "%s: cannot start PSA crypto",
+		    where);
 	if (b->path && file_read(a, b->path, MAX_KEY_BYTES, &f, &sub) < 0)
 		return fail(e, ExitConfig, "%s: %s: %s", file, b->at, sub.msg);
 	s = b->path ? f.p : (const char *)b->data;
@@ -3141,8 +3207,8 @@ static int
 cry_key_rsa(Pk *pk, const unsigned char *n, size_t nl,
     const unsigned char *e, size_t el)
 {
-	return mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(
-	    MBEDTLS_PK_RSA)) != 0 || mbedtls_rsa_import_raw(mbedtls_pk_rsa(*pk),
+	return cry_init(0) < 0 || mbedtls_pk_setup(pk,
+	    mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)) != 0 || mbedtls_rsa_import_raw(mbedtls_pk_rsa(*pk),
 	    n, nl, NULL, 0, NULL, 0, NULL, 0, e, el) != 0 ||
 	    mbedtls_rsa_complete(mbedtls_pk_rsa(*pk)) != 0 ? -1 : 0;
 }
@@ -3175,7 +3241,7 @@ cry_key_ec(Pk *pk, const unsigned char *oid, size_t ol,
 	for (i = 0; i < LEN(curves) && (curves[i].len != ol ||
 	    memcmp(curves[i].oid, oid, ol)); i++)
 		;
-	if (i == LEN(curves) || mbedtls_pk_setup(pk,
+	if (i == LEN(curves) || cry_init(0) < 0 || mbedtls_pk_setup(pk,
 	    mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
 		return -1;
 	ec = mbedtls_pk_ec(*pk);
@@ -3314,7 +3380,8 @@ cry_verify(Pk *pk, const void *msg, size_t n,
 {
 	unsigned char h[32], der[160];
 
-	sha_raw(256, msg, n, h);
+	if (sha_raw(256, msg, n, h) != sizeof(h))
+		return -1;
 	if (mbedtls_pk_get_type(pk) == MBEDTLS_PK_RSA)
 		return sl == mbedtls_pk_get_len(pk) && mbedtls_pk_verify(pk,
 		    MBEDTLS_MD_SHA256, h, sizeof(h), sig, sl) == 0 ? 0 : -1;
@@ -3482,6 +3549,10 @@ cry_certs(const char *s, size_t n, int only, mbedtls_x509_crt *chain,
 	int r, count = 0, blocks = 0;
 	Str der;
 
+	if (cry_init(0) < 0) {
+		*why = "cannot start PSA crypto";
+		return -1;
+	}
 	while ((r = cry_pem(s, n, &pos, only ? "CERTIFICATE" : NULL, a,
 	    &der)) != 0) {
 		if (r > 0) {
@@ -3756,9 +3827,9 @@ typedef struct {		/* a certification path, as mbedTLS's verify
 	char why[3 * QUOTE_SIZE + 100];	/* a name-constraint violation */
 } Path;
 
-/* Name constraints (RFC 5280 4.2.1.10), which mbedTLS 2.28 does not
- * enforce: it refuses a critical nameConstraints extension when parsing
- * and skips a non-critical one.  Go's verifier, and so containers/image,
+/* Name constraints (RFC 5280 4.2.1.10), which mbedTLS (2.28, 3.6) does
+ * not enforce: it refuses a critical nameConstraints extension when
+ * parsing and skips a non-critical one.  Go's verifier, and so containers/image,
  * applies them on every CA of the path, critical or not; ivlite does the
  * same with Go's rules, on the rfc822Name, dNSName, URI and iPAddress SANs
  * of every certificate below the CA (Go: of the leaf).  A name must fall
@@ -4146,7 +4217,11 @@ cry_path(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 	return 0;
 }
 
-/* Certificates: no MD5/SHA-1, RSA of 2048 bits and more, NIST curves */
+/* Certificates, for signatures and TLS alike: no MD5/SHA-1/SHA-224, RSA
+ * of 2048 bits and more, NIST curves (mbedTLS's default profile differs
+ * by version: 2.28's takes SHA-224 and every curve) */
+#define CRY_WEAK	"weak signature or key, refused by the verification " \
+	"profile (SHA-256+, RSA 2048+, NIST curves)"
 static const mbedtls_x509_crt_profile cry_profile = {
 	MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) |
 	    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
@@ -4191,7 +4266,6 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
     Arena *a, const char **why)
 {
 	const char *when = when_utc(t >= 0 ? t : (long long)time(NULL), a);
-	char info[200];
 	uint32_t f = 0;
 	Path p;
 
@@ -4212,15 +4286,12 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 		*why = "not for code signing (extended key usage)";
 	else if (f & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK
 	    | MBEDTLS_X509_BADCERT_BAD_KEY))
-		*why = "weak signature or key, refused by the verification "
-		    "profile (SHA-256+, RSA 2048+, NIST curves)";
+		*why = CRY_WEAK;
 	else if (f & MBEDTLS_X509_BADCERT_OTHER)
 		*why = ar_reason(a, NULL, "%s", p.why);
-	else {
-		mbedtls_x509_crt_verify_info(info, sizeof(info), "", f);
-		info[strcspn(info, "\n")] = '\0';
-		*why = ar_reason(a, NULL, "%s", *info ? info : "rejected");
-	}
+	else	/* mbedTLS's texts for the rest: not in ivlite-static */
+		*why = f ? ar_reason(a, NULL, "rejected (mbedTLS verification "
+		    "flags 0x%x)", (unsigned)f) : "rejected";
 	return -1;
 }
 
@@ -4969,7 +5040,8 @@ conn_send(Conn *c, const void *buf, size_t len, Err *e)
 		if (c->tls) {
 			t = mbedtls_ssl_write(&c->ssl, p, len);
 			if (t == MBEDTLS_ERR_SSL_WANT_READ ||
-			    t == MBEDTLS_ERR_SSL_WANT_WRITE)
+			    t == MBEDTLS_ERR_SSL_WANT_WRITE ||
+			    t == TLS_ERR_TICKET)
 				continue;
 			if (t < 0)
 				return tls_fail(c, t, "send", e);
@@ -5007,8 +5079,11 @@ conn_fill(Conn *c, Err *e)
 		if (c->tls) {
 			t = mbedtls_ssl_read(&c->ssl, c->buf + c->len,
 			    sizeof(c->buf) - c->len);
+			/* a TLS 1.3 NewSessionTicket: ivlite resumes no
+			 * session, the ticket is dropped */
 			if (t == MBEDTLS_ERR_SSL_WANT_READ ||
-			    t == MBEDTLS_ERR_SSL_WANT_WRITE)
+			    t == MBEDTLS_ERR_SSL_WANT_WRITE ||
+			    t == TLS_ERR_TICKET)
 				continue;
 			if (t == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || t == 0 ||
 			    t == MBEDTLS_ERR_NET_CONN_RESET)
@@ -5077,8 +5152,8 @@ tls_recv(void *ctx, unsigned char *buf, size_t len)
  * top only because that later verification's flags join the leaf's.
  * The name constraints of the path verified (cry_path, in trust_bundle's
  * verification when that is the one).  At the leaf, Go's name rules,
- * which mbedTLS 2.28 lacks: an IP literal matches only iPAddress SANs
- * (byte for byte), a name never falls back to the subject CN. */
+ * which mbedTLS lacks (2.28, 3.6): an IP literal matches only iPAddress
+ * SANs (byte for byte), a name never falls back to the subject CN. */
 static int
 tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
@@ -5148,15 +5223,20 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 	char buf[200];
 	uint32_t f;
 
-	if (c->ioerr.code == ExitUndecided && !strcmp(step, "handshake") &&
-	    !c->trust->cert.raw.p)
-		return fail(e, c->ioerr.code, "%s (during the TLS handshake: "
-		    "does the server want a client certificate? %s/%s has "
-		    "none)", c->ioerr.msg, c->trust->certsd, c->trust->name);
+	/* a server that wants a client certificate refuses in the
+	 * handshake, or with TLS 1.3 after it, at the first send or receive */
+	if (c->ioerr.code == ExitUndecided && !c->trust->cert.raw.p &&
+	    (!strcmp(step, "handshake") || (c->got == 0 &&
+	    !strcmp(mbedtls_ssl_get_version(&c->ssl), "TLSv1.3"))))
+		return fail(e, c->ioerr.code, "%s (during the TLS %s: does the "
+		    "server want a client certificate? %s/%s has none)",
+		    c->ioerr.msg, step, c->trust->certsd, c->trust->name);
 	if (c->ioerr.code)
 		return fail(e, c->ioerr.code, "%s (during the TLS %s)",
 		    c->ioerr.msg, step);
-	if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+	/* a certificate for another use fails as a bad certificate */
+	if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED ||
+	    ret == TLS_ERR_BAD_CERT) {
 		f = mbedtls_ssl_get_verify_result(&c->ssl);
 		if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
 			return fail(e, ExitUndecided, "%s: TLS: certificate "
@@ -5176,17 +5256,31 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 		if (f & MBEDTLS_X509_BADCERT_FUTURE)
 			return fail(e, ExitUndecided, "%s: TLS: certificate "
 			    "not yet valid", c->name);
-		mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", f);
-		buf[strcspn(buf, "\n")] = '\0';
+		if (f & (MBEDTLS_X509_BADCERT_BAD_MD |
+		    MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_BAD_KEY))
+			return fail(e, ExitUndecided, "%s: TLS: certificate "
+			    "rejected: " CRY_WEAK, c->name);
+		if (f & (MBEDTLS_X509_BADCERT_KEY_USAGE |
+		    MBEDTLS_X509_BADCERT_EXT_KEY_USAGE))
+			return fail(e, ExitUndecided, "%s: TLS: certificate not "
+			    "for a TLS server (key usage or extended key usage)",
+			    c->name);
 		return fail(e, ExitUndecided, "%s: TLS: certificate "
-		    "rejected: %s", c->name, buf);
+		    "rejected (mbedTLS verification flags 0x%x)", c->name,
+		    (unsigned)f);
 	}
+	/* the alert's description is the second byte of the message */
+	if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE &&
+	    c->ssl.MBEDTLS_PRIVATE(in_msg)[1] ==
+	    MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION)
+		return fail(e, ExitUndecided, "%s: TLS %s: the server refused "
+		    TLS_REFUSED " (fatal alert: protocol version)", c->name,
+		    step);
 	if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
 		return fail(e, ExitUndecided, "%s: TLS %s: the server refused "
-		    "(fatal alert: no common TLS 1.2 cipher suite, a client "
-		    "certificate it wants, or TLS 1.3 only)", c->name, step);
-	if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD ||
-	    ret == MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO)
+		    "(fatal alert: no cipher suite in common, or a client "
+		    "certificate it wants)", c->name, step);
+	if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD || ret == TLS_ERR_NOT_TLS)
 		return fail(e, ExitUndecided, "%s: TLS %s: the server does not "
 		    "speak TLS (plain HTTP needs -insecure %s)", c->name, step,
 		    c->name);
@@ -5196,6 +5290,13 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 	snprintf(buf, sizeof(buf), "mbedTLS error -0x%04x", -ret);
 #endif
 	return fail(e, ExitUndecided, "%s: TLS %s: %s", c->name, step, buf);
+}
+
+/* the TLS library and versions of this build (-version) */
+static const char *
+tls_lib(void)
+{
+	return "mbedTLS " MBEDTLS_VERSION_STRING ", " TLS_VERSIONS;
 }
 
 /* The trust for one registry: CA file (the system bundle unless -ca-file)
@@ -5211,6 +5312,7 @@ trust_get(Net *n, const char *authority, Err *e)
 		MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 		MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
 		MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		TLS13_SUITES
 		0
 	};
 	/* NIST curves only: servers prefer X25519 when offered, and
@@ -5230,6 +5332,10 @@ trust_get(Net *n, const char *authority, Err *e)
 	if (n->ntrust == MAX_TRUST) {
 		fail(e, ExitUndecided, "more than MAX_TRUST (%d) registries",
 		    MAX_TRUST);
+		return NULL;
+	}
+	if (cry_init(1) < 0) {
+		fail(e, ExitUndecided, "TLS: cannot start PSA crypto");
 		return NULL;
 	}
 	if (!n->rng) {
@@ -5271,7 +5377,7 @@ trust_get(Net *n, const char *authority, Err *e)
 	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	/* certs.d's anchors, maybe none: the bundle comes in tls_verify */
 	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
-	mbedtls_ssl_conf_cert_profile(&t->conf, &mbedtls_x509_crt_profile_default);
+	mbedtls_ssl_conf_cert_profile(&t->conf, &cry_profile);
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &n->drbg);
 	mbedtls_ssl_conf_ciphersuites(&t->conf, suites);
 	tls_conf_groups(&t->conf, groups);
@@ -5385,7 +5491,7 @@ trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags)
 	 * this path: cry_path */
 	c->path.n = 0;
 	if (mbedtls_x509_crt_verify_with_profile(leaf, n ? &anchors : NULL,
-	    NULL, &mbedtls_x509_crt_profile_default, NULL, &f, cry_path,
+	    NULL, &cry_profile, NULL, &f, cry_path,
 	    &c->path) != 0 && !f)
 		f |= MBEDTLS_X509_BADCERT_NOT_TRUSTED;
 	*flags |= f;
@@ -5453,7 +5559,7 @@ tls_start(Conn *c, Err *e)
 	}
 	while ((r = mbedtls_ssl_handshake(&c->ssl)) != 0)
 		if (r != MBEDTLS_ERR_SSL_WANT_READ &&
-		    r != MBEDTLS_ERR_SSL_WANT_WRITE) {
+		    r != MBEDTLS_ERR_SSL_WANT_WRITE && r != TLS_ERR_TICKET) {
 			tls_fail(c, r, "handshake", e);
 			conn_close(c);
 			return -1;
@@ -7692,8 +7798,9 @@ sst_entry(const Str *b, const Cand *c, const Str *sig,
 		*why = "rekor: the logged public key is not the signer's";
 	else if (!(s = sst_at(&r, 0, alg, 0, a, &n)) || strcmp(s, "sha256"))
 		*why = "rekor: the logged hash algorithm is not sha256";
-	else if (!(s = sst_at(&r, 0, val, 0, a, &n)) || (sha_raw(256,
-	    c->payload.p, c->payload.n, h), !hex_same(s, h, sizeof(h))))
+	else if (!(s = sst_at(&r, 0, val, 0, a, &n)) || sha_raw(256,
+	    c->payload.p, c->payload.n, h) != sizeof(h) || !hex_same(s, h,
+	    sizeof(h)))
 		*why = "rekor: the logged hash is not the payload's";
 	else
 		return 1;
@@ -11988,6 +12095,7 @@ version(void)
 	paths[5][1] = *logpath ? logpath : "(none)";
 	paths[6][1] = containerdconfig;
 	printf("ivlite %s\n", VERSION);
+	printf("%-20s %s\n", "tls", tls_lib());
 	for (i = 0; i < LEN(paths); i++)
 		printf("%-20s %s\n", paths[i][0], paths[i][1]);
 	printf("%-20s", "auth");

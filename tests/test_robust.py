@@ -477,6 +477,59 @@ def audit(t):
 	t.case("audit: mbedTLS only in the crypto and TLS sections, version "
 	    "checks only in the compatibility block", mbedtls_confined)
 
+	def hash_answers():
+		# a hash call (sha_raw, sha256_ret, mbedtls_md_update…)
+		# that is a statement of its own (after ; { } else, an if's
+		# line, a (void)) drops its answer, and so does the left of a
+		# comma expression
+		call = r"(?:sha_raw|sha(?:256|512)_ret|mbedtls_(?:sha\d+|md)" \
+		    r"(?:_(?!init\b|free\b)\w+)?)\s*\("
+		bad = ["ivlite.c:%d" % (code.count("\n", 0, m.end()) + 1)
+		    for m in re.finditer(r"(?:[;{}]|\belse|\)[ \t]*\n|\(void\))"
+		    r"\s*" + call + r"|\(\s*" + call + r"[^;]*\)\s*,", code)]
+		if bad:
+			raise Fail("a hash call whose answer is not checked: %s"
+			    % ", ".join(bad))
+	t.case("audit: every mbedTLS hash call's answer is checked",
+	    hash_answers)
+
+	def static_archive():
+		# tests/static in a copy of the checkout, on two made-up mbedTLS
+		# trees of one module each (the link then fails, the archive
+		# is made before it): after the second, the archive holds the
+		# second tree's module alone
+		if not shutil.which("musl-gcc"):
+			raise Skip("musl-gcc not installed (musl-tools)")
+		top = t.lab.mkdir("static-archive")
+		os.makedirs(os.path.join(top, "tests"))
+		for f in ("tests/static", "tests/mbedtls-source", "ivlite.c",
+		    "config.def.h", "mbedtls-config.h"):
+			shutil.copy(os.path.join(t.root, f), os.path.join(top, f))
+		out = []
+		for mod in ("first", "second"):
+			src = os.path.join(top, "mbedtls-" + mod)
+			os.makedirs(os.path.join(src, "include", "mbedtls"))
+			os.makedirs(os.path.join(src, "library"))
+			open(os.path.join(src, "include", "mbedtls", "ssl.h"),
+			    "w").close()
+			with open(os.path.join(src, "library", mod + ".c"), "w") as f:
+				f.write("int ivlite_%s;\n" % mod)
+			env = dict(os.environ, MBEDTLS_SRC=src)
+			p = subprocess.run([os.path.join(top, "tests", "static")],
+			    env=env, capture_output=True, text=True, timeout=60)
+			ar = subprocess.run(["ar", "t", os.path.join(top, "build",
+			    "static", "libmbedtls-ivlite.a")], capture_output=True,
+			    text=True)
+			out.append(ar.stdout.split())
+			if p.returncode == 0 or ar.returncode != 0:
+				raise Fail("tests/static on a made-up tree: exit %d, ar "
+				    "t: %r %r" % (p.returncode, ar.stdout, ar.stderr))
+		if out != [["first.o"], ["second.o"]]:
+			raise Fail("archive members after each build: %r (want "
+			    "[['first.o'], ['second.o']])" % out)
+	t.case("audit: tests/static makes its archive anew each build",
+	    static_archive)
+
 	def readme_table():
 		with open(os.path.join(t.root, "README.md")) as f:
 			readme = f.read()
