@@ -770,7 +770,9 @@ def run(t):
 		p = other.pull(e.ref(u))
 		if p.exit != 0:
 			raise Fail("pull for export: %r" % p)
-		other.run_ctr(["image", "export", tar, e.ref(u)])
+		# --local: through the transfer API, ctr can exit before the
+		# stream is written out (a short index.json seen under load)
+		other.run_ctr(["image", "export", "--local", tar, e.ref(u)])
 		other.stop()
 		node.run_ctr(["image", "import", tar])
 		if node.images().get(e.ref(u)) != e.img[u]:
