@@ -110,9 +110,11 @@
 #define MBEDTLS_PKCS1_V15
 #define MBEDTLS_ECP_C
 #define MBEDTLS_ECP_NIST_OPTIM
-/* MBEDTLS_ECP_FIXED_POINT_OPTIM stays 1: its tables of multiples of each
- * curve's generator cost 3.6 32 KB, and save 5.5M instructions of every
- * P-256 verification (19.3M without) and 22M of a TLS run (75.3M) */
+/* No tables of multiples of each curve's generator: they cost 3.6 32 KB
+ * of STATIC_BUDGET, which bundles, -doctor and -batch need, and save
+ * 5.5M instructions of a P-256 verification (19.3M without, still under
+ * 2.28's 20.6M) and 22M of a TLS run (75.3M against 2.28's 80.7M) */
+#define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
 #define MBEDTLS_ECP_DP_SECP224R1_ENABLED
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
 #define MBEDTLS_ECP_DP_SECP384R1_ENABLED
