@@ -32,6 +32,30 @@ static const char *cachedir      = "/var/cache/ivlite";
 #define CACHE_SECONDS      0
 #define MAX_CACHE_ENTRIES  1024          /* files in cachedir */
 
+/* Audit mode: AUDIT 1 makes -audit the default (-audit=false undoes it).
+ * Every image is judged as usual but every pull is allowed; stdout and
+ * the verdict log say what would have been rejected or blocked.  For a
+ * staged roll-out only: a node built so enforces nothing. */
+#define AUDIT              0
+
+/* Verdict log (-log FILE): one JSON line per verdict, appended; "" is
+ * off.  Past MAX_LOG_BYTES the file is renamed to FILE.1 (one older
+ * generation kept) and the next verdict starts a new one. */
+static const char *logpath       = "";
+#define MAX_LOG_BYTES      (8 << 20)     /* the log before it is rotated */
+
+/* -batch: images on stdin, one a line */
+#define MAX_BATCH_LINES    4096          /* images judged in one run */
+#define MAX_BATCH_LINE     8192          /* one line (ctr's LABELS column) */
+
+/* -doctor: containerd's configuration and verifier directory */
+static const char *containerdconfig = "/etc/containerd/config.toml";
+#define MAX_TOML_BYTES     (1 << 20)     /* config.toml, and each import */
+#define MAX_TOML_KEYS      8192          /* keys, tables and array items per file */
+#define MAX_TOML_DEPTH     16            /* nesting of arrays and inline tables */
+#define MAX_TOML_FILES     32            /* config.toml and its imports */
+#define MAX_BINDIR_FILES   64            /* entries of bin_dir */
+
 /* whole-run budget for network work, seconds (containerd kills at 10 s) */
 #define TIMEOUT_SECS       8
 #define MAX_TIMEOUT_SECS   600           /* largest -timeout accepted */

@@ -65,21 +65,31 @@
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
-/* mbedTLS 2.28 (Debian 12) and 3.x: what differs between them, here
- * alone (a port changes this block, the crypto and TLS sections, nothing
- * else) */
+/* mbedTLS 2.28 (Debian 12) and 3.x (3.1 to 3.6 LTS, Debian 13): what
+ * differs between them, here alone (a port changes this block, the crypto
+ * and TLS sections, nothing else) */
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 #define sha256_ret	mbedtls_sha256
 #define sha512_ret	mbedtls_sha512
 #define pk_parse_key(pk, key, n, rng, rngctx) \
 	mbedtls_pk_parse_key((pk), (key), (n), NULL, 0, (rng), (rngctx))
-#define tls_conf_min_12(conf) \
-	mbedtls_ssl_conf_min_tls_version((conf), MBEDTLS_SSL_VERSION_TLS1_2)
+/* what a server that does not speak TLS (plain HTTP) makes the handshake
+ * fail with, besides MBEDTLS_ERR_SSL_INVALID_RECORD: 3.x has no error
+ * for a ServerHello alone (DECODE_ERROR is any message) */
+#define TLS_ERR_NOT_TLS	MBEDTLS_ERR_SSL_INVALID_RECORD
+#define TLS_ERR_BAD_CERT	MBEDTLS_ERR_SSL_BAD_CERTIFICATE
 #else
 #define sha256_ret	mbedtls_sha256_ret
 #define sha512_ret	mbedtls_sha512_ret
 #define pk_parse_key(pk, key, n, rng, rngctx) \
 	mbedtls_pk_parse_key((pk), (key), (n), NULL, 0)
+#define TLS_ERR_NOT_TLS	MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO
+#define TLS_ERR_BAD_CERT	MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE
+#endif
+#if MBEDTLS_VERSION_NUMBER >= 0x03020000
+#define tls_conf_min_12(conf) \
+	mbedtls_ssl_conf_min_tls_version((conf), MBEDTLS_SSL_VERSION_TLS1_2)
+#else
 #define tls_conf_min_12(conf) \
 	mbedtls_ssl_conf_min_version((conf), MBEDTLS_SSL_MAJOR_VERSION_3, \
 	    MBEDTLS_SSL_MINOR_VERSION_3)
@@ -92,6 +102,41 @@ typedef uint16_t TlsGroup;
 typedef mbedtls_ecp_group_id TlsGroup;
 #define TLS_GROUP(name)	MBEDTLS_ECP_DP_ ## name
 #define tls_conf_groups	mbedtls_ssl_conf_curves
+#endif
+/* TLS 1.3 (3.x's MBEDTLS_SSL_PROTO_TLS1_3; 2.28's was experimental): its
+ * cipher suites join the TLS 1.2 ones; a server may send NewSessionTicket
+ * at any time, which 3.0 to 3.5 report from mbedtls_ssl_read() */
+#ifdef MBEDTLS_SSL_PROTO_TLS1_3
+#define TLS13_SUITES	MBEDTLS_TLS1_3_AES_128_GCM_SHA256, \
+	MBEDTLS_TLS1_3_AES_256_GCM_SHA384, \
+	MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+#define TLS_VERSIONS	"TLS 1.2 and 1.3"
+#define TLS_REFUSED	"TLS 1.2 and 1.3, the versions this ivlite speaks"
+#else
+#define TLS13_SUITES
+#define TLS_VERSIONS	"TLS 1.2"
+#define TLS_REFUSED	"TLS 1.2, the one version this ivlite speaks " \
+	"(TLS 1.3 needs it built with mbedTLS 3.6, not " \
+	MBEDTLS_VERSION_STRING ")"
+#endif
+#ifdef MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
+#define TLS_ERR_TICKET	MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
+#else
+#define TLS_ERR_TICKET	MBEDTLS_ERR_SSL_WANT_READ	/* read again */
+#endif
+/* PSA crypto, which TLS 1.3 always uses and a MBEDTLS_USE_PSA_CRYPTO
+ * build uses for every signature and certificate too: psa_crypto_init()
+ * must have run before (cry_init) */
+#if defined(MBEDTLS_USE_PSA_CRYPTO) || defined(MBEDTLS_SSL_PROTO_TLS1_3)
+#include <psa/crypto.h>
+#define psa_start()	(psa_crypto_init() == PSA_SUCCESS ? 0 : -1)
+#else
+#define psa_start()	0
+#endif
+#ifdef MBEDTLS_USE_PSA_CRYPTO
+#define PSA_KEYS	1
+#else
+#define PSA_KEYS	0
 #endif
 #ifndef MBEDTLS_PRIVATE	/* mbedTLS 3 hides struct members behind it */
 #define MBEDTLS_PRIVATE(m) m
@@ -275,7 +320,9 @@ typedef struct {
 	const char *name, *digest;
 	const char *auth[LEN(authfiles)];	/* NULL-terminated */
 	const char *insecure[MAX_INSECURE + 1];	/* NULL-terminated */
+	const char *log, *ctrdconfig;	/* -log, -containerd-config */
 	int timeout, json, check, version, help;
+	int audit, batch, doctor;
 	unsigned seen;		/* single-valued options given, by bit */
 	long long deadline;	/* CLOCK_MONOTONIC, milliseconds */
 } Opts;
@@ -283,8 +330,11 @@ typedef struct {
 /* == 3. Function declarations =========================================== */
 
 /* Called above their definitions: policy loading finds requirement types
- * in the table that follows the formats' sections. */
+ * in the table that follows the formats' sections; -batch judges each
+ * image as main() does. */
 static const ReqType *reqtype(int type);
+static int main_image(Run *run, const Policy *p, const Str *pol, Opts *o,
+    Err *e);
 
 /* == 4. Configuration checks and globals ================================ */
 
@@ -315,6 +365,11 @@ static const ReqType *reqtype(int type);
 #endif
 #if CACHE_SECONDS < 0 || MAX_CACHE_ENTRIES < 1
 #error "CACHE_SECONDS must be 0 (no cache) or more, MAX_CACHE_ENTRIES 1 or more"
+#endif
+#if MAX_LOG_BYTES < 1 || MAX_BATCH_LINES < 1 || MAX_BATCH_LINE < 256 || \
+    MAX_TOML_BYTES >= INT_MAX || MAX_TOML_KEYS < 16 || MAX_TOML_DEPTH < 2 || \
+    MAX_TOML_FILES < 1 || MAX_BINDIR_FILES < 1
+#error "verdict log, -batch or -doctor limits out of range"
 #endif
 
 /* what -version prints: every limit, from the macros themselves */
@@ -371,6 +426,15 @@ static const Limit limits[] = {
 	LIMIT_INIT(MAX_NC_CHECKS),
 	LIMIT_INIT(CACHE_SECONDS),
 	LIMIT_INIT(MAX_CACHE_ENTRIES),
+	LIMIT_INIT(AUDIT),
+	LIMIT_INIT(MAX_LOG_BYTES),
+	LIMIT_INIT(MAX_BATCH_LINES),
+	LIMIT_INIT(MAX_BATCH_LINE),
+	LIMIT_INIT(MAX_TOML_BYTES),
+	LIMIT_INIT(MAX_TOML_KEYS),
+	LIMIT_INIT(MAX_TOML_DEPTH),
+	LIMIT_INIT(MAX_TOML_FILES),
+	LIMIT_INIT(MAX_BINDIR_FILES),
 };
 
 static int verbose;		/* -v: log steps to stderr */
@@ -416,24 +480,97 @@ logv(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* The watchdog: main() arms alarm() for -timeout + 1 s.  Waits that poll
- * fail cleanly at the deadline; this covers what cannot be interrupted
- * (getaddrinfo) by printing the line prepared for the current step. */
-static char wdline[MAX_REASON + 256];
-static size_t wdlen;
-static int wdjson, wdsecs;
+static int auditing;		/* -audit: verdicts reported, every pull allowed */
+
+/* The exit status of verdict code: code, or under -audit an allowed pull
+ * whatever the verdict.  Besides judge(), the one source of ExitAccept
+ * (tests/test_robust.py audits both). */
+static int
+exit_status(int code)
+{
+	return auditing ? ExitAccept : code;
+}
+
+/* s as a JSON string (null for NULL) after the text in buf, n bytes; -1
+ * when it does not fit, buf unchanged */
+static int
+jstr_cat(char *buf, size_t n, const char *s)
+{
+	size_t k = strlen(buf), start = k;
+	unsigned char c;
+
+	if (k + 5 > n)
+		return -1;
+	if (!s) {
+		memcpy(buf + k, "null", 5);
+		return 0;
+	}
+	for (buf[k++] = '"'; *s && k + 8 < n; s++) {
+		c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			buf[k++] = '\\';
+			buf[k++] = (char)c;
+		} else if (c < 0x20) {
+			k += (size_t)snprintf(buf + k, 7, "\\u%04x", c);
+		} else {
+			buf[k++] = (char)c;
+		}
+	}
+	if (*s) {
+		buf[start] = '\0';
+		return -1;
+	}
+	buf[k++] = '"';
+	buf[k] = '\0';
+	return 0;
+}
+
+/* An error line, "error: [LABEL: ]MSG", under -audit "audit: would
+ * block[ LABEL]: MSG".  label names the image where the line stands
+ * alone (-audit, -batch: containerd adds no name), else "".  A line
+ * longer than n ends in "…". */
+static void
+err_line(char *buf, size_t n, const char *label, const char *msg)
+{
+	int r = auditing ? snprintf(buf, n, "audit: would block%s%s: %s",
+	    *label ? " " : "", label, msg) : snprintf(buf, n, "error: %s%s%s",
+	    label, *label ? ": " : "", msg);
+
+	if (r < 0 || (size_t)r >= n)
+		memcpy(buf + n - 4, "\xe2\x80\xa6", 4);
+}
+
+/* The watchdog: main() arms alarm() for -timeout + 1 s (-batch: for each
+ * image).  Waits that poll fail cleanly at the deadline; this covers what
+ * cannot be interrupted (getaddrinfo) by printing the line prepared for
+ * the current step, and appending it to the verdict log if there is one. */
+static char wdline[2 * MAX_REASON], wdlog[4 * MAX_REASON], wdhead[4096];
+static char wdlabel[QUOTE_SIZE + DIGEST_MAX + 8];
+static size_t wdlen, wdloglen;
+static int wdjson, wdsecs, wdfd = -1;
+static long long wdat;		/* when it goes off (time(), seconds) */
 
 static void
 watchdog_step(const char *what)
 {
-	int n = snprintf(wdline, sizeof(wdline), wdjson ? "{\"verdict\":"
-	    "\"error\",\"exit\":3,\"reference\":null,\"digest\":null,"
-	    "\"scope\":null,\"requirements\":[],\"reason\":\"error: %s: "
-	    "timed out (-timeout %d s)\"}\n" : "error: %s: timed out "
-	    "(-timeout %d s)\n", what, wdsecs);
+	char msg[512], text[sizeof(wdlabel) + sizeof(msg) + 32];
 
-	wdlen = n < 0 ? 0 : (size_t)n < sizeof(wdline) ? (size_t)n :
-	    sizeof(wdline) - 1;
+	snprintf(msg, sizeof(msg), "%.256s: timed out (-timeout %d s)", what,
+	    wdsecs);
+	err_line(text, sizeof(text), wdlabel, msg);
+	wdline[0] = '\0';
+	if (wdjson)
+		snprintf(wdline, sizeof(wdline), "{\"verdict\":\"error\","
+		    "\"exit\":%d,%s\"reference\":null,\"digest\":null,\"scope\":"
+		    "null,\"requirements\":[],\"reason\":",
+		    exit_status(ExitUndecided), auditing ? "\"audit\":true," : "");
+	if (!wdjson || jstr_cat(wdline, sizeof(wdline) - 2, text) < 0)
+		snprintf(wdline, sizeof(wdline), "%s", text);	/* cannot be */
+	strcat(wdline, *wdline == '{' ? "}\n" : "\n");
+	wdlen = strlen(wdline);
+	snprintf(wdlog, sizeof(wdlog), "%s", wdhead);
+	wdloglen = wdfd >= 0 && jstr_cat(wdlog, sizeof(wdlog) - 2, text) == 0 ?
+	    strlen(strcat(wdlog, "}\n")) : 0;
 }
 
 static void
@@ -443,8 +580,10 @@ watchdog(int sig)
 
 	(void)sig;
 	r = write(1, wdline, wdlen);
+	if (wdloglen)
+		r = write(wdfd, wdlog, wdloglen);
 	(void)r;
-	_exit(ExitUndecided);
+	_exit(exit_status(ExitUndecided));
 }
 
 /* -timeout + 1 s from now, the line in -o json if json */
@@ -453,9 +592,22 @@ watchdog_arm(int json, int secs)
 {
 	wdjson = json;
 	wdsecs = secs;
+	wdat = (long long)time(NULL) + secs + 1;
 	watchdog_step("verification");
 	signal(SIGALRM, watchdog);
 	alarm((unsigned)secs + 1);
+}
+
+/* The image the watchdog's line names (label, as err_line) and the
+ * verdict log's line for it up to its reason (head, for log fd; -1: no
+ * log) */
+static void
+watchdog_image(const char *label, int fd, const char *head)
+{
+	snprintf(wdlabel, sizeof(wdlabel), "%s", label);
+	snprintf(wdhead, sizeof(wdhead), "%s", head);
+	wdfd = fd;
+	watchdog_step("verification");
 }
 
 #ifdef IVLITE_FAULTS
@@ -769,18 +921,19 @@ dig_valid(const char *s, size_t n)
 	return 0;
 }
 
-/* SHA-256, -384 or -512 (bits) of data into out; its length */
+/* SHA-256, -384 or -512 (bits) of data into out: its length, or 0 if
+ * the hash failed (mbedTLS 3 may answer an error, a hardware one) */
 static size_t
 sha_raw(int bits, const void *data, size_t n, unsigned char *out)
 {
-	if (bits == 256)
-		sha256_ret(data, n, out, 0);
-	else
-		sha512_ret(data, n, out, bits == 384);
-	return (size_t)bits / 8;
+	int r = bits == 256 ? sha256_ret(data, n, out, 0) :
+	    sha512_ret(data, n, out, bits == 384);
+
+	return r == 0 ? (size_t)bits / 8 : 0;
 }
 
-/* "alg:hex" of data, with the algorithm of the digest want names */
+/* "alg:hex" of data, with the algorithm of the digest want names; a
+ * hash that failed gives "alg:(hash failed)", equal to no digest */
 static void
 dig_sum(const char *want, const void *data, size_t n, char *out)
 {
@@ -790,7 +943,10 @@ dig_sum(const char *want, const void *data, size_t n, char *out)
 	size_t len = sha_raw(bits, data, n, h);
 
 	snprintf(out, 8, "sha%d:", bits);
-	hex_str(h, len, out + 7, 0);
+	if (len)
+		hex_str(h, len, out + 7, 0);
+	else
+		strcpy(out + 7, "(hash failed)");
 }
 
 /* "YYYY-MM-DD HH:MM:SS UTC" of a Unix time, in the arena */
@@ -2942,6 +3098,20 @@ typedef struct {		/* a hash fed in pieces */
 
 static const char *memmem_pem(const char *s, size_t n);
 
+/* Starts PSA crypto once, before any key, certificate or TLS work that
+ * goes through it: TLS 1.3 always (tls), keys and certificates too in a
+ * MBEDTLS_USE_PSA_CRYPTO build, which otherwise verifies nothing.  0, or
+ * -1 if it cannot start (no entropy, no memory). */
+static int
+cry_init(int tls)
+{
+	static int started;
+
+	if (!started && (tls || PSA_KEYS))
+		started = psa_start() == 0;
+	return started || !(tls || PSA_KEYS) ? 0 : -1;
+}
+
 /* the first PEM block of b: a PUBLIC KEY (SPKI) or RSA PUBLIC KEY, RSA
  * of MIN_RSA_BITS or more or ECDSA on a NIST curve; anything else is a
  * configuration error */
@@ -2963,6 +3133,9 @@ cry_key(Key *k, const Blob *b, int ecdsa, const char *file, Arena *a,
 	    b->path) : ar_printf(a, e, "%s: %s", file, b->at)))
 		return -1;
 	mark = a->used;
+	if (cry_init(0) < 0)
+		return fail(e, ExitUndecided, "%s: cannot start PSA crypto",
+		    where);
 	if (b->path && file_read(a, b->path, MAX_KEY_BYTES, &f, &sub) < 0)
 		return fail(e, ExitConfig, "%s: %s: %s", file, b->at, sub.msg);
 	s = b->path ? f.p : (const char *)b->data;
@@ -3048,8 +3221,8 @@ static int
 cry_key_rsa(Pk *pk, const unsigned char *n, size_t nl,
     const unsigned char *e, size_t el)
 {
-	return mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(
-	    MBEDTLS_PK_RSA)) != 0 || mbedtls_rsa_import_raw(mbedtls_pk_rsa(*pk),
+	return cry_init(0) < 0 || mbedtls_pk_setup(pk,
+	    mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)) != 0 || mbedtls_rsa_import_raw(mbedtls_pk_rsa(*pk),
 	    n, nl, NULL, 0, NULL, 0, NULL, 0, e, el) != 0 ||
 	    mbedtls_rsa_complete(mbedtls_pk_rsa(*pk)) != 0 ? -1 : 0;
 }
@@ -3082,7 +3255,7 @@ cry_key_ec(Pk *pk, const unsigned char *oid, size_t ol,
 	for (i = 0; i < LEN(curves) && (curves[i].len != ol ||
 	    memcmp(curves[i].oid, oid, ol)); i++)
 		;
-	if (i == LEN(curves) || mbedtls_pk_setup(pk,
+	if (i == LEN(curves) || cry_init(0) < 0 || mbedtls_pk_setup(pk,
 	    mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
 		return -1;
 	ec = mbedtls_pk_ec(*pk);
@@ -3221,7 +3394,8 @@ cry_verify(Pk *pk, const void *msg, size_t n,
 {
 	unsigned char h[32], der[160];
 
-	sha_raw(256, msg, n, h);
+	if (sha_raw(256, msg, n, h) != sizeof(h))
+		return -1;
 	if (mbedtls_pk_get_type(pk) == MBEDTLS_PK_RSA)
 		return sl == mbedtls_pk_get_len(pk) && mbedtls_pk_verify(pk,
 		    MBEDTLS_MD_SHA256, h, sizeof(h), sig, sl) == 0 ? 0 : -1;
@@ -3389,6 +3563,10 @@ cry_certs(const char *s, size_t n, int only, mbedtls_x509_crt *chain,
 	int r, count = 0, blocks = 0;
 	Str der;
 
+	if (cry_init(0) < 0) {
+		*why = "cannot start PSA crypto";
+		return -1;
+	}
 	while ((r = cry_pem(s, n, &pos, only ? "CERTIFICATE" : NULL, a,
 	    &der)) != 0) {
 		if (r > 0) {
@@ -3666,9 +3844,10 @@ typedef struct {		/* a certification path, as mbedTLS's verify
 
 enum { EkuCodeSigning, EkuTimeStamping };	/* cry_chain's purposes */
 
-/* Name constraints (RFC 5280 4.2.1.10), which mbedTLS 2.28 does not
- * enforce: it refuses a critical nameConstraints extension when parsing
- * and skips a non-critical one.  Go's verifier, and so containers/image,
+/* Name constraints (RFC 5280 4.2.1.10), which mbedTLS (2.28, 3.6) does
+ * not enforce: it refuses a critical nameConstraints extension when
+ * parsing and skips a non-critical one.  Go's verifier, and so
+ * containers/image,
  * applies them on every CA of the path, critical or not; ivlite does the
  * same with Go's rules, on the rfc822Name, dNSName, URI and iPAddress SANs
  * of every certificate below the CA (Go: of the leaf).  A name must fall
@@ -4056,7 +4235,11 @@ cry_path(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 	return 0;
 }
 
-/* Certificates: no MD5/SHA-1, RSA of 2048 bits and more, NIST curves */
+/* Certificates, for signatures and TLS alike: no MD5/SHA-1/SHA-224, RSA
+ * of 2048 bits and more, NIST curves (mbedTLS's default profile differs
+ * by version: 2.28's takes SHA-224 and every curve) */
+#define CRY_WEAK	"weak signature or key, refused by the verification " \
+	"profile (SHA-256+, RSA 2048+, NIST curves)"
 static const mbedtls_x509_crt_profile cry_profile = {
 	MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) |
 	    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
@@ -4102,7 +4285,6 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
     int eku, Arena *a, const char **why)
 {
 	const char *when = when_utc(t >= 0 ? t : (long long)time(NULL), a);
-	char info[200];
 	uint32_t f = 0;
 	Path p;
 
@@ -4125,15 +4307,12 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 		    "key usage)" : "not for time stamping (extended key usage)";
 	else if (f & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK
 	    | MBEDTLS_X509_BADCERT_BAD_KEY))
-		*why = "weak signature or key, refused by the verification "
-		    "profile (SHA-256+, RSA 2048+, NIST curves)";
+		*why = CRY_WEAK;
 	else if (f & MBEDTLS_X509_BADCERT_OTHER)
 		*why = ar_reason(a, NULL, "%s", p.why);
-	else {
-		mbedtls_x509_crt_verify_info(info, sizeof(info), "", f);
-		info[strcspn(info, "\n")] = '\0';
-		*why = ar_reason(a, NULL, "%s", *info ? info : "rejected");
-	}
+	else	/* mbedTLS's texts for the rest: not in ivlite-static */
+		*why = f ? ar_reason(a, NULL, "rejected (mbedTLS verification "
+		    "flags 0x%x)", (unsigned)f) : "rejected";
 	return -1;
 }
 
@@ -4882,7 +5061,8 @@ conn_send(Conn *c, const void *buf, size_t len, Err *e)
 		if (c->tls) {
 			t = mbedtls_ssl_write(&c->ssl, p, len);
 			if (t == MBEDTLS_ERR_SSL_WANT_READ ||
-			    t == MBEDTLS_ERR_SSL_WANT_WRITE)
+			    t == MBEDTLS_ERR_SSL_WANT_WRITE ||
+			    t == TLS_ERR_TICKET)
 				continue;
 			if (t < 0)
 				return tls_fail(c, t, "send", e);
@@ -4920,8 +5100,11 @@ conn_fill(Conn *c, Err *e)
 		if (c->tls) {
 			t = mbedtls_ssl_read(&c->ssl, c->buf + c->len,
 			    sizeof(c->buf) - c->len);
+			/* a TLS 1.3 NewSessionTicket: ivlite resumes no
+			 * session, the ticket is dropped */
 			if (t == MBEDTLS_ERR_SSL_WANT_READ ||
-			    t == MBEDTLS_ERR_SSL_WANT_WRITE)
+			    t == MBEDTLS_ERR_SSL_WANT_WRITE ||
+			    t == TLS_ERR_TICKET)
 				continue;
 			if (t == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || t == 0 ||
 			    t == MBEDTLS_ERR_NET_CONN_RESET)
@@ -4990,8 +5173,8 @@ tls_recv(void *ctx, unsigned char *buf, size_t len)
  * top only because that later verification's flags join the leaf's.
  * The name constraints of the path verified (cry_path, in trust_bundle's
  * verification when that is the one).  At the leaf, Go's name rules,
- * which mbedTLS 2.28 lacks: an IP literal matches only iPAddress SANs
- * (byte for byte), a name never falls back to the subject CN. */
+ * which mbedTLS lacks (2.28, 3.6): an IP literal matches only iPAddress
+ * SANs (byte for byte), a name never falls back to the subject CN. */
 static int
 tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
@@ -5061,15 +5244,20 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 	char buf[200];
 	uint32_t f;
 
-	if (c->ioerr.code == ExitUndecided && !strcmp(step, "handshake") &&
-	    !c->trust->cert.raw.p)
-		return fail(e, c->ioerr.code, "%s (during the TLS handshake: "
-		    "does the server want a client certificate? %s/%s has "
-		    "none)", c->ioerr.msg, c->trust->certsd, c->trust->name);
+	/* a server that wants a client certificate refuses in the
+	 * handshake, or with TLS 1.3 after it, at the first send or receive */
+	if (c->ioerr.code == ExitUndecided && !c->trust->cert.raw.p &&
+	    (!strcmp(step, "handshake") || (c->got == 0 &&
+	    !strcmp(mbedtls_ssl_get_version(&c->ssl), "TLSv1.3"))))
+		return fail(e, c->ioerr.code, "%s (during the TLS %s: does the "
+		    "server want a client certificate? %s/%s has none)",
+		    c->ioerr.msg, step, c->trust->certsd, c->trust->name);
 	if (c->ioerr.code)
 		return fail(e, c->ioerr.code, "%s (during the TLS %s)",
 		    c->ioerr.msg, step);
-	if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+	/* a certificate for another use fails as a bad certificate */
+	if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED ||
+	    ret == TLS_ERR_BAD_CERT) {
 		f = mbedtls_ssl_get_verify_result(&c->ssl);
 		if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
 			return fail(e, ExitUndecided, "%s: TLS: certificate "
@@ -5089,17 +5277,31 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 		if (f & MBEDTLS_X509_BADCERT_FUTURE)
 			return fail(e, ExitUndecided, "%s: TLS: certificate "
 			    "not yet valid", c->name);
-		mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", f);
-		buf[strcspn(buf, "\n")] = '\0';
+		if (f & (MBEDTLS_X509_BADCERT_BAD_MD |
+		    MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_BAD_KEY))
+			return fail(e, ExitUndecided, "%s: TLS: certificate "
+			    "rejected: " CRY_WEAK, c->name);
+		if (f & (MBEDTLS_X509_BADCERT_KEY_USAGE |
+		    MBEDTLS_X509_BADCERT_EXT_KEY_USAGE))
+			return fail(e, ExitUndecided, "%s: TLS: certificate not "
+			    "for a TLS server (key usage or extended key usage)",
+			    c->name);
 		return fail(e, ExitUndecided, "%s: TLS: certificate "
-		    "rejected: %s", c->name, buf);
+		    "rejected (mbedTLS verification flags 0x%x)", c->name,
+		    (unsigned)f);
 	}
+	/* the alert's description is the second byte of the message */
+	if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE &&
+	    c->ssl.MBEDTLS_PRIVATE(in_msg)[1] ==
+	    MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION)
+		return fail(e, ExitUndecided, "%s: TLS %s: the server refused "
+		    TLS_REFUSED " (fatal alert: protocol version)", c->name,
+		    step);
 	if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
 		return fail(e, ExitUndecided, "%s: TLS %s: the server refused "
-		    "(fatal alert: no common TLS 1.2 cipher suite, a client "
-		    "certificate it wants, or TLS 1.3 only)", c->name, step);
-	if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD ||
-	    ret == MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO)
+		    "(fatal alert: no cipher suite in common, or a client "
+		    "certificate it wants)", c->name, step);
+	if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD || ret == TLS_ERR_NOT_TLS)
 		return fail(e, ExitUndecided, "%s: TLS %s: the server does not "
 		    "speak TLS (plain HTTP needs -insecure %s)", c->name, step,
 		    c->name);
@@ -5109,6 +5311,13 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 	snprintf(buf, sizeof(buf), "mbedTLS error -0x%04x", -ret);
 #endif
 	return fail(e, ExitUndecided, "%s: TLS %s: %s", c->name, step, buf);
+}
+
+/* the TLS library and versions of this build (-version) */
+static const char *
+tls_lib(void)
+{
+	return "mbedTLS " MBEDTLS_VERSION_STRING ", " TLS_VERSIONS;
 }
 
 /* The trust for one registry: CA file (the system bundle unless -ca-file)
@@ -5124,6 +5333,7 @@ trust_get(Net *n, const char *authority, Err *e)
 		MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 		MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
 		MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		TLS13_SUITES
 		0
 	};
 	/* NIST curves only: servers prefer X25519 when offered, and
@@ -5143,6 +5353,10 @@ trust_get(Net *n, const char *authority, Err *e)
 	if (n->ntrust == MAX_TRUST) {
 		fail(e, ExitUndecided, "more than MAX_TRUST (%d) registries",
 		    MAX_TRUST);
+		return NULL;
+	}
+	if (cry_init(1) < 0) {
+		fail(e, ExitUndecided, "TLS: cannot start PSA crypto");
 		return NULL;
 	}
 	if (!n->rng) {
@@ -5184,7 +5398,7 @@ trust_get(Net *n, const char *authority, Err *e)
 	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	/* certs.d's anchors, maybe none: the bundle comes in tls_verify */
 	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
-	mbedtls_ssl_conf_cert_profile(&t->conf, &mbedtls_x509_crt_profile_default);
+	mbedtls_ssl_conf_cert_profile(&t->conf, &cry_profile);
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &n->drbg);
 	mbedtls_ssl_conf_ciphersuites(&t->conf, suites);
 	tls_conf_groups(&t->conf, groups);
@@ -5298,7 +5512,7 @@ trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags)
 	 * this path: cry_path */
 	c->path.n = 0;
 	if (mbedtls_x509_crt_verify_with_profile(leaf, n ? &anchors : NULL,
-	    NULL, &mbedtls_x509_crt_profile_default, NULL, &f, cry_path,
+	    NULL, &cry_profile, NULL, &f, cry_path,
 	    &c->path) != 0 && !f)
 		f |= MBEDTLS_X509_BADCERT_NOT_TRUSTED;
 	*flags |= f;
@@ -5366,7 +5580,7 @@ tls_start(Conn *c, Err *e)
 	}
 	while ((r = mbedtls_ssl_handshake(&c->ssl)) != 0)
 		if (r != MBEDTLS_ERR_SSL_WANT_READ &&
-		    r != MBEDTLS_ERR_SSL_WANT_WRITE) {
+		    r != MBEDTLS_ERR_SSL_WANT_WRITE && r != TLS_ERR_TICKET) {
 			tls_fail(c, r, "handshake", e);
 			conn_close(c);
 			return -1;
@@ -7614,8 +7828,9 @@ sst_entry(const Str *b, const Cand *c, const Str *sig,
 		*why = "rekor: the logged public key is not the signer's";
 	else if (!(s = sst_at(&r, 0, alg, 0, a, &n)) || strcmp(s, "sha256"))
 		*why = "rekor: the logged hash algorithm is not sha256";
-	else if (!(s = sst_at(&r, 0, val, 0, a, &n)) || (sha_raw(256,
-	    c->payload.p, c->payload.n, h), !hex_same(s, h, sizeof(h))))
+	else if (!(s = sst_at(&r, 0, val, 0, a, &n)) || sha_raw(256,
+	    c->payload.p, c->payload.n, h) != sizeof(h) || !hex_same(s, h,
+	    sizeof(h)))
 		*why = "rekor: the logged hash is not the payload's";
 	else
 		return 1;
@@ -12698,8 +12913,8 @@ out_json(const Verdict *v, const Ref *r, const char *digest,
 	const ReqType *t;
 	int i;
 
-	fprintf(f, "{\"verdict\":\"%s\",\"exit\":%d,\"reference\":",
-	    verdicts[code], code);
+	fprintf(f, "{\"verdict\":\"%s\",\"exit\":%d,%s\"reference\":",
+	    verdicts[code], exit_status(code), auditing ? "\"audit\":true," : "");
 	if (r) {
 		ref_string(r, ref, sizeof(ref));
 		out_jstr(ref, f);
@@ -12728,12 +12943,44 @@ out_json(const Verdict *v, const Ref *r, const char *digest,
 	fputs("}\n", f);
 }
 
-/* the one line on stdout, text or -o json; line keeps the text */
+/* What an error line names the image by where the line stands alone
+ * (-audit, -batch; err_line): REF@DIGEST, else the -name given, quoted */
+static void
+out_image(const Ref *r, const Opts *o, char *buf, size_t n)
+{
+	char q[QUOTE_SIZE];
+	int dig = r && !r->digest[0] && o->digest;
+
+	buf[0] = '\0';
+	if (!o->audit && !o->batch)
+		return;
+	if (r) {
+		ref_string(r, buf, n);
+		snprintf(buf + strlen(buf), n - strlen(buf), "%s%s",
+		    dig ? "@" : "", dig ? o->digest : "");
+	} else if (o->name) {
+		snprintf(buf, n, "%s", quote(q, o->name, strlen(o->name)));
+	}
+}
+
+/* the one line on stdout, text or -o json; line keeps the text, under
+ * -audit what would have happened ("audit: would reject …") */
 static void
 out_verdict(const Verdict *v, const Ref *r, const Opts *o, const Err *e,
     int code, char *line, size_t n)
 {
+	char img[QUOTE_SIZE + DIGEST_MAX + 8], msg[MAX_REASON];
+
 	out_line(v, r, o->digest, e, line, n);
+	if (e->code || !v) {
+		snprintf(msg, sizeof(msg), "%s", line + 7);	/* "error: " */
+		out_image(r, o, img, sizeof(img));
+		err_line(line, n, img, msg);
+	} else if (code == ExitReject && o->audit) {
+		snprintf(msg, sizeof(msg), "%s", line + 9);	/* "rejected " */
+		line[0] = '\0';
+		out_cat(line, n, "audit: would reject %s", msg);
+	}
 	if (o->json)
 		out_json(v && !e->code ? v : NULL, r, o->digest, line, code,
 		    stdout);
@@ -12760,7 +13007,1089 @@ out_jstr(const char *s, FILE *f)
 	fputc('"', f);
 }
 
-/* == 35. Options, -check, -version, main =================================
+/* == 35. Verdict log =====================================================
+ * -log FILE (config.h: logpath): one JSON line per verdict, how audit
+ * mode is read (containerd discards an accepting verifier's stdout).
+ * Each line is one write() on an O_APPEND descriptor, so the lines of the
+ * verifiers containerd runs at once never interleave.  Past MAX_LOG_BYTES
+ * the file becomes FILE.1, renamed by the one run that takes the lock on
+ * it (no waiting: a run that does not get it leaves it to the one that
+ * has it) and still finds it at FILE.  A log that cannot be written is
+ * said on stderr and changes no verdict.  A line holds what stdout says,
+ * never credentials. */
+
+static struct {
+	const char *path;
+	int fd;			/* -1: no log */
+	int again;		/* rotated: open a new file when next needed */
+} vlog = { NULL, -1, 0 };
+
+/* path for the run: appended to, created 0600, a regular file only */
+static void
+vlog_open(const char *path)
+{
+	struct stat st;
+
+	vlog.path = path;
+	vlog.fd = -1;
+	vlog.again = 0;
+	if (!path || !*path)
+		return;
+	if ((vlog.fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0600)) >= 0 && fstat(vlog.fd, &st) == 0 &&
+	    S_ISREG(st.st_mode))
+		return;
+	fprintf(stderr, "ivlite: verdict log %s: %s\n", path, vlog.fd < 0 ?
+	    strerror(errno) : "not a regular file");
+	if (vlog.fd >= 0)
+		close(vlog.fd);
+	vlog.fd = -1;
+}
+
+/* A line up to its reason: time (RFC 3339, UTC), reference, digest,
+ * verdict, exit status, audit, scope; -1 if a string does not fit */
+static int
+vlog_head(char *buf, size_t n, long long when, const Ref *r, const Opts *o,
+    const char *scope, int code)
+{
+	static const char *verdicts[] = { "accept", "reject", "error", "error" };
+	char t[32], ref[QUOTE_SIZE + REF_TAG_MAX + DIGEST_MAX];
+	time_t tt = (time_t)when;
+	struct tm tm;
+	int bad;
+
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
+	if (r)
+		ref_string(r, ref, sizeof(ref));
+	else if (o->name)
+		quote_as(ref, o->name, strlen(o->name), 0);
+	buf[0] = '\0';
+	out_cat(buf, n, "{\"time\":\"%s\",\"reference\":", t);
+	bad = jstr_cat(buf, n, r || o->name ? ref : NULL);
+	out_cat(buf, n, ",\"digest\":");
+	bad |= jstr_cat(buf, n, o->digest ? o->digest : r && r->digest[0] ?
+	    r->digest : NULL);
+	out_cat(buf, n, ",\"verdict\":\"%s\",\"exit\":%d,\"audit\":%s,"
+	    "\"scope\":", verdicts[code], exit_status(code), auditing ?
+	    "true" : "false");
+	bad |= jstr_cat(buf, n, scope);
+	out_cat(buf, n, ",\"reason\":");
+	return bad;
+}
+
+/* what the watchdog says and logs if it goes off during image r (NULL:
+ * not parsed yet) */
+static void
+vlog_arm(const Ref *r, const Opts *o)
+{
+	char head[4096], img[QUOTE_SIZE + DIGEST_MAX + 8];
+
+	head[0] = '\0';
+	if (vlog.again)
+		vlog_open(vlog.path);
+	out_image(r, o, img, sizeof(img));
+	watchdog_image(img, vlog.fd < 0 || vlog_head(head, sizeof(head),
+	    wdat, r, o, NULL, ExitUndecided) < 0 ? -1 : vlog.fd, head);
+}
+
+/* the verdict's line, then FILE.1 if the file has passed MAX_LOG_BYTES */
+static void
+vlog_put(const Ref *r, const Opts *o, const char *scope, int code,
+    const char *line)
+{
+	static char buf[8 * MAX_REASON];
+	char old[MAX_ARG_BYTES + 8];
+	struct stat st, now;
+	struct flock fl;
+	ssize_t w;
+	size_t len;
+
+	if (vlog.again)
+		vlog_open(vlog.path);
+	if (vlog.fd < 0)
+		return;
+	if (vlog_head(buf, sizeof(buf), (long long)time(NULL), r, o, scope,
+	    code) < 0 || jstr_cat(buf, sizeof(buf) - 2, line) < 0) {
+		fprintf(stderr, "ivlite: verdict log %s: line too long, not "
+		    "written\n", vlog.path);
+		return;
+	}
+	len = strlen(strcat(buf, "}\n"));
+	if ((w = write(vlog.fd, buf, len)) != (ssize_t)len)
+		fprintf(stderr, "ivlite: verdict log %s: %s\n", vlog.path,
+		    w < 0 ? strerror(errno) : "short write");
+	if (fstat(vlog.fd, &st) < 0 || st.st_size <= MAX_LOG_BYTES)
+		return;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if ((size_t)snprintf(old, sizeof(old), "%s.1", vlog.path) <
+	    sizeof(old) && fcntl(vlog.fd, F_SETLK, &fl) == 0 &&
+	    stat(vlog.path, &now) == 0 && now.st_dev == st.st_dev &&
+	    now.st_ino == st.st_ino && rename(vlog.path, old) < 0)
+		fprintf(stderr, "ivlite: verdict log %s: %s\n", old,
+		    strerror(errno));
+	close(vlog.fd);		/* and the lock with it */
+	vlog.fd = -1;
+	vlog.again = 1;		/* -batch goes on in a new file */
+}
+
+/* == 36. TOML subset =====================================================
+ * containerd's config.toml for -doctor, as far as containerd's own files
+ * go (TOML 1.0): tables and arrays of tables, dotted and quoted keys,
+ * strings (multi-line too), integers, booleans, arrays and inline tables.
+ * A file becomes a flat list of entries, each named by its full path the
+ * way -doctor prints it: bare parts bare, others quoted (quote()), array
+ * items [N]: plugins."io.containerd.cri.v1.images".registry.mirrors.
+ * "docker.io".endpoint[0].  Any other value (a float, a date, a \u
+ * escape) is an entry that cannot be read, a problem of that key alone;
+ * a syntax error makes the file unreadable.  Bounded by MAX_TOML_BYTES,
+ * MAX_TOML_KEYS a file and MAX_TOML_DEPTH. */
+
+enum { TomlTable, TomlTables, TomlStr, TomlInt, TomlBool, TomlArray,
+	TomlOther };
+
+typedef struct {
+	const char *path;
+	int kind;		/* TomlTable… (TomlTables: a [[header]]) */
+	const char *s;		/* TomlStr: the text; TomlOther: what it is */
+	long long i;		/* TomlInt; TomlBool: 0 or 1 */
+	int file, line;		/* Toml.f[file], line from 1 */
+} TomlKey;
+
+typedef struct {
+	const char *name;	/* as read, for messages */
+	TomlKey *k;
+	int n;
+} TomlFile;
+
+typedef struct {
+	Arena *a;
+	TomlFile f[MAX_TOML_FILES];
+	int nf;
+	const char *p, *end;	/* the file being read */
+	int line, cap;
+} Toml;
+
+#define TOML_BARE	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+			"0123456789_-"
+
+static int
+toml_err(Toml *t, Err *e, const char *why)
+{
+	return fail(e, ExitConfig, "%s:%d: %s", t->f[t->nf - 1].name, t->line,
+	    why);
+}
+
+static void
+toml_sp(Toml *t)
+{
+	while (t->p < t->end && (*t->p == ' ' || *t->p == '\t'))
+		t->p++;
+}
+
+/* a comment to the end of its line */
+static void
+toml_comment(Toml *t)
+{
+	if (t->p < t->end && *t->p == '#')
+		while (t->p < t->end && *t->p != '\n')
+			t->p++;
+}
+
+/* blanks, comments and line ends: between array items, lines */
+static void
+toml_gap(Toml *t)
+{
+	for (;;) {
+		toml_sp(t);
+		toml_comment(t);
+		if (t->end - t->p >= 2 && t->p[0] == '\r' && t->p[1] == '\n')
+			t->p++;
+		if (t->p == t->end || *t->p != '\n')
+			return;
+		t->p++;
+		t->line++;
+	}
+}
+
+/* the end of a line that held a key or header */
+static int
+toml_eol(Toml *t, Err *e)
+{
+	toml_sp(t);
+	toml_comment(t);
+	if (t->end - t->p >= 2 && t->p[0] == '\r' && t->p[1] == '\n')
+		t->p++;
+	if (t->p < t->end && *t->p != '\n')
+		return toml_err(t, e, "expected the end of the line");
+	return 0;
+}
+
+/* A string at t->p (basic or literal, one line or multi-line), unescaped
+ * into the arena; *other set if it has a \u escape (not read).  NULL with
+ * e set. */
+static char *
+toml_string(Toml *t, int *other, Err *e)
+{
+	char q = *t->p, *out, *o;
+	int multi = t->end - t->p >= 3 && t->p[1] == q && t->p[2] == q;
+	const char *s, *end;
+
+	s = t->p += multi ? 3 : 1;
+	for (end = s; end < t->end; end += *end == '\\' && q == '"' ? 2 : 1)
+		if ((*end == q && (!multi || (t->end - end >= 3 &&
+		    end[1] == q && end[2] == q))) || (*end == '\n' && !multi))
+			break;
+	if (end >= t->end || *end != q) {	/* sized before copied */
+		toml_err(t, e, "unterminated string");
+		return NULL;
+	}
+	if (!(out = o = ar_alloc(t->a, (size_t)(end - s) + 1, e)))
+		return NULL;
+	if (multi && *s == '\r' && s + 1 < end && s[1] == '\n')
+		s++;
+	if (multi && s < end && *s == '\n') {	/* a first line end goes */
+		s++;
+		t->line++;
+	}
+	for (; s < end; s++) {
+		if ((unsigned char)*s < 0x20 && !strchr("\t\r\n", *s)) {
+			toml_err(t, e, "control character in a string");
+			return NULL;
+		}
+		t->line += *s == '\n';
+		if (*s != '\\' || q == '\'') {
+			*o++ = *s;
+			continue;
+		}
+		if (*++s && strchr("btnfr\"\\", *s)) {
+			*o++ = "\b\t\n\f\r\"\\"[strchr("btnfr\"\\", *s) -
+			    "btnfr\"\\"];
+		} else if (*s == 'u' || *s == 'U') {
+			*other = 1;	/* the value is not read: keep the text */
+			*o++ = '\\';
+			*o++ = *s;
+		} else if (multi && strchr(" \t\r\n", *s)) {
+			/* a line-ending backslash: whitespace up to the next
+			 * text goes */
+			for (; s < end && strchr(" \t\r\n", *s); s++)
+				t->line += *s == '\n';
+			s--;
+		} else {
+			toml_err(t, e, "invalid escape in a string");
+			return NULL;
+		}
+	}
+	*o = '\0';
+	t->p = end + (multi ? 3 : 1);
+	return out;
+}
+
+static TomlKey *
+toml_add(Toml *t, const char *path, int kind, Err *e)
+{
+	TomlFile *f = &t->f[t->nf - 1];
+	TomlKey *k;
+
+	if (f->n == t->cap) {	/* cap: never under what the file can hold */
+		fail(e, ExitConfig, "%s:%d: more than MAX_TOML_KEYS (%d) keys, "
+		    "tables and array items", f->name, t->line, MAX_TOML_KEYS);
+		return NULL;
+	}
+	k = &f->k[f->n++];
+	memset(k, 0, sizeof(*k));
+	k->path = path;
+	k->kind = kind;
+	k->file = t->nf - 1;
+	k->line = t->line;
+	return k;
+}
+
+/* A key (parts bare or quoted, dotted) after prefix: its path */
+static char *
+toml_key(Toml *t, const char *prefix, Err *e)
+{
+	const char *path = prefix, *part;
+	char q[QUOTE_SIZE];
+	int other = 0, parts = 0;
+	size_t n;
+
+	for (;;) {
+		toml_sp(t);
+		if (++parts > MAX_TOML_DEPTH) {
+			toml_err(t, e, "a key of more than MAX_TOML_DEPTH parts");
+			return NULL;
+		}
+		if (t->p < t->end && (*t->p == '"' || *t->p == '\'')) {
+			if (!(part = toml_string(t, &other, e)))
+				return NULL;
+			n = strlen(part);
+		} else {
+			part = t->p;
+			t->p += n = strspn(t->p, TOML_BARE);
+		}
+		if (other || (!n && part == t->p)) {
+			toml_err(t, e, other ? "a \\u escape in a key" :
+			    "expected a key");
+			return NULL;
+		}
+		if (n && strspn(part, TOML_BARE) >= n)	/* bare as written */
+			path = ar_printf(t->a, e, "%s%s%.*s", path, *path ? "." :
+			    "", (int)n, part);
+		else
+			path = ar_printf(t->a, e, "%s%s%s", path, *path ? "." :
+			    "", quote(q, part, n));
+		if (!path)
+			return NULL;
+		toml_sp(t);
+		if (t->p == t->end || *t->p != '.')
+			return (char *)path;
+		t->p++;
+	}
+}
+
+/* A value at t->p for the key at path: its entry, an array's items below
+ * it (path[0]…), an inline table's keys (path.key) */
+static int
+toml_value(Toml *t, const char *path, int depth, Err *e)
+{
+	char num[72], *end, close;
+	const char *s = t->p, *sub;
+	int i, base, other = 0;
+	size_t n, k, m;
+	TomlKey *v;
+
+	if (depth > MAX_TOML_DEPTH)
+		return toml_err(t, e, "arrays or inline tables nested deeper "
+		    "than MAX_TOML_DEPTH");
+	if (!(v = toml_add(t, path, TomlOther, e)))
+		return -1;
+	if (s < t->end && (*s == '"' || *s == '\'')) {
+		if (!(v->s = toml_string(t, &other, e)))
+			return -1;
+		v->kind = other ? TomlOther : TomlStr;
+		if (other)
+			v->s = "a string with a \\u escape (not read)";
+		return 0;
+	}
+	if (s < t->end && (*s == '[' || *s == '{')) {
+		v->kind = *s == '[' ? TomlArray : TomlTable;
+		close = *s == '[' ? ']' : '}';
+		for (t->p++, i = 0;; i++) {
+			*s == '[' ? toml_gap(t) : toml_sp(t);
+			if (t->p < t->end && *t->p == close && (*s == '[' || !i))
+				break;	/* an array may end in a comma */
+			if (*s == '[')
+				sub = ar_printf(t->a, e, "%s[%d]", path, i);
+			else if ((sub = toml_key(t, path, e)) && (t->p == t->end ||
+			    *t->p++ != '='))
+				return toml_err(t, e, "expected = after the key");
+			if (!sub)
+				return -1;
+			toml_sp(t);
+			if (toml_value(t, sub, depth + 1, e) < 0)
+				return -1;
+			*s == '[' ? toml_gap(t) : toml_sp(t);
+			if (t->p < t->end && *t->p == close)
+				break;
+			if (t->p == t->end || *t->p++ != ',')
+				return toml_err(t, e, *s == '[' ? "expected , or ] "
+				    "in an array" : "expected , or } in an inline "
+				    "table");
+		}
+		t->p++;
+		return 0;
+	}
+	n = strcspn(s, " \t\r\n,]}#");
+	if (!n)
+		return toml_err(t, e, "expected a value");
+	t->p += n;
+	if ((n == 4 && !memcmp(s, "true", 4)) || (n == 5 && !memcmp(s,
+	    "false", 5))) {
+		v->kind = TomlBool;
+		v->i = *s == 't';
+		return 0;
+	}
+	/* an integer: decimal, 0x, 0o or 0b, _ only between digits */
+	base = n > 2 && s[0] == '0' && strchr("xob", s[1]) ? s[1] == 'x' ? 16 :
+	    s[1] == 'o' ? 8 : 2 : 10;
+	for (k = base == 10 ? 0 : 2, m = 0; k < n && m + 1 < sizeof(num); k++)
+		if (s[k] != '_' || !k || !isxdigit((unsigned char)s[k - 1]) ||
+		    k + 1 == n || !isxdigit((unsigned char)s[k + 1]))
+			num[m++] = s[k];
+	num[m] = '\0';
+	errno = 0;
+	v->i = strtoll(num, &end, base);
+	if (k == n && m && !errno && !*end && (base == 10 || isxdigit(
+	    (unsigned char)num[0]))) {
+		v->kind = TomlInt;
+		return 0;
+	}
+	v->s = "not a string, integer, boolean, array or table";
+	if (!depth)	/* a date may hold a space: the line is its */
+		t->p += strcspn(t->p, "\n#");
+	return 0;
+}
+
+/* File name (text s, n bytes) as the next of t's files */
+static int
+toml_read(Toml *t, const char *name, const char *s, size_t n, Err *e)
+{
+	const char *table = "";
+	TomlFile *f;
+	TomlKey *k;
+	char *path;
+	int i, arr, count;
+
+	if (t->nf == MAX_TOML_FILES)
+		return fail(e, ExitConfig, "%s: more than MAX_TOML_FILES (%d) "
+		    "files with the imports", name, MAX_TOML_FILES);
+	f = &t->f[t->nf++];
+	f->name = name;
+	f->n = 0;
+	/* each entry starts at a byte of its own: no more than n + 1 */
+	t->cap = n + 1 < MAX_TOML_KEYS ? (int)n + 1 : MAX_TOML_KEYS;
+	t->p = s;
+	t->end = s + n;
+	t->line = 1;
+	if (memchr(s, '\0', n))
+		return fail(e, ExitConfig, "%s: a NUL byte", name);
+	if (!(f->k = ar_alloc(t->a, (size_t)t->cap * sizeof(*f->k), e)))
+		return -1;
+	for (;;) {
+		toml_gap(t);
+		if (t->p == t->end)
+			return 0;
+		if (*t->p == '[') {		/* [table] or [[array of tables]] */
+			arr = t->end - t->p >= 2 && t->p[1] == '[';
+			t->p += 1 + arr;
+			if (!(path = toml_key(t, "", e)))
+				return -1;
+			if (t->end - t->p < 1 + arr || *t->p != ']' ||
+			    (arr && t->p[1] != ']'))
+				return toml_err(t, e, arr ? "expected ]]" :
+				    "expected ]");
+			t->p += 1 + arr;
+			if (!(k = toml_add(t, path, arr ? TomlTables : TomlTable,
+			    e)))
+				return -1;
+			for (i = count = 0; arr && i < f->n; i++)
+				count += f->k[i].kind == TomlTables &&
+				    !strcmp(f->k[i].path, path);
+			table = arr ? ar_printf(t->a, e, "%s[%d]", path,
+			    count - 1) : path;
+			if (!table)
+				return -1;
+		} else {
+			if (!(path = toml_key(t, table, e)))
+				return -1;
+			if (t->p == t->end || *t->p++ != '=')
+				return toml_err(t, e, "expected = after the key");
+			toml_sp(t);
+			if (toml_value(t, path, 0, e) < 0)
+				return -1;
+		}
+		if (toml_eol(t, e) < 0)
+			return -1;
+	}
+}
+
+/* The entry at path, the last over the files (containerd merges an import
+ * over what came before it); NULL when not set */
+static const TomlKey *
+toml_get(const Toml *t, const char *path)
+{
+	const TomlKey *k = NULL;
+	int f, i;
+
+	for (f = 0; f < t->nf; f++)
+		for (i = 0; i < t->f[f].n; i++)
+			if (!strcmp(t->f[f].k[i].path, path))
+				k = &t->f[f].k[i];
+	return k;
+}
+
+/* the first entry below path (path.x, path[0]); NULL if none */
+static const TomlKey *
+toml_below(const Toml *t, const char *path)
+{
+	size_t n = strlen(path);
+	const char *p;
+	int f, i;
+
+	for (f = 0; f < t->nf; f++)
+		for (i = 0; i < t->f[f].n; i++)
+			if (!strncmp(p = t->f[f].k[i].path, path, n) &&
+			    (p[n] == '.' || p[n] == '['))
+				return &t->f[f].k[i];
+	return NULL;
+}
+
+/* == 37. -doctor =========================================================
+ * Does every pull on this node meet ivlite?  containerd's config.toml
+ * (with what it imports) and its verifier directory, read as containerd
+ * 2.1 reads them (v2.1.9: cmd/containerd/server/config LoadConfig,
+ * plugins/imageverifier and pkg/imageverifier/bindir, plugins/cri/images
+ * configMigration, internal/cri/config CheckLocalImagePullConfigs and
+ * docs/cri/config.md): one line for each way a pull could skip ivlite or
+ * go through unverified, each with its key's TOML path, then the verdict:
+ * exit 0 covered, 1 not covered, 2 cannot tell (a file or setting that
+ * cannot be read).  Images already on the node are -batch's. */
+
+#define PLUGIN(id)	"plugins.\"io.containerd." id "\""
+#define BINDIR		PLUGIN("image-verifier.v1.bindir")
+#define IMAGES		PLUGIN("cri.v1.images")
+#define OLDCRI		PLUGIN("grpc.v1.cri")	/* the version 2 layout's */
+#define CTRD_BINDIR	"/opt/containerd/image-verifier/bin"	/* its default */
+#define LOCALPULL	"containerd 2.1 falls back to its local pull path, " \
+			"which runs no verifier"
+
+typedef struct {
+	Toml t;
+	int problems, unread;
+} Doc;
+
+/* One line: kind ("problem", "cannot read", "note"), the key's path
+ * (path, else k's), where k was set when that is an import, what */
+static void
+doc_say(Doc *d, const char *kind, const TomlKey *k, const char *path,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	d->problems += *kind == 'p';
+	d->unread += *kind == 'c';
+	printf("%s: %s", kind, path ? path : k->path);
+	if (k && k->file)
+		printf(" (%s:%d)", ar_esc(d->t.a, d->t.f[k->file].name, NULL),
+		    k->line);
+	fputs(": ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* path's value, if of kind: 1; 0 when not set; -1 said unreadable */
+static int
+doc_get(Doc *d, const char *path, int kind, const TomlKey **k)
+{
+	static const char *kinds[] = {
+		"a table", "an array of tables", "a string", "an integer",
+		"a boolean", "an array"
+	};
+
+	if (!(*k = toml_get(&d->t, path)))
+		return 0;
+	if ((*k)->kind == kind)
+		return 1;
+	doc_say(d, "cannot read", *k, NULL, "%s, want %s", (*k)->kind ==
+	    TomlOther ? (*k)->s : kinds[(*k)->kind], kinds[kind]);
+	return -1;
+}
+
+/* id in disabled_plugins (containerd appends every file's) */
+static const TomlKey *
+doc_disabled(Doc *d, const char *id)
+{
+	const TomlKey *k;
+	int f, i;
+
+	for (f = 0; f < d->t.nf; f++)
+		for (i = 0; i < d->t.f[f].n; i++)
+			if (!strncmp((k = &d->t.f[f].k[i])->path,
+			    "disabled_plugins[", 17) && k->kind == TomlStr &&
+			    !strcmp(k->s, id))
+				return k;
+	return NULL;
+}
+
+/* file, unless read already */
+static int
+doc_file(Doc *d, const char *name, Err *e)
+{
+	Str s;
+	int f;
+
+	for (f = 0; f < d->t.nf; f++)
+		if (!strcmp(d->t.f[f].name, name))
+			return 0;
+	if (file_read(d->t.a, name, MAX_TOML_BYTES, &s, e) < 0)
+		return -1;
+	return toml_read(&d->t, name, s.p, s.n, e);
+}
+
+/* name against pattern p: * any run, ? one byte (filepath.Match without
+ * classes: containerd globs an import that holds a *) */
+static int
+doc_match(const char *p, const char *s)
+{
+	for (; *p; p++, s++) {
+		if (*p == '*') {
+			for (; !doc_match(p + 1, s); s++)
+				if (!*s)
+					return 0;
+			return 1;
+		}
+		if (!*s || (*p != '?' && *p != *s))
+			return 0;
+	}
+	return !*s;
+}
+
+/* The files an import names: itself, or with a * in its last part the
+ * directory's entries it matches, in name order (filepath.Glob) */
+static int
+doc_glob(Doc *d, const char *name, const char *at, Err *e)
+{
+	const char *slash = strrchr(name, '/'), *file[MAX_TOML_FILES];
+	const char *dir = slash ? ar_printf(d->t.a, e, "%.*s", (int)(slash -
+	    name), name) : ".";
+	struct dirent *de;
+	int n = 0, i;
+	DIR *dp;
+
+	if (!strchr(name, '*'))
+		return doc_file(d, name, e);
+	if (!dir)
+		return -1;
+	if (strpbrk(dir, "*?[") || strchr(name, '['))
+		return fail(e, ExitConfig, "%s: imports: %s: -doctor expands * "
+		    "and ? in the last part only", at, name);
+	if (!(dp = opendir(*dir ? dir : "/")))
+		return 0;	/* Glob: no match */
+	while ((de = readdir(dp)) && n <= MAX_TOML_FILES)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    doc_match(slash ? slash + 1 : name, de->d_name) && (n ==
+		    MAX_TOML_FILES || !(file[n++] = ar_printf(d->t.a, e, "%s/%s",
+		    dir, de->d_name))))
+			n = MAX_TOML_FILES + 1;
+	closedir(dp);
+	if (n > MAX_TOML_FILES)
+		return fail(e, ExitConfig, "%s: imports: %s: more than "
+		    "MAX_TOML_FILES (%d) files", at, name, MAX_TOML_FILES);
+	qsort(file, (size_t)n, sizeof(*file), str_cmp);
+	for (i = 0; i < n; i++)
+		if (doc_file(d, file[i], e) < 0)
+			return -1;
+	return 0;
+}
+
+/* config.toml, then what it imports, as containerd does: each file once,
+ * a relative path from the importing file's directory */
+static int
+doc_load(Doc *d, const char *file, Err *e)
+{
+	const char *base, *slash, *name;
+	const TomlKey *k;
+	int f, i, item;
+
+	if (doc_file(d, file, e) < 0)
+		return -1;
+	for (f = 0; f < d->t.nf; f++) {
+		for (i = 0; i < d->t.f[f].n; i++) {
+			k = &d->t.f[f].k[i];
+			base = d->t.f[f].name;
+			if (!(item = !strncmp(k->path, "imports[", 8)) &&
+			    strcmp(k->path, "imports"))
+				continue;
+			if (k->kind != (item ? TomlStr : TomlArray))
+				return fail(e, ExitConfig, "%s:%d: imports: want "
+				    "an array of strings", base, k->line);
+			if (!item)
+				continue;
+			slash = strrchr(base, '/');
+			if (!(name = *k->s == '/' ? k->s : ar_printf(d->t.a, e,
+			    "%.*s%s", slash ? (int)(slash - base + 1) : 0, base,
+			    k->s)) || doc_glob(d, name, ar_printf(d->t.a, e,
+			    "%s:%d", base, k->line), e) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* A Go duration ("10s", "1m30s", "1.5s") in nanoseconds: 0, -1 if not */
+static int
+doc_duration(const char *s, double *ns)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = {
+		{ "ns", 1 }, { "us", 1e3 }, { "\xc2\xb5s", 1e3 },
+		{ "\xce\xbcs", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 },
+		{ "h", 3600e9 }
+	};
+	int neg = *s == '-';
+	size_t i, n;
+	double v;
+	char *end;
+
+	s += *s == '-' || *s == '+';
+	*ns = 0;
+	if (!strcmp(s, "0"))
+		return 0;
+	if (!*s)
+		return -1;
+	while (*s) {
+		if (!strchr("0123456789.", *s) || (*s == '.' &&
+		    !isdigit((unsigned char)s[1]) && (s[1] == '.' || !s[1])))
+			return -1;
+		v = strtod(s, &end);	/* digits and a point, no exponent */
+		n = strspn(s, "0123456789.");
+		if (end != s + n)
+			return -1;
+		s = end;
+		n = strcspn(s, "0123456789.");
+		for (i = 0; i < LEN(units) && (strlen(units[i].unit) != n ||
+		    strncmp(s, units[i].unit, n)); i++)
+			;
+		if (i == LEN(units))
+			return -1;
+		*ns += v * units[i].ns;
+		s += n;
+	}
+	*ns = neg ? -*ns : *ns;
+	return 0;
+}
+
+/* bin_dir as containerd lists it (os.ReadDir: every entry, sorted by
+ * name; the first max_verifiers run, each must exit 0): ivlite among
+ * them, and nothing that cannot run.  *ivlite: its path, if found. */
+static void
+doc_bindir(Doc *d, const char **ivlite)
+{
+	const char *dir = CTRD_BINDIR, *name[MAX_BINDIR_FILES], *full, *shown;
+	const TomlKey *kd, *km;
+	long long max = 10;	/* containerd's default max_verifiers */
+	struct stat st, self;
+	struct dirent *de;
+	int n = 0, i, r, found = -1, selfok = stat("/proc/self/exe", &self);
+	DIR *dp;
+
+	if ((r = doc_get(d, BINDIR ".bin_dir", TomlStr, &kd)) < 0 ||
+	    doc_get(d, BINDIR ".max_verifiers", TomlInt, &km) < 0)
+		return;
+	dir = r ? kd->s : dir;
+	max = km ? km->i : max;
+	if (!(dp = opendir(dir))) {
+		doc_say(d, errno == ENOENT ? "problem" : "cannot read", kd,
+		    BINDIR ".bin_dir", "%s%s: %s", ar_esc(d->t.a, dir, NULL),
+		    kd ? "" : " (default)", errno == ENOENT ? "does not exist: "
+		    "containerd allows every pull" : strerror(errno));
+		return;
+	}
+	while ((de = readdir(dp)) && n <= MAX_BINDIR_FILES)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    (n == MAX_BINDIR_FILES || !(name[n++] = ar_printf(d->t.a,
+		    NULL, "%s", de->d_name))))
+			n = MAX_BINDIR_FILES + 1;
+	closedir(dp);
+	if (n > MAX_BINDIR_FILES || !n) {
+		doc_say(d, n ? "cannot read" : "problem", kd, BINDIR ".bin_dir",
+		    "%s%s: %s", ar_esc(d->t.a, dir, NULL), kd ? "" : " (default)",
+		    n ? "more than MAX_BINDIR_FILES entries (or out of memory)" :
+		    "empty: containerd allows every pull");
+		return;
+	}
+	qsort(name, (size_t)n, sizeof(*name), str_cmp);
+	for (i = 0; i < n; i++) {
+		if (!(full = ar_printf(d->t.a, NULL, "%s/%s", dir, name[i])))
+			full = name[i];
+		shown = ar_esc(d->t.a, full, NULL);
+		if (stat(full, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    !(st.st_mode & 0111))
+			doc_say(d, "problem", kd, BINDIR ".bin_dir", "%s: not an "
+			    "executable file: containerd runs every entry, so "
+			    "every pull fails", shown);
+		else if (found < 0 && (!strcmp(name[i], "ivlite") || (selfok ==
+		    0 && st.st_dev == self.st_dev && st.st_ino == self.st_ino))) {
+			found = i;
+			*ivlite = shown;
+		} else {
+			printf("verifier: %s: another verifier, %s\n", shown,
+			    max >= 0 && i >= max ? "never run (past "
+			    "max_verifiers)" : "run too: each must accept");
+		}
+	}
+	if (found < 0)
+		doc_say(d, "problem", kd, BINDIR ".bin_dir", "%s%s: no ivlite in "
+		    "it", ar_esc(d->t.a, dir, NULL), kd ? "" : " (default)");
+	else if (max >= 0 && found >= max)
+		doc_say(d, "problem", km, BINDIR ".max_verifiers", "%lld%s: "
+		    "ivlite is entry %d of the directory: containerd runs the "
+		    "first %lld only", max, km ? "" : " (default)", found + 1,
+		    max);
+}
+
+/* The CRI image settings that send CRI pulls down containerd's local
+ * pull path, where no verifier runs: use_local_image_pull, and those
+ * CheckLocalImagePullConfigs falls back for (containerd 2.1; Linux).  A
+ * version 2 file keeps some in the old CRI table, which containerd's
+ * migration copies over the images table's: the containerd.* ones only
+ * when containerd.runtimes is there too (migrateConfig returns early). */
+static void
+doc_cri(Doc *d, long long ver)
+{
+	static const struct {
+		const char *key;	/* in the images plugin's table */
+		const char *old;	/* where version 2 had it, or NULL */
+		int kind;
+		long long fine;		/* containerd's default */
+	} set[] = {
+		{ "use_local_image_pull", NULL, TomlBool, 0 },
+		{ "disable_snapshot_annotations", "containerd.", TomlBool, 1 },
+		{ "discard_unpacked_layers", "containerd.", TomlBool, 0 },
+		{ "registry.mirrors", "", TomlTable, 0 },
+		{ "registry.configs", "", TomlTable, 0 },
+		{ "registry.auths", "", TomlTable, 0 },
+		{ "max_concurrent_downloads", "", TomlInt, 3 },
+		{ "image_pull_with_sync_fs", "", TomlBool, 0 },
+	};
+	char path[200], top[200];
+	const TomlKey *k, *below;
+	size_t i;
+
+	for (i = 0; i < LEN(set); i++) {
+		snprintf(path, sizeof(path), IMAGES ".%s", set[i].key);
+		snprintf(top, sizeof(top), OLDCRI ".%s%.*s", set[i].old ?
+		    set[i].old : "", (int)strcspn(set[i].key, "."), set[i].key);
+		if (ver < 3 && set[i].old && (toml_get(&d->t, top) ||
+		    toml_below(&d->t, top)) && (!*set[i].old ||
+		    toml_get(&d->t, OLDCRI ".containerd.runtimes") ||
+		    toml_below(&d->t, OLDCRI ".containerd.runtimes")))
+			snprintf(path, sizeof(path), OLDCRI ".%s%s", set[i].old,
+			    set[i].key);
+		if (set[i].kind == TomlTable) {	/* a map: set when not empty */
+			k = toml_get(&d->t, path);
+			if ((below = toml_below(&d->t, path)) && (!k ||
+			    k->kind == TomlTable))
+				doc_say(d, "problem", k ? k : below, path, "set: %s",
+				    LOCALPULL);
+			else if (k && k->kind != TomlTable)
+				doc_get(d, path, TomlTable, &k);
+		} else if (doc_get(d, path, set[i].kind, &k) > 0 &&
+		    k->i != set[i].fine) {
+			if (set[i].kind == TomlInt)
+				doc_say(d, "problem", k, NULL, "%lld (not %lld): %s",
+				    k->i, set[i].fine, LOCALPULL);
+			else
+				doc_say(d, "problem", k, NULL, "%s: %s", k->i ?
+				    "true" : "false", i ? LOCALPULL : "CRI pulls "
+				    "take containerd's local pull path, which runs "
+				    "no verifier");
+		}
+	}
+}
+
+/* -doctor: 0 covered, 1 not covered, 2 cannot tell */
+static int
+doc_main(const Opts *o, Arena *a)
+{
+	static Doc d;
+	const char *file = o->ctrdconfig ? o->ctrdconfig : containerdconfig;
+	const char *ivlite = NULL;
+	const TomlKey *k, *kf, *kv = NULL;
+	long long ver = 3, fv;
+	Err e = { 0, "" };
+	double ns = 10e9;	/* containerd's default per_verifier_timeout */
+	int f, i, r, v1;
+
+	d.t.a = a;
+	if (doc_load(&d, file, &e) < 0) {
+		printf("cannot read: %s\n", e.msg);
+		return 2;
+	}
+	file = ar_esc(a, file, NULL);
+	/* version: each file's, if 2 or more (an older one is migrated up to
+	 * what came before it), the last counting; 3 when none says */
+	for (f = 0; f < d.t.nf; f++) {
+		for (i = 0, kf = NULL; i < d.t.f[f].n; i++)
+			if (!strcmp(d.t.f[f].k[i].path, "version"))
+				kf = &d.t.f[f].k[i];
+		fv = kf && kf->kind == TomlInt ? kf->i : 0;
+		for (i = 0, v1 = 0; i < d.t.f[f].n; i++) {
+			k = &d.t.f[f].k[i];
+			if ((!strcmp(k->path, "disabled_plugins") && k->kind !=
+			    TomlArray) || (!strncmp(k->path, "disabled_plugins[",
+			    17) && k->kind != TomlStr) || (!strcmp(k->path,
+			    "version") && k->kind != TomlInt))
+				doc_say(&d, "cannot read", k, NULL, "want %s",
+				    k->path[0] == 'v' ? "an integer" : "an array of "
+				    "strings");
+			else if (fv < 2 && !strncmp(k->path, "plugins.", 8) &&
+			    k->path[8] != '"' && !v1++)
+				doc_say(&d, "cannot read", k, NULL, "a version 1 "
+				    "plugin name (-doctor reads versions 2 and 3)");
+		}
+		if (fv >= 2) {
+			ver = fv;
+			kv = kf;
+		}
+	}
+	if (ver > 3)
+		doc_say(&d, "cannot read", kv, "version", "%lld: containerd 2.1 "
+		    "reads versions up to 3", ver);
+	if ((k = doc_disabled(&d, "io.containerd.image-verifier.v1.bindir")))
+		doc_say(&d, "problem", k, NULL, "%s: no image verifier runs",
+		    k->s);
+	if ((k = doc_disabled(&d, "io.containerd.transfer.v1.local")))
+		doc_say(&d, "problem", k, NULL, "%s: the transfer service, the "
+		    "one pull path that runs verifiers, is off", k->s);
+	doc_bindir(&d, &ivlite);
+	if ((r = doc_get(&d, BINDIR ".per_verifier_timeout", TomlStr, &k)) >
+	    0 && doc_duration(k->s, &ns) < 0)
+		doc_say(&d, "cannot read", k, NULL, "%s: not a duration",
+		    ar_quote(a, k->s, strlen(k->s), NULL));
+	else if (r >= 0 && ns <= o->timeout * 1e9)
+		doc_say(&d, "problem", k, BINDIR ".per_verifier_timeout", "%s%s:"
+		    " at or below ivlite's -timeout (%d s): containerd kills "
+		    "ivlite before it can answer", r ? ar_quote(a, k->s,
+		    strlen(k->s), NULL) : "\"10s\"", r ? "" : " (default)",
+		    o->timeout);
+	if ((k = doc_disabled(&d, "io.containerd.grpc.v1.cri")) ||
+	    (k = doc_disabled(&d, "io.containerd.cri.v1.images")))
+		doc_say(&d, "note", k, NULL, "%s: CRI is off: its pull settings "
+		    "are not checked", k->s);
+	else
+		doc_cri(&d, ver);
+	if ((k = doc_disabled(&d, "io.containerd.nri.v1.nri")) ||
+	    (doc_get(&d, PLUGIN("nri.v1.nri") ".disable", TomlBool, &k) > 0 &&
+	    k->i))
+		doc_say(&d, "note", k, NULL, "%s: NRI is off (a check when "
+		    "containers are created could not run)", k->kind == TomlStr ?
+		    k->s : "true");
+	if (d.problems)
+		printf("not covered: %s: %d problem%s\n", file, d.problems,
+		    d.problems == 1 ? "" : "s");
+	else if (d.unread)
+		printf("cannot tell: %s: %d setting%s cannot be read\n", file,
+		    d.unread, d.unread == 1 ? "" : "s");
+	else
+		printf("covered: %s: every pull through the transfer service "
+		    "runs %s\n", file, ivlite ? ivlite : "ivlite");
+	return d.problems ? 1 : d.unread ? 2 : 0;
+}
+
+/* == 38. -batch ==========================================================
+ * Images that reached the node without a registry pull (already there,
+ * imported with ctr image import, preloaded) never met a verifier.
+ * -batch judges them from stdin, one image a line: REF@DIGEST, REF
+ * DIGEST, or the table `ctr images ls` prints (or `crictl images
+ * --digests --no-trunc`), its header skipped.  Each image is judged as a
+ * pull of it would be, with its own -timeout, arena and connections: a
+ * verdict line each, then a summary; the exit status is the worst
+ * outcome, 2, 3, 1, 0 in that order. */
+
+enum { BatchList, BatchCtr, BatchCrictl };
+
+/* The reference (into ref) and digest of line s, split in place; 1 when
+ * there is nothing to judge (blank, comment, header: it sets *mode) */
+static int
+batch_fields(char *s, int *mode, char *ref, size_t n, const char **dig,
+    Err *e)
+{
+	char *f[3], *w;
+	int nf = 0;
+
+	for (w = strtok(s, " \t\r\n"); w; w = strtok(NULL, " \t\r\n")) {
+		if (nf < 3)
+			f[nf++] = w;
+		else if (*mode == BatchList && !*dig && dig_valid(w, strlen(w)))
+			*dig = w;
+	}
+	if (!nf || *f[0] == '#')
+		return 1;
+	if (nf == 3 && !strcmp(f[2], "DIGEST") && ((!strcmp(f[0], "REF") &&
+	    !strcmp(f[1], "TYPE")) || (!strcmp(f[0], "IMAGE") &&
+	    !strcmp(f[1], "TAG")))) {
+		*mode = *f[0] == 'R' ? BatchCtr : BatchCrictl;
+		return 1;
+	}
+	snprintf(ref, n, "%s%s%s", f[0], *mode == BatchCrictl && nf > 1 &&
+	    strcmp(f[1], "<none>") ? ":" : "", *mode == BatchCrictl &&
+	    nf > 1 && strcmp(f[1], "<none>") ? f[1] : "");
+	if (*mode != BatchList) {	/* the DIGEST column, the third */
+		if (nf < 3 || !dig_valid(f[2], strlen(f[2])))
+			return fail(e, ExitConfig, "no digest in the DIGEST "
+			    "column%s", *mode == BatchCrictl ? " (crictl images "
+			    "--digests --no-trunc has it)" : "");
+		*dig = f[2];
+		return 0;
+	}
+	if (nf > 1 && dig_valid(f[1], strlen(f[1])))
+		*dig = f[1];
+	else if (nf > 2 && dig_valid(f[2], strlen(f[2])))
+		*dig = f[2];
+	if (!*dig && !strchr(ref, '@'))
+		return fail(e, ExitConfig, "no digest (want REF@DIGEST, REF "
+		    "DIGEST or a line of ctr images ls)");
+	return 0;
+}
+
+/* -batch: the worst exit status (before -audit) */
+static int
+batch_run(Run *run, Net *net, const Policy *p, const Str *pol, Opts *o)
+{
+	static char line[MAX_BATCH_LINE + 2], ref[MAX_BATCH_LINE + 2];
+	static const int rank[] = { 0, 1, 3, 2 };	/* 0, 1, 3, 2: worse */
+	int count[4] = { 0 }, worst = -1, mode = BatchList, n = 0;
+	int images = 0, c, code;
+	size_t mark = run->a->used;
+	Err e = { 0, "" };
+
+	for (;;) {
+		alarm(0);	/* the next line may take its time */
+		e.code = 0;
+		o->name = ref;
+		o->digest = NULL;
+		if (!fgets(line, sizeof(line), stdin)) {
+			if (n && !ferror(stdin))
+				break;
+			o->name = NULL;
+			fail(&e, ExitConfig, "-batch: %s", ferror(stdin) ?
+			    strerror(errno) : "nothing on stdin (one image a "
+			    "line)");
+		} else if (!strchr(line, '\n') && !feof(stdin)) {
+			while ((c = getchar()) != EOF && c != '\n')
+				;
+			o->name = NULL;
+			fail(&e, ExitConfig, "stdin line %d: longer than "
+			    "MAX_BATCH_LINE (%d)", ++n, MAX_BATCH_LINE);
+		} else if (++n && batch_fields(line, &mode, ref, sizeof(ref),
+		    &o->digest, &e) > 0) {
+			continue;
+		}
+		if (images++ == MAX_BATCH_LINES) {
+			o->name = NULL;
+			e.code = 0;
+			fail(&e, ExitConfig, "stdin line %d: more than "
+			    "MAX_BATCH_LINES (%d) images: the rest not judged",
+			    n, MAX_BATCH_LINES);
+		}
+		run->a->used = mark;	/* each image from the same start */
+		run->a->spent = 0;
+		o->deadline = now_ms() + o->timeout * 1000LL;
+		net_free(net);
+		net_init(net, run->a, o);
+		run_init(run, run->a, net, o, NULL);
+		watchdog_arm(o->json, o->timeout);
+		code = main_image(run, p, pol, o, &e);
+		count[code]++;
+		worst = worst < 0 || rank[code] > rank[worst] ? code : worst;
+		if (images > MAX_BATCH_LINES || !n || ferror(stdin))
+			break;
+	}
+	alarm(0);
+	printf(o->json ? "{\"accepted\":%d,\"rejected\":%d,\"undecided\":%d}\n"
+	    : "%d accepted, %d rejected, %d undecided\n", count[0], count[1],
+	    count[2] + count[3]);
+	return worst < 0 ? 0 : worst;	/* a table with no image: none to fault */
+}
+
+/* == 39. Options, -check, -version, main =================================
  * Options follow Go's flag package, as containerd's other verifiers do:
  * -name V, --name V and -name=V are the same; booleans take no value. */
 
@@ -12770,7 +14099,12 @@ static int opt_value(size_t k, const char *v, Opts *o, Err *e);
 
 static const char *optnames[] = {	/* options that take a value */
 	"name", "digest", "stdin-media-type", "policy", "registries-d",
-	"certs-d", "auth", "ca-file", "timeout", "o", "insecure"
+	"certs-d", "auth", "ca-file", "timeout", "o", "insecure", "log",
+	"containerd-config"
+};
+
+static const char *flagnames[] = {	/* boolean options */
+	"check", "v", "version", "h", "help", "audit", "batch", "doctor"
 };
 
 static int
@@ -12787,6 +14121,8 @@ opt_parse(Opts *o, int argc, char **argv, Err *e)
 	o->certsd = certsdir;
 	o->cafile = cafile;
 	o->timeout = TIMEOUT_SECS;
+	o->log = logpath;
+	o->audit = AUDIT;
 	for (k = 0; authfiles[k]; k++)
 		o->auth[k] = authfiles[k];
 	for (k = 0; insecurehosts[k] && k < MAX_INSECURE; k++)
@@ -12801,23 +14137,19 @@ opt_parse(Opts *o, int argc, char **argv, Err *e)
 			break;
 		}
 		n = strcspn(arg, "=");
-		if ((n == 5 && !memcmp(arg, "check", 5)) || (n == 1 &&
-		    *arg == 'v') || (n == 7 && !memcmp(arg, "version", 7)) ||
-		    (n == 1 && *arg == 'h') || (n == 4 && !memcmp(arg,
-		    "help", 4))) {
-			int on = !arg[n] || !strcmp(arg + n, "=true");
+		for (k = 0; k < LEN(flagnames) && (strlen(flagnames[k]) != n ||
+		    memcmp(flagnames[k], arg, n)); k++)
+			;
+		if (k < LEN(flagnames)) {
+			int *flags[] = {
+				&o->check, &verbose, &o->version, &o->help,
+				&o->help, &o->audit, &o->batch, &o->doctor
+			};
 
-			if (!on && strcmp(arg + n, "=false"))
+			*flags[k] = !arg[n] || !strcmp(arg + n, "=true");
+			if (!*flags[k] && strcmp(arg + n, "=false"))
 				return fail(e, ExitConfig, "-%.*s takes true "
 				    "or false", (int)n, arg);
-			if (*arg == 'c')
-				o->check = on;
-			else if (n == 1 && *arg == 'v')
-				verbose = on;
-			else if (*arg == 'v')
-				o->version = on;
-			else
-				o->help = on;
 			continue;
 		}
 		for (k = 0; k < LEN(optnames) && (strlen(optnames[k]) != n ||
@@ -12849,6 +14181,11 @@ opt_args(Opts *o, int argc, char **argv, Err *e)
 	if (i >= 0 && i < argc)
 		return fail(e, ExitConfig, "unexpected argument %s",
 		    quote(q, argv[i], strlen(argv[i])));
+	if (i >= 0 && (o->batch || o->doctor) && (o->name || o->digest ||
+	    o->mediatype || o->check || o->batch == o->doctor))
+		return fail(e, ExitConfig, "-%s: not with -name, -digest, "
+		    "-stdin-media-type, -check or -%s", o->batch ? "batch" :
+		    "doctor", o->batch ? "doctor" : "batch");
 	if (i >= 0)
 		o->deadline = now_ms() + o->timeout * 1000LL;
 	return i < 0 ? -1 : 0;
@@ -12859,7 +14196,8 @@ opt_value(size_t k, const char *v, Opts *o, Err *e)
 {
 	const char **dst[] = {
 		&o->name, &o->digest, &o->mediatype, &o->policy, &o->regd,
-		&o->certsd, &o->auth[0], &o->cafile
+		&o->certsd, &o->auth[0], &o->cafile, NULL, NULL, NULL,
+		&o->log, &o->ctrdconfig
 	};
 	char q[QUOTE_SIZE], opt[32];
 	size_t len = strlen(v);
@@ -12980,7 +14318,8 @@ version(void)
 {
 	static const char *paths[][2] = {
 		{ "policy", NULL }, { "registries-d", NULL },
-		{ "certs-d", NULL }, { "ca-file", NULL }, { "cache-dir", NULL }
+		{ "certs-d", NULL }, { "ca-file", NULL }, { "cache-dir", NULL },
+		{ "log", NULL }, { "containerd-config", NULL }
 	};
 	size_t i;
 
@@ -12989,7 +14328,10 @@ version(void)
 	paths[2][1] = certsdir;
 	paths[3][1] = cafile;
 	paths[4][1] = cachedir;
+	paths[5][1] = *logpath ? logpath : "(none)";
+	paths[6][1] = containerdconfig;
 	printf("ivlite %s\n", VERSION);
+	printf("%-20s %s\n", "tls", tls_lib());
 	for (i = 0; i < LEN(paths); i++)
 		printf("%-20s %s\n", paths[i][0], paths[i][1]);
 	printf("%-20s", "auth");
@@ -13012,10 +14354,15 @@ usage(void)
 	    "[-ca-file FILE]\n"
 	    "              [-insecure HOST[:PORT]]... [-timeout SECONDS] "
 	    "[-o text|json] [-v]\n"
+	    "              [-audit] [-log FILE]\n"
+	    "       ivlite -batch [-policy FILE] ... < images\n"
+	    "       ivlite -doctor [-containerd-config FILE] [-timeout SECONDS]\n"
 	    "       ivlite -check [-policy FILE] ...\n"
 	    "       ivlite -version\n"
 	    "exit: 0 accepted, 1 rejected, 2 usage or configuration error, "
-	    "3 undecided");
+	    "3 undecided\n"
+	    "      (-audit: always 0; -doctor: 0 covered, 1 not, 2 cannot "
+	    "tell)");
 }
 
 /* -check: the policy, the key and CA files it names, what they hold,
@@ -13083,21 +14430,59 @@ main_digest(Run *run, const Policy *p, Opts *o, const Ref *r, Err *e)
 	return 0;
 }
 
+/* One image, -name (or a -batch line), to its line on stdout and in the
+ * verdict log: its exit status, before -audit.  An error already in e
+ * (options, policy.json, the batch line) is that image's verdict. */
+static int
+main_image(Run *run, const Policy *p, const Str *pol, Opts *o, Err *e)
+{
+	static char line[MAX_REASON], kept[MAX_REASON], ckey[65];
+	Verdict v;
+	Ref r;
+	int code, haveref = 0, judged = 0, cached = 0, hit = 0;
+
+	vlog_arm(NULL, o);
+	if (!e->code && !o->name)
+		fail(e, ExitConfig, "-name is required (see ivlite -h)");
+	if (e->code || ref_parse(&r, o->name, e) < 0)
+		goto out;
+	haveref = 1;
+	run->ref = &r;
+	if (main_digest(run, p, o, &r, e) < 0 || (cachesecs > 0 &&
+	    !o->json && (cached = cache_key(run, p, pol, ckey, e)) < 0))
+		goto out;
+	vlog_arm(&r, o);
+	hit = cached > 0 && cache_get(ckey, kept, sizeof(kept), run->a);
+	judged = judge(run, p, hit ? kept : NULL, &v, e) == 0;
+out:
+	alarm(0);	/* decided: the watchdog has nothing left to say */
+	if (run->a->spent && e->code != ExitUndecided) {
+		/* a step that met it may have called it something else */
+		e->code = 0;
+		ar_spent(e);
+	}
+	code = e->code ? e->code : judged ? v.exit : ExitUndecided;
+	out_verdict(judged ? &v : NULL, haveref ? &r : NULL, o, e, code, line,
+	    sizeof(line));
+	vlog_put(haveref ? &r : NULL, o, judged ? v.scope->at : NULL, code,
+	    line);
+	if (cached > 0 && !hit && code == ExitAccept)
+		cache_put(ckey, line);	/* a hit keeps its first time */
+	return code;
+}
+
 #ifndef IVLITE_NO_MAIN
 int
 main(int argc, char **argv)
 {
-	static char line[MAX_REASON], kept[MAX_REASON], ckey[65];
 	static Net net;
 	static Run run;
 	Arena a = { NULL, 0, ARENA_BYTES, 0 };
 	Err e = { 0, "" };
-	Verdict v;
 	Policy p;
 	Opts o;
-	Ref r;
 	Str s;
-	int code, haveref = 0, judged = 0, cached = 0, hit = 0;
+	int code;
 
 	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is ferror() */
 	if (!(a.base = malloc(ARENA_BYTES))) {
@@ -13105,16 +14490,21 @@ main(int argc, char **argv)
 		return ExitUndecided;
 	}
 	fault_env(&a);
-	if (opt_args(&o, argc, argv, &e) < 0)
-		goto out;
-	if (o.help || o.version) {
+	if (opt_args(&o, argc, argv, &e) == 0 && (o.help || o.version)) {
 		o.help ? usage() : version();
 		return fflush(stdout) ? ExitUndecided : 0;
 	}
+	auditing = o.audit;
+	if (!e.code && o.doctor) {
+		code = doc_main(&o, &a);
+		free(a.base);
+		return fflush(stdout) ? ExitUndecided : code;
+	}
 	watchdog_arm(o.json, o.timeout);
 	net_init(&net, &a, &o);
-	run_init(&run, &a, &net, &o, &r);
-	if (file_read(&a, o.policy, MAX_POLICY_BYTES, &s, &e) < 0 ||
+	run_init(&run, &a, &net, &o, NULL);
+	vlog_open(o.check ? NULL : o.log);
+	if (e.code || file_read(&a, o.policy, MAX_POLICY_BYTES, &s, &e) < 0 ||
 	    pol_load(&p, &a, o.policy, s.p, s.n, &e) < 0)
 		goto out;
 	logv("policy %s: %d scopes", o.policy, p.nscope);
@@ -13123,31 +14513,17 @@ main(int argc, char **argv)
 			goto out;
 		return fflush(stdout) ? ExitUndecided : 0;
 	}
-	if (!o.name)
-		fail(&e, ExitConfig, "-name is required (see ivlite -h)");
-	if (e.code || ref_parse(&r, o.name, &e) < 0)
-		goto out;
-	haveref = 1;
-	if (main_digest(&run, &p, &o, &r, &e) < 0 || (cachesecs > 0 &&
-	    !o.json && (cached = cache_key(&run, &p, &s, ckey, &e)) < 0))
-		goto out;
-	hit = cached > 0 && cache_get(ckey, kept, sizeof(kept), &a);
-	judged = judge(&run, &p, hit ? kept : NULL, &v, &e) == 0;
-out:
-	if (a.spent && e.code != ExitUndecided) {
-		/* a step that met it may have called it something else */
-		e.code = 0;
-		ar_spent(&e);
+	if (o.batch) {
+		code = batch_run(&run, &net, &p, &s, &o);
+		goto done;
 	}
-	code = e.code ? e.code : judged ? v.exit : ExitUndecided;
-	out_verdict(judged ? &v : NULL, haveref ? &r : NULL, &o, &e, code, line,
-	    sizeof(line));
-	if (cached > 0 && !hit && code == ExitAccept)
-		cache_put(ckey, line);	/* a hit keeps its first time */
+out:
+	code = main_image(&run, &p, &s, &o, &e);
+done:
 	if (fflush(stdout) || ferror(stdout))
 		fprintf(stderr, "ivlite: stdout: %s\n", strerror(errno));
 	net_free(&net);
 	free(a.base);
-	return code;
+	return exit_status(code);
 }
 #endif

@@ -783,6 +783,20 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 		cand.payload = st;
 		sst_rekor(&sg, &cand, &st, d, n, &a, (long long *)&pos, &why);
 		sst_entry(&st, &cand, &st, d, n, &a, &why);
+	} else if (!strcmp(target, "toml")) {
+		/* a config.toml as -doctor reads it, its lookups, and the
+		 * text as a per_verifier_timeout */
+		static Toml t;
+		double ns;
+
+		memset(&t, 0, sizeof(t));
+		t.a = &a;
+		if (toml_read(&t, "f", s, n, &e) == 0) {
+			toml_get(&t, IMAGES ".use_local_image_pull");
+			toml_below(&t, IMAGES ".registry.mirrors");
+			toml_below(&t, "plugins");
+		}
+		doc_duration(s, &ns);
 	} else {
 		json_parse(&j, &a, "f", s, n, ExitUndecided, &e);
 	}

@@ -228,6 +228,19 @@ def main():
 	    "logIndex": 1, "logID": "ab" * 32}}))
 	put("json", "nested", '{"a":[1,-2.5e3,true,null,"\\u00e9\\ud83d\\ude00"'
 	    ',{"b":{}}]}')
+	put("toml", "v3", 'version = 3\ndisabled_plugins = ["io.containerd.nri.v1'
+	    '.nri"]\nimports = ["conf.d/*.toml"]\n\n[plugins."io.containerd.'
+	    'image-verifier.v1.bindir"]\n  bin_dir = "/opt/b"  # c\n  '
+	    'max_verifiers = 0x0a\n  per_verifier_timeout = "1m30.5s"\n[plugins.'
+	    "'io.containerd.cri.v1.images']\n  use_local_image_pull = true\n  "
+	    'max_concurrent_downloads = 1_000\n  [plugins.\'io.containerd.cri.'
+	    'v1.images\'.registry.mirrors."docker.io"]\n    endpoint = [\n    '
+	    '  "https://a", # one\n      \'https://b\',\n    ]\n[[plugins.'
+	    '"io.containerd.transfer.v1.local".unpack_config]]\n  platform = '
+	    '"linux/amd64"\n  x = { a = 1, b.c = [true, false], "d e" = {} }\n')
+	put("toml", "values", 'a = 1979-05-27 07:32:00Z\nb = [1.5, -inf, nan]\n'
+	    'c = """\nline \\\n   joined\\u00e9"""\nd = \'\'\'\nraw \\n\'\'\'\n'
+	    'e = "\\t\\"\\\\"\n"f.g" . h = 0o17\ni = -0b1\n[[x]]\n[[x]]\ny = 1\n')
 	return 0
 
 
