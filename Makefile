@@ -21,11 +21,12 @@ config.h:
 ivlite: $(SRC) $(HDR)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(SRC) $(LIBS)
 
-# ivlite-static: musl, mbedTLS from source trimmed by mbedtls-config.h
-# (MBEDTLS_SRC=DIR, else Debian's source package), within STATIC_BUDGET
+# ivlite-static: musl, mbedTLS 3.6 LTS from source (Debian 13's source
+# package, else MBEDTLS_SRC=DIR) trimmed by mbedtls-config.h, within
+# STATIC_BUDGET
 static: ivlite-static
 
-ivlite-static: $(SRC) $(HDR) mbedtls-config.h tests/static
+ivlite-static: $(SRC) $(HDR) mbedtls-config.h tests/static tests/mbedtls-source
 	tests/deps musl-tools libjsmn-dev
 	VERSION=$(VERSION) tests/static
 	@size=$$(wc -c < ivlite-static); echo "ivlite-static: $$size bytes (budget $(STATIC_BUDGET) bytes)"; \
@@ -43,6 +44,16 @@ tests/regfetch: tests/regfetch.c $(HOOKS)
 # fault injection (tests only, never installed): IVLITE_FAULT, IVLITE_ARENA
 tests/ivlite-faults: $(SRC) $(HDR)
 	$(CC) $(CPPFLAGS) -DIVLITE_FAULTS $(CFLAGS) $(SANFLAGS) -o $@ $(SRC) $(LIBS)
+
+# ivlite, tests/unit and tests/regfetch against mbedTLS 3.6 LTS (Debian 13's
+# source package, built into build/mbedtls3-VARIANT): the test matrix's
+# second library; MBEDTLS3=debian (Debian 13's configuration) or psa (with
+# MBEDTLS_USE_PSA_CRYPTO, deprecated API removed)
+MBEDTLS3 = debian
+mbedtls3:
+	tests/deps dpkg-dev python3
+	CC="$(CC)" CPPFLAGS="$(CPPFLAGS)" CFLAGS="$(CFLAGS)" WARN="$(WARN)" \
+	    SANFLAGS="$(SANFLAGS)" tests/mbedtls3 $(MBEDTLS3)
 
 # installs build and test dependencies that are missing (Debian, as root)
 deps:
@@ -94,4 +105,4 @@ clean:
 	rm -f ivlite ivlite-static tests/unit tests/regfetch tests/ivlite-faults
 	rm -rf build
 
-.PHONY: all static deps tools test fuzz bench demo install uninstall clean
+.PHONY: all static mbedtls3 deps tools test fuzz bench demo install uninstall clean

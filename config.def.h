@@ -32,6 +32,30 @@ static const char *cachedir      = "/var/cache/ivlite";
 #define CACHE_SECONDS      0
 #define MAX_CACHE_ENTRIES  1024          /* files in cachedir */
 
+/* Audit mode: AUDIT 1 makes -audit the default (-audit=false undoes it).
+ * Every image is judged as usual but every pull is allowed; stdout and
+ * the verdict log say what would have been rejected or blocked.  For a
+ * staged roll-out only: a node built so enforces nothing. */
+#define AUDIT              0
+
+/* Verdict log (-log FILE): one JSON line per verdict, appended; "" is
+ * off.  Past MAX_LOG_BYTES the file is renamed to FILE.1 (one older
+ * generation kept) and the next verdict starts a new one. */
+static const char *logpath       = "";
+#define MAX_LOG_BYTES      (8 << 20)     /* the log before it is rotated */
+
+/* -batch: images on stdin, one a line */
+#define MAX_BATCH_LINES    4096          /* images judged in one run */
+#define MAX_BATCH_LINE     8192          /* one line (ctr's LABELS column) */
+
+/* -doctor: containerd's configuration and verifier directory */
+static const char *containerdconfig = "/etc/containerd/config.toml";
+#define MAX_TOML_BYTES     (1 << 20)     /* config.toml, and each import */
+#define MAX_TOML_KEYS      8192          /* keys, tables and array items per file */
+#define MAX_TOML_DEPTH     16            /* nesting of arrays and inline tables */
+#define MAX_TOML_FILES     32            /* config.toml and its imports */
+#define MAX_BINDIR_FILES   64            /* entries of bin_dir */
+
 /* whole-run budget for network work, seconds (containerd kills at 10 s) */
 #define TIMEOUT_SECS       8
 #define MAX_TIMEOUT_SECS   600           /* largest -timeout accepted */
@@ -70,6 +94,12 @@ static const char *cachedir      = "/var/cache/ivlite";
 #define MAX_STORE_FILES    64            /* files in one notation trust store directory */
 #define MAX_CRL_BYTES      (4 << 20)     /* one CRL (notation's cap: 32 MiB) */
 #define MAX_CRLS           8             /* CRLs fetched per run (notation revocation) */
+#define MAX_TLOG_ENTRIES   32            /* a bundle's tlogEntries (sigstore-go's) */
+#define MAX_TIMESTAMPS     32            /* a bundle's RFC 3161 timestamps (sigstore-go's) */
+#define MAX_PROOF_HASHES   64            /* an inclusion proof's hashes (a 2^64 tree) */
+#define MAX_NOTE_SIGS      100           /* signature lines of a checkpoint (x/mod's) */
+#define MAX_ROOT_ENTRIES   64            /* logs, CAs, CT logs or TSAs of trusted_root.json */
+#define MAX_REGEX_STATES   1024          /* instructions of one compiled identity regexp */
 #define MAX_LOOKASIDE      128           /* lookaside signatures (containers/image's cap) */
 #define MAX_INFLATE_BYTES  (1 << 20)     /* a decompressed GPG message */
 #define MAX_PGP_KEYS       64            /* keys and subkeys of one signedBy */

@@ -65,21 +65,31 @@
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
-/* mbedTLS 2.28 (Debian 12) and 3.x: what differs between them, here
- * alone (a port changes this block, the crypto and TLS sections, nothing
- * else) */
+/* mbedTLS 2.28 (Debian 12) and 3.x (3.1 to 3.6 LTS, Debian 13): what
+ * differs between them, here alone (a port changes this block, the crypto
+ * and TLS sections, nothing else) */
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 #define sha256_ret	mbedtls_sha256
 #define sha512_ret	mbedtls_sha512
 #define pk_parse_key(pk, key, n, rng, rngctx) \
 	mbedtls_pk_parse_key((pk), (key), (n), NULL, 0, (rng), (rngctx))
-#define tls_conf_min_12(conf) \
-	mbedtls_ssl_conf_min_tls_version((conf), MBEDTLS_SSL_VERSION_TLS1_2)
+/* what a server that does not speak TLS (plain HTTP) makes the handshake
+ * fail with, besides MBEDTLS_ERR_SSL_INVALID_RECORD: 3.x has no error
+ * for a ServerHello alone (DECODE_ERROR is any message) */
+#define TLS_ERR_NOT_TLS	MBEDTLS_ERR_SSL_INVALID_RECORD
+#define TLS_ERR_BAD_CERT	MBEDTLS_ERR_SSL_BAD_CERTIFICATE
 #else
 #define sha256_ret	mbedtls_sha256_ret
 #define sha512_ret	mbedtls_sha512_ret
 #define pk_parse_key(pk, key, n, rng, rngctx) \
 	mbedtls_pk_parse_key((pk), (key), (n), NULL, 0)
+#define TLS_ERR_NOT_TLS	MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO
+#define TLS_ERR_BAD_CERT	MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE
+#endif
+#if MBEDTLS_VERSION_NUMBER >= 0x03020000
+#define tls_conf_min_12(conf) \
+	mbedtls_ssl_conf_min_tls_version((conf), MBEDTLS_SSL_VERSION_TLS1_2)
+#else
 #define tls_conf_min_12(conf) \
 	mbedtls_ssl_conf_min_version((conf), MBEDTLS_SSL_MAJOR_VERSION_3, \
 	    MBEDTLS_SSL_MINOR_VERSION_3)
@@ -92,6 +102,41 @@ typedef uint16_t TlsGroup;
 typedef mbedtls_ecp_group_id TlsGroup;
 #define TLS_GROUP(name)	MBEDTLS_ECP_DP_ ## name
 #define tls_conf_groups	mbedtls_ssl_conf_curves
+#endif
+/* TLS 1.3 (3.x's MBEDTLS_SSL_PROTO_TLS1_3; 2.28's was experimental): its
+ * cipher suites join the TLS 1.2 ones; a server may send NewSessionTicket
+ * at any time, which 3.0 to 3.5 report from mbedtls_ssl_read() */
+#ifdef MBEDTLS_SSL_PROTO_TLS1_3
+#define TLS13_SUITES	MBEDTLS_TLS1_3_AES_128_GCM_SHA256, \
+	MBEDTLS_TLS1_3_AES_256_GCM_SHA384, \
+	MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+#define TLS_VERSIONS	"TLS 1.2 and 1.3"
+#define TLS_REFUSED	"TLS 1.2 and 1.3, the versions this ivlite speaks"
+#else
+#define TLS13_SUITES
+#define TLS_VERSIONS	"TLS 1.2"
+#define TLS_REFUSED	"TLS 1.2, the one version this ivlite speaks " \
+	"(TLS 1.3 needs it built with mbedTLS 3.6, not " \
+	MBEDTLS_VERSION_STRING ")"
+#endif
+#ifdef MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
+#define TLS_ERR_TICKET	MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
+#else
+#define TLS_ERR_TICKET	MBEDTLS_ERR_SSL_WANT_READ	/* read again */
+#endif
+/* PSA crypto, which TLS 1.3 always uses and a MBEDTLS_USE_PSA_CRYPTO
+ * build uses for every signature and certificate too: psa_crypto_init()
+ * must have run before (cry_init) */
+#if defined(MBEDTLS_USE_PSA_CRYPTO) || defined(MBEDTLS_SSL_PROTO_TLS1_3)
+#include <psa/crypto.h>
+#define psa_start()	(psa_crypto_init() == PSA_SUCCESS ? 0 : -1)
+#else
+#define psa_start()	0
+#endif
+#ifdef MBEDTLS_USE_PSA_CRYPTO
+#define PSA_KEYS	1
+#else
+#define PSA_KEYS	0
 #endif
 #ifndef MBEDTLS_PRIVATE	/* mbedTLS 3 hides struct members behind it */
 #define MBEDTLS_PRIVATE(m) m
@@ -199,6 +244,7 @@ typedef struct {
 	Blob *rekor;		/* rekorPublicKey* */
 	int nrekor;
 	Blob ca, inter;		/* fulcio CA; pki roots and intermediates */
+	Blob trust;		/* sigstoreBundle's trustedRootPath */
 	const char *issuer, *email, *hostname;
 	Ident id;		/* signedIdentity, baseLayerIdentity */
 	const void *own;	/* its type's own members (its load), or NULL */
@@ -276,7 +322,9 @@ typedef struct {
 	long long dsize;	/* and its size, -1: none */
 	const char *auth[LEN(authfiles)];	/* NULL-terminated */
 	const char *insecure[MAX_INSECURE + 1];	/* NULL-terminated */
+	const char *log, *ctrdconfig;	/* -log, -containerd-config */
 	int timeout, json, check, version, help;
+	int audit, batch, doctor;
 	unsigned seen;		/* single-valued options given, by bit */
 	long long deadline;	/* CLOCK_MONOTONIC, milliseconds */
 } Opts;
@@ -284,8 +332,11 @@ typedef struct {
 /* == 3. Function declarations =========================================== */
 
 /* Called above their definitions: policy loading finds requirement types
- * in the table that follows the formats' sections. */
+ * in the table that follows the formats' sections; -batch judges each
+ * image as main() does. */
 static const ReqType *reqtype(int type);
+static int main_image(Run *run, const Policy *p, const Str *pol, Opts *o,
+    Err *e);
 
 /* == 4. Configuration checks and globals ================================ */
 
@@ -311,8 +362,20 @@ static const ReqType *reqtype(int type);
     MAX_ENVELOPE_BYTES >= INT_MAX
 #error "notation limits out of range"
 #endif
+#if MAX_TLOG_ENTRIES < 1 || MAX_TIMESTAMPS < 1 || MAX_PROOF_HASHES < 1 || \
+    MAX_NOTE_SIGS < 1 || MAX_ROOT_ENTRIES < 1 || MAX_REGEX_STATES < 16
+#error "the keyless limits must be 1 or more (MAX_REGEX_STATES 16)"
+#endif
+#if MAX_ROOT_ENTRIES > 1024 || MAX_REGEX_STATES > 16384
+#error "MAX_ROOT_ENTRIES and MAX_REGEX_STATES size arrays on the stack"
+#endif
 #if CACHE_SECONDS < 0 || MAX_CACHE_ENTRIES < 1
 #error "CACHE_SECONDS must be 0 (no cache) or more, MAX_CACHE_ENTRIES 1 or more"
+#endif
+#if MAX_LOG_BYTES < 1 || MAX_BATCH_LINES < 1 || MAX_BATCH_LINE < 256 || \
+    MAX_TOML_BYTES >= INT_MAX || MAX_TOML_KEYS < 16 || MAX_TOML_DEPTH < 2 || \
+    MAX_TOML_FILES < 1 || MAX_BINDIR_FILES < 1
+#error "verdict log, -batch or -doctor limits out of range"
 #endif
 
 /* what -version prints: every limit, from the macros themselves */
@@ -361,6 +424,12 @@ static const Limit limits[] = {
 	LIMIT_INIT(MAX_STORE_FILES),
 	LIMIT_INIT(MAX_CRL_BYTES),
 	LIMIT_INIT(MAX_CRLS),
+	LIMIT_INIT(MAX_TLOG_ENTRIES),
+	LIMIT_INIT(MAX_TIMESTAMPS),
+	LIMIT_INIT(MAX_PROOF_HASHES),
+	LIMIT_INIT(MAX_NOTE_SIGS),
+	LIMIT_INIT(MAX_ROOT_ENTRIES),
+	LIMIT_INIT(MAX_REGEX_STATES),
 	LIMIT_INIT(MAX_LOOKASIDE),
 	LIMIT_INIT(MAX_INFLATE_BYTES),
 	LIMIT_INIT(MAX_PGP_KEYS),
@@ -369,6 +438,15 @@ static const Limit limits[] = {
 	LIMIT_INIT(MAX_NC_CHECKS),
 	LIMIT_INIT(CACHE_SECONDS),
 	LIMIT_INIT(MAX_CACHE_ENTRIES),
+	LIMIT_INIT(AUDIT),
+	LIMIT_INIT(MAX_LOG_BYTES),
+	LIMIT_INIT(MAX_BATCH_LINES),
+	LIMIT_INIT(MAX_BATCH_LINE),
+	LIMIT_INIT(MAX_TOML_BYTES),
+	LIMIT_INIT(MAX_TOML_KEYS),
+	LIMIT_INIT(MAX_TOML_DEPTH),
+	LIMIT_INIT(MAX_TOML_FILES),
+	LIMIT_INIT(MAX_BINDIR_FILES),
 };
 
 static int verbose;		/* -v: log steps to stderr */
@@ -414,24 +492,97 @@ logv(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* The watchdog: main() arms alarm() for -timeout + 1 s.  Waits that poll
- * fail cleanly at the deadline; this covers what cannot be interrupted
- * (getaddrinfo) by printing the line prepared for the current step. */
-static char wdline[MAX_REASON + 256];
-static size_t wdlen;
-static int wdjson, wdsecs;
+static int auditing;		/* -audit: verdicts reported, every pull allowed */
+
+/* The exit status of verdict code: code, or under -audit an allowed pull
+ * whatever the verdict.  Besides judge(), the one source of ExitAccept
+ * (tests/test_robust.py audits both). */
+static int
+exit_status(int code)
+{
+	return auditing ? ExitAccept : code;
+}
+
+/* s as a JSON string (null for NULL) after the text in buf, n bytes; -1
+ * when it does not fit, buf unchanged */
+static int
+jstr_cat(char *buf, size_t n, const char *s)
+{
+	size_t k = strlen(buf), start = k;
+	unsigned char c;
+
+	if (k + 5 > n)
+		return -1;
+	if (!s) {
+		memcpy(buf + k, "null", 5);
+		return 0;
+	}
+	for (buf[k++] = '"'; *s && k + 8 < n; s++) {
+		c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			buf[k++] = '\\';
+			buf[k++] = (char)c;
+		} else if (c < 0x20) {
+			k += (size_t)snprintf(buf + k, 7, "\\u%04x", c);
+		} else {
+			buf[k++] = (char)c;
+		}
+	}
+	if (*s) {
+		buf[start] = '\0';
+		return -1;
+	}
+	buf[k++] = '"';
+	buf[k] = '\0';
+	return 0;
+}
+
+/* An error line, "error: [LABEL: ]MSG", under -audit "audit: would
+ * block[ LABEL]: MSG".  label names the image where the line stands
+ * alone (-audit, -batch: containerd adds no name), else "".  A line
+ * longer than n ends in "…". */
+static void
+err_line(char *buf, size_t n, const char *label, const char *msg)
+{
+	int r = auditing ? snprintf(buf, n, "audit: would block%s%s: %s",
+	    *label ? " " : "", label, msg) : snprintf(buf, n, "error: %s%s%s",
+	    label, *label ? ": " : "", msg);
+
+	if (r < 0 || (size_t)r >= n)
+		memcpy(buf + n - 4, "\xe2\x80\xa6", 4);
+}
+
+/* The watchdog: main() arms alarm() for -timeout + 1 s (-batch: for each
+ * image).  Waits that poll fail cleanly at the deadline; this covers what
+ * cannot be interrupted (getaddrinfo) by printing the line prepared for
+ * the current step, and appending it to the verdict log if there is one. */
+static char wdline[2 * MAX_REASON], wdlog[4 * MAX_REASON], wdhead[4096];
+static char wdlabel[QUOTE_SIZE + DIGEST_MAX + 8];
+static size_t wdlen, wdloglen;
+static int wdjson, wdsecs, wdfd = -1;
+static long long wdat;		/* when it goes off (time(), seconds) */
 
 static void
 watchdog_step(const char *what)
 {
-	int n = snprintf(wdline, sizeof(wdline), wdjson ? "{\"verdict\":"
-	    "\"error\",\"exit\":3,\"reference\":null,\"digest\":null,"
-	    "\"scope\":null,\"requirements\":[],\"reason\":\"error: %s: "
-	    "timed out (-timeout %d s)\"}\n" : "error: %s: timed out "
-	    "(-timeout %d s)\n", what, wdsecs);
+	char msg[512], text[sizeof(wdlabel) + sizeof(msg) + 32];
 
-	wdlen = n < 0 ? 0 : (size_t)n < sizeof(wdline) ? (size_t)n :
-	    sizeof(wdline) - 1;
+	snprintf(msg, sizeof(msg), "%.256s: timed out (-timeout %d s)", what,
+	    wdsecs);
+	err_line(text, sizeof(text), wdlabel, msg);
+	wdline[0] = '\0';
+	if (wdjson)
+		snprintf(wdline, sizeof(wdline), "{\"verdict\":\"error\","
+		    "\"exit\":%d,%s\"reference\":null,\"digest\":null,\"scope\":"
+		    "null,\"requirements\":[],\"reason\":",
+		    exit_status(ExitUndecided), auditing ? "\"audit\":true," : "");
+	if (!wdjson || jstr_cat(wdline, sizeof(wdline) - 2, text) < 0)
+		snprintf(wdline, sizeof(wdline), "%s", text);	/* cannot be */
+	strcat(wdline, *wdline == '{' ? "}\n" : "\n");
+	wdlen = strlen(wdline);
+	snprintf(wdlog, sizeof(wdlog), "%s", wdhead);
+	wdloglen = wdfd >= 0 && jstr_cat(wdlog, sizeof(wdlog) - 2, text) == 0 ?
+	    strlen(strcat(wdlog, "}\n")) : 0;
 }
 
 static void
@@ -441,8 +592,10 @@ watchdog(int sig)
 
 	(void)sig;
 	r = write(1, wdline, wdlen);
+	if (wdloglen)
+		r = write(wdfd, wdlog, wdloglen);
 	(void)r;
-	_exit(ExitUndecided);
+	_exit(exit_status(ExitUndecided));
 }
 
 /* -timeout + 1 s from now, the line in -o json if json */
@@ -451,9 +604,22 @@ watchdog_arm(int json, int secs)
 {
 	wdjson = json;
 	wdsecs = secs;
+	wdat = (long long)time(NULL) + secs + 1;
 	watchdog_step("verification");
 	signal(SIGALRM, watchdog);
 	alarm((unsigned)secs + 1);
+}
+
+/* The image the watchdog's line names (label, as err_line) and the
+ * verdict log's line for it up to its reason (head, for log fd; -1: no
+ * log) */
+static void
+watchdog_image(const char *label, int fd, const char *head)
+{
+	snprintf(wdlabel, sizeof(wdlabel), "%s", label);
+	snprintf(wdhead, sizeof(wdhead), "%s", head);
+	wdfd = fd;
+	watchdog_step("verification");
 }
 
 #ifdef IVLITE_FAULTS
@@ -767,18 +933,19 @@ dig_valid(const char *s, size_t n)
 	return 0;
 }
 
-/* SHA-256, -384 or -512 (bits) of data into out; its length */
+/* SHA-256, -384 or -512 (bits) of data into out: its length, or 0 if
+ * the hash failed (mbedTLS 3 may answer an error, a hardware one) */
 static size_t
 sha_raw(int bits, const void *data, size_t n, unsigned char *out)
 {
-	if (bits == 256)
-		sha256_ret(data, n, out, 0);
-	else
-		sha512_ret(data, n, out, bits == 384);
-	return (size_t)bits / 8;
+	int r = bits == 256 ? sha256_ret(data, n, out, 0) :
+	    sha512_ret(data, n, out, bits == 384);
+
+	return r == 0 ? (size_t)bits / 8 : 0;
 }
 
-/* "alg:hex" of data, with the algorithm of the digest want names */
+/* "alg:hex" of data, with the algorithm of the digest want names; a
+ * hash that failed gives "alg:(hash failed)", equal to no digest */
 static void
 dig_sum(const char *want, const void *data, size_t n, char *out)
 {
@@ -788,7 +955,10 @@ dig_sum(const char *want, const void *data, size_t n, char *out)
 	size_t len = sha_raw(bits, data, n, h);
 
 	snprintf(out, 8, "sha%d:", bits);
-	hex_str(h, len, out + 7, 0);
+	if (len)
+		hex_str(h, len, out + 7, 0);
+	else
+		strcpy(out + 7, "(hash failed)");
 }
 
 /* "YYYY-MM-DD HH:MM:SS UTC" of a Unix time, in the arena */
@@ -2171,7 +2341,7 @@ pol_files(const Policy *p, const Scope *only,
     Arena *a, Err *e)
 {
 	const Req *r;
-	const Blob *b[4];
+	const Blob *b[5];
 	size_t mark = a->used;
 	int i, k, m, n;
 	Err sub = { 0, "" };
@@ -2183,8 +2353,8 @@ pol_files(const Policy *p, const Scope *only,
 		for (k = 0; k < p->scope[i].nreq; k++) {
 			r = &p->scope[i].req[k];
 			b[0] = r->keys, b[1] = r->rekor;
-			b[2] = &r->ca, b[3] = &r->inter;
-			for (m = 0; m < 4; m++) {
+			b[2] = &r->ca, b[3] = &r->inter, b[4] = &r->trust;
+			for (m = 0; m < 5; m++) {
 				int cnt = m == 0 ? r->nkeys : m == 1 ?
 				    r->nrekor : 1;
 
@@ -2940,6 +3110,20 @@ typedef struct {		/* a hash fed in pieces */
 
 static const char *memmem_pem(const char *s, size_t n);
 
+/* Starts PSA crypto once, before any key, certificate or TLS work that
+ * goes through it: TLS 1.3 always (tls), keys and certificates too in a
+ * MBEDTLS_USE_PSA_CRYPTO build, which otherwise verifies nothing.  0, or
+ * -1 if it cannot start (no entropy, no memory). */
+static int
+cry_init(int tls)
+{
+	static int started;
+
+	if (!started && (tls || PSA_KEYS))
+		started = psa_start() == 0;
+	return started || !(tls || PSA_KEYS) ? 0 : -1;
+}
+
 /* the first PEM block of b: a PUBLIC KEY (SPKI) or RSA PUBLIC KEY, RSA
  * of MIN_RSA_BITS or more or ECDSA on a NIST curve; anything else is a
  * configuration error */
@@ -2961,6 +3145,9 @@ cry_key(Key *k, const Blob *b, int ecdsa, const char *file, Arena *a,
 	    b->path) : ar_printf(a, e, "%s: %s", file, b->at)))
 		return -1;
 	mark = a->used;
+	if (cry_init(0) < 0)
+		return fail(e, ExitUndecided, "%s: cannot start PSA crypto",
+		    where);
 	if (b->path && file_read(a, b->path, MAX_KEY_BYTES, &f, &sub) < 0)
 		return fail(e, ExitConfig, "%s: %s: %s", file, b->at, sub.msg);
 	s = b->path ? f.p : (const char *)b->data;
@@ -3046,8 +3233,8 @@ static int
 cry_key_rsa(Pk *pk, const unsigned char *n, size_t nl,
     const unsigned char *e, size_t el)
 {
-	return mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(
-	    MBEDTLS_PK_RSA)) != 0 || mbedtls_rsa_import_raw(mbedtls_pk_rsa(*pk),
+	return cry_init(0) < 0 || mbedtls_pk_setup(pk,
+	    mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)) != 0 || mbedtls_rsa_import_raw(mbedtls_pk_rsa(*pk),
 	    n, nl, NULL, 0, NULL, 0, NULL, 0, e, el) != 0 ||
 	    mbedtls_rsa_complete(mbedtls_pk_rsa(*pk)) != 0 ? -1 : 0;
 }
@@ -3080,7 +3267,7 @@ cry_key_ec(Pk *pk, const unsigned char *oid, size_t ol,
 	for (i = 0; i < LEN(curves) && (curves[i].len != ol ||
 	    memcmp(curves[i].oid, oid, ol)); i++)
 		;
-	if (i == LEN(curves) || mbedtls_pk_setup(pk,
+	if (i == LEN(curves) || cry_init(0) < 0 || mbedtls_pk_setup(pk,
 	    mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0)
 		return -1;
 	ec = mbedtls_pk_ec(*pk);
@@ -3219,7 +3406,8 @@ cry_verify(Pk *pk, const void *msg, size_t n,
 {
 	unsigned char h[32], der[160];
 
-	sha_raw(256, msg, n, h);
+	if (sha_raw(256, msg, n, h) != sizeof(h))
+		return -1;
 	if (mbedtls_pk_get_type(pk) == MBEDTLS_PK_RSA)
 		return sl == mbedtls_pk_get_len(pk) && mbedtls_pk_verify(pk,
 		    MBEDTLS_MD_SHA256, h, sizeof(h), sig, sl) == 0 ? 0 : -1;
@@ -3387,6 +3575,10 @@ cry_certs(const char *s, size_t n, int only, mbedtls_x509_crt *chain,
 	int r, count = 0, blocks = 0;
 	Str der;
 
+	if (cry_init(0) < 0) {
+		*why = "cannot start PSA crypto";
+		return -1;
+	}
 	while ((r = cry_pem(s, n, &pos, only ? "CERTIFICATE" : NULL, a,
 	    &der)) != 0) {
 		if (r > 0) {
@@ -3664,9 +3856,10 @@ typedef struct {		/* a certification path, as mbedTLS's verify
 
 enum { EkuCodeSigning, EkuTimeStamping };	/* cry_chain's purposes */
 
-/* Name constraints (RFC 5280 4.2.1.10), which mbedTLS 2.28 does not
- * enforce: it refuses a critical nameConstraints extension when parsing
- * and skips a non-critical one.  Go's verifier, and so containers/image,
+/* Name constraints (RFC 5280 4.2.1.10), which mbedTLS (2.28, 3.6) does
+ * not enforce: it refuses a critical nameConstraints extension when
+ * parsing and skips a non-critical one.  Go's verifier, and so
+ * containers/image,
  * applies them on every CA of the path, critical or not; ivlite does the
  * same with Go's rules, on the rfc822Name, dNSName, URI and iPAddress SANs
  * of every certificate below the CA (Go: of the leaf).  A name must fall
@@ -4054,7 +4247,11 @@ cry_path(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 	return 0;
 }
 
-/* Certificates: no MD5/SHA-1, RSA of 2048 bits and more, NIST curves */
+/* Certificates, for signatures and TLS alike: no MD5/SHA-1/SHA-224, RSA
+ * of 2048 bits and more, NIST curves (mbedTLS's default profile differs
+ * by version: 2.28's takes SHA-224 and every curve) */
+#define CRY_WEAK	"weak signature or key, refused by the verification " \
+	"profile (SHA-256+, RSA 2048+, NIST curves)"
 static const mbedtls_x509_crt_profile cry_profile = {
 	MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) |
 	    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
@@ -4100,7 +4297,6 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
     int eku, Arena *a, const char **why)
 {
 	const char *when = when_utc(t >= 0 ? t : (long long)time(NULL), a);
-	char info[200];
 	uint32_t f = 0;
 	Path p;
 
@@ -4123,15 +4319,12 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 		    "key usage)" : "not for time stamping (extended key usage)";
 	else if (f & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK
 	    | MBEDTLS_X509_BADCERT_BAD_KEY))
-		*why = "weak signature or key, refused by the verification "
-		    "profile (SHA-256+, RSA 2048+, NIST curves)";
+		*why = CRY_WEAK;
 	else if (f & MBEDTLS_X509_BADCERT_OTHER)
 		*why = ar_reason(a, NULL, "%s", p.why);
-	else {
-		mbedtls_x509_crt_verify_info(info, sizeof(info), "", f);
-		info[strcspn(info, "\n")] = '\0';
-		*why = ar_reason(a, NULL, "%s", *info ? info : "rejected");
-	}
+	else	/* mbedTLS's texts for the rest: not in ivlite-static */
+		*why = f ? ar_reason(a, NULL, "rejected (mbedTLS verification "
+		    "flags 0x%x)", (unsigned)f) : "rejected";
 	return -1;
 }
 
@@ -4880,7 +5073,8 @@ conn_send(Conn *c, const void *buf, size_t len, Err *e)
 		if (c->tls) {
 			t = mbedtls_ssl_write(&c->ssl, p, len);
 			if (t == MBEDTLS_ERR_SSL_WANT_READ ||
-			    t == MBEDTLS_ERR_SSL_WANT_WRITE)
+			    t == MBEDTLS_ERR_SSL_WANT_WRITE ||
+			    t == TLS_ERR_TICKET)
 				continue;
 			if (t < 0)
 				return tls_fail(c, t, "send", e);
@@ -4918,8 +5112,11 @@ conn_fill(Conn *c, Err *e)
 		if (c->tls) {
 			t = mbedtls_ssl_read(&c->ssl, c->buf + c->len,
 			    sizeof(c->buf) - c->len);
+			/* a TLS 1.3 NewSessionTicket: ivlite resumes no
+			 * session, the ticket is dropped */
 			if (t == MBEDTLS_ERR_SSL_WANT_READ ||
-			    t == MBEDTLS_ERR_SSL_WANT_WRITE)
+			    t == MBEDTLS_ERR_SSL_WANT_WRITE ||
+			    t == TLS_ERR_TICKET)
 				continue;
 			if (t == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || t == 0 ||
 			    t == MBEDTLS_ERR_NET_CONN_RESET)
@@ -4988,8 +5185,8 @@ tls_recv(void *ctx, unsigned char *buf, size_t len)
  * top only because that later verification's flags join the leaf's.
  * The name constraints of the path verified (cry_path, in trust_bundle's
  * verification when that is the one).  At the leaf, Go's name rules,
- * which mbedTLS 2.28 lacks: an IP literal matches only iPAddress SANs
- * (byte for byte), a name never falls back to the subject CN. */
+ * which mbedTLS lacks (2.28, 3.6): an IP literal matches only iPAddress
+ * SANs (byte for byte), a name never falls back to the subject CN. */
 static int
 tls_verify(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
@@ -5059,15 +5256,20 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 	char buf[200];
 	uint32_t f;
 
-	if (c->ioerr.code == ExitUndecided && !strcmp(step, "handshake") &&
-	    !c->trust->cert.raw.p)
-		return fail(e, c->ioerr.code, "%s (during the TLS handshake: "
-		    "does the server want a client certificate? %s/%s has "
-		    "none)", c->ioerr.msg, c->trust->certsd, c->trust->name);
+	/* a server that wants a client certificate refuses in the
+	 * handshake, or with TLS 1.3 after it, at the first send or receive */
+	if (c->ioerr.code == ExitUndecided && !c->trust->cert.raw.p &&
+	    (!strcmp(step, "handshake") || (c->got == 0 &&
+	    !strcmp(mbedtls_ssl_get_version(&c->ssl), "TLSv1.3"))))
+		return fail(e, c->ioerr.code, "%s (during the TLS %s: does the "
+		    "server want a client certificate? %s/%s has none)",
+		    c->ioerr.msg, step, c->trust->certsd, c->trust->name);
 	if (c->ioerr.code)
 		return fail(e, c->ioerr.code, "%s (during the TLS %s)",
 		    c->ioerr.msg, step);
-	if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+	/* a certificate for another use fails as a bad certificate */
+	if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED ||
+	    ret == TLS_ERR_BAD_CERT) {
 		f = mbedtls_ssl_get_verify_result(&c->ssl);
 		if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
 			return fail(e, ExitUndecided, "%s: TLS: certificate "
@@ -5087,17 +5289,31 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 		if (f & MBEDTLS_X509_BADCERT_FUTURE)
 			return fail(e, ExitUndecided, "%s: TLS: certificate "
 			    "not yet valid", c->name);
-		mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", f);
-		buf[strcspn(buf, "\n")] = '\0';
+		if (f & (MBEDTLS_X509_BADCERT_BAD_MD |
+		    MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_BAD_KEY))
+			return fail(e, ExitUndecided, "%s: TLS: certificate "
+			    "rejected: " CRY_WEAK, c->name);
+		if (f & (MBEDTLS_X509_BADCERT_KEY_USAGE |
+		    MBEDTLS_X509_BADCERT_EXT_KEY_USAGE))
+			return fail(e, ExitUndecided, "%s: TLS: certificate not "
+			    "for a TLS server (key usage or extended key usage)",
+			    c->name);
 		return fail(e, ExitUndecided, "%s: TLS: certificate "
-		    "rejected: %s", c->name, buf);
+		    "rejected (mbedTLS verification flags 0x%x)", c->name,
+		    (unsigned)f);
 	}
+	/* the alert's description is the second byte of the message */
+	if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE &&
+	    c->ssl.MBEDTLS_PRIVATE(in_msg)[1] ==
+	    MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION)
+		return fail(e, ExitUndecided, "%s: TLS %s: the server refused "
+		    TLS_REFUSED " (fatal alert: protocol version)", c->name,
+		    step);
 	if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE)
 		return fail(e, ExitUndecided, "%s: TLS %s: the server refused "
-		    "(fatal alert: no common TLS 1.2 cipher suite, a client "
-		    "certificate it wants, or TLS 1.3 only)", c->name, step);
-	if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD ||
-	    ret == MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO)
+		    "(fatal alert: no cipher suite in common, or a client "
+		    "certificate it wants)", c->name, step);
+	if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD || ret == TLS_ERR_NOT_TLS)
 		return fail(e, ExitUndecided, "%s: TLS %s: the server does not "
 		    "speak TLS (plain HTTP needs -insecure %s)", c->name, step,
 		    c->name);
@@ -5107,6 +5323,13 @@ tls_fail(Conn *c, int ret, const char *step, Err *e)
 	snprintf(buf, sizeof(buf), "mbedTLS error -0x%04x", -ret);
 #endif
 	return fail(e, ExitUndecided, "%s: TLS %s: %s", c->name, step, buf);
+}
+
+/* the TLS library and versions of this build (-version) */
+static const char *
+tls_lib(void)
+{
+	return "mbedTLS " MBEDTLS_VERSION_STRING ", " TLS_VERSIONS;
 }
 
 /* The trust for one registry: CA file (the system bundle unless -ca-file)
@@ -5122,6 +5345,7 @@ trust_get(Net *n, const char *authority, Err *e)
 		MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 		MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
 		MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		TLS13_SUITES
 		0
 	};
 	/* NIST curves only: servers prefer X25519 when offered, and
@@ -5141,6 +5365,10 @@ trust_get(Net *n, const char *authority, Err *e)
 	if (n->ntrust == MAX_TRUST) {
 		fail(e, ExitUndecided, "more than MAX_TRUST (%d) registries",
 		    MAX_TRUST);
+		return NULL;
+	}
+	if (cry_init(1) < 0) {
+		fail(e, ExitUndecided, "TLS: cannot start PSA crypto");
 		return NULL;
 	}
 	if (!n->rng) {
@@ -5182,7 +5410,7 @@ trust_get(Net *n, const char *authority, Err *e)
 	mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
 	/* certs.d's anchors, maybe none: the bundle comes in tls_verify */
 	mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);
-	mbedtls_ssl_conf_cert_profile(&t->conf, &mbedtls_x509_crt_profile_default);
+	mbedtls_ssl_conf_cert_profile(&t->conf, &cry_profile);
 	mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &n->drbg);
 	mbedtls_ssl_conf_ciphersuites(&t->conf, suites);
 	tls_conf_groups(&t->conf, groups);
@@ -5296,7 +5524,7 @@ trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags)
 	 * this path: cry_path */
 	c->path.n = 0;
 	if (mbedtls_x509_crt_verify_with_profile(leaf, n ? &anchors : NULL,
-	    NULL, &mbedtls_x509_crt_profile_default, NULL, &f, cry_path,
+	    NULL, &cry_profile, NULL, &f, cry_path,
 	    &c->path) != 0 && !f)
 		f |= MBEDTLS_X509_BADCERT_NOT_TRUSTED;
 	*flags |= f;
@@ -5364,7 +5592,7 @@ tls_start(Conn *c, Err *e)
 	}
 	while ((r = mbedtls_ssl_handshake(&c->ssl)) != 0)
 		if (r != MBEDTLS_ERR_SSL_WANT_READ &&
-		    r != MBEDTLS_ERR_SSL_WANT_WRITE) {
+		    r != MBEDTLS_ERR_SSL_WANT_WRITE && r != TLS_ERR_TICKET) {
 			tls_fail(c, r, "handshake", e);
 			conn_close(c);
 			return -1;
@@ -7470,8 +7698,19 @@ sst_int(const Json *j, int i, long long *v)
 	return 1;
 }
 
-/* The value at a path of member names under obj (lenient: other members
- * ignored), a string, base64-decoded when dec; NULL if absent. */
+/* the token at a path of member names (NULL-terminated) under obj
+ * (lenient: other members ignored), or -1 */
+static int
+sst_tok(const Json *j, int obj, const char *const *path)
+{
+	for (; *path && obj >= 0; path++)
+		obj = j->t[obj].type == JSMN_OBJECT ? json_get(j, obj, *path) :
+		    -1;
+	return obj;
+}
+
+/* The value at a path of member names under obj (sst_tok), a string,
+ * base64-decoded when dec; NULL if absent. */
 static char *
 sst_at(const Json *j, int obj, const char *const *path, int dec, Arena *a,
     size_t *n)
@@ -7479,9 +7718,7 @@ sst_at(const Json *j, int obj, const char *const *path, int dec, Arena *a,
 	char *s;
 	Str d;
 
-	for (; *path && obj >= 0; path++)
-		obj = j->t[obj].type == JSMN_OBJECT ? json_get(j, obj, *path) :
-		    -1;
+	obj = sst_tok(j, obj, path);
 	if (obj < 0 || j->t[obj].type != JSMN_STRING || !(s = json_str(j, obj,
 	    a, NULL)))
 		return NULL;
@@ -7606,8 +7843,9 @@ sst_entry(const Str *b, const Cand *c, const Str *sig,
 		*why = "rekor: the logged public key is not the signer's";
 	else if (!(s = sst_at(&r, 0, alg, 0, a, &n)) || strcmp(s, "sha256"))
 		*why = "rekor: the logged hash algorithm is not sha256";
-	else if (!(s = sst_at(&r, 0, val, 0, a, &n)) || (sha_raw(256,
-	    c->payload.p, c->payload.n, h), !hex_same(s, h, sizeof(h))))
+	else if (!(s = sst_at(&r, 0, val, 0, a, &n)) || sha_raw(256,
+	    c->payload.p, c->payload.n, h) != sizeof(h) || !hex_same(s, h,
+	    sizeof(h)))
 		*why = "rekor: the logged hash is not the payload's";
 	else
 		return 1;
@@ -9497,9 +9735,9 @@ der_ext(const Cert *c, const char *oid, Der *v, int *crit)
 		return -1;
 	while (all.p < all.end) {
 		b.p = b.end = NULL;
-		if (der_get(&all, 0x30, &ext) < 0 || der_get(&ext, 0x06, &o) < 0 ||
-		    der_opt(&ext, 0x01, &b) < 0 || der_get(&ext, 0x04, &val) < 0 ||
-		    ext.p != ext.end)
+		if (der_get(&all, 0x30, &ext) < 0 || der_get(&ext, 0x06, &o) <
+		    0 || der_opt(&ext, 0x01, &b) < 0 || der_get(&ext, 0x04,
+		    &val) < 0 || ext.p != ext.end)
 			return -1;
 		if (!der_is(&o, oid))
 			continue;
@@ -9511,6 +9749,25 @@ der_ext(const Cert *c, const char *oid, Der *v, int *crit)
 	return found;
 }
 
+/* Unix seconds of a UTC date and time from 1970 on, -1 if a field is out
+ * of its range */
+static long long
+cry_utc(int y, int mo, int d, int h, int mi, int s)
+{
+	mbedtls_x509_time t;
+
+	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+	    h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59)
+		return -1;
+	t.year = y;
+	t.mon = mo;
+	t.day = d;
+	t.hour = h;
+	t.min = mi;
+	t.sec = s;
+	return cry_time(&t);
+}
+
 /* GeneralizedTime YYYYMMDDHHMMSS[.f…]Z as Unix seconds, the fraction
  * dropped; -1 if it is not one */
 static long long
@@ -9518,7 +9775,6 @@ der_time(const Der *g)
 {
 	const unsigned char *s = g->p;
 	size_t n = (size_t)(g->end - g->p), k;
-	mbedtls_x509_time t;
 	int v[7];
 
 	if (n < 15 || s[n - 1] != 'Z' || (n > 15 && (n < 17 || s[14] != '.')))
@@ -9528,16 +9784,7 @@ der_time(const Der *g)
 			return -1;
 	for (k = 0; k < 7; k++)
 		v[k] = (s[2 * k] - '0') * 10 + s[2 * k + 1] - '0';
-	t.year = v[0] * 100 + v[1];
-	t.mon = v[2];
-	t.day = v[3];
-	t.hour = v[4];
-	t.min = v[5];
-	t.sec = v[6];
-	if (t.year < 1970 || t.mon < 1 || t.mon > 12 || t.day < 1 ||
-	    t.day > 31 || t.hour > 23 || t.min > 59 || t.sec > 59)
-		return -1;
-	return cry_time(&t);
+	return cry_utc(v[0] * 100 + v[1], v[2], v[3], v[4], v[5], v[6]);
 }
 
 /* Does sig verify hash h (of type md) with pk: ECDSA in strict DER, or
@@ -9574,18 +9821,12 @@ der_check(Pk *pk, int md, const unsigned char *h, size_t hn,
 	return cry_check(pk, md, h, hn, sig->p, sl);
 }
 
-/* Is c the certificate sid names: [0] a subject key identifier, or
- * issuer and serial number? */
+/* Is c the certificate sid (IssuerAndSerialNumber) names? */
 static int
-tsa_signer(const Cert *c, const Der *sid, int byski)
+tsa_signer(const Cert *c, const Der *sid)
 {
-	Der s = *sid, iss, ser, v, k;
-	int crit;
+	Der s = *sid, iss, ser;
 
-	if (byski)
-		return der_ext(c, "\x55\x1d\x0e", &v, &crit) == 1 &&
-		    der_get(&v, 0x04, &k) == 0 && k.end - k.p == sid->end -
-		    sid->p && !memcmp(k.p, sid->p, (size_t)(k.end - k.p));
 	return der_get(&s, 0x30, &iss) == 0 && der_get(&s, 0x02, &ser) == 0 &&
 	    c->issuer_raw.len == (size_t)(iss.end - iss.tlv) &&
 	    !memcmp(c->issuer_raw.p, iss.tlv, c->issuer_raw.len) &&
@@ -9599,10 +9840,10 @@ tsa_signer(const Cert *c, const Der *sid, int byski)
  * one SignerInfo signs (ECDSA, or RSA PKCS#1 v1.5, over SHA-2) signed
  * attributes whose content type is TSTInfo and whose message digest is
  * the TSTInfo's; the signer's certificate (embedded in the token, else
- * among inter; named by issuer and serial number or by subject key
- * identifier) is no CA, has exactly one extended key usage, time
- * stamping, marked critical, and chains through inter and the embedded
- * certificates to roots, every certificate valid at genTime.  The nonce,
+ * among inter; named by issuer and serial number) is no CA, has exactly
+ * one extended key usage, time stamping, marked critical, and chains
+ * through inter and the embedded certificates to roots, every
+ * certificate valid at genTime.  The nonce,
  * policy, accuracy and TSA name are not looked at.  0 with genTime (Unix
  * seconds, its fraction dropped) in *gentime, or -1 and why. */
 static int
@@ -9620,7 +9861,7 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 	const Cert *c, *signer = NULL;
 	const char *w;
 	long v;
-	int md, imd, nct = 0, nmd = 0, byski, crit, k;
+	int md, imd, nct = 0, nmd = 0, crit, k;
 	Cert emb, chain;
 	size_t hn;
 
@@ -9636,7 +9877,8 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 		if (der_get(&x, 0x30, &y) < 0 || der_uint(&y, &v) < 0)
 			goto out;
 		if (v != 0) {
-			*why = "the time-stamp response's status is not granted";
+			*why = "the time-stamp response's status is not "
+			    "granted";
 			goto out;
 		}
 		if (der_get(&x, 0x30, &y) < 0 || x.p != x.end)
@@ -9655,8 +9897,9 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 	    der_get(&sd, 0x31, &x) < 0 || sd.p != sd.end)
 		goto out;
 	while (k > 0 && cs.p < cs.end)
-		if (der_get(&cs, 0x30, &y) < 0 || mbedtls_x509_crt_parse_der(&emb,
-		    y.tlv, (size_t)(y.end - y.tlv)) != 0) {
+		if (der_get(&cs, 0x30, &y) < 0 ||
+		    mbedtls_x509_crt_parse_der(&emb, y.tlv, (size_t)(y.end -
+		    y.tlv)) != 0) {
 			*why = "an embedded certificate does not parse";
 			goto out;
 		}
@@ -9665,14 +9908,13 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 		goto out;
 	}
 	/* SignerInfo: version, sid, digest, signed attributes, signature */
-	if (der_uint(&si, &v) < 0)
-		goto out;
-	byski = si.p < si.end && *si.p == 0x80;
-	if (der_get(&si, byski ? 0x80 : 0x30, &sid) < 0 || (md = der_hash(&si)) == MdNone || der_get(&si, 0xa0, &attrs) <
-	    0 || der_get(&si, 0x30, &alg) < 0 || der_get(&alg, 0x06, &y) < 0 ||
+	if (der_uint(&si, &v) < 0 || der_get(&si, 0x30, &sid) < 0 || (md =
+	    der_hash(&si)) == MdNone || der_get(&si, 0xa0, &attrs) < 0 ||
+	    der_get(&si, 0x30, &alg) < 0 || der_get(&alg, 0x06, &y) < 0 ||
 	    der_get(&si, 0x04, &sig) < 0 || der_opt(&si, 0xa1, &x) < 0 ||
 	    si.p != si.end) {
-		*why = "a SignerInfo without signed attributes or a SHA-2 digest";
+		*why = "a SignerInfo without signed attributes or a SHA-2 "
+		    "digest";
 		goto out;
 	}
 	alg = y;
@@ -9680,11 +9922,11 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 		if (der_get(&x, 0x30, &at) < 0 || der_get(&at, 0x06, &o) < 0 ||
 		    der_get(&at, 0x31, &vals) < 0 || at.p != at.end)
 			goto out;
-		if (der_is(&o, oid_ct) && ++nct && (der_get(&vals, 0x06, &y) < 0 ||
-		    !der_is(&y, oid_tst) || vals.p != vals.end))
+		if (der_is(&o, oid_ct) && ++nct && (der_get(&vals, 0x06, &y) <
+		    0 || !der_is(&y, oid_tst) || vals.p != vals.end))
 			nct = 9;
-		if (der_is(&o, oid_md) && ++nmd && (der_get(&vals, 0x04, &mdv) < 0
-		    || vals.p != vals.end))
+		if (der_is(&o, oid_md) && ++nmd && (der_get(&vals, 0x04, &mdv) <
+		    0 || vals.p != vals.end))
 			nmd = 9;
 	}
 	hn = der_sum(md, tst.p, (size_t)(tst.end - tst.p), h);
@@ -9696,11 +9938,12 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 	}
 	/* the signer: embedded, else given */
 	for (c = &emb; !signer && c && c->raw.p; c = c->next)
-		signer = tsa_signer(c, &sid, byski) ? c : NULL;
+		signer = tsa_signer(c, &sid) ? c : NULL;
 	for (c = inter; !signer && c && c->raw.p; c = c->next)
-		signer = tsa_signer(c, &sid, byski) ? c : NULL;
+		signer = tsa_signer(c, &sid) ? c : NULL;
 	if (!signer) {
-		*why = "its signer's certificate is neither embedded nor trusted";
+		*why = "its signer's certificate is neither embedded nor "
+		    "trusted";
 		goto out;
 	}
 	/* the signature is over the attributes as a SET OF, tag and all */
@@ -9723,8 +9966,8 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 	    der_get(&imp, 0x04, &hm) < 0 || imp.p != imp.end ||
 	    der_get(&ti, 0x02, &x) < 0 || der_get(&ti, 0x18, &x) < 0 ||
 	    (*gentime = der_time(&x)) < 0) {
-		*why = "not a TSTInfo of version 1 with a SHA-2 message imprint "
-		    "and a genTime";
+		*why = "not a TSTInfo of version 1 with a SHA-2 message "
+		    "imprint and a genTime";
 		goto out;
 	}
 	hn = der_sum(imd, data, dn, h);
@@ -9758,12 +10001,1731 @@ out:
 	return *why ? -1 : 0;
 }
 
-/* == 27. sigstoreBundle: cosign 3 bundles ================================
+/* == 27. Crypto: Sigstore log keys and certificate transparency ==========
+ * The keys of trusted_root.json's logs (ECDSA, RSA, Ed25519 from their
+ * SubjectPublicKeyInfo DER), signatures by them, and the SCTs Fulcio
+ * embeds in its certificates (RFC 6962 §3.2: the precertificate is the
+ * certificate without its SCT list, rebuilt here byte for byte). */
+
+typedef struct {		/* a log's key (trusted_root.json) */
+	Pk pk;			/* ECDSA or RSA */
+	unsigned char ed[32];	/* Ed25519 (mbedTLS has none) */
+	int ed25519, ready;
+	const unsigned char *spki;	/* its DER, for key IDs */
+	size_t spkin;
+} LogKey;
+
+typedef struct {		/* a Rekor or CT log of trusted_root.json */
+	LogKey key;
+	const char *url;	/* baseUrl */
+	unsigned char id[32];	/* logId.keyId */
+	long long from, until;	/* validFor, Unix seconds, both included */
+} Log;
+
+/* a certificate from DER, appended to c; 0 or -1 */
+static int
+cry_cert_der(Cert *c, const unsigned char *der, size_t n)
+{
+	return mbedtls_x509_crt_parse_der(c, der, n) == 0 ? 0 : -1;
+}
+
+/* the certificate among inter, then roots, that issued leaf (by name) */
+static const Cert *
+cry_cert_issuer(const Cert *leaf, const Cert *inter, const Cert *roots)
+{
+	const Cert *c;
+	int k;
+
+	for (k = 0; k < 2; k++)
+		for (c = k ? roots : inter; c && c->raw.p; c = c->next)
+			if (c->subject_raw.len == leaf->issuer_raw.len &&
+			    !memcmp(c->subject_raw.p, leaf->issuer_raw.p,
+			    c->subject_raw.len))
+				return c;
+	return NULL;
+}
+
+/* is t (Unix seconds) within c's validity, both ends included? */
+static int
+cry_cert_valid(const Cert *c, long long t)
+{
+	return cry_time(&c->valid_from) <= t && t <= cry_time(&c->valid_to);
+}
+
+static int
+log_rsa(const LogKey *k)
+{
+	return !k->ed25519 && mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_RSA;
+}
+
+/* keyDetails (trusted_root.json's name) of pk, as Rekor v2 logs it, and
+ * its hash (Md*); NULL for a key Rekor v2 cannot log */
+static const char *
+log_details(const Pk *pk, int *md)
+{
+	static char name[48];
+	size_t bits = mbedtls_pk_get_bitlen(pk);
+
+	*md = MdSha256;
+	if (mbedtls_pk_get_type(pk) == MBEDTLS_PK_RSA)
+		snprintf(name, sizeof(name), "PKIX_RSA_PKCS1V15_%zu_SHA256",
+		    bits);
+	else if (bits == 256 || bits == 384 || bits == 521)
+		snprintf(name, sizeof(name), "PKIX_ECDSA_P%zu_SHA_%d", bits,
+		    (*md = bits == 256 ? MdSha256 : bits == 384 ? MdSha384 :
+		    MdSha512) == MdSha256 ? 256 : bits == 384 ? 384 : 512);
+	else
+		return NULL;
+	return name;
+}
+
+/* The key of SubjectPublicKeyInfo spki: Ed25519 (its fixed 12-byte
+ * prefix), ECDSA P-256, P-384 or P-521, or RSA of MIN_RSA_BITS or more;
+ * its kind must be what details (keyDetails) names.  0, or -1. */
+static int
+log_key(LogKey *k, const unsigned char *spki, size_t n, const char *details)
+{
+	static const unsigned char ed[] = {
+		0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03,
+		    0x21,
+		0x00
+	};
+	const char *d;
+	int md, rsa;
+
+	memset(k, 0, sizeof(*k));
+	mbedtls_pk_init(&k->pk);
+	k->ready = 1;
+	k->spki = spki;
+	k->spkin = n;
+	if (n == 44 && !memcmp(spki, ed, sizeof(ed))) {
+		memcpy(k->ed, spki + 12, 32);
+		k->ed25519 = 1;
+		return strcmp(details, "PKIX_ED25519") ? -1 : 0;
+	}
+	if (mbedtls_pk_parse_public_key(&k->pk, spki, n) != 0)
+		return -1;
+	if ((rsa = log_rsa(k)) && mbedtls_pk_get_bitlen(&k->pk) < MIN_RSA_BITS)
+		return -1;
+	if (!rsa)
+		switch (mbedtls_pk_ec(k->pk)->MBEDTLS_PRIVATE(grp).id) {
+		case MBEDTLS_ECP_DP_SECP256R1:
+		case MBEDTLS_ECP_DP_SECP384R1:
+		case MBEDTLS_ECP_DP_SECP521R1:
+			break;
+		default:
+			return -1;	/* brainpool has the same sizes */
+		}
+	if (rsa && (!strcmp(details, "PKCS1_RSA_PKCS1V5") || !strcmp(details,
+	    "PKIX_RSA_PKCS1V5")))
+		return 0;	/* deprecated names, any size */
+	return (d = log_details(&k->pk, &md)) && !strcmp(d, details) ? 0 : -1;
+}
+
+static void
+log_key_free(LogKey *k)
+{
+	if (k->ready)
+		mbedtls_pk_free(&k->pk);
+	k->ready = 0;
+}
+
+/* Does sig verify over msg with k: Ed25519 (pure), ECDSA (strict DER)
+ * over its curve's hash (P-256: SHA-256, P-384: SHA-384, P-521:
+ * SHA-512), RSA PKCS#1 v1.5 over SHA-256?  0 if so. */
+static int
+log_verify(const LogKey *k, const void *msg, size_t n,
+    const unsigned char *sig, size_t sl)
+{
+	size_t bits = mbedtls_pk_get_bitlen(&k->pk);
+	int md = MdSha256;
+	unsigned char h[64];
+	Der s;
+
+	if (mbedtls_pk_get_type(&k->pk) == MBEDTLS_PK_ECKEY)
+		md = bits == 384 ? MdSha384 : bits == 521 ? MdSha512 : MdSha256;
+	if (k->ed25519)
+		return sl == 64 ? ed25519_verify(k->ed, msg, n, sig) : -1;
+	s.p = sig;
+	s.end = sig + sl;
+	return der_check((Pk *)&k->pk, md, h, der_sum(md, msg, n, h), &s,
+	    NULL) == 0 ? 0 : -1;
+}
+
+/* a DER header (tag, minimal length) for len bytes into out; its size */
+static size_t
+der_head(unsigned char *out, int tag, size_t len)
+{
+	size_t k = 0, i;
+
+	out[0] = (unsigned char)tag;
+	if (len < 0x80) {
+		out[1] = (unsigned char)len;
+		return 2;
+	}
+	for (i = len; i; i >>= 8)
+		k++;
+	out[1] = (unsigned char)(0x80 | k);
+	for (i = 0; i < k; i++)
+		out[2 + i] = (unsigned char)(len >> 8 * (k - 1 - i));
+	return 2 + k;
+}
+
+/* The precertificate TBS of leaf (RFC 6962 §3.2): its TBSCertificate
+ * without the SCT list extension at [x, xe), lengths re-encoded; in the
+ * arena.  NULL if it cannot be rebuilt. */
+static unsigned char *
+ct_tbs(const Cert *leaf, const unsigned char *x, const unsigned char *xe,
+    Arena *a, size_t *n)
+{
+	const unsigned char *t = leaf->tbs.p, *te = t + leaf->tbs.len;
+	Der d, tbs, v, exts, all;
+	unsigned char *out, h3[6], hs[6], ht[6];
+	size_t drop = (size_t)(xe - x), ls, l3, lt, pre, k;
+
+	d.p = t;
+	d.end = te;
+	if (der_get(&d, 0x30, &tbs) < 0 || d.p != d.end)
+		return NULL;
+	for (v = tbs; v.p < v.end && *v.p != 0xa3;)	/* to [3] extensions */
+		if (der_get(&v, *v.p, &exts) < 0)
+			return NULL;
+	pre = (size_t)(v.p - tbs.p);
+	if (der_get(&v, 0xa3, &exts) < 0 || v.p != v.end ||
+	    der_get(&exts, 0x30, &all) < 0 || exts.p != exts.end ||
+	    x < all.p || xe > all.end)
+		return NULL;
+	ls = (size_t)(all.end - all.p) - drop;
+	l3 = der_head(hs, 0x30, ls) + ls;
+	lt = pre + der_head(h3, 0xa3, l3) + l3;
+	k = der_head(ht, 0x30, lt);
+	if (!(out = ar_alloc(a, k + lt, NULL)))
+		return NULL;
+	memcpy(out, ht, k);
+	memcpy(out + k, tbs.p, pre);
+	k += pre;
+	k += der_head(out + k, 0xa3, l3);
+	k += der_head(out + k, 0x30, ls);
+	memcpy(out + k, all.p, (size_t)(x - all.p));
+	k += (size_t)(x - all.p);
+	memcpy(out + k, xe, (size_t)(all.end - xe));
+	*n = k + (size_t)(all.end - xe);
+	return out;
+}
+
+/* The SCTs embedded in leaf (issued by issuer) against the CT logs
+ * (nlogs of them, at most MAX_ROOT_ENTRIES; an SCT counts only within
+ * its log's validity): how many distinct logs signed one, or -1 and why
+ * when none did. */
+static int
+ct_verify(const Cert *leaf, const Cert *issuer, const Log *logs, int nlogs,
+    Arena *a, const char **why)
+{
+	static const char oid[] = "\x2b\x06\x01\x04\x01\xd6\x79\x02\x04\x02";
+	const unsigned char *p, *end, *s, *x = NULL, *xe = NULL;
+	unsigned char ikh[32], *tbs = NULL, *msg, seen[MAX_ROOT_ENTRIES] = { 0
+	    };
+	size_t tn = 0, sl, el, gl, m;
+	unsigned long long ms;
+	int crit, k, n = 0;
+	Der v, o, all, ext;
+
+	*why = "no embedded SCT";
+	if (!issuer || der_ext(leaf, oid, &v, &crit) != 1 || der_get(&v, 0x04,
+	    &o) < 0 || v.p != v.end || o.end - o.p < 2)
+		return -1;
+	/* where the extension sits, for the precertificate */
+	all.p = leaf->v3_ext.p;
+	all.end = all.p + leaf->v3_ext.len;
+	if (der_get(&all, 0x30, &v) < 0)
+		return -1;
+	while (v.p < v.end && der_get(&v, 0x30, &ext) == 0)
+		if (der_get(&ext, 0x06, &all) == 0 && der_is(&all, oid))
+			x = ext.tlv, xe = ext.end;
+	if (!x || !(tbs = ct_tbs(leaf, x, xe, a, &tn)) || !(msg = ar_alloc(a,
+	    tn + 64 + (1 << 16), NULL))) {
+		*why = "the precertificate cannot be rebuilt";
+		return -1;
+	}
+	sha_raw(256, issuer->pk_raw.p, issuer->pk_raw.len, ikh);
+	p = o.p + 2;
+	end = o.end;
+	if ((size_t)(o.p[0] << 8 | o.p[1]) != (size_t)(end - p)) {
+		*why = "a malformed SCT list";
+		return -1;
+	}
+	*why = "no SCT by a CT log of the trusted root";
+	for (; end - p >= 2; p += 2 + sl) {
+		sl = (size_t)(p[0] << 8 | p[1]);
+		s = p + 2;
+		if (sl > (size_t)(end - s) || sl < 47 || s[0] != 0)
+			break;	/* only v1 SCTs */
+		el = (size_t)(s[41] << 8 | s[42]);
+		if (47 + el > sl)
+			break;
+		gl = (size_t)(s[45 + el] << 8 | s[46 + el]);
+		if (47 + el + gl != sl || s[43 + el] != 4)
+			continue;	/* SHA-256 only */
+		for (ms = 0, m = 33; m < 41; m++)
+			ms = ms << 8 | s[m];
+		for (k = 0; k < nlogs && memcmp(logs[k].id, s + 1, 32); k++)
+			;
+		if (k == nlogs || seen[k] || (long long)(ms / 1000) <
+		    logs[k].from || (long long)(ms / 1000) > logs[k].until)
+			continue;
+		/* digitally-signed struct of RFC 6962 §3.2 */
+		m = 0;
+		msg[m++] = 0;
+		msg[m++] = 0;
+		memcpy(msg + m, s + 33, 8);
+		m += 8;
+		msg[m++] = 0;
+		msg[m++] = 1;
+		memcpy(msg + m, ikh, 32);
+		m += 32;
+		msg[m++] = (unsigned char)(tn >> 16);
+		msg[m++] = (unsigned char)(tn >> 8);
+		msg[m++] = (unsigned char)tn;
+		memcpy(msg + m, tbs, tn);
+		m += tn;
+		memcpy(msg + m, s + 41, 2 + el);
+		m += 2 + el;
+		if (log_verify(&logs[k].key, msg, m, s + 47 + el, gl) == 0) {
+			seen[k] = 1;
+			n++;
+		} else {
+			*why = "an SCT's signature does not verify";
+		}
+	}
+	if (p != end) {
+		*why = "a malformed SCT list";
+		return -1;
+	}
+	return n ? n : -1;
+}
+
+/* == 28. Regular expressions (POSIX ERE, whole string) ===================
+ * Identities in a policy may be POSIX extended regular expressions
+ * (regcomp(3) syntax), matched against the whole string: ivlite anchors
+ * them itself.  Own code rather than regcomp: musl's adds 45 KB to
+ * ivlite-static, and glibc's and musl's differ in what they accept beyond
+ * POSIX; here exactly POSIX ERE is accepted, over bytes in the C locale,
+ * and anything else (back-references, \d, \w, [[=a=]]) is an error at
+ * load.  A whole-string match only asks whether the string is in the
+ * expression's language, which a Thompson NFA (Pike's simulation)
+ * answers in time linear in the string, without backtracking. */
+
+enum { RxChr, RxSplit, RxJmp, RxBol, RxEol, RxMatch };
+
+typedef struct {		/* one instruction; targets are relative */
+	unsigned char op;	/* Rx* */
+	int x, y;		/* RxChr: set index; RxSplit: both; RxJmp: x */
+} RxOp;
+
+typedef struct {		/* a compiled expression */
+	RxOp *op;
+	int n;
+	unsigned char (*set)[32];	/* RxChr's byte sets, as bitmaps */
+	int nset;
+	const char *src;	/* as written, for reasons */
+} Rx;
+
+typedef struct {		/* the compiler */
+	Rx *rx;
+	const char *s;		/* the next pattern byte */
+	int depth;		/* of parentheses */
+	const char *err;
+} RxC;
+
+static int rx_alt(RxC *c);
+
+/* appends an instruction; its index, or -1 past MAX_REGEX_STATES */
+static int
+rx_emit(RxC *c, int op, int x, int y)
+{
+	if (c->rx->n >= MAX_REGEX_STATES) {
+		c->err = "longer than MAX_REGEX_STATES instructions";
+		return -1;
+	}
+	c->rx->op[c->rx->n].op = (unsigned char)op;
+	c->rx->op[c->rx->n].x = x;
+	c->rx->op[c->rx->n].y = y;
+	return c->rx->n++;
+}
+
+/* inserts an instruction at at (what follows moves on by one: targets
+ * are relative and every block is self-contained) */
+static int
+rx_insert(RxC *c, int at, int op, int x, int y)
+{
+	if (rx_emit(c, RxMatch, 0, 0) < 0)
+		return -1;
+	memmove(c->rx->op + at + 1, c->rx->op + at, (size_t)(c->rx->n - 1 -
+	    at) * sizeof(RxOp));
+	c->rx->op[at].op = (unsigned char)op;
+	c->rx->op[at].x = x;
+	c->rx->op[at].y = y;
+	return 0;
+}
+
+/* a new empty byte set; its index */
+static int
+rx_set(RxC *c)
+{
+	if (c->rx->nset >= MAX_REGEX_STATES) {
+		c->err = "longer than MAX_REGEX_STATES instructions";
+		return -1;
+	}
+	memset(c->rx->set[c->rx->nset], 0, 32);
+	return c->rx->nset++;
+}
+
+/* a bracket expression after its "[": the set it makes, or -1 */
+static int
+rx_bracket(RxC *c)
+{
+	static const struct {
+		const char *name;
+		int (*is)(int);
+	} cls[] = {
+		{ "alnum", isalnum }, { "alpha", isalpha },
+		{ "blank", isblank }, { "cntrl", iscntrl },
+		{ "digit", isdigit }, { "graph", isgraph },
+		{ "lower", islower }, { "print", isprint },
+		{ "punct", ispunct }, { "space", isspace },
+		{ "upper", isupper }, { "xdigit", isxdigit }
+	};
+	unsigned char *b;
+	int k, neg, lo, hi, first = 1, v;
+	size_t n;
+
+	if ((k = rx_set(c)) < 0)
+		return -1;
+	b = c->rx->set[k];
+	if ((neg = *c->s == '^'))
+		c->s++;
+	for (; first || *c->s != ']'; first = 0) {
+		if (!*c->s || (unsigned char)*c->s >= 0x80) {
+			c->err = *c->s ? "a byte over 0x7f in a bracket "
+			    "expression" : "a bracket expression without its ]";
+			return -1;
+		}
+		if (c->s[0] == '[' && (c->s[1] == '=' || c->s[1] == '.')) {
+			c->err = "[= =] and [. .] are not supported";
+			return -1;
+		}
+		if (c->s[0] == '[' && c->s[1] == ':') {
+			n = strcspn(c->s + 2, ":");
+			for (v = 0; v < (int)LEN(cls) && (strlen(cls[v].name) !=
+			    n || strncmp(cls[v].name, c->s + 2, n)); v++)
+				;
+			if (v == (int)LEN(cls) || strncmp(c->s + 2 + n, ":]",
+			    2)) {
+				c->err = "an unknown character class";
+				return -1;
+			}
+			for (lo = 1; lo < 128; lo++)
+				if (cls[v].is(lo))
+					b[lo / 8] |= (unsigned char)(1 << lo %
+					    8);
+			c->s += n + 4;
+			continue;
+		}
+		lo = hi = (unsigned char)*c->s++;
+		if (c->s[0] == '-' && c->s[1] && c->s[1] != ']') {
+			hi = (unsigned char)c->s[1];
+			c->s += 2;
+			if (hi < lo || hi >= 0x80 || (hi == '[' && (*c->s ==
+			    '.' || *c->s == '=' || *c->s == ':'))) {
+				c->err = "an invalid range in a bracket "
+				    "expression";
+				return -1;
+			}
+		}
+		for (; lo <= hi; lo++)
+			b[lo / 8] |= (unsigned char)(1 << lo % 8);
+	}
+	c->s++;
+	for (v = 0; neg && v < 32; v++)
+		b[v] = (unsigned char)~b[v];
+	b[0] &= 0xfe;	/* never NUL */
+	return k;
+}
+
+/* {m}, {m,} or {m,n} after the "{"; -1 for an infinite n */
+static int
+rx_bound(RxC *c, int *m, int *n)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)*c->s))
+		return -1;
+	v = strtol(c->s, &end, 10);
+	*m = *n = (int)(v > 255 ? 256 : v);
+	c->s = end;
+	if (*c->s == ',') {
+		c->s++;
+		*n = -1;
+		if (isdigit((unsigned char)*c->s)) {
+			v = strtol(c->s, &end, 10);
+			*n = (int)(v > 255 ? 256 : v);
+			c->s = end;
+		}
+	}
+	if (*c->s++ != '}' || *m > 255 || *n > 255 || (*n >= 0 && *n < *m))
+		return -1;
+	return 0;
+}
+
+/* one atom and its repetitions, appended */
+static int
+rx_piece(RxC *c)
+{
+	int at = c->rx->n, len, k, m, n, i, src;
+	char ch = *c->s++;
+
+	switch (ch) {
+	case '(':
+		if (++c->depth > MAX_JSON_DEPTH) {
+			c->err = "nested deeper than MAX_JSON_DEPTH";
+			return -1;
+		}
+		if (rx_alt(c) < 0)
+			return -1;
+		if (*c->s++ != ')') {
+			c->err = "a ( without its )";
+			return -1;
+		}
+		c->depth--;
+		break;
+	case '^':
+	case '$':
+		return rx_emit(c, ch == '^' ? RxBol : RxEol, 0, 0) < 0 ? -1 : 0;
+	case '[':
+	case '.':
+		if ((k = ch == '[' ? rx_bracket(c) : rx_set(c)) < 0)
+			return -1;
+		if (ch == '.')
+			memset(c->rx->set[k] + 1, 0xff, 31),
+			    c->rx->set[k][0] = 0xfe;
+		if (rx_emit(c, RxChr, k, 0) < 0)
+			return -1;
+		break;
+	case '*': case '+': case '?': case '{': case ')': case '|':
+		c->err = "an operator with nothing before it";
+		return -1;
+	case '\\':
+		ch = *c->s++;
+		if (!ch || !strchr("^.[$()|*+?{\\}", ch)) {
+			c->err = ch ? "an escape POSIX ERE does not have (\\d, "
+			    "\\w, back-references…)" : "a trailing \\";
+			return -1;
+		}
+		/* fall through */
+	default:
+		if ((k = rx_set(c)) < 0)
+			return -1;
+		c->rx->set[k][(unsigned char)ch / 8] |= (unsigned char)(1 <<
+		    (unsigned char)ch % 8);
+		if (rx_emit(c, RxChr, k, 0) < 0)
+			return -1;
+	}
+	while (*c->s && strchr("*+?{", *c->s)) {
+		len = c->rx->n - at;
+		src = at;	/* where a copy of x lies */
+		ch = *c->s++;
+		m = ch == '+';
+		n = ch == '?' ? 1 : -1;
+		if (ch == '{' && rx_bound(c, &m, &n) < 0) {
+			c->err = "an invalid {m,n} (at most 255)";
+			return -1;
+		}
+		if (!m && !n) {		/* x{0}: nothing */
+			c->rx->n = at;
+			continue;
+		}
+		if (!m) {	/* SPLIT(x, past it); x*: a JMP back */
+			if (rx_insert(c, at, RxSplit, 1, len + 1 + (n < 0)) <
+			    0 || (n < 0 && rx_emit(c, RxJmp, -(len + 1), 0) <
+			    0))
+				return -1;
+			if (n < 0)
+				continue;
+			src = at + 1;
+			m = 1;	/* made, as the first optional copy */
+		}
+		/* x{m,n}: m copies, then SPLIT(x, past it) n - m times; x{m,}:
+		 * m copies, then SPLIT(back to the last, on) */
+		for (i = 1; i < m || (n >= 0 && i < n); i++) {
+			if (i >= m && rx_emit(c, RxSplit, 1, len + 1) < 0)
+				return -1;
+			for (k = 0; k < len; k++)
+				if (rx_emit(c, RxMatch, 0, 0) < 0)
+					return -1;
+				else
+					c->rx->op[c->rx->n - 1] =
+					    c->rx->op[src + k];
+		}
+		if (n < 0 && rx_emit(c, RxSplit, -len, 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* alternatives separated by "|", up to ")" or the end */
+static int
+rx_alt(RxC *c)
+{
+	int start = c->rx->n, jmp[MAX_REGEX_STATES / 2], nj = 0, k;
+
+	for (;;) {
+		while (*c->s && *c->s != '|' && *c->s != ')')
+			if (rx_piece(c) < 0)
+				return -1;
+		if (*c->s != '|')
+			break;
+		c->s++;
+		/* SPLIT(this branch, the rest) before it, a jump out after */
+		if (rx_insert(c, start, RxSplit, 1, c->rx->n - start + 2) < 0 ||
+		    (jmp[nj++] = rx_emit(c, RxJmp, 0, 0)) < 0)
+			return -1;
+		start = c->rx->n;
+		if (nj == (int)LEN(jmp)) {
+			c->err = "longer than MAX_REGEX_STATES instructions";
+			return -1;
+		}
+	}
+	for (k = 0; k < nj; k++)
+		c->rx->op[jmp[k]].x = c->rx->n - jmp[k];
+	return 0;
+}
+
+/* Compiles pattern s (POSIX ERE) into rx, in the arena.  0, or -1 and
+ * why (a configuration error: say where). */
+static int
+rx_compile(Rx *rx, const char *s, Arena *a, const char **why)
+{
+	RxC c;
+
+	static RxOp op[MAX_REGEX_STATES];	/* compiled here, then copied */
+	static unsigned char set[MAX_REGEX_STATES][32];
+
+	memset(rx, 0, sizeof(*rx));
+	rx->src = s;
+	rx->op = op;
+	rx->set = set;
+	c.rx = rx;
+	c.s = s;
+	c.depth = 0;
+	c.err = NULL;
+	if (rx_alt(&c) == 0 && *c.s == ')')
+		c.err = "a ) without its (";
+	if (!c.err && rx_emit(&c, RxMatch, 0, 0) < 0)
+		c.err = "longer than MAX_REGEX_STATES instructions";
+	if (c.err) {
+		*why = ar_reason(a, NULL, "%s at byte %d", c.err, (int)(c.s -
+		    s));
+		return -1;
+	}
+	if (!(rx->op = ar_alloc(a, (size_t)rx->n * sizeof(RxOp), NULL)) ||
+	    !(rx->set = ar_alloc(a, (size_t)rx->nset * 32 + 1, NULL))) {
+		*why = NOMEM;
+		return -1;
+	}
+	memcpy(rx->op, op, (size_t)rx->n * sizeof(RxOp));
+	memcpy(rx->set, set, (size_t)rx->nset * 32);
+	return 0;
+}
+
+/* adds the thread at pc, and what it reaches without a byte, to list l
+ * (*nl long) for position pos of n; mark[] holds gen for those added */
+static void
+rx_add(const Rx *rx, int pc, size_t pos, size_t n, int *l, int *nl,
+    int *mark, int gen, int *stk)
+{
+	int sp = 0;
+	const RxOp *o;
+
+	stk[sp++] = pc;
+	while (sp) {
+		pc = stk[--sp];
+		if (mark[pc] == gen)
+			continue;
+		mark[pc] = gen;
+		o = &rx->op[pc];
+		if (o->op == RxJmp)
+			stk[sp++] = pc + o->x;
+		else if (o->op == RxSplit)
+			stk[sp++] = pc + o->y, stk[sp++] = pc + o->x;
+		else if ((o->op == RxBol && pos == 0) || (o->op == RxEol &&
+		    pos == n))
+			stk[sp++] = pc + 1;
+		else if (o->op == RxChr || o->op == RxMatch)
+			l[(*nl)++] = pc;
+	}
+}
+
+/* Is s[0..n) as a whole in rx's language?  1 or 0; -1 out of memory. */
+static int
+rx_match(const Rx *rx, const char *s, size_t n, Arena *a)
+{
+	size_t mark = a->used, pos;
+	int *cur, *nxt, *seen, *stk, *t, nc = 0, nn, i, gen = 1, pc;
+	unsigned char b;
+
+	if (!(cur = ar_alloc(a, (size_t)rx->n * 5 * sizeof(int) + 16, NULL)))
+		return -1;
+	nxt = cur + rx->n;
+	seen = nxt + rx->n;
+	stk = seen + rx->n;
+	memset(seen, 0, (size_t)rx->n * sizeof(int));
+	rx_add(rx, 0, 0, n, cur, &nc, seen, gen, stk);
+	for (pos = 0; pos < n && nc; pos++) {
+		b = (unsigned char)s[pos];
+		gen++;
+		for (nn = i = 0; i < nc; i++) {
+			pc = cur[i];
+			if (rx->op[pc].op == RxChr && rx->set[rx->op[pc].x][b /
+			    8] >> b % 8 & 1)
+				rx_add(rx, pc + 1, pos + 1, n, nxt, &nn, seen,
+				    gen, stk);
+		}
+		t = cur, cur = nxt, nxt = t, nc = nn;
+	}
+	for (i = 0; i < nc && rx->op[cur[i]].op != RxMatch; i++)
+		;
+	a->used = mark;
+	return pos == n && i < nc;
+}
+
+/* == 29. Sigstore trusted root and Fulcio identities =====================
+ * trusted_root.json (specs/sigstore-bundle.md §5) read as strictly as
+ * every other file: its Rekor logs, Fulcio certificate authorities, CT
+ * logs and time-stamping authorities, each trusted only within its
+ * validFor.  Then what a Fulcio certificate says of its signer (§10.4)
+ * and the policy's identities it must match (SPEC.md). */
+
+typedef struct {		/* a certificate authority or TSA of the root */
+	const char *uri;
+	Cert roots, inter;	/* its chain's last certificate; the others */
+	long long from, until;	/* validFor, Unix seconds, both included */
+} Auth;
+
+typedef struct {		/* trusted_root.json */
+	const char *path;
+	Log *tlog, *ct;
+	Auth *ca, *tsa;
+	int ntlog, nct, nca, ntsa;
+} Root;
+
+typedef struct {		/* one of a requirement's keyless identities */
+	const char *issuer, *subject;	/* exact, or NULL */
+	Rx *issuerre, *subjectre;	/* whole-string, or NULL */
+	const char **claim;	/* name, value, name, value… */
+	int nclaim;		/* pairs */
+} PolIdent;
+
+typedef struct {		/* what a Fulcio certificate says */
+	Str subject, issuer;	/* issuer.p NULL: none */
+	Str claim[24];		/* extensions …57264.1.9-23, by N */
+} Who;
+
+/* the claims an identity may name, sigstore-go's certificate.Extensions
+ * JSON names of the extensions 1.3.6.1.4.1.57264.1.9 on (a DER string
+ * each; the deprecated .1.2-.1.6 are not read) */
+static const char *const claims[] = {
+	"buildSignerURI", "buildSignerDigest", "runnerEnvironment",
+	"sourceRepositoryURI", "sourceRepositoryDigest", "sourceRepositoryRef",
+	"sourceRepositoryIdentifier", "sourceRepositoryOwnerURI",
+	"sourceRepositoryOwnerIdentifier", "buildConfigURI",
+	"buildConfigDigest", "buildTrigger", "runInvocationURI",
+	"sourceRepositoryVisibilityAtSigning", "deploymentEnvironment",
+};
+
+/* an RFC 3339 time as Go's protojson writes google.protobuf.Timestamp
+ * (YYYY-MM-DDTHH:MM:SS[.f]Z; no other offset) in Unix seconds, the
+ * fraction dropped; -1 if it is not one */
+static long long
+tr_time(const char *s)
+{
+	static const char form[] = "dddd-dd-ddTdd:dd:dd";
+	size_t k, e = 19;
+	int v[6];
+
+	for (k = 0; k < 19; k++)
+		if (form[k] == 'd' ? !isdigit((unsigned char)s[k]) : s[k] !=
+		    form[k])
+			return -1;
+	if (s[e] == '.')
+		while (e < 29 && isdigit((unsigned char)s[++e]))
+			;
+	if (s[e] != 'Z' || (s[e + 1] && s[e + 1] != '"'))
+		return -1;	/* the end of the text, or of its JSON string */
+	for (k = 0; k < 6; k++)
+		v[k] = atoi(s + (k ? 2 + 3 * k : 0));
+	return cry_utc(v[0], v[1], v[2], v[3], v[4], v[5]);
+}
+
+/* protobuf bytes (standard base64, padded) at token i, not empty */
+static int
+tr_bytes(const Json *j, int i, Arena *a, Str *out)
+{
+	const char *s;
+
+	return i >= 0 && j->t[i].type == JSMN_STRING && (s = json_str(j, i,
+	    a, NULL)) && *s && b64_decode(a, s, strlen(s), out) == 0 &&
+	    out->n ? 0 : -1;
+}
+
+/* validFor at token i (at names it) into from and until: start is
+ * required, end optional; absent (i < 0) only when !need */
+static int
+tr_window(const Json *j, int i, const char *at, int need, long long *from,
+    long long *until, Arena *a, Err *e)
+{
+	static const Field f[] = {
+		{ "start", JSMN_STRING }, { "end", JSMN_STRING }
+	};
+	int v[2];
+
+	*from = 0;
+	*until = LLONG_MAX;
+	if ((i < 0 && !need) || (json_fields(j, i, at, f, 2, v, a, e) == 0 &&
+	    v[0] >= 0 && (*from = tr_time(j->s + j->t[v[0]].start)) >= 0 &&
+	    (v[1] < 0 || (*until = tr_time(j->s + j->t[v[1]].start)) >= 0)))
+		return 0;
+	return e->code ? -1 : fail(e, ExitConfig, "%s: %s: needs a start, "
+	    "and start and end must be RFC 3339 times (…Z)", j->file, at);
+}
+
+/* one tlogs[] or ctlogs[] entry at token i */
+static int
+tr_log(const Json *j, int i, const char *at, Log *l, Arena *a, Err *e)
+{
+	static const Field f[] = {
+		{ "baseUrl", JSMN_STRING }, { "hashAlgorithm", JSMN_STRING },
+		{ "publicKey", JSMN_OBJECT }, { "logId", JSMN_OBJECT },
+		{ "checkpointKeyId", JSMN_OBJECT }, { "operator", JSMN_STRING }
+	}, pk[] = {
+		{ "rawBytes", JSMN_STRING }, { "keyDetails", JSMN_STRING },
+		{ "validFor", JSMN_OBJECT }
+	}, id[] = {
+		{ "keyId", JSMN_STRING }
+	};
+	int v[LEN(f)], w[LEN(pk)], x[1];
+	const char *kat, *d, *iat, *cat, *vat;
+	Str key, kid;
+
+	if (json_fields(j, i, at, f, LEN(f), v, a, e) < 0 || !(kat =
+	    ar_printf(a, e, "%s.publicKey", at)) || !(iat = ar_printf(a, e,
+	    "%s.logId", at)) || !(cat = ar_printf(a, e, "%s.checkpointKeyId",
+	    at)) || !(vat = ar_printf(a, e, "%s.validFor", kat)) ||
+	    json_fields(j, v[2], kat, pk, LEN(pk), w, a, e) < 0 ||
+	    (v[4] >= 0 && json_fields(j, v[4], cat, id, 1, x, a, e) < 0) ||
+	    json_fields(j, v[3], iat, id, 1, x, a, e) < 0 || tr_window(j, w[2],
+	    vat, 1, &l->from, &l->until, a, e) < 0)
+		return -1;
+	if (v[0] >= 0 && (l->url = json_str(j, v[0], a, e)) && *l->url &&
+	    v[1] >= 0 && json_eq(j, v[1], "SHA2_256") && tr_bytes(j, x[0], a,
+	    &kid) == 0 && kid.n == 32 && w[1] >= 0 && (d = json_str(j, w[1], a,
+	    e)) && tr_bytes(j, w[0], a, &key) == 0 && log_key(&l->key,
+	    (const unsigned char *)key.p, key.n, d) == 0) {
+		memcpy(l->id, kid.p, 32);
+		return 0;
+	}
+	return e->code ? -1 : fail(e, ExitConfig, "%s: %s: needs a baseUrl, "
+	    "hashAlgorithm SHA2_256, a logId.keyId of 32 bytes and a publicKey "
+	    "that is what its keyDetails says: ECDSA P-256/384/521, RSA PKCS#1 "
+	    "v1.5 (%d bits or more) or Ed25519", j->file, at, MIN_RSA_BITS);
+}
+
+/* one certificateAuthorities[] or timestampAuthorities[] entry */
+static int
+tr_auth(const Json *j, int i, const char *at, Auth *c, Arena *a, Err *e)
+{
+	static const Field f[] = {
+		{ "subject", JSMN_OBJECT }, { "uri", JSMN_STRING },
+		{ "certChain", JSMN_OBJECT }, { "validFor", JSMN_OBJECT },
+		{ "operator", JSMN_STRING }
+	}, subj[] = {
+		{ "organization", JSMN_STRING }, { "commonName", JSMN_STRING }
+	}, chain[] = {
+		{ "certificates", JSMN_ARRAY }
+	}, raw[] = {
+		{ "rawBytes", JSMN_STRING }
+	};
+	int v[LEN(f)], w[2], k, t, n;
+	const char *s;
+	Str der;
+
+	cry_cert_init(&c->roots);
+	cry_cert_init(&c->inter);
+	if (!(s = ar_printf(a, e, "%s.validFor", at)) || json_fields(j, i, at,
+	    f, LEN(f), v, a, e) < 0 || (v[0] >= 0 && json_fields(j, v[0], at,
+	    subj, 2, w, a, e) < 0) || (v[1] >= 0 && !(c->uri = json_str(j,
+	    v[1], a, e))) || json_fields(j, v[2], at, chain, 1, w, a, e) < 0 ||
+	    tr_window(j, v[3], s, 0, &c->from, &c->until, a, e) < 0)
+		return -1;
+	if (!c->uri)
+		c->uri = at;
+	n = w[0] < 0 ? 0 : j->t[w[0]].size;
+	for (k = 0, t = w[0] + 1; k < n && n <= 10; k++, t = json_skip(j, t)) {
+		if (!(s = ar_printf(a, e, "%s.certChain.certificates[%d]", at,
+		    k)) || json_fields(j, t, s, raw, 1, w + 1, a, e) < 0)
+			return -1;
+		if (tr_bytes(j, w[1], a, &der) < 0 || cry_cert_der(k + 1 < n ?
+		    &c->inter : &c->roots, (const unsigned char *)der.p,
+		    der.n) < 0)
+			break;
+	}
+	if (k && k == n)
+		return 0;
+	return fail(e, ExitConfig, "%s: %s.certChain: 1 to 10 certificates "
+	    "whose rawBytes mbedTLS reads", j->file, at);
+}
+
+static void
+tr_free(Root *tr)
+{
+	int k;
+
+	for (k = 0; k < tr->ntlog; k++)
+		log_key_free(&tr->tlog[k].key);
+	for (k = 0; k < tr->nct; k++)
+		log_key_free(&tr->ct[k].key);
+	for (k = 0; k < tr->nca; k++)
+		cry_cert_free(&tr->ca[k].roots);
+	for (k = 0; k < tr->nca; k++)
+		cry_cert_free(&tr->ca[k].inter);
+	for (k = 0; k < tr->ntsa; k++)
+		cry_cert_free(&tr->tsa[k].roots);
+	for (k = 0; k < tr->ntsa; k++)
+		cry_cert_free(&tr->tsa[k].inter);
+	memset(tr, 0, sizeof(*tr));
+}
+
+/* Reads trusted_root.json at path into tr (tr_free it even on failure;
+ * path NULL: the text is f): exit 2 for anything wrong, naming the file
+ * and the JSON path. */
+static int
+tr_load(Root *tr, const char *path, Str f, Arena *a, Err *e)
+{
+	static const Field top[] = {
+		{ "mediaType", JSMN_STRING }, { "tlogs", JSMN_ARRAY },
+		{ "certificateAuthorities", JSMN_ARRAY },
+		{ "ctlogs", JSMN_ARRAY },
+		{ "timestampAuthorities", JSMN_ARRAY }
+	};
+	static const char *mts[] = {
+		"application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+		"application/vnd.dev.sigstore.trustedroot.v0.1+json",
+		"application/vnd.dev.sigstore.trustedroot.v0.2+json"
+	};
+	int v[LEN(top)], k, m, i, n, *cnt[4];
+	void *arr[4];
+	const char *s;
+	size_t sz;
+	Json j;
+
+	memset(tr, 0, sizeof(*tr));
+	tr->path = path ? path : "trusted root";
+	if ((path && file_read(a, path, MAX_KEY_BYTES, &f, e) < 0) ||
+	    json_parse(&j, a, tr->path, f.p, f.n, ExitConfig, e) < 0 ||
+	    json_fields(&j, 0, "top level", top, LEN(top), v, a, e) < 0)
+		return -1;
+	for (k = 0; k < (int)LEN(mts) && (v[0] < 0 || !json_eq(&j, v[0],
+	    mts[k])); k++)
+		;
+	if (k == (int)LEN(mts))
+		return fail(e, ExitConfig, "%s: mediaType: not a trusted root "
+		    "(application/vnd.dev.sigstore.trustedroot+json;"
+		    "version=0.1 or …trustedroot.v0.1+json, v0.2)", tr->path);
+	cnt[0] = &tr->ntlog, cnt[1] = &tr->nca, cnt[2] = &tr->nct;
+	cnt[3] = &tr->ntsa;
+	for (m = 0; m < 4; m++) {
+		if (v[m + 1] < 0)
+			continue;
+		if ((n = j.t[v[m + 1]].size) > MAX_ROOT_ENTRIES)
+			return fail(e, ExitConfig, "%s: %s: more than "
+			    "MAX_ROOT_ENTRIES (%d)", tr->path, top[m + 1].key,
+			    MAX_ROOT_ENTRIES);
+		sz = (size_t)n * (m & 1 ? sizeof(Auth) : sizeof(Log)) + 1;
+		if (!(arr[m] = ar_alloc(a, sz, e)))
+			return -1;
+		memset(arr[m], 0, sz);	/* tr_free frees what is set */
+		if (m == 0)
+			tr->tlog = arr[m];
+		else if (m == 1)
+			tr->ca = arr[m];
+		else if (m == 2)
+			tr->ct = arr[m];
+		else
+			tr->tsa = arr[m];
+		for (k = 0, i = v[m + 1] + 1; k < n; k++, i = json_skip(&j,
+		    i)) {
+			if (!(s = ar_printf(a, e, "%s[%d]", top[m + 1].key, k)))
+				return -1;
+			++*cnt[m];
+			if ((m & 1 ? tr_auth(&j, i, s, (Auth *)arr[m] + k, a,
+			    e) : tr_log(&j, i, s, (Log *)arr[m] + k, a, e)) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Loads the keyless identity at token i (at names it) of a policy:
+ * issuer or issuerRegExp, subject or subjectRegExp (compiled here: a bad
+ * one is exit 2), claims by name.  0, or -1 with e. */
+static int
+id_load(const Json *j, int i, const char *at, PolIdent *p, Arena *a,
+    Err *e)
+{
+	static const Field f[] = {
+		{ "issuer", JSMN_STRING }, { "issuerRegExp", JSMN_STRING },
+		{ "subject", JSMN_STRING }, { "subjectRegExp", JSMN_STRING },
+		{ "claims", JSMN_OBJECT }
+	};
+	const char *s, *why, *cat;
+	Rx **re;
+	int v[LEN(f)], k, c;
+
+	memset(p, 0, sizeof(*p));
+	if (json_fields(j, i, at, f, LEN(f), v, a, e) < 0)
+		return -1;
+	if ((v[0] >= 0) + (v[1] >= 0) != 1 || (v[2] >= 0) + (v[3] >= 0) != 1)
+		return fail(e, ExitConfig, "%s: %s: exactly one of issuer and "
+		    "issuerRegExp, and one of subject and subjectRegExp, must "
+		    "be given", j->file, at);
+	for (k = 0; k < 4; k++) {
+		if (v[k] < 0)
+			continue;
+		if (pol_text(j, v[k], at, f[k].key, &s, a, e) < 0)
+			return -1;
+		if (!(k & 1)) {
+			*(k ? &p->subject : &p->issuer) = s;
+			continue;
+		}
+		re = k == 1 ? &p->issuerre : &p->subjectre;
+		if (!(*re = ar_alloc(a, sizeof(Rx), e)))
+			return -1;
+		if (rx_compile(*re, s, a, &why) < 0)
+			return fail(e, ExitConfig, "%s: %s.%s: not a POSIX "
+			    "extended regular expression ivlite reads: %s",
+			    j->file, at, f[k].key, why);
+	}
+	if (v[4] < 0)
+		return 0;
+	if (!(cat = ar_printf(a, e, "%s.claims", at)) || pol_strings(j, v[4],
+	    cat, 1, &p->claim, &p->nclaim, a, e) < 0)
+		return -1;
+	for (k = 0; k < p->nclaim; k++) {
+		for (c = 0; c < (int)LEN(claims) && strcmp(claims[c],
+		    p->claim[2 * k]); c++)
+			;
+		if (c == (int)LEN(claims))
+			return fail(e, ExitConfig, "%s: %s: unknown claim %s "
+			    "(sigstore-go's names: sourceRepositoryURI, "
+			    "buildSignerURI…)", j->file, cat, ar_quote(a,
+			    p->claim[2 * k], strlen(p->claim[2 * k]), e));
+	}
+	return 0;
+}
+
+/* What Fulcio certificate c says of its signer (§10.4): the subject is
+ * its first URI SAN, else its first email, else its one otherName of
+ * type 1.3.6.1.4.1.57264.1.7; the OIDC issuer (cry_issuer) and the
+ * claims of extensions 1.3.6.1.4.1.57264.1.2-23.  0, or -1 and why. */
+static int
+id_cert(const Cert *c, Who *w, Arena *a, const char **why)
+{
+	char oid[] = "\x2b\x06\x01\x04\x01\x83\xbf\x30\x01\x07";
+	const char *iss;
+	Der v, san, g, o, x, u, first[3];	/* URI, email, otherName */
+	int crit, k, r, nother = 0;
+
+	memset(w, 0, sizeof(*w));
+	memset(first, 0, sizeof(first));
+	*why = "fulcio: a malformed subject alternative name";
+	if (der_ext(c, "\x55\x1d\x11", &v, &crit) != 1 || der_get(&v, 0x30,
+	    &san) < 0 || v.p != v.end)
+		return -1;
+	while (san.p < san.end) {
+		k = *san.p;
+		if (der_get(&san, k, &g) < 0)
+			return -1;
+		if (k == 0xa0 && (der_get(&g, 0x06, &o) < 0 || !der_is(&o,
+		    oid) || der_get(&g, 0xa0, &x) < 0 || der_get(&x, 0x0c, &u) <
+		    0 || g.p != g.end || x.p != x.end || nother++)) {
+			*why = "fulcio: an otherName SAN that is not one "
+			    "Fulcio username";
+			return -1;
+		}
+		k = k == 0x86 ? 0 : k == 0x81 ? 1 : k == 0xa0 ? 2 : -1;
+		if (k >= 0 && !first[k].p)
+			first[k] = k == 2 ? u : g;
+	}
+	for (k = 0; k < 3 && !first[k].p; k++)
+		;
+	if (k == 3) {
+		*why = "fulcio: no URI, email or username SAN";
+		return -1;
+	}
+	w->subject.p = (char *)first[k].p;
+	w->subject.n = (size_t)(first[k].end - first[k].p);
+	if (!(iss = cry_issuer(c, a, why)))
+		return -1;
+	w->issuer.p = (char *)iss;
+	w->issuer.n = strlen(iss);
+	for (k = 9; k < 24; k++) {
+		oid[9] = (char)k;
+		if ((r = der_ext(c, oid, &v, &crit)) < 0 || (r && (v.p ==
+		    v.end || (*v.p != 0x0c && *v.p != 0x13 && *v.p != 0x16) ||
+		    der_get(&v, *v.p, &u) < 0 || v.p != v.end))) {
+			*why = "fulcio: a malformed claim extension";
+			return -1;
+		}
+		if (r)
+			w->claim[k].p = (char *)u.p, w->claim[k].n =
+			    (size_t)(u.end - u.p);
+	}
+	return 0;
+}
+
+/* Does got match exact or re (what names the field)?  Text with a
+ * control byte or NUL never does.  1, or 0 with why. */
+static int
+id_field(const Str *got, const char *what, const char *exact, const Rx *re,
+    Arena *a, const char **why)
+{
+	char q[QUOTE_SIZE];
+	size_t k;
+	int r;
+
+	quote_as(q, got->p, got->n, 0);
+	for (k = 0; k < got->n && (unsigned char)got->p[k] >= 0x20 &&
+	    got->p[k] != 0x7f; k++)
+		;
+	if (k < got->n) {
+		*why = ar_reason(a, NULL, "%s %s holds a control byte: it "
+		    "matches nothing", what, q);
+		return 0;
+	}
+	if (exact && strlen(exact) == got->n && !memcmp(exact, got->p,
+	    got->n))
+		return 1;
+	if (exact) {
+		*why = ar_reason(a, NULL, "%s %s is not %s", what, q, exact);
+		return 0;
+	}
+	if ((r = rx_match(re, got->p, got->n, a)) > 0)
+		return 1;
+	*why = r < 0 ? NOMEM : ar_reason(a, NULL, "%s %s does not match "
+	    "%sRegExp %s", what, q, what, re->src);
+	return 0;
+}
+
+/* Does w match one of the n identities?  1 with *k the first that does;
+ * 0 with *k the closest (the most fields matched, in the order issuer,
+ * subject, claims) and why its first mismatch. */
+static int
+id_match(const PolIdent *p, int n, const Who *w, int *k, Arena *a,
+    const char **why)
+{
+	const char *w1, *best = "";
+	int i, c, m, score, top = -1;
+
+	for (i = 0; i < n; i++) {
+		w1 = NULL;
+		score = id_field(&w->issuer, "issuer", p[i].issuer,
+		    p[i].issuerre, a, &w1);
+		if (!w1 && id_field(&w->subject, "subject", p[i].subject,
+		    p[i].subjectre, a, &w1))
+			score++;
+		for (c = 0; !w1 && c < p[i].nclaim; c++) {
+			for (m = 0; strcmp(claims[m], p[i].claim[2 * c]); m++)
+				;
+			if (!w->claim[m + 9].p)
+				w1 = ar_reason(a, NULL, "claim %s is absent",
+				    claims[m]);
+			else
+				score += id_field(&w->claim[m + 9], ar_reason(a,
+				    NULL, "claim %s", claims[m]), p[i].claim[2 *
+				    c + 1], NULL, a, &w1);
+		}
+		if (!w1) {
+			*k = i;
+			return 1;
+		}
+		if (score > top) {
+			top = score;
+			*k = i;
+			best = w1;
+		}
+	}
+	*why = best;
+	return 0;
+}
+
+/* == 30. Transparency logs: Rekor v1 and v2 ==============================
+ * A bundle's tlogEntries (specs/sigstore-bundle.md §8): Rekor v1 entries
+ * with a signed entry timestamp (SET) or an inclusion proof to a signed
+ * checkpoint, Rekor v2 entries with an inclusion proof to a C2SP
+ * checkpoint.  An entry counts only if it binds this very signature, this
+ * key or certificate and this payload (GHSA-whqx-f9j3-ch6m: a valid SET
+ * alone proves nothing about the bundle it sits in).  Only a verified SET
+ * gives a time (integratedTime); a Rekor v2 entry's time must come from
+ * an RFC 3161 timestamp. */
+
+typedef struct {		/* a bundle's tlogEntries[] item (§4.2) */
+	long long index, time;	/* logIndex, integratedTime */
+	Str logid, set, body;	/* keyId; signedEntryTimestamp (p NULL: no
+				 * promise); canonicalizedBody */
+	const char *kind, *version;	/* kindVersion */
+	int proof;		/* an inclusionProof, with: */
+	long long pindex, psize;	/* its logIndex, treeSize */
+	Str root;		/* rootHash */
+	Str *hash;		/* hashes, 32 bytes each */
+	int nhash;
+	const char *note;	/* checkpoint.envelope */
+} Entry;
+
+typedef struct {		/* what log entries must bind */
+	Str sig;		/* the DSSE signature */
+	const unsigned char *der;	/* the leaf certificate, or the key's
+					 * SubjectPublicKeyInfo, DER */
+	size_t dern;
+	int cert;		/* der is a certificate */
+	Pk *pk;			/* its key */
+	Str payload;		/* the DSSE payload */
+	const char *pae;	/* its PAE (what was signed) */
+	size_t paen;
+	const Cert *leaf;	/* the certificate (keyless), or NULL */
+} Signed;
+
+typedef struct {		/* what a bundle's logs and timestamps proved */
+	long long t[MAX_TLOG_ENTRIES + MAX_TIMESTAMPS];	/* verified times */
+	int nt;
+	int n;			/* entries and timestamps verified */
+	const Log *v2[MAX_TLOG_ENTRIES];	/* Rekor v2 logs that did */
+	int nv2;
+	const char *said;	/* all of it, for the reason */
+} Proof;
+
+/* an int64 of protobuf JSON at token i: a string of digits or a number;
+ * 0 with v, or -1 (negative numbers included) */
+static int
+tl_int(const Json *j, int i, long long *v)
+{
+	const char *s = j->s + j->t[i].start;
+	size_t n = (size_t)(j->t[i].end - j->t[i].start);
+
+	if (i < 0 || (j->t[i].type != JSMN_STRING && j->t[i].type !=
+	    JSMN_PRIMITIVE) || n < 1 || n > 18 || strspn(s, "0123456789") !=
+	    n || (n > 1 && *s == '0'))
+		return -1;
+	*v = strtoll(s, NULL, 10);
+	return 0;
+}
+
+/* The tlogEntries at token arr of bundle j into *out (*n of them), in
+ * shape only: 1, or 0 and why. */
+static int
+tl_parse(const Json *j, int arr, Entry **out, int *n, Arena *a,
+    const char **why)
+{
+	static const Field ef[] = {
+		{ "logIndex", JSMN_UNDEFINED }, { "logId", JSMN_OBJECT },
+		{ "kindVersion", JSMN_OBJECT }, { "integratedTime",
+		    JSMN_UNDEFINED },
+		{ "inclusionPromise", JSMN_OBJECT },
+		{ "inclusionProof", JSMN_OBJECT },
+		{ "canonicalizedBody", JSMN_STRING }
+	}, idf[] = {
+		{ "keyId", JSMN_STRING }
+	}, kvf[] = {
+		{ "kind", JSMN_STRING }, { "version", JSMN_STRING }
+	}, prf[] = {
+		{ "signedEntryTimestamp", JSMN_STRING }
+	}, pff[] = {
+		{ "logIndex", JSMN_UNDEFINED }, { "rootHash", JSMN_STRING },
+		{ "treeSize", JSMN_UNDEFINED }, { "hashes", JSMN_ARRAY },
+		{ "checkpoint", JSMN_OBJECT }
+	}, cpf[] = {
+		{ "envelope", JSMN_STRING }
+	};
+	int v[LEN(ef)], w[LEN(pff)], x[2], y[3], i, k, h, t;
+	Err sub = { 0, "" };
+	Entry *e;
+
+	*n = arr < 0 ? 0 : j->t[arr].size;
+	*why = "bundle: more than MAX_TLOG_ENTRIES tlogEntries";
+	if (*n > MAX_TLOG_ENTRIES || !(*out = e = ar_alloc(a, (size_t)*n *
+	    sizeof(Entry) + 1, NULL)))
+		return 0;
+	for (k = 0, i = arr + 1; k < *n; k++, e++, i = json_skip(j, i)) {
+		memset(e, 0, sizeof(*e));
+		y[1] = y[2] = w[4] = -1;
+		if (json_fields(j, i, "tlogEntries[]", ef, LEN(ef), v, a,
+		    &sub) < 0 || json_fields(j, v[1], "logId", idf, 1, y, a,
+		    &sub) < 0 || json_fields(j, v[2], "kindVersion", kvf, 2, x,
+		    a, &sub) < 0 || (v[4] >= 0 && json_fields(j, v[4],
+		    "inclusionPromise", prf, 1, y + 1, a, &sub) < 0) || (v[5] >=
+		    0 && (json_fields(j, v[5], "inclusionProof", pff, LEN(pff),
+		    w, a, &sub) < 0 || json_fields(j, w[4], "checkpoint", cpf,
+		    1, y + 2, a, &sub) < 0)))
+			goto bad;
+		*why = "bundle: a tlogEntries item without a logIndex, logId, "
+		    "kindVersion, canonicalizedBody, or with a malformed one";
+		if (tl_int(j, v[0], &e->index) < 0 || tr_bytes(j, y[0], a,
+		    &e->logid) < 0 || x[0] < 0 || x[1] < 0 || !(e->kind =
+		    json_str(j, x[0], a, NULL)) || !(e->version = json_str(j,
+		    x[1], a, NULL)) || tr_bytes(j, v[6], a, &e->body) < 0 ||
+		    (v[3] >= 0 && tl_int(j, v[3], &e->time) < 0) || (v[4] >=
+		    0 && tr_bytes(j, y[1], a, &e->set) < 0))
+			return 0;
+		if (!(e->proof = v[5] >= 0))
+			continue;
+		if (tl_int(j, w[0], &e->pindex) < 0 || tl_int(j, w[2],
+		    &e->psize) < 0 || tr_bytes(j, w[1], a, &e->root) < 0 ||
+		    e->root.n != 32 || w[3] < 0 || y[2] < 0 || !(e->note =
+		    json_str(j, y[2], a, NULL)) || (e->nhash =
+		    j->t[w[3]].size) > MAX_PROOF_HASHES || !(e->hash =
+		    ar_alloc(a, (size_t)e->nhash * sizeof(Str) + 1, NULL)))
+			return 0;
+		for (h = 0, t = w[3] + 1; h < e->nhash; h++, t++)
+			if (tr_bytes(j, t, a, &e->hash[h]) < 0 ||
+			    e->hash[h].n != 32)
+				return 0;
+	}
+	/* one entry per log and index (sigstore-go) */
+	for (k = 0; k < *n; k++)
+		for (i = 0; i < k; i++)
+			if ((*out)[i].index == (*out)[k].index &&
+			    (*out)[i].logid.n == (*out)[k].logid.n &&
+			    !memcmp((*out)[i].logid.p, (*out)[k].logid.p,
+			    (*out)[k].logid.n)) {
+				*why = "bundle: two tlogEntries for one log "
+				    "and index";
+				return 0;
+			}
+	return 1;
+bad:
+	*why = ar_reason(a, NULL, "%s", sub.msg);
+	return 0;
+}
+
+/* RFC 6962 inclusion of leaf hash lh at index i of a tree of size n with
+ * the proof p (np hashes) and root (§8.6).  0, or -1. */
+static int
+tl_merkle(long long i, long long n, const unsigned char *lh, const Str *p,
+    int np, const unsigned char *root)
+{
+	unsigned char h[32], buf[65];
+	unsigned long long x, inner = 0, border = 0;
+	int k;
+
+	if (i < 0 || i >= n)
+		return -1;
+	for (x = (unsigned long long)(i ^ (n - 1)); x; x >>= 1)
+		inner++;
+	for (x = (unsigned long long)i >> inner; x; x >>= 1)
+		border += x & 1;
+	if ((unsigned long long)np != inner + border)
+		return -1;
+	memcpy(h, lh, 32);
+	buf[0] = 1;
+	for (k = 0; k < np; k++) {
+		if (k < (int)inner && !((unsigned long long)i >> k & 1)) {
+			memcpy(buf + 1, h, 32);
+			memcpy(buf + 33, p[k].p, 32);
+		} else {
+			memcpy(buf + 1, p[k].p, 32);
+			memcpy(buf + 33, h, 32);
+		}
+		sha_raw(256, buf, 65, h);
+	}
+	return memcmp(h, root, 32) ? -1 : 0;
+}
+
+/* The checkpoint note (C2SP signed-note, tlog-checkpoint; §8.5) signed by
+ * log l: tree size and root hash out.  v1 (Rekor v1's rules): every
+ * signature line is the log's (key ID SHA-256(SPKI)[0:4]) and verifies.
+ * v2: the origin is baseUrl's host; lines of other names or key IDs are
+ * cosignatures, skipped; the log's must verify, one at least.  0, or -1
+ * and why. */
+static int
+tl_note(const Log *l, const char *note, int v1, long long *size,
+    unsigned char root[32], Arena *a, const char **why)
+{
+	const char *end, *p, *q, *nl, *host = l->url;
+	unsigned char h[64];
+	size_t n = strlen(note), nn, hl, text;
+	int good = 0, lines = 0;
+	Str sig, rh;
+	Md md;
+
+	*why = "checkpoint: not a signed note";
+	for (p = note; *p && ((unsigned char)*p >= 0x20 || *p == '\n'); p++)
+		;
+	for (end = note + n - 1; end > note && memcmp(end - 1, "\n\n", 2);
+	    end--)
+		;
+	if (*p || n < 2 || note[n - 1] != '\n' || end <= note)
+		return -1;
+	text = (size_t)(end - note);	/* up to the first of the two \n */
+	if (strstr(host, "://"))
+		host = strstr(host, "://") + 3;
+	hl = strcspn(host, ":/");
+	for (p = end + 1; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (++lines > MAX_NOTE_SIGS || strncmp(p, "\xe2\x80\x94 ", 4) ||
+		    !(q = memchr(p + 4, ' ', (size_t)(nl - p - 4))) || q == p +
+		    4 || memchr(p + 4, '+', (size_t)(q - p - 4)) ||
+		    b64_decode(a, q + 1, (size_t)(nl - q - 1), &sig) < 0 ||
+		    sig.n < 5)
+			return -1;
+		nn = (size_t)(q - p - 4);
+		/* key ID: ECDSA SHA-256(SPKI); Ed25519 and RSA over the name */
+		md_begin(&md, MdSha256);
+		if (l->key.ed25519 || log_rsa(&l->key)) {
+			md_add(&md, p + 4, nn);
+			md_add(&md, l->key.ed25519 ? "\n\1" : "\n\xff"
+			    "PKIX-RSA-PKCS#1v1.5", l->key.ed25519 ? 2 : 21);
+		}
+		md_add(&md, l->key.ed25519 ? l->key.ed : l->key.spki,
+		    l->key.ed25519 ? 32 : l->key.spkin);
+		md_end(&md, h);
+		if (memcmp(sig.p, h, 4) || (!v1 && (nn != hl || strncmp(p + 4,
+		    host, hl)))) {
+			if (v1)
+				return *why = "checkpoint: not signed by the "
+				    "log", -1;
+			continue;	/* a witness */
+		}
+		if (log_verify(&l->key, note, text, (unsigned char *)sig.p + 4,
+		    sig.n - 4) < 0) {
+			*why = "checkpoint: the log's signature does not "
+			    "verify";
+			return -1;
+		}
+		good++;
+	}
+	if (!good) {
+		*why = "checkpoint: not signed by the log";
+		return -1;
+	}
+	/* origin, size, root hash, extension lines */
+	*why = "checkpoint: not the log's origin, a tree size and a root hash";
+	nl = strchr(note, '\n');
+	if (!v1 && ((size_t)(nl - note) != hl || strncmp(note, host, hl)))
+		return -1;
+	p = nl + 1;
+	if (!(nl = strchr(p, '\n')) || nl - p < 1 || nl - p > 18 ||
+	    strspn(p, "0123456789") != (size_t)(nl - p))
+		return -1;
+	*size = strtoll(p, NULL, 10);
+	p = nl + 1;
+	if (!(nl = strchr(p, '\n')) || b64_decode(a, p, (size_t)(nl - p), &rh) <
+	    0 || rh.n != 32)
+		return -1;
+	memcpy(root, rh.p, 32);
+	return 0;
+}
+
+/* A Rekor v1 entry's body (dsse 0.0.1 or intoto 0.0.2, read leniently
+ * as Rekor writes it) must log s: its one signature is s's, its verifier
+ * s's certificate or key, its payloadHash the payload's SHA-256 (§8.2).
+ * 1, or 0 and why. */
+static int
+tl_bind(const Entry *e, const Signed *s, Arena *a, const char **why)
+{
+	static const char *const kind[] = { "kind", NULL },
+	    *api[] = { "apiVersion", NULL },
+	    *dsse[] = { "spec", "signatures", NULL },
+	    *intoto[] = { "spec", "content", "envelope", "signatures", NULL },
+	    *dh[] = { "spec", "payloadHash", "value", NULL },
+	    *ih[] = { "spec", "content", "payloadHash", "value", NULL },
+	    *da[] = { "spec", "payloadHash", "algorithm", NULL },
+	    *ia[] = { "spec", "content", "payloadHash", "algorithm", NULL },
+	    *sig[] = { "signature", NULL }, *isig[] = { "sig", NULL },
+	    *ver[] = { "verifier", NULL }, *pub[] = { "publicKey", NULL };
+	unsigned char h[32];
+	const char *k, *v, *pem;
+	int d, arr;
+	size_t n;
+	Str raw, der;
+	Json j;
+
+	if (json_parse(&j, a, "rekor entry", e->body.p, e->body.n, ExitReject,
+	    NULL) < 0 || j.t[0].type != JSMN_OBJECT || !(k = sst_at(&j, 0, kind,
+	    0, a, &n)) || !(v = sst_at(&j, 0, api, 0, a, &n)) || strcmp(k,
+	    e->kind) || strcmp(v, e->version)) {
+		*why = "rekor: the logged entry is not JSON of its kindVersion";
+		return 0;
+	}
+	d = !strcmp(k, "dsse");
+	arr = sst_tok(&j, 0, d ? dsse : intoto);
+	if (arr < 0 || j.t[arr].type != JSMN_ARRAY || j.t[arr].size != 1) {
+		*why = "rekor: the logged entry has not exactly one signature";
+		return 0;
+	}
+	/* intoto 0.0.2 holds the base64 text of the signature, encoded */
+	if (!(v = sst_at(&j, arr + 1, d ? sig : isig, 1, a, &n)) || (!d &&
+	    b64_decode(a, v, n, &raw) < 0) || (d ? n : raw.n) != s->sig.n ||
+	    memcmp(d ? v : raw.p, s->sig.p, s->sig.n))
+		*why = "rekor: the logged signature is not this signature";
+	else if (!(pem = sst_at(&j, arr + 1, d ? ver : pub, 1, a, &n)) ||
+	    !cry_pem_one(pem, n, a, &der) || der.n != s->dern ||
+	    memcmp(der.p, s->der, der.n))
+		*why = s->cert ? "rekor: the logged certificate is not the "
+		    "bundle's" : "rekor: the logged key is not the signer's";
+	else if (!(k = sst_at(&j, 0, d ? da : ia, 0, a, &n)) || strcmp(k,
+	    "sha256") || !(v = sst_at(&j, 0, d ? dh : ih, 0, a, &n)) ||
+	    (sha_raw(256, s->payload.p, s->payload.n, h), !hex_same(v, h, 32)))
+		*why = "rekor: the logged payload hash is not this payload's";
+	else
+		return 1;
+	return 0;
+}
+
+/* n bytes as standard base64, in the arena ("" without memory) */
+static char *
+tl_b64(const void *p, size_t n, Arena *a)
+{
+	char *out = ar_alloc(a, 4 * (n / 3 + 1) + 1, NULL);
+
+	if (out)
+		b64_encode(p, n, out);
+	return out ? out : "";
+}
+
+/* SHA-256(0x00 || data): an RFC 6962 leaf hash */
+static void
+tl_leaf(const void *data, size_t n, unsigned char h[32])
+{
+	Md md;
+
+	md_begin(&md, MdSha256);
+	md_add(&md, "", 1);
+	md_add(&md, data, n);
+	md_end(&md, h);
+}
+
+/* One entry against the trusted root: 1 verified (a SET's time into
+ * pf), 0 from a log the root does not list, -1 with why: it does not
+ * verify (the bundle is refused: a listed log never logged this) */
+static int
+tl_entry(const Root *tr, const Entry *e, const Signed *s, Proof *pf,
+    Arena *a, const char **why)
+{
+	const Log *l = NULL;
+	unsigned char lh[32], root[64];
+	const char *body, *det;
+	long long size = 0;
+	char id[65];
+	int k, md;
+
+	for (k = 0; k < tr->ntlog && !l; k++)
+		if (e->logid.n == 32 && !memcmp(tr->tlog[k].id, e->logid.p, 32))
+			l = &tr->tlog[k];
+	if (!l)
+		return 0;
+	if (!strcmp(e->kind, "hashedrekord") && !strcmp(e->version, "0.0.2")) {
+		/* Rekor v2 (§8.4): the leaf rebuilt from the bundle */
+		if (!(det = log_details(s->pk, &md)))
+			return *why = "rekor v2: a key Rekor v2 cannot log", -1;
+		body = ar_reason(a, NULL, "{\"apiVersion\":\"0.0.2\",\"kind\":"
+		    "\"hashedrekord\",\"spec\":{\"hashedRekordV002\":{"
+		    "\"data\":{\"algorithm\":\"SHA2_%d\",\"digest\":\"%s\"},"
+		    "\"signature\":{\"content\":\"%s\",\"verifier\":{"
+		    "\"keyDetails\":\"%s\",\"%s\":{\"rawBytes\":\"%s\"}}}}}}",
+		    md == MdSha256 ? 256 : md == MdSha384 ? 384 : 512,
+		    tl_b64(root, der_sum(md, s->pae, s->paen, root), a),
+		    tl_b64(s->sig.p, s->sig.n, a), det, s->cert ?
+		    "x509Certificate" : "publicKey", tl_b64(s->der, s->dern,
+		    a));
+		if (!e->proof)
+			return *why = "rekor v2: an entry without an inclusion "
+			    "proof", -1;
+		if (strlen(body) != e->body.n || memcmp(body, e->body.p,
+		    e->body.n))
+			return *why = "rekor v2: the logged entry is not this "
+			    "signature, key and payload", -1;
+		if (tl_note(l, e->note, 0, &size, root, a, why) < 0)
+			return -1;
+		tl_leaf(body, e->body.n, lh);
+		if (tl_merkle(e->index, size, lh, e->hash, e->nhash, root) < 0)
+			return *why = "rekor v2: the inclusion proof does not "
+			    "lead to the checkpoint's root", -1;
+		pf->v2[pf->nv2++] = l;
+		pf->said = ar_reason(a, NULL, "%s%sRekor v2 %s (index %lld, "
+		    "inclusion proof)", pf->said, *pf->said ? ", " : "", l->url,
+		    e->index);
+		return 1;
+	}
+	if ((strcmp(e->kind, "dsse") || strcmp(e->version, "0.0.1")) &&
+	    (strcmp(e->kind, "intoto") || strcmp(e->version, "0.0.2"))) {
+		*why = ar_reason(a, NULL, "rekor: a %s %s entry cannot log a "
+		    "DSSE envelope", ar_esc(a, e->kind, NULL), ar_esc(a,
+		    e->version, NULL));
+		return -1;
+	}
+	if (!tl_bind(e, s, a, why))
+		return -1;
+	if (!e->set.p && !e->proof)
+		return *why = "rekor: an entry with neither a SET nor an "
+		    "inclusion proof", -1;
+	if (e->set.p && (e->time < l->from || e->time > l->until)) {
+		*why = ar_reason(a, NULL, "rekor: logged at %s, when log %s "
+		    "was not valid", when_utc(e->time, a), l->url);
+		return -1;
+	}
+	/* the SET: over canonical JSON, rebuilt (§8.3) */
+	if (e->set.p) {
+		hex_str(l->id, 32, id, 0);
+		body = ar_reason(a, NULL, "{\"body\":\"%s\",\"integratedTime\":"
+		    "%lld,\"logID\":\"%s\",\"logIndex\":%lld}",
+		    tl_b64(e->body.p, e->body.n, a), e->time, id, e->index);
+		if (log_verify(&l->key, body, strlen(body),
+		    (const unsigned char *)e->set.p, e->set.n) < 0)
+			return *why = "rekor: the SET does not verify with the "
+			    "log's key", -1;
+	}
+	if (e->proof && tl_note(l, e->note, 1, &size, root, a, why) < 0)
+		return -1;
+	if (e->proof && (size != e->psize || memcmp(root, e->root.p, 32) ||
+	    (tl_leaf(e->body.p, e->body.n, lh), tl_merkle(e->pindex, e->psize,
+	    lh, e->hash, e->nhash, root) < 0)))
+		return *why = "rekor: the inclusion proof does not lead to the "
+		    "checkpoint's root", -1;
+	if (e->time && s->leaf && !cry_cert_valid(s->leaf, e->time)) {
+		*why = ar_reason(a, NULL, "rekor: logged at %s, outside the "
+		    "certificate's validity", when_utc(e->time, a));
+		return -1;
+	}
+	if (e->set.p)
+		pf->t[pf->nt++] = e->time;
+	pf->said = ar_reason(a, NULL, "%s%sRekor v1 %s (index %lld, %s%s)",
+	    pf->said, *pf->said ? ", " : "", l->url, e->index, e->set.p ?
+	    "SET time " : "inclusion proof", e->set.p ? when_utc(e->time, a) :
+	    "");
+	return 1;
+}
+
+/* A bundle's evidence for s: its entries (tl_entry) and RFC 3161
+ * timestamps over the signature, each by a TSA of tr with its genTime in
+ * the TSA's validFor.  0 with pf, or -1 and why: an entry of a listed log
+ * that does not verify, or nothing verified; Rekor v2 logs must be valid
+ * at every time proved. */
+static int
+tl_verify(Root *tr, const Entry *e, int ne, const Str *ts, int nts,
+    const Signed *s, Proof *pf, Arena *a, const char **why)
+{
+	const char *miss = "no transparency-log entry and no timestamp", *w;
+	long long t;
+	int i, k, r;
+
+	memset(pf, 0, sizeof(*pf));
+	pf->said = "";
+	for (i = 0; i < ne; i++) {
+		if ((r = tl_entry(tr, &e[i], s, pf, a, why)) < 0)
+			return -1;
+		pf->n += r;
+		if (!r)
+			miss = "rekor: an entry of a log the trusted root does "
+			    "not list";
+	}
+	for (i = 0; i < nts; i++) {
+		for (k = 0, w = "timestamp: the trusted root lists no "
+		    "timestampAuthorities"; k < tr->ntsa; k++) {
+			if (tsa_verify((const unsigned char *)ts[i].p, ts[i].n,
+			    s->sig.p, s->sig.n, &tr->tsa[k].roots,
+			    &tr->tsa[k].inter, &t, a, &w) < 0) {
+				w = ar_reason(a, NULL, "timestamp: %s", w);
+				continue;
+			}
+			if (t < tr->tsa[k].from || t > tr->tsa[k].until) {
+				w = ar_reason(a, NULL, "timestamp at %s, when "
+				    "TSA %s was not valid", when_utc(t, a),
+				    tr->tsa[k].uri);
+				continue;
+			}
+			pf->t[pf->nt++] = t;
+			pf->n++;
+			pf->said = ar_reason(a, NULL, "%s%stimestamp by %s at "
+			    "%s", pf->said, *pf->said ? ", " : "",
+			    tr->tsa[k].uri, when_utc(t, a));
+			break;
+		}
+		if (k == tr->ntsa)
+			miss = w;
+	}
+	if (!pf->n)
+		return *why = miss, -1;
+	for (i = 0; i < pf->nv2; i++)
+		for (k = 0; k < pf->nt; k++)
+			if (pf->t[k] < pf->v2[i]->from || pf->t[k] >
+			    pf->v2[i]->until)
+				return *why = ar_reason(a, NULL, "rekor v2: "
+				    "log %s is not valid at %s", pf->v2[i]->url,
+				    when_utc(pf->t[k], a)), -1;
+	return 0;
+}
+
+/* The Fulcio certificate der at every time pf proved: a path to a CA of
+ * tr valid then (certificates and the CA's validFor), code signing; and
+ * when tr lists CT logs, an SCT by one.  1, or 0 and why. */
+static int
+tl_fulcio(Root *tr, const Str *der, const Proof *pf, Arena *a,
+    const char **why)
+{
+	const char *w = "no certificate authority of the trusted root is "
+	    "valid then";
+	int i, k, ok, sct = tr->nct == 0;
+	Cert chain;
+
+	for (i = 0; i < pf->nt; i++) {
+		for (k = ok = 0; k < tr->nca && !ok; k++) {
+			if (pf->t[i] < tr->ca[k].from || pf->t[i] >
+			    tr->ca[k].until)
+				continue;
+			cry_cert_init(&chain);
+			if (cry_cert_der(&chain, (const unsigned char *)der->p,
+			    der->n) < 0 || cry_append(&chain, &tr->ca[k].inter,
+			    0) < 0)
+				w = "the certificate does not parse";
+			else if (cry_chain(&chain, &tr->ca[k].roots, pf->t[i],
+			    EkuCodeSigning, a, &w) == 0)
+				ok = 1;
+			if (ok && !sct)
+				sct = ct_verify(&chain, cry_cert_issuer(&chain,
+				    &tr->ca[k].inter, &tr->ca[k].roots), tr->ct,
+				    tr->nct, a, &w) > 0;
+			cry_cert_free(&chain);
+			if (ok && !sct) {
+				*why = ar_reason(a, NULL, "fulcio: %s", w);
+				return 0;
+			}
+		}
+		if (!ok) {
+			*why = ar_reason(a, NULL, "fulcio: at %s: %s", when_utc(
+			    pf->t[i], a), w);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* == 31. sigstoreBundle: cosign 3 bundles ================================
  * cosign 3's signatures (specs/sigstore-bundle.md): a Sigstore bundle
  * (v0.1 to v0.3) as the one layer of a referrer of the image, its DSSE
- * envelope signed over PAE by a policy key or a pki certificate, and
- * only once that verified, the in-toto statement inside, which must name
- * -digest and an accepted predicateType.  Then cosign's legacy .sig.
+ * envelope signed over PAE by a policy key, a pki certificate or, keyless,
+ * a Fulcio certificate valid when a log entry or timestamp says it
+ * signed, and only once that verified, the in-toto statement inside,
+ * which must name -digest and an accepted predicateType.  Then cosign's
+ * legacy .sig.
  * Bounded by MAX_REFERRERS, MAX_REFERRER_BYTES, MAX_BUNDLE_BYTES,
  * MAX_SUBJECTS and the JSON limits; fields are protobuf-JSON as cosign
  * writes them (camelCase, padded standard base64), unknown or repeated
@@ -9778,9 +11740,9 @@ typedef struct {		/* sigstoreBundle's own members (Req.own) */
 	int nptypes;
 	const char **ann;	/* annotations: key, value, key, value… */
 	int nann;		/* pairs */
-	const char *root;	/* trustedRootPath (keyless: not in this
-				 * build) */
-	int nidents;		/* identities (keyless) */
+	const char *root;	/* trustedRootPath, or NULL */
+	PolIdent *ids;		/* identities (keyless) */
+	int nids;
 } BdlReq;
 
 typedef struct {		/* a bundle, as bdl_parse read it */
@@ -9789,12 +11751,18 @@ typedef struct {		/* a bundle, as bdl_parse read it */
 	const char *ptype;	/* its payloadType */
 	Str sig;		/* the envelope's one signature */
 	Str cert;		/* the leaf certificate (DER); p NULL: a key */
+	Entry *tl;		/* tlogEntries */
+	int ntl;
+	Str *ts;		/* RFC 3161 signedTimestamps */
+	int nts;
 } Bdl;
 
 typedef struct {		/* what the type gathers once a run */
 	Referrers refs;
 	Sigs sigs;		/* the legacy .sig */
 } BdlRun;
+
+static Root bdltrust;		/* a requirement's trusted root, loaded */
 
 /* sigstoreBundle's members (SPEC.md "Extension requirement types"): keys
  * or pki as sigstoreSigned reads them, or keyless: identities with
@@ -9817,26 +11785,14 @@ static const Field bdfields[] = {
 	[BdAnnotations] = { "annotations",     JSMN_OBJECT },
 };
 
-/* a keyless identity's members */
-enum { BiIssuer, BiIssuerRe, BiSubject, BiSubjectRe, BiClaims };
-static const Field bdidfields[] = {
-	[BiIssuer] =      { "issuer",          JSMN_STRING },
-	[BiIssuerRe] =    { "issuerRegExp",    JSMN_STRING },
-	[BiSubject] =     { "subject",         JSMN_STRING },
-	[BiSubjectRe] =   { "subjectRegExp",   JSMN_STRING },
-	[BiClaims] =      { "claims",          JSMN_OBJECT },
-};
-
 /* The members: keys and pki mapped onto sst_load (without fulcio and
- * Rekor keys), the rest into a BdlReq.  Keyless, and a trustedRootPath
- * beside keys (a log entry required), are read here and refused at
- * judgement: this build has no transparency-log or trusted-root
- * verification. */
+ * Rekor keys), the rest into a BdlReq; keyless identities by id_load.
+ * The trusted root is read when it is needed (bdl_trust, bdl_judge). */
 static int
 bdl_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
 {
-	int sv[LEN(sgfields)], w[LEN(bdidfields)], i, k, n;
-	const char **claims, *at;
+	int sv[LEN(sgfields)], i, k, n;
+	const char *at;
 	BdlReq *b;
 
 	n = (v[BdKeyPath] >= 0) + (v[BdKeyPaths] >= 0) + (v[BdKeyData] >= 0) +
@@ -9867,6 +11823,10 @@ bdl_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
 	if ((n && sst_load(j, sv, r, a, e) < 0) || pol_text(j, v[BdRoot],
 	    r->at, "trustedRootPath", &b->root, a, e) < 0)
 		return -1;
+	r->trust.path = b->root;	/* pol_files: the cache key */
+	if (b->root && !(r->trust.at = ar_printf(a, e, "%s.trustedRootPath",
+	    r->at)))
+		return -1;
 	if (v[BdPredicates] >= 0 && (!(at = ar_printf(a, e, "%s.predicateTypes",
 	    r->at)) || pol_strings(j, v[BdPredicates], at, 0, &b->ptypes,
 	    &b->nptypes, a, e) < 0))
@@ -9877,26 +11837,15 @@ bdl_load(const Json *j, const int *v, Req *r, Arena *a, Err *e)
 		return -1;
 	if (v[BdIdents] < 0)
 		return 0;
-	if ((b->nidents = j->t[v[BdIdents]].size) == 0 ||
-	    b->nidents > MAX_KEYS)
+	if ((b->nids = j->t[v[BdIdents]].size) == 0 || b->nids > MAX_KEYS)
 		return fail(e, ExitConfig, "%s: %s.identities: want 1 to "
 		    "MAX_KEYS (%d) entries", j->file, r->at, MAX_KEYS);
-	for (i = v[BdIdents] + 1, k = 0; k < b->nidents; k++,
-	    i = json_skip(j, i)) {
+	if (!(b->ids = ar_alloc(a, (size_t)b->nids * sizeof(*b->ids), e)))
+		return -1;
+	for (i = v[BdIdents] + 1, k = 0; k < b->nids; k++, i = json_skip(j, i))
 		if (!(at = ar_printf(a, e, "%s.identities[%d]", r->at, k)) ||
-		    json_fields(j, i, at, bdidfields, LEN(bdidfields), w, a,
-		    e) < 0)
+		    id_load(j, i, at, &b->ids[k], a, e) < 0)
 			return -1;
-		if ((w[BiIssuer] >= 0) + (w[BiIssuerRe] >= 0) != 1 ||
-		    (w[BiSubject] >= 0) + (w[BiSubjectRe] >= 0) != 1)
-			return fail(e, ExitConfig, "%s: %s: exactly one of "
-			    "issuer and issuerRegExp, and one of subject and "
-			    "subjectRegExp, must be given", j->file, at);
-		if (w[BiClaims] >= 0 && (!(at = ar_printf(a, e, "%s.claims",
-		    at)) || pol_strings(j, w[BiClaims], at, 1, &claims, &n, a,
-		    e) < 0))
-			return -1;
-	}
 	return 0;
 }
 
@@ -9966,6 +11915,8 @@ bdl_parse(const Str *blob, Bdl *b, Arena *a, const char **why)
 		{ "rawBytes", JSMN_STRING }
 	}, tsv[] = {
 		{ "rfc3161Timestamps", JSMN_ARRAY }
+	}, stamp[] = {
+		{ "signedTimestamp", JSMN_STRING }
 	}, dsse[] = {
 		{ "payload", JSMN_STRING }, { "payloadType", JSMN_STRING },
 		{ "signatures", JSMN_ARRAY }
@@ -10003,17 +11954,39 @@ bdl_parse(const Str *blob, Bdl *b, Arena *a, const char **why)
 		    "certificate)";
 		return 0;
 	}
+	z[0] = -1;
 	if ((w[0] >= 0 && json_fields(&j, w[0], "verificationMaterial."
 	    "publicKey", hint, LEN(hint), z, a, &sub) < 0) || (w[4] >= 0 &&
 	    json_fields(&j, w[4], "verificationMaterial."
 	    "timestampVerificationData", tsv, LEN(tsv), z, a, &sub) < 0))
 		goto bad;
-	for (k = 0, c = w[3] + 1; w[3] >= 0 && k < j.t[w[3]].size; k++,
-	    c = json_skip(&j, c))
-		if (j.t[c].type != JSMN_OBJECT) {
-			*why = "bundle: tlogEntries holds a non-object";
-			return 0;
-		}
+	if (w[4] >= 0 && z[0] >= 0 && (b->nts = j.t[z[0]].size) >
+	    MAX_TIMESTAMPS) {
+		*why = "bundle: more than MAX_TIMESTAMPS rfc3161Timestamps";
+		return 0;
+	}
+	if (!(b->ts = ar_alloc(a, (size_t)b->nts * sizeof(Str) + 1, NULL)))
+		return ar_spent(NULL), *why = NOMEM, 0;
+	for (k = 0, c = z[0] + 1; k < b->nts; k++, c = json_skip(&j, c))
+		if (json_fields(&j, c, "rfc3161Timestamps[]", stamp, 1, y, a,
+		    &sub) < 0)
+			goto bad;
+		else if (tr_bytes(&j, y[0], a, &b->ts[k]) < 0)
+			return *why = "bundle: a timestamp without "
+			    "signedTimestamp bytes", 0;
+	if (!tl_parse(&j, w[3], &b->tl, &b->ntl, a, why))
+		return 0;
+	/* sigstore-go: v0.1 needs a SET among its entries, later versions
+	 * an inclusion proof */
+	for (k = 0; k < b->ntl && !(b->version == 1 ? b->tl[k].set.p != NULL :
+	    b->tl[k].proof); k++)
+		;
+	if (b->ntl && k == b->ntl) {
+		*why = b->version == 1 ? "bundle: v0.1 with no SET in its "
+		    "tlogEntries" : "bundle: v0.2 or later with no inclusion "
+		    "proof in its tlogEntries";
+		return 0;
+	}
 	c = w[2];
 	if (w[1] >= 0) {	/* leaf first; the rest is not trusted */
 		if (json_fields(&j, w[1], "verificationMaterial."
@@ -10199,19 +12172,42 @@ bdl_leaf(Signer *sg, const Req *q, const char *pem, const void *msg,
 	return ok;
 }
 
+/* The signer of a verified keyless bundle, as reasons name it: subject,
+ * issuer, the identity that matched (of several), what gave the time */
+static const char *
+bdl_who(const Who *w, int k, int n, const Proof *pf, Arena *a)
+{
+	char s[QUOTE_SIZE], i[QUOTE_SIZE], id[32] = "";
+
+	if (n > 1)
+		snprintf(id, sizeof(id), ", identities[%d]", k);
+	return ar_reason(a, NULL, "%s (issuer %s%s; %s)", quote_as(s,
+	    w->subject.p, w->subject.n, 0), quote_as(i, w->issuer.p,
+	    w->issuer.n, 0), id, pf->said);
+}
+
 /* One referrer that is a bundle: its layer (the bundle), the signature
- * over PAE by a key or the pki certificate, then the statement.  1
- * valid (f->format says the version), 0 not (f->why), -1 with e set. */
+ * over PAE by a key, the pki certificate or a Fulcio certificate; with a
+ * trusted root its log entries and timestamps (tl_verify), and keyless,
+ * the certificate at the times they proved and its identity; then the
+ * statement.  1 valid (f->format says the version), 0 not (f->why), -1
+ * with e set. */
 static int
-bdl_check(Run *run, const Req *q, const BdlReq *br, Signer *sg,
+bdl_check(Run *run, const Req *q, const BdlReq *br, Signer *sg, Root *tr,
     const Referrer *r, Found *f, Err *e)
 {
+	unsigned char kder[2048];
 	Arena *a = run->a;
 	char *pae, *pem;
+	int k, len, ok = 0;
+	const char *w;
 	size_t n;
 	Resp resp;
+	Signed sd;
+	Proof pf;
+	Cert leaf;
+	Who who;
 	Bdl b;
-	int k;
 
 	if (r->nlayers != 1 || !bdl_version(r->laytype)) {
 		f->why = ar_reason(a, e, "%d layers, first %s: a bundle "
@@ -10240,42 +12236,94 @@ bdl_check(Run *run, const Req *q, const BdlReq *br, Signer *sg,
 		return 0;
 	if ((q->src == SrcKeys) == (b.cert.p != NULL)) {
 		f->why = b.cert.p ? "the bundle holds a certificate: this "
-		    "requirement trusts keys" : "the bundle names a public "
-		    "key: pki needs a certificate";
+		    "requirement trusts keys" : q->src == SrcPKI ? "the bundle "
+		    "names a public key: pki needs a certificate" : "the "
+		    "bundle names a public key: keyless needs a certificate";
 		return 0;
 	}
 	if (!(pae = bdl_pae(&b, a, &n)))
 		return ar_spent(e);
+	memset(&sd, 0, sizeof(sd));
+	sd.sig = b.sig;
+	sd.payload = b.payload;
+	sd.pae = pae;
+	sd.paen = n;
+	cry_cert_init(&leaf);
 	if (q->src == SrcKeys) {
 		for (k = 0; k < sg->nkeys && cry_verify_curve(&sg->keys[k].pk,
 		    pae, n, (const unsigned char *)b.sig.p, b.sig.n); k++)
 			;
 		if (k == sg->nkeys) {
 			f->why = "signed by another key";
-			return 0;
+			goto out;
 		}
 		f->signer = sg->keys[k].name;
+		sd.pk = &sg->keys[k].pk;
+		len = cry_key_der(sd.pk, kder, sizeof(kder));
+		sd.der = kder + sizeof(kder) - (len > 0 ? len : 0);
+		sd.dern = len > 0 ? (size_t)len : 0;
 	} else {
+		sd.der = (const unsigned char *)b.cert.p;
+		sd.dern = b.cert.n;
+		sd.cert = 1;
+		sd.leaf = &leaf;
+		if (cry_cert_der(&leaf, sd.der, sd.dern) < 0) {
+			f->why = "the bundle's certificate does not parse";
+			goto out;
+		}
+		sd.pk = cry_cert_key(&leaf);
+		if (q->src == SrcFulcio && cry_verify_curve(sd.pk, pae, n,
+		    (const unsigned char *)b.sig.p, b.sig.n)) {
+			f->why = "signed by another key than the certificate's";
+			goto out;
+		}
+	}
+	if (q->src == SrcPKI) {
 		if (!(pem = ar_alloc(a, b.cert.n / 3 * 4 + 64, e)))
-			return -1;
+			goto out;
 		strcpy(pem, "-----BEGIN CERTIFICATE-----\n");
 		b64_encode(b.cert.p, b.cert.n, pem + strlen(pem));
 		strcat(pem, "\n-----END CERTIFICATE-----\n");
 		if (!bdl_leaf(sg, q, pem, pae, n, &b.sig, a, &f->signer,
 		    &f->why))
-			return 0;
+			goto out;
+	}
+	/* the logs and timestamps, then keyless: the time, the CA, who */
+	if (tr->path && tl_verify(tr, b.tl, b.ntl, b.ts, b.nts, &sd, &pf, a,
+	    &f->why) < 0)
+		goto out;
+	if (q->src == SrcFulcio) {
+		if (!pf.nt) {
+			f->why = "no verified time: keyless needs a Rekor v1 "
+			    "SET or an RFC 3161 timestamp";
+			goto out;
+		}
+		if (!tl_fulcio(tr, &b.cert, &pf, a, &f->why) || id_cert(&leaf,
+		    &who, a, &f->why) < 0)
+			goto out;
+		if (!id_match(br->ids, br->nids, &who, &k, a, &w)) {
+			f->why = br->nids > 1 ? ar_reason(a, e,
+			    "identities[%d] (closest): %s", k, w) : w;
+			goto out;
+		}
+		f->signer = bdl_who(&who, k, br->nids, &pf, a);
+	} else if (tr->path) {
+		f->signer = ar_reason(a, e, "%s (%s)", f->signer, pf.said);
 	}
 	/* only now is anything inside believed */
 	if (strcmp(b.ptype, BDL_INTOTO)) {
 		f->why = ar_reason(a, e, "payloadType %s, not an in-toto "
 		    "statement", ar_quote(a, b.ptype, strlen(b.ptype), e));
-		return 0;
+		goto out;
 	}
 	if (!bdl_statement(&b.payload, br, run->digest, a, &f->why))
-		return 0;
+		goto out;
 	f->format = ar_reason(a, e, "bundle v0.%d", b.version);
 	f->why = NULL;
-	return 1;
+	ok = 1;
+out:
+	cry_cert_free(&leaf);
+	return e->code ? -1 : ok;
 }
 
 /* the BdlReq of q (none in a Req not made by bdl_load) */
@@ -10285,6 +12333,27 @@ bdl_req(const Req *q)
 	static const BdlReq none;
 
 	return q->own ? q->own : &none;
+}
+
+/* q's trusted root, if it names one, into tr: a configuration error
+ * otherwise (and keyless without a certificate authority) */
+static int
+bdl_root(Run *run, const Req *q, Root *tr, Err *e)
+{
+	Err sub = { 0, "" };
+	Str none = { NULL, 0 };
+
+	memset(tr, 0, sizeof(*tr));
+	if (!bdl_req(q)->root)
+		return 0;
+	if (tr_load(tr, bdl_req(q)->root, none, run->a, &sub) < 0)
+		return fail(e, ExitConfig, "%s: %s.trustedRootPath: %s",
+		    run->policyfile, q->at, sub.msg);
+	if (q->src == SrcFulcio && !tr->nca)
+		return fail(e, ExitConfig, "%s: %s.trustedRootPath: %s: lists "
+		    "no certificateAuthorities (keyless trusts Fulcio's)",
+		    run->policyfile, q->at, tr->path);
+	return 0;
 }
 
 /* sigstoreBundle (SPEC.md): what it trusts (a bad key file is a
@@ -10306,13 +12375,8 @@ bdl_judge(Run *run, const Req *q, Result *res, Err *e)
 	Sigs *s;
 	int i, n = 0, rc = -1;
 
-	if (q->src == SrcFulcio || br->root) {
-		res->detail = "keyless verification and transparency logs "
-		    "(trustedRootPath, identities) are not implemented in this "
-		    "build";
-		return 0;
-	}
-	if (sst_signer(sg, q, run->policyfile, a, e) < 0 || !(st =
+	if ((q->src != SrcFulcio && sst_signer(sg, q, run->policyfile, a, e) <
+	    0) || bdl_root(run, q, &bdltrust, e) < 0 || !(st =
 	    run_state(run, q->type, sizeof(*st), e)) || !run_reg(run, e) ||
 	    reg_referrers(&run->reg, run->digest, rs = &st->refs, e) < 0 ||
 	    !(f = ar_alloc(a, (size_t)(rs->n + MAX_SIGS) * sizeof(*f), e)))
@@ -10340,8 +12404,8 @@ bdl_judge(Run *run, const Req *q, Result *res, Err *e)
 			    at, e) : "none", r->nlayers, r->nlayers == 1 ? "" :
 			    "s", r->nlayers ? ", first " : "", ar_esc(a,
 			    r->laytype, e));
-		else if ((res->ok = bdl_check(run, q, br, sg, r, &f[n], e)) <
-		    0)
+		else if ((res->ok = bdl_check(run, q, br, sg, &bdltrust, r,
+		    &f[n], e)) < 0)
 			goto out;
 	}
 	/* cosign's legacy .sig, only when no bundle holds (cosign's order) */
@@ -10350,7 +12414,12 @@ bdl_judge(Run *run, const Req *q, Result *res, Err *e)
 	for (i = 0; !res->ok && s->found && i < s->n; i++, n++) {
 		f[n].source = run->reg.sigtag;
 		f[n].format = "legacy .sig";
-		res->ok = sst_check(run, q, sg, s, &s->c[i], &w, &f[n].signer);
+		if (br->root)	/* its Rekor bundle: not against a root */
+			w = "cosign 2 signatures are not checked against "
+			    "trustedRootPath: use a bundle (cosign 3)";
+		else
+			res->ok = sst_check(run, q, sg, s, &s->c[i], &w,
+			    &f[n].signer);
 		f[n].why = res->ok ? NULL : w;
 	}
 	res->nfound = n;
@@ -10379,25 +12448,22 @@ bdl_judge(Run *run, const Req *q, Result *res, Err *e)
 		rc = -1;	/* out of memory, in e */
 out:
 	sst_signer_free(sg);
+	tr_free(&bdltrust);
 	return rc;
 }
 
 /* -check and standalone pre-flight: load what q trusts (keys, pki CAs)
- * and read its trusted root; configuration errors only */
+ * and its trusted root; configuration errors only */
 static int
 bdl_trust(Run *run, const Req *q, Err *e)
 {
-	const BdlReq *br = bdl_req(q);
-	Err sub = { 0, "" };
 	int rc = 0;
-	Str f;
 
 	if (q->src != SrcFulcio)
 		rc = sst_trust(run, q, e);
-	if (!rc && br->root && file_read(run->a, br->root, MAX_KEY_BYTES, &f,
-	    &sub) < 0)
-		rc = fail(e, ExitConfig, "%s: %s.trustedRootPath: %s",
-		    run->policyfile, q->at, sub.msg);
+	if (!rc)
+		rc = bdl_root(run, q, &bdltrust, e);
+	tr_free(&bdltrust);
 	return rc;
 }
 
@@ -10405,10 +12471,7 @@ bdl_trust(Run *run, const Req *q, Err *e)
 static const char *
 bdl_warn(const Req *q, const char *policyfile)
 {
-	if (q->src == SrcFulcio || bdl_req(q)->root)
-		return "keyless verification and transparency logs "
-		    "(trustedRootPath, identities) are not implemented in this "
-		    "build: this requirement rejects every image";
+	(void)q;
 	if (!strcmp(policyfile, "/etc/containers/policy.json"))
 		return "sigstoreBundle is an ivlite extension: "
 		    "containers/image (Podman, CRI-O) refuses a policy.json "
@@ -10417,7 +12480,7 @@ bdl_warn(const Req *q, const char *policyfile)
 	return NULL;
 }
 
-/* == 28. Crypto: Notary Project chains, signatures and CRLs ==============
+/* == 32. Crypto: Notary Project chains, signatures and CRLs ==============
  * What notation asks of certificates beyond a path (specs/notation.md
  * §4.1, §7): the chain as sent, each certificate signed by the next, the
  * last self-signed, key usage critical; JWS and COSE signatures (ECDSA
@@ -10920,14 +12983,14 @@ cry_token_certs(const unsigned char *tok, size_t n, Cert *c)
 		mbedtls_x509_crt_parse_der(c, y.tlv, (size_t)(y.end - y.tlv));
 }
 
-/* == 29. Notary Project envelopes: JWS and COSE ==========================
+/* == 33. Notary Project envelopes: JWS and COSE ==========================
  * A notation signature's envelope (specs/notation.md §2, §3) read into
  * one shape: the bytes signed, the signature, the payload, the chain, the
  * time-stamp token and the protected header's members.  JWS through the
  * JSON reader; COSE_Sign1 through a CBOR reader of what notation writes
  * (definite lengths; integers, byte and text strings, arrays, maps and
  * tags; no floats or simple values), bounded by its input and
- * MAX_CBOR_DEPTH.  Nothing here is believed: section 30 checks the
+ * MAX_CBOR_DEPTH.  Nothing here is believed: section 35 checks the
  * signature before it reads the members' meaning. */
 
 #define NTN_HDRS	32	/* protected header members read */
@@ -11302,7 +13365,7 @@ ntn_cose(const Str *blob, Env *v, Arena *a, const char **why)
 	return 1;
 }
 
-/* == 30. Notary Project trust policies and trust stores ==================
+/* == 34. Notary Project trust policies and trust stores ==================
  * notation's configuration (specs/notation.md §4.3-§5): the trust policy
  * document, validated whole as notation validates it, its x509.subject
  * identities (RFC 4514 as go-ldap reads them) and the trust store
@@ -11775,7 +13838,7 @@ ntn_stores(Ntn *x, const Stmt *t, const char *dir, Arena *a, Err *e)
 	return 0;
 }
 
-/* == 31. notationSigned and trustedDigests ===============================
+/* == 35. notationSigned and trustedDigests ===============================
  * Notary Project signatures judged as `notation verify` judges them
  * (specs/notation.md §1, §4-§7).  Each referrer whose manifest says it is
  * a notation signature is a candidate; its envelope's signature is
@@ -12471,7 +14534,7 @@ dig_trust(Run *run, const Req *q, Err *e)
 	return q->ca.path ? dig_file(q->ca.path, &d, run->a, e) : 0;
 }
 
-/* == 32. Requirement types ===============================================
+/* == 36. Requirement types ===============================================
  * The table behind every dispatch on a requirement's type, and the rows
  * that need no section: insecureAcceptAnything, reject, signedBaseLayer. */
 
@@ -12551,7 +14614,7 @@ reqtype(int type)
 	return type >= 0 && type < (int)LEN(reqtypes) ? &reqtypes[type] : NULL;
 }
 
-/* == 33. Verdict cache ===================================================
+/* == 37. Verdict cache ===================================================
  * Off unless config.h sets CACHE_SECONDS.  An acceptance is kept as the
  * file cachedir/KEY, KEY the SHA-256 of everything the verdict rests on:
  * ivlite's version, the reference and digest, the policy.json bytes, the
@@ -12755,7 +14818,7 @@ cache_put(const char *key, const char *line)
 	close(dfd);
 }
 
-/* == 34. Judgement and output ============================================
+/* == 38. Judgement and output ============================================
  * Requirements are tried in order and the first that fails decides, as in
  * containers/image; later ones are reported as not evaluated.  The verdict
  * starts as a rejection and judge() alone turns it into an acceptance. */
@@ -12923,8 +14986,8 @@ out_json(const Verdict *v, const Ref *r, const char *digest,
 	const ReqType *t;
 	int i;
 
-	fprintf(f, "{\"verdict\":\"%s\",\"exit\":%d,\"reference\":",
-	    verdicts[code], code);
+	fprintf(f, "{\"verdict\":\"%s\",\"exit\":%d,%s\"reference\":",
+	    verdicts[code], exit_status(code), auditing ? "\"audit\":true," : "");
 	if (r) {
 		ref_string(r, ref, sizeof(ref));
 		out_jstr(ref, f);
@@ -12953,12 +15016,44 @@ out_json(const Verdict *v, const Ref *r, const char *digest,
 	fputs("}\n", f);
 }
 
-/* the one line on stdout, text or -o json; line keeps the text */
+/* What an error line names the image by where the line stands alone
+ * (-audit, -batch; err_line): REF@DIGEST, else the -name given, quoted */
+static void
+out_image(const Ref *r, const Opts *o, char *buf, size_t n)
+{
+	char q[QUOTE_SIZE];
+	int dig = r && !r->digest[0] && o->digest;
+
+	buf[0] = '\0';
+	if (!o->audit && !o->batch)
+		return;
+	if (r) {
+		ref_string(r, buf, n);
+		snprintf(buf + strlen(buf), n - strlen(buf), "%s%s",
+		    dig ? "@" : "", dig ? o->digest : "");
+	} else if (o->name) {
+		snprintf(buf, n, "%s", quote(q, o->name, strlen(o->name)));
+	}
+}
+
+/* the one line on stdout, text or -o json; line keeps the text, under
+ * -audit what would have happened ("audit: would reject …") */
 static void
 out_verdict(const Verdict *v, const Ref *r, const Opts *o, const Err *e,
     int code, char *line, size_t n)
 {
+	char img[QUOTE_SIZE + DIGEST_MAX + 8], msg[MAX_REASON];
+
 	out_line(v, r, o->digest, e, line, n);
+	if (e->code || !v) {
+		snprintf(msg, sizeof(msg), "%s", line + 7);	/* "error: " */
+		out_image(r, o, img, sizeof(img));
+		err_line(line, n, img, msg);
+	} else if (code == ExitReject && o->audit) {
+		snprintf(msg, sizeof(msg), "%s", line + 9);	/* "rejected " */
+		line[0] = '\0';
+		out_cat(line, n, "audit: would reject %s", msg);
+	}
 	if (o->json)
 		out_json(v && !e->code ? v : NULL, r, o->digest, line, code,
 		    stdout);
@@ -12985,7 +15080,1089 @@ out_jstr(const char *s, FILE *f)
 	fputc('"', f);
 }
 
-/* == 35. Options, -check, -version, main =================================
+/* == 39. Verdict log =====================================================
+ * -log FILE (config.h: logpath): one JSON line per verdict, how audit
+ * mode is read (containerd discards an accepting verifier's stdout).
+ * Each line is one write() on an O_APPEND descriptor, so the lines of the
+ * verifiers containerd runs at once never interleave.  Past MAX_LOG_BYTES
+ * the file becomes FILE.1, renamed by the one run that takes the lock on
+ * it (no waiting: a run that does not get it leaves it to the one that
+ * has it) and still finds it at FILE.  A log that cannot be written is
+ * said on stderr and changes no verdict.  A line holds what stdout says,
+ * never credentials. */
+
+static struct {
+	const char *path;
+	int fd;			/* -1: no log */
+	int again;		/* rotated: open a new file when next needed */
+} vlog = { NULL, -1, 0 };
+
+/* path for the run: appended to, created 0600, a regular file only */
+static void
+vlog_open(const char *path)
+{
+	struct stat st;
+
+	vlog.path = path;
+	vlog.fd = -1;
+	vlog.again = 0;
+	if (!path || !*path)
+		return;
+	if ((vlog.fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0600)) >= 0 && fstat(vlog.fd, &st) == 0 &&
+	    S_ISREG(st.st_mode))
+		return;
+	fprintf(stderr, "ivlite: verdict log %s: %s\n", path, vlog.fd < 0 ?
+	    strerror(errno) : "not a regular file");
+	if (vlog.fd >= 0)
+		close(vlog.fd);
+	vlog.fd = -1;
+}
+
+/* A line up to its reason: time (RFC 3339, UTC), reference, digest,
+ * verdict, exit status, audit, scope; -1 if a string does not fit */
+static int
+vlog_head(char *buf, size_t n, long long when, const Ref *r, const Opts *o,
+    const char *scope, int code)
+{
+	static const char *verdicts[] = { "accept", "reject", "error", "error" };
+	char t[32], ref[QUOTE_SIZE + REF_TAG_MAX + DIGEST_MAX];
+	time_t tt = (time_t)when;
+	struct tm tm;
+	int bad;
+
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
+	if (r)
+		ref_string(r, ref, sizeof(ref));
+	else if (o->name)
+		quote_as(ref, o->name, strlen(o->name), 0);
+	buf[0] = '\0';
+	out_cat(buf, n, "{\"time\":\"%s\",\"reference\":", t);
+	bad = jstr_cat(buf, n, r || o->name ? ref : NULL);
+	out_cat(buf, n, ",\"digest\":");
+	bad |= jstr_cat(buf, n, o->digest ? o->digest : r && r->digest[0] ?
+	    r->digest : NULL);
+	out_cat(buf, n, ",\"verdict\":\"%s\",\"exit\":%d,\"audit\":%s,"
+	    "\"scope\":", verdicts[code], exit_status(code), auditing ?
+	    "true" : "false");
+	bad |= jstr_cat(buf, n, scope);
+	out_cat(buf, n, ",\"reason\":");
+	return bad;
+}
+
+/* what the watchdog says and logs if it goes off during image r (NULL:
+ * not parsed yet) */
+static void
+vlog_arm(const Ref *r, const Opts *o)
+{
+	char head[4096], img[QUOTE_SIZE + DIGEST_MAX + 8];
+
+	head[0] = '\0';
+	if (vlog.again)
+		vlog_open(vlog.path);
+	out_image(r, o, img, sizeof(img));
+	watchdog_image(img, vlog.fd < 0 || vlog_head(head, sizeof(head),
+	    wdat, r, o, NULL, ExitUndecided) < 0 ? -1 : vlog.fd, head);
+}
+
+/* the verdict's line, then FILE.1 if the file has passed MAX_LOG_BYTES */
+static void
+vlog_put(const Ref *r, const Opts *o, const char *scope, int code,
+    const char *line)
+{
+	static char buf[8 * MAX_REASON];
+	char old[MAX_ARG_BYTES + 8];
+	struct stat st, now;
+	struct flock fl;
+	ssize_t w;
+	size_t len;
+
+	if (vlog.again)
+		vlog_open(vlog.path);
+	if (vlog.fd < 0)
+		return;
+	if (vlog_head(buf, sizeof(buf), (long long)time(NULL), r, o, scope,
+	    code) < 0 || jstr_cat(buf, sizeof(buf) - 2, line) < 0) {
+		fprintf(stderr, "ivlite: verdict log %s: line too long, not "
+		    "written\n", vlog.path);
+		return;
+	}
+	len = strlen(strcat(buf, "}\n"));
+	if ((w = write(vlog.fd, buf, len)) != (ssize_t)len)
+		fprintf(stderr, "ivlite: verdict log %s: %s\n", vlog.path,
+		    w < 0 ? strerror(errno) : "short write");
+	if (fstat(vlog.fd, &st) < 0 || st.st_size <= MAX_LOG_BYTES)
+		return;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if ((size_t)snprintf(old, sizeof(old), "%s.1", vlog.path) <
+	    sizeof(old) && fcntl(vlog.fd, F_SETLK, &fl) == 0 &&
+	    stat(vlog.path, &now) == 0 && now.st_dev == st.st_dev &&
+	    now.st_ino == st.st_ino && rename(vlog.path, old) < 0)
+		fprintf(stderr, "ivlite: verdict log %s: %s\n", old,
+		    strerror(errno));
+	close(vlog.fd);		/* and the lock with it */
+	vlog.fd = -1;
+	vlog.again = 1;		/* -batch goes on in a new file */
+}
+
+/* == 40. TOML subset =====================================================
+ * containerd's config.toml for -doctor, as far as containerd's own files
+ * go (TOML 1.0): tables and arrays of tables, dotted and quoted keys,
+ * strings (multi-line too), integers, booleans, arrays and inline tables.
+ * A file becomes a flat list of entries, each named by its full path the
+ * way -doctor prints it: bare parts bare, others quoted (quote()), array
+ * items [N]: plugins."io.containerd.cri.v1.images".registry.mirrors.
+ * "docker.io".endpoint[0].  Any other value (a float, a date, a \u
+ * escape) is an entry that cannot be read, a problem of that key alone;
+ * a syntax error makes the file unreadable.  Bounded by MAX_TOML_BYTES,
+ * MAX_TOML_KEYS a file and MAX_TOML_DEPTH. */
+
+enum { TomlTable, TomlTables, TomlStr, TomlInt, TomlBool, TomlArray,
+	TomlOther };
+
+typedef struct {
+	const char *path;
+	int kind;		/* TomlTable… (TomlTables: a [[header]]) */
+	const char *s;		/* TomlStr: the text; TomlOther: what it is */
+	long long i;		/* TomlInt; TomlBool: 0 or 1 */
+	int file, line;		/* Toml.f[file], line from 1 */
+} TomlKey;
+
+typedef struct {
+	const char *name;	/* as read, for messages */
+	TomlKey *k;
+	int n;
+} TomlFile;
+
+typedef struct {
+	Arena *a;
+	TomlFile f[MAX_TOML_FILES];
+	int nf;
+	const char *p, *end;	/* the file being read */
+	int line, cap;
+} Toml;
+
+#define TOML_BARE	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+			"0123456789_-"
+
+static int
+toml_err(Toml *t, Err *e, const char *why)
+{
+	return fail(e, ExitConfig, "%s:%d: %s", t->f[t->nf - 1].name, t->line,
+	    why);
+}
+
+static void
+toml_sp(Toml *t)
+{
+	while (t->p < t->end && (*t->p == ' ' || *t->p == '\t'))
+		t->p++;
+}
+
+/* a comment to the end of its line */
+static void
+toml_comment(Toml *t)
+{
+	if (t->p < t->end && *t->p == '#')
+		while (t->p < t->end && *t->p != '\n')
+			t->p++;
+}
+
+/* blanks, comments and line ends: between array items, lines */
+static void
+toml_gap(Toml *t)
+{
+	for (;;) {
+		toml_sp(t);
+		toml_comment(t);
+		if (t->end - t->p >= 2 && t->p[0] == '\r' && t->p[1] == '\n')
+			t->p++;
+		if (t->p == t->end || *t->p != '\n')
+			return;
+		t->p++;
+		t->line++;
+	}
+}
+
+/* the end of a line that held a key or header */
+static int
+toml_eol(Toml *t, Err *e)
+{
+	toml_sp(t);
+	toml_comment(t);
+	if (t->end - t->p >= 2 && t->p[0] == '\r' && t->p[1] == '\n')
+		t->p++;
+	if (t->p < t->end && *t->p != '\n')
+		return toml_err(t, e, "expected the end of the line");
+	return 0;
+}
+
+/* A string at t->p (basic or literal, one line or multi-line), unescaped
+ * into the arena; *other set if it has a \u escape (not read).  NULL with
+ * e set. */
+static char *
+toml_string(Toml *t, int *other, Err *e)
+{
+	char q = *t->p, *out, *o;
+	int multi = t->end - t->p >= 3 && t->p[1] == q && t->p[2] == q;
+	const char *s, *end;
+
+	s = t->p += multi ? 3 : 1;
+	for (end = s; end < t->end; end += *end == '\\' && q == '"' ? 2 : 1)
+		if ((*end == q && (!multi || (t->end - end >= 3 &&
+		    end[1] == q && end[2] == q))) || (*end == '\n' && !multi))
+			break;
+	if (end >= t->end || *end != q) {	/* sized before copied */
+		toml_err(t, e, "unterminated string");
+		return NULL;
+	}
+	if (!(out = o = ar_alloc(t->a, (size_t)(end - s) + 1, e)))
+		return NULL;
+	if (multi && *s == '\r' && s + 1 < end && s[1] == '\n')
+		s++;
+	if (multi && s < end && *s == '\n') {	/* a first line end goes */
+		s++;
+		t->line++;
+	}
+	for (; s < end; s++) {
+		if ((unsigned char)*s < 0x20 && !strchr("\t\r\n", *s)) {
+			toml_err(t, e, "control character in a string");
+			return NULL;
+		}
+		t->line += *s == '\n';
+		if (*s != '\\' || q == '\'') {
+			*o++ = *s;
+			continue;
+		}
+		if (*++s && strchr("btnfr\"\\", *s)) {
+			*o++ = "\b\t\n\f\r\"\\"[strchr("btnfr\"\\", *s) -
+			    "btnfr\"\\"];
+		} else if (*s == 'u' || *s == 'U') {
+			*other = 1;	/* the value is not read: keep the text */
+			*o++ = '\\';
+			*o++ = *s;
+		} else if (multi && strchr(" \t\r\n", *s)) {
+			/* a line-ending backslash: whitespace up to the next
+			 * text goes */
+			for (; s < end && strchr(" \t\r\n", *s); s++)
+				t->line += *s == '\n';
+			s--;
+		} else {
+			toml_err(t, e, "invalid escape in a string");
+			return NULL;
+		}
+	}
+	*o = '\0';
+	t->p = end + (multi ? 3 : 1);
+	return out;
+}
+
+static TomlKey *
+toml_add(Toml *t, const char *path, int kind, Err *e)
+{
+	TomlFile *f = &t->f[t->nf - 1];
+	TomlKey *k;
+
+	if (f->n == t->cap) {	/* cap: never under what the file can hold */
+		fail(e, ExitConfig, "%s:%d: more than MAX_TOML_KEYS (%d) keys, "
+		    "tables and array items", f->name, t->line, MAX_TOML_KEYS);
+		return NULL;
+	}
+	k = &f->k[f->n++];
+	memset(k, 0, sizeof(*k));
+	k->path = path;
+	k->kind = kind;
+	k->file = t->nf - 1;
+	k->line = t->line;
+	return k;
+}
+
+/* A key (parts bare or quoted, dotted) after prefix: its path */
+static char *
+toml_key(Toml *t, const char *prefix, Err *e)
+{
+	const char *path = prefix, *part;
+	char q[QUOTE_SIZE];
+	int other = 0, parts = 0;
+	size_t n;
+
+	for (;;) {
+		toml_sp(t);
+		if (++parts > MAX_TOML_DEPTH) {
+			toml_err(t, e, "a key of more than MAX_TOML_DEPTH parts");
+			return NULL;
+		}
+		if (t->p < t->end && (*t->p == '"' || *t->p == '\'')) {
+			if (!(part = toml_string(t, &other, e)))
+				return NULL;
+			n = strlen(part);
+		} else {
+			part = t->p;
+			t->p += n = strspn(t->p, TOML_BARE);
+		}
+		if (other || (!n && part == t->p)) {
+			toml_err(t, e, other ? "a \\u escape in a key" :
+			    "expected a key");
+			return NULL;
+		}
+		if (n && strspn(part, TOML_BARE) >= n)	/* bare as written */
+			path = ar_printf(t->a, e, "%s%s%.*s", path, *path ? "." :
+			    "", (int)n, part);
+		else
+			path = ar_printf(t->a, e, "%s%s%s", path, *path ? "." :
+			    "", quote(q, part, n));
+		if (!path)
+			return NULL;
+		toml_sp(t);
+		if (t->p == t->end || *t->p != '.')
+			return (char *)path;
+		t->p++;
+	}
+}
+
+/* A value at t->p for the key at path: its entry, an array's items below
+ * it (path[0]…), an inline table's keys (path.key) */
+static int
+toml_value(Toml *t, const char *path, int depth, Err *e)
+{
+	char num[72], *end, close;
+	const char *s = t->p, *sub;
+	int i, base, other = 0;
+	size_t n, k, m;
+	TomlKey *v;
+
+	if (depth > MAX_TOML_DEPTH)
+		return toml_err(t, e, "arrays or inline tables nested deeper "
+		    "than MAX_TOML_DEPTH");
+	if (!(v = toml_add(t, path, TomlOther, e)))
+		return -1;
+	if (s < t->end && (*s == '"' || *s == '\'')) {
+		if (!(v->s = toml_string(t, &other, e)))
+			return -1;
+		v->kind = other ? TomlOther : TomlStr;
+		if (other)
+			v->s = "a string with a \\u escape (not read)";
+		return 0;
+	}
+	if (s < t->end && (*s == '[' || *s == '{')) {
+		v->kind = *s == '[' ? TomlArray : TomlTable;
+		close = *s == '[' ? ']' : '}';
+		for (t->p++, i = 0;; i++) {
+			*s == '[' ? toml_gap(t) : toml_sp(t);
+			if (t->p < t->end && *t->p == close && (*s == '[' || !i))
+				break;	/* an array may end in a comma */
+			if (*s == '[')
+				sub = ar_printf(t->a, e, "%s[%d]", path, i);
+			else if ((sub = toml_key(t, path, e)) && (t->p == t->end ||
+			    *t->p++ != '='))
+				return toml_err(t, e, "expected = after the key");
+			if (!sub)
+				return -1;
+			toml_sp(t);
+			if (toml_value(t, sub, depth + 1, e) < 0)
+				return -1;
+			*s == '[' ? toml_gap(t) : toml_sp(t);
+			if (t->p < t->end && *t->p == close)
+				break;
+			if (t->p == t->end || *t->p++ != ',')
+				return toml_err(t, e, *s == '[' ? "expected , or ] "
+				    "in an array" : "expected , or } in an inline "
+				    "table");
+		}
+		t->p++;
+		return 0;
+	}
+	n = strcspn(s, " \t\r\n,]}#");
+	if (!n)
+		return toml_err(t, e, "expected a value");
+	t->p += n;
+	if ((n == 4 && !memcmp(s, "true", 4)) || (n == 5 && !memcmp(s,
+	    "false", 5))) {
+		v->kind = TomlBool;
+		v->i = *s == 't';
+		return 0;
+	}
+	/* an integer: decimal, 0x, 0o or 0b, _ only between digits */
+	base = n > 2 && s[0] == '0' && strchr("xob", s[1]) ? s[1] == 'x' ? 16 :
+	    s[1] == 'o' ? 8 : 2 : 10;
+	for (k = base == 10 ? 0 : 2, m = 0; k < n && m + 1 < sizeof(num); k++)
+		if (s[k] != '_' || !k || !isxdigit((unsigned char)s[k - 1]) ||
+		    k + 1 == n || !isxdigit((unsigned char)s[k + 1]))
+			num[m++] = s[k];
+	num[m] = '\0';
+	errno = 0;
+	v->i = strtoll(num, &end, base);
+	if (k == n && m && !errno && !*end && (base == 10 || isxdigit(
+	    (unsigned char)num[0]))) {
+		v->kind = TomlInt;
+		return 0;
+	}
+	v->s = "not a string, integer, boolean, array or table";
+	if (!depth)	/* a date may hold a space: the line is its */
+		t->p += strcspn(t->p, "\n#");
+	return 0;
+}
+
+/* File name (text s, n bytes) as the next of t's files */
+static int
+toml_read(Toml *t, const char *name, const char *s, size_t n, Err *e)
+{
+	const char *table = "";
+	TomlFile *f;
+	TomlKey *k;
+	char *path;
+	int i, arr, count;
+
+	if (t->nf == MAX_TOML_FILES)
+		return fail(e, ExitConfig, "%s: more than MAX_TOML_FILES (%d) "
+		    "files with the imports", name, MAX_TOML_FILES);
+	f = &t->f[t->nf++];
+	f->name = name;
+	f->n = 0;
+	/* each entry starts at a byte of its own: no more than n + 1 */
+	t->cap = n + 1 < MAX_TOML_KEYS ? (int)n + 1 : MAX_TOML_KEYS;
+	t->p = s;
+	t->end = s + n;
+	t->line = 1;
+	if (memchr(s, '\0', n))
+		return fail(e, ExitConfig, "%s: a NUL byte", name);
+	if (!(f->k = ar_alloc(t->a, (size_t)t->cap * sizeof(*f->k), e)))
+		return -1;
+	for (;;) {
+		toml_gap(t);
+		if (t->p == t->end)
+			return 0;
+		if (*t->p == '[') {		/* [table] or [[array of tables]] */
+			arr = t->end - t->p >= 2 && t->p[1] == '[';
+			t->p += 1 + arr;
+			if (!(path = toml_key(t, "", e)))
+				return -1;
+			if (t->end - t->p < 1 + arr || *t->p != ']' ||
+			    (arr && t->p[1] != ']'))
+				return toml_err(t, e, arr ? "expected ]]" :
+				    "expected ]");
+			t->p += 1 + arr;
+			if (!(k = toml_add(t, path, arr ? TomlTables : TomlTable,
+			    e)))
+				return -1;
+			for (i = count = 0; arr && i < f->n; i++)
+				count += f->k[i].kind == TomlTables &&
+				    !strcmp(f->k[i].path, path);
+			table = arr ? ar_printf(t->a, e, "%s[%d]", path,
+			    count - 1) : path;
+			if (!table)
+				return -1;
+		} else {
+			if (!(path = toml_key(t, table, e)))
+				return -1;
+			if (t->p == t->end || *t->p++ != '=')
+				return toml_err(t, e, "expected = after the key");
+			toml_sp(t);
+			if (toml_value(t, path, 0, e) < 0)
+				return -1;
+		}
+		if (toml_eol(t, e) < 0)
+			return -1;
+	}
+}
+
+/* The entry at path, the last over the files (containerd merges an import
+ * over what came before it); NULL when not set */
+static const TomlKey *
+toml_get(const Toml *t, const char *path)
+{
+	const TomlKey *k = NULL;
+	int f, i;
+
+	for (f = 0; f < t->nf; f++)
+		for (i = 0; i < t->f[f].n; i++)
+			if (!strcmp(t->f[f].k[i].path, path))
+				k = &t->f[f].k[i];
+	return k;
+}
+
+/* the first entry below path (path.x, path[0]); NULL if none */
+static const TomlKey *
+toml_below(const Toml *t, const char *path)
+{
+	size_t n = strlen(path);
+	const char *p;
+	int f, i;
+
+	for (f = 0; f < t->nf; f++)
+		for (i = 0; i < t->f[f].n; i++)
+			if (!strncmp(p = t->f[f].k[i].path, path, n) &&
+			    (p[n] == '.' || p[n] == '['))
+				return &t->f[f].k[i];
+	return NULL;
+}
+
+/* == 41. -doctor =========================================================
+ * Does every pull on this node meet ivlite?  containerd's config.toml
+ * (with what it imports) and its verifier directory, read as containerd
+ * 2.1 reads them (v2.1.9: cmd/containerd/server/config LoadConfig,
+ * plugins/imageverifier and pkg/imageverifier/bindir, plugins/cri/images
+ * configMigration, internal/cri/config CheckLocalImagePullConfigs and
+ * docs/cri/config.md): one line for each way a pull could skip ivlite or
+ * go through unverified, each with its key's TOML path, then the verdict:
+ * exit 0 covered, 1 not covered, 2 cannot tell (a file or setting that
+ * cannot be read).  Images already on the node are -batch's. */
+
+#define PLUGIN(id)	"plugins.\"io.containerd." id "\""
+#define BINDIR		PLUGIN("image-verifier.v1.bindir")
+#define IMAGES		PLUGIN("cri.v1.images")
+#define OLDCRI		PLUGIN("grpc.v1.cri")	/* the version 2 layout's */
+#define CTRD_BINDIR	"/opt/containerd/image-verifier/bin"	/* its default */
+#define LOCALPULL	"containerd 2.1 falls back to its local pull path, " \
+			"which runs no verifier"
+
+typedef struct {
+	Toml t;
+	int problems, unread;
+} Doc;
+
+/* One line: kind ("problem", "cannot read", "note"), the key's path
+ * (path, else k's), where k was set when that is an import, what */
+static void
+doc_say(Doc *d, const char *kind, const TomlKey *k, const char *path,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	d->problems += *kind == 'p';
+	d->unread += *kind == 'c';
+	printf("%s: %s", kind, path ? path : k->path);
+	if (k && k->file)
+		printf(" (%s:%d)", ar_esc(d->t.a, d->t.f[k->file].name, NULL),
+		    k->line);
+	fputs(": ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* path's value, if of kind: 1; 0 when not set; -1 said unreadable */
+static int
+doc_get(Doc *d, const char *path, int kind, const TomlKey **k)
+{
+	static const char *kinds[] = {
+		"a table", "an array of tables", "a string", "an integer",
+		"a boolean", "an array"
+	};
+
+	if (!(*k = toml_get(&d->t, path)))
+		return 0;
+	if ((*k)->kind == kind)
+		return 1;
+	doc_say(d, "cannot read", *k, NULL, "%s, want %s", (*k)->kind ==
+	    TomlOther ? (*k)->s : kinds[(*k)->kind], kinds[kind]);
+	return -1;
+}
+
+/* id in disabled_plugins (containerd appends every file's) */
+static const TomlKey *
+doc_disabled(Doc *d, const char *id)
+{
+	const TomlKey *k;
+	int f, i;
+
+	for (f = 0; f < d->t.nf; f++)
+		for (i = 0; i < d->t.f[f].n; i++)
+			if (!strncmp((k = &d->t.f[f].k[i])->path,
+			    "disabled_plugins[", 17) && k->kind == TomlStr &&
+			    !strcmp(k->s, id))
+				return k;
+	return NULL;
+}
+
+/* file, unless read already */
+static int
+doc_file(Doc *d, const char *name, Err *e)
+{
+	Str s;
+	int f;
+
+	for (f = 0; f < d->t.nf; f++)
+		if (!strcmp(d->t.f[f].name, name))
+			return 0;
+	if (file_read(d->t.a, name, MAX_TOML_BYTES, &s, e) < 0)
+		return -1;
+	return toml_read(&d->t, name, s.p, s.n, e);
+}
+
+/* name against pattern p: * any run, ? one byte (filepath.Match without
+ * classes: containerd globs an import that holds a *) */
+static int
+doc_match(const char *p, const char *s)
+{
+	for (; *p; p++, s++) {
+		if (*p == '*') {
+			for (; !doc_match(p + 1, s); s++)
+				if (!*s)
+					return 0;
+			return 1;
+		}
+		if (!*s || (*p != '?' && *p != *s))
+			return 0;
+	}
+	return !*s;
+}
+
+/* The files an import names: itself, or with a * in its last part the
+ * directory's entries it matches, in name order (filepath.Glob) */
+static int
+doc_glob(Doc *d, const char *name, const char *at, Err *e)
+{
+	const char *slash = strrchr(name, '/'), *file[MAX_TOML_FILES];
+	const char *dir = slash ? ar_printf(d->t.a, e, "%.*s", (int)(slash -
+	    name), name) : ".";
+	struct dirent *de;
+	int n = 0, i;
+	DIR *dp;
+
+	if (!strchr(name, '*'))
+		return doc_file(d, name, e);
+	if (!dir)
+		return -1;
+	if (strpbrk(dir, "*?[") || strchr(name, '['))
+		return fail(e, ExitConfig, "%s: imports: %s: -doctor expands * "
+		    "and ? in the last part only", at, name);
+	if (!(dp = opendir(*dir ? dir : "/")))
+		return 0;	/* Glob: no match */
+	while ((de = readdir(dp)) && n <= MAX_TOML_FILES)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    doc_match(slash ? slash + 1 : name, de->d_name) && (n ==
+		    MAX_TOML_FILES || !(file[n++] = ar_printf(d->t.a, e, "%s/%s",
+		    dir, de->d_name))))
+			n = MAX_TOML_FILES + 1;
+	closedir(dp);
+	if (n > MAX_TOML_FILES)
+		return fail(e, ExitConfig, "%s: imports: %s: more than "
+		    "MAX_TOML_FILES (%d) files", at, name, MAX_TOML_FILES);
+	qsort(file, (size_t)n, sizeof(*file), str_cmp);
+	for (i = 0; i < n; i++)
+		if (doc_file(d, file[i], e) < 0)
+			return -1;
+	return 0;
+}
+
+/* config.toml, then what it imports, as containerd does: each file once,
+ * a relative path from the importing file's directory */
+static int
+doc_load(Doc *d, const char *file, Err *e)
+{
+	const char *base, *slash, *name;
+	const TomlKey *k;
+	int f, i, item;
+
+	if (doc_file(d, file, e) < 0)
+		return -1;
+	for (f = 0; f < d->t.nf; f++) {
+		for (i = 0; i < d->t.f[f].n; i++) {
+			k = &d->t.f[f].k[i];
+			base = d->t.f[f].name;
+			if (!(item = !strncmp(k->path, "imports[", 8)) &&
+			    strcmp(k->path, "imports"))
+				continue;
+			if (k->kind != (item ? TomlStr : TomlArray))
+				return fail(e, ExitConfig, "%s:%d: imports: want "
+				    "an array of strings", base, k->line);
+			if (!item)
+				continue;
+			slash = strrchr(base, '/');
+			if (!(name = *k->s == '/' ? k->s : ar_printf(d->t.a, e,
+			    "%.*s%s", slash ? (int)(slash - base + 1) : 0, base,
+			    k->s)) || doc_glob(d, name, ar_printf(d->t.a, e,
+			    "%s:%d", base, k->line), e) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* A Go duration ("10s", "1m30s", "1.5s") in nanoseconds: 0, -1 if not */
+static int
+doc_duration(const char *s, double *ns)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = {
+		{ "ns", 1 }, { "us", 1e3 }, { "\xc2\xb5s", 1e3 },
+		{ "\xce\xbcs", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 },
+		{ "h", 3600e9 }
+	};
+	int neg = *s == '-';
+	size_t i, n;
+	double v;
+	char *end;
+
+	s += *s == '-' || *s == '+';
+	*ns = 0;
+	if (!strcmp(s, "0"))
+		return 0;
+	if (!*s)
+		return -1;
+	while (*s) {
+		if (!strchr("0123456789.", *s) || (*s == '.' &&
+		    !isdigit((unsigned char)s[1]) && (s[1] == '.' || !s[1])))
+			return -1;
+		v = strtod(s, &end);	/* digits and a point, no exponent */
+		n = strspn(s, "0123456789.");
+		if (end != s + n)
+			return -1;
+		s = end;
+		n = strcspn(s, "0123456789.");
+		for (i = 0; i < LEN(units) && (strlen(units[i].unit) != n ||
+		    strncmp(s, units[i].unit, n)); i++)
+			;
+		if (i == LEN(units))
+			return -1;
+		*ns += v * units[i].ns;
+		s += n;
+	}
+	*ns = neg ? -*ns : *ns;
+	return 0;
+}
+
+/* bin_dir as containerd lists it (os.ReadDir: every entry, sorted by
+ * name; the first max_verifiers run, each must exit 0): ivlite among
+ * them, and nothing that cannot run.  *ivlite: its path, if found. */
+static void
+doc_bindir(Doc *d, const char **ivlite)
+{
+	const char *dir = CTRD_BINDIR, *name[MAX_BINDIR_FILES], *full, *shown;
+	const TomlKey *kd, *km;
+	long long max = 10;	/* containerd's default max_verifiers */
+	struct stat st, self;
+	struct dirent *de;
+	int n = 0, i, r, found = -1, selfok = stat("/proc/self/exe", &self);
+	DIR *dp;
+
+	if ((r = doc_get(d, BINDIR ".bin_dir", TomlStr, &kd)) < 0 ||
+	    doc_get(d, BINDIR ".max_verifiers", TomlInt, &km) < 0)
+		return;
+	dir = r ? kd->s : dir;
+	max = km ? km->i : max;
+	if (!(dp = opendir(dir))) {
+		doc_say(d, errno == ENOENT ? "problem" : "cannot read", kd,
+		    BINDIR ".bin_dir", "%s%s: %s", ar_esc(d->t.a, dir, NULL),
+		    kd ? "" : " (default)", errno == ENOENT ? "does not exist: "
+		    "containerd allows every pull" : strerror(errno));
+		return;
+	}
+	while ((de = readdir(dp)) && n <= MAX_BINDIR_FILES)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    (n == MAX_BINDIR_FILES || !(name[n++] = ar_printf(d->t.a,
+		    NULL, "%s", de->d_name))))
+			n = MAX_BINDIR_FILES + 1;
+	closedir(dp);
+	if (n > MAX_BINDIR_FILES || !n) {
+		doc_say(d, n ? "cannot read" : "problem", kd, BINDIR ".bin_dir",
+		    "%s%s: %s", ar_esc(d->t.a, dir, NULL), kd ? "" : " (default)",
+		    n ? "more than MAX_BINDIR_FILES entries (or out of memory)" :
+		    "empty: containerd allows every pull");
+		return;
+	}
+	qsort(name, (size_t)n, sizeof(*name), str_cmp);
+	for (i = 0; i < n; i++) {
+		if (!(full = ar_printf(d->t.a, NULL, "%s/%s", dir, name[i])))
+			full = name[i];
+		shown = ar_esc(d->t.a, full, NULL);
+		if (stat(full, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    !(st.st_mode & 0111))
+			doc_say(d, "problem", kd, BINDIR ".bin_dir", "%s: not an "
+			    "executable file: containerd runs every entry, so "
+			    "every pull fails", shown);
+		else if (found < 0 && (!strcmp(name[i], "ivlite") || (selfok ==
+		    0 && st.st_dev == self.st_dev && st.st_ino == self.st_ino))) {
+			found = i;
+			*ivlite = shown;
+		} else {
+			printf("verifier: %s: another verifier, %s\n", shown,
+			    max >= 0 && i >= max ? "never run (past "
+			    "max_verifiers)" : "run too: each must accept");
+		}
+	}
+	if (found < 0)
+		doc_say(d, "problem", kd, BINDIR ".bin_dir", "%s%s: no ivlite in "
+		    "it", ar_esc(d->t.a, dir, NULL), kd ? "" : " (default)");
+	else if (max >= 0 && found >= max)
+		doc_say(d, "problem", km, BINDIR ".max_verifiers", "%lld%s: "
+		    "ivlite is entry %d of the directory: containerd runs the "
+		    "first %lld only", max, km ? "" : " (default)", found + 1,
+		    max);
+}
+
+/* The CRI image settings that send CRI pulls down containerd's local
+ * pull path, where no verifier runs: use_local_image_pull, and those
+ * CheckLocalImagePullConfigs falls back for (containerd 2.1; Linux).  A
+ * version 2 file keeps some in the old CRI table, which containerd's
+ * migration copies over the images table's: the containerd.* ones only
+ * when containerd.runtimes is there too (migrateConfig returns early). */
+static void
+doc_cri(Doc *d, long long ver)
+{
+	static const struct {
+		const char *key;	/* in the images plugin's table */
+		const char *old;	/* where version 2 had it, or NULL */
+		int kind;
+		long long fine;		/* containerd's default */
+	} set[] = {
+		{ "use_local_image_pull", NULL, TomlBool, 0 },
+		{ "disable_snapshot_annotations", "containerd.", TomlBool, 1 },
+		{ "discard_unpacked_layers", "containerd.", TomlBool, 0 },
+		{ "registry.mirrors", "", TomlTable, 0 },
+		{ "registry.configs", "", TomlTable, 0 },
+		{ "registry.auths", "", TomlTable, 0 },
+		{ "max_concurrent_downloads", "", TomlInt, 3 },
+		{ "image_pull_with_sync_fs", "", TomlBool, 0 },
+	};
+	char path[200], top[200];
+	const TomlKey *k, *below;
+	size_t i;
+
+	for (i = 0; i < LEN(set); i++) {
+		snprintf(path, sizeof(path), IMAGES ".%s", set[i].key);
+		snprintf(top, sizeof(top), OLDCRI ".%s%.*s", set[i].old ?
+		    set[i].old : "", (int)strcspn(set[i].key, "."), set[i].key);
+		if (ver < 3 && set[i].old && (toml_get(&d->t, top) ||
+		    toml_below(&d->t, top)) && (!*set[i].old ||
+		    toml_get(&d->t, OLDCRI ".containerd.runtimes") ||
+		    toml_below(&d->t, OLDCRI ".containerd.runtimes")))
+			snprintf(path, sizeof(path), OLDCRI ".%s%s", set[i].old,
+			    set[i].key);
+		if (set[i].kind == TomlTable) {	/* a map: set when not empty */
+			k = toml_get(&d->t, path);
+			if ((below = toml_below(&d->t, path)) && (!k ||
+			    k->kind == TomlTable))
+				doc_say(d, "problem", k ? k : below, path, "set: %s",
+				    LOCALPULL);
+			else if (k && k->kind != TomlTable)
+				doc_get(d, path, TomlTable, &k);
+		} else if (doc_get(d, path, set[i].kind, &k) > 0 &&
+		    k->i != set[i].fine) {
+			if (set[i].kind == TomlInt)
+				doc_say(d, "problem", k, NULL, "%lld (not %lld): %s",
+				    k->i, set[i].fine, LOCALPULL);
+			else
+				doc_say(d, "problem", k, NULL, "%s: %s", k->i ?
+				    "true" : "false", i ? LOCALPULL : "CRI pulls "
+				    "take containerd's local pull path, which runs "
+				    "no verifier");
+		}
+	}
+}
+
+/* -doctor: 0 covered, 1 not covered, 2 cannot tell */
+static int
+doc_main(const Opts *o, Arena *a)
+{
+	static Doc d;
+	const char *file = o->ctrdconfig ? o->ctrdconfig : containerdconfig;
+	const char *ivlite = NULL;
+	const TomlKey *k, *kf, *kv = NULL;
+	long long ver = 3, fv;
+	Err e = { 0, "" };
+	double ns = 10e9;	/* containerd's default per_verifier_timeout */
+	int f, i, r, v1;
+
+	d.t.a = a;
+	if (doc_load(&d, file, &e) < 0) {
+		printf("cannot read: %s\n", e.msg);
+		return 2;
+	}
+	file = ar_esc(a, file, NULL);
+	/* version: each file's, if 2 or more (an older one is migrated up to
+	 * what came before it), the last counting; 3 when none says */
+	for (f = 0; f < d.t.nf; f++) {
+		for (i = 0, kf = NULL; i < d.t.f[f].n; i++)
+			if (!strcmp(d.t.f[f].k[i].path, "version"))
+				kf = &d.t.f[f].k[i];
+		fv = kf && kf->kind == TomlInt ? kf->i : 0;
+		for (i = 0, v1 = 0; i < d.t.f[f].n; i++) {
+			k = &d.t.f[f].k[i];
+			if ((!strcmp(k->path, "disabled_plugins") && k->kind !=
+			    TomlArray) || (!strncmp(k->path, "disabled_plugins[",
+			    17) && k->kind != TomlStr) || (!strcmp(k->path,
+			    "version") && k->kind != TomlInt))
+				doc_say(&d, "cannot read", k, NULL, "want %s",
+				    k->path[0] == 'v' ? "an integer" : "an array of "
+				    "strings");
+			else if (fv < 2 && !strncmp(k->path, "plugins.", 8) &&
+			    k->path[8] != '"' && !v1++)
+				doc_say(&d, "cannot read", k, NULL, "a version 1 "
+				    "plugin name (-doctor reads versions 2 and 3)");
+		}
+		if (fv >= 2) {
+			ver = fv;
+			kv = kf;
+		}
+	}
+	if (ver > 3)
+		doc_say(&d, "cannot read", kv, "version", "%lld: containerd 2.1 "
+		    "reads versions up to 3", ver);
+	if ((k = doc_disabled(&d, "io.containerd.image-verifier.v1.bindir")))
+		doc_say(&d, "problem", k, NULL, "%s: no image verifier runs",
+		    k->s);
+	if ((k = doc_disabled(&d, "io.containerd.transfer.v1.local")))
+		doc_say(&d, "problem", k, NULL, "%s: the transfer service, the "
+		    "one pull path that runs verifiers, is off", k->s);
+	doc_bindir(&d, &ivlite);
+	if ((r = doc_get(&d, BINDIR ".per_verifier_timeout", TomlStr, &k)) >
+	    0 && doc_duration(k->s, &ns) < 0)
+		doc_say(&d, "cannot read", k, NULL, "%s: not a duration",
+		    ar_quote(a, k->s, strlen(k->s), NULL));
+	else if (r >= 0 && ns <= o->timeout * 1e9)
+		doc_say(&d, "problem", k, BINDIR ".per_verifier_timeout", "%s%s:"
+		    " at or below ivlite's -timeout (%d s): containerd kills "
+		    "ivlite before it can answer", r ? ar_quote(a, k->s,
+		    strlen(k->s), NULL) : "\"10s\"", r ? "" : " (default)",
+		    o->timeout);
+	if ((k = doc_disabled(&d, "io.containerd.grpc.v1.cri")) ||
+	    (k = doc_disabled(&d, "io.containerd.cri.v1.images")))
+		doc_say(&d, "note", k, NULL, "%s: CRI is off: its pull settings "
+		    "are not checked", k->s);
+	else
+		doc_cri(&d, ver);
+	if ((k = doc_disabled(&d, "io.containerd.nri.v1.nri")) ||
+	    (doc_get(&d, PLUGIN("nri.v1.nri") ".disable", TomlBool, &k) > 0 &&
+	    k->i))
+		doc_say(&d, "note", k, NULL, "%s: NRI is off (a check when "
+		    "containers are created could not run)", k->kind == TomlStr ?
+		    k->s : "true");
+	if (d.problems)
+		printf("not covered: %s: %d problem%s\n", file, d.problems,
+		    d.problems == 1 ? "" : "s");
+	else if (d.unread)
+		printf("cannot tell: %s: %d setting%s cannot be read\n", file,
+		    d.unread, d.unread == 1 ? "" : "s");
+	else
+		printf("covered: %s: every pull through the transfer service "
+		    "runs %s\n", file, ivlite ? ivlite : "ivlite");
+	return d.problems ? 1 : d.unread ? 2 : 0;
+}
+
+/* == 42. -batch ==========================================================
+ * Images that reached the node without a registry pull (already there,
+ * imported with ctr image import, preloaded) never met a verifier.
+ * -batch judges them from stdin, one image a line: REF@DIGEST, REF
+ * DIGEST, or the table `ctr images ls` prints (or `crictl images
+ * --digests --no-trunc`), its header skipped.  Each image is judged as a
+ * pull of it would be, with its own -timeout, arena and connections: a
+ * verdict line each, then a summary; the exit status is the worst
+ * outcome, 2, 3, 1, 0 in that order. */
+
+enum { BatchList, BatchCtr, BatchCrictl };
+
+/* The reference (into ref) and digest of line s, split in place; 1 when
+ * there is nothing to judge (blank, comment, header: it sets *mode) */
+static int
+batch_fields(char *s, int *mode, char *ref, size_t n, const char **dig,
+    Err *e)
+{
+	char *f[3], *w;
+	int nf = 0;
+
+	for (w = strtok(s, " \t\r\n"); w; w = strtok(NULL, " \t\r\n")) {
+		if (nf < 3)
+			f[nf++] = w;
+		else if (*mode == BatchList && !*dig && dig_valid(w, strlen(w)))
+			*dig = w;
+	}
+	if (!nf || *f[0] == '#')
+		return 1;
+	if (nf == 3 && !strcmp(f[2], "DIGEST") && ((!strcmp(f[0], "REF") &&
+	    !strcmp(f[1], "TYPE")) || (!strcmp(f[0], "IMAGE") &&
+	    !strcmp(f[1], "TAG")))) {
+		*mode = *f[0] == 'R' ? BatchCtr : BatchCrictl;
+		return 1;
+	}
+	snprintf(ref, n, "%s%s%s", f[0], *mode == BatchCrictl && nf > 1 &&
+	    strcmp(f[1], "<none>") ? ":" : "", *mode == BatchCrictl &&
+	    nf > 1 && strcmp(f[1], "<none>") ? f[1] : "");
+	if (*mode != BatchList) {	/* the DIGEST column, the third */
+		if (nf < 3 || !dig_valid(f[2], strlen(f[2])))
+			return fail(e, ExitConfig, "no digest in the DIGEST "
+			    "column%s", *mode == BatchCrictl ? " (crictl images "
+			    "--digests --no-trunc has it)" : "");
+		*dig = f[2];
+		return 0;
+	}
+	if (nf > 1 && dig_valid(f[1], strlen(f[1])))
+		*dig = f[1];
+	else if (nf > 2 && dig_valid(f[2], strlen(f[2])))
+		*dig = f[2];
+	if (!*dig && !strchr(ref, '@'))
+		return fail(e, ExitConfig, "no digest (want REF@DIGEST, REF "
+		    "DIGEST or a line of ctr images ls)");
+	return 0;
+}
+
+/* -batch: the worst exit status (before -audit) */
+static int
+batch_run(Run *run, Net *net, const Policy *p, const Str *pol, Opts *o)
+{
+	static char line[MAX_BATCH_LINE + 2], ref[MAX_BATCH_LINE + 2];
+	static const int rank[] = { 0, 1, 3, 2 };	/* 0, 1, 3, 2: worse */
+	int count[4] = { 0 }, worst = -1, mode = BatchList, n = 0;
+	int images = 0, c, code;
+	size_t mark = run->a->used;
+	Err e = { 0, "" };
+
+	for (;;) {
+		alarm(0);	/* the next line may take its time */
+		e.code = 0;
+		o->name = ref;
+		o->digest = NULL;
+		if (!fgets(line, sizeof(line), stdin)) {
+			if (n && !ferror(stdin))
+				break;
+			o->name = NULL;
+			fail(&e, ExitConfig, "-batch: %s", ferror(stdin) ?
+			    strerror(errno) : "nothing on stdin (one image a "
+			    "line)");
+		} else if (!strchr(line, '\n') && !feof(stdin)) {
+			while ((c = getchar()) != EOF && c != '\n')
+				;
+			o->name = NULL;
+			fail(&e, ExitConfig, "stdin line %d: longer than "
+			    "MAX_BATCH_LINE (%d)", ++n, MAX_BATCH_LINE);
+		} else if (++n && batch_fields(line, &mode, ref, sizeof(ref),
+		    &o->digest, &e) > 0) {
+			continue;
+		}
+		if (images++ == MAX_BATCH_LINES) {
+			o->name = NULL;
+			e.code = 0;
+			fail(&e, ExitConfig, "stdin line %d: more than "
+			    "MAX_BATCH_LINES (%d) images: the rest not judged",
+			    n, MAX_BATCH_LINES);
+		}
+		run->a->used = mark;	/* each image from the same start */
+		run->a->spent = 0;
+		o->deadline = now_ms() + o->timeout * 1000LL;
+		net_free(net);
+		net_init(net, run->a, o);
+		run_init(run, run->a, net, o, NULL);
+		watchdog_arm(o->json, o->timeout);
+		code = main_image(run, p, pol, o, &e);
+		count[code]++;
+		worst = worst < 0 || rank[code] > rank[worst] ? code : worst;
+		if (images > MAX_BATCH_LINES || !n || ferror(stdin))
+			break;
+	}
+	alarm(0);
+	printf(o->json ? "{\"accepted\":%d,\"rejected\":%d,\"undecided\":%d}\n"
+	    : "%d accepted, %d rejected, %d undecided\n", count[0], count[1],
+	    count[2] + count[3]);
+	return worst < 0 ? 0 : worst;	/* a table with no image: none to fault */
+}
+
+/* == 43. Options, -check, -version, main =================================
  * Options follow Go's flag package, as containerd's other verifiers do:
  * -name V, --name V and -name=V are the same; booleans take no value. */
 
@@ -12995,7 +16172,12 @@ static int opt_value(size_t k, const char *v, Opts *o, Err *e);
 
 static const char *optnames[] = {	/* options that take a value */
 	"name", "digest", "stdin-media-type", "policy", "registries-d",
-	"certs-d", "auth", "ca-file", "timeout", "o", "insecure"
+	"certs-d", "auth", "ca-file", "timeout", "o", "insecure", "log",
+	"containerd-config"
+};
+
+static const char *flagnames[] = {	/* boolean options */
+	"check", "v", "version", "h", "help", "audit", "batch", "doctor"
 };
 
 static int
@@ -13013,6 +16195,8 @@ opt_parse(Opts *o, int argc, char **argv, Err *e)
 	o->cafile = cafile;
 	o->timeout = TIMEOUT_SECS;
 	o->dsize = -1;
+	o->log = logpath;
+	o->audit = AUDIT;
 	for (k = 0; authfiles[k]; k++)
 		o->auth[k] = authfiles[k];
 	for (k = 0; insecurehosts[k] && k < MAX_INSECURE; k++)
@@ -13027,23 +16211,19 @@ opt_parse(Opts *o, int argc, char **argv, Err *e)
 			break;
 		}
 		n = strcspn(arg, "=");
-		if ((n == 5 && !memcmp(arg, "check", 5)) || (n == 1 &&
-		    *arg == 'v') || (n == 7 && !memcmp(arg, "version", 7)) ||
-		    (n == 1 && *arg == 'h') || (n == 4 && !memcmp(arg,
-		    "help", 4))) {
-			int on = !arg[n] || !strcmp(arg + n, "=true");
+		for (k = 0; k < LEN(flagnames) && (strlen(flagnames[k]) != n ||
+		    memcmp(flagnames[k], arg, n)); k++)
+			;
+		if (k < LEN(flagnames)) {
+			int *flags[] = {
+				&o->check, &verbose, &o->version, &o->help,
+				&o->help, &o->audit, &o->batch, &o->doctor
+			};
 
-			if (!on && strcmp(arg + n, "=false"))
+			*flags[k] = !arg[n] || !strcmp(arg + n, "=true");
+			if (!*flags[k] && strcmp(arg + n, "=false"))
 				return fail(e, ExitConfig, "-%.*s takes true "
 				    "or false", (int)n, arg);
-			if (*arg == 'c')
-				o->check = on;
-			else if (n == 1 && *arg == 'v')
-				verbose = on;
-			else if (*arg == 'v')
-				o->version = on;
-			else
-				o->help = on;
 			continue;
 		}
 		for (k = 0; k < LEN(optnames) && (strlen(optnames[k]) != n ||
@@ -13075,6 +16255,11 @@ opt_args(Opts *o, int argc, char **argv, Err *e)
 	if (i >= 0 && i < argc)
 		return fail(e, ExitConfig, "unexpected argument %s",
 		    quote(q, argv[i], strlen(argv[i])));
+	if (i >= 0 && (o->batch || o->doctor) && (o->name || o->digest ||
+	    o->mediatype || o->check || o->batch == o->doctor))
+		return fail(e, ExitConfig, "-%s: not with -name, -digest, "
+		    "-stdin-media-type, -check or -%s", o->batch ? "batch" :
+		    "doctor", o->batch ? "doctor" : "batch");
 	if (i >= 0)
 		o->deadline = now_ms() + o->timeout * 1000LL;
 	return i < 0 ? -1 : 0;
@@ -13085,7 +16270,8 @@ opt_value(size_t k, const char *v, Opts *o, Err *e)
 {
 	const char **dst[] = {
 		&o->name, &o->digest, &o->mediatype, &o->policy, &o->regd,
-		&o->certsd, &o->auth[0], &o->cafile
+		&o->certsd, &o->auth[0], &o->cafile, NULL, NULL, NULL,
+		&o->log, &o->ctrdconfig
 	};
 	char q[QUOTE_SIZE], opt[32];
 	size_t len = strlen(v);
@@ -13212,7 +16398,8 @@ version(void)
 {
 	static const char *paths[][2] = {
 		{ "policy", NULL }, { "registries-d", NULL },
-		{ "certs-d", NULL }, { "ca-file", NULL }, { "cache-dir", NULL }
+		{ "certs-d", NULL }, { "ca-file", NULL }, { "cache-dir", NULL },
+		{ "log", NULL }, { "containerd-config", NULL }
 	};
 	size_t i;
 
@@ -13221,7 +16408,10 @@ version(void)
 	paths[2][1] = certsdir;
 	paths[3][1] = cafile;
 	paths[4][1] = cachedir;
+	paths[5][1] = *logpath ? logpath : "(none)";
+	paths[6][1] = containerdconfig;
 	printf("ivlite %s\n", VERSION);
+	printf("%-20s %s\n", "tls", tls_lib());
 	for (i = 0; i < LEN(paths); i++)
 		printf("%-20s %s\n", paths[i][0], paths[i][1]);
 	printf("%-20s", "auth");
@@ -13244,10 +16434,15 @@ usage(void)
 	    "[-ca-file FILE]\n"
 	    "              [-insecure HOST[:PORT]]... [-timeout SECONDS] "
 	    "[-o text|json] [-v]\n"
+	    "              [-audit] [-log FILE]\n"
+	    "       ivlite -batch [-policy FILE] ... < images\n"
+	    "       ivlite -doctor [-containerd-config FILE] [-timeout SECONDS]\n"
 	    "       ivlite -check [-policy FILE] ...\n"
 	    "       ivlite -version\n"
 	    "exit: 0 accepted, 1 rejected, 2 usage or configuration error, "
-	    "3 undecided");
+	    "3 undecided\n"
+	    "      (-audit: always 0; -doctor: 0 covered, 1 not, 2 cannot "
+	    "tell)");
 }
 
 /* -check: the policy, the key and CA files it names, what they hold,
@@ -13317,21 +16512,59 @@ main_digest(Run *run, const Policy *p, Opts *o, const Ref *r, Err *e)
 	return 0;
 }
 
+/* One image, -name (or a -batch line), to its line on stdout and in the
+ * verdict log: its exit status, before -audit.  An error already in e
+ * (options, policy.json, the batch line) is that image's verdict. */
+static int
+main_image(Run *run, const Policy *p, const Str *pol, Opts *o, Err *e)
+{
+	static char line[MAX_REASON], kept[MAX_REASON], ckey[65];
+	Verdict v;
+	Ref r;
+	int code, haveref = 0, judged = 0, cached = 0, hit = 0;
+
+	vlog_arm(NULL, o);
+	if (!e->code && !o->name)
+		fail(e, ExitConfig, "-name is required (see ivlite -h)");
+	if (e->code || ref_parse(&r, o->name, e) < 0)
+		goto out;
+	haveref = 1;
+	run->ref = &r;
+	if (main_digest(run, p, o, &r, e) < 0 || (cachesecs > 0 &&
+	    !o->json && (cached = cache_key(run, p, pol, ckey, e)) < 0))
+		goto out;
+	vlog_arm(&r, o);
+	hit = cached > 0 && cache_get(ckey, kept, sizeof(kept), run->a);
+	judged = judge(run, p, hit ? kept : NULL, &v, e) == 0;
+out:
+	alarm(0);	/* decided: the watchdog has nothing left to say */
+	if (run->a->spent && e->code != ExitUndecided) {
+		/* a step that met it may have called it something else */
+		e->code = 0;
+		ar_spent(e);
+	}
+	code = e->code ? e->code : judged ? v.exit : ExitUndecided;
+	out_verdict(judged ? &v : NULL, haveref ? &r : NULL, o, e, code, line,
+	    sizeof(line));
+	vlog_put(haveref ? &r : NULL, o, judged ? v.scope->at : NULL, code,
+	    line);
+	if (cached > 0 && !hit && code == ExitAccept)
+		cache_put(ckey, line);	/* a hit keeps its first time */
+	return code;
+}
+
 #ifndef IVLITE_NO_MAIN
 int
 main(int argc, char **argv)
 {
-	static char line[MAX_REASON], kept[MAX_REASON], ckey[65];
 	static Net net;
 	static Run run;
 	Arena a = { NULL, 0, ARENA_BYTES, 0 };
 	Err e = { 0, "" };
-	Verdict v;
 	Policy p;
 	Opts o;
-	Ref r;
 	Str s;
-	int code, haveref = 0, judged = 0, cached = 0, hit = 0;
+	int code;
 
 	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is ferror() */
 	if (!(a.base = malloc(ARENA_BYTES))) {
@@ -13339,16 +16572,21 @@ main(int argc, char **argv)
 		return ExitUndecided;
 	}
 	fault_env(&a);
-	if (opt_args(&o, argc, argv, &e) < 0)
-		goto out;
-	if (o.help || o.version) {
+	if (opt_args(&o, argc, argv, &e) == 0 && (o.help || o.version)) {
 		o.help ? usage() : version();
 		return fflush(stdout) ? ExitUndecided : 0;
 	}
+	auditing = o.audit;
+	if (!e.code && o.doctor) {
+		code = doc_main(&o, &a);
+		free(a.base);
+		return fflush(stdout) ? ExitUndecided : code;
+	}
 	watchdog_arm(o.json, o.timeout);
 	net_init(&net, &a, &o);
-	run_init(&run, &a, &net, &o, &r);
-	if (file_read(&a, o.policy, MAX_POLICY_BYTES, &s, &e) < 0 ||
+	run_init(&run, &a, &net, &o, NULL);
+	vlog_open(o.check ? NULL : o.log);
+	if (e.code || file_read(&a, o.policy, MAX_POLICY_BYTES, &s, &e) < 0 ||
 	    pol_load(&p, &a, o.policy, s.p, s.n, &e) < 0)
 		goto out;
 	logv("policy %s: %d scopes", o.policy, p.nscope);
@@ -13357,31 +16595,17 @@ main(int argc, char **argv)
 			goto out;
 		return fflush(stdout) ? ExitUndecided : 0;
 	}
-	if (!o.name)
-		fail(&e, ExitConfig, "-name is required (see ivlite -h)");
-	if (e.code || ref_parse(&r, o.name, &e) < 0)
-		goto out;
-	haveref = 1;
-	if (main_digest(&run, &p, &o, &r, &e) < 0 || (cachesecs > 0 &&
-	    !o.json && (cached = cache_key(&run, &p, &s, ckey, &e)) < 0))
-		goto out;
-	hit = cached > 0 && cache_get(ckey, kept, sizeof(kept), &a);
-	judged = judge(&run, &p, hit ? kept : NULL, &v, &e) == 0;
-out:
-	if (a.spent && e.code != ExitUndecided) {
-		/* a step that met it may have called it something else */
-		e.code = 0;
-		ar_spent(&e);
+	if (o.batch) {
+		code = batch_run(&run, &net, &p, &s, &o);
+		goto done;
 	}
-	code = e.code ? e.code : judged ? v.exit : ExitUndecided;
-	out_verdict(judged ? &v : NULL, haveref ? &r : NULL, &o, &e, code, line,
-	    sizeof(line));
-	if (cached > 0 && !hit && code == ExitAccept)
-		cache_put(ckey, line);	/* a hit keeps its first time */
+out:
+	code = main_image(&run, &p, &s, &o, &e);
+done:
 	if (fflush(stdout) || ferror(stdout))
 		fprintf(stderr, "ivlite: stdout: %s\n", strerror(errno));
 	net_free(&net);
 	free(a.base);
-	return code;
+	return exit_status(code);
 }
 #endif

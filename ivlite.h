@@ -72,6 +72,10 @@ int iv_ed25519(const char *pub, const char *msg, const char *sig);
 int iv_tsa_verify(const unsigned char *tok, size_t n, const char *data,
     const char *roots, const char *inter, char *out, size_t outsz);
 
+/* POSIX ERE pat against the whole of s (ivlite's identity regexps): 1 a
+ * match, 0 not, -1 pat does not compile (out: why) */
+int iv_rx_match(const char *pat, const char *s, char *out, size_t outsz);
+
 /* an OpenPGP compressed packet body (algorithm octet, then the data):
  * out gets the decompressed bytes or why not; their length, or -1 */
 int iv_inflate(const unsigned char *body, size_t n, char *out,

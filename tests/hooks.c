@@ -338,6 +338,24 @@ iv_tsa_verify(const unsigned char *tok, size_t n, const char *data,
 	return ok;
 }
 
+/* tests: POSIX ERE pat against the whole of s: 1 a match, 0 not, -1 pat
+ * does not compile (out: why) */
+int
+iv_rx_match(const char *pat, const char *s, char *out, size_t outsz)
+{
+	const char *why = "";
+	Arena a;
+	Rx rx;
+
+	if (ar_open(&a, out, outsz) < 0)
+		return -1;
+	if (rx_compile(&rx, pat, &a, &why) < 0) {
+		snprintf(out, outsz, "%s", why);
+		return -1;
+	}
+	return rx_match(&rx, s, strlen(s), &a);
+}
+
 static size_t pgp_arena;	/* tests: iv_pgp_verify's arena, 0: ARENA_BYTES */
 
 /* tests: the arena iv_pgp_verify may use, in bytes (0: ARENA_BYTES) */
@@ -742,6 +760,52 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 		Tp tp;
 
 		ntn_tp("f", s, n, &tp, &a, &e);
+	} else if (!strcmp(target, "trustroot")) {
+		/* trusted_root.json, then its logs' checkpoints over the
+		 * input's first line as an origin */
+		Root tr;
+
+		if (tr_load(&tr, NULL, st, &a, &e) == 0)
+			for (k = 0; k < tr.ntlog; k++)
+				tl_note(&tr.tlog[k], "o\n1\nAA==\n\n\xe2\x80\x94 o AAAAAAA=\n",
+				    k & 1, (long long *)&pos, (unsigned char *)out, &a,
+				    &why);
+		tr_free(&tr);
+	} else if (!strcmp(target, "checkpoint")) {
+		/* a signed note, by the Rekor v1 (ECDSA) and v2 (Ed25519) keys
+		 * of the public-good trusted root, under both rules */
+		static const char *spki[2] = {
+			"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE2G2Y+2tabdTV5BcGiBIx0a9f"
+			"AFwrkBbmLSGtks4L3qX6yYY0zufBnhC8Ur/iy55GhWP/9A/bY2LhC30M9+RY"
+			"tw==",
+			"MCowBQYDK2VwAyEAt8rlp1knGwjfbcXAYPYAkn0XiLz1x8O4t0YkEhie244="
+		};
+		static Log lg[2];
+		static Arena ka;
+		unsigned char root[32];
+		long long size;
+
+		for (k = 0; k < 2 && !lg[k].key.ready; k++) {
+			ka.cap = 1 << 16;
+			if (!ka.base && !(ka.base = malloc(ka.cap)))
+				abort();
+			lg[k].url = k ? "https://log2025-1.rekor.sigstore.dev" :
+			    "https://rekor.sigstore.dev";
+			if (b64_decode(&ka, spki[k], strlen(spki[k]), &b) < 0 ||
+			    log_key(&lg[k].key, (unsigned char *)b.p, b.n, k ?
+			    "PKIX_ED25519" : "PKIX_ECDSA_P256_SHA_256") < 0)
+				abort();
+		}
+		for (k = 0; k < 4; k++)
+			tl_note(&lg[k & 1], s, k >> 1, &size, root, &a, &why);
+	} else if (!strcmp(target, "regex")) {
+		/* a pattern, then a subject after its first NUL... or itself */
+		Rx rx;
+
+		if (rx_compile(&rx, s, &a, &why) == 0) {
+			x = memchr(d, 0, n) ? s + strlen(s) + 1 : s;
+			rx_match(&rx, x, (size_t)(s + n - x), &a);
+		}
 	} else if (!strcmp(target, "rekor")) {
 		memset(&cand, 0, sizeof(cand));
 		memset(&sg, 0, sizeof(sg));
@@ -749,6 +813,20 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 		cand.payload = st;
 		sst_rekor(&sg, &cand, &st, d, n, &a, (long long *)&pos, &why);
 		sst_entry(&st, &cand, &st, d, n, &a, &why);
+	} else if (!strcmp(target, "toml")) {
+		/* a config.toml as -doctor reads it, its lookups, and the
+		 * text as a per_verifier_timeout */
+		static Toml t;
+		double ns;
+
+		memset(&t, 0, sizeof(t));
+		t.a = &a;
+		if (toml_read(&t, "f", s, n, &e) == 0) {
+			toml_get(&t, IMAGES ".use_local_image_pull");
+			toml_below(&t, IMAGES ".registry.mirrors");
+			toml_below(&t, "plugins");
+		}
+		doc_duration(s, &ns);
 	} else {
 		json_parse(&j, &a, "f", s, n, ExitUndecided, &e);
 	}

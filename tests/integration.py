@@ -9,9 +9,10 @@ written by tests/sigpki.py (test_sigpki.py), and signedBy with GPG
 simple signing from lookaside storage, keys and signatures made by gpg and
 skopeo (tests/simplesign.py, test_gpg.py).
 
-usage: /usr/bin/python3 tests/integration.py [IVLITE] [-k SUBSTRING]
+usage: /usr/bin/python3 tests/integration.py [IVLITE] [-k SUBSTRING]...
 
-IVLITE defaults to ./ivlite.  Each case prints "ok - NAME", or
+IVLITE defaults to ./ivlite; with -k only the cases whose name holds one
+of the SUBSTRINGs run.  Each case prints "ok - NAME", or
 "FAIL - NAME: expected …, got …", or "SKIP: NAME: why" when a tool or
 server it needs is missing (under CI=true a skip counts as a failure).
 The last line is "N passed, N failed"; the exit status is 1 on any failure.
@@ -63,11 +64,11 @@ class Skip(Exception):
 class Runner:
 	"""Holds the run's state and the assertion helpers cases use."""
 
-	def __init__(self, ivlite, pattern=None):
+	def __init__(self, ivlite, patterns=()):
 		self.ivlite = os.path.abspath(ivlite)
 		self.root = os.path.dirname(HERE)
 		self.policies = os.path.join(self.root, "policies")
-		self.pattern = pattern
+		self.patterns = list(patterns)
 		self.ci = os.environ.get("CI") == "true"
 		self.passed = 0
 		self.failed = 0
@@ -190,8 +191,8 @@ class Runner:
 	# --- cases ------------------------------------------------------
 
 	def selected(self, name):
-		"""Whether case NAME runs (the -k filter)."""
-		return not self.pattern or self.pattern in name
+		"""Whether case NAME runs (the -k filters)."""
+		return not self.patterns or any(p in name for p in self.patterns)
 
 	def case(self, name, fn, *args):
 		if not self.selected(name):
@@ -223,19 +224,19 @@ class Runner:
 
 def main(argv):
 	ivlite = "./ivlite"
-	pattern = None
+	patterns = []
 	rest = list(argv[1:])
 	while rest:
 		a = rest.pop(0)
 		if a == "-k" and rest:
-			pattern = rest.pop(0)
+			patterns.append(rest.pop(0))
 		elif a.startswith("-"):
-			sys.stderr.write("usage: %s [IVLITE] [-k SUBSTRING]\n"
+			sys.stderr.write("usage: %s [IVLITE] [-k SUBSTRING]...\n"
 			    % argv[0])
 			return 2
 		else:
 			ivlite = a
-	t = Runner(ivlite, pattern)
+	t = Runner(ivlite, patterns)
 	t0 = time.monotonic()
 	try:
 		if not os.access(t.ivlite, os.X_OK):
@@ -253,15 +254,17 @@ def main(argv):
 			import test_gpg
 			import test_notation
 			import test_hostile
+			import test_keyless
 			import test_registry
 			import test_robust
+			import test_rollout
 			import test_sigpki
 			import test_sigstore
 			for mod in (test_contract, test_containerd_real,
 			    test_deployments, test_differential, test_registry,
 			    test_hostile, test_sigstore, test_cosign_real,
-			    test_bundle, test_notation, test_sigpki, test_gpg,
-			    test_cache, test_robust):
+			    test_bundle, test_keyless, test_notation, test_sigpki,
+			    test_gpg, test_cache, test_rollout, test_robust):
 				mod.run(t)
 	finally:
 		t.close()

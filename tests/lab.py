@@ -656,7 +656,8 @@ class Pki:
 
 	issue() makes a leaf: DNS and IP SANs as given (no SAN extension at all
 	when both are empty and san=False), subject CN as given, serverAuth or
-	clientAuth EKU, ECDSA P-256 or RSA-2048 key.  With PARENT the CA is an
+	clientAuth EKU, ECDSA P-256 or RSA key (RSA_BITS), signed with DIGEST
+	(a name in cryptography's hashes).  With PARENT the CA is an
 	intermediate that PARENT signs, and servers send it after the leaf;
 	KEY reuses a key (a root's twin), PATH_LENGTH constrains the path,
 	NC (see name_constraints()) adds a nameConstraints extension,
@@ -693,7 +694,7 @@ class Pki:
 		self.chain = self.pem if parent else b""
 
 	def issue(self, name, dns=(), ips=(), cn=None, client=False,
-	    rsa=False):
+	    rsa=False, rsa_bits=2048, digest="SHA256"):
 		import ipaddress
 		hashes, ser, ec, x509, NameOID = _cryptography()
 		from cryptography.hazmat.primitives.asymmetric import rsa as rsam
@@ -701,7 +702,7 @@ class Pki:
 		dt = self._dt
 		if rsa:
 			key = rsam.generate_private_key(public_exponent=65537,
-			    key_size=2048)
+			    key_size=rsa_bits)
 		else:
 			key = ec.generate_private_key(ec.SECP256R1())
 		subj = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]
@@ -727,8 +728,11 @@ class Pki:
 		if names:
 			b = b.add_extension(x509.SubjectAlternativeName(names),
 			    critical=False)
-		return Issued(self.lab, name, b.sign(self.key, hashes.SHA256()),
-		    key)
+		import warnings
+		with warnings.catch_warnings():	# SHA-1, on purpose
+			warnings.simplefilter("ignore")
+			cert = b.sign(self.key, getattr(hashes, digest)())
+		return Issued(self.lab, name, cert, key)
 
 	def client_context(self, client=None):
 		"""An ssl client context trusting only this CA (name checks on)."""
@@ -856,7 +860,8 @@ class TlsRegistry(Registry):
 	("htpasswd", FILE) or ("token", TokenIssuer).  creds: (user, password)
 	skopeo pushes with.  bind: "::1" for IPv6.  check_name: whether the
 	lab's own requests check the certificate name (off for the
-	deliberately misnamed ones).
+	deliberately misnamed ones; None: they check nothing, for the
+	certificates OpenSSL refuses as weak).
 	"""
 
 	scheme = "https"
@@ -895,8 +900,11 @@ class TlsRegistry(Registry):
 		return c
 
 	def context(self):
+		import ssl
 		ctx = self.pki.client_context(self.client)
-		ctx.check_hostname = self.check_name
+		ctx.check_hostname = bool(self.check_name)
+		if self.check_name is None:
+			ctx.verify_mode = ssl.CERT_NONE
 		return ctx
 
 	def opener(self):
@@ -1567,6 +1575,22 @@ class NetLab:
 		return self._same_storage("names-" + kind,
 		    lambda: self.pki().issue("names-" + kind, **args),
 		    check_name=False)
+
+	# certificates every ivlite build refuses for a TLS server, whatever
+	# its mbedTLS's own defaults (2.28's take SHA-224, 3.6's do not)
+	WEAK_CERTS = {
+		"sha1": {"digest": "SHA1"},
+		"sha224": {"digest": "SHA224"},
+		"rsa1024": {"rsa": True, "rsa_bits": 1024},
+		"client-eku": {"client": True},
+	}
+
+	def weak(self, kind):
+		"""A registry (TLS storage) whose certificate, for localhost and
+		127.0.0.1, is WEAK_CERTS[kind]."""
+		return self._same_storage("weak-" + kind, lambda: self.pki().issue(
+		    "weak-" + kind, dns=["localhost"], ips=["127.0.0.1"],
+		    **self.WEAK_CERTS[kind]), check_name=None)
 
 	def clientcert(self):
 		"""TLS storage; clientcas = client_pki(); the lab presents

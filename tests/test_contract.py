@@ -65,6 +65,11 @@ def test_key(t, path):
 				_keys[path] = labmod.ec_key_pair(t.lab)[0]
 			elif path.endswith(".pem"):
 				_keys[path] = labmod.ca_cert(t.lab)[0]
+			elif path.endswith("trusted_root.json"):
+				with open(os.path.join(t.root, "tests", "fixtures",
+				    "sigstore", "public-good.trusted_root.json")) as f:
+					_keys[path] = t.lab.write("trusted_root.json",
+					    f.read())
 			else:
 				raise Fail("no test key for %s (add one by suffix)"
 				    % path)
@@ -374,11 +379,13 @@ def run(t):
 		names = sorted(os.path.basename(f) for f in
 		    glob.glob(os.path.join(t.policies, "*.json")))
 		want = ["byo-pki.json", "cosign-prefix.json", "cosign3-key.json",
-		    "digest-pinning.json", "kios.json"]
+		    "cosign3-github-actions.json", "digest-pinning.json",
+		    "kios.json"]
 		if not set(want) <= set(names):
 			raise Fail("expected %s in %s, got %s" % (want, t.policies,
 			    names))
-	t.case("contract: policies/ has the five deployments", policies_present)
+	t.case("contract: policies/ has the six deployment files",
+	    policies_present)
 
 	typo = t.policy_file({"default": [R], "transports": {"docker": {
 	    "quay.io": [{"type": "sigstoreSigned", "keyPth": "/p"}]}}},

@@ -195,3 +195,20 @@ def run(t):
 			    D), 2, "error: %s: No such file or directory" % path)
 		t.case("deployment %s: no rendered trust policy: exit 2, not an "
 		    "allow" % f, missing)
+	# 5b. keyless cosign 3 from a GitHub Actions release workflow, with an
+	# offline trusted_root.json (accepted, other workflow, fork, runner
+	# and the rest end to end against a test Sigstore: test_keyless.py)
+	gha = "cosign3-github-actions.json"
+	root = "/etc/pki/containers/sigstore/trusted_root.json"
+
+	def no_root():
+		if os.path.exists(root):
+			raise Skip("%s exists on this machine" % root)
+		t.expect(t.containerd(pol(gha), "ghcr.io/acme/app:1", D), 2,
+		    'error: %s: transports.docker["ghcr.io/acme"][0].'
+		    'trustedRootPath: %s: No such file or directory' % (pol(gha),
+		    root))
+	t.case("deployment %s: trusted root missing: exit 2 naming it" % gha,
+	    no_root)
+	case(gha, "another registry rejected by default", "quay.io/acme/app:1",
+	    D, 1, "scope default: %s" % REJECT)

@@ -39,11 +39,13 @@ SYSTEM_CA = "/etc/ssl/certs/ca-certificates.crt"
 # during the handshake: depending on timing the client's next send meets
 # EPIPE, its receive a reset or the end of the stream, or it reads the
 # alert first.  Formats: HOST, the hint after "handshake" (re).
-CLIENT_CERT_REFUSED = (r"error: %s: (send: Broken pipe \(during the TLS "
-    r"handshake%s\)|TLS handshake: (NET - Connection was reset by peer|SSL "
+# With TLS 1.3 the server refuses after the handshake, which the client
+# has finished: the first send or receive meets it.
+CLIENT_CERT_REFUSED = (r"error: %s: ((send: Broken pipe|receive: "
+    r"Connection reset by peer) \(during the TLS (handshake|send|receive)"
+    r"%s\)|TLS (handshake|receive): (NET - Connection was reset by peer|SSL "
     r"- The connection indicated an EOF|the server refused \(fatal alert: "
-    r"no common TLS 1\.2 cipher suite, a client certificate it wants, or "
-    r"TLS 1\.3 only\)))")
+    r"no cipher suite in common, or a client certificate it wants\)))")
 # getaddrinfo's message for a name that does not resolve: glibc's or
 # musl's EAI_NONAME, or EAI_AGAIN where the resolver is unreachable
 RESOLVER_ERRORS = ("Name or service not known", "Name does not resolve",
@@ -54,6 +56,33 @@ def untrusted(host, cafile, certsd):
 	"""The line of a TLS chain no configured CA signs."""
 	return "error: %s: TLS: certificate not trusted (no CA in %s or %s/%s " \
 	    "signs it)" % (host, cafile, certsd, host)
+
+
+def tls_of(t):
+	"""(mbedTLS version, speaks TLS 1.3?) of the ivlite under test, from
+	the "tls" line of its -version (regfetch is built alike)."""
+	if getattr(t, "tls_of", None) is None:
+		r = containerd.run_direct([t.ivlite, "-version"], timeout=10)
+		m = re.search(r"^tls +mbedTLS (\d+\.\d+\.\d+), TLS 1\.2"
+		    r"( and 1\.3)?$", r.stdout.decode(errors="replace"), re.M)
+		if not m:
+			raise Fail("%s -version names no TLS library (want a line "
+			    "\"tls mbedTLS X.Y.Z, TLS 1.2[ and 1.3]\"): %r"
+			    % (t.ivlite, r.stdout[:200]))
+		t.tls_of = (m.group(1), bool(m.group(2)))
+	return t.tls_of
+
+
+def tls_refused(t):
+	"""Why a server that refuses every TLS version ivlite offers (fatal
+	alert protocol_version) fails, as that build says it."""
+	ver, tls13 = tls_of(t)
+	if tls13:
+		return "the server refused TLS 1.2 and 1.3, the versions this " \
+		    "ivlite speaks (fatal alert: protocol version)"
+	return "the server refused TLS 1.2, the one version this ivlite " \
+	    "speaks (TLS 1.3 needs it built with mbedTLS 3.6, not %s) (fatal " \
+	    "alert: protocol version)" % ver
 
 
 def denied(host, repo, creds, status=401):
@@ -711,6 +740,21 @@ def run_tls(t, n, nl):
 	    n.expect_accepted(n.ivlite(ref(), ca_file=nl.pki().path), ref(),
 	    app().digest))
 
+	def version():
+		"""The registry (Go) speaks TLS 1.2 and 1.3: ivlite takes 1.3
+		where its mbedTLS has it (-version), else 1.2, with AES-GCM."""
+		r = n.expect_accepted(n.ivlite(ref(), ca_file=nl.pki().path,
+		    v=True), ref(), app().digest)
+		want = "ivlite: tls %s: %s" % (reg().host, "TLSv1.3 "
+		    "TLS1-3-AES-128-GCM-SHA256" if tls_of(t)[1] else "TLSv1.2 "
+		    "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256")
+		got = [ln for ln in r.stderr.splitlines() if
+		    ln.startswith("ivlite: tls %s: TLSv" % reg().host)]
+		if got != [want]:
+			raise Fail("want %r in the -v log, got %r" % (want, got))
+	t.case("registry tls: TLS 1.3 where ivlite has it, else TLS 1.2",
+	    version)
+
 	def same_subject():
 		"""A CA named exactly as the test CA, with another key."""
 		return nl._once("same-subject-pki", lambda: labmod.Pki(nl.lab,
@@ -887,6 +931,25 @@ def run_tls(t, n, nl):
 	    lab_need(lambda: nl.names("ip-only")).host), certs_d=cd(
 	    nl.names("ip-only").host)), ref(nl.names("ip-only").host),
 	    app().digest))
+
+	# certificate rules that hold whatever the mbedTLS (its own defaults
+	# differ: 2.28's profile takes SHA-224 signatures, 3.6's does not)
+	weak_why = {
+		"sha1": "certificate rejected: weak signature or key, refused "
+		    "by the verification profile (SHA-256+, RSA 2048+, NIST "
+		    "curves)",
+		"client-eku": "certificate not for a TLS server (key usage or "
+		    "extended key usage)",
+	}
+	weak_why["sha224"] = weak_why["rsa1024"] = weak_why["sha1"]
+	for kind in sorted(nl.WEAK_CERTS):
+		def weak_case(kind=kind):
+			r = lab_need(lambda: nl.weak(kind))
+			n.expect_line(n.fetch("manifest", ref(r.host),
+			    ca_file=nl.pki().path), 3, "error: %s: TLS: %s"
+			    % (r.host, weak_why[kind]))
+		t.case("registry tls weak: %s certificate rejected" % kind,
+		    weak_case)
 
 	# client certificates
 	def cc():

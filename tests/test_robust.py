@@ -292,12 +292,15 @@ def audit(t):
 
 	def one_acceptance():
 		# every ExitAccept of the code (comments blanked, lines kept)
-		# is a comparison, the enum, or the one assignment in judge()
+		# is a comparison, the enum, the one assignment in judge(), or
+		# -audit's exit status in exit_status()
 		code = re.sub(r"/\*.*?\*/", lambda m: re.sub(r"[^\n]", " ",
 		    m.group()), src, flags=re.S)
 		start = code.index("\njudge(Run *run")
 		end = code.index("\n}\n", start)
 		body = code[start:end]
+		audited = code.index("\nexit_status(int code)\n{\n\treturn "
+		    "auditing ? ExitAccept : code;\n}\n")
 		sets, bad = 0, []
 		for m in re.finditer(r"\bExitAccept\b", code):
 			line = code.count("\n", 0, m.start()) + 1
@@ -309,6 +312,8 @@ def audit(t):
 			    before.endswith("v->exit =") and \
 			    code.startswith(";", m.end()):
 				sets += 1
+				continue
+			if audited < m.start() < audited + 60:
 				continue
 			bad.append("ivlite.c:%d: %s" % (line, code[
 			    code.rindex("\n", 0, m.start()) + 1:code.index("\n",
@@ -323,6 +328,26 @@ def audit(t):
 			raise Fail("judge() does not start from a rejection")
 	t.case("audit: the verdict becomes ExitAccept in one place, judge(), "
 	    "which starts from ExitReject", one_acceptance)
+
+	def audit_mode():
+		# -audit allows a pull in one place: exit_status(), whose flag
+		# main() sets from the option once; everything judges as usual
+		sets = re.findall(r"\bauditing\s*=[^=][^;]*;", c_code(src))
+		if sets != ["auditing = o.audit;"]:
+			raise Fail("auditing is set %r, want once, from -audit"
+			    % sets)
+		m = src[src.index("\nmain(int argc"):]
+		m = m[:m.index("\n}\n")]
+		if not m.rstrip().endswith("return exit_status(code);"):
+			raise Fail("main does not end in return exit_status(code)")
+		for name in ("judge(", "judge_req(", "main_image("):
+			body = src[src.index("\n" + name):]
+			body = body[:body.index("\n}\n")]
+			if re.search(r"\bauditing\b|->audit\b|exit_status\(",
+			    body):
+				raise Fail("%s) looks at -audit" % name)
+	t.case("audit: -audit changes only the exit status (exit_status(), "
+	    "set once from the option), never the judgement", audit_mode)
 
 	def reasons():
 		# a reason (a detail, a *why, a list of them) is built with
@@ -344,16 +369,17 @@ def audit(t):
 	t.case("audit: no error is raised with exit status 0", no_fail_accepts)
 
 	def main_exit():
+		m = src[src.index("\nmain_image(Run *run"):]
+		if "code = e->code ? e->code : judged ? v.exit : ExitUndecided;" \
+		    not in m[:m.index("\n}\n")]:
+			raise Fail("main_image's exit status is not taken from the "
+			    "error or the verdict")
 		m = src[src.index("\nmain(int argc"):]
-		if "code = e.code ? e.code : judged ? v.exit : ExitUndecided;" \
-		    not in m:
-			raise Fail("main's exit status is not taken from the error "
-			    "or the verdict")
 		zero = re.findall(r"return[^;]*\b0;", m[:m.index("\n}\n")])
 		if len(zero) != 2:
 			raise Fail("main returns 0 directly in %d places, want 2 "
 			    "(-version/-h and -check)" % len(zero))
-	t.case("audit: main exits with the error's status or the verdict; "
+	t.case("audit: main_image's status is the error's or the verdict's; "
 	    "only -version/-h and -check return 0 directly", main_exit)
 
 	code = c_code(src)
@@ -450,6 +476,59 @@ def audit(t):
 			    "and the compatibility block: %s" % "; ".join(bad[:20]))
 	t.case("audit: mbedTLS only in the crypto and TLS sections, version "
 	    "checks only in the compatibility block", mbedtls_confined)
+
+	def hash_answers():
+		# a hash call (sha_raw, sha256_ret, mbedtls_md_update…)
+		# that is a statement of its own (after ; { } else, an if's
+		# line, a (void)) drops its answer, and so does the left of a
+		# comma expression
+		call = r"(?:sha_raw|sha(?:256|512)_ret|mbedtls_(?:sha\d+|md)" \
+		    r"(?:_(?!init\b|free\b)\w+)?)\s*\("
+		bad = ["ivlite.c:%d" % (code.count("\n", 0, m.end()) + 1)
+		    for m in re.finditer(r"(?:[;{}]|\belse|\)[ \t]*\n|\(void\))"
+		    r"\s*" + call + r"|\(\s*" + call + r"[^;]*\)\s*,", code)]
+		if bad:
+			raise Fail("a hash call whose answer is not checked: %s"
+			    % ", ".join(bad))
+	t.case("audit: every mbedTLS hash call's answer is checked",
+	    hash_answers)
+
+	def static_archive():
+		# tests/static in a copy of the checkout, on two made-up mbedTLS
+		# trees of one module each (the link then fails, the archive
+		# is made before it): after the second, the archive holds the
+		# second tree's module alone
+		if not shutil.which("musl-gcc"):
+			raise Skip("musl-gcc not installed (musl-tools)")
+		top = t.lab.mkdir("static-archive")
+		os.makedirs(os.path.join(top, "tests"))
+		for f in ("tests/static", "tests/mbedtls-source", "ivlite.c",
+		    "config.def.h", "mbedtls-config.h"):
+			shutil.copy(os.path.join(t.root, f), os.path.join(top, f))
+		out = []
+		for mod in ("first", "second"):
+			src = os.path.join(top, "mbedtls-" + mod)
+			os.makedirs(os.path.join(src, "include", "mbedtls"))
+			os.makedirs(os.path.join(src, "library"))
+			open(os.path.join(src, "include", "mbedtls", "ssl.h"),
+			    "w").close()
+			with open(os.path.join(src, "library", mod + ".c"), "w") as f:
+				f.write("int ivlite_%s;\n" % mod)
+			env = dict(os.environ, MBEDTLS_SRC=src)
+			p = subprocess.run([os.path.join(top, "tests", "static")],
+			    env=env, capture_output=True, text=True, timeout=60)
+			ar = subprocess.run(["ar", "t", os.path.join(top, "build",
+			    "static", "libmbedtls-ivlite.a")], capture_output=True,
+			    text=True)
+			out.append(ar.stdout.split())
+			if p.returncode == 0 or ar.returncode != 0:
+				raise Fail("tests/static on a made-up tree: exit %d, ar "
+				    "t: %r %r" % (p.returncode, ar.stdout, ar.stderr))
+		if out != [["first.o"], ["second.o"]]:
+			raise Fail("archive members after each build: %r (want "
+			    "[['first.o'], ['second.o']])" % out)
+	t.case("audit: tests/static makes its archive anew each build",
+	    static_archive)
 
 	def readme_table():
 		with open(os.path.join(t.root, "README.md")) as f:

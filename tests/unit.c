@@ -2,6 +2,7 @@
  * called through ivlite.h.  Every case states its exact outcome.
  * usage: tests/unit [NAME]: only the test functions whose name contains
  * NAME (see tests[] at the end); each prints "ok - NAME (N checks)". */
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +243,23 @@ static const struct {
 	    "string, got a number, boolean or null" },
 	{ BD(TR ",\"identities\":[1]"), AT ".identities[0]: expected an "
 	    "object, got a number, boolean or null" },
+	{ BD(TR ",\"identities\":[{\"issuer\":\"i\",\"subjectRegExp\":"
+	    "\"^https://x/\\\\d+$\"}]"), AT ".identities[0].subjectRegExp: not a "
+	    "POSIX extended regular expression ivlite reads: an escape POSIX "
+	    "ERE does not have (\\d, \\w, back-references\xe2\x80\xa6) at byte 13" },
+	{ BD(TR ",\"identities\":[{\"issuerRegExp\":\"(a|b\",\"subject\":"
+	    "\"s\"}]"), AT ".identities[0].issuerRegExp: not a POSIX extended "
+	    "regular expression ivlite reads: a ( without its ) at byte 5" },
+	{ BD(TR ",\"identities\":[{\"issuer\":\"i\",\"subjectRegExp\":"
+	    "\"*a\"}]"), AT ".identities[0].subjectRegExp: not a POSIX extended "
+	    "regular expression ivlite reads: an operator with nothing before "
+	    "it at byte 1" },
+	{ BD(TR ",\"identities\":[{\"issuer\":\"i\",\"subject\":\"s\","
+	    "\"claims\":{\"sourceRepo\":\"x\"}}]"), AT ".identities[0].claims: "
+	    "unknown claim \"sourceRepo\" (sigstore-go's names: "
+	    "sourceRepositoryURI, buildSignerURI\xe2\x80\xa6)" },
+	{ BD(TR ",\"identities\":[{\"issuer\":\"\",\"subject\":\"s\"}]"),
+	    AT ".identities[0].issuer: must not be empty" },
 	{ BD("\"trustedRootPath\":\"\"," ID1), AT ".trustedRootPath: must not "
 	    "be empty" },
 	{ BD(KP ",\"predicateTypes\":[]"), AT ".predicateTypes: want 1 to "
@@ -1360,6 +1378,83 @@ test_tsa(void)
 	    "granted"), __LINE__, "status rejection: %d %s", r, out);
 }
 
+/* Identity regexps: POSIX ERE over the whole string.  A table of exact
+ * outcomes, then glibc's regcomp(3) as the oracle: every pattern below
+ * anchored as ^(P)$ against every string must agree with ivlite's. */
+static void
+test_rx(void)
+{
+	static const struct {
+		const char *pat, *s;
+		int want;	/* 1, 0, or -1 with the error */
+		const char *err;
+	} cases[] = {
+		{ "^https://github\\.com/acme/.*$", "https://github.com/acme/x", 1,
+		    NULL },
+		{ "github.com/acme/", "https://github.com/acme/x", 0, NULL },
+		{ "https://github\\.com/acme/.*", "https://githubXcom/acme/", 0,
+		    NULL },
+		{ "a{2,3}", "aaaa", 0, NULL },
+		{ "a{0}b", "b", 1, NULL },
+		{ "(ab|cd)+e?", "abcdab", 1, NULL },
+		{ "x|", "", 1, NULL },
+		{ "[]a]+", "]a]", 1, NULL },
+		{ "[^[:digit:]]*", "abc", 1, NULL },
+		{ "[a-]*", "a-a", 1, NULL },
+		{ ".", "\xc3\xa9", 0, NULL },	/* bytes: one character, two bytes */
+		{ "\\d", "1", -1, "an escape POSIX ERE does not have (\\d, \\w, "
+		    "back-references\xe2\x80\xa6) at byte 2" },
+		{ "a)", "a", -1, "a ) without its ( at byte 1" },
+		{ "[a", "a", -1, "a bracket expression without its ] at byte 2" },
+		{ "[z-a]", "a", -1, "an invalid range in a bracket expression at "
+		    "byte 4" },
+		{ "a{3,2}", "a", -1, "an invalid {m,n} (at most 255) at byte 6" },
+		{ "a{256}", "a", -1, "an invalid {m,n} (at most 255) at byte 6" },
+		{ "[[:word:]]", "a", -1, "an unknown character class at byte 1" },
+		{ "[[=a=]]", "a", -1, "[= =] and [. .] are not supported at byte 1" },
+		{ "(((a{200}){200}){200})", "a", -1, "longer than MAX_REGEX_STATES "
+		    "instructions at byte 15" },
+		{ "a\\", "a", -1, "a trailing \\ at byte 3" },
+	};
+	static const char *pats[] = {
+		"a*", "a+b?", "(a|b)*c", "a{2}", "a{1,3}b", "a{2,}", "(ab){0,2}",
+		"[a-c]+[^a-c]", "^a$", "x|y|z", "(x|)y", "((a)|b)+", "a?a?aa",
+		"[[:alpha:]][[:alnum:]_-]*", "\\.\\*\\+\\?\\[\\(\\{", ".*b.*",
+		"(a*)*", "(a|ab)(c|bcd)(d*)", "[.]+", "[^.]*", "(^a|b)c",
+		"a(b$|c)", "refs/tags/v[0-9]+\\.[0-9]+\\.[0-9]+",
+	};
+	static const char *strs[] = {
+		"", "a", "aa", "aaa", "b", "ab", "abb", "aab", "abc", "abcd",
+		"abcdd", "c", "ac", "bc", "xy", "y", "z", ".*+?[({", "a-1_x",
+		"...", "ba", "refs/tags/v1.2.3", "refs/tags/v1.2.3-rc", "aaab",
+	};
+	char out[512], anch[128];
+	regex_t re;
+	size_t i, k;
+	int r, g;
+
+	for (i = 0; i < LEN(cases); i++) {
+		r = iv_rx_match(cases[i].pat, cases[i].s, out, sizeof(out));
+		check(r == cases[i].want && (r >= 0 || !strcmp(out,
+		    cases[i].err)), __LINE__, "rx %s on %s: %d %s", cases[i].pat,
+		    cases[i].s, r, r < 0 ? out : "");
+	}
+	for (i = 0; i < LEN(pats); i++) {
+		snprintf(anch, sizeof(anch), "^(%s)$", pats[i]);
+		if (regcomp(&re, anch, REG_EXTENDED | REG_NOSUB) != 0) {
+			check(0, __LINE__, "glibc refuses %s", anch);
+			continue;
+		}
+		for (k = 0; k < LEN(strs); k++) {
+			g = regexec(&re, strs[k], 0, NULL, 0) == 0;
+			r = iv_rx_match(pats[i], strs[k], out, sizeof(out));
+			check(r == g, __LINE__, "%s on \"%s\": ivlite %d, glibc %d",
+			    pats[i], strs[k], r, g);
+		}
+		regfree(&re);
+	}
+}
+
 static void
 test_inflate(void)
 {
@@ -1588,15 +1683,12 @@ static const struct {
 	{ BD(PKI("\"caRootsPath\":\"/nonexistent/c\",\"subjectEmail\":\"e\"")),
 	    "q.io/a", DB, 2, "error: " AT ".pki.caRootsPath: /nonexistent/c: "
 	    "No such file or directory" },
-	/* keyless, and a log entry required: refused, before any network */
-	{ BD(TR "," ID1), "q.io/a:1", DB, 1, "rejected q.io/a:1@" DB ": scope "
-	    D("q.io") ": sigstoreBundle(fulcio): keyless verification and "
-	    "transparency logs (trustedRootPath, identities) are not "
-	    "implemented in this build" },
-	{ BD(KP "," TR), "q.io/a:1", DB, 1, "rejected q.io/a:1@" DB ": scope "
-	    D("q.io") ": sigstoreBundle(keyPath=/k): keyless verification and "
-	    "transparency logs (trustedRootPath, identities) are not "
-	    "implemented in this build" },
+	/* keyless, and a log entry required: the trusted root is read
+	 * before any network */
+	{ BD(TR "," ID1), "q.io/a:1", DB, 2, "error: " AT ".trustedRootPath: "
+	    "/t: No such file or directory" },
+	{ BD(KP "," TR), "q.io/a:1", DB, 2, "error: " AT ".keyPath: /k: No "
+	    "such file or directory" },
 	{ POL("\"q.io\":" ACC), "q.io/A", DA, 2, "error: invalid reference "
 	    "\"q.io/A\": repository name must be lowercase" },
 	{ "{", "q.io/a", DA, 2, "error: policy.json: line 1: JSON ends too "
@@ -1674,6 +1766,7 @@ static const struct {
 	{ "ed25519", test_ed25519 },
 	{ "inflate", test_inflate },
 	{ "tsa", test_tsa },
+	{ "rx", test_rx },
 	{ "pgp", test_pgp },
 	{ "pgp_merge", test_pgp_merge },
 };

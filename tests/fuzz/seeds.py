@@ -144,6 +144,25 @@ def notation_seeds():
 	    stores=(), identities=())])):
 		put("trustpolicy", "p%d" % i, json.dumps({"version": "1.0",
 		    "trustPolicies": st}))
+def keyless_seeds():
+	"""trustroot: real trusted roots; checkpoint: real Rekor v1 and v2
+	checkpoints; regex: identity regexps, a NUL, a subject
+	(tests/fixtures/sigstore)"""
+	put("trustroot", "public-good", fixture("sigstore",
+	    "public-good.trusted_root.json"))
+	put("trustroot", "staging", fixture("sigstore",
+	    "staging.trusted_root.json"))
+	for f, n in (("rekor1-dsse", "rekor-v1"), ("rekor2-dsse",
+	    "rekor-v2-staging")):
+		b = json.loads(fixture("sigstore", f + ".sigstore.json"))
+		put("checkpoint", n, b["verificationMaterial"]["tlogEntries"][0]
+		    ["inclusionProof"]["checkpoint"]["envelope"])
+	for i, (p, s) in enumerate([("^https://github\\.com/acme/[^/]+/\\.github/"
+	    "workflows/release\\.yml@refs/tags/v[0-9]+(\\.[0-9]+){2}$",
+	    "https://github.com/acme/app/.github/workflows/release.yml@refs/"
+	    "tags/v1.2.3"), ("(a|b)*c{2,5}[[:alnum:]_-]?", "abacc_"),
+	    ("x{0}|y?|(z+)*", "zz")]):
+		put("regex", "r%d" % i, p.encode() + b"\0" + s.encode())
 
 
 def main():
@@ -151,6 +170,7 @@ def main():
 	bundle_seeds()
 	tsa_seeds()
 	notation_seeds()
+	keyless_seeds()
 	for i, r in enumerate(["alpine", "docker.io/library/alpine:3.20",
 	    "127.0.0.1:5000/a/b:v1", "[::1]:5000/app@" + D, "q.io/x:1@" + D,
 	    "*.example.com", "index.docker.io/x/y"]):
@@ -235,6 +255,19 @@ def main():
 	    "logIndex": 1, "logID": "ab" * 32}}))
 	put("json", "nested", '{"a":[1,-2.5e3,true,null,"\\u00e9\\ud83d\\ude00"'
 	    ',{"b":{}}]}')
+	put("toml", "v3", 'version = 3\ndisabled_plugins = ["io.containerd.nri.v1'
+	    '.nri"]\nimports = ["conf.d/*.toml"]\n\n[plugins."io.containerd.'
+	    'image-verifier.v1.bindir"]\n  bin_dir = "/opt/b"  # c\n  '
+	    'max_verifiers = 0x0a\n  per_verifier_timeout = "1m30.5s"\n[plugins.'
+	    "'io.containerd.cri.v1.images']\n  use_local_image_pull = true\n  "
+	    'max_concurrent_downloads = 1_000\n  [plugins.\'io.containerd.cri.'
+	    'v1.images\'.registry.mirrors."docker.io"]\n    endpoint = [\n    '
+	    '  "https://a", # one\n      \'https://b\',\n    ]\n[[plugins.'
+	    '"io.containerd.transfer.v1.local".unpack_config]]\n  platform = '
+	    '"linux/amd64"\n  x = { a = 1, b.c = [true, false], "d e" = {} }\n')
+	put("toml", "values", 'a = 1979-05-27 07:32:00Z\nb = [1.5, -inf, nan]\n'
+	    'c = """\nline \\\n   joined\\u00e9"""\nd = \'\'\'\nraw \\n\'\'\'\n'
+	    'e = "\\t\\"\\\\"\n"f.g" . h = 0o17\ni = -0b1\n[[x]]\n[[x]]\ny = 1\n')
 	return 0
 
 
