@@ -65,6 +65,14 @@ def test_key(t, path):
 				_keys[path] = labmod.ec_key_pair(t.lab)[0]
 			elif path.endswith(".pem"):
 				_keys[path] = labmod.ca_cert(t.lab)[0]
+			elif path.endswith("notation/trustpolicy.json"):
+				_keys[path] = t.lab.write("trustpolicy.json",
+				    json.dumps({"version": "1.0", "trustPolicies": [{
+				    "name": "all", "registryScopes": ["*"],
+				    "signatureVerification": {"level": "skip"}}]}))
+			elif path.endswith("digestion/trustpolicy.json"):
+				_keys[path] = t.lab.write("digestion.json", json.dumps(
+				    {"version": "1.0", "trustedDigests": [D]}))
 			elif path.endswith("trusted_root.json"):
 				with open(os.path.join(t.root, "tests", "fixtures",
 				    "sigstore", "public-good.trusted_root.json")) as f:
@@ -79,13 +87,15 @@ def test_key(t, path):
 
 
 def with_test_keys(t, policy):
-	"""Copy of POLICY with every /etc/pki/containers/… path replaced."""
+	"""Copy of POLICY with every /etc/pki/containers/… and
+	/etc/containerd/image-verifiers/… path replaced."""
 	def walk(o):
 		if isinstance(o, dict):
 			return {k: walk(v) for k, v in o.items()}
 		if isinstance(o, list):
 			return [walk(v) for v in o]
-		if isinstance(o, str) and o.startswith("/etc/pki/containers/"):
+		if isinstance(o, str) and o.startswith(("/etc/pki/containers/",
+		    "/etc/containerd/image-verifiers/")):
 			return test_key(t, o)
 		return o
 	with open(policy) as f:
@@ -350,8 +360,9 @@ def run(t):
 			raise Fail("expected version text on stdout, got nothing")
 	t.case("contract: -version", version)
 
-	# The shipped policies name key files under /etc/pki/containers,
-	# which a test machine does not have and -check opens; each is checked
+	# The shipped policies name key files under /etc/pki/containers (and
+	# trust policies under /etc/containerd/image-verifiers), which a test
+	# machine does not have and -check opens; each is checked
 	# as a copy whose paths point at fresh test keys of the same kind.
 	# (the scopes: each policy's plus its default; an empty registries.d,
 	# not the machine's)
