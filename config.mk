@@ -13,6 +13,7 @@ WARN = -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror
 CFLAGS = -std=c99 $(WARN) -Os
 LDFLAGS =
 LIBS = -lmbedtls -lmbedx509 -lmbedcrypto
-# ivlite-static must not grow past this many bytes (400 KiB)
-STATIC_BUDGET = 409600
+# ivlite-static must not grow past this many bytes (480 KiB; 400 KiB
+# until keyless bundles and notation: README, Static build)
+STATIC_BUDGET = 491520
 SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -10243,11 +10243,11 @@ ct_verify(const Cert *leaf, const Cert *issuer, const Log *logs, int nlogs,
 		if (der_get(&ext, 0x06, &all) == 0 && der_is(&all, oid))
 			x = ext.tlv, xe = ext.end;
 	if (!x || !(tbs = ct_tbs(leaf, x, xe, a, &tn)) || !(msg = ar_alloc(a,
-	    tn + 64 + (1 << 16), NULL))) {
+	    tn + 64 + (1 << 16), NULL)) || sha_raw(256, issuer->pk_raw.p,
+	    issuer->pk_raw.len, ikh) != 32) {
 		*why = "the precertificate cannot be rebuilt";
 		return -1;
 	}
-	sha_raw(256, issuer->pk_raw.p, issuer->pk_raw.len, ikh);
 	p = o.p + 2;
 	end = o.end;
 	if ((size_t)(o.p[0] << 8 | o.p[1]) != (size_t)(end - p)) {
@@ -11344,7 +11344,8 @@ tl_merkle(long long i, long long n, const unsigned char *lh, const Str *p,
 			memcpy(buf + 1, p[k].p, 32);
 			memcpy(buf + 33, h, 32);
 		}
-		sha_raw(256, buf, 65, h);
+		if (sha_raw(256, buf, 65, h) != 32)
+			return -1;
 	}
 	return memcmp(h, root, 32) ? -1 : 0;
 }
@@ -11483,7 +11484,8 @@ tl_bind(const Entry *e, const Signed *s, Arena *a, const char **why)
 		    "bundle's" : "rekor: the logged key is not the signer's";
 	else if (!(k = sst_at(&j, 0, d ? da : ia, 0, a, &n)) || strcmp(k,
 	    "sha256") || !(v = sst_at(&j, 0, d ? dh : ih, 0, a, &n)) ||
-	    (sha_raw(256, s->payload.p, s->payload.n, h), !hex_same(v, h, 32)))
+	    sha_raw(256, s->payload.p, s->payload.n, h) != 32 || !hex_same(v,
+	    h, 32))
 		*why = "rekor: the logged payload hash is not this payload's";
 	else
 		return 1;
@@ -12560,11 +12562,13 @@ cry_signed(const Cert *c, const Cert *by, int ca)
 	    (md != MBEDTLS_MD_SHA256 && md != MBEDTLS_MD_SHA384 &&
 	    md != MBEDTLS_MD_SHA512))
 		return -1;
-	hn = der_sum(md == MBEDTLS_MD_SHA256 ? MdSha256 : md ==
-	    MBEDTLS_MD_SHA384 ? MdSha384 : MdSha512, c->tbs.p, c->tbs.len, h);
+	if (!(hn = der_sum(md == MBEDTLS_MD_SHA256 ? MdSha256 : md ==
+	    MBEDTLS_MD_SHA384 ? MdSha384 : MdSha512, c->tbs.p, c->tbs.len, h)))
+		return -1;
 	return mbedtls_pk_verify_ext(c->MBEDTLS_PRIVATE(sig_pk),
 	    c->MBEDTLS_PRIVATE(sig_opts), (Pk *)&by->pk, (mbedtls_md_type_t)md,
-	    h, hn, c->sig.p, c->sig.len) == 0 ? 0 : -1;
+	    h, hn, c->MBEDTLS_PRIVATE(sig).p, c->MBEDTLS_PRIVATE(sig).len) == 0 ?
+	    0 : -1;
 }
 
 /* is c's issuer name (bytes) by's subject name? */
