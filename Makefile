@@ -8,7 +8,7 @@ SRC = ivlite.c
 HDR = config.h config.mk
 TESTPKGS = libmbedtls-dev libjsmn-dev skopeo docker-registry gnupg python3 \
 	python3-cryptography clang libclang-rt-14-dev valgrind time musl-tools \
-	dpkg-dev curl strace runc
+	dpkg-dev curl strace runc mandoc man-db
 DEMOPKGS = libmbedtls-dev libjsmn-dev skopeo docker-registry gnupg python3 \
 	python3-cryptography runc
 FUZZ_SECONDS = 60
