@@ -92,13 +92,16 @@ demo:
 # man -l ivlite.1 shows it (tests/test_robust.py keeps the two equal); the
 # installed page gets $(VERSION), whatever it was set to
 install: ivlite
-	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(POLICYDIR)
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
+	    $(DESTDIR)$(POLICYDIR)/registries.d
 	cp -f ivlite $(DESTDIR)$(PREFIX)/bin
 	chmod 755 $(DESTDIR)$(PREFIX)/bin/ivlite
 	sed "s/^\.Os ivlite .*/.Os ivlite $(VERSION)/" < ivlite.1 > $(DESTDIR)$(MANPREFIX)/man1/ivlite.1
 	chmod 644 $(DESTDIR)$(MANPREFIX)/man1/ivlite.1
 	cp -f policies/*.json $(DESTDIR)$(POLICYDIR)
 	chmod 644 $(DESTDIR)$(POLICYDIR)/*.json
+	cp -f policies/registries.d/*.yaml $(DESTDIR)$(POLICYDIR)/registries.d
+	chmod 644 $(DESTDIR)$(POLICYDIR)/registries.d/*.yaml
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/ivlite $(DESTDIR)$(MANPREFIX)/man1/ivlite.1
