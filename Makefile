@@ -8,7 +8,7 @@ SRC = ivlite.c
 HDR = config.h config.mk
 TESTPKGS = libmbedtls-dev libjsmn-dev skopeo docker-registry gnupg python3 \
 	python3-cryptography clang libclang-rt-14-dev valgrind time musl-tools \
-	dpkg-dev curl strace runc
+	dpkg-dev curl strace runc mandoc man-db
 DEMOPKGS = libmbedtls-dev libjsmn-dev skopeo docker-registry gnupg python3 \
 	python3-cryptography runc
 FUZZ_SECONDS = 60
@@ -88,14 +88,20 @@ demo:
 	$(MAKE) ivlite
 	tests/demo
 
+# ivlite.1's footer (.Os) names config.mk's VERSION in the tree too, so
+# man -l ivlite.1 shows it (tests/test_robust.py keeps the two equal); the
+# installed page gets $(VERSION), whatever it was set to
 install: ivlite
-	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(POLICYDIR)
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
+	    $(DESTDIR)$(POLICYDIR)/registries.d
 	cp -f ivlite $(DESTDIR)$(PREFIX)/bin
 	chmod 755 $(DESTDIR)$(PREFIX)/bin/ivlite
-	sed "s/VERSION/$(VERSION)/g" < ivlite.1 > $(DESTDIR)$(MANPREFIX)/man1/ivlite.1
+	sed "s/^\.Os ivlite .*/.Os ivlite $(VERSION)/" < ivlite.1 > $(DESTDIR)$(MANPREFIX)/man1/ivlite.1
 	chmod 644 $(DESTDIR)$(MANPREFIX)/man1/ivlite.1
 	cp -f policies/*.json $(DESTDIR)$(POLICYDIR)
 	chmod 644 $(DESTDIR)$(POLICYDIR)/*.json
+	cp -f policies/registries.d/*.yaml $(DESTDIR)$(POLICYDIR)/registries.d
+	chmod 644 $(DESTDIR)$(POLICYDIR)/registries.d/*.yaml
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/ivlite $(DESTDIR)$(MANPREFIX)/man1/ivlite.1

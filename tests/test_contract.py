@@ -10,6 +10,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 
 import containerd
 import lab as labmod
@@ -366,18 +367,80 @@ def run(t):
 	# as a copy whose paths point at fresh test keys of the same kind.
 	# (the scopes: each policy's plus its default; an empty registries.d,
 	# not the machine's)
-	def check_shipped(f):
+	def check_shipped(f, regd=None, nregd=0):
 		copy = with_test_keys(t, f)
-		regd = t.lab.mkdir("registries.d-none")
+		regd = regd or t.lab.mkdir("registries.d-none")
 		with open(f) as fh:
 			pol = json.load(fh)
 		n = 1 + sum(len(v) for v in pol.get("transports", {}).values())
 		t.expect(t.direct(["-check", "-policy", copy, "-registries-d",
-		    regd]), 0, "ok: %s: %d scope%s; %s: 0 scopes" % (copy, n,
-		    "" if n == 1 else "s", regd))
+		    regd]), 0, "ok: %s: %d scope%s; %s: %d scope%s" % (copy, n,
+		    "" if n == 1 else "s", regd, nregd, "" if nregd == 1 else "s"))
 	for f in sorted(glob.glob(os.path.join(t.policies, "*.json"))):
 		t.case("contract: -check %s (key paths -> test keys)"
 		    % os.path.relpath(f, t.root), lambda f=f: check_shipped(f))
+	# policies/registries.d: the example registries.d installed with the
+	# policies, which every policy above is checked with too
+	regd_example = os.path.join(t.policies, "registries.d")
+
+	for f in sorted(glob.glob(os.path.join(t.policies, "*.json"))):
+		t.case("contract: -check %s with policies/registries.d"
+		    % os.path.relpath(f, t.root),
+		    lambda f=f: check_shipped(f, regd_example, 3))
+
+	def skopeo_regd(d):
+		"""skopeo's error for an image on a closed port, having read
+		registries.d D first (containers/image reads it before any
+		connection)"""
+		if labmod.missing_tools("skopeo"):
+			raise Skip("skopeo not installed")
+		p = labmod.run([labmod.SKOPEO, "--registries.d", d, "inspect",
+		    "--raw", "--tls-verify=false", "docker://127.0.0.1:9/x:1"],
+		    timeout=60, check=False, env={"HOME": t.lab.dir,
+		    "PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+		return p.returncode, p.stderr.strip()
+
+	def skopeo_example():
+		broken = t.lab.mkdir("registries.d-broken")
+		with open(os.path.join(regd_example, "example.yaml")) as fh, \
+		    open(os.path.join(broken, "example.yaml"), "w") as out:
+			out.write(fh.read().replace("use-sigstore-attachments: true",
+			    "use-sigstore-attachments: [true", 1))
+		rc, err = skopeo_regd(broken)
+		if rc != 1 or "parsing %s/example.yaml" % broken not in err:
+			raise Fail("skopeo on a broken copy: exit %d, %r (want it "
+			    "to name the file: the probe must read registries.d)"
+			    % (rc, err[-400:]))
+		rc, err = skopeo_regd(regd_example)
+		if rc != 1 or "pinging container registry 127.0.0.1:9" not in err \
+		    or "parsing " + regd_example in err:
+			raise Fail("skopeo --registries.d %s: exit %d, %r (want it "
+			    "past registries.d, failing to connect)" % (regd_example,
+			    rc, err[-400:]))
+	t.case("contract: skopeo reads policies/registries.d (and names a "
+	    "broken copy)", skopeo_example)
+
+	def installed():
+		d = t.lab.mkdir("install")
+		p = labmod.run(["make", "-s", "-C", t.root, "install",
+		    "DESTDIR=" + d, "PREFIX=/usr"], timeout=300, check=False)
+		if p.returncode:
+			raise Fail("make install: exit %d: %s" % (p.returncode,
+			    (p.stdout + p.stderr)[-600:]))
+		with open(os.path.join(regd_example, "example.yaml")) as fh, \
+		    open(os.path.join(d, "usr/share/ivlite/registries.d/"
+		    "example.yaml")) as got:
+			if fh.read() != got.read():
+				raise Fail("installed registries.d/example.yaml differs")
+		with open(os.path.join(t.root, "config.mk")) as fh:
+			v = re.search(r"^VERSION = (\S+)$", fh.read(), re.M).group(1)
+		with open(os.path.join(d, "usr/share/man/man1/ivlite.1")) as fh:
+			os_line = [l for l in fh if l.startswith(".Os")]
+		if os_line != [".Os ivlite %s\n" % v]:
+			raise Fail("installed ivlite.1: %r, want .Os ivlite %s"
+			    % (os_line, v))
+	t.case("contract: make install DESTDIR: policies/registries.d and "
+	    "ivlite.1 with config.mk's version", installed)
 	# on a machine without the keys, -check names the first missing one
 	kios = os.path.join(t.policies, "kios.json")
 	t.case("contract: -check names a missing key file", lambda: t.expect(

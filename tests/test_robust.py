@@ -247,6 +247,7 @@ def run(t):
 	    % MEM_CEILING_MIB, ceiling)
 
 	audit(t)
+	manpage(t)
 
 
 MAX_SECTION_LINES = 800	# STYLE.md: a section past ~800 lines is split
@@ -542,3 +543,109 @@ def audit(t):
 			if not re.search(r"fail\([^,]+,\s*%s" % code, src):
 				raise Fail("%s is never raised" % code)
 	t.case("audit: README's exit-code table covers exit 0-3", readme_table)
+
+
+def man_render(page, width=80):
+	"""man-db's rendering of PAGE (groff, as a user reads it) at WIDTH
+	columns in UTF-8: (stdout, stderr), with groff's warnings on."""
+	env = dict(os.environ, MANWIDTH=str(width), LC_ALL="C.UTF-8",
+	    MAN_KEEP_FORMATTING="", MANPAGER="cat", PAGER="cat")
+	p = subprocess.run(["man", "--warnings", "-l", page],
+	    capture_output=True, text=True, env=env, timeout=60)
+	if p.returncode:
+		raise Fail("man -l %s: exit %d: %s" % (page, p.returncode,
+		    p.stderr.strip()[-600:]))
+	return re.sub(r".\x08", "", p.stdout), p.stderr
+
+
+def nested_quotes(text):
+	"""Each place where a quote opens inside one of the same kind:
+	‘a ‘b’ c’ is what .Ql/.Dq followed by another macro on
+	the same line render to."""
+	bad = []
+	for op, cl in (("\u2018", "\u2019"), ("\u201c", "\u201d")):
+		depth, start = 0, 0
+		for i, c in enumerate(text):
+			if c == op:
+				if depth:
+					bad.append(text[start:i + 40].replace("\n", " "))
+				depth, start = depth + 1, i
+			elif c == cl and depth:
+				depth -= 1
+	return bad
+
+
+def manpage(t):
+	"""ivlite.1 as a user reads it: mandoc's linter, man(1) through
+	groff, the footer's version, every option of ivlite.c."""
+	page = os.path.join(t.root, "ivlite.1")
+	with open(page) as f:
+		mdoc = f.read()
+	with open(os.path.join(t.root, "config.mk")) as f:
+		version = re.search(r"^VERSION = (\S+)$", f.read(), re.M).group(1)
+
+	def lint():
+		# level warning: the style messages mandoc adds are about this
+		# machine (which pages mandoc.db and man(1) know) and about
+		# words that end in ':' or ';' inside .Ql (ivlite's own output,
+		# rendered inside the quotes as meant), not about the page
+		if labmod.missing_tools("mandoc"):
+			raise Skip("mandoc not installed (Debian package mandoc)")
+		p = subprocess.run(["mandoc", "-Tlint", "-W", "warning", page],
+		    capture_output=True, text=True, timeout=60)
+		out = (p.stdout + p.stderr).strip()
+		if p.returncode or out:
+			raise Fail("mandoc -Tlint -W warning: exit %d: %s" % (
+			    p.returncode, out[:1500]))
+	t.case("audit: ivlite.1: mandoc -Tlint -W warning says nothing", lint)
+
+	def rendered():
+		if labmod.missing_tools("man"):
+			raise Skip("man not installed (Debian package man-db)")
+		text, err = man_render(page)
+		bad = []
+		if err.strip():
+			bad.append("man --warnings -l ivlite.1 (80 columns): %s"
+			    % err.strip()[:1000])
+		nest = nested_quotes(text)
+		if nest:
+			bad.append("quotes nested in the rendered page: %s"
+			    % " | ".join(nest[:6]))
+		foot = [l for l in text.split("\n") if l.strip()][-1].split()
+		if foot[:2] != ["ivlite", version] or \
+		    foot[-2:] != ["ivlite", version]:
+			bad.append("footer %r: want ivlite %s (config.mk) at both "
+			    "ends" % (" ".join(foot), version))
+		if bad:
+			raise Fail("; ".join(bad))
+	t.case("audit: ivlite.1: man -l renders it without warnings, nested "
+	    "quotes, footer ivlite " + version, rendered)
+
+	def options():
+		with open(os.path.join(t.root, "ivlite.c")) as f:
+			src = f.read()
+		names = []
+		for table in ("optnames", "flagnames"):
+			m = re.search(r"static const char \*%s\[\] = \{(.*?)\};"
+			    % table, src, re.S)
+			if not m:
+				raise Fail("ivlite.c: no %s[] table" % table)
+			names += re.findall(r'"([^"]+)"', c_strip(m.group(1)))
+		sect = lambda name: mdoc[mdoc.index("\n.Sh %s\n" % name):][1:]
+		syn = sect("SYNOPSIS")
+		syn = set(re.findall(r"\bFl (\S+)", syn[:syn.index("\n.Sh ")]))
+		opt = sect("OPTIONS")
+		opt = opt[:opt.index("\n.Sh ")]
+		items = set(re.findall(r"\bFl (\S+)", "\n".join(
+		    l for l in opt.split("\n") if l.startswith(".It "))))
+		miss = ["-%s (SYNOPSIS)" % n for n in names if n not in syn] + \
+		    ["-%s (OPTIONS)" % n for n in names if n not in items]
+		if miss:
+			raise Fail("ivlite.1 does not list %s" % ", ".join(miss))
+	t.case("audit: ivlite.1: SYNOPSIS and OPTIONS list every option of "
+	    "ivlite.c", options)
+
+
+def c_strip(text):
+	"""text without C comments"""
+	return re.sub(r"/\*.*?\*/", "", text, flags=re.S)
