@@ -3325,8 +3325,11 @@ static int
 cry_check(const Pk *pk, int md, const unsigned char *h, size_t hn,
     const unsigned char *sig, size_t sl)
 {
-	int ret = mbedtls_pk_verify((Pk *)pk, cry_md[md], h, hn, sig, sl);
+	int ret;
 
+	if (!hn || cry_init(0) < 0)	/* a keyless run has loaded no key */
+		return -2;
+	ret = mbedtls_pk_verify((Pk *)pk, cry_md[md], h, hn, sig, sl);
 	return ret == 0 ? 0 : cry_nomem(ret) ? -2 : -1;
 }
 
@@ -3406,7 +3409,7 @@ cry_verify(Pk *pk, const void *msg, size_t n,
 {
 	unsigned char h[32], der[160];
 
-	if (sha_raw(256, msg, n, h) != sizeof(h))
+	if (sha_raw(256, msg, n, h) != sizeof(h) || cry_init(0) < 0)
 		return -1;
 	if (mbedtls_pk_get_type(pk) == MBEDTLS_PK_RSA)
 		return sl == mbedtls_pk_get_len(pk) && mbedtls_pk_verify(pk,
@@ -4304,6 +4307,10 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 	p.t = t;
 	p.eku = eku;
 	p.why[0] = '\0';
+	if (cry_init(0) < 0) {
+		*why = "cannot start PSA crypto";
+		return -1;
+	}
 	if (mbedtls_x509_crt_verify_with_profile(chain, roots, NULL,
 	    &cry_profile, NULL, &f, cry_chain_cb, &p) == 0 && f == 0)
 		return 0;
@@ -12531,7 +12538,8 @@ cry_sig(const Cert *c, int alg, int anysalt, const void *msg, size_t n,
 		    der, cry_p1363(sig, sl, der)) == 0 ? 0 : -1;
 	o.mgf1_hash_id = cry_md[md];
 	o.expected_salt_len = anysalt ? MBEDTLS_RSA_SALT_LEN_ANY : (int)hn;
-	return sl == cry_key_len(&c->pk) && mbedtls_pk_verify_ext(
+	return hn && cry_init(0) == 0 && sl == cry_key_len(&c->pk) &&
+	    mbedtls_pk_verify_ext(
 	    MBEDTLS_PK_RSASSA_PSS, &o, (Pk *)&c->pk, cry_md[md], h, hn, sig,
 	    sl) == 0 ? 0 : -1;
 }
@@ -12563,7 +12571,8 @@ cry_signed(const Cert *c, const Cert *by, int ca)
 	    md != MBEDTLS_MD_SHA512))
 		return -1;
 	if (!(hn = der_sum(md == MBEDTLS_MD_SHA256 ? MdSha256 : md ==
-	    MBEDTLS_MD_SHA384 ? MdSha384 : MdSha512, c->tbs.p, c->tbs.len, h)))
+	    MBEDTLS_MD_SHA384 ? MdSha384 : MdSha512, c->tbs.p, c->tbs.len,
+	    h)) || cry_init(0) < 0)
 		return -1;
 	return mbedtls_pk_verify_ext(c->MBEDTLS_PRIVATE(sig_pk),
 	    c->MBEDTLS_PRIVATE(sig_opts), (Pk *)&by->pk, (mbedtls_md_type_t)md,
