@@ -80,6 +80,7 @@ static const char *containerdconfig = "/etc/containerd/config.toml";
 #define MAX_REGD_FILES     64            /* *.yaml files in registries.d */
 #define MAX_REGD_BYTES     (1 << 20)     /* one registries.d file */
 #define MAX_REGD_SCOPES    1024          /* scopes over all registries.d files */
+#define MAX_WARNINGS       256           /* -check warnings shown (the rest counted) */
 #define MAX_SIGS           64            /* layers of a sigstore attachment */
 #define MAX_REFERRERS      64            /* an image's referrers, all pages: each
                                           * is a manifest fetched (sigstoreBundle) */

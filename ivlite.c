@@ -323,7 +323,7 @@ typedef struct {
 	const char *auth[LEN(authfiles)];	/* NULL-terminated */
 	const char *insecure[MAX_INSECURE + 1];	/* NULL-terminated */
 	const char *log, *ctrdconfig;	/* -log, -containerd-config */
-	int timeout, json, check, version, help;
+	int timeout, json, check, strict, version, help;
 	int audit, batch, doctor;
 	unsigned seen;		/* single-valued options given, by bit */
 	long long deadline;	/* CLOCK_MONOTONIC, milliseconds */
@@ -412,6 +412,7 @@ static const Limit limits[] = {
 	LIMIT_INIT(MAX_REGD_FILES),
 	LIMIT_INIT(MAX_REGD_BYTES),
 	LIMIT_INIT(MAX_REGD_SCOPES),
+	LIMIT_INIT(MAX_WARNINGS),
 	LIMIT_INIT(MAX_SIGS),
 	LIMIT_INIT(MAX_REFERRERS),
 	LIMIT_INIT(MAX_REFERRER_PAGES),
@@ -754,6 +755,30 @@ ar_reason(Arena *a, Err *e, const char *fmt, ...)
 	p = ar_vprintf(a, e, fmt, ap);
 	va_end(ap);
 	return p ? p : NOMEM;
+}
+
+/* -check's warnings, in the order found: what loads but will not work
+ * as meant.  Only -check collects them (warns.a set); a run ignores them. */
+static struct {
+	Arena *a;
+	const char *w[MAX_WARNINGS];
+	int n;			/* found, shown or not */
+} warns;
+
+static void
+warn(const char *fmt, ...)
+{
+	va_list ap;
+	const char *p;
+
+	if (!warns.a)
+		return;
+	va_start(ap, fmt);
+	p = ar_vprintf(warns.a, NULL, fmt, ap);
+	va_end(ap);
+	if (warns.n < MAX_WARNINGS)
+		warns.w[warns.n] = p ? p : NOMEM;
+	warns.n++;
 }
 
 /* text with backslashes and non-printable bytes as \xNN (and in quotes,
@@ -2319,15 +2344,21 @@ pol_lint(const char *key, Arena *a, Err *e)
 	if (domainlike && !key[n] && !*ref_domain(key) && strcmp(key,
 	    "index.docker.io"))
 		return NULL;	/* a host[:port] */
+	if (!strncmp(key, "index.docker.io", 15) && (!key[15] || (key[15] ==
+	    '/' && !strpbrk(key + 16, "/:@"))))
+		return ar_reason(a, e, "never matches: scopes are fully expanded "
+		    "names; did you mean \"docker.io%s\"?", key + 15);
 	if (ref_parse(&r, key, &sub) < 0)
 		return ar_reason(a, e, "never matches: %s", sub.msg);
 	snprintf(s, sizeof(s), "%s%s%s%s%s", r.name, r.tag[0] && !r.deftag ?
 	    ":" : "", r.deftag ? "" : r.tag, r.digest[0] ? "@" : "",
 	    r.digest);
-	if (domainlike && key[n] && (!strcmp(s, key) || (!strncmp(key,
-	    "docker.io/", 10) && !strchr(key + 10, '/') &&
-	    !strpbrk(key + 10, ":@"))))
+	if (domainlike && key[n] && !strcmp(s, key))
 		return NULL;	/* a name, namespace or reference */
+	if (!strncmp(key, "docker.io/", 10) && !strpbrk(key + 10, "/:@"))
+		return strcmp(key, "docker.io/library") ? ar_reason(a, e, "a "
+		    "namespace: matches \"%s/…\", not the image %s, which is "
+		    "\"%s\"", key, key + 10, s) : NULL;
 	return ar_reason(a, e, "never matches: scopes are fully expanded "
 	    "names; did you mean \"%s\"?", domainlike ? s : r.name);
 }
@@ -2361,6 +2392,13 @@ pol_files(const Policy *p, const Scope *only,
 				for (n = 0; n < cnt; n++) {
 					if (!b[m] || !b[m][n].path)
 						continue;
+					if (b[m][n].path[0] != '/')
+						warn("%s: %s: %s is relative to "
+						    "the working directory, and "
+						    "containerd's is not yours: "
+						    "give an absolute path",
+						    p->file, b[m][n].at,
+						    b[m][n].path);
 					if (file_read(a, b[m][n].path,
 					    MAX_KEY_BYTES, &s, &sub) < 0)
 						return fail(e, ExitConfig,
@@ -2894,6 +2932,50 @@ yaml_bool(const char *s)
 	return -1;
 }
 
+/* Is a within two edits (insert, delete, replace) of b?  For "did you
+ * mean": keys are short, longer ones are never near. */
+static int
+near(const char *a, const char *b)
+{
+	size_t i, j, m = strlen(a), n = strlen(b);
+	unsigned char d[2][33];
+
+	if (m > 32 || n > 32)
+		return 0;
+	for (j = 0; j <= n; j++)
+		d[0][j] = (unsigned char)j;
+	for (i = 1; i <= m; i++) {
+		d[i & 1][0] = (unsigned char)i;
+		for (j = 1; j <= n; j++) {
+			int x = d[(i - 1) & 1][j - 1] + (a[i - 1] != b[j - 1]),
+			    y = d[(i - 1) & 1][j] + 1, z = d[i & 1][j - 1] + 1;
+
+			d[i & 1][j] = (unsigned char)(x < y ? (x < z ? x : z) :
+			    (y < z ? y : z));
+		}
+	}
+	return d[m & 1][n] <= 2;
+}
+
+/* -check's warning for a key containers/image ignores, naming the one of
+ * known (NULL-terminated) it may have meant */
+static void
+regd_unknown(const char *file, const Ynode *y, const char *const *known)
+{
+	char q[QUOTE_SIZE];
+
+	while (*known && !near(y->key, *known))
+		known++;
+	warn("%s:%d: unknown key %s is ignored%s%s%s", file, y->line,
+	    quote(q, y->key, strlen(y->key)), *known ? "; did you mean \"" :
+	    "", *known ? *known : "", *known ? "\"?" : "");
+}
+
+static const char *const topkeys[] = { "docker", "default-docker", NULL };
+static const char *const sectionkeys[] = { "lookaside", "sigstore",
+    "lookaside-staging", "sigstore-staging", "use-sigstore-attachments",
+    NULL };
+
 /* one section (lookaside, sigstore, use-sigstore-attachments…) */
 static int
 regd_section(RegdScope *s, const Ynode *y, const char *file, Err *e)
@@ -2916,8 +2998,10 @@ regd_section(RegdScope *s, const Ynode *y, const char *file, Err *e)
 		}
 		if (strcmp(c->key, "lookaside") && strcmp(c->key, "sigstore") &&
 		    strcmp(c->key, "lookaside-staging") &&
-		    strcmp(c->key, "sigstore-staging"))
+		    strcmp(c->key, "sigstore-staging")) {
+			regd_unknown(file, c, sectionkeys);
 			continue;	/* unknown keys are ignored, as upstream */
+		}
 		if (c->type == YMap)
 			return fail(e, ExitConfig, "%s:%d: %s: expected a URL",
 			    file, c->line, c->key);
@@ -2959,11 +3043,11 @@ regd_add(Regd *g, const char *key, const char *file, int line, Arena *a,
 static int
 regd_load(Regd *g, Arena *a, const char *dir, Err *e)
 {
-	char *names[MAX_REGD_FILES];
+	char *names[MAX_REGD_FILES], *skip[MAX_REGD_FILES];
 	struct dirent *d;
 	size_t len;
 	DIR *dp;
-	int i, n = 0;
+	int i, n = 0, nskip = 0;
 	Str f;
 
 	g->n = 0;
@@ -2975,8 +3059,13 @@ regd_load(Regd *g, Arena *a, const char *dir, Err *e)
 		    strerror(errno));
 	while ((d = readdir(dp))) {
 		len = strlen(d->d_name);
-		if (len < 6 || strcmp(d->d_name + len - 5, ".yaml"))
+		if (len < 6 || strcmp(d->d_name + len - 5, ".yaml")) {
+			if (warns.a && nskip < MAX_REGD_FILES &&
+			    strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
+				skip[nskip++] = ar_printf(warns.a, NULL,
+				    "%s/%s", dir, d->d_name);
 			continue;
+		}
 		if (n == MAX_REGD_FILES || !(names[n++] = ar_printf(a, e,
 		    "%s/%s", dir, d->d_name))) {
 			closedir(dp);
@@ -2985,6 +3074,10 @@ regd_load(Regd *g, Arena *a, const char *dir, Err *e)
 		}
 	}
 	closedir(dp);
+	qsort(skip, (size_t)nskip, sizeof(skip[0]), str_cmp);
+	for (i = 0; i < nskip; i++)	/* -check only */
+		warn("%s: ignored: registries.d reads only files ending in "
+		    ".yaml", skip[i] ? skip[i] : NOMEM);
 	qsort(names, (size_t)n, sizeof(names[0]), str_cmp);
 	for (i = 0; i < n; i++)
 		if (file_read(a, names[i], MAX_REGD_BYTES, &f, e) < 0 ||
@@ -3016,6 +3109,8 @@ regd_file(Regd *g, char *text, const char *file, Arena *a, Err *e)
 				if (!(s = regd_add(g, c->key, file, c->line, a,
 				    e)) || regd_section(s, c, file, e) < 0)
 					return -1;
+		} else if (strcmp(t->key, "default-docker")) {
+			regd_unknown(file, t, topkeys);
 		}
 	}
 	return 0;
@@ -16162,7 +16257,181 @@ batch_run(Run *run, Net *net, const Policy *p, const Str *pol, Opts *o)
 	return worst < 0 ? 0 : worst;	/* a table with no image: none to fault */
 }
 
-/* == 43. Options, -check, -version, main =================================
+/* == 43. -check ==========================================================
+ * What loads but cannot work as meant, as warnings, all of them: scopes
+ * that never match, signatures registries.d never lets ivlite find, key
+ * and CA material that is expired, revoked, too weak or named by a
+ * relative path.  -strict makes any warning exit 2. */
+
+/* Is registries.d scope k below (or at) policy scope key: does it set
+ * something for some images of key?  "*.d" holds every host ending ".d". */
+static int
+chk_under(const char *k, const char *key)
+{
+	size_t n = strlen(key), h;
+
+	if (!*key)
+		return 1;
+	if (!strncmp(key, "*.", 2)) {
+		h = strcspn(k, "/:");
+		return h >= n - 1 && !memcmp(k + h - (n - 1), key + 1, n - 1);
+	}
+	return !strncmp(k, key, n) && strchr("/:@", k[n]);
+}
+
+/* registries.d's setting (attach: use-sigstore-attachments true, else a
+ * lookaside) in s: 1 set, 0 set to false, -1 unset */
+static int
+chk_set(const RegdScope *s, int attach)
+{
+	return attach ? s->attach : s->lookaside ? 1 : -1;
+}
+
+/* Do some images of policy scope key get the setting from registries.d?
+ * Yes if a scope at or below key sets it, or if the most specific scope
+ * above key that sets it (then default-docker) does, as regd_find()
+ * decides for one image. */
+static int
+chk_covered(const Regd *g, const char *key, int attach)
+{
+	char k[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4];
+	const char *dot;
+	size_t n;
+	int i, v = -1;
+
+	for (i = 0; i < g->n; i++)
+		if (g->s[i].key && chk_set(&g->s[i], attach) == 1 &&
+		    chk_under(g->s[i].key, key))
+			return 1;
+	snprintf(k, sizeof(k), "%s", key);
+	while (*k && v < 0) {
+		for (i = 0; i < g->n && v < 0; i++)
+			if (g->s[i].key && !strcmp(g->s[i].key, k))
+				v = chk_set(&g->s[i], attach);
+		n = strcspn(k, "/");
+		if (strchr(k, '@'))
+			*strchr(k, '@') = '\0';
+		else if (k[n] && strchr(strrchr(k, '/'), ':'))
+			*strchr(strrchr(k, '/'), ':') = '\0';
+		else if (k[n])
+			*strrchr(k, '/') = '\0';
+		else if ((dot = strchr(k + (k[0] == '*' ? 2 : 0), '.'))) {
+			memmove(k + 1, dot, strlen(dot) + 1);
+			k[0] = '*';
+		} else
+			k[0] = '\0';
+	}
+	for (i = 0; i < g->n && v < 0; i++)
+		if (!g->s[i].key)
+			v = chk_set(&g->s[i], attach);
+	return v == 1;
+}
+
+/* signedBy and sigstoreSigned requirements whose signatures registries.d
+ * never lets ivlite find */
+static void
+chk_regd(const Policy *p, const Regd *g, const char *dir)
+{
+	const Scope *sc;
+	const Req *q;
+	const char *key, *qt;
+	int i, k;
+
+	for (i = 0; i < p->nscope; i++) {
+		sc = &p->scope[i];
+		if (i && strcmp(sc->transport, "docker"))
+			continue;
+		key = i ? sc->key : "";
+		qt = *key ? "\"" : "";
+		for (k = 0; k < sc->nreq; k++) {
+			q = &sc->req[k];
+			if (reqtype(q->type)->check == sst_judge &&
+			    !chk_covered(g, key, 1))
+				warn("%s: %s: sigstoreSigned can find no "
+				    "signature: no file in %s sets "
+				    "use-sigstore-attachments: true for %s%s%s",
+				    p->file, q->at, dir, qt, *key ? key :
+				    "default-docker", qt);
+			if (reqtype(q->type)->check == ss_judge &&
+			    q->keytype == KeyGPG && !chk_covered(g, key, 0))
+				warn("%s: %s: signedBy would read signatures "
+				    "from file:///var/lib/containers/sigstore: "
+				    "set lookaside for %s%s%s in %s", p->file,
+				    q->at, qt, *key ? key : "default-docker", qt,
+				    dir);
+		}
+	}
+}
+
+/* -check: the policy, the key and CA files it names, what they hold,
+ * registries.d; the ok line, after a line for each warning (-o json: one
+ * object).  1 under -strict with warnings (exit 2), else 0 or -1. */
+static int
+main_check(Run *run, const Policy *p, const Opts *o, Err *e)
+{
+	static Arena wa;	/* the warnings' own: run->a is reused */
+	char line[MAX_REASON];
+	const ReqType *t;
+	const Req *q;
+	const char *w;
+	int i, k;
+
+	wa.cap = ARENA_BYTES / 64;
+	if (!(wa.base = ar_alloc(run->a, wa.cap, e)))
+		return -1;
+	warns.a = &wa;
+	if (pol_files(p, NULL, NULL, NULL, run->a, e) < 0 ||
+	    run_regd(run, e) < 0)
+		return -1;
+	for (i = 0; i < p->nscope; i++)
+		if (judge_keys(run, &p->scope[i], e) < 0)
+			return -1;
+	for (i = 0; i < run->regd.n; i++)
+		if (regd_url(&run->regd.s[i], e) < 0)
+			return -1;
+	for (i = 1; i < p->nscope; i++)
+		if (!strcmp(p->scope[i].transport, "docker") &&
+		    (w = pol_lint(p->scope[i].key, run->a, e)))
+			warn("%s: %s: %s", o->policy, p->scope[i].at, w);
+	for (i = 0; i < p->nscope; i++)
+		for (k = 0; k < p->scope[i].nreq; k++)
+			if ((t = reqtype((q = &p->scope[i].req[k])->type)) &&
+			    t->warn && (w = t->warn(q, o->policy)))
+				warn("%s: %s: %s", o->policy, q->at, w);
+	chk_regd(p, &run->regd, o->regd);
+	if (run->a->spent)
+		return -1;	/* main names it */
+	if (o->strict && warns.n)
+		snprintf(line, sizeof(line), "error: -check -strict: %d "
+		    "warning%s", warns.n, warns.n == 1 ? "" : "s");
+	else
+		snprintf(line, sizeof(line), "ok: %s: %d scope%s; %s: %d "
+		    "scope%s", o->policy, p->nscope, p->nscope == 1 ? "" : "s",
+		    o->regd, run->regd.n, run->regd.n == 1 ? "" : "s");
+	if (o->json)
+		printf("{\"verdict\":\"%s\",\"exit\":%d,\"reason\":", o->strict &&
+		    warns.n ? "error" : "ok", o->strict && warns.n ? 2 : 0);
+	if (o->json)
+		out_jstr(line, stdout);
+	for (i = 0; i < warns.n && i < MAX_WARNINGS; i++) {
+		if (o->json)
+			fputs(i ? "," : ",\"warnings\":[", stdout);
+		if (o->json)
+			out_jstr(warns.w[i], stdout);
+		else
+			printf("warning: %s\n", warns.w[i]);
+	}
+	if (warns.n > MAX_WARNINGS && !o->json)
+		printf("warning: %d more (MAX_WARNINGS)\n",
+		    warns.n - MAX_WARNINGS);
+	if (o->json)
+		printf("%s}\n", warns.n ? "]" : ",\"warnings\":[]");
+	else
+		puts(line);
+	return o->strict && warns.n;	/* main makes 1 ExitConfig */
+}
+
+/* == 44. Options, -check, -version, main =================================
  * Options follow Go's flag package, as containerd's other verifiers do:
  * -name V, --name V and -name=V are the same; booleans take no value. */
 
@@ -16177,7 +16446,8 @@ static const char *optnames[] = {	/* options that take a value */
 };
 
 static const char *flagnames[] = {	/* boolean options */
-	"check", "v", "version", "h", "help", "audit", "batch", "doctor"
+	"check", "v", "version", "h", "help", "audit", "batch", "doctor",
+	"strict"
 };
 
 static int
@@ -16217,7 +16487,8 @@ opt_parse(Opts *o, int argc, char **argv, Err *e)
 		if (k < LEN(flagnames)) {
 			int *flags[] = {
 				&o->check, &verbose, &o->version, &o->help,
-				&o->help, &o->audit, &o->batch, &o->doctor
+				&o->help, &o->audit, &o->batch, &o->doctor,
+				&o->strict
 			};
 
 			*flags[k] = !arg[n] || !strcmp(arg + n, "=true");
@@ -16260,6 +16531,8 @@ opt_args(Opts *o, int argc, char **argv, Err *e)
 		return fail(e, ExitConfig, "-%s: not with -name, -digest, "
 		    "-stdin-media-type, -check or -%s", o->batch ? "batch" :
 		    "doctor", o->batch ? "doctor" : "batch");
+	if (i >= 0 && o->strict && !o->check)
+		return fail(e, ExitConfig, "-strict: only with -check");
 	if (i >= 0)
 		o->deadline = now_ms() + o->timeout * 1000LL;
 	return i < 0 ? -1 : 0;
@@ -16445,45 +16718,6 @@ usage(void)
 	    "tell)");
 }
 
-/* -check: the policy, the key and CA files it names, what they hold,
- * registries.d; a warning for each docker scope that can never match,
- * and each requirement its type warns about */
-static int
-main_check(Run *run, const Policy *p, const Opts *o, Err *e)
-{
-	const ReqType *t;
-	const Req *q;
-	const char *w;
-	int i, k;
-
-	if (pol_files(p, NULL, NULL, NULL, run->a, e) < 0 ||
-	    run_regd(run, e) < 0)
-		return -1;
-	for (i = 0; i < p->nscope; i++)
-		if (judge_keys(run, &p->scope[i], e) < 0)
-			return -1;
-	for (i = 0; i < run->regd.n; i++)
-		if (regd_url(&run->regd.s[i], e) < 0)
-			return -1;
-	for (i = 1; i < p->nscope; i++)
-		if (!strcmp(p->scope[i].transport, "docker") &&
-		    (w = pol_lint(p->scope[i].key, run->a, e)))
-			printf("warning: %s: %s: %s\n", o->policy,
-			    p->scope[i].at, w);
-	for (i = 0; i < p->nscope; i++)
-		for (k = 0; k < p->scope[i].nreq; k++)
-			if ((t = reqtype((q = &p->scope[i].req[k])->type)) &&
-			    t->warn && (w = t->warn(q, o->policy)))
-				printf("warning: %s: %s: %s\n", o->policy,
-				    q->at, w);
-	if (run->a->spent)
-		return -1;	/* main names it */
-	printf("ok: %s: %d scope%s; %s: %d scope%s\n", o->policy, p->nscope,
-	    p->nscope == 1 ? "" : "s", o->regd, run->regd.n,
-	    run->regd.n == 1 ? "" : "s");
-	return 0;
-}
-
 /* The digest the verdict is for: -digest, the stdin descriptor's or the
  * reference's (all that are given must agree); standalone, without one,
  * the registry's for the tag, once the scope's keys have loaded (a bad
@@ -16591,9 +16825,9 @@ main(int argc, char **argv)
 		goto out;
 	logv("policy %s: %d scopes", o.policy, p.nscope);
 	if (o.check) {
-		if (main_check(&run, &p, &o, &e) < 0)
+		if ((code = main_check(&run, &p, &o, &e)) < 0)
 			goto out;
-		return fflush(stdout) ? ExitUndecided : 0;
+		return fflush(stdout) ? ExitUndecided : code ? ExitConfig : 0;
 	}
 	if (o.batch) {
 		code = batch_run(&run, &net, &p, &s, &o);

@@ -364,16 +364,20 @@ def run(t):
 	# trust policies under /etc/containerd/image-verifiers), which a test
 	# machine does not have and -check opens; each is checked
 	# as a copy whose paths point at fresh test keys of the same kind.
-	# (the scopes: each policy's plus its default; an empty registries.d,
-	# not the machine's)
+	# (the scopes: each policy's plus its default; a registries.d that
+	# lets every signature be found, not the machine's: without it -check
+	# warns, tests/test_config.py)
 	def check_shipped(f):
 		copy = with_test_keys(t, f)
-		regd = t.lab.mkdir("registries.d-none")
+		regd = t.lab.mkdir("registries.d-default")
+		with open(os.path.join(regd, "default.yaml"), "w") as fh:
+			fh.write("default-docker:\n  lookaside: https://sigs."
+			    "example.com\n  use-sigstore-attachments: true\n")
 		with open(f) as fh:
 			pol = json.load(fh)
 		n = 1 + sum(len(v) for v in pol.get("transports", {}).values())
 		t.expect(t.direct(["-check", "-policy", copy, "-registries-d",
-		    regd]), 0, "ok: %s: %d scope%s; %s: 0 scopes" % (copy, n,
+		    regd]), 0, "ok: %s: %d scope%s; %s: 1 scope" % (copy, n,
 		    "" if n == 1 else "s", regd))
 	for f in sorted(glob.glob(os.path.join(t.policies, "*.json"))):
 		t.case("contract: -check %s (key paths -> test keys)"

@@ -1566,16 +1566,25 @@ def run_yaml(t, s):
 	def check_ok():
 		regd = s.regd(real_world_files(s.host))
 		pol = s.policy({s.host: [s.req("p256")]})
+		# what containers/image skips, -check names
 		t.expect(t.direct(["-check", "-policy", pol, "-registries-d",
-		    regd]), 0, "ok: %s: 2 scopes; %s: 7 scopes" % (pol, regd))
+		    regd]), 0, "".join("warning: %s/%s: ignored: registries.d "
+		    "reads only files ending in .yaml\n" % (regd, f) for f in
+		    ("README", "ignored.yml")) + "ok: %s: 2 scopes; %s: 7 scopes"
+		    % (pol, regd), one_line=False)
 	t.case("sigstore registries.d YAML: -check accepts the real-world "
 	    "files", check_ok)
 
 	def check_empty():
 		pol = s.policy({s.host: [s.req("p256")]})
 		regd = s.regd({})
+		# valid, but no signature can be found (tests/test_config.py)
 		t.expect(t.direct(["-check", "-policy", pol, "-registries-d",
-		    regd]), 0, "ok: %s: 2 scopes; %s: 0 scopes" % (pol, regd))
+		    regd]), 0, 'warning: %s: transports.docker["%s"][0]: '
+		    "sigstoreSigned can find no signature: no file in %s sets "
+		    'use-sigstore-attachments: true for "%s"\n'
+		    "ok: %s: 2 scopes; %s: 0 scopes" % (pol, s.host, regd, s.host,
+		    pol, regd), one_line=False)
 	t.case("sigstore registries.d YAML: -check accepts an empty directory",
 	    check_empty)
 

@@ -663,7 +663,14 @@ static const struct {
 	{ "docker.io", "" },
 	{ "docker.io/library", "" },
 	{ "docker.io/library/alpine:3", "" },
-	{ "docker.io/alpine", "" },
+	{ "docker.io/alpine", "a namespace: matches \"docker.io/alpine/…\", "
+	    "not the image alpine, which is \"docker.io/library/alpine\"" },
+	{ "docker.io/bitnami", "a namespace: matches \"docker.io/bitnami/…\", "
+	    "not the image bitnami, which is \"docker.io/library/bitnami\"" },
+	{ "index.docker.io/library", "never matches: scopes are fully "
+	    "expanded names; did you mean \"docker.io/library\"?" },
+	{ "index.docker.io/org", "never matches: scopes are fully "
+	    "expanded names; did you mean \"docker.io/org\"?" },
 	{ "*.example.com", "" },
 	{ "*.com", "" },
 	{ "alpine", "never matches: scopes are fully expanded names; did you "
@@ -677,7 +684,7 @@ static const struct {
 	{ "index.docker.io/org/app", "never matches: scopes are fully "
 	    "expanded names; did you mean \"docker.io/org/app\"?" },
 	{ "index.docker.io", "never matches: scopes are fully expanded names; "
-	    "did you mean \"docker.io/library/index.docker.io\"?" },
+	    "did you mean \"docker.io\"?" },
 	{ "quay.io/Org", "never matches: invalid reference \"quay.io/Org\": "
 	    "repository name must be lowercase" },
 	{ "https://quay.io", "never matches: invalid reference "

@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""Configuration that explains itself (issue 20, items 1 and 2): -check
+warns about what loads but cannot work, all at once, -check -strict makes
+that exit 2, -o json carries the warnings; messages that name the fix.
+
+No server: real gpg and python3-cryptography make the key material.
+Run through tests/integration.py.
+"""
+
+import json
+import os
+
+import lab as labmod
+from integration import Fail
+
+R = {"type": "reject"}
+A = {"type": "insecureAcceptAnything"}
+
+
+class Keys:
+	"""Key material made once per run, on first use."""
+
+	def __init__(self, t):
+		self.t = t
+		self._pub = self._ring = None
+
+	def pub(self):
+		if not self._pub:
+			self._pub, _ = labmod.ec_key_pair(self.t.lab, "cfg-cosign")
+		return self._pub
+
+	def ring(self):
+		if not self._ring:
+			self._ring = labmod.gpg_keyring(self.t.lab)
+		return self._ring[0]
+
+
+def regd(t, name, files):
+	d = t.lab.mkdir(name)
+	for f, text in files.items():
+		with open(os.path.join(d, f), "w") as fh:
+			fh.write(text)
+	return d
+
+
+def run(t):
+	k = Keys(t)
+
+	def policy(scopes, name):
+		return t.policy_file({"default": [R], "transports": {"docker":
+		    scopes}}, name)
+
+	def warnings_setup():
+		pol = policy({
+		    "quay.io/org": [{"type": "sigstoreSigned", "keyPath":
+			k.pub()}],
+		    "example.com": [{"type": "signedBy", "keyType": "GPGKeys",
+			"keyPath": k.ring()}],
+		    "index.docker.io/library": [A],
+		    "docker.io/alpine": [R]}, "cfg-warn.json")
+		d = regd(t, "cfg-regd-warn", {
+		    "a.yaml": "docker:\n  quay.io/other:\n"
+		    "    use-sigstore-attachment: true\n",
+		    "b.yml": "docker: {}\n"})
+		ws = [
+		    "%s/b.yml: ignored: registries.d reads only files ending in "
+		    ".yaml" % d,
+		    '%s/a.yaml:3: unknown key "use-sigstore-attachment" is '
+		    'ignored; did you mean "use-sigstore-attachments"?' % d,
+		    '%s: transports.docker["index.docker.io/library"]: never '
+		    'matches: scopes are fully expanded names; did you mean '
+		    '"docker.io/library"?' % pol,
+		    '%s: transports.docker["docker.io/alpine"]: a namespace: '
+		    'matches "docker.io/alpine/\u2026", not the image alpine, '
+		    'which is "docker.io/library/alpine"' % pol,
+		    '%s: transports.docker["quay.io/org"][0]: sigstoreSigned can '
+		    'find no signature: no file in %s sets '
+		    'use-sigstore-attachments: true for "quay.io/org"' % (pol, d),
+		    '%s: transports.docker["example.com"][0]: signedBy would read '
+		    'signatures from file:///var/lib/containers/sigstore: set '
+		    'lookaside for "example.com" in %s' % (pol, d),
+		]
+		return pol, d, ws
+
+	def all_warnings():
+		pol, d, ws = warnings_setup()
+		t.expect(t.direct(["-check", "-policy", pol, "-registries-d", d]),
+		    0, "\n".join(["warning: " + w for w in ws] + [
+		    "ok: %s: 5 scopes; %s: 1 scope" % (pol, d)]), one_line=False)
+	t.case("cfgcheck: -check reports every warning, then ok", all_warnings)
+
+	def strict():
+		pol, d, ws = warnings_setup()
+		t.expect(t.direct(["-check", "-strict", "-policy", pol,
+		    "-registries-d", d]), 2, "\n".join(["warning: " + w for w in
+		    ws] + ["error: -check -strict: 6 warnings"]), one_line=False)
+	t.case("cfgcheck: -check -strict: warnings are exit 2", strict)
+
+	def strict_clean():
+		pol = policy({"docker.io/library": [A]}, "cfg-clean.json")
+		d = regd(t, "cfg-regd-clean", {})
+		t.expect(t.direct(["-check", "-strict", "-policy", pol,
+		    "-registries-d", d]), 0, "ok: %s: 2 scopes; %s: 0 scopes"
+		    % (pol, d))
+	t.case("cfgcheck: -check -strict without warnings is ok", strict_clean)
+
+	t.case("cfgcheck: -strict needs -check", lambda: t.expect(t.direct([
+	    "-strict", "-name", "alpine"]), 2, "error: -strict: only with "
+	    "-check"))
+
+	def as_json(strict_):
+		pol, d, ws = warnings_setup()
+		r = t.direct(["-check", "-o", "json", "-policy", pol,
+		    "-registries-d", d] + (["-strict"] if strict_ else []))
+		t.expect(r, 2 if strict_ else 0, one_line=True)
+		o = json.loads(r.reason)
+		want = {"verdict": "error" if strict_ else "ok",
+		    "exit": 2 if strict_ else 0, "reason":
+		    "error: -check -strict: 6 warnings" if strict_ else
+		    "ok: %s: 5 scopes; %s: 1 scope" % (pol, d), "warnings": ws}
+		if o != want:
+			raise Fail("expected %r, got %r" % (want, o))
+	t.case("cfgcheck: -check -o json carries the warnings",
+	    lambda: as_json(False))
+	t.case("cfgcheck: -check -strict -o json", lambda: as_json(True))
+
+	def covered():
+		"""registries.d settings above, at or below a scope cover it; a
+		more specific false does not"""
+		pub = k.pub()
+		sg = [{"type": "sigstoreSigned", "keyPath": pub}]
+		pol = policy({"quay.io": sg, "ghcr.io/org/app": sg,
+		    "*.example.com": sg, "reg.example.net/team": sg,
+		    "example.com": [{"type": "signedBy", "keyType": "GPGKeys",
+			"keyPath": k.ring()}]}, "cfg-covered.json")
+		d = regd(t, "cfg-regd-covered", {"r.yaml":
+		    "docker:\n"
+		    "  quay.io/org/app:\n    use-sigstore-attachments: true\n"
+		    "  ghcr.io:\n    use-sigstore-attachments: true\n"
+		    "  ghcr.io/org/app:\n    use-sigstore-attachments: false\n"
+		    "  a.example.com:\n    use-sigstore-attachments: true\n"
+		    "  '*.net':\n    use-sigstore-attachments: true\n"
+		    "  example.com:\n    lookaside: https://sigs.example.com\n"})
+		t.expect(t.direct(["-check", "-policy", pol, "-registries-d", d]),
+		    0, '\n'.join([
+		    'warning: %s: transports.docker["ghcr.io/org/app"][0]: '
+		    'sigstoreSigned can find no signature: no file in %s sets '
+		    'use-sigstore-attachments: true for "ghcr.io/org/app"'
+		    % (pol, d),
+		    "ok: %s: 6 scopes; %s: 6 scopes" % (pol, d)]),
+		    one_line=False)
+	t.case("cfgcheck: -check: registries.d above, at or below a scope "
+	    "covers it", covered)
+
+	def default_scope():
+		pol = t.policy_file({"default": [{"type": "sigstoreSigned",
+		    "keyPath": k.pub()}]}, "cfg-default.json")
+		d = regd(t, "cfg-regd-default", {})
+		t.expect(t.direct(["-check", "-policy", pol, "-registries-d", d]),
+		    0, "warning: %s: default[0]: sigstoreSigned can find no "
+		    "signature: no file in %s sets use-sigstore-attachments: true "
+		    "for default-docker\nok: %s: 1 scope; %s: 0 scopes"
+		    % (pol, d, pol, d), one_line=False)
+		on = regd(t, "cfg-regd-default-on", {"d.yaml": "default-docker:\n"
+		    "  use-sigstore-attachments: true\n"})
+		t.expect(t.direct(["-check", "-policy", pol, "-registries-d",
+		    on]), 0, "ok: %s: 1 scope; %s: 1 scope" % (pol, on))
+	t.case("cfgcheck: -check: the default scope and default-docker",
+	    default_scope)
+
+	def relative():
+		rel = os.path.relpath(k.pub())
+		pol = t.policy_file({"default": [{"type": "sigstoreSigned",
+		    "keyPath": rel}]}, "cfg-relative.json")
+		d = regd(t, "cfg-regd-relative", {"d.yaml": "default-docker:\n"
+		    "  use-sigstore-attachments: true\n"})
+		t.expect(t.direct(["-check", "-policy", pol, "-registries-d", d]),
+		    0, "warning: %s: default[0].keyPath: %s is relative to the "
+		    "working directory, and containerd's is not yours: give an "
+		    "absolute path\nok: %s: 1 scope; %s: 1 scope" % (pol, rel, pol,
+		    d), one_line=False)
+	t.case("cfgcheck: -check: a relative key path", relative)
+
+	def unknown_top():
+		pol = policy({}, "cfg-top.json")
+		d = regd(t, "cfg-regd-top", {"t.yaml": "dockr:\n  quay.io:\n"
+		    "    lookaside: https://x\nmirrors: 1\n"})
+		t.expect(t.direct(["-check", "-policy", pol, "-registries-d", d]),
+		    0, 'warning: %s/t.yaml:1: unknown key "dockr" is ignored; did '
+		    'you mean "docker"?\nwarning: %s/t.yaml:4: unknown key '
+		    '"mirrors" is ignored\nok: %s: 1 scope; %s: 0 scopes'
+		    % (d, d, pol, d), one_line=False)
+	t.case("cfgcheck: -check: unknown top-level registries.d keys",
+	    unknown_top)
