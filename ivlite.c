@@ -2156,8 +2156,9 @@ pol_blob(const Json *j, int i, int isdata, const char *at, Blob *b,
 		return 0;
 	}
 	if (b64_decode(a, s, strlen(s), &d) < 0)
-		return fail(e, ExitConfig, "%s: %s: not valid base64", j->file,
-		    at);
+		return fail(e, ExitConfig, "%s: %s: not valid base64%s", j->file,
+		    at, strncmp(s, "-----BEGIN", 10) ? "" : ": keyData is base64 "
+		    "of the PEM file, not its text");
 	b->data = (const unsigned char *)d.p;
 	b->len = d.n;
 	return 0;
@@ -2455,6 +2456,8 @@ typedef struct {
 	RegdScope *s;		/* MAX_REGD_SCOPES */
 	int n;
 } Regd;
+
+#define REGD_LOOKASIDE	"file:///var/lib/containers/sigstore"	/* unset */
 
 struct RegdMatch {		/* regd_find's search */
 	const Regd *g;
@@ -3172,8 +3175,7 @@ regd_find(const Regd *g, const Ref *r, const char *digest,
 			m.attach = &g->s[i];
 	}
 	*attach = m.attach ? m.attach->attach : 0;
-	*lookaside = m.lookaside ? m.lookaside->lookaside :
-	    "file:///var/lib/containers/sigstore";
+	*lookaside = m.lookaside ? m.lookaside->lookaside : REGD_LOOKASIDE;
 	return m.lookaside ? regd_url(m.lookaside, e) : 0;
 }
 
@@ -7383,9 +7385,12 @@ ident_match(const Ident *id, const Ref *img, const char *s, Arena *a,
 		ok = !strcmp(id->ref.name, sr.name);
 		break;
 	}
+	/* cosign's payloads name the repository alone: the usual mistake */
 	if (!ok)
-		*why = ar_reason(a, NULL, "identity %s does not match %s (%s)",
-		    s, want, idnames[id->type]);
+		*why = ar_reason(a, NULL, "identity %s does not match %s (%s)%s",
+		    s, want, idnames[id->type], sr.deftag && !strcmp(i.name,
+		    sr.name) && id->type != IdExactReference ? ": cosign signs "
+		    "the repository; use signedIdentity matchRepository" : "");
 	return ok;
 }
 
@@ -9041,7 +9046,8 @@ pgp_keyring(Keyring *r, const Str *ring, Arena *a, const char **why)
 	*why = "not an OpenPGP keyring";
 	while ((got = pgp_next(&c, &tag, &body, a)) > 0) {
 		if (tag == 5 || tag == 7) {
-			*why = "a secret key, not a public keyring";
+			*why = "this is a secret key; export the public key "
+			    "with gpg --export";
 			return -1;
 		}
 		if (tag == 6 || tag == 14) {
@@ -9689,9 +9695,13 @@ ss_judge(Run *run, const Req *q, Result *res, Err *e)
 	    run_state(run, q->type, sizeof(*s), e)) || ss_fetch(run, s, e) < 0)
 		goto out;
 	rc = 0;
+	/* the built-in lookaside is local: registries.d was forgotten */
 	if (!s->n)
-		res->detail = ar_reason(a, e, "no signature: none at %s",
-		    s->base);
+		res->detail = ar_reason(a, e, "no signature: none at %s%s%.*s%s",
+		    s->base, strcmp(s->base, REGD_LOOKASIDE) ? "" : ": set "
+		    "lookaside for ", strcmp(s->base, REGD_LOOKASIDE) ? 0 :
+		    (int)run->ref->domlen, run->ref->name, strcmp(s->base,
+		    REGD_LOOKASIDE) ? "" : " in registries.d");
 	for (i = 0; i < s->n; i++) {
 		if (ss_verify(r, &s->blob[i], now, a, &p, &signer, &why) &&
 		    pay_judge(run, q, &p, SS_TYPE, run->digest, &why)) {
@@ -16355,8 +16365,7 @@ chk_regd(const Policy *p, const Regd *g, const char *dir)
 			if (reqtype(q->type)->check == ss_judge &&
 			    q->keytype == KeyGPG && !chk_covered(g, key, 0))
 				warn("%s: %s: signedBy would read signatures "
-				    "from file:///var/lib/containers/sigstore: "
-				    "set lookaside for %s%s%s in %s", p->file,
+				    "from " REGD_LOOKASIDE ": set lookaside for %s%s%s in %s", p->file,
 				    q->at, qt, *key ? key : "default-docker", qt,
 				    dir);
 		}
@@ -16565,8 +16574,8 @@ opt_value(size_t k, const char *v, Opts *o, Err *e)
 	case 1:
 		if (!dig_valid(v, len))
 			return fail(e, ExitConfig, "-digest %s: invalid digest "
-			    "(want sha256:<64 lowercase hex> or sha512:<128 "
-			    "lowercase hex>)", q);
+			    "(want sha256:<64 lowercase hex>, sha384:<96 "
+			    "lowercase hex> or sha512:<128 lowercase hex>)", q);
 		break;
 	case 2:
 		if (strcmp(v, DESC_MEDIATYPE))
@@ -16710,12 +16719,15 @@ usage(void)
 	    "              [-audit] [-log FILE]\n"
 	    "       ivlite -batch [-policy FILE] ... < images\n"
 	    "       ivlite -doctor [-containerd-config FILE] [-timeout SECONDS]\n"
-	    "       ivlite -check [-policy FILE] ...\n"
+	    "       ivlite -check [-strict] [-policy FILE] ...\n"
 	    "       ivlite -version\n"
 	    "exit: 0 accepted, 1 rejected, 2 usage or configuration error, "
 	    "3 undecided\n"
 	    "      (-audit: always 0; -doctor: 0 covered, 1 not, 2 cannot "
-	    "tell)");
+	    "tell;\n"
+	    "      -check -strict: 2 on any warning)\n"
+	    "see man ivlite (ivlite.1) for every option, the policy and "
+	    "registries.d");
 }
 
 /* The digest the verdict is for: -digest, the stdin descriptor's or the

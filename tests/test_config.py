@@ -192,3 +192,49 @@ def run(t):
 		    % (d, d, pol, d), one_line=False)
 	t.case("cfgcheck: -check: unknown top-level registries.d keys",
 	    unknown_top)
+
+
+	# --- messages that carry the fix (issue 20, item 2) ------------------
+
+	def help_():
+		r = t.direct(["-h"])
+		t.expect(r, 0, one_line=False)
+		last = r.reason.splitlines()[-1]
+		want = ("see man ivlite (ivlite.1) for every option, the policy "
+		    "and registries.d")
+		if last != want:
+			raise Fail("expected the last line %r, got %r" % (want, last))
+		if "-check [-strict]" not in r.reason:
+			raise Fail("expected -check [-strict] in %r" % r.reason)
+	t.case("cfgcheck: ivlite -h points to the man page", help_)
+
+	t.case("cfgcheck: -digest names every digest it takes", lambda:
+	    t.expect(t.direct(["-name", "alpine", "-digest", "sha1:00"]), 2,
+	    'error: -digest "sha1:00": invalid digest (want sha256:<64 '
+	    'lowercase hex>, sha384:<96 lowercase hex> or sha512:<128 '
+	    'lowercase hex>)'))
+
+	def pem_keydata():
+		with open(k.pub()) as f:
+			pem = f.read()
+		pol = t.policy_file({"default": [{"type": "sigstoreSigned",
+		    "keyData": pem}]}, "cfg-pem-keydata.json")
+		t.expect(t.direct(["-check", "-policy", pol]), 2,
+		    "error: %s: default[0].keyData: not valid base64: keyData is "
+		    "base64 of the PEM file, not its text" % pol)
+	t.case("cfgcheck: PEM text in keyData", pem_keydata)
+
+	def builtin_lookaside():
+		pol = t.policy_file({"default": [R], "transports": {"docker": {
+		    "127.0.0.1:9": [{"type": "signedBy", "keyType": "GPGKeys",
+			"keyPath": k.ring()}]}}}, "cfg-builtin.json")
+		d = regd(t, "cfg-regd-builtin", {})
+		dig = labmod.sha256_digest(b"cfgcheck builtin lookaside")
+		t.expect(t.direct(["-name", "127.0.0.1:9/app:1", "-digest", dig,
+		    "-policy", pol, "-registries-d", d]), 1,
+		    'rejected 127.0.0.1:9/app:1@%s: scope transports.docker'
+		    '["127.0.0.1:9"]: signedBy(keyPath=%s): no signature: none '
+		    'at file:///var/lib/containers/sigstore: set lookaside for '
+		    '127.0.0.1:9 in registries.d' % (dig, k.ring()))
+	t.case("cfgcheck: signatures looked up at the built-in lookaside",
+	    builtin_lookaside)

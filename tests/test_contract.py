@@ -26,8 +26,8 @@ POLICY = {
 D = "sha256:" + hashlib.sha256(b"ivlite contract D").hexdigest()
 D2 = "sha256:" + hashlib.sha256(b"ivlite contract D2").hexdigest()
 D512 = "sha512:" + hashlib.sha512(b"ivlite contract D512").hexdigest()
-BAD_DIGEST = ("invalid digest (want sha256:<64 lowercase hex> or "
-    "sha512:<128 lowercase hex>)")
+BAD_DIGEST = ("invalid digest (want sha256:<64 lowercase hex>, sha384:<96 "
+    "lowercase hex> or sha512:<128 lowercase hex>)")
 ANY = object()
 LIB = 'scope transports.docker["docker.io/library"]'
 ACC = "%s: insecureAcceptAnything" % LIB

@@ -1452,7 +1452,7 @@ def config_rows():
 	     "keyPath", NOT_RING),
 	    ("keyring holding a secret key export only", file_with(
 	     lambda st: st.gpg.export_secret(st.k["other"])), "keyPath",
-	     "a secret key, not a public keyring"),
+	     "this is a secret key; export the public key with gpg --export"),
 	    ("keyring holding a cosign PEM public key", file_with(
 	     lambda st: open(labmod.ec_key_pair(st.lab)[0], "rb").read()),
 	     "keyPath", NOT_RING),

@@ -1061,20 +1061,24 @@ static const struct {
 	{ ID("matchExact"), "q.io/a:1", "q.io/a:2", 0, "identity q.io/a:2 does "
 	    "not match q.io/a:1 (matchExact)" },
 	{ ID("matchExact"), "q.io/a:1", "q.io/a", 0, "identity q.io/a does not "
-	    "match q.io/a:1 (matchExact)" },
+	    "match q.io/a:1 (matchExact): cosign "
+	    "signs the repository; use signedIdentity matchRepository" },
 	{ ID("matchExact"), "q.io/a@" DA, "q.io/a@" DA, 1, "ok" },
 	{ ID("matchExact"), "alpine", "docker.io/library/alpine:latest", 1,
 	    "ok" },
 	{ ID("matchExact"), "alpine", "index.docker.io/library/alpine", 0,
 	    "identity index.docker.io/library/alpine does not match "
-	    "docker.io/library/alpine:latest (matchExact)" },
+	    "docker.io/library/alpine:latest (matchExact): cosign signs the "
+	    "repository; use signedIdentity matchRepository" },
 	{ ID("matchRepoDigestOrExact"), "q.io/a:1", "q.io/a:1", 1, "ok" },
 	{ ID("matchRepoDigestOrExact"), "q.io/a:1", "q.io/a", 0, "identity "
-	    "q.io/a does not match q.io/a:1 (matchRepoDigestOrExact)" },
+	    "q.io/a does not match q.io/a:1 (matchRepoDigestOrExact): cosign "
+	    "signs the repository; use signedIdentity matchRepository" },
 	{ ID("matchRepoDigestOrExact"), "q.io/a@" DA, "q.io/a:1", 1, "ok" },
 	{ ID("matchRepoDigestOrExact"), "q.io/a@" DA, "q.io/a@" DB, 1, "ok" },
 	{ ID("matchRepoDigestOrExact"), "q.io/a@" DA, "q.io/a", 0, "identity "
-	    "q.io/a does not match q.io/a@" DA " (matchRepoDigestOrExact)" },
+	    "q.io/a does not match q.io/a@" DA " (matchRepoDigestOrExact): cosign "
+	    "signs the repository; use signedIdentity matchRepository" },
 	{ ID("matchRepoDigestOrExact"), "q.io/a@" DA, "q.io/b:1", 0,
 	    "identity q.io/b:1 does not match q.io/a@" DA
 	    " (matchRepoDigestOrExact)" },
