@@ -16583,6 +16583,11 @@ opt_value(size_t k, const char *v, Opts *o, Err *e)
 			    "unsupported (want %s)", q, DESC_MEDIATYPE);
 		break;
 	case 6:
+		/* a file named, not searched for: missing is an error, and
+		 * one found before any network work */
+		if (access(v, R_OK) < 0)
+			return fail(e, ExitConfig, "-auth %s: %s", q,
+			    strerror(errno));
 		o->auth[1] = NULL;	/* -auth FILE: only that file */
 		break;
 	case 8:

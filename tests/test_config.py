@@ -238,3 +238,12 @@ def run(t):
 		    '127.0.0.1:9 in registries.d' % (dig, k.ring()))
 	t.case("cfgcheck: signatures looked up at the built-in lookaside",
 	    builtin_lookaside)
+
+	def auth_missing():
+		pol = t.policy_file({"default": [A]}, "cfg-auth.json")
+		missing = os.path.join(t.lab.dir, "no-such-auth.json")
+		t.expect(t.direct(["-name", "127.0.0.1:9/app:1", "-policy", pol,
+		    "-auth", missing, "-insecure", "127.0.0.1:9"]), 2,
+		    'error: -auth "%s": No such file or directory' % missing)
+	t.case("cfgcheck: a missing -auth file is exit 2 before any network",
+	    auth_missing)

@@ -81,7 +81,15 @@ def none_valid(*whys):
 
 
 def mismatch(ident, want, typ):
-	return "identity %s does not match %s (%s)" % (ident, want, typ)
+	"""A signed identity that names the image's repository alone (as
+	cosign's does) also says which signedIdentity takes it."""
+	repo = want.split("@")[0]
+	if ":" in repo.rsplit("/", 1)[-1]:
+		repo = repo.rsplit(":", 1)[0]
+	hint = ident == repo and typ != "exactReference"
+	return "identity %s does not match %s (%s)%s" % (ident, want, typ,
+	    ": cosign signs the repository; use signedIdentity "
+	    "matchRepository" if hint else "")
 
 
 def lab_need(fn):
