@@ -1107,6 +1107,7 @@ static int json_check(const Json *j, int i, int depth, Err *e);
 static int json_number(const unsigned char *p, size_t len);
 static size_t json_digits(const unsigned char *p, size_t k, size_t len);
 static int json_gap(const Json *j, size_t from, size_t to, int sep, Err *e);
+static int json_bad(const Json *j, size_t off, const char *why, Err *e);
 static int json_line(const Json *j, size_t off);
 static const char *json_typename(jsmntype_t type);
 static size_t utf8_len(const unsigned char *p, size_t n);
@@ -1140,8 +1141,7 @@ json_parse(Json *j, Arena *a, const char *file, const char *s, size_t n,
 		return fail(e, code, "%s: line %d: JSON ends too early", file,
 		    json_line(j, n));
 	if (c < 0)
-		return fail(e, code, "%s: line %d: invalid JSON", file,
-		    json_line(j, jp.pos));
+		return json_bad(j, jp.pos, NULL, e);
 	j->nt = c;
 	if (json_gap(j, 0, (size_t)j->t[0].start - (j->t[0].type ==
 	    JSMN_STRING), 0, e) < 0 || (c = json_check(j, 0, 0, e)) < 0)
@@ -1173,13 +1173,13 @@ json_check(const Json *j, int i, int depth, Err *e)
 		for (n = 0; n < t->size; n++) {
 			const jsmntok_t *c = &j->t[next];
 
+			if (json_gap(j, pos, (size_t)c->start -
+			    (c->type == JSMN_STRING), n ? ',' : 0, e) < 0)
+				return -1;
 			if (isobj && (c->type != JSMN_STRING || c->size != 1))
 				return fail(e, j->code, "%s: line %d: object "
 				    "key must be a string", j->file,
 				    json_line(j, (size_t)c->start));
-			if (json_gap(j, pos, (size_t)c->start -
-			    (c->type == JSMN_STRING), n ? ',' : 0, e) < 0)
-				return -1;
 			if (isobj) {
 				if (json_check(j, next, depth + 1, e) < 0)
 					return -1;
@@ -1270,12 +1270,32 @@ json_gap(const Json *j, size_t from, size_t to, int sep, Err *e)
 	if (sep && i < to && j->s[i] == sep)
 		for (i++; i < to && strchr(" \t\r\n", j->s[i]) && j->s[i]; i++)
 			;
+	else if (sep && i == to)
+		return json_bad(j, to, sep == ',' ? "missing comma" :
+		    "missing colon", e);
 	else if (sep)
 		i = to + 1;
 	if (i == to)
 		return 0;
-	return fail(e, j->code, "%s: line %d: invalid JSON", j->file,
-	    json_line(j, i < to ? i : from));
+	return json_bad(j, i < to ? i : from, NULL, e);
+}
+
+/* "invalid JSON" at byte off; where the cause is plain (a comment, a
+ * missing comma) it is said, with the column to look at */
+static int
+json_bad(const Json *j, size_t off, const char *why, Err *e)
+{
+	size_t c = off;
+
+	if (!why && (j->s[off] == '/' || j->s[off] == '#'))
+		why = "JSON allows no comments";
+	if (!why)
+		return fail(e, j->code, "%s: line %d: invalid JSON", j->file,
+		    json_line(j, off));
+	while (c > 0 && j->s[c - 1] != '\n')
+		c--;
+	return fail(e, j->code, "%s: line %d, column %zu: invalid JSON: %s",
+	    j->file, json_line(j, off), off - c + 1, why);
 }
 
 static int

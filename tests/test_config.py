@@ -247,3 +247,15 @@ def run(t):
 		    'error: -auth "%s": No such file or directory' % missing)
 	t.case("cfgcheck: a missing -auth file is exit 2 before any network",
 	    auth_missing)
+
+	def json_hint(label, text, where, why):
+		def f():
+			pol = t.lab.write("cfg-json.json", text)
+			t.expect(t.direct(["-check", "-policy", pol]), 2,
+			    "error: %s: %s: invalid JSON: %s" % (pol, where, why))
+		t.case("cfgcheck: policy JSON with " + label, f)
+	json_hint("a comment", '{\n  // reject all\n  "default": '
+	    '[{"type": "reject"}]\n}\n', "line 2, column 3",
+	    "JSON allows no comments")
+	json_hint("a missing comma", '{"default": [{"type": "reject"} '
+	    '{"type": "reject"}]}\n', "line 1, column 33", "missing comma")
