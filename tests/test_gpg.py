@@ -53,6 +53,7 @@ import time
 import containerd
 import lab as labmod
 import simplesign as ss
+import test_sigstore
 from integration import Fail, Skip
 
 R = {"type": "reject"}
@@ -91,16 +92,7 @@ def verified(i, n, fpr, ident):
 	    fpr, ident)
 
 
-def mismatch(ident, want, typ):
-	"""A signed identity that names the image's repository alone (as
-	cosign's does) also says which signedIdentity takes it."""
-	repo = want.split("@")[0]
-	if ":" in repo.rsplit("/", 1)[-1]:
-		repo = repo.rsplit(":", 1)[0]
-	hint = ident == repo and typ != "exactReference"
-	return "identity %s does not match %s (%s)%s" % (ident, want, typ,
-	    ": cosign signs the repository; use signedIdentity "
-	    "matchRepository" if hint else "")
+mismatch = test_sigstore.mismatch	# the same reasons, one place
 
 
 def desc(req):
