@@ -8500,6 +8500,7 @@ typedef struct {		/* an OpenPGP public key or subkey */
 	int flags;		/* its key flags; -1: none given */
 	int uid, revoked, backsig;	/* certified, revoked, signed back */
 	int broken;		/* a check of it ran out of memory */
+	size_t bits;		/* RSA: of the modulus, for -check */
 } PgpKey;
 
 typedef struct {		/* a signature packet (v4, v3) */
@@ -8628,7 +8629,8 @@ pgp_mpi(const unsigned char **p, const unsigned char *end,
 
 /* A v4 public key or subkey packet (RSA, ECDSA on NIST or brainpool
  * curves, EdDSA): its fingerprint, key ID and usable key material.  0, or
- * -1 for keys that cannot verify here (skipped, as gpg skips them). */
+ * -1 for keys that cannot verify here (skipped, as gpg skips them), -2
+ * for RSA below MIN_RSA_BITS (skipped too; -check says so). */
 static int
 pgp_key(PgpKey *k, const Str *body)
 {
@@ -8664,10 +8666,12 @@ pgp_key(PgpKey *k, const Str *body)
 	case 1:
 	case 3:
 		if (pgp_mpi(&p, end, &n, &nl) < 0 || pgp_mpi(&p, end, &e,
-		    &el) < 0 || nl * 8 < MIN_RSA_BITS ||
-		    cry_key_rsa(&k->pk, n, nl, e, el) < 0)
+		    &el) < 0)
 			return -1;
-		return 0;
+		k->bits = nl * 8;
+		if (nl * 8 < MIN_RSA_BITS)
+			return -2;
+		return cry_key_rsa(&k->pk, n, nl, e, el);
 	case 19:
 	case 22:
 		if (p == end || (ol = *p++) == 0 || (size_t)(end - p) < ol)
@@ -9020,6 +9024,7 @@ typedef struct {		/* all key material of one signedBy, merged */
 	PgpKey k[MAX_PGP_KEYS];
 	PgpRef s[MAX_PGP_SIGS];
 	int n, ns;
+	int small;		/* RSA keys skipped: below MIN_RSA_BITS */
 } Keyring;
 
 /* Does s name p as its issuer (key ID or fingerprint hint)? */
@@ -9050,15 +9055,18 @@ pgp_keep(const Keyring *r, const PgpSig *s, int prim, int cur, int uid)
  * already: keys by fingerprint (a subkey under its primary), and the
  * self-signatures pgp_judge() weighs, each with the keys and user ID it
  * followed.  Signatures before any key (a revocation certificate) are
- * kept for the key they name. */
+ * kept for the key they name.  -check warns about skipped small RSA keys
+ * (where: the file). */
 static int
-pgp_keyring(Keyring *r, const Str *ring, Arena *a, const char **why)
+pgp_keyring(Keyring *r, const Str *ring, const char *where, Arena *a,
+    const char **why)
 {
 	Cur c = { (const unsigned char *)ring->p, (const unsigned char *)
 	    ring->p + ring->n };
 	int tag, got, i, prim = -1, cur = -1;
 	Str body, uid = { NULL, 0 };
 	const char *bad;
+	char fp[41];
 	PgpKey nk;
 	PgpRef *f;
 	PgpSig s;
@@ -9077,9 +9085,15 @@ pgp_keyring(Keyring *r, const Str *ring, Arena *a, const char **why)
 				prim = -1;
 			else if (prim < 0)
 				continue;	/* a subkey of a skipped primary */
-			if (pgp_key(&nk, &body) < 0) {
+			if ((got = pgp_key(&nk, &body)) < 0) {
 				cry_pk_free(&nk.pk);
 				logv("keyring: skipping a key ivlite cannot use");
+				r->small += got == -2;
+				hex_str(nk.fpr, 20, fp, 1);
+				if (got == -2)
+					warn("%s: key %s: RSA of %zu bits is below "
+					    "MIN_RSA_BITS (%d): skipped", where, fp,
+					    nk.bits, MIN_RSA_BITS);
 				continue;
 			}
 			nk.primary = tag == 6 ? -1 : prim;
@@ -9238,21 +9252,22 @@ pgp_judge(Keyring *r, long long now)
 }
 
 /* Can key k (a primary or subkey of r) make data signatures at time now?
- * 0 if so, else -1 and why not. */
+ * 0 if so, else -1 and why not.  lapsed (-check): only whether k itself
+ * is revoked or expired. */
 static int
-pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a,
-    const char **why)
+pgp_usable(const Keyring *r, const PgpKey *k, long long now, int lapsed,
+    Arena *a, const char **why)
 {
 	const PgpKey *p = k->primary < 0 ? k : &r->k[k->primary], *x = p;
 	const char *fmt = NULL, *when = "";
 	char f[41], sf[41], name[100];
 	int i;
 
-	for (i = 0; i < 2 && !fmt && (i == 0 || k != p); i++) {
+	for (i = lapsed && k != p; i < 2 && !fmt && (i == 0 || k != p); i++) {
 		x = i ? k : p;
-		if (x == p && !p->uid)
+		if (x == p && !p->uid && !lapsed)
 			fmt = "%s has no certified user ID";
-		else if (x->broken)
+		else if (x->broken && !lapsed)
 			fmt = "%s could not be checked: out of memory";
 		else if (x->revoked)
 			fmt = "%s is revoked";
@@ -9261,7 +9276,9 @@ pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a,
 			when = when_utc(x->created + x->keyexp, a);
 		}
 	}
-	if (!fmt && k != p && k->sigtime < 0) {
+	if (!fmt && lapsed) {
+		return 0;
+	} else if (!fmt && k != p && k->sigtime < 0) {
 		fmt = "%s has no valid binding signature";
 		x = k;
 	} else if (!fmt && ((k->flags >= 0 && !(k->flags & 0x02)) || (k != p &&
@@ -9526,7 +9543,7 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 			    "unknown critical subpacket %d", f, m.sig.critical);
 		else if (m.sig.version == 4 && !m.sig.hascreated)
 			*why = "signature without a creation time";
-		else if (pgp_usable(r, k, now, a, why) < 0)
+		else if (pgp_usable(r, k, now, 0, a, why) < 0)
 			;
 		else if (k->created > m.sig.created || k->created > now)
 			*why = ar_reason(a, NULL, "key %s is newer than "
@@ -9638,11 +9655,11 @@ ss_keyring(Keyring *r, const Req *q, const char *file, long long now,
     Arena *a, Err *e)
 {
 	Err sub = { 0, "" };
-	const char *why;
+	const char *why, *at = "";
 	Str f, ring;
 	int k, i, usable = 0;
 
-	r->n = r->ns = 0;
+	r->n = r->ns = r->small = 0;
 	for (k = 0; k < q->nkeys; k++) {
 		f.p = (char *)q->keys[k].data;
 		f.n = q->keys[k].len;
@@ -9650,8 +9667,12 @@ ss_keyring(Keyring *r, const Req *q, const char *file, long long now,
 		    MAX_KEY_BYTES, &f, &sub) < 0)
 			return fail(e, ExitConfig, "%s: %s: %s", file,
 			    q->keys[k].at, sub.msg);
+		if (warns.a && !(at = ar_printf(a, NULL, "%s: %s%s%s", file,
+		    q->keys[k].at, q->keys[k].path ? ": " : "", q->keys[k].path ?
+		    q->keys[k].path : "")))
+			at = NOMEM;
 		if (pgp_dearmor(f.p, f.n, a, &ring, &why) < 0 || pgp_keyring(r,
-		    &ring, a, &why) < 0)
+		    &ring, at, a, &why) < 0)
 			return fail(e, ExitConfig, "%s: %s%s%s: %s", file,
 			    q->keys[k].at, q->keys[k].path ? ": " : "",
 			    q->keys[k].path ? q->keys[k].path : "", why);
@@ -9660,10 +9681,18 @@ ss_keyring(Keyring *r, const Req *q, const char *file, long long now,
 	for (i = 0; i < r->n; i++)
 		usable += r->k[i].primary < 0 && r->k[i].uid;
 	if (!usable)
-		return fail(e, ExitConfig, "%s: %s%s%s: no usable public key",
+		return fail(e, ExitConfig, "%s: %s%s%s: no usable public key%s",
 		    file, q->keys[0].at, q->nkeys == 1 && q->keys[0].path ?
 		    ": " : "", q->nkeys == 1 && q->keys[0].path ?
-		    q->keys[0].path : "");
+		    q->keys[0].path : "", r->small ? ar_reason(a, NULL, " (%d "
+		    "RSA key%s below MIN_RSA_BITS (%d) skipped)", r->small,
+		    r->small == 1 ? "" : "s", MIN_RSA_BITS) : "");
+	/* -check: keys that will never verify, one warning each */
+	for (i = 0; warns.a && i < r->n; i++)
+		if (pgp_usable(r, &r->k[i], now, 1, a, &why) < 0)
+			warn("%s: %s%s%s: %s", file, q->keys[0].at, q->nkeys ==
+			    1 && q->keys[0].path ? ": " : "", q->nkeys == 1 &&
+			    q->keys[0].path ? q->keys[0].path : "", why);
 	return 0;
 }
 

@@ -385,8 +385,8 @@ iv_pgp_verify(const unsigned char *ring, size_t rn,
 	k.n = rn;
 	b.p = (char *)blob;
 	b.n = bn;
-	r.n = r.ns = 0;
-	if (pgp_keyring(&r, &k, &a, &why) < 0) {
+	r.n = r.ns = r.small = 0;
+	if (pgp_keyring(&r, &k, "", &a, &why) < 0) {
 		ok = -2;
 	} else {
 		pgp_judge(&r, (long long)time(NULL));

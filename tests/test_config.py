@@ -9,8 +9,10 @@ Run through tests/integration.py.
 
 import json
 import os
+import time
 
 import lab as labmod
+import simplesign as ss
 from integration import Fail
 
 R = {"type": "reject"}
@@ -259,3 +261,58 @@ def run(t):
 	    "JSON allows no comments")
 	json_hint("a missing comma", '{"default": [{"type": "reject"} '
 	    '{"type": "reject"}]}\n', "line 1, column 33", "missing comma")
+
+	# --- -check: key and certificate material (issue 20, item 1) ---------
+
+	def utc(t):
+		return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(t))
+
+	def gpg_keys():
+		"""One ring: a good key, an RSA key below MIN_RSA_BITS, an
+		expired key, a revoked one (its revocation certificate
+		imported), one whose signing subkey expired."""
+		g = ss.Gpg(t.lab)
+		past = int(time.time()) - 10 * 86400
+		good = g.gen("cfg-good", "ed25519")
+		small = g.gen("cfg-small", "rsa1024")
+		old = g.gen("cfg-old", "ed25519", "sign", "1d", faked=past)
+		rev = g.gen("cfg-rev", "ed25519")
+		g.run(["--import"], data=g.revocation_certificate(rev))
+		sub = g.gen("cfg-sub", "ed25519", "cert", faked=past)
+		g.run(["--quick-add-key", sub.fpr, "ed25519", "sign", "1d"],
+		    faked=past)
+		subfpr = g._subkeys(sub)[0]
+		ring = t.lab.write("cfg-lapsed.gpg", b"".join(g.export(x) for x in
+		    (good, small, old, rev, sub)))
+		smallring = t.lab.write("cfg-small.gpg", g.export(small))
+		return ring, smallring, [
+		    "key %s: RSA of 1024 bits is below MIN_RSA_BITS (2048): "
+		    "skipped" % small.fpr,
+		    "key %s expired at %s" % (old.fpr, utc(past + 86400)),
+		    "key %s is revoked" % rev.fpr,
+		    "subkey %s of %s expired at %s" % (subfpr, sub.fpr,
+		    utc(past + 86400))], small.fpr
+
+	def lapsed():
+		ring, _, ws, _ = gpg_keys()
+		pol = policy({"example.com": [{"type": "signedBy", "keyType":
+		    "GPGKeys", "keyPath": ring}]}, "cfg-lapsed.json")
+		d = regd(t, "cfg-regd-lapsed", {"l.yaml": "docker:\n"
+		    "  example.com:\n    lookaside: https://sigs.example.com\n"})
+		at = '%s: transports.docker["example.com"][0].keyPath: %s: ' % (
+		    pol, ring)
+		t.expect(t.direct(["-check", "-policy", pol, "-registries-d", d]),
+		    0, "\n".join(["warning: " + at + w for w in ws] + ["ok: %s: "
+		    "2 scopes; %s: 1 scope" % (pol, d)]), one_line=False)
+	t.case("cfgcheck: -check: expired, revoked and too small OpenPGP keys",
+	    lapsed)
+
+	def all_small():
+		_, ring, _, fpr = gpg_keys()
+		pol = t.policy_file({"default": [{"type": "signedBy", "keyType":
+		    "GPGKeys", "keyPath": ring}]}, "cfg-small.json")
+		t.expect(t.direct(["-check", "-policy", pol]), 2,
+		    "error: %s: default[0].keyPath: %s: no usable public key "
+		    "(1 RSA key below MIN_RSA_BITS (2048) skipped)" % (pol, ring))
+	t.case("cfgcheck: -check: a keyring of only too small RSA keys",
+	    all_small)
