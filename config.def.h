@@ -106,6 +106,7 @@ static const char *containerdconfig = "/etc/containerd/config.toml";
 #define MAX_PGP_KEYS       64            /* keys and subkeys of one signedBy */
 #define MAX_PGP_SIGS       256           /* their self-signatures and revocations */
 #define MIN_RSA_BITS       2048          /* smaller RSA keys refused (OpenPGP: skipped) */
+#define CHECK_EXPIRY_DAYS  30            /* -check warns of certificates expiring sooner */
 #define MAX_NC_CHECKS      250000        /* name-constraint comparisons per path (Go's) */
 
 /* network: the registry client */

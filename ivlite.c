@@ -436,6 +436,7 @@ static const Limit limits[] = {
 	LIMIT_INIT(MAX_PGP_KEYS),
 	LIMIT_INIT(MAX_PGP_SIGS),
 	LIMIT_INIT(MIN_RSA_BITS),
+	LIMIT_INIT(CHECK_EXPIRY_DAYS),
 	LIMIT_INIT(MAX_NC_CHECKS),
 	LIMIT_INIT(CACHE_SECONDS),
 	LIMIT_INIT(MAX_CACHE_ENTRIES),
@@ -2384,6 +2385,10 @@ pol_lint(const char *key, Arena *a, Err *e)
 	    "names; did you mean \"%s\"?", domainlike ? s : r.name);
 }
 
+/* -check's warning for a relative path: containerd runs ivlite */
+#define POL_RELATIVE	"is relative to the working directory, and " \
+	"containerd's is not yours: give an absolute path"
+
 /* Every key and CA file of the policy (or of scope only) must be
  * readable: -check; with each, the verdict cache's key takes in each path
  * and its bytes (each(ctx, path, bytes)). */
@@ -2414,10 +2419,7 @@ pol_files(const Policy *p, const Scope *only,
 					if (!b[m] || !b[m][n].path)
 						continue;
 					if (b[m][n].path[0] != '/')
-						warn("%s: %s: %s is relative to "
-						    "the working directory, and "
-						    "containerd's is not yours: "
-						    "give an absolute path",
+						warn("%s: %s: %s " POL_RELATIVE,
 						    p->file, b[m][n].at,
 						    b[m][n].path);
 					if (file_read(a, b[m][n].path,
@@ -3970,6 +3972,53 @@ typedef struct {		/* a certification path, as mbedTLS's verify
 	int eku;		/* what every certificate must allow: Eku* */
 	char why[3 * QUOTE_SIZE + 100];	/* a name-constraint violation */
 } Path;
+
+/* -check: a warning (after the prefix fmt: where they are configured)
+ * for each certificate of the list from x on that has expired, is not
+ * yet valid, or expires within CHECK_EXPIRY_DAYS: a trust anchor that
+ * lapses fails every pull it is for. */
+static void
+cry_dates(const Cert *x, const char *fmt, ...)
+{
+	long long now = (long long)time(NULL), from, to;
+	char dn[256], q[QUOTE_SIZE];
+	const char *at;
+	va_list ap;
+
+	if (!warns.a)
+		return;
+	va_start(ap, fmt);
+	at = ar_vprintf(warns.a, NULL, fmt, ap);
+	va_end(ap);
+	for (; x && x->raw.p; x = x->next) {
+		from = cry_time(&x->valid_from);
+		to = cry_time(&x->valid_to);
+		if (mbedtls_x509_dn_gets(dn, sizeof(dn), &x->subject) < 0)
+			strcpy(dn, "?");
+		quote(q, dn, strlen(dn));
+		if (to < now)
+			warn("%s: certificate %s expired at %s", at ? at : NOMEM,
+			    q, when_utc(to, warns.a));
+		else if (from > now)
+			warn("%s: certificate %s is not valid before %s", at ?
+			    at : NOMEM, q, when_utc(from, warns.a));
+		else if (to - now < CHECK_EXPIRY_DAYS * 86400LL)
+			warn("%s: certificate %s expires at %s, within %d days",
+			    at ? at : NOMEM, q, when_utc(to, warns.a),
+			    CHECK_EXPIRY_DAYS);
+	}
+}
+
+/* where what is appended to list c next will start */
+static const Cert *
+cry_after(const Cert *c)
+{
+	const Cert *t = c;
+
+	for (; c && c->raw.p; c = c->next)
+		t = c->next;
+	return t;
+}
 
 enum { EkuCodeSigning, EkuTimeStamping };	/* cry_chain's purposes */
 
@@ -8138,9 +8187,15 @@ sst_signer(Signer *sg, const Req *q, const char *file, Arena *a, Err *e)
 			return -1;
 	if (q->src != SrcKeys && cry_cas(&q->ca, &sg->roots, 0, file, a, e) < 0)
 		return -1;
+	if (q->src != SrcKeys)
+		cry_dates(&sg->roots, "%s: %s%s%s", file, q->ca.at, q->ca.path ?
+		    ": " : "", q->ca.path ? q->ca.path : "");
 	if ((q->inter.path || q->inter.data) && cry_cas(&q->inter, &sg->inter,
 	    1, file, a, e) < 0)
 		return -1;
+	if (q->inter.path || q->inter.data)
+		cry_dates(&sg->inter, "%s: %s%s%s", file, q->inter.at,
+		    q->inter.path ? ": " : "", q->inter.path ? q->inter.path : "");
 	return 0;
 }
 
@@ -11033,6 +11088,10 @@ tr_auth(const Json *j, int i, const char *at, Auth *c, Arena *a, Err *e)
 		    der.n) < 0)
 			break;
 	}
+	if (k && k == n && c->until >= (long long)time(NULL)) {
+		cry_dates(&c->inter, "%s: %s", j->file, at);
+		cry_dates(&c->roots, "%s: %s", j->file, at);
+	}	/* a validFor that is over: history, as it should be */
 	if (k && k == n)
 		return 0;
 	return fail(e, ExitConfig, "%s: %s.certChain: 1 to 10 certificates "
@@ -13940,6 +13999,7 @@ static int
 ntn_stores(Ntn *x, const Stmt *t, const char *dir, Arena *a, Err *e)
 {
 	const char *why, *name;
+	const Cert *next;
 	char *path, *fp;
 	struct dirent *de;
 	struct stat sb;
@@ -13967,6 +14027,7 @@ ntn_stores(Ntn *x, const Stmt *t, const char *dir, Arena *a, Err *e)
 			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 				continue;
 			mark = a->used;
+			next = cry_after(&x->st[k]);
 			if (++files > MAX_STORE_FILES || !(fp = ar_printf(a, e,
 			    "%s/%s", path, de->d_name)) || lstat(fp, &sb) < 0 ||
 			    !S_ISREG(sb.st_mode) || file_read(a, fp, MAX_KEY_BYTES,
@@ -13980,6 +14041,7 @@ ntn_stores(Ntn *x, const Stmt *t, const char *dir, Arena *a, Err *e)
 				    ? "not a regular file (links and directories "
 				    "are refused)" : why);
 			}
+			cry_dates(next, "trust store %s", fp);
 			n += q;
 			a->used = mark;
 		}
@@ -14548,6 +14610,11 @@ ntn_trust(Run *run, const Req *q, Err *e)
 	Ntn x;
 	Tp tp;
 
+	/* a relative trustPolicyPath (pol_files warns) makes the default
+	 * store directory one too */
+	if (nq->dir[0] != '/' && nq->policy[0] == '/')
+		warn("%s: %s.trustStoreDir: %s " POL_RELATIVE,
+		    run->policyfile, q->at, nq->dir);
 	if (ntn_policy(nq->policy, &tp, run->a, e) < 0)
 		return -1;
 	for (k = 0; k < tp.n && !rc; k++) {

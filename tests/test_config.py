@@ -316,3 +316,137 @@ def run(t):
 		    "(1 RSA key below MIN_RSA_BITS (2048) skipped)" % (pol, ring))
 	t.case("cfgcheck: -check: a keyring of only too small RSA keys",
 	    all_small)
+
+	def ca_pem(cn, nb, na):
+		"""A self-signed CA certificate (PEM, DER) valid from NB to NA
+		(Unix times)."""
+		import datetime
+		hashes, ser, ec, x509, NameOID = labmod._cryptography()
+		key = ec.generate_private_key(ec.SECP256R1())
+		subj = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+		utc_ = datetime.timezone.utc
+		c = (x509.CertificateBuilder().subject_name(subj).issuer_name(subj)
+		    .public_key(key.public_key())
+		    .serial_number(x509.random_serial_number())
+		    .not_valid_before(datetime.datetime.fromtimestamp(nb, utc_))
+		    .not_valid_after(datetime.datetime.fromtimestamp(na, utc_))
+		    .add_extension(x509.BasicConstraints(ca=True, path_length=None),
+		    critical=True).sign(key, hashes.SHA256()))
+		return c.public_bytes(ser.Encoding.PEM), c.public_bytes(
+		    ser.Encoding.DER)
+
+	def dated_cas():
+		"""Four CAs: fine, expired, expiring in 10 days, not yet valid;
+		and the warnings each earns (after WHERE)."""
+		now = int(time.time())
+		day = 86400
+		cas = [ca_pem("cfg fine CA", now - day, now + 400 * day),
+		    ca_pem("cfg expired CA", now - 40 * day, now - day),
+		    ca_pem("cfg soon CA", now - day, now + 10 * day),
+		    ca_pem("cfg future CA", now + 5 * day, now + 400 * day)]
+		ws = ['certificate "CN=cfg expired CA" expired at %s'
+		    % utc(now - day),
+		    'certificate "CN=cfg soon CA" expires at %s, within 30 days'
+		    % utc(now + 10 * day),
+		    'certificate "CN=cfg future CA" is not valid before %s'
+		    % utc(now + 5 * day)]
+		return cas, ws
+
+	def dated_pki():
+		cas, ws = dated_cas()
+		roots = t.lab.write("cfg-roots.pem", b"".join(c[0] for c in cas))
+		pol = t.policy_file({"default": [{"type": "sigstoreSigned", "pki":
+		    {"caRootsPath": roots, "subjectEmail": "a@example.com"}}]},
+		    "cfg-dated-pki.json")
+		d = regd(t, "cfg-regd-dated", {"d.yaml": "default-docker:\n"
+		    "  use-sigstore-attachments: true\n"})
+		t.expect(t.direct(["-check", "-policy", pol, "-registries-d", d]),
+		    0, "\n".join(["warning: %s: default[0].pki.caRootsPath: %s: %s"
+		    % (pol, roots, w) for w in ws] + ["ok: %s: 1 scope; %s: 1 "
+		    "scope" % (pol, d)]), one_line=False)
+	t.case("cfgcheck: -check: pki CA certificates expired, expiring or "
+	    "not yet valid", dated_pki)
+
+	def dated_notation():
+		import notation
+		cas, ws = dated_cas()
+		v = notation.Verifier(t.lab, [notation.statement()], {"ca:s":
+		    [b"".join(c[0] for c in cas)]}, name="cfg-dated")
+		pol = t.policy_file({"default": [{"type": "notationSigned",
+		    "trustPolicyPath": v.policy}]}, "cfg-dated-ntn.json")
+		d = os.path.join(v.dir, "truststore", "x509", "ca", "s")
+		t.expect(t.direct(["-check", "-policy", pol]), 0, "\n".join(
+		    ["warning: trust store %s/cert0.pem: %s" % (d, w) for w in
+		    ws] + ["ok: %s: 1 scope; "
+		    "/etc/containers/registries.d: 0 scopes" % pol]),
+		    one_line=False)
+	t.case("cfgcheck: -check: notation trust store certificates expired, "
+	    "expiring or not yet valid", dated_notation)
+
+	def dated_root():
+		import keyless
+		cas, ws = dated_cas()
+		now = int(time.time())
+		entries = [keyless.ca_entry("https://ca%d.test" % i, [c[1]],
+		    start=now - 50 * 86400) for i, c in enumerate(cas)]
+		# a CA whose validFor is over is history: not warned about
+		entries.append(keyless.ca_entry("https://old.test", [cas[1][1]],
+		    start=now - 50 * 86400, end=now - 2 * 86400))
+		root = t.lab.write("cfg-trusted_root.json", json.dumps(
+		    keyless.trusted_root(cas=entries)))
+		pol = t.policy_file({"default": [{"type": "sigstoreBundle",
+		    "trustedRootPath": root, "identities": [{"issuer":
+		    "https://issuer.test", "subject": "s"}]}]},
+		    "cfg-dated-root.json")
+		t.expect(t.direct(["-check", "-policy", pol]), 0, "\n".join(
+		    ["warning: %s: certificateAuthorities[%d]: %s" % (root, i + 1,
+		    w) for i, w in enumerate(ws)] + ["ok: %s: 1 scope; "
+		    "/etc/containers/registries.d: 0 scopes" % pol]),
+		    one_line=False)
+	t.case("cfgcheck: -check: trusted_root.json certificate authorities "
+	    "expired, expiring or not yet valid", dated_root)
+
+	# --- relative paths of the extension types (issue 20, item 1) -------
+
+	def rel_warning(pol, at, path):
+		return ("warning: %s: %s: %s is relative to the working directory, "
+		    "and containerd's is not yours: give an absolute path"
+		    % (pol, at, path))
+
+	def relative_ext():
+		import keyless
+		import notation
+		now = int(time.time())
+		fine = ca_pem("cfg rel CA", now - 86400, now + 400 * 86400)
+		v = notation.Verifier(t.lab, [notation.statement()], {"ca:s":
+		    [fine[0]]}, name="cfg-rel")
+		root = t.lab.write("cfg-rel-root.json", json.dumps(
+		    keyless.trusted_root(cas=[keyless.ca_entry("https://ca.test",
+		    [fine[1]], start=now - 86400)])))
+		digs = t.lab.write("cfg-rel-digests.json", json.dumps({"version":
+		    "1.0", "trustedDigests": [labmod.sha256_digest(b"rel")]}))
+		rp, rr, rd, rs = (os.path.relpath(x) for x in (v.policy, root,
+		    digs, os.path.join(v.dir, "truststore", "x509")))
+		pol = policy({
+		    "a.example.com": [{"type": "notationSigned",
+			"trustPolicyPath": rp}],
+		    "b.example.com": [{"type": "sigstoreBundle",
+			"trustedRootPath": rr, "identities": [{"issuer":
+			"https://issuer.test", "subject": "s"}]}],
+		    "c.example.com": [{"type": "trustedDigests", "path": rd}],
+		    "d.example.com": [{"type": "notationSigned",
+			"trustPolicyPath": v.policy, "trustStoreDir": rs}]},
+		    "cfg-rel-ext.json")
+		t.expect(t.direct(["-check", "-policy", pol]), 0, "\n".join([
+		    rel_warning(pol, 'transports.docker["a.example.com"][0]'
+		    '.trustPolicyPath', rp),
+		    rel_warning(pol, 'transports.docker["b.example.com"][0]'
+		    '.trustedRootPath', rr),
+		    rel_warning(pol, 'transports.docker["c.example.com"][0].path',
+		    rd),
+		    rel_warning(pol, 'transports.docker["d.example.com"][0]'
+		    '.trustStoreDir', rs),
+		    "ok: %s: 5 scopes; /etc/containers/registries.d: 0 scopes"
+		    % pol]), one_line=False)
+	t.case("cfgcheck: -check: relative trustPolicyPath, trustedRootPath "
+	    "and trustedDigests path", relative_ext)
