@@ -6643,6 +6643,8 @@ reg_open(Reg *g, Net *n, const Ref *r, Err *e)
 	return auth_find(n->a, n->auth, r->name, r->domlen, &g->creds, e);
 }
 
+#define GO_TLS_400	"Client sent an HTTP request to an HTTPS server."
+
 /* GET base+path with the registry's authentication; returns with the
  * response of any status but 401/403 (final: access denied), 429 (retried
  * while the budget allows) and 5xx (errors) */
@@ -6664,10 +6666,16 @@ reg_get(Reg *g, const char *path, const char *accept, Limit lim,
 		if (r->status == 401 && r->challenge && reg_challenge(g,
 		    r->challenge, a, e) < 0)
 			return -1;
+		/* Go's TLS server (docker-registry's) answers plain HTTP
+		 * with this 400: -insecure was given for a TLS registry */
 		if (r->status != 200 && r->status != 401)
 			return fail(e, ExitUndecided, "%s: GET /v2/ answered "
-			    "HTTP %d: not a registry API v2", g->host,
-			    r->status);
+			    "HTTP %d: not a registry API v2%s", g->host,
+			    r->status, !g->trust && r->status == 400 &&
+			    r->body.n >= sizeof(GO_TLS_400) - 1 &&
+			    !memcmp(r->body.p, GO_TLS_400, sizeof(GO_TLS_400) -
+			    1) ? ": this registry speaks TLS; drop -insecure" :
+			    "");
 		g->pinged = 1;
 	}
 	if (!(url = ar_printf(a, e, "%s%s", g->base, path)) ||

@@ -450,3 +450,31 @@ def run(t):
 		    % pol]), one_line=False)
 	t.case("cfgcheck: -check: relative trustPolicyPath, trustedRootPath "
 	    "and trustedDigests path", relative_ext)
+
+	# --- -insecure and a 400 (issue 20, item 2) --------------------------
+
+	def plain_400():
+		"""A plain-HTTP server's own 400 is no sign of TLS: no hint (the
+		TLS case: tests/test_registry.py, docker-registry itself)"""
+		import http.server
+		import threading
+
+		class H(http.server.BaseHTTPRequestHandler):
+			def do_GET(self):
+				self.send_response(400)
+				self.send_header("Content-Length", "12")
+				self.end_headers()
+				self.wfile.write(b"Bad Request\n")
+
+			def log_message(self, *a):
+				pass
+		srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+		threading.Thread(target=srv.serve_forever, daemon=True).start()
+		t.lab.on_close(srv.shutdown)
+		host = "127.0.0.1:%d" % srv.server_address[1]
+		pol = t.policy_file({"default": [A]}, "cfg-400.json")
+		t.expect(t.direct(["-name", host + "/app:1", "-policy", pol,
+		    "-insecure", host]), 3, "error: %s: GET /v2/ answered HTTP "
+		    "400: not a registry API v2" % host)
+	t.case("cfgcheck: -insecure and a plain server's 400: no TLS hint",
+	    plain_400)
