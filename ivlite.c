@@ -1109,6 +1109,7 @@ static int json_number(const unsigned char *p, size_t len);
 static size_t json_digits(const unsigned char *p, size_t k, size_t len);
 static int json_gap(const Json *j, size_t from, size_t to, int sep, Err *e);
 static int json_bad(const Json *j, size_t off, const char *why, Err *e);
+static int json_skip(const Json *j, int i);
 static int json_line(const Json *j, size_t off);
 static const char *json_typename(jsmntype_t type);
 static size_t utf8_len(const unsigned char *p, size_t n);
@@ -1177,6 +1178,14 @@ json_check(const Json *j, int i, int depth, Err *e)
 			if (json_gap(j, pos, (size_t)c->start -
 			    (c->type == JSMN_STRING), n ? ',' : 0, e) < 0)
 				return -1;
+			/* jsmn hangs a member that follows without a comma
+			 * on the key before: the comma is missing after that
+			 * key's value */
+			if (isobj && c->type == JSMN_STRING && c->size > 1) {
+				c = &j->t[json_skip(j, next + 1)];
+				return json_bad(j, (size_t)c->start - (c->type ==
+				    JSMN_STRING), "missing comma", e);
+			}
 			if (isobj && (c->type != JSMN_STRING || c->size != 1))
 				return fail(e, j->code, "%s: line %d: object "
 				    "key must be a string", j->file,
@@ -1219,9 +1228,8 @@ json_check(const Json *j, int i, int depth, Err *e)
 		    "null", 4)))
 			return next;
 		if (!json_number(p, len))
-			return fail(e, j->code, "%s: line %d: invalid JSON "
-			    "literal", j->file, json_line(j,
-			    (size_t)t->start));
+			return json_bad(j, (size_t)t->start, "not a number, "
+			    "true, false or null", e);
 		return next;
 	}
 }
@@ -1290,13 +1298,11 @@ json_bad(const Json *j, size_t off, const char *why, Err *e)
 
 	if (!why && (j->s[off] == '/' || j->s[off] == '#'))
 		why = "JSON allows no comments";
-	if (!why)
-		return fail(e, j->code, "%s: line %d: invalid JSON", j->file,
-		    json_line(j, off));
 	while (c > 0 && j->s[c - 1] != '\n')
 		c--;
-	return fail(e, j->code, "%s: line %d, column %zu: invalid JSON: %s",
-	    j->file, json_line(j, off), off - c + 1, why);
+	return fail(e, j->code, "%s: line %d, column %zu: invalid JSON%s%s",
+	    j->file, json_line(j, off), off - c + 1, why ? ": " : "", why ?
+	    why : "");
 }
 
 static int

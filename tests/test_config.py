@@ -261,6 +261,23 @@ def run(t):
 	    "JSON allows no comments")
 	json_hint("a missing comma", '{"default": [{"type": "reject"} '
 	    '{"type": "reject"}]}\n', "line 1, column 33", "missing comma")
+	json_hint("a missing comma between members", '{\n  "default": '
+	    '[{"type": "reject"}]\n  "transports": {}\n}\n',
+	    "line 3, column 3", "missing comma")
+	json_hint("a missing comma between nested members", '{"default": '
+	    '[{"type": "reject"}],\n "transports": {"docker": {"a": [A] '
+	    '"b": [A]}}}\n'.replace("A", json.dumps(A)), "line 2, column 70",
+	    "missing comma")
+
+	def json_where(label, text, where):
+		def f():
+			pol = t.lab.write("cfg-json.json", text)
+			t.expect(t.direct(["-check", "-policy", pol]), 2,
+			    "error: %s: %s: invalid JSON" % (pol, where))
+		t.case("cfgcheck: policy JSON, line and column: " + label, f)
+	json_where("a bare word", '{"default":\n   [x]}\n', "line 2, column 5")
+	json_where("a stray brace", '{"default": [{"type": "reject"}]}}\n',
+	    "line 1, column 34")
 
 	# --- -check: key and certificate material (issue 20, item 1) ---------
 

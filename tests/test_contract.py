@@ -432,8 +432,8 @@ def run(t):
 	    ("wrong type", '{"default": {"type": "reject"}}',
 	     "top level.default: expected an array, got an object"),
 	    ("trailing garbage", '{"default": [{"type": "reject"}]} x',
-	     "line 1: invalid JSON"),
-	    ("not JSON", 'default: reject', "line 1: invalid JSON"),
+	     "line 1, column 35: invalid JSON"),
+	    ("not JSON", 'default: reject', "line 1, column 1: invalid JSON"),
 	    ("empty file", '', "line 1: JSON ends too early"),
 	]:
 		f = t.lab.write("broken.json", text)

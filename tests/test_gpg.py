@@ -1079,7 +1079,8 @@ def payload_cases():
 		return signed(fn)
 
 	C.append(Case("payload: not JSON", "crafted", signed(lambda st, img:
-	    b"This is not JSON\n"), ring, 1, ph("line 1: invalid JSON")))
+	    b"This is not JSON\n"), ring, 1, ph("line 1, column 1: invalid "
+	    "JSON")))
 	C.append(Case("payload: trailing data after the object", "crafted",
 	    signed(lambda st, img: ss.payload(img.ref(), img.digest) + b"{}"),
 	    ring, 1, ph("line 1: text after the JSON value")))

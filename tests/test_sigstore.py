@@ -757,7 +757,7 @@ def run_candidates(t, s):
 	bad_digest = lambda bad: lambda d: 'docker-manifest-digest "%s" is ' \
 	    "not a valid digest" % bad(d)
 	payload_case("not JSON", lambda repo, d: b"this is not JSON",
-	    "line 1: invalid JSON")
+	    "line 1, column 6: invalid JSON")
 	payload_case("empty object", lambda repo, d: b"{}", need_both)
 	payload_case("JSON array", lambda repo, d: b"[]",
 	    "top level: expected an object, got an array")

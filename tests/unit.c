@@ -409,22 +409,23 @@ static const struct {
 	    "expected an array of requirements, got an object" },
 	{ POL("\"q.io\":[]"), "policy.json: transports.docker[\"q.io\"]: the "
 	    "list of requirements must not be empty" },
-	{ "{\"default\":[{\"type\":\"reject\"},]}", "policy.json: line 1: "
-	    "invalid JSON" },
-	{ "{\"default\":[{\"type\":\"reject\"}],}", "policy.json: line 1: "
-	    "invalid JSON" },
-	{ "{\"default\":[{\"type\":\"reject\"}]} x", "policy.json: line 1: "
-	    "invalid JSON" },
+	{ "{\"default\":[{\"type\":\"reject\"},]}", "policy.json: line 1, "
+	    "column 30: invalid JSON" },
+	{ "{\"default\":[{\"type\":\"reject\"}],}", "policy.json: line 1, "
+	    "column 31: invalid JSON" },
+	{ "{\"default\":[{\"type\":\"reject\"}]} x", "policy.json: line 1, "
+	    "column 33: invalid JSON" },
 	{ "{\"default\":[{\"type\":\"reject\"}]}{}", "policy.json: line 1: "
 	    "text after the JSON value" },
 	{ "{\"default\":[{\"type\":\"reject\"}],\"transports\":tru}",
-	    "policy.json: line 1: invalid JSON literal" },
+	    "policy.json: line 1, column 45: invalid JSON: not a number, true, "
+	    "false or null" },
 	{ "{\"default\":[{\"type\":\"reject\"}],\"x\":01}", "policy.json: line "
-	    "1: invalid JSON literal" },
+	    "1, column 36: invalid JSON: not a number, true, false or null" },
 	{ "{\"default\":[{\"type\":\"reject\"}],\"x\":1.}", "policy.json: line "
-	    "1: invalid JSON literal" },
+	    "1, column 36: invalid JSON: not a number, true, false or null" },
 	{ "{\"default\":[{\"type\":\"reject\"}],\"x\":-}", "policy.json: line "
-	    "1: invalid JSON literal" },
+	    "1, column 36: invalid JSON: not a number, true, false or null" },
 	{ POL("\n\"a\\u0000\":" ACC), "policy.json: line 2: NUL or lone "
 	    "surrogate in a string" },
 	{ POL("\n\"a\\ud800\":" ACC), "policy.json: line 2: NUL or lone "
@@ -441,10 +442,10 @@ static const struct {
 	{ "{\"default\":[{\"type\":\"reject\"}]", "policy.json: line 1: JSON "
 	    "ends too early" },
 	{ "", "policy.json: line 1: JSON ends too early" },
-	{ "{\"default\" [{\"type\":\"reject\"}]}", "policy.json: line 1: "
-	    "invalid JSON" },
-	{ "{\"default\":[{\"type\":\"reject\"}],1:2}", "policy.json: line 1: "
-	    "invalid JSON" },
+	{ "{\"default\" [{\"type\":\"reject\"}]}", "policy.json: line 1, "
+	    "column 12: invalid JSON" },
+	{ "{\"default\":[{\"type\":\"reject\"}],1:2}", "policy.json: line 1, "
+	    "column 32: invalid JSON" },
 	{ "{\"defa\\u0075lt\":[{\"type\":\"reject\"}]}", "policy.json: top "
 	    "level: unknown field \"defa\\x5cu0075lt\"" },
 
