@@ -759,27 +759,50 @@ ar_reason(Arena *a, Err *e, const char *fmt, ...)
 }
 
 /* -check's warnings, in the order found: what loads but will not work
- * as meant.  Only -check collects them (warns.a set); a run ignores them. */
+ * as meant; and notes, for what may be meant (-strict counts only the
+ * warnings).  Only -check collects them (warns.a set); a run ignores
+ * them. */
 static struct {
 	Arena *a;
 	const char *w[MAX_WARNINGS];
-	int n;			/* found, shown or not */
+	char note[MAX_WARNINGS];
+	int n, nnote;		/* found, shown or not */
 } warns;
+
+static void
+warn_add(int note, const char *fmt, va_list ap)
+{
+	const char *p;
+
+	if (!warns.a)
+		return;
+	p = ar_vprintf(warns.a, NULL, fmt, ap);
+	if (warns.n < MAX_WARNINGS) {
+		warns.w[warns.n] = p ? p : NOMEM;
+		warns.note[warns.n] = (char)note;
+	}
+	warns.n++;
+	warns.nnote += note;
+}
 
 static void
 warn(const char *fmt, ...)
 {
 	va_list ap;
-	const char *p;
 
-	if (!warns.a)
-		return;
 	va_start(ap, fmt);
-	p = ar_vprintf(warns.a, NULL, fmt, ap);
+	warn_add(0, fmt, ap);
 	va_end(ap);
-	if (warns.n < MAX_WARNINGS)
-		warns.w[warns.n] = p ? p : NOMEM;
-	warns.n++;
+}
+
+static void
+note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	warn_add(1, fmt, ap);
+	va_end(ap);
 }
 
 /* text with backslashes and non-printable bytes as \xNN (and in quotes,
@@ -2352,9 +2375,10 @@ pol_find(const Policy *p, const char *key, size_t n)
 /* Why a docker scope can never match, or NULL if it can: containers/image
  * compares scopes with fully expanded names, so "alpine" or
  * "index.docker.io/x" are accepted by Podman and silently useless.  -check
- * warns; the policy stays valid, as it is for Podman. */
+ * warns; the policy stays valid, as it is for Podman.  *isnote: what is
+ * said may be what is meant ("docker.io/bitnami"): a note, not a warning. */
 static const char *
-pol_lint(const char *key, Arena *a, Err *e)
+pol_lint(const char *key, int *isnote, Arena *a, Err *e)
 {
 	char s[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4];
 	size_t n = strcspn(key, "/");
@@ -2363,6 +2387,7 @@ pol_lint(const char *key, Arena *a, Err *e)
 	int domainlike = memchr(key, '.', n) || memchr(key, ':', n) ||
 	    (n == 9 && !memcmp(key, "localhost", 9));
 
+	*isnote = 0;
 	if (!*key)
 		return NULL;
 	if (!strncmp(key, "*.", 2))
@@ -2383,10 +2408,15 @@ pol_lint(const char *key, Arena *a, Err *e)
 	    r.digest);
 	if (domainlike && key[n] && !strcmp(s, key))
 		return NULL;	/* a name, namespace or reference */
+	/* a namespace (Docker Hub organisations are), or the official
+	 * image meant: both readings named */
+	*isnote = 1;
 	if (!strncmp(key, "docker.io/", 10) && !strpbrk(key + 10, "/:@"))
-		return strcmp(key, "docker.io/library") ? ar_reason(a, e, "a "
-		    "namespace: matches \"%s/…\", not the image %s, which is "
-		    "\"%s\"", key, key + 10, s) : NULL;
+		return strcmp(key, "docker.io/library") ? ar_reason(a, e,
+		    "matches repositories under the %s namespace only "
+		    "(\"%s/…\"); the official image %s is \"%s\"", key + 10,
+		    key, key + 10, s) : NULL;
+	*isnote = 0;
 	return ar_reason(a, e, "never matches: scopes are fully expanded "
 	    "names; did you mean \"%s\"?", domainlike ? s : r.name);
 }
@@ -16513,7 +16543,7 @@ main_check(Run *run, const Policy *p, const Opts *o, Err *e)
 	const ReqType *t;
 	const Req *q;
 	const char *w;
-	int i, k;
+	int i, k, n, nw, isnote;
 
 	wa.cap = ARENA_BYTES / 64;
 	if (!(wa.base = ar_alloc(run->a, wa.cap, e)))
@@ -16530,8 +16560,9 @@ main_check(Run *run, const Policy *p, const Opts *o, Err *e)
 			return -1;
 	for (i = 1; i < p->nscope; i++)
 		if (!strcmp(p->scope[i].transport, "docker") &&
-		    (w = pol_lint(p->scope[i].key, run->a, e)))
-			warn("%s: %s: %s", o->policy, p->scope[i].at, w);
+		    (w = pol_lint(p->scope[i].key, &isnote, run->a, e)))
+			(isnote ? note : warn)("%s: %s: %s", o->policy,
+			    p->scope[i].at, w);
 	for (i = 0; i < p->nscope; i++)
 		for (k = 0; k < p->scope[i].nreq; k++)
 			if ((t = reqtype((q = &p->scope[i].req[k])->type)) &&
@@ -16540,34 +16571,38 @@ main_check(Run *run, const Policy *p, const Opts *o, Err *e)
 	chk_regd(p, &run->regd, o->regd);
 	if (run->a->spent)
 		return -1;	/* main names it */
-	if (o->strict && warns.n)
+	nw = o->strict ? warns.n - warns.nnote : 0;	/* what fails */
+	if (nw)
 		snprintf(line, sizeof(line), "error: -check -strict: %d "
-		    "warning%s", warns.n, warns.n == 1 ? "" : "s");
+		    "warning%s", nw, nw == 1 ? "" : "s");
 	else
 		snprintf(line, sizeof(line), "ok: %s: %d scope%s; %s: %d "
 		    "scope%s", o->policy, p->nscope, p->nscope == 1 ? "" : "s",
 		    o->regd, run->regd.n, run->regd.n == 1 ? "" : "s");
-	if (o->json)
-		printf("{\"verdict\":\"%s\",\"exit\":%d,\"reason\":", o->strict &&
-		    warns.n ? "error" : "ok", o->strict && warns.n ? 2 : 0);
-	if (o->json)
+	if (o->json) {
+		printf("{\"verdict\":\"%s\",\"exit\":%d,\"reason\":", nw ?
+		    "error" : "ok", nw ? 2 : 0);
 		out_jstr(line, stdout);
-	for (i = 0; i < warns.n && i < MAX_WARNINGS; i++) {
-		if (o->json)
-			fputs(i ? "," : ",\"warnings\":[", stdout);
-		if (o->json)
-			out_jstr(warns.w[i], stdout);
-		else
-			printf("warning: %s\n", warns.w[i]);
+		for (k = 0; k < 2; k++) {	/* warnings, then notes */
+			fputs(k ? ",\"notes\":[" : ",\"warnings\":[", stdout);
+			for (i = n = 0; i < warns.n && i < MAX_WARNINGS; i++)
+				if (warns.note[i] == k) {
+					fputs(n++ ? "," : "", stdout);
+					out_jstr(warns.w[i], stdout);
+				}
+			fputs("]", stdout);
+		}
+		puts("}");
+		return nw > 0;
 	}
-	if (warns.n > MAX_WARNINGS && !o->json)
+	for (i = 0; i < warns.n && i < MAX_WARNINGS; i++)
+		printf("%s: %s\n", warns.note[i] ? "note" : "warning",
+		    warns.w[i]);
+	if (warns.n > MAX_WARNINGS)
 		printf("warning: %d more (MAX_WARNINGS)\n",
 		    warns.n - MAX_WARNINGS);
-	if (o->json)
-		printf("%s}\n", warns.n ? "]" : ",\"warnings\":[]");
-	else
-		puts(line);
-	return o->strict && warns.n;	/* main makes 1 ExitConfig */
+	puts(line);
+	return nw > 0;	/* main makes 1 ExitConfig */
 }
 
 /* == 44. Options, -check, -version, main =================================

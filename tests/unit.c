@@ -664,10 +664,12 @@ static const struct {
 	{ "docker.io", "" },
 	{ "docker.io/library", "" },
 	{ "docker.io/library/alpine:3", "" },
-	{ "docker.io/alpine", "a namespace: matches \"docker.io/alpine/…\", "
-	    "not the image alpine, which is \"docker.io/library/alpine\"" },
-	{ "docker.io/bitnami", "a namespace: matches \"docker.io/bitnami/…\", "
-	    "not the image bitnami, which is \"docker.io/library/bitnami\"" },
+	{ "docker.io/alpine", "matches repositories under the alpine namespace "
+	    "only (\"docker.io/alpine/…\"); the official image alpine is "
+	    "\"docker.io/library/alpine\"" },
+	{ "docker.io/bitnami", "matches repositories under the bitnami "
+	    "namespace only (\"docker.io/bitnami/…\"); the official image "
+	    "bitnami is \"docker.io/library/bitnami\"" },
 	{ "index.docker.io/library", "never matches: scopes are fully "
 	    "expanded names; did you mean \"docker.io/library\"?" },
 	{ "index.docker.io/org", "never matches: scopes are fully "
