@@ -4010,11 +4010,12 @@ typedef struct {		/* a certification path, as mbedTLS's verify
 } Path;
 
 /* -check: a warning (after the prefix fmt: where they are configured)
- * for each certificate of the list from x on that has expired, is not
+ * for each certificate of the list from x on that has expired (unless
+ * past: it serves what was signed before, as in a trusted root), is not
  * yet valid, or expires within CHECK_EXPIRY_DAYS: a trust anchor that
  * lapses fails every pull it is for. */
 static void
-cry_dates(const Cert *x, const char *fmt, ...)
+cry_dates(const Cert *x, int past, const char *fmt, ...)
 {
 	long long now = (long long)time(NULL), from, to;
 	char dn[256], q[QUOTE_SIZE];
@@ -4032,9 +4033,11 @@ cry_dates(const Cert *x, const char *fmt, ...)
 		if (mbedtls_x509_dn_gets(dn, sizeof(dn), &x->subject) < 0)
 			strcpy(dn, "?");
 		quote(q, dn, strlen(dn));
-		if (to < now)
+		if (to < now && !past)
 			warn("%s: certificate %s expired at %s", at ? at : NOMEM,
 			    q, when_utc(to, warns.a));
+		else if (to < now)
+			;
 		else if (from > now)
 			warn("%s: certificate %s is not valid before %s", at ?
 			    at : NOMEM, q, when_utc(from, warns.a));
@@ -8232,13 +8235,13 @@ sst_signer(Signer *sg, const Req *q, const char *file, Arena *a, Err *e)
 	if (q->src != SrcKeys && cry_cas(&q->ca, &sg->roots, 0, file, a, e) < 0)
 		return -1;
 	if (q->src != SrcKeys)
-		cry_dates(&sg->roots, "%s: %s%s%s", file, q->ca.at, q->ca.path ?
+		cry_dates(&sg->roots, 0, "%s: %s%s%s", file, q->ca.at, q->ca.path ?
 		    ": " : "", q->ca.path ? q->ca.path : "");
 	if ((q->inter.path || q->inter.data) && cry_cas(&q->inter, &sg->inter,
 	    1, file, a, e) < 0)
 		return -1;
 	if (q->inter.path || q->inter.data)
-		cry_dates(&sg->inter, "%s: %s%s%s", file, q->inter.at,
+		cry_dates(&sg->inter, 0, "%s: %s%s%s", file, q->inter.at,
 		    q->inter.path ? ": " : "", q->inter.path ? q->inter.path : "");
 	return 0;
 }
@@ -11133,8 +11136,8 @@ tr_auth(const Json *j, int i, const char *at, Auth *c, Arena *a, Err *e)
 			break;
 	}
 	if (k && k == n && c->until >= (long long)time(NULL)) {
-		cry_dates(&c->inter, "%s: %s", j->file, at);
-		cry_dates(&c->roots, "%s: %s", j->file, at);
+		cry_dates(&c->inter, 1, "%s: %s", j->file, at);
+		cry_dates(&c->roots, 1, "%s: %s", j->file, at);
 	}	/* a validFor that is over: history, as it should be */
 	if (k && k == n)
 		return 0;
@@ -14085,7 +14088,7 @@ ntn_stores(Ntn *x, const Stmt *t, const char *dir, Arena *a, Err *e)
 				    ? "not a regular file (links and directories "
 				    "are refused)" : why);
 			}
-			cry_dates(next, "trust store %s", fp);
+			cry_dates(next, 0, "trust store %s", fp);
 			n += q;
 			a->used = mark;
 		}
