@@ -80,6 +80,7 @@ static const char *containerdconfig = "/etc/containerd/config.toml";
 #define MAX_REGD_FILES     64            /* *.yaml files in registries.d */
 #define MAX_REGD_BYTES     (1 << 20)     /* one registries.d file */
 #define MAX_REGD_SCOPES    1024          /* scopes over all registries.d files */
+#define MAX_WARNINGS       256           /* -check warnings shown (the rest counted) */
 #define MAX_SIGS           64            /* layers of a sigstore attachment */
 #define MAX_REFERRERS      64            /* an image's referrers, all pages: each
                                           * is a manifest fetched (sigstoreBundle) */
@@ -105,6 +106,7 @@ static const char *containerdconfig = "/etc/containerd/config.toml";
 #define MAX_PGP_KEYS       64            /* keys and subkeys of one signedBy */
 #define MAX_PGP_SIGS       256           /* their self-signatures and revocations */
 #define MIN_RSA_BITS       2048          /* smaller RSA keys refused (OpenPGP: skipped) */
+#define CHECK_EXPIRY_DAYS  30            /* -check warns of certificates expiring sooner */
 #define MAX_NC_CHECKS      250000        /* name-constraint comparisons per path (Go's) */
 
 /* network: the registry client */

@@ -323,7 +323,7 @@ typedef struct {
 	const char *auth[LEN(authfiles)];	/* NULL-terminated */
 	const char *insecure[MAX_INSECURE + 1];	/* NULL-terminated */
 	const char *log, *ctrdconfig;	/* -log, -containerd-config */
-	int timeout, json, check, version, help;
+	int timeout, json, check, strict, version, help;
 	int audit, batch, doctor;
 	unsigned seen;		/* single-valued options given, by bit */
 	long long deadline;	/* CLOCK_MONOTONIC, milliseconds */
@@ -412,6 +412,7 @@ static const Limit limits[] = {
 	LIMIT_INIT(MAX_REGD_FILES),
 	LIMIT_INIT(MAX_REGD_BYTES),
 	LIMIT_INIT(MAX_REGD_SCOPES),
+	LIMIT_INIT(MAX_WARNINGS),
 	LIMIT_INIT(MAX_SIGS),
 	LIMIT_INIT(MAX_REFERRERS),
 	LIMIT_INIT(MAX_REFERRER_PAGES),
@@ -435,6 +436,7 @@ static const Limit limits[] = {
 	LIMIT_INIT(MAX_PGP_KEYS),
 	LIMIT_INIT(MAX_PGP_SIGS),
 	LIMIT_INIT(MIN_RSA_BITS),
+	LIMIT_INIT(CHECK_EXPIRY_DAYS),
 	LIMIT_INIT(MAX_NC_CHECKS),
 	LIMIT_INIT(CACHE_SECONDS),
 	LIMIT_INIT(MAX_CACHE_ENTRIES),
@@ -754,6 +756,53 @@ ar_reason(Arena *a, Err *e, const char *fmt, ...)
 	p = ar_vprintf(a, e, fmt, ap);
 	va_end(ap);
 	return p ? p : NOMEM;
+}
+
+/* -check's warnings, in the order found: what loads but will not work
+ * as meant; and notes, for what may be meant (-strict counts only the
+ * warnings).  Only -check collects them (warns.a set); a run ignores
+ * them. */
+static struct {
+	Arena *a;
+	const char *w[MAX_WARNINGS];
+	char note[MAX_WARNINGS];
+	int n, nnote;		/* found, shown or not */
+} warns;
+
+static void
+warn_add(int note, const char *fmt, va_list ap)
+{
+	const char *p;
+
+	if (!warns.a)
+		return;
+	p = ar_vprintf(warns.a, NULL, fmt, ap);
+	if (warns.n < MAX_WARNINGS) {
+		warns.w[warns.n] = p ? p : NOMEM;
+		warns.note[warns.n] = (char)note;
+	}
+	warns.n++;
+	warns.nnote += note;
+}
+
+static void
+warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	warn_add(0, fmt, ap);
+	va_end(ap);
+}
+
+static void
+note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	warn_add(1, fmt, ap);
+	va_end(ap);
 }
 
 /* text with backslashes and non-printable bytes as \xNN (and in quotes,
@@ -1082,6 +1131,8 @@ static int json_check(const Json *j, int i, int depth, Err *e);
 static int json_number(const unsigned char *p, size_t len);
 static size_t json_digits(const unsigned char *p, size_t k, size_t len);
 static int json_gap(const Json *j, size_t from, size_t to, int sep, Err *e);
+static int json_bad(const Json *j, size_t off, const char *why, Err *e);
+static int json_skip(const Json *j, int i);
 static int json_line(const Json *j, size_t off);
 static const char *json_typename(jsmntype_t type);
 static size_t utf8_len(const unsigned char *p, size_t n);
@@ -1115,8 +1166,7 @@ json_parse(Json *j, Arena *a, const char *file, const char *s, size_t n,
 		return fail(e, code, "%s: line %d: JSON ends too early", file,
 		    json_line(j, n));
 	if (c < 0)
-		return fail(e, code, "%s: line %d: invalid JSON", file,
-		    json_line(j, jp.pos));
+		return json_bad(j, jp.pos, NULL, e);
 	j->nt = c;
 	if (json_gap(j, 0, (size_t)j->t[0].start - (j->t[0].type ==
 	    JSMN_STRING), 0, e) < 0 || (c = json_check(j, 0, 0, e)) < 0)
@@ -1148,13 +1198,21 @@ json_check(const Json *j, int i, int depth, Err *e)
 		for (n = 0; n < t->size; n++) {
 			const jsmntok_t *c = &j->t[next];
 
+			if (json_gap(j, pos, (size_t)c->start -
+			    (c->type == JSMN_STRING), n ? ',' : 0, e) < 0)
+				return -1;
+			/* jsmn hangs a member that follows without a comma
+			 * on the key before: the comma is missing after that
+			 * key's value */
+			if (isobj && c->type == JSMN_STRING && c->size > 1) {
+				c = &j->t[json_skip(j, next + 1)];
+				return json_bad(j, (size_t)c->start - (c->type ==
+				    JSMN_STRING), "missing comma", e);
+			}
 			if (isobj && (c->type != JSMN_STRING || c->size != 1))
 				return fail(e, j->code, "%s: line %d: object "
 				    "key must be a string", j->file,
 				    json_line(j, (size_t)c->start));
-			if (json_gap(j, pos, (size_t)c->start -
-			    (c->type == JSMN_STRING), n ? ',' : 0, e) < 0)
-				return -1;
 			if (isobj) {
 				if (json_check(j, next, depth + 1, e) < 0)
 					return -1;
@@ -1193,9 +1251,8 @@ json_check(const Json *j, int i, int depth, Err *e)
 		    "null", 4)))
 			return next;
 		if (!json_number(p, len))
-			return fail(e, j->code, "%s: line %d: invalid JSON "
-			    "literal", j->file, json_line(j,
-			    (size_t)t->start));
+			return json_bad(j, (size_t)t->start, "not a number, "
+			    "true, false or null", e);
 		return next;
 	}
 }
@@ -1245,12 +1302,30 @@ json_gap(const Json *j, size_t from, size_t to, int sep, Err *e)
 	if (sep && i < to && j->s[i] == sep)
 		for (i++; i < to && strchr(" \t\r\n", j->s[i]) && j->s[i]; i++)
 			;
+	else if (sep && i == to)
+		return json_bad(j, to, sep == ',' ? "missing comma" :
+		    "missing colon", e);
 	else if (sep)
 		i = to + 1;
 	if (i == to)
 		return 0;
-	return fail(e, j->code, "%s: line %d: invalid JSON", j->file,
-	    json_line(j, i < to ? i : from));
+	return json_bad(j, i < to ? i : from, NULL, e);
+}
+
+/* "invalid JSON" at byte off; where the cause is plain (a comment, a
+ * missing comma) it is said, with the column to look at */
+static int
+json_bad(const Json *j, size_t off, const char *why, Err *e)
+{
+	size_t c = off;
+
+	if (!why && (j->s[off] == '/' || j->s[off] == '#'))
+		why = "JSON allows no comments";
+	while (c > 0 && j->s[c - 1] != '\n')
+		c--;
+	return fail(e, j->code, "%s: line %d, column %zu: invalid JSON%s%s",
+	    j->file, json_line(j, off), off - c + 1, why ? ": " : "", why ?
+	    why : "");
 }
 
 static int
@@ -2131,8 +2206,9 @@ pol_blob(const Json *j, int i, int isdata, const char *at, Blob *b,
 		return 0;
 	}
 	if (b64_decode(a, s, strlen(s), &d) < 0)
-		return fail(e, ExitConfig, "%s: %s: not valid base64", j->file,
-		    at);
+		return fail(e, ExitConfig, "%s: %s: not valid base64%s", j->file,
+		    at, strncmp(s, "-----BEGIN", 10) ? "" : ": keyData is base64 "
+		    "of the PEM file, not its text");
 	b->data = (const unsigned char *)d.p;
 	b->len = d.n;
 	return 0;
@@ -2299,9 +2375,10 @@ pol_find(const Policy *p, const char *key, size_t n)
 /* Why a docker scope can never match, or NULL if it can: containers/image
  * compares scopes with fully expanded names, so "alpine" or
  * "index.docker.io/x" are accepted by Podman and silently useless.  -check
- * warns; the policy stays valid, as it is for Podman. */
+ * warns; the policy stays valid, as it is for Podman.  *isnote: what is
+ * said may be what is meant ("docker.io/bitnami"): a note, not a warning. */
 static const char *
-pol_lint(const char *key, Arena *a, Err *e)
+pol_lint(const char *key, int *isnote, Arena *a, Err *e)
 {
 	char s[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4];
 	size_t n = strcspn(key, "/");
@@ -2310,6 +2387,7 @@ pol_lint(const char *key, Arena *a, Err *e)
 	int domainlike = memchr(key, '.', n) || memchr(key, ':', n) ||
 	    (n == 9 && !memcmp(key, "localhost", 9));
 
+	*isnote = 0;
 	if (!*key)
 		return NULL;
 	if (!strncmp(key, "*.", 2))
@@ -2319,18 +2397,33 @@ pol_lint(const char *key, Arena *a, Err *e)
 	if (domainlike && !key[n] && !*ref_domain(key) && strcmp(key,
 	    "index.docker.io"))
 		return NULL;	/* a host[:port] */
+	if (!strncmp(key, "index.docker.io", 15) && (!key[15] || (key[15] ==
+	    '/' && !strpbrk(key + 16, "/:@"))))
+		return ar_reason(a, e, "never matches: scopes are fully expanded "
+		    "names; did you mean \"docker.io%s\"?", key + 15);
 	if (ref_parse(&r, key, &sub) < 0)
 		return ar_reason(a, e, "never matches: %s", sub.msg);
 	snprintf(s, sizeof(s), "%s%s%s%s%s", r.name, r.tag[0] && !r.deftag ?
 	    ":" : "", r.deftag ? "" : r.tag, r.digest[0] ? "@" : "",
 	    r.digest);
-	if (domainlike && key[n] && (!strcmp(s, key) || (!strncmp(key,
-	    "docker.io/", 10) && !strchr(key + 10, '/') &&
-	    !strpbrk(key + 10, ":@"))))
+	if (domainlike && key[n] && !strcmp(s, key))
 		return NULL;	/* a name, namespace or reference */
+	/* a namespace (Docker Hub organisations are), or the official
+	 * image meant: both readings named */
+	*isnote = 1;
+	if (!strncmp(key, "docker.io/", 10) && !strpbrk(key + 10, "/:@"))
+		return strcmp(key, "docker.io/library") ? ar_reason(a, e,
+		    "matches repositories under the %s namespace only "
+		    "(\"%s/…\"); the official image %s is \"%s\"", key + 10,
+		    key, key + 10, s) : NULL;
+	*isnote = 0;
 	return ar_reason(a, e, "never matches: scopes are fully expanded "
 	    "names; did you mean \"%s\"?", domainlike ? s : r.name);
 }
+
+/* -check's warning for a relative path: containerd runs ivlite */
+#define POL_RELATIVE	"is relative to the working directory, and " \
+	"containerd's is not yours: give an absolute path"
 
 /* Every key and CA file of the policy (or of scope only) must be
  * readable: -check; with each, the verdict cache's key takes in each path
@@ -2361,6 +2454,10 @@ pol_files(const Policy *p, const Scope *only,
 				for (n = 0; n < cnt; n++) {
 					if (!b[m] || !b[m][n].path)
 						continue;
+					if (b[m][n].path[0] != '/')
+						warn("%s: %s: %s " POL_RELATIVE,
+						    p->file, b[m][n].at,
+						    b[m][n].path);
 					if (file_read(a, b[m][n].path,
 					    MAX_KEY_BYTES, &s, &sub) < 0)
 						return fail(e, ExitConfig,
@@ -2417,6 +2514,8 @@ typedef struct {
 	RegdScope *s;		/* MAX_REGD_SCOPES */
 	int n;
 } Regd;
+
+#define REGD_LOOKASIDE	"file:///var/lib/containers/sigstore"	/* unset */
 
 struct RegdMatch {		/* regd_find's search */
 	const Regd *g;
@@ -2894,6 +2993,50 @@ yaml_bool(const char *s)
 	return -1;
 }
 
+/* Is a within two edits (insert, delete, replace) of b?  For "did you
+ * mean": keys are short, longer ones are never near. */
+static int
+near(const char *a, const char *b)
+{
+	size_t i, j, m = strlen(a), n = strlen(b);
+	unsigned char d[2][33];
+
+	if (m > 32 || n > 32)
+		return 0;
+	for (j = 0; j <= n; j++)
+		d[0][j] = (unsigned char)j;
+	for (i = 1; i <= m; i++) {
+		d[i & 1][0] = (unsigned char)i;
+		for (j = 1; j <= n; j++) {
+			int x = d[(i - 1) & 1][j - 1] + (a[i - 1] != b[j - 1]),
+			    y = d[(i - 1) & 1][j] + 1, z = d[i & 1][j - 1] + 1;
+
+			d[i & 1][j] = (unsigned char)(x < y ? (x < z ? x : z) :
+			    (y < z ? y : z));
+		}
+	}
+	return d[m & 1][n] <= 2;
+}
+
+/* -check's warning for a key containers/image ignores, naming the one of
+ * known (NULL-terminated) it may have meant */
+static void
+regd_unknown(const char *file, const Ynode *y, const char *const *known)
+{
+	char q[QUOTE_SIZE];
+
+	while (*known && !near(y->key, *known))
+		known++;
+	warn("%s:%d: unknown key %s is ignored%s%s%s", file, y->line,
+	    quote(q, y->key, strlen(y->key)), *known ? "; did you mean \"" :
+	    "", *known ? *known : "", *known ? "\"?" : "");
+}
+
+static const char *const topkeys[] = { "docker", "default-docker", NULL };
+static const char *const sectionkeys[] = { "lookaside", "sigstore",
+    "lookaside-staging", "sigstore-staging", "use-sigstore-attachments",
+    NULL };
+
 /* one section (lookaside, sigstore, use-sigstore-attachments…) */
 static int
 regd_section(RegdScope *s, const Ynode *y, const char *file, Err *e)
@@ -2916,8 +3059,10 @@ regd_section(RegdScope *s, const Ynode *y, const char *file, Err *e)
 		}
 		if (strcmp(c->key, "lookaside") && strcmp(c->key, "sigstore") &&
 		    strcmp(c->key, "lookaside-staging") &&
-		    strcmp(c->key, "sigstore-staging"))
+		    strcmp(c->key, "sigstore-staging")) {
+			regd_unknown(file, c, sectionkeys);
 			continue;	/* unknown keys are ignored, as upstream */
+		}
 		if (c->type == YMap)
 			return fail(e, ExitConfig, "%s:%d: %s: expected a URL",
 			    file, c->line, c->key);
@@ -2959,11 +3104,11 @@ regd_add(Regd *g, const char *key, const char *file, int line, Arena *a,
 static int
 regd_load(Regd *g, Arena *a, const char *dir, Err *e)
 {
-	char *names[MAX_REGD_FILES];
+	char *names[MAX_REGD_FILES], *skip[MAX_REGD_FILES];
 	struct dirent *d;
 	size_t len;
 	DIR *dp;
-	int i, n = 0;
+	int i, n = 0, nskip = 0;
 	Str f;
 
 	g->n = 0;
@@ -2975,8 +3120,13 @@ regd_load(Regd *g, Arena *a, const char *dir, Err *e)
 		    strerror(errno));
 	while ((d = readdir(dp))) {
 		len = strlen(d->d_name);
-		if (len < 6 || strcmp(d->d_name + len - 5, ".yaml"))
+		if (len < 6 || strcmp(d->d_name + len - 5, ".yaml")) {
+			if (warns.a && nskip < MAX_REGD_FILES &&
+			    strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
+				skip[nskip++] = ar_printf(warns.a, NULL,
+				    "%s/%s", dir, d->d_name);
 			continue;
+		}
 		if (n == MAX_REGD_FILES || !(names[n++] = ar_printf(a, e,
 		    "%s/%s", dir, d->d_name))) {
 			closedir(dp);
@@ -2985,6 +3135,10 @@ regd_load(Regd *g, Arena *a, const char *dir, Err *e)
 		}
 	}
 	closedir(dp);
+	qsort(skip, (size_t)nskip, sizeof(skip[0]), str_cmp);
+	for (i = 0; i < nskip; i++)	/* -check only */
+		warn("%s: ignored: registries.d reads only files ending in "
+		    ".yaml", skip[i] ? skip[i] : NOMEM);
 	qsort(names, (size_t)n, sizeof(names[0]), str_cmp);
 	for (i = 0; i < n; i++)
 		if (file_read(a, names[i], MAX_REGD_BYTES, &f, e) < 0 ||
@@ -3016,6 +3170,8 @@ regd_file(Regd *g, char *text, const char *file, Arena *a, Err *e)
 				if (!(s = regd_add(g, c->key, file, c->line, a,
 				    e)) || regd_section(s, c, file, e) < 0)
 					return -1;
+		} else if (strcmp(t->key, "default-docker")) {
+			regd_unknown(file, t, topkeys);
 		}
 	}
 	return 0;
@@ -3077,8 +3233,7 @@ regd_find(const Regd *g, const Ref *r, const char *digest,
 			m.attach = &g->s[i];
 	}
 	*attach = m.attach ? m.attach->attach : 0;
-	*lookaside = m.lookaside ? m.lookaside->lookaside :
-	    "file:///var/lib/containers/sigstore";
+	*lookaside = m.lookaside ? m.lookaside->lookaside : REGD_LOOKASIDE;
 	return m.lookaside ? regd_url(m.lookaside, e) : 0;
 }
 
@@ -3856,6 +4011,56 @@ typedef struct {		/* a certification path, as mbedTLS's verify
 	int eku;		/* what every certificate must allow: Eku* */
 	char why[3 * QUOTE_SIZE + 100];	/* a name-constraint violation */
 } Path;
+
+/* -check: a warning (after the prefix fmt: where they are configured)
+ * for each certificate of the list from x on that has expired (unless
+ * past: it serves what was signed before, as in a trusted root), is not
+ * yet valid, or expires within CHECK_EXPIRY_DAYS: a trust anchor that
+ * lapses fails every pull it is for. */
+static void
+cry_dates(const Cert *x, int past, const char *fmt, ...)
+{
+	long long now = (long long)time(NULL), from, to;
+	char dn[256], q[QUOTE_SIZE];
+	const char *at;
+	va_list ap;
+
+	if (!warns.a)
+		return;
+	va_start(ap, fmt);
+	at = ar_vprintf(warns.a, NULL, fmt, ap);
+	va_end(ap);
+	for (; x && x->raw.p; x = x->next) {
+		from = cry_time(&x->valid_from);
+		to = cry_time(&x->valid_to);
+		if (mbedtls_x509_dn_gets(dn, sizeof(dn), &x->subject) < 0)
+			strcpy(dn, "?");
+		quote(q, dn, strlen(dn));
+		if (to < now && !past)
+			warn("%s: certificate %s expired at %s", at ? at : NOMEM,
+			    q, when_utc(to, warns.a));
+		else if (to < now)
+			;
+		else if (from > now)
+			warn("%s: certificate %s is not valid before %s", at ?
+			    at : NOMEM, q, when_utc(from, warns.a));
+		else if (to - now < CHECK_EXPIRY_DAYS * 86400LL)
+			warn("%s: certificate %s expires at %s, within %d days",
+			    at ? at : NOMEM, q, when_utc(to, warns.a),
+			    CHECK_EXPIRY_DAYS);
+	}
+}
+
+/* where what is appended to list c next will start */
+static const Cert *
+cry_after(const Cert *c)
+{
+	const Cert *t = c;
+
+	for (; c && c->raw.p; c = c->next)
+		t = c->next;
+	return t;
+}
 
 enum { EkuCodeSigning, EkuTimeStamping };	/* cry_chain's purposes */
 
@@ -6484,6 +6689,8 @@ reg_open(Reg *g, Net *n, const Ref *r, Err *e)
 	return auth_find(n->a, n->auth, r->name, r->domlen, &g->creds, e);
 }
 
+#define GO_TLS_400	"Client sent an HTTP request to an HTTPS server."
+
 /* GET base+path with the registry's authentication; returns with the
  * response of any status but 401/403 (final: access denied), 429 (retried
  * while the budget allows) and 5xx (errors) */
@@ -6505,10 +6712,16 @@ reg_get(Reg *g, const char *path, const char *accept, Limit lim,
 		if (r->status == 401 && r->challenge && reg_challenge(g,
 		    r->challenge, a, e) < 0)
 			return -1;
+		/* Go's TLS server (docker-registry's) answers plain HTTP
+		 * with this 400: -insecure was given for a TLS registry */
 		if (r->status != 200 && r->status != 401)
 			return fail(e, ExitUndecided, "%s: GET /v2/ answered "
-			    "HTTP %d: not a registry API v2", g->host,
-			    r->status);
+			    "HTTP %d: not a registry API v2%s", g->host,
+			    r->status, !g->trust && r->status == 400 &&
+			    r->body.n >= sizeof(GO_TLS_400) - 1 &&
+			    !memcmp(r->body.p, GO_TLS_400, sizeof(GO_TLS_400) -
+			    1) ? ": this registry speaks TLS; drop -insecure" :
+			    "");
 		g->pinged = 1;
 	}
 	if (!(url = ar_printf(a, e, "%s%s", g->base, path)) ||
@@ -7295,9 +7508,12 @@ ident_match(const Ident *id, const Ref *img, const char *s, Arena *a,
 		ok = !strcmp(id->ref.name, sr.name);
 		break;
 	}
+	/* cosign's payloads name the repository alone: the usual mistake */
 	if (!ok)
-		*why = ar_reason(a, NULL, "identity %s does not match %s (%s)",
-		    s, want, idnames[id->type]);
+		*why = ar_reason(a, NULL, "identity %s does not match %s (%s)%s",
+		    s, want, idnames[id->type], sr.deftag && !strcmp(i.name,
+		    sr.name) && id->type != IdExactReference ? ": cosign signs "
+		    "the repository; use signedIdentity matchRepository" : "");
 	return ok;
 }
 
@@ -8025,9 +8241,15 @@ sst_signer(Signer *sg, const Req *q, const char *file, Arena *a, Err *e)
 			return -1;
 	if (q->src != SrcKeys && cry_cas(&q->ca, &sg->roots, 0, file, a, e) < 0)
 		return -1;
+	if (q->src != SrcKeys)
+		cry_dates(&sg->roots, 0, "%s: %s%s%s", file, q->ca.at, q->ca.path ?
+		    ": " : "", q->ca.path ? q->ca.path : "");
 	if ((q->inter.path || q->inter.data) && cry_cas(&q->inter, &sg->inter,
 	    1, file, a, e) < 0)
 		return -1;
+	if (q->inter.path || q->inter.data)
+		cry_dates(&sg->inter, 0, "%s: %s%s%s", file, q->inter.at,
+		    q->inter.path ? ": " : "", q->inter.path ? q->inter.path : "");
 	return 0;
 }
 
@@ -8387,6 +8609,7 @@ typedef struct {		/* an OpenPGP public key or subkey */
 	int flags;		/* its key flags; -1: none given */
 	int uid, revoked, backsig;	/* certified, revoked, signed back */
 	int broken;		/* a check of it ran out of memory */
+	size_t bits;		/* RSA: of the modulus, for -check */
 } PgpKey;
 
 typedef struct {		/* a signature packet (v4, v3) */
@@ -8515,7 +8738,8 @@ pgp_mpi(const unsigned char **p, const unsigned char *end,
 
 /* A v4 public key or subkey packet (RSA, ECDSA on NIST or brainpool
  * curves, EdDSA): its fingerprint, key ID and usable key material.  0, or
- * -1 for keys that cannot verify here (skipped, as gpg skips them). */
+ * -1 for keys that cannot verify here (skipped, as gpg skips them), -2
+ * for RSA below MIN_RSA_BITS (skipped too; -check says so). */
 static int
 pgp_key(PgpKey *k, const Str *body)
 {
@@ -8551,10 +8775,12 @@ pgp_key(PgpKey *k, const Str *body)
 	case 1:
 	case 3:
 		if (pgp_mpi(&p, end, &n, &nl) < 0 || pgp_mpi(&p, end, &e,
-		    &el) < 0 || nl * 8 < MIN_RSA_BITS ||
-		    cry_key_rsa(&k->pk, n, nl, e, el) < 0)
+		    &el) < 0)
 			return -1;
-		return 0;
+		k->bits = nl * 8;
+		if (nl * 8 < MIN_RSA_BITS)
+			return -2;
+		return cry_key_rsa(&k->pk, n, nl, e, el);
 	case 19:
 	case 22:
 		if (p == end || (ol = *p++) == 0 || (size_t)(end - p) < ol)
@@ -8907,6 +9133,7 @@ typedef struct {		/* all key material of one signedBy, merged */
 	PgpKey k[MAX_PGP_KEYS];
 	PgpRef s[MAX_PGP_SIGS];
 	int n, ns;
+	int small;		/* RSA keys skipped: below MIN_RSA_BITS */
 } Keyring;
 
 /* Does s name p as its issuer (key ID or fingerprint hint)? */
@@ -8937,15 +9164,18 @@ pgp_keep(const Keyring *r, const PgpSig *s, int prim, int cur, int uid)
  * already: keys by fingerprint (a subkey under its primary), and the
  * self-signatures pgp_judge() weighs, each with the keys and user ID it
  * followed.  Signatures before any key (a revocation certificate) are
- * kept for the key they name. */
+ * kept for the key they name.  -check warns about skipped small RSA keys
+ * (where: the file). */
 static int
-pgp_keyring(Keyring *r, const Str *ring, Arena *a, const char **why)
+pgp_keyring(Keyring *r, const Str *ring, const char *where, Arena *a,
+    const char **why)
 {
 	Cur c = { (const unsigned char *)ring->p, (const unsigned char *)
 	    ring->p + ring->n };
 	int tag, got, i, prim = -1, cur = -1;
 	Str body, uid = { NULL, 0 };
 	const char *bad;
+	char fp[41];
 	PgpKey nk;
 	PgpRef *f;
 	PgpSig s;
@@ -8953,7 +9183,8 @@ pgp_keyring(Keyring *r, const Str *ring, Arena *a, const char **why)
 	*why = "not an OpenPGP keyring";
 	while ((got = pgp_next(&c, &tag, &body, a)) > 0) {
 		if (tag == 5 || tag == 7) {
-			*why = "a secret key, not a public keyring";
+			*why = "this is a secret key; export the public key "
+			    "with gpg --export";
 			return -1;
 		}
 		if (tag == 6 || tag == 14) {
@@ -8963,9 +9194,15 @@ pgp_keyring(Keyring *r, const Str *ring, Arena *a, const char **why)
 				prim = -1;
 			else if (prim < 0)
 				continue;	/* a subkey of a skipped primary */
-			if (pgp_key(&nk, &body) < 0) {
+			if ((got = pgp_key(&nk, &body)) < 0) {
 				cry_pk_free(&nk.pk);
 				logv("keyring: skipping a key ivlite cannot use");
+				r->small += got == -2;
+				hex_str(nk.fpr, 20, fp, 1);
+				if (got == -2)
+					warn("%s: key %s: RSA of %zu bits is below "
+					    "MIN_RSA_BITS (%d): skipped", where, fp,
+					    nk.bits, MIN_RSA_BITS);
 				continue;
 			}
 			nk.primary = tag == 6 ? -1 : prim;
@@ -9124,21 +9361,22 @@ pgp_judge(Keyring *r, long long now)
 }
 
 /* Can key k (a primary or subkey of r) make data signatures at time now?
- * 0 if so, else -1 and why not. */
+ * 0 if so, else -1 and why not.  lapsed (-check): only whether k itself
+ * is revoked or expired. */
 static int
-pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a,
-    const char **why)
+pgp_usable(const Keyring *r, const PgpKey *k, long long now, int lapsed,
+    Arena *a, const char **why)
 {
 	const PgpKey *p = k->primary < 0 ? k : &r->k[k->primary], *x = p;
 	const char *fmt = NULL, *when = "";
 	char f[41], sf[41], name[100];
 	int i;
 
-	for (i = 0; i < 2 && !fmt && (i == 0 || k != p); i++) {
+	for (i = lapsed && k != p; i < 2 && !fmt && (i == 0 || k != p); i++) {
 		x = i ? k : p;
-		if (x == p && !p->uid)
+		if (x == p && !p->uid && !lapsed)
 			fmt = "%s has no certified user ID";
-		else if (x->broken)
+		else if (x->broken && !lapsed)
 			fmt = "%s could not be checked: out of memory";
 		else if (x->revoked)
 			fmt = "%s is revoked";
@@ -9147,7 +9385,9 @@ pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a,
 			when = when_utc(x->created + x->keyexp, a);
 		}
 	}
-	if (!fmt && k != p && k->sigtime < 0) {
+	if (!fmt && lapsed) {
+		return 0;
+	} else if (!fmt && k != p && k->sigtime < 0) {
 		fmt = "%s has no valid binding signature";
 		x = k;
 	} else if (!fmt && ((k->flags >= 0 && !(k->flags & 0x02)) || (k != p &&
@@ -9412,7 +9652,7 @@ ss_verify(const Keyring *r, const Str *blob, long long now, Arena *a,
 			    "unknown critical subpacket %d", f, m.sig.critical);
 		else if (m.sig.version == 4 && !m.sig.hascreated)
 			*why = "signature without a creation time";
-		else if (pgp_usable(r, k, now, a, why) < 0)
+		else if (pgp_usable(r, k, now, 0, a, why) < 0)
 			;
 		else if (k->created > m.sig.created || k->created > now)
 			*why = ar_reason(a, NULL, "key %s is newer than "
@@ -9524,11 +9764,11 @@ ss_keyring(Keyring *r, const Req *q, const char *file, long long now,
     Arena *a, Err *e)
 {
 	Err sub = { 0, "" };
-	const char *why;
+	const char *why, *at = "";
 	Str f, ring;
 	int k, i, usable = 0;
 
-	r->n = r->ns = 0;
+	r->n = r->ns = r->small = 0;
 	for (k = 0; k < q->nkeys; k++) {
 		f.p = (char *)q->keys[k].data;
 		f.n = q->keys[k].len;
@@ -9536,8 +9776,12 @@ ss_keyring(Keyring *r, const Req *q, const char *file, long long now,
 		    MAX_KEY_BYTES, &f, &sub) < 0)
 			return fail(e, ExitConfig, "%s: %s: %s", file,
 			    q->keys[k].at, sub.msg);
+		if (warns.a && !(at = ar_printf(a, NULL, "%s: %s%s%s", file,
+		    q->keys[k].at, q->keys[k].path ? ": " : "", q->keys[k].path ?
+		    q->keys[k].path : "")))
+			at = NOMEM;
 		if (pgp_dearmor(f.p, f.n, a, &ring, &why) < 0 || pgp_keyring(r,
-		    &ring, a, &why) < 0)
+		    &ring, at, a, &why) < 0)
 			return fail(e, ExitConfig, "%s: %s%s%s: %s", file,
 			    q->keys[k].at, q->keys[k].path ? ": " : "",
 			    q->keys[k].path ? q->keys[k].path : "", why);
@@ -9546,10 +9790,18 @@ ss_keyring(Keyring *r, const Req *q, const char *file, long long now,
 	for (i = 0; i < r->n; i++)
 		usable += r->k[i].primary < 0 && r->k[i].uid;
 	if (!usable)
-		return fail(e, ExitConfig, "%s: %s%s%s: no usable public key",
+		return fail(e, ExitConfig, "%s: %s%s%s: no usable public key%s",
 		    file, q->keys[0].at, q->nkeys == 1 && q->keys[0].path ?
 		    ": " : "", q->nkeys == 1 && q->keys[0].path ?
-		    q->keys[0].path : "");
+		    q->keys[0].path : "", r->small ? ar_reason(a, NULL, " (%d "
+		    "RSA key%s below MIN_RSA_BITS (%d) skipped)", r->small,
+		    r->small == 1 ? "" : "s", MIN_RSA_BITS) : "");
+	/* -check: keys that will never verify, one warning each */
+	for (i = 0; warns.a && i < r->n; i++)
+		if (pgp_usable(r, &r->k[i], now, 1, a, &why) < 0)
+			warn("%s: %s%s%s: %s", file, q->keys[0].at, q->nkeys ==
+			    1 && q->keys[0].path ? ": " : "", q->nkeys == 1 &&
+			    q->keys[0].path ? q->keys[0].path : "", why);
 	return 0;
 }
 
@@ -9601,9 +9853,13 @@ ss_judge(Run *run, const Req *q, Result *res, Err *e)
 	    run_state(run, q->type, sizeof(*s), e)) || ss_fetch(run, s, e) < 0)
 		goto out;
 	rc = 0;
+	/* the built-in lookaside is local: registries.d was forgotten */
 	if (!s->n)
-		res->detail = ar_reason(a, e, "no signature: none at %s",
-		    s->base);
+		res->detail = ar_reason(a, e, "no signature: none at %s%s%.*s%s",
+		    s->base, strcmp(s->base, REGD_LOOKASIDE) ? "" : ": set "
+		    "lookaside for ", strcmp(s->base, REGD_LOOKASIDE) ? 0 :
+		    (int)run->ref->domlen, run->ref->name, strcmp(s->base,
+		    REGD_LOOKASIDE) ? "" : " in registries.d");
 	for (i = 0; i < s->n; i++) {
 		if (ss_verify(r, &s->blob[i], now, a, &p, &signer, &why) &&
 		    pay_judge(run, q, &p, SS_TYPE, run->digest, &why)) {
@@ -10886,6 +11142,10 @@ tr_auth(const Json *j, int i, const char *at, Auth *c, Arena *a, Err *e)
 		    der.n) < 0)
 			break;
 	}
+	if (k && k == n && c->until >= (long long)time(NULL)) {
+		cry_dates(&c->inter, 1, "%s: %s", j->file, at);
+		cry_dates(&c->roots, 1, "%s: %s", j->file, at);
+	}	/* a validFor that is over: history, as it should be */
 	if (k && k == n)
 		return 0;
 	return fail(e, ExitConfig, "%s: %s.certChain: 1 to 10 certificates "
@@ -13799,6 +14059,7 @@ static int
 ntn_stores(Ntn *x, const Stmt *t, const char *dir, Arena *a, Err *e)
 {
 	const char *why, *name;
+	const Cert *next;
 	char *path, *fp;
 	struct dirent *de;
 	struct stat sb;
@@ -13826,6 +14087,7 @@ ntn_stores(Ntn *x, const Stmt *t, const char *dir, Arena *a, Err *e)
 			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 				continue;
 			mark = a->used;
+			next = cry_after(&x->st[k]);
 			if (++files > MAX_STORE_FILES || !(fp = ar_printf(a, e,
 			    "%s/%s", path, de->d_name)) || lstat(fp, &sb) < 0 ||
 			    !S_ISREG(sb.st_mode) || file_read(a, fp, MAX_KEY_BYTES,
@@ -13839,6 +14101,7 @@ ntn_stores(Ntn *x, const Stmt *t, const char *dir, Arena *a, Err *e)
 				    ? "not a regular file (links and directories "
 				    "are refused)" : why);
 			}
+			cry_dates(next, 0, "trust store %s", fp);
 			n += q;
 			a->used = mark;
 		}
@@ -14407,6 +14670,11 @@ ntn_trust(Run *run, const Req *q, Err *e)
 	Ntn x;
 	Tp tp;
 
+	/* a relative trustPolicyPath (pol_files warns) makes the default
+	 * store directory one too */
+	if (nq->dir[0] != '/' && nq->policy[0] == '/')
+		warn("%s: %s.trustStoreDir: %s " POL_RELATIVE,
+		    run->policyfile, q->at, nq->dir);
 	if (ntn_policy(nq->policy, &tp, run->a, e) < 0)
 		return -1;
 	for (k = 0; k < tp.n && !rc; k++) {
@@ -16175,7 +16443,185 @@ batch_run(Run *run, Net *net, const Policy *p, const Str *pol, Opts *o)
 	return worst < 0 ? 0 : worst;	/* a table with no image: none to fault */
 }
 
-/* == 43. Options, -check, -version, main =================================
+/* == 43. -check ==========================================================
+ * What loads but cannot work as meant, as warnings, all of them: scopes
+ * that never match, signatures registries.d never lets ivlite find, key
+ * and CA material that is expired, revoked, too weak or named by a
+ * relative path.  -strict makes any warning exit 2. */
+
+/* Is registries.d scope k below (or at) policy scope key: does it set
+ * something for some images of key?  "*.d" holds every host ending ".d". */
+static int
+chk_under(const char *k, const char *key)
+{
+	size_t n = strlen(key), h;
+
+	if (!*key)
+		return 1;
+	if (!strncmp(key, "*.", 2)) {
+		h = strcspn(k, "/:");
+		return h >= n - 1 && !memcmp(k + h - (n - 1), key + 1, n - 1);
+	}
+	return !strncmp(k, key, n) && strchr("/:@", k[n]);
+}
+
+/* registries.d's setting (attach: use-sigstore-attachments true, else a
+ * lookaside) in s: 1 set, 0 set to false, -1 unset */
+static int
+chk_set(const RegdScope *s, int attach)
+{
+	return attach ? s->attach : s->lookaside ? 1 : -1;
+}
+
+/* Do some images of policy scope key get the setting from registries.d?
+ * Yes if a scope at or below key sets it, or if the most specific scope
+ * above key that sets it (then default-docker) does, as regd_find()
+ * decides for one image. */
+static int
+chk_covered(const Regd *g, const char *key, int attach)
+{
+	char k[REF_NAME_MAX + REF_TAG_MAX + DIGEST_MAX + 4];
+	const char *dot;
+	size_t n;
+	int i, v = -1;
+
+	for (i = 0; i < g->n; i++)
+		if (g->s[i].key && chk_set(&g->s[i], attach) == 1 &&
+		    chk_under(g->s[i].key, key))
+			return 1;
+	snprintf(k, sizeof(k), "%s", key);
+	while (*k && v < 0) {
+		for (i = 0; i < g->n && v < 0; i++)
+			if (g->s[i].key && !strcmp(g->s[i].key, k))
+				v = chk_set(&g->s[i], attach);
+		n = strcspn(k, "/");
+		if (strchr(k, '@'))
+			*strchr(k, '@') = '\0';
+		else if (k[n] && strchr(strrchr(k, '/'), ':'))
+			*strchr(strrchr(k, '/'), ':') = '\0';
+		else if (k[n])
+			*strrchr(k, '/') = '\0';
+		else if ((dot = strchr(k + (k[0] == '*' ? 2 : 0), '.'))) {
+			memmove(k + 1, dot, strlen(dot) + 1);
+			k[0] = '*';
+		} else
+			k[0] = '\0';
+	}
+	for (i = 0; i < g->n && v < 0; i++)
+		if (!g->s[i].key)
+			v = chk_set(&g->s[i], attach);
+	return v == 1;
+}
+
+/* signedBy and sigstoreSigned requirements whose signatures registries.d
+ * never lets ivlite find */
+static void
+chk_regd(const Policy *p, const Regd *g, const char *dir)
+{
+	const Scope *sc;
+	const Req *q;
+	const char *key, *qt;
+	int i, k;
+
+	for (i = 0; i < p->nscope; i++) {
+		sc = &p->scope[i];
+		if (i && strcmp(sc->transport, "docker"))
+			continue;
+		key = i ? sc->key : "";
+		qt = *key ? "\"" : "";
+		for (k = 0; k < sc->nreq; k++) {
+			q = &sc->req[k];
+			if (reqtype(q->type)->check == sst_judge &&
+			    !chk_covered(g, key, 1))
+				warn("%s: %s: sigstoreSigned can find no "
+				    "signature: no file in %s sets "
+				    "use-sigstore-attachments: true for %s%s%s",
+				    p->file, q->at, dir, qt, *key ? key :
+				    "default-docker", qt);
+			if (reqtype(q->type)->check == ss_judge &&
+			    q->keytype == KeyGPG && !chk_covered(g, key, 0))
+				warn("%s: %s: signedBy would read signatures "
+				    "from " REGD_LOOKASIDE ": set lookaside for %s%s%s in %s", p->file,
+				    q->at, qt, *key ? key : "default-docker", qt,
+				    dir);
+		}
+	}
+}
+
+/* -check: the policy, the key and CA files it names, what they hold,
+ * registries.d; the ok line, after a line for each warning (-o json: one
+ * object).  1 under -strict with warnings (exit 2), else 0 or -1. */
+static int
+main_check(Run *run, const Policy *p, const Opts *o, Err *e)
+{
+	static Arena wa;	/* the warnings' own: run->a is reused */
+	char line[MAX_REASON];
+	const ReqType *t;
+	const Req *q;
+	const char *w;
+	int i, k, n, nw, isnote;
+
+	wa.cap = ARENA_BYTES / 64;
+	if (!(wa.base = ar_alloc(run->a, wa.cap, e)))
+		return -1;
+	warns.a = &wa;
+	if (pol_files(p, NULL, NULL, NULL, run->a, e) < 0 ||
+	    run_regd(run, e) < 0)
+		return -1;
+	for (i = 0; i < p->nscope; i++)
+		if (judge_keys(run, &p->scope[i], e) < 0)
+			return -1;
+	for (i = 0; i < run->regd.n; i++)
+		if (regd_url(&run->regd.s[i], e) < 0)
+			return -1;
+	for (i = 1; i < p->nscope; i++)
+		if (!strcmp(p->scope[i].transport, "docker") &&
+		    (w = pol_lint(p->scope[i].key, &isnote, run->a, e)))
+			(isnote ? note : warn)("%s: %s: %s", o->policy,
+			    p->scope[i].at, w);
+	for (i = 0; i < p->nscope; i++)
+		for (k = 0; k < p->scope[i].nreq; k++)
+			if ((t = reqtype((q = &p->scope[i].req[k])->type)) &&
+			    t->warn && (w = t->warn(q, o->policy)))
+				warn("%s: %s: %s", o->policy, q->at, w);
+	chk_regd(p, &run->regd, o->regd);
+	if (run->a->spent)
+		return -1;	/* main names it */
+	nw = o->strict ? warns.n - warns.nnote : 0;	/* what fails */
+	if (nw)
+		snprintf(line, sizeof(line), "error: -check -strict: %d "
+		    "warning%s", nw, nw == 1 ? "" : "s");
+	else
+		snprintf(line, sizeof(line), "ok: %s: %d scope%s; %s: %d "
+		    "scope%s", o->policy, p->nscope, p->nscope == 1 ? "" : "s",
+		    o->regd, run->regd.n, run->regd.n == 1 ? "" : "s");
+	if (o->json) {
+		printf("{\"verdict\":\"%s\",\"exit\":%d,\"reason\":", nw ?
+		    "error" : "ok", nw ? 2 : 0);
+		out_jstr(line, stdout);
+		for (k = 0; k < 2; k++) {	/* warnings, then notes */
+			fputs(k ? ",\"notes\":[" : ",\"warnings\":[", stdout);
+			for (i = n = 0; i < warns.n && i < MAX_WARNINGS; i++)
+				if (warns.note[i] == k) {
+					fputs(n++ ? "," : "", stdout);
+					out_jstr(warns.w[i], stdout);
+				}
+			fputs("]", stdout);
+		}
+		puts("}");
+		return nw > 0;
+	}
+	for (i = 0; i < warns.n && i < MAX_WARNINGS; i++)
+		printf("%s: %s\n", warns.note[i] ? "note" : "warning",
+		    warns.w[i]);
+	if (warns.n > MAX_WARNINGS)
+		printf("warning: %d more (MAX_WARNINGS)\n",
+		    warns.n - MAX_WARNINGS);
+	puts(line);
+	return nw > 0;	/* main makes 1 ExitConfig */
+}
+
+/* == 44. Options, -check, -version, main =================================
  * Options follow Go's flag package, as containerd's other verifiers do:
  * -name V, --name V and -name=V are the same; booleans take no value. */
 
@@ -16190,7 +16636,8 @@ static const char *optnames[] = {	/* options that take a value */
 };
 
 static const char *flagnames[] = {	/* boolean options */
-	"check", "v", "version", "h", "help", "audit", "batch", "doctor"
+	"check", "v", "version", "h", "help", "audit", "batch", "doctor",
+	"strict"
 };
 
 static int
@@ -16230,7 +16677,8 @@ opt_parse(Opts *o, int argc, char **argv, Err *e)
 		if (k < LEN(flagnames)) {
 			int *flags[] = {
 				&o->check, &verbose, &o->version, &o->help,
-				&o->help, &o->audit, &o->batch, &o->doctor
+				&o->help, &o->audit, &o->batch, &o->doctor,
+				&o->strict
 			};
 
 			*flags[k] = !arg[n] || !strcmp(arg + n, "=true");
@@ -16273,6 +16721,8 @@ opt_args(Opts *o, int argc, char **argv, Err *e)
 		return fail(e, ExitConfig, "-%s: not with -name, -digest, "
 		    "-stdin-media-type, -check or -%s", o->batch ? "batch" :
 		    "doctor", o->batch ? "doctor" : "batch");
+	if (i >= 0 && o->strict && !o->check)
+		return fail(e, ExitConfig, "-strict: only with -check");
 	if (i >= 0)
 		o->deadline = now_ms() + o->timeout * 1000LL;
 	return i < 0 ? -1 : 0;
@@ -16305,8 +16755,8 @@ opt_value(size_t k, const char *v, Opts *o, Err *e)
 	case 1:
 		if (!dig_valid(v, len))
 			return fail(e, ExitConfig, "-digest %s: invalid digest "
-			    "(want sha256:<64 lowercase hex> or sha512:<128 "
-			    "lowercase hex>)", q);
+			    "(want sha256:<64 lowercase hex>, sha384:<96 "
+			    "lowercase hex> or sha512:<128 lowercase hex>)", q);
 		break;
 	case 2:
 		if (strcmp(v, DESC_MEDIATYPE))
@@ -16314,6 +16764,11 @@ opt_value(size_t k, const char *v, Opts *o, Err *e)
 			    "unsupported (want %s)", q, DESC_MEDIATYPE);
 		break;
 	case 6:
+		/* a file named, not searched for: missing is an error, and
+		 * one found before any network work */
+		if (access(v, R_OK) < 0)
+			return fail(e, ExitConfig, "-auth %s: %s", q,
+			    strerror(errno));
 		o->auth[1] = NULL;	/* -auth FILE: only that file */
 		break;
 	case 8:
@@ -16450,51 +16905,15 @@ usage(void)
 	    "              [-audit] [-log FILE]\n"
 	    "       ivlite -batch [-policy FILE] ... < images\n"
 	    "       ivlite -doctor [-containerd-config FILE] [-timeout SECONDS]\n"
-	    "       ivlite -check [-policy FILE] ...\n"
+	    "       ivlite -check [-strict] [-policy FILE] ...\n"
 	    "       ivlite -version\n"
 	    "exit: 0 accepted, 1 rejected, 2 usage or configuration error, "
 	    "3 undecided\n"
 	    "      (-audit: always 0; -doctor: 0 covered, 1 not, 2 cannot "
-	    "tell)");
-}
-
-/* -check: the policy, the key and CA files it names, what they hold,
- * registries.d; a warning for each docker scope that can never match,
- * and each requirement its type warns about */
-static int
-main_check(Run *run, const Policy *p, const Opts *o, Err *e)
-{
-	const ReqType *t;
-	const Req *q;
-	const char *w;
-	int i, k;
-
-	if (pol_files(p, NULL, NULL, NULL, run->a, e) < 0 ||
-	    run_regd(run, e) < 0)
-		return -1;
-	for (i = 0; i < p->nscope; i++)
-		if (judge_keys(run, &p->scope[i], e) < 0)
-			return -1;
-	for (i = 0; i < run->regd.n; i++)
-		if (regd_url(&run->regd.s[i], e) < 0)
-			return -1;
-	for (i = 1; i < p->nscope; i++)
-		if (!strcmp(p->scope[i].transport, "docker") &&
-		    (w = pol_lint(p->scope[i].key, run->a, e)))
-			printf("warning: %s: %s: %s\n", o->policy,
-			    p->scope[i].at, w);
-	for (i = 0; i < p->nscope; i++)
-		for (k = 0; k < p->scope[i].nreq; k++)
-			if ((t = reqtype((q = &p->scope[i].req[k])->type)) &&
-			    t->warn && (w = t->warn(q, o->policy)))
-				printf("warning: %s: %s: %s\n", o->policy,
-				    q->at, w);
-	if (run->a->spent)
-		return -1;	/* main names it */
-	printf("ok: %s: %d scope%s; %s: %d scope%s\n", o->policy, p->nscope,
-	    p->nscope == 1 ? "" : "s", o->regd, run->regd.n,
-	    run->regd.n == 1 ? "" : "s");
-	return 0;
+	    "tell;\n"
+	    "      -check -strict: 2 on any warning)\n"
+	    "see man ivlite (ivlite.1) for every option, the policy and "
+	    "registries.d");
 }
 
 /* The digest the verdict is for: -digest, the stdin descriptor's or the
@@ -16604,9 +17023,9 @@ main(int argc, char **argv)
 		goto out;
 	logv("policy %s: %d scopes", o.policy, p.nscope);
 	if (o.check) {
-		if (main_check(&run, &p, &o, &e) < 0)
+		if ((code = main_check(&run, &p, &o, &e)) < 0)
 			goto out;
-		return fflush(stdout) ? ExitUndecided : 0;
+		return fflush(stdout) ? ExitUndecided : code ? ExitConfig : 0;
 	}
 	if (o.batch) {
 		code = batch_run(&run, &net, &p, &s, &o);

@@ -79,10 +79,11 @@ iv_pol_lint(const char *scope, char *out, size_t outsz)
 	Arena a;
 	Err e = { 0, "" };
 	const char *w;
+	int isnote;
 
 	if (ar_open(&a, out, outsz) < 0)
 		return ExitUndecided;
-	w = pol_lint(scope, &a, &e);
+	w = pol_lint(scope, &isnote, &a, &e);
 	snprintf(out, outsz, "%s", w ? w : e.code ? e.msg : "");
 	return e.code ? e.code : w != NULL;
 }
@@ -385,8 +386,8 @@ iv_pgp_verify(const unsigned char *ring, size_t rn,
 	k.n = rn;
 	b.p = (char *)blob;
 	b.n = bn;
-	r.n = r.ns = 0;
-	if (pgp_keyring(&r, &k, &a, &why) < 0) {
+	r.n = r.ns = r.small = 0;
+	if (pgp_keyring(&r, &k, "", &a, &why) < 0) {
 		ok = -2;
 	} else {
 		pgp_judge(&r, (long long)time(NULL));
@@ -526,7 +527,7 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 	Ref ref;
 	Str st, b;
 	size_t pos = 0;
-	int sv[2], k;
+	int sv[2], k, isnote;
 	FILE *f;
 
 	if (n > 65536 || ar_open(&a, out, sizeof(out)) < 0 || !(s = ar_alloc(&a,
@@ -539,7 +540,7 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 	if (!strcmp(target, "ref")) {
 		if (ref_parse(&ref, s, &e) == 0)
 			ref_scopes(&ref, NULL, fuzz_scope, NULL);
-		pol_lint(s, &a, &e);
+		pol_lint(s, &isnote, &a, &e);
 	} else if (!strcmp(target, "policy")) {
 		if (pol_load(&p, &a, "f", s, n, &e) == 0 && ref_parse(&ref,
 		    "q.io/a/b:1", &e) == 0)
@@ -625,16 +626,17 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 			b.p = (char *)keyring;
 			b.n = keyn;
 			if (!(ka.base = malloc(ka.cap)) || pgp_keyring(&fkr, &b,
-			    &ka, &why) < 0)
+			    "", &ka, &why) < 0)
 				abort();
 			pgp_judge(&fkr, 1700000000);
 		}
 		ss_verify(&fkr, &st, 1700000000, &a, &b, &x, &why);
 		kr.n = kr.ns = 0;
-		if (pgp_keyring(&kr, &st, &a, &why) == 0) {
+		if (pgp_keyring(&kr, &st, "", &a, &why) == 0) {
 			pgp_judge(&kr, 1700000000);
 			for (k = 0; k < kr.n; k++)
-				pgp_usable(&kr, &kr.k[k], 1700000000, &a, &why);
+				pgp_usable(&kr, &kr.k[k], 1700000000, k & 1, &a,
+				    &why);
 		}
 		ss_keyring_free(&kr);
 	} else if (!strcmp(target, "keyring")) {
@@ -657,13 +659,13 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 			q = q + 4 <= s + n ? q : s + n;
 			*q = '\0';
 			if (pgp_dearmor(piece, (size_t)(q - piece), &a, &b,
-			    &why) < 0 || pgp_keyring(&kr, &b, &a, &why) < 0)
+			    &why) < 0 || pgp_keyring(&kr, &b, "", &a, &why) < 0)
 				break;
 			piece = q < s + n ? q + 4 : NULL;
 		}
 		pgp_judge(&kr, 1700000200);
 		for (k = 0; k < kr.n; k++)
-			pgp_usable(&kr, &kr.k[k], 1700000200, &a, &why);
+			pgp_usable(&kr, &kr.k[k], 1700000200, k & 1, &a, &why);
 		b.p = (char *)sig;
 		b.n = sn;
 		ss_verify(&kr, &b, 1700000200, &a, &st, &x, &why);

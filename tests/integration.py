@@ -246,6 +246,7 @@ def main(argv):
 		else:
 			import test_bundle
 			import test_cache
+			import test_config
 			import test_containerd_real
 			import test_contract
 			import test_cosign_real
@@ -260,7 +261,7 @@ def main(argv):
 			import test_rollout
 			import test_sigpki
 			import test_sigstore
-			for mod in (test_contract, test_containerd_real,
+			for mod in (test_contract, test_config, test_containerd_real,
 			    test_deployments, test_differential, test_registry,
 			    test_hostile, test_sigstore, test_cosign_real,
 			    test_bundle, test_keyless, test_notation, test_sigpki,

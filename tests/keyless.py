@@ -57,7 +57,7 @@ class TSA:
 	"""A time-stamping authority: .root (a sigpki.CA) and its leaf
 	(.leaf_pem, .key).  KIND: the leaf's and root's key ("p256",
 	"p384", "rsa2048").  NB/NA: the leaf's validity (Unix seconds;
-	default an hour ago to 30 days on).  EKU, EKU_CRITICAL, CA: the
+	default an hour ago to a year on).  EKU, EKU_CRITICAL, CA: the
 	leaf's extended key usage (OIDs), its criticality, and whether it
 	says it is a CA (defects openssl may refuse to sign with: then
 	stamp() fails)."""
@@ -70,7 +70,7 @@ class TSA:
 		    na=now + 86400 * 4000)
 		self.key = sigpki.Key(kind)
 		nb = now - 3600 if nb is None else nb
-		na = now + 30 * 86400 if na is None else na
+		na = now + 365 * 86400 if na is None else na
 		ext = []
 		if eku is not None:
 			ext.append(("2.5.29.37", _eku_der(eku), eku_critical))

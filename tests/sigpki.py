@@ -238,8 +238,9 @@ class Leaf:
 
 class CA:
 	"""A certificate authority: a self-signed root, or an intermediate
-	issued by PARENT.  Valid from one day ago for 30 days unless NB/NA
-	(Unix seconds) say otherwise.  NC, NC_CRITICAL: name constraints
+	issued by PARENT.  Valid from one day ago for a year unless NB/NA
+	(Unix seconds) say otherwise (-check warns of CAs that expire
+	within 30 days).  NC, NC_CRITICAL: name constraints
 	(see build())."""
 
 	def __init__(self, cn, parent=None, kind="p256", hash_name=None,
@@ -253,7 +254,7 @@ class CA:
 		    "sha256")
 		self.subject = _name(cn)
 		nb = now - 86400 if nb is None else nb
-		na = now + 30 * 86400 if na is None else na
+		na = now + 365 * 86400 if na is None else na
 		if parent is None:
 			self.cert = build(self.subject, self.key.pub, self.subject,
 			    self.key.priv, nb, na, ca=True, path_length=path_length,

@@ -27,8 +27,8 @@ POLICY = {
 D = "sha256:" + hashlib.sha256(b"ivlite contract D").hexdigest()
 D2 = "sha256:" + hashlib.sha256(b"ivlite contract D2").hexdigest()
 D512 = "sha512:" + hashlib.sha512(b"ivlite contract D512").hexdigest()
-BAD_DIGEST = ("invalid digest (want sha256:<64 lowercase hex> or "
-    "sha512:<128 lowercase hex>)")
+BAD_DIGEST = ("invalid digest (want sha256:<64 lowercase hex>, sha384:<96 "
+    "lowercase hex> or sha512:<128 lowercase hex>)")
 ANY = object()
 LIB = 'scope transports.docker["docker.io/library"]'
 ACC = "%s: insecureAcceptAnything" % LIB
@@ -365,11 +365,16 @@ def run(t):
 	# trust policies under /etc/containerd/image-verifiers), which a test
 	# machine does not have and -check opens; each is checked
 	# as a copy whose paths point at fresh test keys of the same kind.
-	# (the scopes: each policy's plus its default; an empty registries.d,
-	# not the machine's)
-	def check_shipped(f, regd=None, nregd=0):
+	# (the scopes: each policy's plus its default; a registries.d that
+	# lets every signature be found, not the machine's: without it -check
+	# warns, tests/test_config.py)
+	def check_shipped(f, regd=None, nregd=1):
 		copy = with_test_keys(t, f)
-		regd = regd or t.lab.mkdir("registries.d-none")
+		if not regd:
+			regd = t.lab.mkdir("registries.d-default")
+			with open(os.path.join(regd, "default.yaml"), "w") as fh:
+				fh.write("default-docker:\n  lookaside: https://sigs."
+				    "example.com\n  use-sigstore-attachments: true\n")
 		with open(f) as fh:
 			pol = json.load(fh)
 		n = 1 + sum(len(v) for v in pol.get("transports", {}).values())
@@ -491,8 +496,8 @@ def run(t):
 	    ("wrong type", '{"default": {"type": "reject"}}',
 	     "top level.default: expected an array, got an object"),
 	    ("trailing garbage", '{"default": [{"type": "reject"}]} x',
-	     "line 1: invalid JSON"),
-	    ("not JSON", 'default: reject', "line 1: invalid JSON"),
+	     "line 1, column 35: invalid JSON"),
+	    ("not JSON", 'default: reject', "line 1, column 1: invalid JSON"),
 	    ("empty file", '', "line 1: JSON ends too early"),
 	]:
 		f = t.lab.write("broken.json", text)

@@ -53,6 +53,7 @@ import time
 import containerd
 import lab as labmod
 import simplesign as ss
+import test_sigstore
 from integration import Fail, Skip
 
 R = {"type": "reject"}
@@ -91,8 +92,7 @@ def verified(i, n, fpr, ident):
 	    fpr, ident)
 
 
-def mismatch(ident, want, typ):
-	return "identity %s does not match %s (%s)" % (ident, want, typ)
+mismatch = test_sigstore.mismatch	# the same reasons, one place
 
 
 def desc(req):
@@ -1079,7 +1079,8 @@ def payload_cases():
 		return signed(fn)
 
 	C.append(Case("payload: not JSON", "crafted", signed(lambda st, img:
-	    b"This is not JSON\n"), ring, 1, ph("line 1: invalid JSON")))
+	    b"This is not JSON\n"), ring, 1, ph("line 1, column 1: invalid "
+	    "JSON")))
 	C.append(Case("payload: trailing data after the object", "crafted",
 	    signed(lambda st, img: ss.payload(img.ref(), img.digest) + b"{}"),
 	    ring, 1, ph("line 1: text after the JSON value")))
@@ -1452,7 +1453,7 @@ def config_rows():
 	     "keyPath", NOT_RING),
 	    ("keyring holding a secret key export only", file_with(
 	     lambda st: st.gpg.export_secret(st.k["other"])), "keyPath",
-	     "a secret key, not a public keyring"),
+	     "this is a secret key; export the public key with gpg --export"),
 	    ("keyring holding a cosign PEM public key", file_with(
 	     lambda st: open(labmod.ec_key_pair(st.lab)[0], "rb").read()),
 	     "keyPath", NOT_RING),

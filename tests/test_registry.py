@@ -882,10 +882,36 @@ def run_tls(t, n, nl):
 	    certs_d=n.certs_d(key="two", files={reg().host: {
 	    "a-other.crt": nl.other_pki().pem, "b-test.crt": nl.pki().pem}})),
 	    [n.manifest_line(app())]))
+	# docker-registry is Go's net/http: plain HTTP to its TLS port gets
+	# "400 Bad Request" and "Client sent an HTTP request to an HTTPS
+	# server."; ivlite names the fix
+	tls_400 = ("error: %s: GET /v2/ answered HTTP 400: not a registry API "
+	    "v2: this registry speaks TLS; drop -insecure")
+
+	def raw_400():
+		import socket
+		h, p = reg().host.rsplit(":", 1)
+		with socket.create_connection((h, int(p)), timeout=5) as c:
+			c.sendall(b"GET /v2/ HTTP/1.1\r\nHost: %s\r\n\r\n"
+			    % reg().host.encode())
+			got = b""
+			while True:
+				b = c.recv(4096)
+				if not b:
+					break
+				got += b
+		want = (b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP "
+		    b"request to an HTTPS server.\n")
+		if got != want:
+			raise Fail("docker-registry answered %r, expected %r"
+			    % (got, want))
+	t.case("registry tls: what docker-registry answers plain HTTP", raw_400)
 	t.case("registry tls: -insecure on a TLS registry fails (HTTP to an "
 	    "HTTPS port)", lambda: n.expect_line(n.fetch("manifest", ref(),
-	    insecure=[reg().host]), 3, "error: %s: GET /v2/ answered HTTP 400: "
-	    "not a registry API v2" % reg().host))
+	    insecure=[reg().host]), 3, tls_400 % reg().host))
+	t.case("registry tls: ivlite -insecure on a TLS registry: drop "
+	    "-insecure", lambda: n.expect_line(n.ivlite(ref(),
+	    insecure=[reg().host]), 3, tls_400 % reg().host))
 
 	# IPv6
 	def reg6():

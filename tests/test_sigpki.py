@@ -1124,7 +1124,8 @@ def run_rekor(t, s, fx):
 	    fx.rekor.pem()).decode(), field="rekorPublicKeyData"), 0, OK)
 
 	# the bundle's shape
-	case("bundle is not JSON", R(), 1, ph("bundle: line 1: invalid JSON"),
+	case("bundle is not JSON", R(), 1, ph("bundle: line 1, column 5: "
+	    "invalid JSON"),
 	    bundle="not json")
 	case("bundle with an extra member", R(), 1, ph('bundle: top level: '
 	    'unknown field "rekorBundle"'),

@@ -81,7 +81,15 @@ def none_valid(*whys):
 
 
 def mismatch(ident, want, typ):
-	return "identity %s does not match %s (%s)" % (ident, want, typ)
+	"""A signed identity that names the image's repository alone (as
+	cosign's does) also says which signedIdentity takes it."""
+	repo = want.split("@")[0]
+	if ":" in repo.rsplit("/", 1)[-1]:
+		repo = repo.rsplit(":", 1)[0]
+	hint = ident == repo and typ != "exactReference"
+	return "identity %s does not match %s (%s)%s" % (ident, want, typ,
+	    ": cosign signs the repository; use signedIdentity "
+	    "matchRepository" if hint else "")
 
 
 def lab_need(fn):
@@ -749,7 +757,7 @@ def run_candidates(t, s):
 	bad_digest = lambda bad: lambda d: 'docker-manifest-digest "%s" is ' \
 	    "not a valid digest" % bad(d)
 	payload_case("not JSON", lambda repo, d: b"this is not JSON",
-	    "line 1: invalid JSON")
+	    "line 1, column 6: invalid JSON")
 	payload_case("empty object", lambda repo, d: b"{}", need_both)
 	payload_case("JSON array", lambda repo, d: b"[]",
 	    "top level: expected an object, got an array")
@@ -1566,16 +1574,25 @@ def run_yaml(t, s):
 	def check_ok():
 		regd = s.regd(real_world_files(s.host))
 		pol = s.policy({s.host: [s.req("p256")]})
+		# what containers/image skips, -check names
 		t.expect(t.direct(["-check", "-policy", pol, "-registries-d",
-		    regd]), 0, "ok: %s: 2 scopes; %s: 7 scopes" % (pol, regd))
+		    regd]), 0, "".join("warning: %s/%s: ignored: registries.d "
+		    "reads only files ending in .yaml\n" % (regd, f) for f in
+		    ("README", "ignored.yml")) + "ok: %s: 2 scopes; %s: 7 scopes"
+		    % (pol, regd), one_line=False)
 	t.case("sigstore registries.d YAML: -check accepts the real-world "
 	    "files", check_ok)
 
 	def check_empty():
 		pol = s.policy({s.host: [s.req("p256")]})
 		regd = s.regd({})
+		# valid, but no signature can be found (tests/test_config.py)
 		t.expect(t.direct(["-check", "-policy", pol, "-registries-d",
-		    regd]), 0, "ok: %s: 2 scopes; %s: 0 scopes" % (pol, regd))
+		    regd]), 0, 'warning: %s: transports.docker["%s"][0]: '
+		    "sigstoreSigned can find no signature: no file in %s sets "
+		    'use-sigstore-attachments: true for "%s"\n'
+		    "ok: %s: 2 scopes; %s: 0 scopes" % (pol, s.host, regd, s.host,
+		    pol, regd), one_line=False)
 	t.case("sigstore registries.d YAML: -check accepts an empty directory",
 	    check_empty)
 

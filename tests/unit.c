@@ -409,22 +409,23 @@ static const struct {
 	    "expected an array of requirements, got an object" },
 	{ POL("\"q.io\":[]"), "policy.json: transports.docker[\"q.io\"]: the "
 	    "list of requirements must not be empty" },
-	{ "{\"default\":[{\"type\":\"reject\"},]}", "policy.json: line 1: "
-	    "invalid JSON" },
-	{ "{\"default\":[{\"type\":\"reject\"}],}", "policy.json: line 1: "
-	    "invalid JSON" },
-	{ "{\"default\":[{\"type\":\"reject\"}]} x", "policy.json: line 1: "
-	    "invalid JSON" },
+	{ "{\"default\":[{\"type\":\"reject\"},]}", "policy.json: line 1, "
+	    "column 30: invalid JSON" },
+	{ "{\"default\":[{\"type\":\"reject\"}],}", "policy.json: line 1, "
+	    "column 31: invalid JSON" },
+	{ "{\"default\":[{\"type\":\"reject\"}]} x", "policy.json: line 1, "
+	    "column 33: invalid JSON" },
 	{ "{\"default\":[{\"type\":\"reject\"}]}{}", "policy.json: line 1: "
 	    "text after the JSON value" },
 	{ "{\"default\":[{\"type\":\"reject\"}],\"transports\":tru}",
-	    "policy.json: line 1: invalid JSON literal" },
+	    "policy.json: line 1, column 45: invalid JSON: not a number, true, "
+	    "false or null" },
 	{ "{\"default\":[{\"type\":\"reject\"}],\"x\":01}", "policy.json: line "
-	    "1: invalid JSON literal" },
+	    "1, column 36: invalid JSON: not a number, true, false or null" },
 	{ "{\"default\":[{\"type\":\"reject\"}],\"x\":1.}", "policy.json: line "
-	    "1: invalid JSON literal" },
+	    "1, column 36: invalid JSON: not a number, true, false or null" },
 	{ "{\"default\":[{\"type\":\"reject\"}],\"x\":-}", "policy.json: line "
-	    "1: invalid JSON literal" },
+	    "1, column 36: invalid JSON: not a number, true, false or null" },
 	{ POL("\n\"a\\u0000\":" ACC), "policy.json: line 2: NUL or lone "
 	    "surrogate in a string" },
 	{ POL("\n\"a\\ud800\":" ACC), "policy.json: line 2: NUL or lone "
@@ -441,10 +442,10 @@ static const struct {
 	{ "{\"default\":[{\"type\":\"reject\"}]", "policy.json: line 1: JSON "
 	    "ends too early" },
 	{ "", "policy.json: line 1: JSON ends too early" },
-	{ "{\"default\" [{\"type\":\"reject\"}]}", "policy.json: line 1: "
-	    "invalid JSON" },
-	{ "{\"default\":[{\"type\":\"reject\"}],1:2}", "policy.json: line 1: "
-	    "invalid JSON" },
+	{ "{\"default\" [{\"type\":\"reject\"}]}", "policy.json: line 1, "
+	    "column 12: invalid JSON" },
+	{ "{\"default\":[{\"type\":\"reject\"}],1:2}", "policy.json: line 1, "
+	    "column 32: invalid JSON" },
 	{ "{\"defa\\u0075lt\":[{\"type\":\"reject\"}]}", "policy.json: top "
 	    "level: unknown field \"defa\\x5cu0075lt\"" },
 
@@ -663,7 +664,16 @@ static const struct {
 	{ "docker.io", "" },
 	{ "docker.io/library", "" },
 	{ "docker.io/library/alpine:3", "" },
-	{ "docker.io/alpine", "" },
+	{ "docker.io/alpine", "matches repositories under the alpine namespace "
+	    "only (\"docker.io/alpine/…\"); the official image alpine is "
+	    "\"docker.io/library/alpine\"" },
+	{ "docker.io/bitnami", "matches repositories under the bitnami "
+	    "namespace only (\"docker.io/bitnami/…\"); the official image "
+	    "bitnami is \"docker.io/library/bitnami\"" },
+	{ "index.docker.io/library", "never matches: scopes are fully "
+	    "expanded names; did you mean \"docker.io/library\"?" },
+	{ "index.docker.io/org", "never matches: scopes are fully "
+	    "expanded names; did you mean \"docker.io/org\"?" },
 	{ "*.example.com", "" },
 	{ "*.com", "" },
 	{ "alpine", "never matches: scopes are fully expanded names; did you "
@@ -677,7 +687,7 @@ static const struct {
 	{ "index.docker.io/org/app", "never matches: scopes are fully "
 	    "expanded names; did you mean \"docker.io/org/app\"?" },
 	{ "index.docker.io", "never matches: scopes are fully expanded names; "
-	    "did you mean \"docker.io/library/index.docker.io\"?" },
+	    "did you mean \"docker.io\"?" },
 	{ "quay.io/Org", "never matches: invalid reference \"quay.io/Org\": "
 	    "repository name must be lowercase" },
 	{ "https://quay.io", "never matches: invalid reference "
@@ -1054,20 +1064,24 @@ static const struct {
 	{ ID("matchExact"), "q.io/a:1", "q.io/a:2", 0, "identity q.io/a:2 does "
 	    "not match q.io/a:1 (matchExact)" },
 	{ ID("matchExact"), "q.io/a:1", "q.io/a", 0, "identity q.io/a does not "
-	    "match q.io/a:1 (matchExact)" },
+	    "match q.io/a:1 (matchExact): cosign "
+	    "signs the repository; use signedIdentity matchRepository" },
 	{ ID("matchExact"), "q.io/a@" DA, "q.io/a@" DA, 1, "ok" },
 	{ ID("matchExact"), "alpine", "docker.io/library/alpine:latest", 1,
 	    "ok" },
 	{ ID("matchExact"), "alpine", "index.docker.io/library/alpine", 0,
 	    "identity index.docker.io/library/alpine does not match "
-	    "docker.io/library/alpine:latest (matchExact)" },
+	    "docker.io/library/alpine:latest (matchExact): cosign signs the "
+	    "repository; use signedIdentity matchRepository" },
 	{ ID("matchRepoDigestOrExact"), "q.io/a:1", "q.io/a:1", 1, "ok" },
 	{ ID("matchRepoDigestOrExact"), "q.io/a:1", "q.io/a", 0, "identity "
-	    "q.io/a does not match q.io/a:1 (matchRepoDigestOrExact)" },
+	    "q.io/a does not match q.io/a:1 (matchRepoDigestOrExact): cosign "
+	    "signs the repository; use signedIdentity matchRepository" },
 	{ ID("matchRepoDigestOrExact"), "q.io/a@" DA, "q.io/a:1", 1, "ok" },
 	{ ID("matchRepoDigestOrExact"), "q.io/a@" DA, "q.io/a@" DB, 1, "ok" },
 	{ ID("matchRepoDigestOrExact"), "q.io/a@" DA, "q.io/a", 0, "identity "
-	    "q.io/a does not match q.io/a@" DA " (matchRepoDigestOrExact)" },
+	    "q.io/a does not match q.io/a@" DA " (matchRepoDigestOrExact): cosign "
+	    "signs the repository; use signedIdentity matchRepository" },
 	{ ID("matchRepoDigestOrExact"), "q.io/a@" DA, "q.io/b:1", 0,
 	    "identity q.io/b:1 does not match q.io/a@" DA
 	    " (matchRepoDigestOrExact)" },
