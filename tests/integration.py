@@ -10,9 +10,10 @@ simple signing from lookaside storage, keys and signatures made by gpg and
 skopeo (tests/simplesign.py, test_gpg.py).
 
 usage: /usr/bin/python3 tests/integration.py [IVLITE] [-k SUBSTRING]...
+    [-x SUBSTRING]...
 
 IVLITE defaults to ./ivlite; with -k only the cases whose name holds one
-of the SUBSTRINGs run.  Each case prints "ok - NAME", or
+of the SUBSTRINGs run, with -x none whose name holds one of those.  Each case prints "ok - NAME", or
 "FAIL - NAME: expected …, got …", or "SKIP: NAME: why" when a tool or
 server it needs is missing (under CI=true a skip counts as a failure).
 The last line is "N passed, N failed"; the exit status is 1 on any failure.
@@ -64,8 +65,9 @@ class Skip(Exception):
 class Runner:
 	"""Holds the run's state and the assertion helpers cases use."""
 
-	def __init__(self, ivlite, patterns=()):
+	def __init__(self, ivlite, patterns=(), excludes=()):
 		self.ivlite = os.path.abspath(ivlite)
+		self.excludes = list(excludes)
 		self.root = os.path.dirname(HERE)
 		self.policies = os.path.join(self.root, "policies")
 		self.patterns = list(patterns)
@@ -191,8 +193,9 @@ class Runner:
 	# --- cases ------------------------------------------------------
 
 	def selected(self, name):
-		"""Whether case NAME runs (the -k filters)."""
-		return not self.patterns or any(p in name for p in self.patterns)
+		"""Whether case NAME runs (the -k and -x filters)."""
+		return (not self.patterns or any(p in name for p in
+		    self.patterns)) and not any(x in name for x in self.excludes)
 
 	def case(self, name, fn, *args):
 		if not self.selected(name):
@@ -224,19 +227,21 @@ class Runner:
 
 def main(argv):
 	ivlite = "./ivlite"
-	patterns = []
+	patterns, excludes = [], []
 	rest = list(argv[1:])
 	while rest:
 		a = rest.pop(0)
 		if a == "-k" and rest:
 			patterns.append(rest.pop(0))
+		elif a == "-x" and rest:
+			excludes.append(rest.pop(0))
 		elif a.startswith("-"):
-			sys.stderr.write("usage: %s [IVLITE] [-k SUBSTRING]...\n"
-			    % argv[0])
+			sys.stderr.write("usage: %s [IVLITE] [-k SUBSTRING]... "
+			    "[-x SUBSTRING]...\n" % argv[0])
 			return 2
 		else:
 			ivlite = a
-	t = Runner(ivlite, patterns)
+	t = Runner(ivlite, patterns, excludes)
 	t0 = time.monotonic()
 	try:
 		if not os.access(t.ivlite, os.X_OK):
