@@ -5618,6 +5618,7 @@ typedef struct {		/* one HTTP request (http_get, http_once) */
 	const char *ctype, *body;	/* a POST's Content-Type and body */
 	Limit lim;		/* of a 2xx response's body */
 	const char *what;	/* for errors; "+what": no path logged */
+	const char *plainfor;	/* HOST[:PORT] vetted for plain HTTP, or NULL */
 } HttpReq;
 
 typedef struct {
@@ -6183,11 +6184,13 @@ http_get(Net *n, const HttpReq *q, Resp *r, Err *e)
 		if (hops && wastls && !u.tls)
 			return fail(e, ExitUndecided, "%s: %s: redirect from "
 			    "https to http refused: %s", from, w, url);
-		if (url_plain(n, &u, hops ? from : NULL, w, e) < 0 ||
-		    http_once(n, q, &u, r, e) < 0)
+		url_authority(&u, auth, sizeof(auth));
+		if ((!q->plainfor || strcmp(auth, q->plainfor)) && url_plain(n,
+		    &u, hops ? from : NULL, w, e) < 0)
+			return -1;
+		if (http_once(n, q, &u, r, e) < 0)
 			return -1;
 		wastls = u.tls;
-		url_authority(&u, auth, sizeof(auth));
 		/* a what starting with "+" keeps the path (a query with an
 		 * account name) out of the log */
 		logv("GET %s://%s%.*s%s%s%s -> %d", u.tls ? "https" : "http",
@@ -6335,16 +6338,27 @@ reg_token(Reg *g, Err *e)
 {
 	Arena *a = g->net->a;
 	char *scope, *url, *form = NULL, *basic = NULL, *q;
+	char rauth[AUTH_SIZE];
 	const char *tok, *origin = NULL;
 	HttpReq hq = { .lim = LIMIT_INIT(MAX_TOKEN_BYTES) };
-	Url ru;
+	Url ru, bu;
 	Resp r;
 	Json j;
 	int k;
 
 	scope = ar_printf(a, e, "repository:%s:pull", g->repo);
-	if (!scope || url_parse(&ru, g->realm, a, e) < 0)
+	if (!scope || url_parse(&ru, g->realm, a, e) < 0 || url_parse(&bu,
+	    g->base, a, e) < 0)
 		return -1;
+	/* §3.3: a plain-HTTP realm on loopback, an -insecure host or the
+	 * host of a plain-HTTP -insecure registry (its challenge came in
+	 * plain text anyway); credentials to one only on loopback */
+	if (!ru.tls && !url_loopback(ru.host) && !url_insecure(g->net, &ru) &&
+	    (g->trust || strcasecmp(ru.host, bu.host)))
+		return fail(e, ExitUndecided, "%s: token realm %s is plain "
+		    "HTTP, allowed only on loopback, -insecure hosts and the "
+		    "host of a plain-HTTP -insecure registry", g->host,
+		    g->realm);
 	if (g->creds.src && !ru.tls && !url_loopback(ru.host))
 		return fail(e, ExitUndecided, "%s: token realm %s is plain "
 		    "HTTP to a host that is not loopback: credentials (%s) are "
@@ -6377,14 +6391,12 @@ reg_token(Reg *g, Err *e)
 	    reg_origin(&ru, a, e))) || e->code)
 		return -1;
 	hq.trust = g->trust;
+	hq.plainfor = ru.tls ? NULL : url_authority(&ru, rauth, sizeof(rauth));
 	if (form) {
 		hq.method = "POST";
 		hq.ctype = "application/x-www-form-urlencoded";
 		hq.body = form;
-		/* http_get's rule, for the POST http_get does not make */
-		if (url_parse(&ru, url, a, e) < 0 || url_plain(g->net, &ru,
-		    NULL, "token", e) < 0 || http_once(g->net, &hq, &ru, &r,
-		    e) < 0) {
+		if (http_once(g->net, &hq, &ru, &r, e) < 0) {
 			cry_wipe(form, strlen(form));
 			return -1;
 		}
