@@ -2376,7 +2376,410 @@ pol_files(const Policy *p, const Scope *only,
 	return 0;
 }
 
-/* == 11. certs.d, auth.json, registries.d ================================
+/* == 11. YAML subset (registries.d) ======================================
+ * The YAML that registries.d files use, in the spellings yaml.v3
+ * (containers/image's parser) reads: block mappings, plain and quoted
+ * scalars, comments, "---", CRLF, and flow mappings, nested and across
+ * lines, so JSON too (YAML 1.2 is a superset of it; Nix's toJSON and
+ * Ansible's to_json write registries.d that way), parsed into a small
+ * tree.  Anything else is "unsupported YAML" with FILE:LINE, never a
+ * guess at what yaml.v3 would have read. */
+
+#define YAML_DEPTH 8		/* mappings in mappings; registries.d has 3 */
+
+enum { YNull, YScalar, YMap };	/* YAML node types */
+
+typedef struct Ynode {		/* a mapping, or one of its entries */
+	const char *key;
+	const char *val;	/* YScalar only */
+	int type, line;
+	struct Ynode *child, *next;
+} Ynode;
+
+typedef struct {		/* a flow mapping's cursor, across lines */
+	char *p;		/* in the current line */
+	char *next;		/* the text after it, or NULL */
+	int line;
+	const char *file;
+} Yflow;
+
+/* the line at *next, NUL-terminated, without its comment and trailing
+ * blanks (a CR included); NULL after the last.  '#' starts a comment
+ * after a blank, outside the quoted scalars that start after a blank or
+ * one of "{[,:" (yaml.v3's rule, close enough for one line). */
+static char *
+yaml_line(char **next, int *line)
+{
+	char *l = *next, *c;
+	int q = 0;
+
+	if (!l)
+		return NULL;
+	++*line;
+	if ((*next = strchr(l, '\n')))
+		*(*next)++ = '\0';
+	for (c = l; *c; c++) {
+		if (q && *c == '\\' && q == '"' && c[1])
+			c++;
+		else if (q && *c == q && q == '\'' && c[1] == '\'')
+			c++;
+		else if (q && *c == q)
+			q = 0;
+		else if (!q && (*c == '"' || *c == '\'') && (c == l ||
+		    strchr(" \t{[,:", c[-1])))
+			q = *c;
+		else if (!q && *c == '#' && (c == l || c[-1] == ' ' ||
+		    c[-1] == '\t'))
+			break;
+	}
+	*c = '\0';
+	while (c > l && (c[-1] == ' ' || c[-1] == '\t' || c[-1] == '\r'))
+		*--c = '\0';
+	return l;
+}
+
+/* the plain scalar p..end, trimmed; *isnull for empty, ~ and null */
+static char *
+yaml_plain(const char *p, const char *end, int *isnull, Arena *a, Err *e)
+{
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*isnull = end == p || (end - p == 1 && *p == '~') || (end - p == 4 &&
+	    (!strncmp(p, "null", 4) || !strncmp(p, "Null", 4) ||
+	    !strncmp(p, "NULL", 4)));
+	return ar_printf(a, e, "%.*s", (int)(end - p), p);
+}
+
+/* one scalar at *pp: quoted (on this line), unquoted into the arena, or
+ * plain to the end of the line */
+static char *
+yaml_scalar(const char **pp, int *isnull, const char *file, int line,
+    Arena *a, Err *e)
+{
+	const char *p = *pp, *end;
+	char *out, *q;
+	unsigned long u;
+	int n;
+
+	*isnull = 0;
+	if (*p == '"' || *p == '\'') {
+		if (!(out = q = ar_alloc(a, strlen(p) + 1, e)))
+			return NULL;
+		for (end = p + 1; *end; end++) {
+			if (*p == '\'' && *end == '\'' && end[1] == '\'')
+				*q++ = *end++;
+			else if (*end == *p)
+				break;
+			else if (*p == '"' && *end == '\\') {
+				switch (*++end) {
+				case 'n': *q++ = '\n'; break;
+				case 't': *q++ = '\t'; break;
+				case '\\': case '"': case '/': *q++ = *end; break;
+				case 'x': case 'u':
+					n = *end == 'x' ? 2 : 4;
+					if (strspn(end + 1, "0123456789abcdefABCDEF")
+					    < (size_t)n)
+						goto bad;
+					u = strtoul((char[5]){ end[1], end[2],
+					    n > 2 ? end[3] : 0, n > 2 ? end[4] :
+					    0, 0 }, NULL, 16);
+					if (u == 0 || u > 0x7f)
+						goto bad;	/* ASCII only */
+					*q++ = (char)u;
+					end += n;
+					break;
+				default:
+					goto bad;
+				}
+			} else
+				*q++ = *end;
+		}
+		if (*end != *p)
+			return fail(e, ExitConfig, "%s:%d: unterminated quoted "
+			    "string (quoted strings across lines are not "
+			    "accepted)", file, line), NULL;
+		*q = '\0';
+		*pp = end + 1;
+		return out;
+	}
+	*pp = p + strlen(p);
+	return yaml_plain(p, *pp, isnull, a, e);
+bad:
+	return fail(e, ExitConfig, "%s:%d: unsupported escape in a "
+	    "double-quoted string", file, line), NULL;
+}
+
+/* a new node under parent, refusing a key already there */
+static Ynode *
+yaml_add(Ynode *parent, const char *key, int line, const char *file,
+    Arena *a, Err *e)
+{
+	Ynode *y, **tail;
+
+	for (tail = &parent->child; *tail; tail = &(*tail)->next)
+		if (!strcmp((*tail)->key, key))
+			return fail(e, ExitConfig, "%s:%d: duplicate key %s",
+			    file, line, ar_quote(a, key, strlen(key), e)), NULL;
+	if (!(y = ar_alloc(a, sizeof(*y), e)))
+		return NULL;
+	memset(y, 0, sizeof(*y));
+	y->key = key;
+	y->line = line;
+	y->type = YNull;
+	*tail = y;
+	return y;
+}
+
+/* Does p start something other than a scalar or a mapping entry (a
+ * sequence, anchor, alias, tag, block scalar, directive, complex key)? */
+static int
+yaml_indicator(const char *p)
+{
+	return strchr("[]{}&*!|>%@`,#", *p) || (strchr("-?:", *p) && (!p[1] ||
+	    strchr(" \t,[]{}", p[1])));
+}
+
+/* past blanks and line ends (comments are gone); 0 at the end of text */
+static int
+yaml_ws(Yflow *f)
+{
+	for (;;) {
+		f->p += strspn(f->p, " \t");
+		if (*f->p || !f->next)
+			return *f->p != '\0';
+		f->p = yaml_line(&f->next, &f->line);
+	}
+}
+
+/* one scalar of a flow mapping at f->p: quoted, or plain up to a flow
+ * indicator or a ": " */
+static char *
+yaml_flowscalar(Yflow *f, int *isnull, Arena *a, Err *e)
+{
+	const char *p = f->p;
+	char *s;
+
+	if (*p == '"' || *p == '\'') {
+		s = yaml_scalar(&p, isnull, f->file, f->line, a, e);
+	} else {
+		while (*p && !strchr(",[]{}", *p) && !(*p == ':' && (!p[1] ||
+		    strchr(" \t,[]{}", p[1]))))
+			p++;
+		s = yaml_plain(f->p, p, isnull, a, e);
+	}
+	f->p += p - f->p;
+	return s;
+}
+
+/* The flow mapping at f->p ("{"), maybe across lines, into y: entries
+ * "key: value", the value a scalar or a flow mapping; f->p ends past its
+ * "}".  A plain scalar does not continue on the next line: yaml.v3 would
+ * fold it, we refuse it. */
+static int
+yaml_flow(Ynode *y, Yflow *f, int depth, Arena *a, Err *e)
+{
+	const char *key;
+	int isnull;
+	Ynode *c;
+
+	if (depth >= YAML_DEPTH)
+		return fail(e, ExitConfig, "%s:%d: mappings nested deeper than "
+		    "%d", f->file, f->line, YAML_DEPTH);
+	y->type = YMap;
+	for (f->p++;; f->p++) {
+		if (!yaml_ws(f))
+			goto open;
+		if (*f->p == '}')
+			break;
+		if (yaml_indicator(f->p) || !(key = yaml_flowscalar(f, &isnull,
+		    a, e)))
+			goto bad;
+		f->p += strspn(f->p, " \t");
+		if (*f->p++ != ':' || isnull)
+			goto bad;	/* "{a}", "{a, b: c}": no value */
+		if (!(c = yaml_add(y, key, f->line, f->file, a, e)))
+			return -1;
+		if (!yaml_ws(f))
+			goto open;
+		if (*f->p == '{') {
+			if (yaml_flow(c, f, depth + 1, a, e) < 0)
+				return -1;
+		} else if (*f->p != ',' && *f->p != '}') {
+			if (yaml_indicator(f->p) || !(c->val = yaml_flowscalar(f,
+			    &isnull, a, e)))
+				goto bad;
+			c->type = isnull ? YNull : YScalar;
+			if (isnull)
+				c->val = NULL;
+		}
+		if (!yaml_ws(f))
+			goto open;
+		if (*f->p == '}')
+			break;
+		if (*f->p != ',')
+			goto bad;
+	}
+	f->p++;
+	return 0;
+open:
+	return fail(e, ExitConfig, "%s:%d: flow mapping not closed by \"}\"",
+	    f->file, f->line);
+bad:
+	return e->code ? -1 : fail(e, ExitConfig, "%s:%d: unsupported YAML "
+	    "(flow mapping): entries are \"key: value\", values one-line "
+	    "scalars or {} mappings", f->file, f->line);
+}
+
+/* the whole file into a tree under root */
+static int
+yaml_parse(Ynode *root, char *s, const char *file, Arena *a, Err *e)
+{
+	struct { int indent; Ynode *map; } st[YAML_DEPTH];
+	int depth = 0, line = 1, indent, isnull, done = 0;
+	char *l, *p, *c;
+	const char *key, *v;
+	Ynode *y, *last = NULL;
+	Yflow f;
+
+	memset(root, 0, sizeof(*root));
+	root->type = YMap;
+	st[0].indent = -1;	/* set by the first key */
+	st[0].map = root;
+	if (!strncmp(s, "\xef\xbb\xbf", 3))
+		s += 3;
+	for (c = s; *c; c++)	/* yaml.v3 ends a line at a lone CR too */
+		if (*c == '\n')
+			line++;
+		else if (*c == '\r' && c[1] != '\n')
+			return fail(e, ExitConfig, "%s:%d: CR not followed by LF",
+			    file, line);
+	f.next = s;
+	f.line = 0;
+	f.file = file;
+	while ((l = yaml_line(&f.next, &f.line))) {
+		line = f.line;
+		indent = (int)strspn(l, " ");
+		p = l + indent;
+		if (!*p)
+			continue;
+		if (*p == '\t')
+			return fail(e, ExitConfig, "%s:%d: tab in indentation",
+			    file, line);
+		if (!strcmp(p, "..."))
+			break;
+		if (done)
+			return fail(e, ExitConfig, "%s:%d: text after the flow "
+			    "mapping that is the document", file, line);
+		if (!root->child && !indent && !strncmp(p, "---", 3) &&
+		    (!p[3] || p[3] == ' ')) {
+			p += 3 + strspn(p + 3, " ");
+			if (!*p)
+				continue;
+		}
+		y = st[0].indent < 0 ? root : last;
+		if (*p == '{' && (y == root || (y && y->type == YNull &&
+		    !y->val)) && indent > st[depth].indent) {
+			/* the document, or the value of the key above */
+			done = y == root;
+			goto flow;
+		}
+		if (yaml_indicator(p))
+			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
+			    "(sequences, anchors, aliases, tags, block scalars "
+			    "and complex keys are not accepted)", file, line);
+		/* key: up to ": " or a colon ending the line */
+		if (*p == '"' || *p == '\'') {
+			if (!(key = yaml_scalar((const char **)&p, &isnull,
+			    file, line, a, e)))
+				return -1;
+			if (*p != ':')
+				goto nokey;
+			p++;
+		} else {
+			for (c = p; *c && !(*c == ':' && (!c[1] || c[1] ==
+			    ' ')); c++)
+				;
+			if (!*c || c == p)
+				goto nokey;
+			if (!(key = ar_printf(a, e, "%.*s", (int)(c - p), p)))
+				return -1;
+			p = c + 1;
+		}
+		if (*p && *p != ' ')
+			goto nokey;
+		while (*p == ' ')
+			p++;
+		if (st[0].indent < 0) {
+			st[0].indent = indent;	/* the first key */
+		} else if (indent > st[depth].indent) {
+			/* a mapping under the key just read, which had no
+			 * value */
+			if (!last || last->type != YNull || last->val ||
+			    depth + 1 == (int)LEN(st))
+				return fail(e, ExitConfig, "%s:%d: unexpected "
+				    "indentation", file, line);
+			last->type = YMap;
+			st[++depth].map = last;
+			st[depth].indent = indent;
+		} else {
+			while (depth > 0 && indent < st[depth].indent)
+				depth--;
+			if (indent != st[depth].indent)
+				return fail(e, ExitConfig, "%s:%d: inconsistent "
+				    "indentation", file, line);
+		}
+		if (!(y = yaml_add(st[depth].map, key, line, file, a, e)))
+			return -1;
+		last = y;
+		if (*p == '{') {
+flow:
+			f.p = p;
+			if (yaml_flow(y, &f, depth + 1, a, e) < 0)
+				return -1;
+			if (*(f.p + strspn(f.p, " \t")))
+				return fail(e, ExitConfig, "%s:%d: text after a "
+				    "flow mapping", file, f.line);
+			continue;
+		}
+		if (*p && yaml_indicator(p))
+			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
+			    "value", file, line);
+		v = p;
+		if (!(y->val = yaml_scalar(&v, &isnull, file, line, a, e)))
+			return -1;
+		if (*v)
+			return fail(e, ExitConfig, "%s:%d: text after a quoted "
+			    "value", file, line);
+		y->type = isnull ? YNull : YScalar;
+		if (isnull)
+			y->val = NULL;
+	}
+	return 0;
+nokey:
+	return fail(e, ExitConfig, "%s:%d: unsupported YAML (expected "
+	    "\"key: value\"; multi-line scalars are not accepted)", file,
+	    line);
+}
+
+static int
+yaml_bool(const char *s)
+{
+	static const char *yes[] = { "true", "True", "TRUE", "y", "Y", "yes",
+	    "Yes", "YES", "on", "On", "ON" };
+	static const char *no[] = { "false", "False", "FALSE", "n", "N", "no",
+	    "No", "NO", "off", "Off", "OFF" };
+	size_t i;
+
+	for (i = 0; s && i < LEN(yes); i++)
+		if (!strcmp(s, yes[i]))
+			return 1;
+	for (i = 0; s && i < LEN(no); i++)
+		if (!strcmp(s, no[i]))
+			return 0;
+	return -1;
+}
+
+/* == 12. certs.d, auth.json, registries.d ================================
  * Per-registry TLS material (containers-certs.d(5)), credentials
  * (containers-auth.json(5), docker's config.json) and signature locations
  * (containers-registries.d(5)).  Credentials are secrets: no Err, log line
@@ -2393,15 +2796,6 @@ typedef struct {		/* secrets: never in an Err, a log or output */
 	const char *idtoken;	/* OAuth2 refresh token ("identitytoken") */
 	const char *src;	/* "FILE, key K", or NULL: no credentials */
 } Creds;
-
-enum { YNull, YScalar, YMap };	/* YAML node types */
-
-typedef struct Ynode {		/* registries.d YAML, as a tree */
-	const char *key;
-	const char *val;	/* YScalar only */
-	int type, line;
-	struct Ynode *child, *next;
-} Ynode;
 
 typedef struct {		/* one scope of registries.d */
 	const char *key;	/* docker scope; NULL: default-docker */
@@ -2622,278 +3016,6 @@ auth_doc(const char *text, size_t tn, const char *file, const char *name,
 	return 0;
 }
 
-/* registries.d: the YAML that real files use (block mappings, plain and
- * quoted scalars, comments, {} and one-line flow mappings), parsed into a
- * small tree; anything else is "unsupported YAML" with FILE:LINE. */
-
-/* one scalar at *pp (plain up to stop bytes, or quoted), unquoted into
- * the arena; *isnull for empty, ~ and null */
-static char *
-yaml_scalar(const char **pp, const char *stop, int *isnull, const char *file,
-    int line, Arena *a, Err *e)
-{
-	const char *p = *pp, *end;
-	char *out, *q;
-	unsigned long u;
-	int n;
-
-	*isnull = 0;
-	if (*p == '"' || *p == '\'') {
-		if (!(out = q = ar_alloc(a, strlen(p) + 1, e)))
-			return NULL;
-		for (end = p + 1; *end; end++) {
-			if (*p == '\'' && *end == '\'' && end[1] == '\'')
-				*q++ = *end++;
-			else if (*end == *p)
-				break;
-			else if (*p == '"' && *end == '\\') {
-				switch (*++end) {
-				case 'n': *q++ = '\n'; break;
-				case 't': *q++ = '\t'; break;
-				case '\\': case '"': case '/': *q++ = *end; break;
-				case 'x': case 'u':
-					n = *end == 'x' ? 2 : 4;
-					if (strspn(end + 1, "0123456789abcdefABCDEF")
-					    < (size_t)n)
-						goto bad;
-					u = strtoul((char[5]){ end[1], end[2],
-					    n > 2 ? end[3] : 0, n > 2 ? end[4] :
-					    0, 0 }, NULL, 16);
-					if (u == 0 || u > 0x7f)
-						goto bad;	/* ASCII only */
-					*q++ = (char)u;
-					end += n;
-					break;
-				default:
-					goto bad;
-				}
-			} else
-				*q++ = *end;
-		}
-		if (*end != *p)
-			return fail(e, ExitConfig, "%s:%d: unterminated quoted "
-			    "string", file, line), NULL;
-		*q = '\0';
-		*pp = end + 1;
-		return out;
-	}
-	for (end = p; *end && !strchr(stop, *end); end++)
-		;
-	while (end > p && end[-1] == ' ')
-		end--;
-	*pp = end;
-	if (end == p || (end - p == 1 && *p == '~') || (end - p == 4 &&
-	    (!strncmp(p, "null", 4) || !strncmp(p, "Null", 4) ||
-	    !strncmp(p, "NULL", 4))))
-		*isnull = 1;
-	return ar_printf(a, e, "%.*s", (int)(end - p), p);
-bad:
-	return fail(e, ExitConfig, "%s:%d: unsupported escape in a "
-	    "double-quoted string", file, line), NULL;
-}
-
-/* a new node under parent, refusing a key already there */
-static Ynode *
-yaml_add(Ynode *parent, const char *key, int line, const char *file,
-    Arena *a, Err *e)
-{
-	Ynode *y, **tail;
-
-	for (tail = &parent->child; *tail; tail = &(*tail)->next)
-		if (!strcmp((*tail)->key, key))
-			return fail(e, ExitConfig, "%s:%d: duplicate key %s",
-			    file, line, ar_quote(a, key, strlen(key), e)), NULL;
-	if (!(y = ar_alloc(a, sizeof(*y), e)))
-		return NULL;
-	memset(y, 0, sizeof(*y));
-	y->key = key;
-	y->line = line;
-	y->type = YNull;
-	*tail = y;
-	return y;
-}
-
-/* "{}" or "{a: b, c: 'd'}": scalars only */
-static int
-yaml_flow(Ynode *y, const char *p, const char *file, int line, Arena *a,
-    Err *e)
-{
-	const char *key;
-	Ynode *c;
-	int isnull;
-
-	y->type = YMap;
-	for (p++; *p == ' '; p++)
-		;
-	while (*p != '}') {
-		if (strchr("[{&*!|>", *p) || !(key = yaml_scalar(&p, ":,}",
-		    &isnull, file, line, a, e)))
-			return e->code ? -1 : fail(e, ExitConfig, "%s:%d: "
-			    "unsupported YAML (flow mapping)", file, line);
-		if (*p != ':' || isnull)
-			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
-			    "(flow mapping)", file, line);
-		for (p++; *p == ' '; p++)
-			;
-		if (*p && strchr("[{&*!|>", *p))
-			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
-			    "(flow mapping)", file, line);
-		if (!(c = yaml_add(y, key, line, file, a, e)) ||
-		    !(c->val = yaml_scalar(&p, ",}", &isnull, file, line, a, e)))
-			return -1;
-		c->type = isnull ? YNull : YScalar;
-		while (*p == ' ')
-			p++;
-		if (*p == ',')
-			for (p++; *p == ' '; p++)
-				;
-		else if (*p != '}')
-			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
-			    "(flow mapping)", file, line);
-	}
-	for (p++; *p == ' '; p++)
-		;
-	return *p ? fail(e, ExitConfig, "%s:%d: text after a flow mapping",
-	    file, line) : 0;
-}
-
-/* the whole file into a tree under root */
-static int
-yaml_parse(Ynode *root, char *s, const char *file, Arena *a, Err *e)
-{
-	struct { int indent; Ynode *map; } st[8];
-	int depth = 0, line = 0, indent, isnull, q;
-	char *l, *next, *p, *c;
-	const char *key, *v;
-	Ynode *y, *last = NULL;
-
-	memset(root, 0, sizeof(*root));
-	root->type = YMap;
-	st[0].indent = -1;	/* set by the first key */
-	st[0].map = root;
-	if (!strncmp(s, "\xef\xbb\xbf", 3))
-		s += 3;
-	for (l = s; l; l = next) {
-		line++;
-		if ((next = strchr(l, '\n')))
-			*next++ = '\0';
-		if (*l && l[strlen(l) - 1] == '\r')
-			l[strlen(l) - 1] = '\0';
-		/* comments: '#' at the start or after a blank, outside quotes */
-		for (c = l, q = 0; *c; c++) {
-			if (*c == '\'' || *c == '"')
-				q = q == *c ? 0 : q ? q : *c;
-			else if (*c == '#' && !q && (c == l || c[-1] == ' ' ||
-			    c[-1] == '\t'))
-				break;
-		}
-		*c = '\0';
-		while (c > l && (c[-1] == ' ' || c[-1] == '\t'))
-			*--c = '\0';
-		indent = (int)strspn(l, " ");
-		p = l + indent;
-		if (!*p)
-			continue;
-		if (*p == '\t')
-			return fail(e, ExitConfig, "%s:%d: tab in indentation",
-			    file, line);
-		if ((line == 1 || !root->child) && !strcmp(p, "---"))
-			continue;
-		if (!strcmp(p, "..."))
-			break;
-		if (!strcmp(p, "{}") && !root->child && indent == 0)
-			continue;
-		if (strchr("-?&*!|>[%@`", *p))
-			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
-			    "(sequences, anchors, aliases, tags, block scalars "
-			    "and complex keys are not accepted)", file, line);
-		/* key: up to ": " or a colon ending the line */
-		if (*p == '"' || *p == '\'') {
-			if (!(key = yaml_scalar((const char **)&p, "", &isnull,
-			    file, line, a, e)))
-				return -1;
-			if (*p != ':')
-				goto nokey;
-			p++;
-		} else {
-			for (c = p; *c && !(*c == ':' && (!c[1] || c[1] ==
-			    ' ')); c++)
-				;
-			if (!*c || c == p)
-				goto nokey;
-			if (!(key = ar_printf(a, e, "%.*s", (int)(c - p), p)))
-				return -1;
-			p = c + 1;
-		}
-		if (*p && *p != ' ')
-			goto nokey;
-		while (*p == ' ')
-			p++;
-		if (st[0].indent < 0) {
-			st[0].indent = indent;	/* the first key */
-		} else if (indent > st[depth].indent) {
-			/* a mapping under the key just read, which had no
-			 * value */
-			if (!last || last->type != YNull || last->val ||
-			    depth + 1 == (int)LEN(st))
-				return fail(e, ExitConfig, "%s:%d: unexpected "
-				    "indentation", file, line);
-			last->type = YMap;
-			st[++depth].map = last;
-			st[depth].indent = indent;
-		} else {
-			while (depth > 0 && indent < st[depth].indent)
-				depth--;
-			if (indent != st[depth].indent)
-				return fail(e, ExitConfig, "%s:%d: inconsistent "
-				    "indentation", file, line);
-		}
-		if (!(y = yaml_add(st[depth].map, key, line, file, a, e)))
-			return -1;
-		last = y;
-		if (*p == '{') {
-			if (yaml_flow(y, p, file, line, a, e) < 0)
-				return -1;
-			continue;
-		}
-		if (*p && strchr("&*!|>[-", *p) && (*p != '-' || p[1] == ' '))
-			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
-			    "value", file, line);
-		v = p;
-		if (!(y->val = yaml_scalar(&v, "", &isnull, file, line, a, e)))
-			return -1;
-		if (*v)
-			return fail(e, ExitConfig, "%s:%d: text after a quoted "
-			    "value", file, line);
-		y->type = isnull ? YNull : YScalar;
-		if (isnull)
-			y->val = NULL;
-	}
-	return 0;
-nokey:
-	return fail(e, ExitConfig, "%s:%d: unsupported YAML (expected "
-	    "\"key: value\"; multi-line scalars are not accepted)", file,
-	    line);
-}
-
-static int
-yaml_bool(const char *s)
-{
-	static const char *yes[] = { "true", "True", "TRUE", "y", "Y", "yes",
-	    "Yes", "YES", "on", "On", "ON" };
-	static const char *no[] = { "false", "False", "FALSE", "n", "N", "no",
-	    "No", "NO", "off", "Off", "OFF" };
-	size_t i;
-
-	for (i = 0; s && i < LEN(yes); i++)
-		if (!strcmp(s, yes[i]))
-			return 1;
-	for (i = 0; s && i < LEN(no); i++)
-		if (!strcmp(s, no[i]))
-			return 0;
-	return -1;
-}
-
 /* one section (lookaside, sigstore, use-sigstore-attachments…) */
 static int
 regd_section(RegdScope *s, const Ynode *y, const char *file, Err *e)
@@ -2986,10 +3108,14 @@ regd_load(Regd *g, Arena *a, const char *dir, Err *e)
 	}
 	closedir(dp);
 	qsort(names, (size_t)n, sizeof(names[0]), str_cmp);
-	for (i = 0; i < n; i++)
-		if (file_read(a, names[i], MAX_REGD_BYTES, &f, e) < 0 ||
-		    regd_file(g, f.p, names[i], a, e) < 0)
+	for (i = 0; i < n; i++) {
+		if (file_read(a, names[i], MAX_REGD_BYTES, &f, e) < 0)
 			return -1;
+		if (strlen(f.p) != f.n)	/* yaml.v3 refuses it too */
+			return fail(e, ExitConfig, "%s: a NUL byte", names[i]);
+		if (regd_file(g, f.p, names[i], a, e) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -3082,7 +3208,7 @@ regd_find(const Regd *g, const Ref *r, const char *digest,
 	return m.lookaside ? regd_url(m.lookaside, e) : 0;
 }
 
-/* == 12. Crypto over mbedTLS =============================================
+/* == 13. Crypto over mbedTLS =============================================
  * Public keys from PEM and signatures over SHA-256, as cosign makes them:
  * ECDSA (DER, or IEEE P1363 r||s when not DER) and RSA PKCS#1 v1.5; raw
  * keys and checks for OpenPGP; hashes; PEM and certificates.  Every
@@ -3841,7 +3967,7 @@ cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
 	return NULL;
 }
 
-/* == 13. Name constraints and certification paths ========================
+/* == 14. Name constraints and certification paths ========================
  * Path validation over mbedTLS with what it lacks: validity at a given
  * time (the Rekor time), code signing, and RFC 5280 name constraints. */
 
@@ -4328,7 +4454,7 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 	return -1;
 }
 
-/* == 14. Ed25519 (RFC 8032) ==============================================
+/* == 15. Ed25519 (RFC 8032) ==============================================
  * Verification (RFC 8032 §5.1.7).  Field elements mod p = 2^255 - 19 are
  * eight 32-bit limbs, kept below 2^256 and reduced by folding with 2^256 =
  * 38 (mod p); points are extended coordinates on -x^2 + y^2 = 1 + d x^2 y^2
@@ -4637,7 +4763,7 @@ ed25519_verify(const unsigned char pub[32], const void *m, size_t n,
 	return fe_eq(x1, x2) ? 0 : -1;
 }
 
-/* == 15. URLs and proxies ================================================
+/* == 16. URLs and proxies ================================================
  * Absolute http(s) URLs, relative references (RFC 3986), which hosts are
  * loopback, and Go's rules for the proxy environment variables. */
 
@@ -4842,7 +4968,7 @@ net_proxy(const Url *u)
 	return p;
 }
 
-/* == 16. Sockets and TLS trust ===========================================
+/* == 17. Sockets and TLS trust ===========================================
  * Connections bounded by the run's deadline; TLS is mbedTLS with our own
  * name rules: an IP literal must be an iPAddress SAN, a name a dNSName SAN,
  * never the CN.  The trust of a registry: the CA bundle, certs.d, its
@@ -5602,7 +5728,7 @@ tls_start(Conn *c, Err *e)
 	return 0;
 }
 
-/* == 17. HTTP/1.1 ========================================================
+/* == 18. HTTP/1.1 ========================================================
  * A small HTTP/1.1 client: one request in flight per connection, one kept
  * connection per origin (or a proxy tunnel), every header and body
  * bounded, every wait bounded by the run's deadline, plain HTTP only where
@@ -6215,7 +6341,7 @@ http_get(Net *n, const HttpReq *q, Resp *r, Err *e)
 	return 0;
 }
 
-/* == 18. Registry client =================================================
+/* == 19. Registry client =================================================
  * The Docker Registry HTTP API v2 as containers/image speaks it: ping,
  * WWW-Authenticate challenges, anonymous or credentialed bearer tokens,
  * basic auth, manifests and blobs checked against their digests; an
@@ -6997,7 +7123,7 @@ reg_referrer(Reg *g, Referrer *r, const char *subject, Err *e)
 	return reg_classify(r, resp.ctype, subject, a, e);
 }
 
-/* == 19. Runs ============================================================
+/* == 20. Runs ============================================================
  * What one verification gathers as it goes: registries.d and the
  * registry, each set up when first needed, and the state each requirement
  * type keeps for the run. */
@@ -7079,7 +7205,7 @@ run_state(Run *run, int type, size_t size, Err *e)
 	return s->data;
 }
 
-/* == 20. Signed payloads and identities ==================================
+/* == 21. Signed payloads and identities ==================================
  * The JSON a signature covers, in cosign and simple signing alike, read
  * only after the signature over its exact bytes verified: it must name
  * the image's digest and an identity signedIdentity accepts
@@ -7344,7 +7470,7 @@ pay_judge(Run *run, const Req *q, const Str *p, const char *type,
 	return !sub.code;
 }
 
-/* == 21. sigstoreSigned: cosign attachments, Fulcio, Rekor ===============
+/* == 22. sigstoreSigned: cosign attachments, Fulcio, Rekor ===============
  * cosign's layout, as containers/image reads it: the manifest tagged
  * sha256-<hex>.sig in the image's repository, one layer per signature,
  * the signature in an annotation, a certificate and Rekor bundle beside it.
@@ -8103,7 +8229,7 @@ out:
 	return rc;
 }
 
-/* == 22. Inflate (RFC 1951) ==============================================
+/* == 23. Inflate (RFC 1951) ==============================================
  * Bounded: what gpg compresses with ZIP and ZLIB. */
 
 typedef struct {		/* a canonical Huffman code */
@@ -8371,7 +8497,7 @@ inf_packet(const unsigned char *p, size_t n, Arena *a, Str *out,
 	return r < 0 ? -1 : 0;
 }
 
-/* == 23. OpenPGP packets and signatures ==================================
+/* == 24. OpenPGP packets and signatures ==================================
  * RFC 4880 packets, keys and signatures (v4; v3 signatures), checked with
  * the crypto sections: what simple signing and keyrings are made of. */
 
@@ -8898,7 +9024,7 @@ pgp_dearmor(const char *s, size_t n, Arena *a, Str *out, const char **why)
 	return 0;
 }
 
-/* == 24. OpenPGP keyrings ================================================
+/* == 25. OpenPGP keyrings ================================================
  * The keys of a requirement merged by fingerprint and judged as GnuPG
  * judges what it imports: certified user IDs, bindings signed back,
  * revocation and expiry. */
@@ -9172,7 +9298,7 @@ pgp_usable(const Keyring *r, const PgpKey *k, long long now, Arena *a,
 	return -1;
 }
 
-/* == 25. signedBy: simple signing and lookaside ==========================
+/* == 26. signedBy: simple signing and lookaside ==========================
  * GPG "simple signing" as containers/image verifies it: signatures from
  * the lookaside store (containers-registries.d(5)), each an OpenPGP
  * message (RFC 4880: one-pass signature, literal data, signature, maybe
@@ -9627,7 +9753,7 @@ out:
 	return rc;
 }
 
-/* == 26. Crypto: DER and RFC 3161 timestamps (CMS) =======================
+/* == 27. Crypto: DER and RFC 3161 timestamps (CMS) =======================
  * A strict DER reader (exact tags, definite minimal lengths, nothing left
  * over) for what mbedTLS does not parse: RFC 3161 time-stamp tokens, CMS
  * SignedData (RFC 5652) carrying a TSTInfo, checked against the roots of a
@@ -10013,7 +10139,7 @@ out:
 	return *why ? -1 : 0;
 }
 
-/* == 27. Crypto: Sigstore log keys and certificate transparency ==========
+/* == 28. Crypto: Sigstore log keys and certificate transparency ==========
  * The keys of trusted_root.json's logs (ECDSA, RSA, Ed25519 from their
  * SubjectPublicKeyInfo DER), signatures by them, and the SCTs Fulcio
  * embeds in its certificates (RFC 6962 §3.2: the precertificate is the
@@ -10316,7 +10442,7 @@ ct_verify(const Cert *leaf, const Cert *issuer, const Log *logs, int nlogs,
 	return n ? n : -1;
 }
 
-/* == 28. Regular expressions (POSIX ERE, whole string) ===================
+/* == 29. Regular expressions (POSIX ERE, whole string) ===================
  * Identities in a policy may be POSIX extended regular expressions
  * (regcomp(3) syntax), matched against the whole string: ivlite anchors
  * them itself.  Own code rather than regcomp: musl's adds 45 KB to
@@ -10711,7 +10837,7 @@ rx_match(const Rx *rx, const char *s, size_t n, Arena *a)
 	return pos == n && i < nc;
 }
 
-/* == 29. Sigstore trusted root and Fulcio identities =====================
+/* == 30. Sigstore trusted root and Fulcio identities =====================
  * trusted_root.json (specs/sigstore-bundle.md §5) read as strictly as
  * every other file: its Rekor logs, Fulcio certificate authorities, CT
  * logs and time-stamping authorities, each trusted only within its
@@ -11180,7 +11306,7 @@ id_match(const PolIdent *p, int n, const Who *w, int *k, Arena *a,
 	return 0;
 }
 
-/* == 30. Transparency logs: Rekor v1 and v2 ==============================
+/* == 31. Transparency logs: Rekor v1 and v2 ==============================
  * A bundle's tlogEntries (specs/sigstore-bundle.md §8): Rekor v1 entries
  * with a signed entry timestamp (SET) or an inclusion proof to a signed
  * checkpoint, Rekor v2 entries with an inclusion proof to a C2SP
@@ -11730,7 +11856,7 @@ tl_fulcio(Root *tr, const Str *der, const Proof *pf, Arena *a,
 	return 1;
 }
 
-/* == 31. sigstoreBundle: cosign 3 bundles ================================
+/* == 32. sigstoreBundle: cosign 3 bundles ================================
  * cosign 3's signatures (specs/sigstore-bundle.md): a Sigstore bundle
  * (v0.1 to v0.3) as the one layer of a referrer of the image, its DSSE
  * envelope signed over PAE by a policy key, a pki certificate or, keyless,
@@ -12492,7 +12618,7 @@ bdl_warn(const Req *q, const char *policyfile)
 	return NULL;
 }
 
-/* == 32. Crypto: Notary Project chains, signatures and CRLs ==============
+/* == 33. Crypto: Notary Project chains, signatures and CRLs ==============
  * What notation asks of certificates beyond a path (specs/notation.md
  * §4.1, §7): the chain as sent, each certificate signed by the next, the
  * last self-signed, key usage critical; JWS and COSE signatures (ECDSA
@@ -12995,14 +13121,14 @@ cry_token_certs(const unsigned char *tok, size_t n, Cert *c)
 		mbedtls_x509_crt_parse_der(c, y.tlv, (size_t)(y.end - y.tlv));
 }
 
-/* == 33. Notary Project envelopes: JWS and COSE ==========================
+/* == 34. Notary Project envelopes: JWS and COSE ==========================
  * A notation signature's envelope (specs/notation.md §2, §3) read into
  * one shape: the bytes signed, the signature, the payload, the chain, the
  * time-stamp token and the protected header's members.  JWS through the
  * JSON reader; COSE_Sign1 through a CBOR reader of what notation writes
  * (definite lengths; integers, byte and text strings, arrays, maps and
  * tags; no floats or simple values), bounded by its input and
- * MAX_CBOR_DEPTH.  Nothing here is believed: section 35 checks the
+ * MAX_CBOR_DEPTH.  Nothing here is believed: section 36 checks the
  * signature before it reads the members' meaning. */
 
 #define NTN_HDRS	32	/* protected header members read */
@@ -13377,7 +13503,7 @@ ntn_cose(const Str *blob, Env *v, Arena *a, const char **why)
 	return 1;
 }
 
-/* == 34. Notary Project trust policies and trust stores ==================
+/* == 35. Notary Project trust policies and trust stores ==================
  * notation's configuration (specs/notation.md §4.3-§5): the trust policy
  * document, validated whole as notation validates it, its x509.subject
  * identities (RFC 4514 as go-ldap reads them) and the trust store
@@ -13850,7 +13976,7 @@ ntn_stores(Ntn *x, const Stmt *t, const char *dir, Arena *a, Err *e)
 	return 0;
 }
 
-/* == 35. notationSigned and trustedDigests ===============================
+/* == 36. notationSigned and trustedDigests ===============================
  * Notary Project signatures judged as `notation verify` judges them
  * (specs/notation.md §1, §4-§7).  Each referrer whose manifest says it is
  * a notation signature is a candidate; its envelope's signature is
@@ -14546,7 +14672,7 @@ dig_trust(Run *run, const Req *q, Err *e)
 	return q->ca.path ? dig_file(q->ca.path, &d, run->a, e) : 0;
 }
 
-/* == 36. Requirement types ===============================================
+/* == 37. Requirement types ===============================================
  * The table behind every dispatch on a requirement's type, and the rows
  * that need no section: insecureAcceptAnything, reject, signedBaseLayer. */
 
@@ -14626,7 +14752,7 @@ reqtype(int type)
 	return type >= 0 && type < (int)LEN(reqtypes) ? &reqtypes[type] : NULL;
 }
 
-/* == 37. Verdict cache ===================================================
+/* == 38. Verdict cache ===================================================
  * Off unless config.h sets CACHE_SECONDS.  An acceptance is kept as the
  * file cachedir/KEY, KEY the SHA-256 of everything the verdict rests on:
  * ivlite's version, the reference and digest, the policy.json bytes, the
@@ -14830,7 +14956,7 @@ cache_put(const char *key, const char *line)
 	close(dfd);
 }
 
-/* == 38. Judgement and output ============================================
+/* == 39. Judgement and output ============================================
  * Requirements are tried in order and the first that fails decides, as in
  * containers/image; later ones are reported as not evaluated.  The verdict
  * starts as a rejection and judge() alone turns it into an acceptance. */
@@ -15092,7 +15218,7 @@ out_jstr(const char *s, FILE *f)
 	fputc('"', f);
 }
 
-/* == 39. Verdict log =====================================================
+/* == 40. Verdict log =====================================================
  * -log FILE (config.h: logpath): one JSON line per verdict, how audit
  * mode is read (containerd discards an accepting verifier's stdout).
  * Each line is one write() on an O_APPEND descriptor, so the lines of the
@@ -15219,7 +15345,7 @@ vlog_put(const Ref *r, const Opts *o, const char *scope, int code,
 	vlog.again = 1;		/* -batch goes on in a new file */
 }
 
-/* == 40. TOML subset =====================================================
+/* == 41. TOML subset =====================================================
  * containerd's config.toml for -doctor, as far as containerd's own files
  * go (TOML 1.0): tables and arrays of tables, dotted and quoted keys,
  * strings (multi-line too), integers, booleans, arrays and inline tables.
@@ -15611,7 +15737,7 @@ toml_below(const Toml *t, const char *path)
 	return NULL;
 }
 
-/* == 41. -doctor =========================================================
+/* == 42. -doctor =========================================================
  * Does every pull on this node meet ivlite?  containerd's config.toml
  * (with what it imports) and its verifier directory, read as containerd
  * 2.1 reads them (v2.1.9: cmd/containerd/server/config LoadConfig,
@@ -16058,7 +16184,7 @@ doc_main(const Opts *o, Arena *a)
 	return d.problems ? 1 : d.unread ? 2 : 0;
 }
 
-/* == 42. -batch ==========================================================
+/* == 43. -batch ==========================================================
  * Images that reached the node without a registry pull (already there,
  * imported with ctr image import, preloaded) never met a verifier.
  * -batch judges them from stdin, one image a line: REF@DIGEST, REF
@@ -16174,7 +16300,7 @@ batch_run(Run *run, Net *net, const Policy *p, const Str *pol, Opts *o)
 	return worst < 0 ? 0 : worst;	/* a table with no image: none to fault */
 }
 
-/* == 43. Options, -check, -version, main =================================
+/* == 44. Options, -check, -version, main =================================
  * Options follow Go's flag package, as containerd's other verifiers do:
  * -name V, --name V and -name=V are the same; booleans take no value. */
 

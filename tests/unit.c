@@ -957,6 +957,27 @@ test_regd(void)
 	    "  empty.io:\n  r.io: {}\n  unknown.io:\n    whatever:\n"
 	    "      nested: 1\n...\n", NULL);
 	const char *brace = tmpdir_with("a.yaml", "{}\n", NULL);
+	/* the spellings yaml.v3 reads: flow mappings across lines, JSON
+	 * (compact as Nix writes it, indented with tabs and CRLF), "---"
+	 * before a flow mapping, a flow mapping under its key, quoted keys */
+	const char *flow = tmpdir_with("flow.yaml", "--- # registries.d\n"
+	    "docker: {\n  \"localhost:5000\": {\n    lookaside: https://f/it's,"
+	    "   # a comment\n    'use-sigstore-attachments': true\n  },\n"
+	    "  q.io: {lookaside: 'https://q/', nested: {x: {y: z}}},\n"
+	    "  empty.io: {},\n  n.io: {lookaside: , use-sigstore-attachments:"
+	    "\n    false},\n}\ndefault-docker:\n  {lookaside: \"https://d/x # "
+	    "y\"}\n", NULL);
+	const char *json = tmpdir_with("a.yaml", "{\"docker\":{\"localhost:"
+	    "5000\":{\"lookaside\":\"https:\\/\\/j\\/\",\"use-sigstore-"
+	    "attachments\":true},\"q.io\":{\"lookaside\":null}},\"default-"
+	    "docker\":{\"sigstore\":\"https://jd/\"}}",
+	    "b.yaml", "\xef\xbb\xbf{\r\n\t\"docker\": {\r\n\t\t\"r.io\": "
+	    "{\r\n\t\t\t\"lookaside\": \"file:///var/r\"\r\n\t\t}\r\n\t}"
+	    "\r\n}\r\n",
+	    "c.yaml", "--- {docker: {s.io: {lookaside: https://s/}}}\n...\n",
+	    "d.yaml", "docker:\n  {t.io: {lookaside: https://t/}}\n",
+	    "e.yaml", "'docker':\n  \"u.io\":\n    'lookaside': https://u/ # c\n",
+	    NULL);
 	const struct {
 		const char *dir, *ref;
 		int code;
@@ -978,6 +999,17 @@ test_regd(void)
 		{ rh, "q.io/x", 0, "lookaside=https://q/ attach=1" },
 		{ rh, "empty.io/x", 0, "lookaside=https://d/it's attach=0" },
 		{ rh, "r.io/x", 0, "lookaside=https://d/it's attach=0" },
+		{ flow, "localhost:5000/app", 0, "lookaside=https://f/it's "
+		    "attach=1" },
+		{ flow, "q.io/x", 0, "lookaside=https://q/ attach=0" },
+		{ flow, "empty.io/x", 0, "lookaside=https://d/x # y attach=0" },
+		{ flow, "n.io/x", 0, "lookaside=https://d/x # y attach=0" },
+		{ json, "localhost:5000/a", 0, "lookaside=https://j/ attach=1" },
+		{ json, "q.io/x", 0, "lookaside=https://jd/ attach=0" },
+		{ json, "r.io/x", 0, "lookaside=file:///var/r attach=0" },
+		{ json, "s.io/x", 0, "lookaside=https://s/ attach=0" },
+		{ json, "t.io/x", 0, "lookaside=https://t/ attach=0" },
+		{ json, "u.io/x", 0, "lookaside=https://u/ attach=0" },
 	};
 	const struct {
 		const char *text, *err;
@@ -1009,6 +1041,39 @@ test_regd(void)
 		{ "docker:\n  a.io: {lookaside: https://a, [x]: 1}\n",
 		    "unsupported YAML (flow mapping)" },
 		{ "? a\n", "unsupported YAML (sequences" },
+		{ "docker: {\n  a.io: {\n    lookaside: [x]\n  }\n}\n",
+		    ":3: unsupported YAML (flow mapping)" },
+		{ "docker: {a.io: {lookaside: https://a\n    b}}\n",
+		    ":2: unsupported YAML (flow mapping)" },
+		{ "{\"docker\": {\"a.io\": {\"lookaside\": \"https://a\"}}\n",
+		    ":2: flow mapping not closed by \"}\"" },
+		{ "{\"docker\": {}}\ndocker: {}\n", ":2: text after the flow "
+		    "mapping that is the document" },
+		{ "{}\n---\n{}\n", ":2: text after the flow mapping" },
+		{ "docker: {a.io: {}} x\n", ":1: text after a flow mapping" },
+		{ "docker: {a.io}\n", ":1: unsupported YAML (flow mapping)" },
+		{ "docker: {a.io, b.io: {}}\n",
+		    ":1: unsupported YAML (flow mapping)" },
+		{ "{\"docker\"\n: {}}\n", ":1: unsupported YAML (flow mapping)" },
+		{ "docker: {a.io: {lookaside: \"https://a\n  b\"}}\n",
+		    ":1: unterminated quoted string" },
+		{ "docker:\r  a.io: {}\n", ":1: CR not followed by LF" },
+		{ "{a: {b: {c: {d: {e: {f: {g: {h: {i: 1}}}}}}}}}\n",
+		    ":1: mappings nested deeper than 8" },
+		{ "docker: {a.io: &x {}}\n", ":1: unsupported YAML (flow mapping)" },
+		{ "{\"docker\": {\"a.io\": {\"lookaside\": \"https://a\",\n"
+		    "  \"lookaside\": \"https://b\"}}}", ":2: duplicate key "
+		    "\"lookaside\"" },
+		{ "docker: {a.io: {}, 'a.io': {}}\n", "duplicate key \"a.io\"" },
+		{ "docker:\n  a.io: {lookaside: https://a}\n    x: 1\n",
+		    ":3: unexpected indentation" },
+		{ "docker:\n  a.io: {lookaside: https://a}\n  {b.io: {}}\n",
+		    ":3: unsupported YAML (sequences" },
+		{ "docker: {a.io: {lookaside: x}\n", ":2: flow mapping not "
+		    "closed" },
+		{ "docker: {a.io: {lookaside: ftp://a}}\n", ":1: lookaside "
+		    "\"ftp://a\": want an http://, https:// or file:/// URL" },
+		{ "  ---\ndocker: {}\n", ":1: unsupported YAML (expected" },
 	};
 	char out[1024];
 	const char *d;
