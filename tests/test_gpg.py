@@ -1304,7 +1304,42 @@ def lookaside_cases():
 	    "d.yaml": "docker:\n  %s:\n    lookaside: file:///nonexistent/"
 	    "ivlite\n  %s-other:\n    lookaside: %s\n" % (host(st), img.name,
 	    url)}))
+
+	# registries.d in the spellings yaml.v3 (skopeo's parser) reads: each
+	# accepts through the lookaside it names for the host, and rejects
+	# when it names another place
+	elsewhere = "file:///nonexistent/ivlite"
+	for what, text in SPELLINGS:
+		for ok in (True, False):
+			C.append(Case("registries.d spelled as %s: %s" % (what,
+			    "the lookaside it names is read" if ok else "a "
+			    "lookaside elsewhere finds nothing"), "crafted",
+			    lambda st, img: [good(st, img)], ring, 0 if ok else 1,
+			    ok_crafted("ed") if ok else lambda st, img, url:
+			    "no signature: none at " + elsewhere,
+			    regd=lambda st, img, url, text=text, ok=ok: {"d.yaml":
+			    text(host(st), url if ok else elsewhere)}))
 	return C
+
+
+# (name, text(host, lookaside URL)): registries.d naming that lookaside
+# for HOST, as people write it; skopeo reads each the same way
+SPELLINGS = [
+	("flow mappings across lines", lambda h, u: "docker: {\n  %s: {\n"
+	    "    lookaside: %s,  # the lab's\n    use-sigstore-attachments: "
+	    "false\n  },\n  other.example: {lookaside: file:///other}\n}\n"
+	    % (h, u)),
+	("JSON as Nix's builtins.toJSON writes it", lambda h, u: json.dumps(
+	    {"docker": {h: {"lookaside": u}}}, separators=(",", ":"))),
+	("JSON as Ansible's to_nice_json writes it", lambda h, u: json.dumps(
+	    {"default-docker": {"lookaside": "file:///nonexistent/default"},
+	    "docker": {h: {"lookaside": u, "use-sigstore-attachments": False}}},
+	    indent=4, sort_keys=True) + "\n"),
+	("quoted keys", lambda h, u: "'docker':\n  \"%s\":\n    'lookaside': "
+	    "\"%s\"\n" % (h, u)),
+	("a --- document start and CRLF line ends", lambda h, u: "--- # d\r\n"
+	    "docker:\r\n  %s:\r\n    lookaside: %s\r\n" % (h, u)),
+]
 
 
 # --- signedIdentity ----------------------------------------------------------
