@@ -2392,7 +2392,7 @@ enum { YNull, YScalar, YMap };	/* YAML node types */
 typedef struct Ynode {		/* a mapping, or one of its entries */
 	const char *key;
 	const char *val;	/* YScalar only */
-	int type, line;
+	int type, line, quoted;
 	struct Ynode *child, *next;
 } Ynode;
 
@@ -2605,6 +2605,7 @@ yaml_flow(Ynode *y, Yflow *f, int depth, Arena *a, Err *e)
 			if (yaml_flow(c, f, depth + 1, a, e) < 0)
 				return -1;
 		} else if (*f->p != ',' && *f->p != '}') {
+			c->quoted = *f->p == '"' || *f->p == '\'';
 			if (yaml_indicator(f->p) || !(c->val = yaml_flowscalar(f,
 			    &isnull, a, e)))
 				goto bad;
@@ -2635,7 +2636,7 @@ static int
 yaml_parse(Ynode *root, char *s, const char *file, Arena *a, Err *e)
 {
 	struct { int indent; Ynode *map; } st[YAML_DEPTH];
-	int depth = 0, line = 1, indent, isnull, done = 0;
+	int depth = 0, line = 1, indent, isnull, done = 0, begun = 0, doc;
 	char *l, *p, *c;
 	const char *key, *v;
 	Ynode *y, *last = NULL;
@@ -2665,16 +2666,22 @@ yaml_parse(Ynode *root, char *s, const char *file, Arena *a, Err *e)
 		if (*p == '\t')
 			return fail(e, ExitConfig, "%s:%d: tab in indentation",
 			    file, line);
-		if (!strcmp(p, "..."))
-			break;
+		doc = !indent && !strncmp(p, "---", 3) && (!p[3] ||
+		    p[3] == ' ' || p[3] == '\t');
+		if (!strcmp(p, "...") || (doc && begun))
+			break;	/* the first document is read, as by yaml.v3 */
 		if (done)
 			return fail(e, ExitConfig, "%s:%d: text after the flow "
 			    "mapping that is the document", file, line);
-		if (!root->child && !indent && !strncmp(p, "---", 3) &&
-		    (!p[3] || p[3] == ' ')) {
-			p += 3 + strspn(p + 3, " ");
+		begun = 1;
+		if (doc) {
+			p += 3 + strspn(p + 3, " \t");
 			if (!*p)
 				continue;
+			if (*p != '{')
+				return fail(e, ExitConfig, "%s:%d: unsupported "
+				    "YAML (a block mapping on the --- line)",
+				    file, line);
 		}
 		y = st[0].indent < 0 ? root : last;
 		if (*p == '{' && (y == root || (y && y->type == YNull &&
@@ -2697,18 +2704,17 @@ yaml_parse(Ynode *root, char *s, const char *file, Arena *a, Err *e)
 			p++;
 		} else {
 			for (c = p; *c && !(*c == ':' && (!c[1] || c[1] ==
-			    ' ')); c++)
+			    ' ' || c[1] == '\t')); c++)
 				;
 			if (!*c || c == p)
 				goto nokey;
-			if (!(key = ar_printf(a, e, "%.*s", (int)(c - p), p)))
-				return -1;
+			if (!(key = yaml_plain(p, c, &isnull, a, e)))
+				return -1;	/* "a :" is "a" */
 			p = c + 1;
 		}
-		if (*p && *p != ' ')
+		if (*p && *p != ' ' && *p != '\t')
 			goto nokey;
-		while (*p == ' ')
-			p++;
+		p += strspn(p, " \t");
 		if (st[0].indent < 0) {
 			st[0].indent = indent;	/* the first key */
 		} else if (indent > st[depth].indent) {
@@ -2745,6 +2751,7 @@ flow:
 			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
 			    "value", file, line);
 		v = p;
+		y->quoted = *p == '"' || *p == '\'';
 		if (!(y->val = yaml_scalar(&v, &isnull, file, line, a, e)))
 			return -1;
 		if (*v)
@@ -3030,10 +3037,14 @@ regd_section(RegdScope *s, const Ynode *y, const char *file, Err *e)
 		    file, y->line, y->key);
 	for (c = y->child; c; c = c->next) {
 		if (!strcmp(c->key, "use-sigstore-attachments")) {
-			if (c->type == YMap || (s->attach = yaml_bool(c->val)) < 0)
+			/* null leaves it unset; a quoted "true" is a string,
+			 * which containers/image refuses for a bool */
+			if (c->type != YNull && (c->type == YMap || c->quoted ||
+			    (s->attach = yaml_bool(c->val)) < 0))
 				return fail(e, ExitConfig, "%s:%d: "
 				    "use-sigstore-attachments: expected true or "
-				    "false", file, c->line);
+				    "false%s", file, c->line, c->quoted ?
+				    ", unquoted" : "");
 			continue;
 		}
 		if (strcmp(c->key, "lookaside") && strcmp(c->key, "sigstore") &&

@@ -1319,6 +1319,13 @@ def lookaside_cases():
 			    "no signature: none at " + elsewhere,
 			    regd=lambda st, img, url, text=text, ok=ok: {"d.yaml":
 			    text(host(st), url if ok else elsewhere)}))
+	# and what skopeo refuses to read, ivlite refuses too (exit 2)
+	for what, text, why in REFUSED:
+		C.append(Case("registries.d with %s: refused" % what, "crafted",
+		    lambda st, img: [good(st, img)], ring, 2, re.compile(
+		    r"error: /\S+/d\.yaml:%s" % re.escape(why)),
+		    regd=lambda st, img, url, text=text: {"d.yaml":
+		    text(host(st), url)}))
 	return C
 
 
@@ -1339,6 +1346,36 @@ SPELLINGS = [
 	    "\"%s\"\n" % (h, u)),
 	("a --- document start and CRLF line ends", lambda h, u: "--- # d\r\n"
 	    "docker:\r\n  %s:\r\n    lookaside: %s\r\n" % (h, u)),
+	("a second document, which is not read", lambda h, u: "docker: {%s: "
+	    "{lookaside: %s}}\n---\ndocker: {%s: {lookaside: file:///x}}\n"
+	    % (h, u, h)),
+	("a flow mapping below its key, tabs inside", lambda h, u: "docker:\n"
+	    "  %s:\n    {\tlookaside:\n\t  %s }\n" % (h, u)),
+	("a blank before the colon, a tab after it", lambda h, u: "docker:\n"
+	    "  %s :\n    lookaside:\t%s\n" % (h, u)),
+	("use-sigstore-attachments: ~ (null, unset)", lambda h, u: "docker:\n"
+	    "  %s:\n    lookaside: %s\n    use-sigstore-attachments: ~\n"
+	    % (h, u)),
+]
+
+# (name, text(host, lookaside URL), the reason after FILE:): what skopeo
+# refuses to read
+REFUSED = [
+	("use-sigstore-attachments: \"true\" (a string)", lambda h, u:
+	    "docker:\n  %s:\n    lookaside: %s\n    use-sigstore-attachments: "
+	    "\"true\"\n" % (h, u), "4: use-sigstore-attachments: expected "
+	    "true or false, unquoted"),
+	("\"use-sigstore-attachments\": \"true\" in JSON", lambda h, u:
+	    json.dumps({"docker": {h: {"lookaside": u,
+	    "use-sigstore-attachments": "true"}}}), "1: use-sigstore-"
+	    "attachments: expected true or false, unquoted"),
+	("a block mapping on the --- line", lambda h, u: "--- docker: {%s: "
+	    "{lookaside: %s}}\n" % (h, u), "1: unsupported YAML (a block "
+	    "mapping on the --- line)"),
+	("a flow mapping's key and colon on two lines", lambda h, u:
+	    "docker: {\"%s\"\n  : {lookaside: %s}}\n" % (h, u), "1: "
+	    "unsupported YAML (flow mapping): entries are \"key: value\", "
+	    "values one-line scalars or {} mappings"),
 ]
 
 

@@ -950,7 +950,7 @@ test_regd(void)
 	    "\r\n         use-sigstore-attachments: true\r\n",
 	    "x.yml", "this is ignored: [\n",
 	    "y.yaml", "---\ndefault-docker:\n  use-sigstore-attachments: "
-	    "\"no\"\n  lookaside: 'https://d/it''s'\ndocker:\n"
+	    "no\n  lookaside: 'https://d/it''s'\ndocker:\n"
 	    "  \"localhost:5000\":\n    use-sigstore-attachments: yes\n"
 	    "  localhost:5000/ns:\n    lookaside: https://ns/ # a comment\n"
 	    "  q.io: {lookaside: \"https://q/\", use-sigstore-attachments: On}\n"
@@ -977,7 +977,10 @@ test_regd(void)
 	    "c.yaml", "--- {docker: {s.io: {lookaside: https://s/}}}\n...\n",
 	    "d.yaml", "docker:\n  {t.io: {lookaside: https://t/}}\n",
 	    "e.yaml", "'docker':\n  \"u.io\":\n    'lookaside': https://u/ # c\n",
-	    NULL);
+	    "f.yaml", "docker: {v.io: {lookaside: https://v/}}\n---\ndocker: "
+	    "{w.io: {lookaside: https://w/}}\n",
+	    "g.yaml", "docker:\n  x.io :\n    lookaside:\thttps://x/\n    "
+	    "use-sigstore-attachments: ~\n", NULL);
 	const struct {
 		const char *dir, *ref;
 		int code;
@@ -1010,6 +1013,9 @@ test_regd(void)
 		{ json, "s.io/x", 0, "lookaside=https://s/ attach=0" },
 		{ json, "t.io/x", 0, "lookaside=https://t/ attach=0" },
 		{ json, "u.io/x", 0, "lookaside=https://u/ attach=0" },
+		{ json, "v.io/x", 0, "lookaside=https://v/ attach=0" },
+		{ json, "w.io/x", 0, "lookaside=https://jd/ attach=0" },
+		{ json, "x.io/x", 0, "lookaside=https://x/ attach=0" },
 	};
 	const struct {
 		const char *text, *err;
@@ -1049,7 +1055,14 @@ test_regd(void)
 		    ":2: flow mapping not closed by \"}\"" },
 		{ "{\"docker\": {}}\ndocker: {}\n", ":2: text after the flow "
 		    "mapping that is the document" },
-		{ "{}\n---\n{}\n", ":2: text after the flow mapping" },
+		{ "--- docker: {}\n", ":1: unsupported YAML (a block mapping on "
+		    "the --- line)" },
+		{ "docker:\n  a.io:\n    use-sigstore-attachments: \"no\"\n",
+		    ":3: use-sigstore-attachments: expected true or false, "
+		    "unquoted" },
+		{ "{\"docker\": {\"a.io\": {\"use-sigstore-attachments\": "
+		    "\"true\"}}}", ":1: use-sigstore-attachments: expected true "
+		    "or false, unquoted" },
 		{ "docker: {a.io: {}} x\n", ":1: text after a flow mapping" },
 		{ "docker: {a.io}\n", ":1: unsupported YAML (flow mapping)" },
 		{ "docker: {a.io, b.io: {}}\n",
