@@ -2747,7 +2747,10 @@ flow:
 				    "flow mapping", file, f.line);
 			continue;
 		}
-		if (*p && yaml_indicator(p))
+		/* "a: b: c" and "a: b:" are mappings yaml.v3 refuses */
+		if ((*p && yaml_indicator(p)) || (*p != '"' && *p != '\'' &&
+		    (strstr(p, ": ") || strstr(p, ":\t") || (*p &&
+		    p[strlen(p) - 1] == ':'))))
 			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
 			    "value", file, line);
 		v = p;
@@ -3023,10 +3026,28 @@ auth_doc(const char *text, size_t tn, const char *file, const char *name,
 	return 0;
 }
 
+/* containers/image decodes registries.d through encoding/json, which
+ * matches field names in any case: "Lookaside" is its lookaside, never a
+ * key to ignore */
+static int
+regd_case(const Ynode *c, const char *const *known, const char *file,
+    Err *e)
+{
+	for (; *known; known++)
+		if (!strcasecmp(c->key, *known) && strcmp(c->key, *known))
+			return fail(e, ExitConfig, "%s:%d: %s: containers/image "
+			    "reads it as %s; write %s", file, c->line, c->key,
+			    *known, *known);
+	return 0;
+}
+
 /* one section (lookaside, sigstore, use-sigstore-attachments…) */
 static int
 regd_section(RegdScope *s, const Ynode *y, const char *file, Err *e)
 {
+	static const char *const known[] = { "lookaside", "sigstore",
+	    "lookaside-staging", "sigstore-staging",
+	    "use-sigstore-attachments", NULL };
 	const Ynode *c;
 
 	s->attach = -1;
@@ -3036,6 +3057,8 @@ regd_section(RegdScope *s, const Ynode *y, const char *file, Err *e)
 		return fail(e, ExitConfig, "%s:%d: %s: expected a mapping",
 		    file, y->line, y->key);
 	for (c = y->child; c; c = c->next) {
+		if (regd_case(c, known, file, e) < 0)
+			return -1;
 		if (!strcmp(c->key, "use-sigstore-attachments")) {
 			/* null leaves it unset; a quoted "true" is a string,
 			 * which containers/image refuses for a bool */
@@ -3134,6 +3157,8 @@ regd_load(Regd *g, Arena *a, const char *dir, Err *e)
 static int
 regd_file(Regd *g, char *text, const char *file, Arena *a, Err *e)
 {
+	static const char *const known[] = { "docker", "default-docker",
+	    NULL };
 	const Ynode *t, *c;
 	RegdScope *s;
 	Ynode root;
@@ -3141,6 +3166,8 @@ regd_file(Regd *g, char *text, const char *file, Arena *a, Err *e)
 	if (yaml_parse(&root, text, file, a, e) < 0)
 		return -1;
 	for (t = root.child; t; t = t->next) {
+		if (regd_case(t, known, file, e) < 0)
+			return -1;
 		if (!strcmp(t->key, "default-docker") && t->type != YNull) {
 			if (!(s = regd_add(g, NULL, file, t->line, a, e)) ||
 			    regd_section(s, t, file, e) < 0)

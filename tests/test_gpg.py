@@ -1325,7 +1325,10 @@ def lookaside_cases():
 		    lambda st, img: [good(st, img)], ring, 2, re.compile(
 		    r"error: /\S+/d\.yaml:%s" % re.escape(why)),
 		    regd=lambda st, img, url, text=text: {"d.yaml":
-		    text(host(st), url)}))
+		    text(host(st), url)}, skopeo=("accept", "encoding/json, "
+		    "under containers/image's YAML, matches field names in any "
+		    "case; ivlite refuses rather than guess") if "case" in what
+		    else None))
 	return C
 
 
@@ -1359,7 +1362,7 @@ SPELLINGS = [
 ]
 
 # (name, text(host, lookaside URL), the reason after FILE:): what skopeo
-# refuses to read
+# refuses to read, or reads where ivlite would not
 REFUSED = [
 	("use-sigstore-attachments: \"true\" (a string)", lambda h, u:
 	    "docker:\n  %s:\n    lookaside: %s\n    use-sigstore-attachments: "
@@ -1372,6 +1375,14 @@ REFUSED = [
 	("a block mapping on the --- line", lambda h, u: "--- docker: {%s: "
 	    "{lookaside: %s}}\n" % (h, u), "1: unsupported YAML (a block "
 	    "mapping on the --- line)"),
+	("Lookaside for lookaside (skopeo ignores case)", lambda h, u:
+	    "docker:\n  %s:\n    Lookaside: %s\n" % (h, u), "3: Lookaside: "
+	    "containers/image reads it as lookaside; write lookaside"),
+	("DOCKER for docker (skopeo ignores case)", lambda h, u: "DOCKER:\n"
+	    "  %s:\n    lookaside: %s\n" % (h, u), "1: DOCKER: containers/image "
+	    "reads it as docker; write docker"),
+	("a plain value holding \": \"", lambda h, u: "docker:\n  %s:\n    "
+	    "lookaside: %s/x: y\n" % (h, u), "3: unsupported YAML value"),
 	("a flow mapping's key and colon on two lines", lambda h, u:
 	    "docker: {\"%s\"\n  : {lookaside: %s}}\n" % (h, u), "1: "
 	    "unsupported YAML (flow mapping): entries are \"key: value\", "

@@ -1087,6 +1087,15 @@ test_regd(void)
 		{ "docker: {a.io: {lookaside: ftp://a}}\n", ":1: lookaside "
 		    "\"ftp://a\": want an http://, https:// or file:/// URL" },
 		{ "  ---\ndocker: {}\n", ":1: unsupported YAML (expected" },
+		{ "docker:\n  a.io:\n    Lookaside: https://a\n", ":3: "
+		    "Lookaside: containers/image reads it as lookaside; write "
+		    "lookaside" },
+		{ "Docker: {}\n", ":1: Docker: containers/image reads it as "
+		    "docker; write docker" },
+		{ "docker:\n  a.io:\n    lookaside: https://a: b\n",
+		    ":3: unsupported YAML value" },
+		{ "docker:\n  a.io:\n    lookaside: https://a:\n",
+		    ":3: unsupported YAML value" },
 	};
 	char out[1024];
 	const char *d;
