@@ -1097,9 +1097,10 @@ test_regd(void)
 		{ "docker:\n  a.io:\n    lookaside: https://a:\n",
 		    ":3: unsupported YAML value" },
 	};
-	char out[1024];
+	char out[1024], path[256];
 	const char *d;
 	size_t i;
+	FILE *f;
 	int code;
 
 	for (i = 0; i < LEN(cases); i++) {
@@ -1122,6 +1123,16 @@ test_regd(void)
 	check(code == 2 && strstr(out, "/b.yaml:3: \"a.io\" is also defined in")
 	    && strstr(out, "/a.yaml"), __LINE__, "regd duplicate: %d %s",
 	    code, out);
+	/* a NUL byte, which yaml.v3 refuses, must not end the file early */
+	d = tmpdir_with("a.yaml", "", NULL);
+	snprintf(path, sizeof(path), "%s/a.yaml", d);
+	if ((f = fopen(path, "w"))) {
+		fwrite("docker: {}\n\0docker: {}\n", 1, 23, f);
+		fclose(f);
+	}
+	code = iv_regd_lookup(d, "a.io/x", out, sizeof(out));
+	check(code == 2 && strstr(out, "/a.yaml: a NUL byte"), __LINE__,
+	    "regd NUL: %d %s", code, out);
 	d = tmpdir_with("a.yaml", "default-docker:\n  lookaside: https://a\n",
 	    "b.yaml", "default-docker:\n  lookaside: https://b\n", NULL);
 	code = iv_regd_lookup(d, "a.io/x", out, sizeof(out));
