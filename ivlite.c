@@ -2377,13 +2377,14 @@ pol_files(const Policy *p, const Scope *only,
 }
 
 /* == 11. YAML subset (registries.d) ======================================
- * The YAML that registries.d files use, in the spellings yaml.v3
- * (containers/image's parser) reads: block mappings, plain and quoted
- * scalars, comments, "---", CRLF, and flow mappings, nested and across
- * lines, so JSON too (YAML 1.2 is a superset of it; Nix's toJSON and
- * Ansible's to_json write registries.d that way), parsed into a small
- * tree.  Anything else is "unsupported YAML" with FILE:LINE, never a
- * guess at what yaml.v3 would have read. */
+ * The YAML that registries.d files use, in the spellings containers/image
+ * reads (yaml.v3; YAML to JSON over yaml.v2 in skopeo 1.9, the tests'
+ * reference): block mappings, plain and quoted scalars, comments, "---",
+ * CRLF, and flow mappings, nested and across lines, so JSON too (YAML 1.2
+ * is a superset of it; Nix's toJSON and Ansible's to_json write
+ * registries.d that way), parsed into a small tree.  Anything else is
+ * "unsupported YAML" with FILE:LINE, never a guess at what containers/image
+ * would have read. */
 
 #define YAML_DEPTH 8		/* mappings in mappings; registries.d has 3 */
 
@@ -2405,13 +2406,13 @@ typedef struct {		/* a flow mapping's cursor, across lines */
 
 /* the line at *next, NUL-terminated, without its comment and trailing
  * blanks (a CR included); NULL after the last.  '#' starts a comment
- * after a blank, outside the quoted scalars that start after a blank or
- * one of "{[,:" (yaml.v3's rule, close enough for one line). */
+ * after a blank, outside quoted scalars, which start a line or follow
+ * one of "{[,:" (it's # c is "it's"). */
 static char *
 yaml_line(char **next, int *line)
 {
 	char *l = *next, *c;
-	int q = 0;
+	int q = 0, prev = 0;
 
 	if (!l)
 		return NULL;
@@ -2425,12 +2426,14 @@ yaml_line(char **next, int *line)
 			c++;
 		else if (q && *c == q)
 			q = 0;
-		else if (!q && (*c == '"' || *c == '\'') && (c == l ||
-		    strchr(" \t{[,:", c[-1])))
+		else if (!q && (*c == '"' || *c == '\'') && (!prev ||
+		    strchr("{[,:", prev)))
 			q = *c;
 		else if (!q && *c == '#' && (c == l || c[-1] == ' ' ||
 		    c[-1] == '\t'))
 			break;
+		if (*c != ' ' && *c != '\t')
+			prev = *c;
 	}
 	*c = '\0';
 	while (c > l && (c[-1] == ' ' || c[-1] == '\t' || c[-1] == '\r'))

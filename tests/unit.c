@@ -980,7 +980,9 @@ test_regd(void)
 	    "f.yaml", "docker: {v.io: {lookaside: https://v/}}\n---\ndocker: "
 	    "{w.io: {lookaside: https://w/}}\n",
 	    "g.yaml", "docker:\n  x.io :\n    lookaside:\thttps://x/\n    "
-	    "use-sigstore-attachments: ~\n", NULL);
+	    "use-sigstore-attachments: ~\n",
+	    "h.yaml", "docker:\n  y.io:\n    lookaside: https://y/a 'b # c\n",
+	    NULL);
 	const struct {
 		const char *dir, *ref;
 		int code;
@@ -1016,6 +1018,7 @@ test_regd(void)
 		{ json, "v.io/x", 0, "lookaside=https://v/ attach=0" },
 		{ json, "w.io/x", 0, "lookaside=https://jd/ attach=0" },
 		{ json, "x.io/x", 0, "lookaside=https://x/ attach=0" },
+		{ json, "y.io/x", 0, "lookaside=https://y/a 'b attach=0" },
 	};
 	const struct {
 		const char *text, *err;
