@@ -2634,6 +2634,20 @@ bad:
 	    "scalars or {} mappings", f->file, f->line);
 }
 
+/* the flow mapping at p, in line f->line, as y's value; nothing may
+ * follow it on the line where it ends */
+static int
+yaml_flowvalue(Ynode *y, Yflow *f, char *p, int depth, Arena *a, Err *e)
+{
+	f->p = p;
+	if (yaml_flow(y, f, depth, a, e) < 0)
+		return -1;
+	if (f->p[strspn(f->p, " \t")])
+		return fail(e, ExitConfig, "%s:%d: text after a flow mapping",
+		    f->file, f->line);
+	return 0;
+}
+
 /* the whole file into a tree under root */
 static int
 yaml_parse(Ynode *root, char *s, const char *file, Arena *a, Err *e)
@@ -2671,7 +2685,7 @@ yaml_parse(Ynode *root, char *s, const char *file, Arena *a, Err *e)
 			    file, line);
 		doc = !indent && !strncmp(p, "---", 3) && (!p[3] ||
 		    p[3] == ' ' || p[3] == '\t');
-		if (!strcmp(p, "...") || (doc && begun))
+		if ((!indent && !strcmp(p, "...")) || (doc && begun))
 			break;	/* the first document is read, as by yaml.v3 */
 		if (done)
 			return fail(e, ExitConfig, "%s:%d: text after the flow "
@@ -2691,7 +2705,9 @@ yaml_parse(Ynode *root, char *s, const char *file, Arena *a, Err *e)
 		    !y->val)) && indent > st[depth].indent) {
 			/* the document, or the value of the key above */
 			done = y == root;
-			goto flow;
+			if (yaml_flowvalue(y, &f, p, depth + 1, a, e) < 0)
+				return -1;
+			continue;
 		}
 		if (yaml_indicator(p))
 			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
@@ -2741,13 +2757,8 @@ yaml_parse(Ynode *root, char *s, const char *file, Arena *a, Err *e)
 			return -1;
 		last = y;
 		if (*p == '{') {
-flow:
-			f.p = p;
-			if (yaml_flow(y, &f, depth + 1, a, e) < 0)
+			if (yaml_flowvalue(y, &f, p, depth + 1, a, e) < 0)
 				return -1;
-			if (*(f.p + strspn(f.p, " \t")))
-				return fail(e, ExitConfig, "%s:%d: text after a "
-				    "flow mapping", file, f.line);
 			continue;
 		}
 		/* "a: b: c" and "a: b:" are mappings yaml.v3 refuses */

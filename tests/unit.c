@@ -1090,6 +1090,7 @@ test_regd(void)
 		{ "docker: {a.io: {lookaside: ftp://a}}\n", ":1: lookaside "
 		    "\"ftp://a\": want an http://, https:// or file:/// URL" },
 		{ "  ---\ndocker: {}\n", ":1: unsupported YAML (expected" },
+		{ "docker:\n  ...\n", ":2: unsupported YAML (expected" },
 		{ "docker:\n  a.io:\n    Lookaside: https://a\n", ":3: "
 		    "Lookaside: containers/image reads it as lookaside; write "
 		    "lookaside" },
