@@ -6516,7 +6516,7 @@ reg_token(Reg *g, Err *e)
 {
 	Arena *a = g->net->a;
 	char *scope, *url, *form = NULL, *basic = NULL, *q;
-	char rauth[AUTH_SIZE];
+	char rauth[AUTH_SIZE], rq[QUOTE_SIZE];
 	const char *tok, *origin = NULL;
 	HttpReq hq = { .lim = LIMIT_INIT(MAX_TOKEN_BYTES) };
 	Url ru, bu;
@@ -6536,7 +6536,7 @@ reg_token(Reg *g, Err *e)
 		return fail(e, ExitUndecided, "%s: token realm %s is plain "
 		    "HTTP, allowed only on loopback, -insecure hosts and the "
 		    "host of a plain-HTTP -insecure registry", g->host,
-		    g->realm);
+		    quote_as(rq, g->realm, strlen(g->realm), 0));
 	if (g->creds.src && !ru.tls && !url_loopback(ru.host))
 		return fail(e, ExitUndecided, "%s: token realm %s is plain "
 		    "HTTP to a host that is not loopback: credentials (%s) are "
