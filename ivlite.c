@@ -1316,6 +1316,28 @@ json_get(const Json *j, int obj, const char *key)
 	return json_getn(j, obj, key, strlen(key));
 }
 
+/* code point u (no surrogate) as UTF-8 at q; returns its end */
+static char *
+json_utf8(char *q, unsigned long u)
+{
+	if (u < 0x80) {
+		*q++ = (char)u;
+	} else if (u < 0x800) {
+		*q++ = (char)(0xc0 | u >> 6);
+		*q++ = (char)(0x80 | (u & 0x3f));
+	} else if (u < 0x10000) {
+		*q++ = (char)(0xe0 | u >> 12);
+		*q++ = (char)(0x80 | (u >> 6 & 0x3f));
+		*q++ = (char)(0x80 | (u & 0x3f));
+	} else {
+		*q++ = (char)(0xf0 | u >> 18);
+		*q++ = (char)(0x80 | (u >> 12 & 0x3f));
+		*q++ = (char)(0x80 | (u >> 6 & 0x3f));
+		*q++ = (char)(0x80 | (u & 0x3f));
+	}
+	return q;
+}
+
 /* the unescaped string at token i, NUL-terminated; a NUL inside is an error */
 static char *
 json_str(const Json *j, int i, Arena *a, Err *e)
@@ -1360,21 +1382,7 @@ json_str(const Json *j, int i, Arena *a, Err *e)
 			    (size_t)j->t[i].start + k));
 			return NULL;
 		}
-		if (u < 0x80) {
-			*q++ = (char)u;
-		} else if (u < 0x800) {
-			*q++ = (char)(0xc0 | u >> 6);
-			*q++ = (char)(0x80 | (u & 0x3f));
-		} else if (u < 0x10000) {
-			*q++ = (char)(0xe0 | u >> 12);
-			*q++ = (char)(0x80 | (u >> 6 & 0x3f));
-			*q++ = (char)(0x80 | (u & 0x3f));
-		} else {
-			*q++ = (char)(0xf0 | u >> 18);
-			*q++ = (char)(0x80 | (u >> 12 & 0x3f));
-			*q++ = (char)(0x80 | (u >> 6 & 0x3f));
-			*q++ = (char)(0x80 | (u & 0x3f));
-		}
+		q = json_utf8(q, u);
 	}
 	*q = '\0';
 	if (strlen(out) != (size_t)(q - out)) {
@@ -2486,9 +2494,10 @@ yaml_scalar(const char **pp, int *isnull, const char *file, int line,
 					u = strtoul((char[5]){ end[1], end[2],
 					    n > 2 ? end[3] : 0, n > 2 ? end[4] :
 					    0, 0 }, NULL, 16);
-					if (u == 0 || u > 0x7f)
-						goto bad;	/* ASCII only */
-					*q++ = (char)u;
+					/* yaml.v3 refuses surrogates, pairs too */
+					if (u == 0 || (u >= 0xd800 && u < 0xe000))
+						goto bad;
+					q = json_utf8(q, u);
 					end += n;
 					break;
 				default:
