@@ -2494,9 +2494,9 @@ yaml_scalar(const char **pp, int *isnull, const char *file, int line,
 					u = strtoul((char[5]){ end[1], end[2],
 					    n > 2 ? end[3] : 0, n > 2 ? end[4] :
 					    0, 0 }, NULL, 16);
-					/* yaml.v3 refuses surrogates, pairs too */
-					if (u == 0 || (u >= 0xd800 && u < 0xe000))
-						goto bad;
+					if (u == 0 || (u >= 0xd800 &&
+					    u < 0xe000))
+						goto bad;	/* as yaml.v3 */
 					q = json_utf8(q, u);
 					end += n;
 					break;

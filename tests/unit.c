@@ -1020,8 +1020,8 @@ test_regd(void)
 		{ json, "w.io/x", 0, "lookaside=https://jd/ attach=0" },
 		{ json, "x.io/x", 0, "lookaside=https://x/ attach=0" },
 		{ json, "y.io/x", 0, "lookaside=https://y/a 'b attach=0" },
-		{ json, "z.io/x", 0, "lookaside=file:///caf\xc3\xa9.\xe2\x82\xac "
-		    "attach=0" },
+		{ json, "z.io/x", 0, "lookaside=file:///caf\xc3\xa9."
+		    "\xe2\x82\xac attach=0" },
 	};
 	const struct {
 		const char *text, *err;
@@ -1094,8 +1094,9 @@ test_regd(void)
 		    "\"ftp://a\": want an http://, https:// or file:/// URL" },
 		{ "  ---\ndocker: {}\n", ":1: unsupported YAML (expected" },
 		{ "docker:\n  ...\n", ":2: unsupported YAML (expected" },
-		{ "{\"docker\": {\"a.io\": {\"lookaside\": \"\\ud83d\\ude00\"}}}",
-		    ":1: unsupported escape in a double-quoted string" },
+		{ "{\"docker\": {\"a.io\": {\"lookaside\": "
+		    "\"\\ud83d\\ude00\"}}}", ":1: unsupported escape in a "
+		    "double-quoted string" },
 		{ "{\"docker\": {\"a.io\": {\"lookaside\": \"\\u0000\"}}}",
 		    ":1: unsupported escape in a double-quoted string" },
 		{ "docker:\n  a.io:\n    Lookaside: https://a\n", ":3: "
