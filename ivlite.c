@@ -2678,8 +2678,8 @@ yaml_parse(Ynode *root, char *s, const char *file, Arena *a, Err *e)
 		if (*c == '\n')
 			line++;
 		else if (*c == '\r' && c[1] != '\n')
-			return fail(e, ExitConfig, "%s:%d: CR not followed by LF",
-			    file, line);
+			return fail(e, ExitConfig, "%s:%d: CR not followed by "
+			    "LF", file, line);
 	f.next = s;
 	f.line = 0;
 	f.file = file;
