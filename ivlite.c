@@ -6528,15 +6528,17 @@ reg_token(Reg *g, Err *e)
 	char rauth[AUTH_SIZE], rq[QUOTE_SIZE];
 	const char *tok, *origin = NULL;
 	HttpReq hq = { .lim = LIMIT_INIT(MAX_TOKEN_BYTES) };
+	Err pe = { 0, "" };
 	Url ru, bu;
 	Resp r;
 	Json j;
 	int k;
 
 	scope = ar_printf(a, e, "repository:%s:pull", g->repo);
-	if (!scope || url_parse(&ru, g->realm, a, e) < 0 || url_parse(&bu,
-	    g->base, a, e) < 0)
+	if (!scope || url_parse(&bu, g->base, a, e) < 0)
 		return -1;
+	if (url_parse(&ru, g->realm, a, &pe) < 0)	/* the server's */
+		return fail(e, pe.code, "%s: token realm: %s", g->host, pe.msg);
 	/* §3.3: a plain-HTTP realm on loopback, an -insecure host or the
 	 * host of a plain-HTTP -insecure registry (its challenge came in
 	 * plain text anyway); credentials to one only on loopback */

@@ -1610,6 +1610,18 @@ def run_plain_creds(t, n, nl):
 	    "-insecure, is refused naming the registry (TLS registry)",
 	    realm_elsewhere(True))
 
+	def realm_unparsed():
+		"""A realm ivlite cannot take (user information): the reason
+		names the registry, then the realm."""
+		reg = rec()
+		reg.challenge = bearer("http://user@" + reg.host)
+		r, _ = go(reg.host)
+		t.expect(r, 3, "error: %s: token realm: URL \"http://user@%s/token\":"
+		    " user information is not accepted" % (reg.host, reg.host))
+		want(reg, ping, r=r)
+	t.case("token realm: a realm URL that does not parse is refused naming "
+	    "the registry", realm_unparsed)
+
 	def mapped():
 		reg = rec('Basic realm="recorder"')
 		host = "[::ffff:7f00:1]:%d" % reg.port
