@@ -1616,8 +1616,9 @@ def run_plain_creds(t, n, nl):
 		reg = rec()
 		reg.challenge = bearer("http://user@" + reg.host)
 		r, _ = go(reg.host)
-		t.expect(r, 3, "error: %s: token realm: URL \"http://user@%s/token\":"
-		    " user information is not accepted" % (reg.host, reg.host))
+		t.expect(r, 3, "error: %s: token realm: URL \"http://user@%s/"
+		    "token\": user information is not accepted" % (reg.host,
+		    reg.host))
 		want(reg, ping, r=r)
 	t.case("token realm: a realm URL that does not parse is refused naming "
 	    "the registry", realm_unparsed)
