@@ -6538,7 +6538,8 @@ reg_token(Reg *g, Err *e)
 	if (!scope || url_parse(&bu, g->base, a, e) < 0)
 		return -1;
 	if (url_parse(&ru, g->realm, a, &pe) < 0)	/* the server's */
-		return fail(e, pe.code, "%s: token realm: %s", g->host, pe.msg);
+		return a->spent ? ar_spent(e) : fail(e, pe.code, "%s: token "
+		    "realm: %s", g->host, pe.msg);
 	/* §3.3: a plain-HTTP realm on loopback, an -insecure host or the
 	 * host of a plain-HTTP -insecure registry (its challenge came in
 	 * plain text anyway); credentials to one only on loopback */
