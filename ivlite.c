@@ -1391,6 +1391,28 @@ json_get(const Json *j, int obj, const char *key)
 	return json_getn(j, obj, key, strlen(key));
 }
 
+/* code point u (no surrogate) as UTF-8 at q; returns its end */
+static char *
+json_utf8(char *q, unsigned long u)
+{
+	if (u < 0x80) {
+		*q++ = (char)u;
+	} else if (u < 0x800) {
+		*q++ = (char)(0xc0 | u >> 6);
+		*q++ = (char)(0x80 | (u & 0x3f));
+	} else if (u < 0x10000) {
+		*q++ = (char)(0xe0 | u >> 12);
+		*q++ = (char)(0x80 | (u >> 6 & 0x3f));
+		*q++ = (char)(0x80 | (u & 0x3f));
+	} else {
+		*q++ = (char)(0xf0 | u >> 18);
+		*q++ = (char)(0x80 | (u >> 12 & 0x3f));
+		*q++ = (char)(0x80 | (u >> 6 & 0x3f));
+		*q++ = (char)(0x80 | (u & 0x3f));
+	}
+	return q;
+}
+
 /* the unescaped string at token i, NUL-terminated; a NUL inside is an error */
 static char *
 json_str(const Json *j, int i, Arena *a, Err *e)
@@ -1435,21 +1457,7 @@ json_str(const Json *j, int i, Arena *a, Err *e)
 			    (size_t)j->t[i].start + k));
 			return NULL;
 		}
-		if (u < 0x80) {
-			*q++ = (char)u;
-		} else if (u < 0x800) {
-			*q++ = (char)(0xc0 | u >> 6);
-			*q++ = (char)(0x80 | (u & 0x3f));
-		} else if (u < 0x10000) {
-			*q++ = (char)(0xe0 | u >> 12);
-			*q++ = (char)(0x80 | (u >> 6 & 0x3f));
-			*q++ = (char)(0x80 | (u & 0x3f));
-		} else {
-			*q++ = (char)(0xf0 | u >> 18);
-			*q++ = (char)(0x80 | (u >> 12 & 0x3f));
-			*q++ = (char)(0x80 | (u >> 6 & 0x3f));
-			*q++ = (char)(0x80 | (u & 0x3f));
-		}
+		q = json_utf8(q, u);
 	}
 	*q = '\0';
 	if (strlen(out) != (size_t)(q - out)) {
@@ -2473,7 +2481,435 @@ pol_files(const Policy *p, const Scope *only,
 	return 0;
 }
 
-/* == 11. certs.d, auth.json, registries.d ================================
+/* == 11. YAML subset (registries.d) ======================================
+ * The YAML that registries.d files use, in the spellings containers/image
+ * reads (yaml.v3; YAML to JSON over yaml.v2 in skopeo 1.9, the tests'
+ * reference): block mappings, plain and quoted scalars, comments, "---",
+ * CRLF, and flow mappings, nested and across lines, so JSON too (YAML 1.2
+ * is a superset of it; Nix's toJSON and Ansible's to_json write
+ * registries.d that way), parsed into a small tree.  Anything else is
+ * "unsupported YAML" with FILE:LINE, never a guess at what containers/image
+ * would have read. */
+
+#define YAML_DEPTH 8		/* mappings in mappings; registries.d has 3 */
+
+enum { YNull, YScalar, YMap };	/* YAML node types */
+
+typedef struct Ynode {		/* a mapping, or one of its entries */
+	const char *key;
+	const char *val;	/* YScalar only */
+	int type, line, quoted;
+	struct Ynode *child, *next;
+} Ynode;
+
+typedef struct {		/* a flow mapping's cursor, across lines */
+	char *p;		/* in the current line */
+	char *next;		/* the text after it, or NULL */
+	int line;
+	const char *file;
+} Yflow;
+
+/* the line at *next, NUL-terminated, without its comment and trailing
+ * blanks (a CR included); NULL after the last.  '#' starts a comment
+ * after a blank, outside quoted scalars, which start a line or follow
+ * one of "{[,:" (it's # c is "it's"). */
+static char *
+yaml_line(char **next, int *line)
+{
+	char *l = *next, *c;
+	int q = 0, prev = 0;
+
+	if (!l)
+		return NULL;
+	++*line;
+	if ((*next = strchr(l, '\n')))
+		*(*next)++ = '\0';
+	for (c = l; *c; c++) {
+		if (q && *c == '\\' && q == '"' && c[1])
+			c++;
+		else if (q && *c == q && q == '\'' && c[1] == '\'')
+			c++;
+		else if (q && *c == q)
+			q = 0;
+		else if (!q && (*c == '"' || *c == '\'') && (!prev ||
+		    strchr("{[,:", prev)))
+			q = *c;
+		else if (!q && *c == '#' && (c == l || c[-1] == ' ' ||
+		    c[-1] == '\t'))
+			break;
+		if (*c != ' ' && *c != '\t')
+			prev = *c;
+	}
+	*c = '\0';
+	while (c > l && (c[-1] == ' ' || c[-1] == '\t' || c[-1] == '\r'))
+		*--c = '\0';
+	return l;
+}
+
+/* the plain scalar p..end, trimmed; *isnull for empty, ~ and null */
+static char *
+yaml_plain(const char *p, const char *end, int *isnull, Arena *a, Err *e)
+{
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*isnull = end == p || (end - p == 1 && *p == '~') || (end - p == 4 &&
+	    (!strncmp(p, "null", 4) || !strncmp(p, "Null", 4) ||
+	    !strncmp(p, "NULL", 4)));
+	return ar_printf(a, e, "%.*s", (int)(end - p), p);
+}
+
+/* one scalar at *pp: quoted (on this line), unquoted into the arena, or
+ * plain to the end of the line */
+static char *
+yaml_scalar(const char **pp, int *isnull, const char *file, int line,
+    Arena *a, Err *e)
+{
+	const char *p = *pp, *end;
+	char *out, *q;
+	unsigned long u;
+	int n;
+
+	*isnull = 0;
+	if (*p == '"' || *p == '\'') {
+		if (!(out = q = ar_alloc(a, strlen(p) + 1, e)))
+			return NULL;
+		for (end = p + 1; *end; end++) {
+			if (*p == '\'' && *end == '\'' && end[1] == '\'')
+				*q++ = *end++;
+			else if (*end == *p)
+				break;
+			else if (*p == '"' && *end == '\\') {
+				switch (*++end) {
+				case 'n': *q++ = '\n'; break;
+				case 't': *q++ = '\t'; break;
+				case '\\': case '"': case '/': *q++ = *end; break;
+				case 'x': case 'u':
+					n = *end == 'x' ? 2 : 4;
+					if (strspn(end + 1, "0123456789abcdefABCDEF")
+					    < (size_t)n)
+						goto bad;
+					u = strtoul((char[5]){ end[1], end[2],
+					    n > 2 ? end[3] : 0, n > 2 ? end[4] :
+					    0, 0 }, NULL, 16);
+					if (u == 0 || (u >= 0xd800 &&
+					    u < 0xe000))
+						goto bad;	/* as yaml.v3 */
+					q = json_utf8(q, u);
+					end += n;
+					break;
+				default:
+					goto bad;
+				}
+			} else
+				*q++ = *end;
+		}
+		if (*end != *p)
+			return fail(e, ExitConfig, "%s:%d: unterminated quoted "
+			    "string (quoted strings across lines are not "
+			    "accepted)", file, line), NULL;
+		*q = '\0';
+		*pp = end + 1;
+		return out;
+	}
+	*pp = p + strlen(p);
+	return yaml_plain(p, *pp, isnull, a, e);
+bad:
+	return fail(e, ExitConfig, "%s:%d: unsupported escape in a "
+	    "double-quoted string", file, line), NULL;
+}
+
+/* a new node under parent, refusing a key already there */
+static Ynode *
+yaml_add(Ynode *parent, const char *key, int line, const char *file,
+    Arena *a, Err *e)
+{
+	Ynode *y, **tail;
+
+	for (tail = &parent->child; *tail; tail = &(*tail)->next)
+		if (!strcmp((*tail)->key, key))
+			return fail(e, ExitConfig, "%s:%d: duplicate key %s",
+			    file, line, ar_quote(a, key, strlen(key), e)), NULL;
+	if (!(y = ar_alloc(a, sizeof(*y), e)))
+		return NULL;
+	memset(y, 0, sizeof(*y));
+	y->key = key;
+	y->line = line;
+	y->type = YNull;
+	*tail = y;
+	return y;
+}
+
+/* Does p start something other than a scalar or a mapping entry (a
+ * sequence, anchor, alias, tag, block scalar, directive, complex key)? */
+static int
+yaml_indicator(const char *p)
+{
+	return strchr("[]{}&*!|>%@`,#", *p) || (strchr("-?:", *p) && (!p[1] ||
+	    strchr(" \t,[]{}", p[1])));
+}
+
+/* past blanks and line ends (comments are gone); 0 at the end of text */
+static int
+yaml_ws(Yflow *f)
+{
+	for (;;) {
+		f->p += strspn(f->p, " \t");
+		if (*f->p || !f->next)
+			return *f->p != '\0';
+		f->p = yaml_line(&f->next, &f->line);
+	}
+}
+
+/* one scalar of a flow mapping at f->p: quoted, or plain up to a flow
+ * indicator or a ": " */
+static char *
+yaml_flowscalar(Yflow *f, int *isnull, Arena *a, Err *e)
+{
+	const char *p = f->p;
+	char *s;
+
+	if (*p == '"' || *p == '\'') {
+		s = yaml_scalar(&p, isnull, f->file, f->line, a, e);
+	} else {
+		while (*p && !strchr(",[]{}", *p) && !(*p == ':' && (!p[1] ||
+		    strchr(" \t,[]{}", p[1]))))
+			p++;
+		s = yaml_plain(f->p, p, isnull, a, e);
+	}
+	f->p += p - f->p;
+	return s;
+}
+
+/* The flow mapping at f->p ("{"), maybe across lines, into y: entries
+ * "key: value", the value a scalar or a flow mapping; f->p ends past its
+ * "}".  A plain scalar does not continue on the next line: yaml.v3 would
+ * fold it, we refuse it. */
+static int
+yaml_flow(Ynode *y, Yflow *f, int depth, Arena *a, Err *e)
+{
+	const char *key;
+	int isnull;
+	Ynode *c;
+
+	if (depth >= YAML_DEPTH)
+		return fail(e, ExitConfig, "%s:%d: mappings nested deeper than "
+		    "%d", f->file, f->line, YAML_DEPTH);
+	y->type = YMap;
+	for (f->p++;; f->p++) {
+		if (!yaml_ws(f))
+			goto open;
+		if (*f->p == '}')
+			break;
+		if (yaml_indicator(f->p) || !(key = yaml_flowscalar(f, &isnull,
+		    a, e)))
+			goto bad;
+		f->p += strspn(f->p, " \t");
+		if (*f->p++ != ':' || isnull)
+			goto bad;	/* "{a}", "{a, b: c}": no value */
+		if (!(c = yaml_add(y, key, f->line, f->file, a, e)))
+			return -1;
+		if (!yaml_ws(f))
+			goto open;
+		if (*f->p == '{') {
+			if (yaml_flow(c, f, depth + 1, a, e) < 0)
+				return -1;
+		} else if (*f->p != ',' && *f->p != '}') {
+			c->quoted = *f->p == '"' || *f->p == '\'';
+			if (yaml_indicator(f->p) || !(c->val = yaml_flowscalar(f,
+			    &isnull, a, e)))
+				goto bad;
+			c->type = isnull ? YNull : YScalar;
+			if (isnull)
+				c->val = NULL;
+		}
+		if (!yaml_ws(f))
+			goto open;
+		if (*f->p == '}')
+			break;
+		if (*f->p != ',')
+			goto bad;
+	}
+	f->p++;
+	return 0;
+open:
+	return fail(e, ExitConfig, "%s:%d: flow mapping not closed by \"}\"",
+	    f->file, f->line);
+bad:
+	return e->code ? -1 : fail(e, ExitConfig, "%s:%d: unsupported YAML "
+	    "(flow mapping): entries are \"key: value\", values one-line "
+	    "scalars or {} mappings", f->file, f->line);
+}
+
+/* the flow mapping at p, in line f->line, as y's value; nothing may
+ * follow it on the line where it ends */
+static int
+yaml_flowvalue(Ynode *y, Yflow *f, char *p, int depth, Arena *a, Err *e)
+{
+	f->p = p;
+	if (yaml_flow(y, f, depth, a, e) < 0)
+		return -1;
+	if (f->p[strspn(f->p, " \t")])
+		return fail(e, ExitConfig, "%s:%d: text after a flow mapping",
+		    f->file, f->line);
+	return 0;
+}
+
+/* the whole file into a tree under root */
+static int
+yaml_parse(Ynode *root, char *s, const char *file, Arena *a, Err *e)
+{
+	struct { int indent; Ynode *map; } st[YAML_DEPTH];
+	int depth = 0, line = 1, indent, isnull, done = 0, begun = 0, doc;
+	char *l, *p, *c;
+	const char *key, *v;
+	Ynode *y, *last = NULL;
+	Yflow f;
+
+	memset(root, 0, sizeof(*root));
+	root->type = YMap;
+	st[0].indent = -1;	/* set by the first key */
+	st[0].map = root;
+	if (!strncmp(s, "\xef\xbb\xbf", 3))
+		s += 3;
+	for (c = s; *c; c++)	/* yaml.v3 ends a line at a lone CR too */
+		if (*c == '\n')
+			line++;
+		else if (*c == '\r' && c[1] != '\n')
+			return fail(e, ExitConfig, "%s:%d: CR not followed by "
+			    "LF", file, line);
+	f.next = s;
+	f.line = 0;
+	f.file = file;
+	while ((l = yaml_line(&f.next, &f.line))) {
+		line = f.line;
+		indent = (int)strspn(l, " ");
+		p = l + indent;
+		if (!*p)
+			continue;
+		if (*p == '\t')
+			return fail(e, ExitConfig, "%s:%d: tab in indentation",
+			    file, line);
+		doc = !indent && !strncmp(p, "---", 3) && (!p[3] ||
+		    p[3] == ' ' || p[3] == '\t');
+		if ((!indent && !strcmp(p, "...")) || (doc && begun))
+			break;	/* the first document is read, as by yaml.v3 */
+		if (done)
+			return fail(e, ExitConfig, "%s:%d: text after the flow "
+			    "mapping that is the document", file, line);
+		begun = 1;
+		if (doc) {
+			p += 3 + strspn(p + 3, " \t");
+			if (!*p)
+				continue;
+			if (*p != '{')
+				return fail(e, ExitConfig, "%s:%d: unsupported "
+				    "YAML (a block mapping on the --- line)",
+				    file, line);
+		}
+		y = st[0].indent < 0 ? root : last;
+		if (*p == '{' && (y == root || (y && y->type == YNull &&
+		    !y->val)) && indent > st[depth].indent) {
+			/* the document, or the value of the key above */
+			done = y == root;
+			if (yaml_flowvalue(y, &f, p, depth + 1, a, e) < 0)
+				return -1;
+			continue;
+		}
+		if (yaml_indicator(p))
+			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
+			    "(sequences, anchors, aliases, tags, block scalars "
+			    "and complex keys are not accepted)", file, line);
+		/* key: up to ": " or a colon ending the line */
+		if (*p == '"' || *p == '\'') {
+			if (!(key = yaml_scalar((const char **)&p, &isnull,
+			    file, line, a, e)))
+				return -1;
+			if (*p != ':')
+				goto nokey;
+			p++;
+		} else {
+			for (c = p; *c && !(*c == ':' && (!c[1] || c[1] ==
+			    ' ' || c[1] == '\t')); c++)
+				;
+			if (!*c || c == p)
+				goto nokey;
+			if (!(key = yaml_plain(p, c, &isnull, a, e)))
+				return -1;	/* "a :" is "a" */
+			p = c + 1;
+		}
+		if (*p && *p != ' ' && *p != '\t')
+			goto nokey;
+		p += strspn(p, " \t");
+		if (st[0].indent < 0) {
+			st[0].indent = indent;	/* the first key */
+		} else if (indent > st[depth].indent) {
+			/* a mapping under the key just read, which had no
+			 * value */
+			if (!last || last->type != YNull || last->val ||
+			    depth + 1 == (int)LEN(st))
+				return fail(e, ExitConfig, "%s:%d: unexpected "
+				    "indentation", file, line);
+			last->type = YMap;
+			st[++depth].map = last;
+			st[depth].indent = indent;
+		} else {
+			while (depth > 0 && indent < st[depth].indent)
+				depth--;
+			if (indent != st[depth].indent)
+				return fail(e, ExitConfig, "%s:%d: inconsistent "
+				    "indentation", file, line);
+		}
+		if (!(y = yaml_add(st[depth].map, key, line, file, a, e)))
+			return -1;
+		last = y;
+		if (*p == '{') {
+			if (yaml_flowvalue(y, &f, p, depth + 1, a, e) < 0)
+				return -1;
+			continue;
+		}
+		/* "a: b: c" and "a: b:" are mappings yaml.v3 refuses */
+		if ((*p && yaml_indicator(p)) || (*p != '"' && *p != '\'' &&
+		    (strstr(p, ": ") || strstr(p, ":\t") || (*p &&
+		    p[strlen(p) - 1] == ':'))))
+			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
+			    "value", file, line);
+		v = p;
+		y->quoted = *p == '"' || *p == '\'';
+		if (!(y->val = yaml_scalar(&v, &isnull, file, line, a, e)))
+			return -1;
+		if (*v)
+			return fail(e, ExitConfig, "%s:%d: text after a quoted "
+			    "value", file, line);
+		y->type = isnull ? YNull : YScalar;
+		if (isnull)
+			y->val = NULL;
+	}
+	return 0;
+nokey:
+	return fail(e, ExitConfig, "%s:%d: unsupported YAML (expected "
+	    "\"key: value\"; multi-line scalars are not accepted)", file,
+	    line);
+}
+
+static int
+yaml_bool(const char *s)
+{
+	static const char *yes[] = { "true", "True", "TRUE", "y", "Y", "yes",
+	    "Yes", "YES", "on", "On", "ON" };
+	static const char *no[] = { "false", "False", "FALSE", "n", "N", "no",
+	    "No", "NO", "off", "Off", "OFF" };
+	size_t i;
+
+	for (i = 0; s && i < LEN(yes); i++)
+		if (!strcmp(s, yes[i]))
+			return 1;
+	for (i = 0; s && i < LEN(no); i++)
+		if (!strcmp(s, no[i]))
+			return 0;
+	return -1;
+}
+
+/* == 12. certs.d, auth.json, registries.d ================================
  * Per-registry TLS material (containers-certs.d(5)), credentials
  * (containers-auth.json(5), docker's config.json) and signature locations
  * (containers-registries.d(5)).  Credentials are secrets: no Err, log line
@@ -2490,15 +2926,6 @@ typedef struct {		/* secrets: never in an Err, a log or output */
 	const char *idtoken;	/* OAuth2 refresh token ("identitytoken") */
 	const char *src;	/* "FILE, key K", or NULL: no credentials */
 } Creds;
-
-enum { YNull, YScalar, YMap };	/* YAML node types */
-
-typedef struct Ynode {		/* registries.d YAML, as a tree */
-	const char *key;
-	const char *val;	/* YScalar only */
-	int type, line;
-	struct Ynode *child, *next;
-} Ynode;
 
 typedef struct {		/* one scope of registries.d */
 	const char *key;	/* docker scope; NULL: default-docker */
@@ -2721,276 +3148,19 @@ auth_doc(const char *text, size_t tn, const char *file, const char *name,
 	return 0;
 }
 
-/* registries.d: the YAML that real files use (block mappings, plain and
- * quoted scalars, comments, {} and one-line flow mappings), parsed into a
- * small tree; anything else is "unsupported YAML" with FILE:LINE. */
-
-/* one scalar at *pp (plain up to stop bytes, or quoted), unquoted into
- * the arena; *isnull for empty, ~ and null */
-static char *
-yaml_scalar(const char **pp, const char *stop, int *isnull, const char *file,
-    int line, Arena *a, Err *e)
-{
-	const char *p = *pp, *end;
-	char *out, *q;
-	unsigned long u;
-	int n;
-
-	*isnull = 0;
-	if (*p == '"' || *p == '\'') {
-		if (!(out = q = ar_alloc(a, strlen(p) + 1, e)))
-			return NULL;
-		for (end = p + 1; *end; end++) {
-			if (*p == '\'' && *end == '\'' && end[1] == '\'')
-				*q++ = *end++;
-			else if (*end == *p)
-				break;
-			else if (*p == '"' && *end == '\\') {
-				switch (*++end) {
-				case 'n': *q++ = '\n'; break;
-				case 't': *q++ = '\t'; break;
-				case '\\': case '"': case '/': *q++ = *end; break;
-				case 'x': case 'u':
-					n = *end == 'x' ? 2 : 4;
-					if (strspn(end + 1, "0123456789abcdefABCDEF")
-					    < (size_t)n)
-						goto bad;
-					u = strtoul((char[5]){ end[1], end[2],
-					    n > 2 ? end[3] : 0, n > 2 ? end[4] :
-					    0, 0 }, NULL, 16);
-					if (u == 0 || u > 0x7f)
-						goto bad;	/* ASCII only */
-					*q++ = (char)u;
-					end += n;
-					break;
-				default:
-					goto bad;
-				}
-			} else
-				*q++ = *end;
-		}
-		if (*end != *p)
-			return fail(e, ExitConfig, "%s:%d: unterminated quoted "
-			    "string", file, line), NULL;
-		*q = '\0';
-		*pp = end + 1;
-		return out;
-	}
-	for (end = p; *end && !strchr(stop, *end); end++)
-		;
-	while (end > p && end[-1] == ' ')
-		end--;
-	*pp = end;
-	if (end == p || (end - p == 1 && *p == '~') || (end - p == 4 &&
-	    (!strncmp(p, "null", 4) || !strncmp(p, "Null", 4) ||
-	    !strncmp(p, "NULL", 4))))
-		*isnull = 1;
-	return ar_printf(a, e, "%.*s", (int)(end - p), p);
-bad:
-	return fail(e, ExitConfig, "%s:%d: unsupported escape in a "
-	    "double-quoted string", file, line), NULL;
-}
-
-/* a new node under parent, refusing a key already there */
-static Ynode *
-yaml_add(Ynode *parent, const char *key, int line, const char *file,
-    Arena *a, Err *e)
-{
-	Ynode *y, **tail;
-
-	for (tail = &parent->child; *tail; tail = &(*tail)->next)
-		if (!strcmp((*tail)->key, key))
-			return fail(e, ExitConfig, "%s:%d: duplicate key %s",
-			    file, line, ar_quote(a, key, strlen(key), e)), NULL;
-	if (!(y = ar_alloc(a, sizeof(*y), e)))
-		return NULL;
-	memset(y, 0, sizeof(*y));
-	y->key = key;
-	y->line = line;
-	y->type = YNull;
-	*tail = y;
-	return y;
-}
-
-/* "{}" or "{a: b, c: 'd'}": scalars only */
+/* containers/image decodes registries.d through encoding/json, which
+ * matches field names in any case: "Lookaside" is its lookaside, never a
+ * key to ignore */
 static int
-yaml_flow(Ynode *y, const char *p, const char *file, int line, Arena *a,
+regd_case(const Ynode *c, const char *const *known, const char *file,
     Err *e)
 {
-	const char *key;
-	Ynode *c;
-	int isnull;
-
-	y->type = YMap;
-	for (p++; *p == ' '; p++)
-		;
-	while (*p != '}') {
-		if (strchr("[{&*!|>", *p) || !(key = yaml_scalar(&p, ":,}",
-		    &isnull, file, line, a, e)))
-			return e->code ? -1 : fail(e, ExitConfig, "%s:%d: "
-			    "unsupported YAML (flow mapping)", file, line);
-		if (*p != ':' || isnull)
-			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
-			    "(flow mapping)", file, line);
-		for (p++; *p == ' '; p++)
-			;
-		if (*p && strchr("[{&*!|>", *p))
-			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
-			    "(flow mapping)", file, line);
-		if (!(c = yaml_add(y, key, line, file, a, e)) ||
-		    !(c->val = yaml_scalar(&p, ",}", &isnull, file, line, a, e)))
-			return -1;
-		c->type = isnull ? YNull : YScalar;
-		while (*p == ' ')
-			p++;
-		if (*p == ',')
-			for (p++; *p == ' '; p++)
-				;
-		else if (*p != '}')
-			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
-			    "(flow mapping)", file, line);
-	}
-	for (p++; *p == ' '; p++)
-		;
-	return *p ? fail(e, ExitConfig, "%s:%d: text after a flow mapping",
-	    file, line) : 0;
-}
-
-/* the whole file into a tree under root */
-static int
-yaml_parse(Ynode *root, char *s, const char *file, Arena *a, Err *e)
-{
-	struct { int indent; Ynode *map; } st[8];
-	int depth = 0, line = 0, indent, isnull, q;
-	char *l, *next, *p, *c;
-	const char *key, *v;
-	Ynode *y, *last = NULL;
-
-	memset(root, 0, sizeof(*root));
-	root->type = YMap;
-	st[0].indent = -1;	/* set by the first key */
-	st[0].map = root;
-	if (!strncmp(s, "\xef\xbb\xbf", 3))
-		s += 3;
-	for (l = s; l; l = next) {
-		line++;
-		if ((next = strchr(l, '\n')))
-			*next++ = '\0';
-		if (*l && l[strlen(l) - 1] == '\r')
-			l[strlen(l) - 1] = '\0';
-		/* comments: '#' at the start or after a blank, outside quotes */
-		for (c = l, q = 0; *c; c++) {
-			if (*c == '\'' || *c == '"')
-				q = q == *c ? 0 : q ? q : *c;
-			else if (*c == '#' && !q && (c == l || c[-1] == ' ' ||
-			    c[-1] == '\t'))
-				break;
-		}
-		*c = '\0';
-		while (c > l && (c[-1] == ' ' || c[-1] == '\t'))
-			*--c = '\0';
-		indent = (int)strspn(l, " ");
-		p = l + indent;
-		if (!*p)
-			continue;
-		if (*p == '\t')
-			return fail(e, ExitConfig, "%s:%d: tab in indentation",
-			    file, line);
-		if ((line == 1 || !root->child) && !strcmp(p, "---"))
-			continue;
-		if (!strcmp(p, "..."))
-			break;
-		if (!strcmp(p, "{}") && !root->child && indent == 0)
-			continue;
-		if (strchr("-?&*!|>[%@`", *p))
-			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
-			    "(sequences, anchors, aliases, tags, block scalars "
-			    "and complex keys are not accepted)", file, line);
-		/* key: up to ": " or a colon ending the line */
-		if (*p == '"' || *p == '\'') {
-			if (!(key = yaml_scalar((const char **)&p, "", &isnull,
-			    file, line, a, e)))
-				return -1;
-			if (*p != ':')
-				goto nokey;
-			p++;
-		} else {
-			for (c = p; *c && !(*c == ':' && (!c[1] || c[1] ==
-			    ' ')); c++)
-				;
-			if (!*c || c == p)
-				goto nokey;
-			if (!(key = ar_printf(a, e, "%.*s", (int)(c - p), p)))
-				return -1;
-			p = c + 1;
-		}
-		if (*p && *p != ' ')
-			goto nokey;
-		while (*p == ' ')
-			p++;
-		if (st[0].indent < 0) {
-			st[0].indent = indent;	/* the first key */
-		} else if (indent > st[depth].indent) {
-			/* a mapping under the key just read, which had no
-			 * value */
-			if (!last || last->type != YNull || last->val ||
-			    depth + 1 == (int)LEN(st))
-				return fail(e, ExitConfig, "%s:%d: unexpected "
-				    "indentation", file, line);
-			last->type = YMap;
-			st[++depth].map = last;
-			st[depth].indent = indent;
-		} else {
-			while (depth > 0 && indent < st[depth].indent)
-				depth--;
-			if (indent != st[depth].indent)
-				return fail(e, ExitConfig, "%s:%d: inconsistent "
-				    "indentation", file, line);
-		}
-		if (!(y = yaml_add(st[depth].map, key, line, file, a, e)))
-			return -1;
-		last = y;
-		if (*p == '{') {
-			if (yaml_flow(y, p, file, line, a, e) < 0)
-				return -1;
-			continue;
-		}
-		if (*p && strchr("&*!|>[-", *p) && (*p != '-' || p[1] == ' '))
-			return fail(e, ExitConfig, "%s:%d: unsupported YAML "
-			    "value", file, line);
-		v = p;
-		if (!(y->val = yaml_scalar(&v, "", &isnull, file, line, a, e)))
-			return -1;
-		if (*v)
-			return fail(e, ExitConfig, "%s:%d: text after a quoted "
-			    "value", file, line);
-		y->type = isnull ? YNull : YScalar;
-		if (isnull)
-			y->val = NULL;
-	}
+	for (; *known; known++)
+		if (!strcasecmp(c->key, *known) && strcmp(c->key, *known))
+			return fail(e, ExitConfig, "%s:%d: %s: containers/image "
+			    "reads it as %s; write %s", file, c->line, c->key,
+			    *known, *known);
 	return 0;
-nokey:
-	return fail(e, ExitConfig, "%s:%d: unsupported YAML (expected "
-	    "\"key: value\"; multi-line scalars are not accepted)", file,
-	    line);
-}
-
-static int
-yaml_bool(const char *s)
-{
-	static const char *yes[] = { "true", "True", "TRUE", "y", "Y", "yes",
-	    "Yes", "YES", "on", "On", "ON" };
-	static const char *no[] = { "false", "False", "FALSE", "n", "N", "no",
-	    "No", "NO", "off", "Off", "OFF" };
-	size_t i;
-
-	for (i = 0; s && i < LEN(yes); i++)
-		if (!strcmp(s, yes[i]))
-			return 1;
-	for (i = 0; s && i < LEN(no); i++)
-		if (!strcmp(s, no[i]))
-			return 0;
-	return -1;
 }
 
 /* Is a within two edits (insert, delete, replace) of b?  For "did you
@@ -3041,6 +3211,9 @@ static const char *const sectionkeys[] = { "lookaside", "sigstore",
 static int
 regd_section(RegdScope *s, const Ynode *y, const char *file, Err *e)
 {
+	static const char *const known[] = { "lookaside", "sigstore",
+	    "lookaside-staging", "sigstore-staging",
+	    "use-sigstore-attachments", NULL };
 	const Ynode *c;
 
 	s->attach = -1;
@@ -3050,11 +3223,17 @@ regd_section(RegdScope *s, const Ynode *y, const char *file, Err *e)
 		return fail(e, ExitConfig, "%s:%d: %s: expected a mapping",
 		    file, y->line, y->key);
 	for (c = y->child; c; c = c->next) {
+		if (regd_case(c, known, file, e) < 0)
+			return -1;
 		if (!strcmp(c->key, "use-sigstore-attachments")) {
-			if (c->type == YMap || (s->attach = yaml_bool(c->val)) < 0)
+			/* null leaves it unset; a quoted "true" is a string,
+			 * which containers/image refuses for a bool */
+			if (c->type != YNull && (c->type == YMap || c->quoted ||
+			    (s->attach = yaml_bool(c->val)) < 0))
 				return fail(e, ExitConfig, "%s:%d: "
 				    "use-sigstore-attachments: expected true or "
-				    "false", file, c->line);
+				    "false%s", file, c->line, c->quoted ?
+				    ", unquoted" : "");
 			continue;
 		}
 		if (strcmp(c->key, "lookaside") && strcmp(c->key, "sigstore") &&
@@ -3140,10 +3319,14 @@ regd_load(Regd *g, Arena *a, const char *dir, Err *e)
 		warn("%s: ignored: registries.d reads only files ending in "
 		    ".yaml", skip[i] ? skip[i] : NOMEM);
 	qsort(names, (size_t)n, sizeof(names[0]), str_cmp);
-	for (i = 0; i < n; i++)
-		if (file_read(a, names[i], MAX_REGD_BYTES, &f, e) < 0 ||
-		    regd_file(g, f.p, names[i], a, e) < 0)
+	for (i = 0; i < n; i++) {
+		if (file_read(a, names[i], MAX_REGD_BYTES, &f, e) < 0)
 			return -1;
+		if (strlen(f.p) != f.n)	/* yaml.v3 refuses it too */
+			return fail(e, ExitConfig, "%s: a NUL byte", names[i]);
+		if (regd_file(g, f.p, names[i], a, e) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -3151,6 +3334,8 @@ regd_load(Regd *g, Arena *a, const char *dir, Err *e)
 static int
 regd_file(Regd *g, char *text, const char *file, Arena *a, Err *e)
 {
+	static const char *const known[] = { "docker", "default-docker",
+	    NULL };
 	const Ynode *t, *c;
 	RegdScope *s;
 	Ynode root;
@@ -3158,6 +3343,8 @@ regd_file(Regd *g, char *text, const char *file, Arena *a, Err *e)
 	if (yaml_parse(&root, text, file, a, e) < 0)
 		return -1;
 	for (t = root.child; t; t = t->next) {
+		if (regd_case(t, known, file, e) < 0)
+			return -1;
 		if (!strcmp(t->key, "default-docker") && t->type != YNull) {
 			if (!(s = regd_add(g, NULL, file, t->line, a, e)) ||
 			    regd_section(s, t, file, e) < 0)
@@ -3237,7 +3424,7 @@ regd_find(const Regd *g, const Ref *r, const char *digest,
 	return m.lookaside ? regd_url(m.lookaside, e) : 0;
 }
 
-/* == 12. Crypto over mbedTLS =============================================
+/* == 13. Crypto over mbedTLS =============================================
  * Public keys from PEM and signatures over SHA-256, as cosign makes them:
  * ECDSA (DER, or IEEE P1363 r||s when not DER) and RSA PKCS#1 v1.5; raw
  * keys and checks for OpenPGP; hashes; PEM and certificates.  Every
@@ -3999,7 +4186,7 @@ cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
 	return NULL;
 }
 
-/* == 13. Name constraints and certification paths ========================
+/* == 14. Name constraints and certification paths ========================
  * Path validation over mbedTLS with what it lacks: validity at a given
  * time (the Rekor time), code signing, and RFC 5280 name constraints. */
 
@@ -4540,7 +4727,7 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 	return -1;
 }
 
-/* == 14. Ed25519 (RFC 8032) ==============================================
+/* == 15. Ed25519 (RFC 8032) ==============================================
  * Verification (RFC 8032 §5.1.7).  Field elements mod p = 2^255 - 19 are
  * eight 32-bit limbs, kept below 2^256 and reduced by folding with 2^256 =
  * 38 (mod p); points are extended coordinates on -x^2 + y^2 = 1 + d x^2 y^2
@@ -4849,7 +5036,7 @@ ed25519_verify(const unsigned char pub[32], const void *m, size_t n,
 	return fe_eq(x1, x2) ? 0 : -1;
 }
 
-/* == 15. URLs and proxies ================================================
+/* == 16. URLs and proxies ================================================
  * Absolute http(s) URLs, relative references (RFC 3986), which hosts are
  * loopback, and Go's rules for the proxy environment variables. */
 
@@ -5054,7 +5241,7 @@ net_proxy(const Url *u)
 	return p;
 }
 
-/* == 16. Sockets and TLS trust ===========================================
+/* == 17. Sockets and TLS trust ===========================================
  * Connections bounded by the run's deadline; TLS is mbedTLS with our own
  * name rules: an IP literal must be an iPAddress SAN, a name a dNSName SAN,
  * never the CN.  The trust of a registry: the CA bundle, certs.d, its
@@ -5814,7 +6001,7 @@ tls_start(Conn *c, Err *e)
 	return 0;
 }
 
-/* == 17. HTTP/1.1 ========================================================
+/* == 18. HTTP/1.1 ========================================================
  * A small HTTP/1.1 client: one request in flight per connection, one kept
  * connection per origin (or a proxy tunnel), every header and body
  * bounded, every wait bounded by the run's deadline, plain HTTP only where
@@ -5830,6 +6017,7 @@ typedef struct {		/* one HTTP request (http_get, http_once) */
 	const char *ctype, *body;	/* a POST's Content-Type and body */
 	Limit lim;		/* of a 2xx response's body */
 	const char *what;	/* for errors; "+what": no path logged */
+	const char *plainfor;	/* HOST[:PORT] vetted for plain HTTP, or NULL */
 } HttpReq;
 
 typedef struct {
@@ -6395,11 +6583,13 @@ http_get(Net *n, const HttpReq *q, Resp *r, Err *e)
 		if (hops && wastls && !u.tls)
 			return fail(e, ExitUndecided, "%s: %s: redirect from "
 			    "https to http refused: %s", from, w, url);
-		if (url_plain(n, &u, hops ? from : NULL, w, e) < 0 ||
-		    http_once(n, q, &u, r, e) < 0)
+		url_authority(&u, auth, sizeof(auth));
+		if ((!q->plainfor || strcmp(auth, q->plainfor)) && url_plain(n,
+		    &u, hops ? from : NULL, w, e) < 0)
+			return -1;
+		if (http_once(n, q, &u, r, e) < 0)
 			return -1;
 		wastls = u.tls;
-		url_authority(&u, auth, sizeof(auth));
 		/* a what starting with "+" keeps the path (a query with an
 		 * account name) out of the log */
 		logv("GET %s://%s%.*s%s%s%s -> %d", u.tls ? "https" : "http",
@@ -6424,7 +6614,7 @@ http_get(Net *n, const HttpReq *q, Resp *r, Err *e)
 	return 0;
 }
 
-/* == 18. Registry client =================================================
+/* == 19. Registry client =================================================
  * The Docker Registry HTTP API v2 as containers/image speaks it: ping,
  * WWW-Authenticate challenges, anonymous or credentialed bearer tokens,
  * basic auth, manifests and blobs checked against their digests; an
@@ -6547,16 +6737,30 @@ reg_token(Reg *g, Err *e)
 {
 	Arena *a = g->net->a;
 	char *scope, *url, *form = NULL, *basic = NULL, *q;
+	char rauth[AUTH_SIZE], rq[QUOTE_SIZE];
 	const char *tok, *origin = NULL;
 	HttpReq hq = { .lim = LIMIT_INIT(MAX_TOKEN_BYTES) };
-	Url ru;
+	Err pe = { 0, "" };
+	Url ru, bu;
 	Resp r;
 	Json j;
 	int k;
 
 	scope = ar_printf(a, e, "repository:%s:pull", g->repo);
-	if (!scope || url_parse(&ru, g->realm, a, e) < 0)
+	if (!scope || url_parse(&bu, g->base, a, e) < 0)
 		return -1;
+	if (url_parse(&ru, g->realm, a, &pe) < 0)	/* the server's */
+		return a->spent ? ar_spent(e) : fail(e, pe.code, "%s: token "
+		    "realm: %s", g->host, pe.msg);
+	/* §3.3: a plain-HTTP realm on loopback, an -insecure host or the
+	 * host of a plain-HTTP -insecure registry (its challenge came in
+	 * plain text anyway); credentials to one only on loopback */
+	if (!ru.tls && !url_loopback(ru.host) && !url_insecure(g->net, &ru) &&
+	    (g->trust || strcasecmp(ru.host, bu.host)))
+		return fail(e, ExitUndecided, "%s: token realm %s is plain "
+		    "HTTP, allowed only on loopback, -insecure hosts and the "
+		    "host of a plain-HTTP -insecure registry", g->host,
+		    quote_as(rq, g->realm, strlen(g->realm), 0));
 	if (g->creds.src && !ru.tls && !url_loopback(ru.host))
 		return fail(e, ExitUndecided, "%s: token realm %s is plain "
 		    "HTTP to a host that is not loopback: credentials (%s) are "
@@ -6589,14 +6793,12 @@ reg_token(Reg *g, Err *e)
 	    reg_origin(&ru, a, e))) || e->code)
 		return -1;
 	hq.trust = g->trust;
+	hq.plainfor = ru.tls ? NULL : url_authority(&ru, rauth, sizeof(rauth));
 	if (form) {
 		hq.method = "POST";
 		hq.ctype = "application/x-www-form-urlencoded";
 		hq.body = form;
-		/* http_get's rule, for the POST http_get does not make */
-		if (url_parse(&ru, url, a, e) < 0 || url_plain(g->net, &ru,
-		    NULL, "token", e) < 0 || http_once(g->net, &hq, &ru, &r,
-		    e) < 0) {
+		if (http_once(g->net, &hq, &ru, &r, e) < 0) {
 			cry_wipe(form, strlen(form));
 			return -1;
 		}
@@ -7205,7 +7407,7 @@ reg_referrer(Reg *g, Referrer *r, const char *subject, Err *e)
 	return reg_classify(r, resp.ctype, subject, a, e);
 }
 
-/* == 19. Runs ============================================================
+/* == 20. Runs ============================================================
  * What one verification gathers as it goes: registries.d and the
  * registry, each set up when first needed, and the state each requirement
  * type keeps for the run. */
@@ -7287,7 +7489,7 @@ run_state(Run *run, int type, size_t size, Err *e)
 	return s->data;
 }
 
-/* == 20. Signed payloads and identities ==================================
+/* == 21. Signed payloads and identities ==================================
  * The JSON a signature covers, in cosign and simple signing alike, read
  * only after the signature over its exact bytes verified: it must name
  * the image's digest and an identity signedIdentity accepts
@@ -7555,7 +7757,7 @@ pay_judge(Run *run, const Req *q, const Str *p, const char *type,
 	return !sub.code;
 }
 
-/* == 21. sigstoreSigned: cosign attachments, Fulcio, Rekor ===============
+/* == 22. sigstoreSigned: cosign attachments, Fulcio, Rekor ===============
  * cosign's layout, as containers/image reads it: the manifest tagged
  * sha256-<hex>.sig in the image's repository, one layer per signature,
  * the signature in an annotation, a certificate and Rekor bundle beside it.
@@ -8320,7 +8522,7 @@ out:
 	return rc;
 }
 
-/* == 22. Inflate (RFC 1951) ==============================================
+/* == 23. Inflate (RFC 1951) ==============================================
  * Bounded: what gpg compresses with ZIP and ZLIB. */
 
 typedef struct {		/* a canonical Huffman code */
@@ -8588,7 +8790,7 @@ inf_packet(const unsigned char *p, size_t n, Arena *a, Str *out,
 	return r < 0 ? -1 : 0;
 }
 
-/* == 23. OpenPGP packets and signatures ==================================
+/* == 24. OpenPGP packets and signatures ==================================
  * RFC 4880 packets, keys and signatures (v4; v3 signatures), checked with
  * the crypto sections: what simple signing and keyrings are made of. */
 
@@ -9119,7 +9321,7 @@ pgp_dearmor(const char *s, size_t n, Arena *a, Str *out, const char **why)
 	return 0;
 }
 
-/* == 24. OpenPGP keyrings ================================================
+/* == 25. OpenPGP keyrings ================================================
  * The keys of a requirement merged by fingerprint and judged as GnuPG
  * judges what it imports: certified user IDs, bindings signed back,
  * revocation and expiry. */
@@ -9407,7 +9609,7 @@ pgp_usable(const Keyring *r, const PgpKey *k, long long now, int lapsed,
 	return -1;
 }
 
-/* == 25. signedBy: simple signing and lookaside ==========================
+/* == 26. signedBy: simple signing and lookaside ==========================
  * GPG "simple signing" as containers/image verifies it: signatures from
  * the lookaside store (containers-registries.d(5)), each an OpenPGP
  * message (RFC 4880: one-pass signature, literal data, signature, maybe
@@ -9878,7 +10080,7 @@ out:
 	return rc;
 }
 
-/* == 26. Crypto: DER and RFC 3161 timestamps (CMS) =======================
+/* == 27. Crypto: DER and RFC 3161 timestamps (CMS) =======================
  * A strict DER reader (exact tags, definite minimal lengths, nothing left
  * over) for what mbedTLS does not parse: RFC 3161 time-stamp tokens, CMS
  * SignedData (RFC 5652) carrying a TSTInfo, checked against the roots of a
@@ -10264,7 +10466,7 @@ out:
 	return *why ? -1 : 0;
 }
 
-/* == 27. Crypto: Sigstore log keys and certificate transparency ==========
+/* == 28. Crypto: Sigstore log keys and certificate transparency ==========
  * The keys of trusted_root.json's logs (ECDSA, RSA, Ed25519 from their
  * SubjectPublicKeyInfo DER), signatures by them, and the SCTs Fulcio
  * embeds in its certificates (RFC 6962 §3.2: the precertificate is the
@@ -10567,7 +10769,7 @@ ct_verify(const Cert *leaf, const Cert *issuer, const Log *logs, int nlogs,
 	return n ? n : -1;
 }
 
-/* == 28. Regular expressions (POSIX ERE, whole string) ===================
+/* == 29. Regular expressions (POSIX ERE, whole string) ===================
  * Identities in a policy may be POSIX extended regular expressions
  * (regcomp(3) syntax), matched against the whole string: ivlite anchors
  * them itself.  Own code rather than regcomp: musl's adds 45 KB to
@@ -10962,7 +11164,7 @@ rx_match(const Rx *rx, const char *s, size_t n, Arena *a)
 	return pos == n && i < nc;
 }
 
-/* == 29. Sigstore trusted root and Fulcio identities =====================
+/* == 30. Sigstore trusted root and Fulcio identities =====================
  * trusted_root.json (specs/sigstore-bundle.md §5) read as strictly as
  * every other file: its Rekor logs, Fulcio certificate authorities, CT
  * logs and time-stamping authorities, each trusted only within its
@@ -11435,7 +11637,7 @@ id_match(const PolIdent *p, int n, const Who *w, int *k, Arena *a,
 	return 0;
 }
 
-/* == 30. Transparency logs: Rekor v1 and v2 ==============================
+/* == 31. Transparency logs: Rekor v1 and v2 ==============================
  * A bundle's tlogEntries (specs/sigstore-bundle.md §8): Rekor v1 entries
  * with a signed entry timestamp (SET) or an inclusion proof to a signed
  * checkpoint, Rekor v2 entries with an inclusion proof to a C2SP
@@ -11987,7 +12189,7 @@ tl_fulcio(Root *tr, const Str *der, const Proof *pf, Arena *a,
 	return 1;
 }
 
-/* == 31. sigstoreBundle: cosign 3 bundles ================================
+/* == 32. sigstoreBundle: cosign 3 bundles ================================
  * cosign 3's signatures (specs/sigstore-bundle.md): a Sigstore bundle
  * (v0.1 to v0.3) as the one layer of a referrer of the image, its DSSE
  * envelope signed over PAE by a policy key, a pki certificate or, keyless,
@@ -12749,7 +12951,7 @@ bdl_warn(const Req *q, const char *policyfile)
 	return NULL;
 }
 
-/* == 32. Crypto: Notary Project chains, signatures and CRLs ==============
+/* == 33. Crypto: Notary Project chains, signatures and CRLs ==============
  * What notation asks of certificates beyond a path (specs/notation.md
  * §4.1, §7): the chain as sent, each certificate signed by the next, the
  * last self-signed, key usage critical; JWS and COSE signatures (ECDSA
@@ -13256,14 +13458,14 @@ cry_token_certs(const unsigned char *tok, size_t n, Cert *c)
 		mbedtls_x509_crt_parse_der(c, y.tlv, (size_t)(y.end - y.tlv));
 }
 
-/* == 33. Notary Project envelopes: JWS and COSE ==========================
+/* == 34. Notary Project envelopes: JWS and COSE ==========================
  * A notation signature's envelope (specs/notation.md §2, §3) read into
  * one shape: the bytes signed, the signature, the payload, the chain, the
  * time-stamp token and the protected header's members.  JWS through the
  * JSON reader; COSE_Sign1 through a CBOR reader of what notation writes
  * (definite lengths; integers, byte and text strings, arrays, maps and
  * tags; no floats or simple values), bounded by its input and
- * MAX_CBOR_DEPTH.  Nothing here is believed: section 35 checks the
+ * MAX_CBOR_DEPTH.  Nothing here is believed: section 36 checks the
  * signature before it reads the members' meaning. */
 
 #define NTN_HDRS	32	/* protected header members read */
@@ -13638,7 +13840,7 @@ ntn_cose(const Str *blob, Env *v, Arena *a, const char **why)
 	return 1;
 }
 
-/* == 34. Notary Project trust policies and trust stores ==================
+/* == 35. Notary Project trust policies and trust stores ==================
  * notation's configuration (specs/notation.md §4.3-§5): the trust policy
  * document, validated whole as notation validates it, its x509.subject
  * identities (RFC 4514 as go-ldap reads them) and the trust store
@@ -14114,7 +14316,7 @@ ntn_stores(Ntn *x, const Stmt *t, const char *dir, Arena *a, Err *e)
 	return 0;
 }
 
-/* == 35. notationSigned and trustedDigests ===============================
+/* == 36. notationSigned and trustedDigests ===============================
  * Notary Project signatures judged as `notation verify` judges them
  * (specs/notation.md §1, §4-§7).  Each referrer whose manifest says it is
  * a notation signature is a candidate; its envelope's signature is
@@ -14815,7 +15017,7 @@ dig_trust(Run *run, const Req *q, Err *e)
 	return q->ca.path ? dig_file(q->ca.path, &d, run->a, e) : 0;
 }
 
-/* == 36. Requirement types ===============================================
+/* == 37. Requirement types ===============================================
  * The table behind every dispatch on a requirement's type, and the rows
  * that need no section: insecureAcceptAnything, reject, signedBaseLayer. */
 
@@ -14895,7 +15097,7 @@ reqtype(int type)
 	return type >= 0 && type < (int)LEN(reqtypes) ? &reqtypes[type] : NULL;
 }
 
-/* == 37. Verdict cache ===================================================
+/* == 38. Verdict cache ===================================================
  * Off unless config.h sets CACHE_SECONDS.  An acceptance is kept as the
  * file cachedir/KEY, KEY the SHA-256 of everything the verdict rests on:
  * ivlite's version, the reference and digest, the policy.json bytes, the
@@ -15099,7 +15301,7 @@ cache_put(const char *key, const char *line)
 	close(dfd);
 }
 
-/* == 38. Judgement and output ============================================
+/* == 39. Judgement and output ============================================
  * Requirements are tried in order and the first that fails decides, as in
  * containers/image; later ones are reported as not evaluated.  The verdict
  * starts as a rejection and judge() alone turns it into an acceptance. */
@@ -15361,7 +15563,7 @@ out_jstr(const char *s, FILE *f)
 	fputc('"', f);
 }
 
-/* == 39. Verdict log =====================================================
+/* == 40. Verdict log =====================================================
  * -log FILE (config.h: logpath): one JSON line per verdict, how audit
  * mode is read (containerd discards an accepting verifier's stdout).
  * Each line is one write() on an O_APPEND descriptor, so the lines of the
@@ -15488,7 +15690,7 @@ vlog_put(const Ref *r, const Opts *o, const char *scope, int code,
 	vlog.again = 1;		/* -batch goes on in a new file */
 }
 
-/* == 40. TOML subset =====================================================
+/* == 41. TOML subset =====================================================
  * containerd's config.toml for -doctor, as far as containerd's own files
  * go (TOML 1.0): tables and arrays of tables, dotted and quoted keys,
  * strings (multi-line too), integers, booleans, arrays and inline tables.
@@ -15880,7 +16082,7 @@ toml_below(const Toml *t, const char *path)
 	return NULL;
 }
 
-/* == 41. -doctor =========================================================
+/* == 42. -doctor =========================================================
  * Does every pull on this node meet ivlite?  containerd's config.toml
  * (with what it imports) and its verifier directory, read as containerd
  * 2.1 reads them (v2.1.9: cmd/containerd/server/config LoadConfig,
@@ -16327,7 +16529,7 @@ doc_main(const Opts *o, Arena *a)
 	return d.problems ? 1 : d.unread ? 2 : 0;
 }
 
-/* == 42. -batch ==========================================================
+/* == 43. -batch ==========================================================
  * Images that reached the node without a registry pull (already there,
  * imported with ctr image import, preloaded) never met a verifier.
  * -batch judges them from stdin, one image a line: REF@DIGEST, REF
@@ -16443,7 +16645,7 @@ batch_run(Run *run, Net *net, const Policy *p, const Str *pol, Opts *o)
 	return worst < 0 ? 0 : worst;	/* a table with no image: none to fault */
 }
 
-/* == 43. -check ==========================================================
+/* == 44. -check ==========================================================
  * What loads but cannot work as meant, as warnings, all of them: scopes
  * that never match, signatures registries.d never lets ivlite find, key
  * and CA material that is expired, revoked, too weak or named by a
@@ -16621,7 +16823,7 @@ main_check(Run *run, const Policy *p, const Opts *o, Err *e)
 	return nw > 0;	/* main makes 1 ExitConfig */
 }
 
-/* == 44. Options, -check, -version, main =================================
+/* == 45. Options, -check, -version, main =================================
  * Options follow Go's flag package, as containerd's other verifiers do:
  * -name V, --name V and -name=V are the same; booleans take no value. */
 

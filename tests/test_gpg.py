@@ -1305,7 +1305,90 @@ def lookaside_cases():
 	    "d.yaml": "docker:\n  %s:\n    lookaside: file:///nonexistent/"
 	    "ivlite\n  %s-other:\n    lookaside: %s\n" % (host(st), img.name,
 	    url)}))
+
+	# registries.d in the spellings yaml.v3 (skopeo's parser) reads: each
+	# accepts through the lookaside it names for the host, and rejects
+	# when it names another place
+	elsewhere = "file:///nonexistent/ivlite"
+	for what, text in SPELLINGS:
+		for ok in (True, False):
+			C.append(Case("registries.d spelled as %s: %s" % (what,
+			    "the lookaside it names is read" if ok else "a "
+			    "lookaside elsewhere finds nothing"), "crafted",
+			    lambda st, img: [good(st, img)], ring, 0 if ok else 1,
+			    ok_crafted("ed") if ok else lambda st, img, url:
+			    "no signature: none at " + elsewhere,
+			    regd=lambda st, img, url, text=text, ok=ok: {"d.yaml":
+			    text(host(st), url if ok else elsewhere)}))
+	# and what skopeo refuses to read, ivlite refuses too (exit 2)
+	for what, text, why in REFUSED:
+		C.append(Case("registries.d with %s: refused" % what, "crafted",
+		    lambda st, img: [good(st, img)], ring, 2, re.compile(
+		    r"error: /\S+/d\.yaml:%s" % re.escape(why)),
+		    regd=lambda st, img, url, text=text: {"d.yaml":
+		    text(host(st), url)}, skopeo=("accept", "encoding/json, "
+		    "under containers/image's YAML, matches field names in any "
+		    "case; ivlite refuses rather than guess") if "case" in what
+		    else None))
 	return C
+
+
+# (name, text(host, lookaside URL)): registries.d naming that lookaside
+# for HOST, as people write it; skopeo reads each the same way
+SPELLINGS = [
+	("flow mappings across lines", lambda h, u: "docker: {\n  %s: {\n"
+	    "    lookaside: %s,  # the lab's\n    use-sigstore-attachments: "
+	    "false\n  },\n  other.example: {lookaside: file:///other}\n}\n"
+	    % (h, u)),
+	("JSON as Nix's builtins.toJSON writes it", lambda h, u: json.dumps(
+	    {"docker": {h: {"lookaside": u}}}, separators=(",", ":"))),
+	("JSON as Ansible's to_nice_json writes it", lambda h, u: json.dumps(
+	    {"default-docker": {"lookaside": "file:///nonexistent/default"},
+	    "docker": {h: {"lookaside": u, "use-sigstore-attachments": False}}},
+	    indent=4, sort_keys=True) + "\n"),
+	("quoted keys", lambda h, u: "'docker':\n  \"%s\":\n    'lookaside': "
+	    "\"%s\"\n" % (h, u)),
+	("a --- document start and CRLF line ends", lambda h, u: "--- # d\r\n"
+	    "docker:\r\n  %s:\r\n    lookaside: %s\r\n" % (h, u)),
+	("a second document, which is not read", lambda h, u: "docker: {%s: "
+	    "{lookaside: %s}}\n---\ndocker: {%s: {lookaside: file:///x}}\n"
+	    % (h, u, h)),
+	("a flow mapping below its key, tabs inside", lambda h, u: "docker:\n"
+	    "  %s:\n    {\tlookaside:\n\t  %s }\n" % (h, u)),
+	("a blank before the colon, a tab after it", lambda h, u: "docker:\n"
+	    "  %s :\n    lookaside:\t%s\n" % (h, u)),
+	("use-sigstore-attachments: ~ (null, unset)", lambda h, u: "docker:\n"
+	    "  %s:\n    lookaside: %s\n    use-sigstore-attachments: ~\n"
+	    % (h, u)),
+]
+
+# (name, text(host, lookaside URL), the reason after FILE:): what skopeo
+# refuses to read, or reads where ivlite would not
+REFUSED = [
+	("use-sigstore-attachments: \"true\" (a string)", lambda h, u:
+	    "docker:\n  %s:\n    lookaside: %s\n    use-sigstore-attachments: "
+	    "\"true\"\n" % (h, u), "4: use-sigstore-attachments: expected "
+	    "true or false, unquoted"),
+	("\"use-sigstore-attachments\": \"true\" in JSON", lambda h, u:
+	    json.dumps({"docker": {h: {"lookaside": u,
+	    "use-sigstore-attachments": "true"}}}), "1: use-sigstore-"
+	    "attachments: expected true or false, unquoted"),
+	("a block mapping on the --- line", lambda h, u: "--- docker: {%s: "
+	    "{lookaside: %s}}\n" % (h, u), "1: unsupported YAML (a block "
+	    "mapping on the --- line)"),
+	("Lookaside for lookaside (skopeo ignores case)", lambda h, u:
+	    "docker:\n  %s:\n    Lookaside: %s\n" % (h, u), "3: Lookaside: "
+	    "containers/image reads it as lookaside; write lookaside"),
+	("DOCKER for docker (skopeo ignores case)", lambda h, u: "DOCKER:\n"
+	    "  %s:\n    lookaside: %s\n" % (h, u), "1: DOCKER: containers/image "
+	    "reads it as docker; write docker"),
+	("a plain value holding \": \"", lambda h, u: "docker:\n  %s:\n    "
+	    "lookaside: %s/x: y\n" % (h, u), "3: unsupported YAML value"),
+	("a flow mapping's key and colon on two lines", lambda h, u:
+	    "docker: {\"%s\"\n  : {lookaside: %s}}\n" % (h, u), "1: "
+	    "unsupported YAML (flow mapping): entries are \"key: value\", "
+	    "values one-line scalars or {} mappings"),
+]
 
 
 # --- signedIdentity ----------------------------------------------------------

@@ -1468,13 +1468,14 @@ def run_plain_creds(t, n, nl):
 	def bearer(realm):
 		return 'Bearer realm="%s/token",service="recorder"' % realm
 
-	def go(host, auth=None, insecure=()):
-		"""regfetch manifest HOST/app:v1 (-insecure HOST and INSECURE),
-		HTTP_PROXY set; (result, proxy log)."""
+	def go(host, auth=None, insecure=(), tls=False):
+		"""regfetch manifest HOST/app:v1 (-insecure HOST unless tls, and
+		INSECURE), HTTP_PROXY set; (result, proxy log)."""
 		px = lab_need(nl.proxy)
 		px.reset()
 		r = n.fetch("manifest", host + "/app:v1", auth=auth,
-		    insecure=[host] + list(insecure), ca_file=nl.pki().path,
+		    insecure=([] if tls else [host]) + list(insecure),
+		    ca_file=nl.pki().path,
 		    env=n.env(HTTP_PROXY=px.url()), timeout=3, wait=6)
 		return r, px.log()
 
@@ -1569,36 +1570,84 @@ def run_plain_creds(t, n, nl):
 			    else "password (GET)", name, fake),
 			    realm_not_loopback(name, idt))
 
-	def realm_not_insecure(idtoken, insecure):
-		"""A loopback realm in plain HTTP: like any plain-HTTP URL it
-		needs -insecure, the identity-token POST included."""
+	def realm_loopback(idtoken, insecure):
+		"""A loopback realm in plain HTTP gets the password or identity
+		token, -insecure or not (registry-client.md §3.3: loopback is as
+		good as -insecure for a realm)."""
 		def f():
 			realm = rec()
 			rhost = "localhost:%d" % realm.port
 			reg = rec(bearer("http://" + rhost))
 			auth = creds(reg.host, idtoken)
 			r, _ = go(reg.host, auth, insecure=[rhost] if insecure else [])
-			if insecure:
-				t.expect(r, 3, "error: %s: no manifest %s/app:v1"
-				    % (reg.host, reg.host))
-				want(realm, [("POST" if idtoken else "GET", "/token",
-				    None if idtoken else "basic")])
-				want(reg, ping + [("GET", "/v2/app/manifests/v1",
-				    "bearer")])
-			else:
-				want(realm, [], r=r)
-				want(reg, ping, r=r)
-				t.expect(r, 3, "error: %s: token: http://%s/token is plain "
-				    "HTTP, allowed only for -insecure hosts" % (rhost,
-				    rhost))
+			t.expect(r, 3, "error: %s: no manifest %s/app:v1"
+			    % (reg.host, reg.host))
+			want(realm, [("POST" if idtoken else "GET", "/token",
+			    None if idtoken else "basic")], r=r)
+			want(reg, ping + [("GET", "/v2/app/manifests/v1",
+			    "bearer")], r=r)
 			secrets(r, realm)
 		return f
 	for idt in (False, True):
 		w = "identity token (POST)" if idt else "password (GET)"
 		t.case("plain credentials: a plain-HTTP localhost realm without "
-		    "-insecure gets no %s" % w, realm_not_insecure(idt, False))
+		    "-insecure gets the %s" % w, realm_loopback(idt, False))
 		t.case("plain credentials: a plain-HTTP localhost realm with "
-		    "-insecure gets the %s" % w, realm_not_insecure(idt, True))
+		    "-insecure gets the %s" % w, realm_loopback(idt, True))
+
+	def realm_samehost():
+		"""A plain-HTTP registry under -insecure with its realm on the
+		same host, another port not listed: the anonymous token request
+		goes there."""
+		realm = rec()
+		reg = rec()
+		host = "registry%s:%d" % (fake, reg.port)
+		rhost = "registry%s:%d" % (fake, realm.port)
+		reg.challenge = bearer("http://" + rhost)
+		r, _ = go(host)
+		t.expect(r, 3, "error: %s: no manifest %s/app:v1" % (host, host))
+		want(realm, [("GET", "/token", None)], rhost, r)
+		want(reg, ping + [("GET", "/v2/app/manifests/v1", "bearer")], host,
+		    r)
+	t.case("token realm: plain HTTP on the host of a plain-HTTP -insecure "
+	    "registry (another port) is allowed", realm_samehost)
+
+	def realm_elsewhere(tls):
+		"""A realm in plain HTTP on another host that is neither loopback
+		nor -insecure: refused before any request, and the reason names
+		the registry first."""
+		def f():
+			realm = rec()
+			rhost = "realm%s:%d" % (fake, realm.port)
+			reg = rec(bearer("http://" + rhost), tls)
+			r, plog = go(reg.host, tls=tls)
+			want(realm, [], r=r)
+			t.expect(r, 3, "error: %s: token realm http://%s/token is "
+			    "plain HTTP, allowed only on loopback, -insecure hosts "
+			    "and the host of a plain-HTTP -insecure registry"
+			    % (reg.host, rhost))
+			if plog:
+				raise Fail("proxy log %r" % plog)
+		return f
+	t.case("token realm: plain HTTP on another host, neither loopback nor "
+	    "-insecure, is refused naming the registry (plain-HTTP registry)",
+	    realm_elsewhere(False))
+	t.case("token realm: plain HTTP on another host, neither loopback nor "
+	    "-insecure, is refused naming the registry (TLS registry)",
+	    realm_elsewhere(True))
+
+	def realm_unparsed():
+		"""A realm ivlite cannot take (user information): the reason
+		names the registry, then the realm."""
+		reg = rec()
+		reg.challenge = bearer("http://user@" + reg.host)
+		r, _ = go(reg.host)
+		t.expect(r, 3, "error: %s: token realm: URL \"http://user@%s/"
+		    "token\": user information is not accepted" % (reg.host,
+		    reg.host))
+		want(reg, ping, r=r)
+	t.case("token realm: a realm URL that does not parse is refused naming "
+	    "the registry", realm_unparsed)
 
 	def mapped():
 		reg = rec('Basic realm="recorder"')

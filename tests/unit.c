@@ -960,13 +960,40 @@ test_regd(void)
 	    "\r\n         use-sigstore-attachments: true\r\n",
 	    "x.yml", "this is ignored: [\n",
 	    "y.yaml", "---\ndefault-docker:\n  use-sigstore-attachments: "
-	    "\"no\"\n  lookaside: 'https://d/it''s'\ndocker:\n"
+	    "no\n  lookaside: 'https://d/it''s'\ndocker:\n"
 	    "  \"localhost:5000\":\n    use-sigstore-attachments: yes\n"
 	    "  localhost:5000/ns:\n    lookaside: https://ns/ # a comment\n"
 	    "  q.io: {lookaside: \"https://q/\", use-sigstore-attachments: On}\n"
 	    "  empty.io:\n  r.io: {}\n  unknown.io:\n    whatever:\n"
 	    "      nested: 1\n...\n", NULL);
 	const char *brace = tmpdir_with("a.yaml", "{}\n", NULL);
+	/* the spellings yaml.v3 reads: flow mappings across lines, JSON
+	 * (compact as Nix writes it, indented with tabs and CRLF), "---"
+	 * before a flow mapping, a flow mapping under its key, quoted keys */
+	const char *flow = tmpdir_with("flow.yaml", "--- # registries.d\n"
+	    "docker: {\n  \"localhost:5000\": {\n    lookaside: https://f/it's,"
+	    "   # a comment\n    'use-sigstore-attachments': true\n  },\n"
+	    "  q.io: {lookaside: 'https://q/', nested: {x: {y: z}}},\n"
+	    "  empty.io: {},\n  n.io: {lookaside: , use-sigstore-attachments:"
+	    "\n    false},\n}\ndefault-docker:\n  {lookaside: \"https://d/x # "
+	    "y\"}\n", NULL);
+	const char *json = tmpdir_with("a.yaml", "{\"docker\":{\"localhost:"
+	    "5000\":{\"lookaside\":\"https:\\/\\/j\\/\",\"use-sigstore-"
+	    "attachments\":true},\"q.io\":{\"lookaside\":null}},\"default-"
+	    "docker\":{\"sigstore\":\"https://jd/\"}}",
+	    "b.yaml", "\xef\xbb\xbf{\r\n\t\"docker\": {\r\n\t\t\"r.io\": "
+	    "{\r\n\t\t\t\"lookaside\": \"file:///var/r\"\r\n\t\t}\r\n\t}"
+	    "\r\n}\r\n",
+	    "c.yaml", "--- {docker: {s.io: {lookaside: https://s/}}}\n...\n",
+	    "d.yaml", "docker:\n  {t.io: {lookaside: https://t/}}\n",
+	    "e.yaml", "'docker':\n  \"u.io\":\n    'lookaside': https://u/ # c\n",
+	    "f.yaml", "docker: {v.io: {lookaside: https://v/}}\n---\ndocker: "
+	    "{w.io: {lookaside: https://w/}}\n",
+	    "g.yaml", "docker:\n  x.io :\n    lookaside:\thttps://x/\n    "
+	    "use-sigstore-attachments: ~\n",
+	    "h.yaml", "docker:\n  y.io:\n    lookaside: https://y/a 'b # c\n",
+	    "i.yaml", "{\"docker\": {\"z.io\": {\"lookaside\": \"file:///caf"
+	    "\\u00e9\\x2e\\u20ac\"}}}\n", NULL);
 	const struct {
 		const char *dir, *ref;
 		int code;
@@ -988,6 +1015,23 @@ test_regd(void)
 		{ rh, "q.io/x", 0, "lookaside=https://q/ attach=1" },
 		{ rh, "empty.io/x", 0, "lookaside=https://d/it's attach=0" },
 		{ rh, "r.io/x", 0, "lookaside=https://d/it's attach=0" },
+		{ flow, "localhost:5000/app", 0, "lookaside=https://f/it's "
+		    "attach=1" },
+		{ flow, "q.io/x", 0, "lookaside=https://q/ attach=0" },
+		{ flow, "empty.io/x", 0, "lookaside=https://d/x # y attach=0" },
+		{ flow, "n.io/x", 0, "lookaside=https://d/x # y attach=0" },
+		{ json, "localhost:5000/a", 0, "lookaside=https://j/ attach=1" },
+		{ json, "q.io/x", 0, "lookaside=https://jd/ attach=0" },
+		{ json, "r.io/x", 0, "lookaside=file:///var/r attach=0" },
+		{ json, "s.io/x", 0, "lookaside=https://s/ attach=0" },
+		{ json, "t.io/x", 0, "lookaside=https://t/ attach=0" },
+		{ json, "u.io/x", 0, "lookaside=https://u/ attach=0" },
+		{ json, "v.io/x", 0, "lookaside=https://v/ attach=0" },
+		{ json, "w.io/x", 0, "lookaside=https://jd/ attach=0" },
+		{ json, "x.io/x", 0, "lookaside=https://x/ attach=0" },
+		{ json, "y.io/x", 0, "lookaside=https://y/a 'b attach=0" },
+		{ json, "z.io/x", 0, "lookaside=file:///caf\xc3\xa9."
+		    "\xe2\x82\xac attach=0" },
 	};
 	const struct {
 		const char *text, *err;
@@ -1019,10 +1063,66 @@ test_regd(void)
 		{ "docker:\n  a.io: {lookaside: https://a, [x]: 1}\n",
 		    "unsupported YAML (flow mapping)" },
 		{ "? a\n", "unsupported YAML (sequences" },
+		{ "docker: {\n  a.io: {\n    lookaside: [x]\n  }\n}\n",
+		    ":3: unsupported YAML (flow mapping)" },
+		{ "docker: {a.io: {lookaside: https://a\n    b}}\n",
+		    ":2: unsupported YAML (flow mapping)" },
+		{ "{\"docker\": {\"a.io\": {\"lookaside\": \"https://a\"}}\n",
+		    ":2: flow mapping not closed by \"}\"" },
+		{ "{\"docker\": {}}\ndocker: {}\n", ":2: text after the flow "
+		    "mapping that is the document" },
+		{ "--- docker: {}\n", ":1: unsupported YAML (a block mapping on "
+		    "the --- line)" },
+		{ "docker:\n  a.io:\n    use-sigstore-attachments: \"no\"\n",
+		    ":3: use-sigstore-attachments: expected true or false, "
+		    "unquoted" },
+		{ "{\"docker\": {\"a.io\": {\"use-sigstore-attachments\": "
+		    "\"true\"}}}", ":1: use-sigstore-attachments: expected true "
+		    "or false, unquoted" },
+		{ "docker: {a.io: {}} x\n", ":1: text after a flow mapping" },
+		{ "docker: {a.io}\n", ":1: unsupported YAML (flow mapping)" },
+		{ "docker: {a.io, b.io: {}}\n",
+		    ":1: unsupported YAML (flow mapping)" },
+		{ "{\"docker\"\n: {}}\n", ":1: unsupported YAML (flow mapping)" },
+		{ "docker: {a.io: {lookaside: \"https://a\n  b\"}}\n",
+		    ":1: unterminated quoted string" },
+		{ "docker:\r  a.io: {}\n", ":1: CR not followed by LF" },
+		{ "{a: {b: {c: {d: {e: {f: {g: {h: {i: 1}}}}}}}}}\n",
+		    ":1: mappings nested deeper than 8" },
+		{ "docker: {a.io: &x {}}\n", ":1: unsupported YAML (flow mapping)" },
+		{ "{\"docker\": {\"a.io\": {\"lookaside\": \"https://a\",\n"
+		    "  \"lookaside\": \"https://b\"}}}", ":2: duplicate key "
+		    "\"lookaside\"" },
+		{ "docker: {a.io: {}, 'a.io': {}}\n", "duplicate key \"a.io\"" },
+		{ "docker:\n  a.io: {lookaside: https://a}\n    x: 1\n",
+		    ":3: unexpected indentation" },
+		{ "docker:\n  a.io: {lookaside: https://a}\n  {b.io: {}}\n",
+		    ":3: unsupported YAML (sequences" },
+		{ "docker: {a.io: {lookaside: x}\n", ":2: flow mapping not "
+		    "closed" },
+		{ "docker: {a.io: {lookaside: ftp://a}}\n", ":1: lookaside "
+		    "\"ftp://a\": want an http://, https:// or file:/// URL" },
+		{ "  ---\ndocker: {}\n", ":1: unsupported YAML (expected" },
+		{ "docker:\n  ...\n", ":2: unsupported YAML (expected" },
+		{ "{\"docker\": {\"a.io\": {\"lookaside\": "
+		    "\"\\ud83d\\ude00\"}}}", ":1: unsupported escape in a "
+		    "double-quoted string" },
+		{ "{\"docker\": {\"a.io\": {\"lookaside\": \"\\u0000\"}}}",
+		    ":1: unsupported escape in a double-quoted string" },
+		{ "docker:\n  a.io:\n    Lookaside: https://a\n", ":3: "
+		    "Lookaside: containers/image reads it as lookaside; write "
+		    "lookaside" },
+		{ "Docker: {}\n", ":1: Docker: containers/image reads it as "
+		    "docker; write docker" },
+		{ "docker:\n  a.io:\n    lookaside: https://a: b\n",
+		    ":3: unsupported YAML value" },
+		{ "docker:\n  a.io:\n    lookaside: https://a:\n",
+		    ":3: unsupported YAML value" },
 	};
-	char out[1024];
+	char out[1024], path[256];
 	const char *d;
 	size_t i;
+	FILE *f;
 	int code;
 
 	for (i = 0; i < LEN(cases); i++) {
@@ -1045,6 +1145,16 @@ test_regd(void)
 	check(code == 2 && strstr(out, "/b.yaml:3: \"a.io\" is also defined in")
 	    && strstr(out, "/a.yaml"), __LINE__, "regd duplicate: %d %s",
 	    code, out);
+	/* a NUL byte, which yaml.v3 refuses, must not end the file early */
+	d = tmpdir_with("a.yaml", "", NULL);
+	snprintf(path, sizeof(path), "%s/a.yaml", d);
+	if ((f = fopen(path, "w"))) {
+		fwrite("docker: {}\n\0docker: {}\n", 1, 23, f);
+		fclose(f);
+	}
+	code = iv_regd_lookup(d, "a.io/x", out, sizeof(out));
+	check(code == 2 && strstr(out, "/a.yaml: a NUL byte"), __LINE__,
+	    "regd NUL: %d %s", code, out);
 	d = tmpdir_with("a.yaml", "default-docker:\n  lookaside: https://a\n",
 	    "b.yaml", "default-docker:\n  lookaside: https://b\n", NULL);
 	code = iv_regd_lookup(d, "a.io/x", out, sizeof(out));

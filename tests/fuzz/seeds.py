@@ -189,6 +189,14 @@ def main():
 	put("regd", "common", "# comment\ndefault-docker:\n#  lookaside: x\n"
 	    "docker:\n  \"q.io:5000\": {lookaside: 'file:///x', "
 	    "use-sigstore-attachments: on}\n  q.io:5000/a: {}\n...\n")
+	put("regd", "json", json.dumps({"docker": {"q.io:5000": {"lookaside":
+	    "https://q/sig/", "use-sigstore-attachments": True},
+	    "q.io:5000/a": {"lookaside": None, "x": {"y": {}}}},
+	    "default-docker": {"sigstore": "file:///s"}}, indent="\t")
+	    .replace("\n", "\r\n"))
+	put("regd", "flow", "--- # d\ndocker: {\n  'q.io:5000': {lookaside: "
+	    "https://q/it's,  # c\n    \"use-sigstore-attachments\": true},\n"
+	    "  q.io:5000/a: {},\n}\ndefault-docker:\n  {lookaside: file:///d}\n")
 	put("auth", "auths", json.dumps({"auths": {"q.io/a": {"auth":
 	    base64.b64encode(b"u:p:w").decode(), "identitytoken": "t"},
 	    "https://q.io/v1/": {"auth": "dTpw"}}, "credHelpers": {"x.io":
