@@ -896,8 +896,6 @@ def run_config(t, s):
 		"""A bundle by another key, then a legacy .sig that holds: every
 		arena allocation failing in turn ends in exit 3 "out of memory",
 		never a verdict (tests/ivlite-faults, as test_robust.py)"""
-		import concurrent.futures
-		import re
 		import test_registry
 		faults = test_registry.faults_bin(s.t)
 		repo, d = s.image(s.reg)
@@ -907,27 +905,7 @@ def run_config(t, s):
 		pol = s.t.policy_file({"default": [req]}, "bundle-allocs.json")
 		argv = [faults, "-name", s.reg.ref(repo, "v1"), "-digest", d,
 		    "-policy", pol, "-insecure", s.reg.host]
-		go = lambda env: containerd.run_direct(argv, stdin=b"", env=dict(
-		    clean_env(), **env))
-		r = go({"IVLITE_FAULT": "count"})
-		m = re.search(r"alloc=(\d+)", r.stderr)
-		if r.exit != 0 or not m or int(m.group(1)) < 50:
-			raise Fail("count run: exit %r, %r, %r" % (r.exit, r.reason,
-			    r.stderr[-300:]))
-		n = int(m.group(1))
-
-		def one(i):
-			r = go({"IVLITE_FAULT": "alloc:%d" % i})
-			if r.exit != 3 or "out of memory" not in r.reason or \
-			    b"(null)" in r.stdout:
-				return "allocation %d of %d: exit %r, %r" % (i, n, r.exit,
-				    r.reason)
-			return None
-		with concurrent.futures.ThreadPoolExecutor(4) as ex:
-			bad = [x for x in ex.map(one, range(1, n + 1)) if x]
-		if bad:
-			raise Fail("%d of %d runs: %s" % (len(bad), n, "; ".join(bad)
-			    [:3000]))
+		test_registry.alloc_sweep(argv, clean_env())
 	t.case(name("every arena allocation failing in turn: exit 3"), allocs)
 
 	def skopeo_refuses():

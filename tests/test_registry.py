@@ -115,6 +115,35 @@ def faults_bin(t):
 	return p
 
 
+def alloc_sweep(argv, env):
+	"""ARGV (the faults build) run once counting its arena allocations,
+	then once with each failing in turn: every run must end in exit 3
+	"out of memory", never a verdict or a "(null)" reason; Fail names the
+	runs that did not."""
+	import concurrent.futures
+	go = lambda extra: containerd.run_direct(argv, stdin=b"", env=dict(env,
+	    **extra))
+	r = go({"IVLITE_FAULT": "count"})
+	m = re.search(r"alloc=(\d+)", r.stderr)
+	if r.exit != 0 or not m or int(m.group(1)) < 50:
+		raise Fail("count run: exit %r, %r, %r" % (r.exit, r.reason,
+		    r.stderr[-300:]))
+	n = int(m.group(1))
+
+	def one(i):
+		r = go({"IVLITE_FAULT": "alloc:%d" % i})
+		if r.exit != 3 or "out of memory" not in r.reason or \
+		    b"(null)" in r.stdout:
+			return "allocation %d of %d: exit %r, %r %r" % (i, n, r.exit,
+			    r.reason, r.stderr[-1500:])
+		return None
+	with concurrent.futures.ThreadPoolExecutor(4) as ex:
+		bad = [x for x in ex.map(one, range(1, n + 1)) if x]
+	if bad:
+		raise Fail("%d of %d runs: %s" % (len(bad), n, "; ".join(bad)
+		    [:3000]))
+
+
 class Later:
 	"""FN() run in a thread now; result() waits (slow cases overlap)."""
 
