@@ -617,7 +617,7 @@ def ca_cert(lab, name="ca", cn="ivlite test CA"):
 	cert = (x509.CertificateBuilder().subject_name(subj).issuer_name(subj)
 	    .public_key(k.public_key()).serial_number(x509.random_serial_number())
 	    .not_valid_before(now - datetime.timedelta(days=1))
-	    .not_valid_after(now + datetime.timedelta(days=30))
+	    .not_valid_after(now + datetime.timedelta(days=365))
 	    .add_extension(x509.BasicConstraints(ca=True, path_length=None),
 	    critical=True)
 	    .add_extension(x509.KeyUsage(digital_signature=False,
