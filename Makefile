@@ -15,8 +15,16 @@ FUZZ_SECONDS = 60
 
 all: ivlite
 
-config.h:
-	cp config.def.h $@
+# config.h is yours once copied; when config.def.h gains a setting, the
+# build names what your copy lacks instead of failing on it
+config.h: config.def.h
+	@if [ ! -f $@ ]; then cp config.def.h $@; exit 0; fi; missing=; \
+	for m in $$(sed -n 's/^#define \([A-Z0-9_]*\).*/\1/p; s/^static const char \*\([a-z]*\).*/\1/p' config.def.h); do \
+		grep -Eq "^(#define $$m[[:space:]]|static const char \*$$m[[:space:]=\[])" $@ || missing="$$missing $$m"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "config.h lacks$$missing: copy them from config.def.h, or remove config.h to start anew"; exit 2; \
+	fi; touch $@
 
 ivlite: $(SRC) $(HDR)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(SRC) $(LIBS)

@@ -446,6 +446,42 @@ def run(t):
 			    % (os_line, v))
 	t.case("contract: make install DESTDIR: policies/registries.d and "
 	    "ivlite.1 with config.mk's version", installed)
+	def stale_config():
+		"""A config.h copied before config.def.h gained limits: make names
+		what it lacks, instead of ivlite.c's #error on a limit that reads
+		as 0; a complete one is left as it is"""
+		import shutil
+		d = t.lab.mkdir("stale-config")
+		for f in ("Makefile", "config.mk", "config.def.h", "ivlite.c"):
+			shutil.copy(os.path.join(t.root, f), d)
+		with open(os.path.join(d, "config.def.h")) as fh:
+			full = fh.read()
+		old = "".join(l for l in full.splitlines(True) if not
+		    l.startswith(("#define MAX_CRLS ", "#define CHECK_EXPIRY_DAYS ",
+		    "static const char *logpath ")))
+		with open(os.path.join(d, "config.h"), "w") as fh:
+			fh.write(old)
+		os.utime(os.path.join(d, "config.h"), (1, 1))
+		p = labmod.run(["make", "-s", "-C", d, "ivlite"], timeout=120,
+		    check=False)
+		want = ("config.h lacks logpath MAX_CRLS CHECK_EXPIRY_DAYS: copy "
+		    "them from config.def.h, or remove config.h to start anew")
+		if p.returncode != 2 or want not in p.stdout + p.stderr or \
+		    os.path.exists(os.path.join(d, "ivlite")):
+			raise Fail("make ivlite: exit %d, %r; want exit 2 and %r" % (
+			    p.returncode, (p.stdout + p.stderr)[-600:], want))
+		with open(os.path.join(d, "config.h"), "w") as fh:
+			fh.write(full + "/* mine */\n")
+		os.utime(os.path.join(d, "config.h"), (1, 1))
+		p = labmod.run(["make", "-s", "-C", d, "config.h"], timeout=60,
+		    check=False)
+		with open(os.path.join(d, "config.h")) as fh:
+			kept = fh.read() == full + "/* mine */\n"
+		if p.returncode or not kept:
+			raise Fail("make config.h on a complete one: exit %d, %r, kept "
+			    "%s" % (p.returncode, (p.stdout + p.stderr)[-600:], kept))
+	t.case("contract: make with a config.h older than config.def.h names "
+	    "what it lacks", stale_config)
 	# on a machine without the keys, -check names the first missing one
 	kios = os.path.join(t.policies, "kios.json")
 	t.case("contract: -check names a missing key file", lambda: t.expect(
