@@ -553,9 +553,7 @@ class FakeRegistry:
 
 		self.server = S(("127.0.0.1", 0), H)
 		self.port = self.server.server_address[1]
-		threading.Thread(target=self.server.serve_forever,
-		    kwargs={"poll_interval": 0.1}, daemon=True).start()
-		lab.on_close(self.close)
+		self.close = labmod.serve(lab, self.server)
 
 	@property
 	def host(self):
@@ -586,7 +584,3 @@ class FakeRegistry:
 			    (blob_override or {}).get(d, ly.payload),
 			    "application/octet-stream")
 		return man
-
-	def close(self):
-		self.server.shutdown()
-		self.server.server_close()

@@ -38,6 +38,7 @@ import socket
 import subprocess
 import tarfile
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -632,6 +633,19 @@ def ca_cert(lab, name="ca", cn="ivlite test CA"):
 	return crt, key
 
 
+def serve(lab, server):
+	"""SERVER (a socketserver) answering from a thread until LAB closes
+	or the function returned (which stops it) is called."""
+	threading.Thread(target=server.serve_forever, kwargs={"poll_interval":
+	    0.1}, daemon=True).start()
+
+	def stop():
+		server.shutdown()
+		server.server_close()
+	lab.on_close(stop)
+	return stop
+
+
 # --- TLS material --------------------------------------------------------------
 #
 # One test CA (ECDSA P-256) per run issues every server and client certificate;
@@ -1023,10 +1037,7 @@ class TokenIssuer:
 		self.ctx = pki.server_context(self.leaf)
 		self.server = _tls_http_server(self.ctx, self._handler())
 		self.port = self.server.server_address[1]
-		t = threading.Thread(target=self.server.serve_forever,
-		    kwargs={"poll_interval": 0.1}, daemon=True)
-		t.start()
-		lab.on_close(self.close)
+		self.close = serve(lab, self.server)
 
 	@property
 	def host(self):
@@ -1035,10 +1046,6 @@ class TokenIssuer:
 	@property
 	def realm(self):
 		return "https://%s/token" % self.host
-
-	def close(self):
-		self.server.shutdown()
-		self.server.server_close()
 
 	def mint(self, account, access, aud=None, exp=None):
 		"""A signed token: ACCESS is [(type, name, [actions])]."""
@@ -1452,9 +1459,7 @@ class Recorder:
 			self.server.daemon_threads = True
 		self.port = self.server.server_address[1]
 		self.scheme = "https" if ctx else "http"
-		threading.Thread(target=self.server.serve_forever,
-		    kwargs={"poll_interval": 0.1}, daemon=True).start()
-		lab.on_close(self.close)
+		self.close = serve(lab, self.server)
 
 	@property
 	def host(self):
@@ -1467,10 +1472,6 @@ class Recorder:
 	def log(self):
 		with self.lock:
 			return list(self.requests)
-
-	def close(self):
-		self.server.shutdown()
-		self.server.server_close()
 
 
 # --- the network set-ups, each started once on first use -------------------------

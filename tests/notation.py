@@ -32,10 +32,10 @@ import hashlib
 import http.server
 import json
 import os
-import threading
 import time
 
 import keyless
+import lab as labmod
 import sigpki
 
 MT_SIG = "application/vnd.cncf.notary.signature"
@@ -377,13 +377,7 @@ class TsaServer:
 		self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 		self.server.daemon_threads = True
 		self.url = "http://127.0.0.1:%d/" % self.server.server_address[1]
-		threading.Thread(target=self.server.serve_forever,
-		    kwargs={"poll_interval": 0.1}, daemon=True).start()
-		lab.on_close(self.close)
-
-	def close(self):
-		self.server.shutdown()
-		self.server.server_close()
+		self.close = labmod.serve(lab, self.server)
 
 
 def attach_tag(reg, repo, subject_desc, blob, media_type=MT_JWS):
@@ -392,7 +386,6 @@ def attach_tag(reg, repo, subject_desc, blob, media_type=MT_JWS):
 	does: blobs, manifest, and the index tagged sha256-<hex> (replacing
 	any); returns the signature manifest's digest."""
 	import cosign
-	import lab as labmod
 	man, cfg = manifest(subject_desc, blob, media_type)
 	cosign.put_blob(reg, repo, cfg)
 	cosign.put_blob(reg, repo, blob)

@@ -41,6 +41,8 @@ import socket
 import threading
 import urllib.parse
 
+import lab as labmod
+
 MT_INDEX = "application/vnd.oci.image.index.v1+json"
 MT_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
@@ -61,7 +63,6 @@ class OciRegistry:
 	scheme = "http"
 
 	def __init__(self, lab):
-		import lab as labmod
 		self._opener = labmod._http
 		self.lab = lab
 		self.blobs = {}		# digest -> bytes
@@ -149,13 +150,7 @@ class OciRegistry:
 
 		self.server = S(("127.0.0.1", 0), H)
 		self.port = self.server.server_address[1]
-		threading.Thread(target=self.server.serve_forever,
-		    kwargs={"poll_interval": 0.1}, daemon=True).start()
-		lab.on_close(self.close)
-
-	def close(self):
-		self.server.shutdown()
-		self.server.server_close()
+		self.close = labmod.serve(lab, self.server)
 
 	# --- what lab helpers expect of a registry ------------------------
 

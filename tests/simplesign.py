@@ -778,13 +778,7 @@ class Lookaside:
 		self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 		self.server.daemon_threads = True
 		self.port = self.server.server_address[1]
-		threading.Thread(target=self.server.serve_forever,
-		    kwargs={"poll_interval": 0.1}, daemon=True).start()
-		lab.on_close(self.close)
-
-	def close(self):
-		self.server.shutdown()
-		self.server.server_close()
+		self.close = labmod.serve(lab, self.server)
 
 	def base(self, name):
 		"""A fresh directory ROOT/NAME: (its path, its http:// URL)."""
