@@ -645,6 +645,18 @@ def manpage(t):
 	t.case("audit: ivlite.1: SYNOPSIS and OPTIONS list every option of "
 	    "ivlite.c", options)
 
+	def limits():
+		with open(os.path.join(t.root, "config.def.h")) as f:
+			names = re.findall(r"^#define ([A-Z0-9_]+)", f.read(), re.M)
+		items = set(re.findall(r"\b[A-Z][A-Z0-9_]+\b", "\n".join(l for l
+		    in mdoc.split("\n") if l.startswith(".It Dv "))))
+		miss = [n for n in names if n not in items]
+		if miss:
+			raise Fail("ivlite.1 has no .It Dv entry for %s" % ", ".join(
+			    miss))
+	t.case("audit: ivlite.1: every setting of config.def.h has an entry",
+	    limits)
+
 
 def c_strip(text):
 	"""text without C comments"""
