@@ -4193,9 +4193,12 @@ cry_issuer(const mbedtls_x509_crt *c, Arena *a, const char **why)
 typedef struct {		/* a certification path, as mbedTLS's verify
 				 * callbacks meet it (cry_path) */
 	const mbedtls_x509_crt *c[MBEDTLS_X509_MAX_VERIFY_CHAIN_SIZE];
-	int n;			/* c[0] the leaf, c[n - 1] the anchor */
-	long long t;		/* cry_chain's time, -1: now */
+	int n;			/* c[0] the leaf, c[n - 1] the anchor or
+				 * the last certificate listed above it */
+	long long t;		/* cry_chain's time */
+	long long *win;		/* or: the window all are valid in */
 	int eku;		/* what every certificate must allow: Eku* */
+	const mbedtls_x509_crt *listed;	/* CryListed: the anchors */
 	char why[3 * QUOTE_SIZE + 100];	/* a name-constraint violation */
 } Path;
 
@@ -4249,7 +4252,66 @@ cry_after(const Cert *c)
 	return t;
 }
 
-enum { EkuCodeSigning, EkuTimeStamping };	/* cry_chain's purposes */
+/* cry_chain's purposes, and CryListed: the anchors are a trusted root's
+ * certChain, each certificate issued by the next (tr_auth checks names,
+ * CA flags and key usage; -check the signatures), the root last.  The
+ * file is the trust anchor, so the path ends at the listed certificate
+ * that issued the one below it, and the certificates listed above that
+ * add their validity, path length, extended key usage and name
+ * constraints, not another signature check each. */
+enum { EkuCodeSigning, EkuTimeStamping, CryListed = 4 };
+
+/* may by sign certificates or CRLs (ku), as Go's CheckSignatureFrom
+ * asks: a CA (basic constraints, which a v3 certificate must carry)
+ * whose key usage, if it has one, allows ku? */
+static int
+cry_may_sign(const Cert *by, int ku)
+{
+	int kub = (int)by->MBEDTLS_PRIVATE(key_usage);
+
+	return ((by->MBEDTLS_PRIVATE(ext_types) &
+	    MBEDTLS_X509_EXT_BASIC_CONSTRAINTS) ? by->MBEDTLS_PRIVATE(
+	    ca_istrue) : by->version < 3) && (!kub || (kub & ku));
+}
+
+/* Is c signed by by's key over SHA-256 or more (and, with ca, may by
+ * sign certificates)?  0 if so. */
+static int
+cry_signed(const Cert *c, const Cert *by, int ca)
+{
+	int md = c->MBEDTLS_PRIVATE(sig_md);
+	unsigned char h[64];
+	size_t hn;
+
+	if ((ca && !cry_may_sign(by, MBEDTLS_X509_KU_KEY_CERT_SIGN)) ||
+	    (md != MBEDTLS_MD_SHA256 && md != MBEDTLS_MD_SHA384 &&
+	    md != MBEDTLS_MD_SHA512))
+		return -1;
+	if (!(hn = sha_raw(md == MBEDTLS_MD_SHA256 ? 256 : md ==
+	    MBEDTLS_MD_SHA384 ? 384 : 512, c->tbs.p, c->tbs.len, h)) ||
+	    cry_init(0) < 0)
+		return -1;
+	return mbedtls_pk_verify_ext(c->MBEDTLS_PRIVATE(sig_pk),
+	    c->MBEDTLS_PRIVATE(sig_opts), (Pk *)&by->pk, (mbedtls_md_type_t)md,
+	    h, hn, c->MBEDTLS_PRIVATE(sig).p, c->MBEDTLS_PRIVATE(sig).len) == 0 ?
+	    0 : -1;
+}
+
+/* is c's issuer name (bytes) by's subject name? */
+static int
+cry_named(const Cert *c, const Cert *by)
+{
+	return c->issuer_raw.len == by->subject_raw.len &&
+	    !memcmp(c->issuer_raw.p, by->subject_raw.p, c->issuer_raw.len);
+}
+
+/* may by have issued c: c's issuer by name, a CA that signs certificates? */
+static int
+cry_issued(const Cert *c, const Cert *by)
+{
+	return cry_named(c, by) && cry_may_sign(by,
+	    MBEDTLS_X509_KU_KEY_CERT_SIGN);
+}
 
 /* Name constraints (RFC 5280 4.2.1.10), which mbedTLS (2.28, 3.6) does
  * not enforce: it refuses a critical nameConstraints extension when
@@ -4660,45 +4722,83 @@ static const mbedtls_x509_crt_profile cry_profile = {
 	2048
 };
 
-/* called for each certificate of the chain: validity at a given time
- * instead of now (Fulcio certificates live ten minutes; what counts is the
- * Rekor time), the purpose (code signing, time stamping) for every
- * certificate that limits EKU, and the name constraints (cry_path) */
+/* what c, at depth in p, adds to flags: its validity at p's time (or
+ * its narrowing of p's window), the purpose, and the path length it
+ * allows (which mbedTLS does not check on an anchor) */
+static void
+cry_step(Path *p, const Cert *c, int depth, uint32_t *flags)
+{
+	const char *eku = p->eku == EkuCodeSigning ? MBEDTLS_OID_CODE_SIGNING :
+	    MBEDTLS_OID_TIME_STAMPING;
+	long long from = cry_time(&c->valid_from), to = cry_time(&c->valid_to);
+	int pathlen = c->MBEDTLS_PRIVATE(max_pathlen);	/* +1; 0: none */
+
+	if (p->win) {
+		p->win[0] = from > p->win[0] ? from : p->win[0];
+		p->win[1] = to < p->win[1] ? to : p->win[1];
+	} else if (p->t < from)
+		*flags |= MBEDTLS_X509_BADCERT_FUTURE;
+	else if (p->t > to)
+		*flags |= MBEDTLS_X509_BADCERT_EXPIRED;
+	if (mbedtls_x509_crt_check_extended_key_usage(c, eku, strlen(eku))
+	    != 0)
+		*flags |= MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
+	if (depth > 0 && pathlen > 0 && pathlen < depth)
+		*flags |= MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+}
+
+/* called for each certificate of the chain, from the anchor down:
+ * validity at a given time instead of now (Fulcio certificates live ten
+ * minutes; what counts is the Rekor time), the purpose for every
+ * certificate that limits EKU, with CryListed what the certificates
+ * listed above the anchor add, then the name constraints (cry_path) */
 static int
 cry_chain_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
-	const Path *p = ctx;
-	const char *eku = p->eku == EkuCodeSigning ? MBEDTLS_OID_CODE_SIGNING :
-	    MBEDTLS_OID_TIME_STAMPING;
+	Path *p = ctx;
+	const Cert *x = p->listed;
+	int d = depth;
 
-	if (p->t >= 0) {
-		*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED |
-		    MBEDTLS_X509_BADCERT_FUTURE);
-		if (p->t < cry_time(&crt->valid_from))
-			*flags |= MBEDTLS_X509_BADCERT_FUTURE;
-		if (p->t > cry_time(&crt->valid_to))
-			*flags |= MBEDTLS_X509_BADCERT_EXPIRED;
+	*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED |
+	    MBEDTLS_X509_BADCERT_FUTURE);
+	cry_step(p, crt, depth, flags);
+	if (x && !p->n) {
+		while (x && x != crt)
+			x = x->next;
+		while (x && (x = x->next) && x->raw.p) {
+			if (++d >= (int)LEN(p->c))	/* too long */
+				return cry_path(ctx, crt, d, flags);
+			p->c[d] = x;
+			p->n = d + 1;
+			cry_step(p, x, d, flags);
+		}
 	}
-	if (mbedtls_x509_crt_check_extended_key_usage(crt, eku, strlen(eku))
-	    != 0)
-		*flags |= MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
 	return cry_path(ctx, crt, depth, flags);
 }
 
 /* Path validation of chain (leaf first, then intermediates) up to roots,
- * at time t (-1: now), for purpose eku.  0, or -1 with why. */
+ * at time t (-1: now), for purpose how (Eku*, | CryListed).  With win,
+ * no time is checked: win gets the window in which every certificate of
+ * the path is valid (empty if from > until).  0, or -1 with why. */
 static int
 cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
-    int eku, Arena *a, const char **why)
+    long long win[2], int how, Arena *a, const char **why)
 {
-	const char *when = when_utc(t >= 0 ? t : (long long)time(NULL), a);
+	const char *when;
 	uint32_t f = 0;
 	Path p;
 
 	p.n = 0;
-	p.t = t;
-	p.eku = eku;
+	p.t = t >= 0 ? t : (long long)time(NULL);
+	p.win = win;
+	p.eku = how & ~CryListed;
+	p.listed = (how & CryListed) ? roots : NULL;
 	p.why[0] = '\0';
+	if (win) {
+		win[0] = LLONG_MIN;
+		win[1] = LLONG_MAX;
+	}
+	when = when_utc(p.t, a);
 	if (cry_init(0) < 0) {
 		*why = "cannot start PSA crypto";
 		return -1;
@@ -4714,7 +4814,7 @@ cry_chain(mbedtls_x509_crt *chain, mbedtls_x509_crt *roots, long long t,
 		*why = ar_reason(a, NULL, "not valid at %s: not yet valid",
 		    when);
 	else if (f & MBEDTLS_X509_BADCERT_EXT_KEY_USAGE)
-		*why = eku == EkuCodeSigning ? "not for code signing (extended "
+		*why = p.eku == EkuCodeSigning ? "not for code signing (extended "
 		    "key usage)" : "not for time stamping (extended key usage)";
 	else if (f & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK
 	    | MBEDTLS_X509_BADCERT_BAD_KEY))
@@ -8315,7 +8415,7 @@ sst_cert(Signer *sg, const Req *q, const Cand *c, long long t,
 			return 0;
 		}
 	}
-	if (cry_chain(chain, &sg->roots, t, EkuCodeSigning, a, &w) < 0) {
+	if (cry_chain(chain, &sg->roots, t, NULL, EkuCodeSigning, a, &w) < 0) {
 		*why = ar_reason(a, NULL, "%s: chain: %s", who, w);
 		return 0;
 	}
@@ -10308,12 +10408,13 @@ tsa_signer(const Cert *c, const Der *sid)
  * among inter; named by issuer and serial number) is no CA, has exactly
  * one extended key usage, time stamping, marked critical, and chains
  * through inter and the embedded certificates to roots, every
- * certificate valid at genTime.  The nonce,
+ * certificate valid at genTime; with listed, roots (and inter, the same)
+ * are a trusted root's certChain (CryListed).  The nonce,
  * policy, accuracy and TSA name are not looked at.  0 with genTime (Unix
  * seconds, its fraction dropped) in *gentime, or -1 and why. */
 static int
 tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
-    Cert *roots, Cert *inter, long long *gentime, Arena *a,
+    Cert *roots, Cert *inter, int listed, long long *gentime, Arena *a,
     const char **why)
 {
 	static const char oid_sd[] = "\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02",
@@ -10443,11 +10544,12 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 	/* the signer's chain at genTime, then the TSA's own rules */
 	if (mbedtls_x509_crt_parse_der(&chain, signer->raw.p, signer->raw.len)
 	    != 0 || cry_append(&chain, &emb, 0) < 0 || cry_append(&chain,
-	    inter, 0) < 0) {
+	    listed ? NULL : inter, 0) < 0) {
 		*why = NOMEM;
 		goto out;
 	}
-	if (cry_chain(&chain, roots, *gentime, EkuTimeStamping, a, &w) < 0) {
+	if (cry_chain(&chain, roots, *gentime, NULL, EkuTimeStamping |
+	    (listed ? CryListed : 0), a, &w) < 0) {
 		*why = ar_reason(a, NULL, "its signer's certificate: %s", w);
 		goto out;
 	}
@@ -11173,7 +11275,7 @@ rx_match(const Rx *rx, const char *s, size_t n, Arena *a)
 
 typedef struct {		/* a certificate authority or TSA of the root */
 	const char *uri;
-	Cert roots, inter;	/* its chain's last certificate; the others */
+	Cert chain;		/* certChain, the root last (CryListed) */
 	long long from, until;	/* validFor, Unix seconds, both included */
 } Auth;
 
@@ -11321,11 +11423,11 @@ tr_auth(const Json *j, int i, const char *at, Auth *c, Arena *a, Err *e)
 		{ "rawBytes", JSMN_STRING }
 	};
 	int v[LEN(f)], w[2], k, t, n;
+	const Cert *x;
 	const char *s;
 	Str der;
 
-	cry_cert_init(&c->roots);
-	cry_cert_init(&c->inter);
+	cry_cert_init(&c->chain);
 	if (!(s = ar_printf(a, e, "%s.validFor", at)) || json_fields(j, i, at,
 	    f, LEN(f), v, a, e) < 0 || (v[0] >= 0 && json_fields(j, v[0], at,
 	    subj, 2, w, a, e) < 0) || (v[1] >= 0 && !(c->uri = json_str(j,
@@ -11339,19 +11441,29 @@ tr_auth(const Json *j, int i, const char *at, Auth *c, Arena *a, Err *e)
 		if (!(s = ar_printf(a, e, "%s.certChain.certificates[%d]", at,
 		    k)) || json_fields(j, t, s, raw, 1, w + 1, a, e) < 0)
 			return -1;
-		if (tr_bytes(j, w[1], a, &der) < 0 || cry_cert_der(k + 1 < n ?
-		    &c->inter : &c->roots, (const unsigned char *)der.p,
-		    der.n) < 0)
+		if (tr_bytes(j, w[1], a, &der) < 0 || cry_cert_der(&c->chain,
+		    (const unsigned char *)der.p, der.n) < 0)
 			break;
 	}
-	if (k && k == n && c->until >= (long long)time(NULL)) {
-		cry_dates(&c->inter, 1, "%s: %s", j->file, at);
-		cry_dates(&c->roots, 1, "%s: %s", j->file, at);
-	}	/* a validFor that is over: history, as it should be */
-	if (k && k == n)
-		return 0;
-	return fail(e, ExitConfig, "%s: %s.certChain: 1 to 10 certificates "
-	    "whose rawBytes mbedTLS reads", j->file, at);
+	if (!k || k != n)
+		return fail(e, ExitConfig, "%s: %s.certChain: 1 to 10 "
+		    "certificates whose rawBytes mbedTLS reads", j->file, at);
+	/* a chain as listed (CryListed); its signatures cost a check each
+	 * on every run, so -check is where they are verified */
+	for (x = &c->chain, k = 0; x->next && x->next->raw.p; x = x->next, k++)
+		if (!cry_issued(x, x->next))
+			return fail(e, ExitConfig, "%s: %s.certChain."
+			    "certificates[%d] is not named as issued by "
+			    "certificates[%d], or that is no CA: list each "
+			    "certificate before its issuer, the root last", j->file,
+			    at, k, k + 1);
+		else if (warns.a && cry_signed(x, x->next, 1) < 0)
+			warn("%s: %s.certChain.certificates[%d] is not signed by "
+			    "certificates[%d] (runs trust the chain as listed: "
+			    "fix the file)", j->file, at, k, k + 1);
+	if (c->until >= (long long)time(NULL))
+		cry_dates(&c->chain, 1, "%s: %s", j->file, at);
+	return 0;	/* a validFor that is over: history, as it should be */
 }
 
 static void
@@ -11364,13 +11476,9 @@ tr_free(Root *tr)
 	for (k = 0; k < tr->nct; k++)
 		log_key_free(&tr->ct[k].key);
 	for (k = 0; k < tr->nca; k++)
-		cry_cert_free(&tr->ca[k].roots);
-	for (k = 0; k < tr->nca; k++)
-		cry_cert_free(&tr->ca[k].inter);
+		cry_cert_free(&tr->ca[k].chain);
 	for (k = 0; k < tr->ntsa; k++)
-		cry_cert_free(&tr->tsa[k].roots);
-	for (k = 0; k < tr->ntsa; k++)
-		cry_cert_free(&tr->tsa[k].inter);
+		cry_cert_free(&tr->tsa[k].chain);
 	memset(tr, 0, sizeof(*tr));
 }
 
@@ -12112,8 +12220,8 @@ tl_verify(Root *tr, const Entry *e, int ne, const Str *ts, int nts,
 		for (k = 0, w = "timestamp: the trusted root lists no "
 		    "timestampAuthorities"; k < tr->ntsa; k++) {
 			if (tsa_verify((const unsigned char *)ts[i].p, ts[i].n,
-			    s->sig.p, s->sig.n, &tr->tsa[k].roots,
-			    &tr->tsa[k].inter, &t, a, &w) < 0) {
+			    s->sig.p, s->sig.n, &tr->tsa[k].chain,
+			    &tr->tsa[k].chain, 1, &t, a, &w) < 0) {
 				w = ar_reason(a, NULL, "timestamp: %s", w);
 				continue;
 			}
@@ -12147,45 +12255,58 @@ tl_verify(Root *tr, const Entry *e, int ne, const Str *ts, int nts,
 
 /* The Fulcio certificate der at every time pf proved: a path to a CA of
  * tr valid then (certificates and the CA's validFor), code signing; and
- * when tr lists CT logs, an SCT by one.  1, or 0 and why. */
+ * when tr lists CT logs, an SCT by one.  A CA's path is verified once,
+ * for all the times in its validFor: they are then compared with the
+ * window its certificates share.  1, or 0 and why. */
 static int
 tl_fulcio(Root *tr, const Str *der, const Proof *pf, Arena *a,
     const char **why)
 {
-	const char *w = "no certificate authority of the trusted root is "
-	    "valid then";
-	int i, k, ok, sct = tr->nct == 0;
+	const char *w[LEN(pf->t)], *cw = NULL;
+	long long win[2], t;
+	int i, k, n, ok, sct = tr->nct == 0;
 	Cert chain;
 
-	for (i = 0; i < pf->nt; i++) {
-		for (k = ok = 0; k < tr->nca && !ok; k++) {
-			if (pf->t[i] < tr->ca[k].from || pf->t[i] >
-			    tr->ca[k].until)
-				continue;
-			cry_cert_init(&chain);
-			if (cry_cert_der(&chain, (const unsigned char *)der->p,
-			    der->n) < 0 || cry_append(&chain, &tr->ca[k].inter,
-			    0) < 0)
-				w = "the certificate does not parse";
-			else if (cry_chain(&chain, &tr->ca[k].roots, pf->t[i],
-			    EkuCodeSigning, a, &w) == 0)
-				ok = 1;
-			if (ok && !sct)
-				sct = ct_verify(&chain, cry_cert_issuer(&chain,
-				    &tr->ca[k].inter, &tr->ca[k].roots), tr->ct,
-				    tr->nct, a, &w) > 0;
-			cry_cert_free(&chain);
-			if (ok && !sct) {
-				*why = ar_reason(a, NULL, "fulcio: %s", w);
-				return 0;
-			}
-		}
-		if (!ok) {
-			*why = ar_reason(a, NULL, "fulcio: at %s: %s", when_utc(
-			    pf->t[i], a), w);
+	for (i = 0; i < pf->nt; i++)
+		w[i] = "no certificate authority of the trusted root is valid "
+		    "then";
+	for (k = 0; k < tr->nca; k++) {
+		for (i = n = 0; i < pf->nt; i++)
+			n += w[i] && pf->t[i] >= tr->ca[k].from && pf->t[i] <=
+			    tr->ca[k].until;
+		if (!n)
+			continue;
+		cry_cert_init(&chain);
+		if (!(ok = cry_cert_der(&chain, (const unsigned char *)der->p,
+		    der->n) == 0))
+			cw = "the certificate does not parse";
+		else
+			ok = cry_chain(&chain, &tr->ca[k].chain, -1, win,
+			    EkuCodeSigning | CryListed, a, &cw) == 0;
+		if (ok && !sct)
+			sct = ct_verify(&chain, cry_cert_issuer(&chain,
+			    &tr->ca[k].chain, NULL), tr->ct, tr->nct, a, &cw) > 0;
+		cry_cert_free(&chain);
+		if (ok && !sct) {
+			*why = ar_reason(a, NULL, "fulcio: %s", cw);
 			return 0;
 		}
+		for (i = 0; i < pf->nt; i++) {
+			if (!w[i] || (t = pf->t[i]) < tr->ca[k].from || t >
+			    tr->ca[k].until)
+				continue;
+			w[i] = !ok ? cw : t > win[1] ? ar_reason(a, NULL, "not "
+			    "valid at %s: expired", when_utc(t, a)) : t < win[0] ?
+			    ar_reason(a, NULL, "not valid at %s: not yet valid",
+			    when_utc(t, a)) : NULL;
+		}
 	}
+	for (i = 0; i < pf->nt; i++)
+		if (w[i]) {
+			*why = ar_reason(a, NULL, "fulcio: at %s: %s", when_utc(
+			    pf->t[i], a), w[i]);
+			return 0;
+		}
 	return 1;
 }
 
@@ -13004,50 +13125,6 @@ cry_sig(const Cert *c, int alg, int anysalt, const void *msg, size_t n,
 	    mbedtls_pk_verify_ext(
 	    MBEDTLS_PK_RSASSA_PSS, &o, (Pk *)&c->pk, cry_md[md], h, hn, sig,
 	    sl) == 0 ? 0 : -1;
-}
-
-/* May by sign for others, as Go's CheckSignatureFrom asks: a CA (basic
- * constraints, which a v3 certificate must carry) whose key usage, if it
- * has one, allows ku? */
-static int
-cry_may_sign(const Cert *by, int ku)
-{
-	int kub = (int)by->MBEDTLS_PRIVATE(key_usage);
-
-	return ((by->MBEDTLS_PRIVATE(ext_types) &
-	    MBEDTLS_X509_EXT_BASIC_CONSTRAINTS) ? by->MBEDTLS_PRIVATE(
-	    ca_istrue) : by->version < 3) && (!kub || (kub & ku));
-}
-
-/* Is c signed by by's key over SHA-256 or more (and, with ca, may by
- * sign certificates)?  0 if so. */
-static int
-cry_signed(const Cert *c, const Cert *by, int ca)
-{
-	int md = c->MBEDTLS_PRIVATE(sig_md);
-	unsigned char h[64];
-	size_t hn;
-
-	if ((ca && !cry_may_sign(by, MBEDTLS_X509_KU_KEY_CERT_SIGN)) ||
-	    (md != MBEDTLS_MD_SHA256 && md != MBEDTLS_MD_SHA384 &&
-	    md != MBEDTLS_MD_SHA512))
-		return -1;
-	if (!(hn = der_sum(md == MBEDTLS_MD_SHA256 ? MdSha256 : md ==
-	    MBEDTLS_MD_SHA384 ? MdSha384 : MdSha512, c->tbs.p, c->tbs.len,
-	    h)) || cry_init(0) < 0)
-		return -1;
-	return mbedtls_pk_verify_ext(c->MBEDTLS_PRIVATE(sig_pk),
-	    c->MBEDTLS_PRIVATE(sig_opts), (Pk *)&by->pk, (mbedtls_md_type_t)md,
-	    h, hn, c->MBEDTLS_PRIVATE(sig).p, c->MBEDTLS_PRIVATE(sig).len) == 0 ?
-	    0 : -1;
-}
-
-/* is c's issuer name (bytes) by's subject name? */
-static int
-cry_named(const Cert *c, const Cert *by)
-{
-	return c->issuer_raw.len == by->subject_raw.len &&
-	    !memcmp(c->issuer_raw.p, by->subject_raw.p, c->issuer_raw.len);
 }
 
 /* key usage: 1 present and critical with its bits in *ku, 0 not both */
@@ -14465,7 +14542,7 @@ ntn_stamp(Ntn *x, Cert *const *c, int n, const Env *v, long long at,
 		return ntn_act(x, VtStamp, "no time stamp, though the statement "
 		    "names a tsa trust store", fw);
 	if (tsa_verify((const unsigned char *)v->tst.p, v->tst.n, v->sig.p,
-	    v->sig.n, &x->st[2], NULL, &gt, a, &w) < 0)
+	    v->sig.n, &x->st[2], NULL, 0, &gt, a, &w) < 0)
 		return ntn_act(x, VtStamp, ar_reason(a, NULL, "the time stamp: "
 		    "%s", w), fw);
 	for (i = 0; i < n; i++)

@@ -327,7 +327,7 @@ iv_tsa_verify(const unsigned char *tok, size_t n, const char *data,
 	if (cry_certs(roots, strlen(roots), 1, &r, 1, &a, &why) > 0 &&
 	    (!inter || cry_certs(inter, strlen(inter), 1, &i, 1, &a, &why) >
 	    0)) {
-		ok = tsa_verify(tok, n, data, strlen(data), &r, &i, &t, &a,
+		ok = tsa_verify(tok, n, data, strlen(data), &r, &i, 0, &t, &a,
 		    &why) == 0;
 		if (ok)
 			snprintf(out, outsz, "%lld", t);
@@ -731,7 +731,7 @@ iv_fuzz(const char *target, const unsigned char *d, size_t n)
 				    pn + 1);
 			}
 		}
-		tsa_verify(d, n, "hello", 5, &troots, &tinter, &gt, &a, &why);
+		tsa_verify(d, n, "hello", 5, &troots, &tinter, 0, &gt, &a, &why);
 	} else if (!strcmp(target, "jws") || !strcmp(target, "cose")) {
 		/* an envelope, its members, and (cose) the bytes as a CRL
 		 * of the fixtures' TSA root */

@@ -213,12 +213,13 @@ def sct_list(scts):
 
 class Fulcio:
 	"""A Fulcio CA (root and intermediate, P-384) for workflow
-	identities, its SCTs from CT."""
+	identities, its SCTs from CT.  ROOT_KW: sigpki.CA keywords for the
+	root (validity, path length, EKU, name constraints)."""
 
-	def __init__(self, cn="ivlite keyless fulcio", ct=None):
+	def __init__(self, cn="ivlite keyless fulcio", ct=None, root_kw=None):
 		now = int(time.time())
-		self.root = sigpki.CA(cn + " root", kind="p384", nb=now - 400 * 86400,
-		    na=now + 4000 * 86400)
+		self.root = sigpki.CA(cn + " root", kind="p384", **dict(dict(nb=now -
+		    400 * 86400, na=now + 4000 * 86400), **(root_kw or {})))
 		self.inter = self.root.intermediate(cn + " intermediate",
 		    kind="p384", nb=now - 300 * 86400, na=now + 3000 * 86400,
 		    path_length=0, eku=(sigpki.OID_CODE_SIGNING,))

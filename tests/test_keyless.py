@@ -23,6 +23,7 @@ import base64
 import copy
 import json
 import os
+import subprocess
 import time
 
 import containerd
@@ -86,7 +87,7 @@ class World:
 		return repo, cosign.put_image(self.reg, repo, "v1",
 		    content="keyless %d" % self._n)
 
-	def run(self, repo, d, req, root=None, opts=()):
+	def run(self, repo, d, req, root=None, opts=(), env=None):
 		rp = self.lab.write("trusted_root.json", json.dumps(root or
 		    self.root()) if not isinstance(root, str) else root)
 		r = dict(req)
@@ -97,7 +98,7 @@ class World:
 		res = containerd.run_direct([self.t.ivlite, "-name",
 		    self.reg.ref(repo, "v1"), "-digest", d, "-policy", pol,
 		    "-insecure", self.reg.host] + list(opts), stdin=b"",
-		    env=clean_env())
+		    env=dict(clean_env(), **(env or {})))
 		self.pol = pol
 		return res, r
 
@@ -134,6 +135,21 @@ def ok(who, evidence, idx=None):
 
 def bad(why):
 	return "1 candidate, none valid: #1 bundle (referrers API): " + why
+
+
+def countsig(t):
+	"""tests/countsig.c built in the lab, if t.ivlite links libmbedcrypto
+	dynamically (else None)."""
+	ldd = subprocess.run(["ldd", t.ivlite], stdout=subprocess.PIPE,
+	    stderr=subprocess.DEVNULL).stdout
+	if b"libmbedcrypto" not in ldd:
+		return None
+	so = t.lab.path("countsig.so")
+	if not os.path.exists(so):
+		subprocess.run(["cc", "-std=c99", "-O2", "-shared", "-fPIC", "-o",
+		    so, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+		    "countsig.c"), "-ldl"], check=True)
+	return so
 
 
 def run(t):
@@ -409,6 +425,72 @@ def run(t):
 	case("no ctlogs in the root: no SCT needed, accepted", no_ctlogs, 0,
 	    lambda i: ok(WF, i["ev"]))
 
+	# --- the trusted root's chain: the file is the anchor ------------------
+	# The path ends at the listed CA that issued the leaf; the root listed
+	# above it still adds its validity, path length, EKU and name
+	# constraints (only its signature on the CA is left to -check).
+	def fulcio_root(root_kw=None, impostor=False):
+		def build(w, repo, d):
+			f = keyless.Fulcio(ct=w.ct, root_kw=root_kw)
+			chain = f.chain_der()
+			if impostor:	# the root's name, another key
+				chain[1] = sigpki.der(sigpki.CA("ivlite keyless fulcio "
+				    "root", kind="p384").cert)
+			out = v1(w, repo, d, leaf=f.leaf())
+			return out[0], w.root(cas=[keyless.ca_entry(
+			    "https://fulcio.test", chain)]), out[2]
+		return build
+	case("the root listed above the CA expired at the logged time: "
+	    "rejected", fulcio_root({"na": int(time.time()) - 3600}), 1,
+	    lambda i: bad("fulcio: at %s: not valid at %s: expired" % (
+	    when(i["t"]), when(i["t"]))))
+	case("the root's path length 0 over the listed CA: rejected",
+	    fulcio_root({"path_length": 0}), 1, lambda i: bad("fulcio: at %s: "
+	    "not trusted (no path to the configured CA)" % when(i["t"])))
+	case("the root's extended key usage without code signing: rejected",
+	    fulcio_root({"eku": (sigpki.OID_SERVER_AUTH,)}), 1, lambda i: bad(
+	    "fulcio: at %s: not for code signing (extended key usage)" %
+	    when(i["t"])))
+	case("the root's name constraints exclude the workflow: rejected",
+	    fulcio_root({"nc": ((), [("uri", "github.com")])}), 1, lambda i: bad(
+	    "fulcio: at %s: URI \"%s\" is excluded by the name constraint "
+	    "\"github.com\" of \"CN=ivlite keyless fulcio root\"" % (when(i["t"]),
+	    WF)))
+	case("a CA not signed by the root listed after it: the file is the "
+	    "anchor, accepted", fulcio_root(impostor=True), 0, lambda i: ok(WF,
+	    i["ev"]))
+
+	# --- what a verification costs ----------------------------------------
+	# tests/countsig.c counts the ECDSA checks of a dynamic ivlite (the
+	# Ed25519 of Rekor v2 checkpoints is ivlite's own, not counted): the
+	# DSSE signature, the leaf by the CA the trusted root lists (not the
+	# listed chain again: the file is the trust anchor), the SCT, the SET,
+	# the checkpoint, the TSA's signature and its certificate by the TSA's
+	# listed CA; each once, however many times the evidence proves.
+	so = countsig(t)
+
+	def counted(label, build, want):
+		def f():
+			w.make()
+			repo, d = w.image()
+			attach(w.reg, repo, d, build(w, repo, d)[0])
+			out = w.lab.path("countsig.out")
+			r, _ = w.run(repo, d, keyless_req(), env={"LD_PRELOAD": so,
+			    "COUNTSIG_OUT": out})
+			t.expect(r, 0)
+			with open(out) as f:
+				n = f.read().strip()
+			if n != str(want):
+				raise Fail("%d ECDSA checks expected, ivlite made %s" % (
+				    want, n))
+		if so:	# a dynamic build: the static ones have no PLT to count on
+			t.case(name("ECDSA checks: " + label), f)
+	counted("Rekor v1 SET and proof (make bench's case): 5", v1, 5)
+	counted("Rekor v1 SET and proof, and a timestamp (two times): 7",
+	    lambda w, r, d: v1(w, r, d, stamps=True), 7)
+	counted("a TSA-only bundle: 5", tsa_only, 5)
+	counted("Rekor v2 and a timestamp: 5", v2, 5)
+
 	# --- keys with a trusted root ----------------------------------------
 	def keyed(with_entry):
 		def build(w, repo, d):
@@ -492,6 +574,14 @@ def run(t):
 		rt["certificateAuthorities"] = []
 	root_err("no certificateAuthorities for keyless: exit 2", no_cas,
 	    "lists no certificateAuthorities (keyless trusts Fulcio's)")
+
+	def root_first(rt):
+		c = rt["certificateAuthorities"][0]["certChain"]["certificates"]
+		c.reverse()
+	root_err("a certChain with the root first: exit 2", root_first,
+	    "certificateAuthorities[0].certChain.certificates[0] is not named "
+	    "as issued by certificates[1], or that is no CA: list each "
+	    "certificate before its issuer, the root last")
 
 	def not_json(rt):
 		return "{"
@@ -627,3 +717,24 @@ def run(t):
 		r = t.direct(["-check", "-policy", pol, "-registries-d", regd])
 		t.expect(r, 0, "ok: %s: 1 scope; %s: 0 scopes" % (pol, regd))
 	t.case(name("-check: the trusted root read, ok, no warning"), check)
+
+	def check_impostor():
+		w.make()
+		f = keyless.Fulcio(ct=w.ct)
+		chain = [f.chain_der()[0], sigpki.der(sigpki.CA("ivlite keyless "
+		    "fulcio root", kind="p384").cert)]
+		rp = w.lab.write("trusted_root.json", json.dumps(w.root(cas=[
+		    keyless.ca_entry("https://fulcio.test", chain)])))
+		pol = t.policy_file({"default": [dict(keyless_req(),
+		    trustedRootPath=rp)]}, "keyless-check.json")
+		regd = w.lab.mkdir("regd")
+		r = t.direct(["-check", "-policy", pol, "-registries-d", regd])
+		want = "warning: %s: certificateAuthorities[0].certChain." \
+		    "certificates[0] is not signed by certificates[1] (runs " \
+		    "trust the chain as listed: fix the file)\nok: %s: 1 scope; " \
+		    "%s: 0 scopes\n" % (rp, pol, regd)
+		t.expect(r, 0, one_line=False)
+		if r.stdout.decode() != want:
+			raise Fail("expected %r, got %r" % (want, r.stdout.decode()))
+	t.case(name("-check: a CA not signed by the root listed after it: "
+	    "warned"), check_impostor)
