@@ -6065,6 +6065,37 @@ trust_free(Trust *t)
 	t->ready = 0;
 }
 
+/* -check: each registry's directory of certs.d loaded as a run loads it
+ * (a .cert without its .key, a file that does not parse: exit 2), its
+ * CAs and client certificate dated (cry_dates); 0 or -1 */
+static int
+trust_check(Net *n, Err *e)
+{
+	struct dirent *d;
+	Trust *t;
+	DIR *dp;
+	int r = 0;
+
+	if (!(dp = opendir(n->certsd)))
+		return errno == ENOENT || errno == ENOTDIR ? 0 : fail(e,
+		    ExitConfig, "%s: %s", n->certsd, strerror(errno));
+	while (!r && (d = readdir(dp))) {
+		if (d->d_name[0] == '.')
+			continue;
+		if (!(t = trust_get(n, d->d_name, e))) {
+			r = -1;
+			continue;
+		}
+		cry_dates(&t->ca, 0, "%s/%s", n->certsd, d->d_name);
+		cry_dates(&t->cert, 0, "%s/%s (client certificate)", n->certsd,
+		    d->d_name);
+		trust_free(t);
+		n->ntrust--;	/* t was the last: MAX_TRUST bounds a run */
+	}
+	closedir(dp);
+	return r;
+}
+
 /* TLS on the connected c, to c->host, with c->trust: the handshake
  * verified (tls_verify).  0, or -1 with c closed. */
 static int
@@ -16864,6 +16895,8 @@ main_check(Run *run, const Policy *p, const Opts *o, Err *e)
 			    t->warn && (w = t->warn(q, o->policy)))
 				warn("%s: %s: %s", o->policy, q->at, w);
 	chk_regd(p, &run->regd, o->regd);
+	if (trust_check(run->net, e) < 0)
+		return -1;
 	if (run->a->spent)
 		return -1;	/* main names it */
 	nw = o->strict ? warns.n - warns.nnote : 0;	/* what fails */

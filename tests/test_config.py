@@ -9,9 +9,11 @@ Run through tests/integration.py.
 
 import json
 import os
+import subprocess
 import time
 
 import lab as labmod
+import sigpki
 import simplesign as ss
 from integration import Fail
 
@@ -421,6 +423,44 @@ def run(t):
 		    one_line=False)
 	t.case("cfgcheck: -check: notation trust store certificates expired, "
 	    "expiring or not yet valid", dated_notation)
+
+	def dated_certsd():
+		"""certs.d is read as runs read it: its CAs and client
+		certificate dated, a .cert without its .key exit 2."""
+		cas, ws = dated_cas()
+		cd = t.lab.mkdir("cfg-certs.d")
+		host = os.path.join(cd, "registry.example:5000")
+		os.makedirs(host)
+		with open(os.path.join(host, "ca.crt"), "wb") as f:
+			f.write(b"".join(c[0] for c in cas))
+		os.makedirs(os.path.join(cd, "empty.example"))
+		pol = t.policy_file({"default": [{"type": "reject"}]},
+		    "cfg-certsd.json")
+		d = regd(t, "cfg-regd-certsd", {})
+		args = ["-check", "-policy", pol, "-registries-d", d, "-certs-d",
+		    cd]
+		t.expect(t.direct(args), 0, "\n".join(["warning: %s: %s" % (host,
+		    w) for w in ws] + ["ok: %s: 1 scope; %s: 0 scopes" % (pol, d)]),
+		    one_line=False)
+		with open(os.path.join(host, "ca.crt"), "wb") as f:
+			f.write(cas[0][0])
+		subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+		    "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "5",
+		    "-subj", "/CN=cfg client", "-keyout", os.path.join(host,
+		    "client.key"), "-out", os.path.join(host, "client.cert")],
+		    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+		with open(os.path.join(host, "client.cert"), "rb") as f:
+			end = sigpki.not_after(sigpki._x509()[0]
+			    .load_pem_x509_certificate(f.read()))
+		t.expect(t.direct(args), 0, "warning: %s (client certificate): "
+		    "certificate \"CN=cfg client\" expires at %s, within 30 days"
+		    "\nok: %s: 1 scope; %s: 0 scopes" % (host, utc(end), pol, d),
+		    one_line=False)
+		os.remove(os.path.join(host, "client.key"))
+		t.expect(t.direct(args), 2, "error: %s/client.cert has no "
+		    "matching %s/client.key" % (host, host))
+	t.case("cfgcheck: -check: certs.d CAs expired, expiring or not yet "
+	    "valid; a client certificate without its key", dated_certsd)
 
 	def dated_root():
 		import keyless
