@@ -7922,6 +7922,10 @@ typedef struct {		/* the image's sigstore signatures */
 	char digest[DIGEST_MAX + 1];	/* the sha256 digest they must name */
 } Sigs;
 
+/* run_state's key for the image's Sigs: sigstoreSigned and
+ * sigstoreBundle's legacy fallback read the one .sig attachment */
+enum { StateSigs = -1 };
+
 static int sst_attached(Run *run, Sigs *s, Err *e);
 static int sst_entry(const Str *b, const Cand *c, const Str *sig,
     const unsigned char *want, size_t wn, Arena *a, const char **why);
@@ -8623,7 +8627,7 @@ sst_judge(Run *run, const Req *q, Result *res, Err *e)
 	int i, rc = -1;
 
 	if (sst_signer(sg, q, run->policyfile, a, e) < 0 || !(s = run_state(run,
-	    q->type, sizeof(*s), e)) || sst_fetch(run, s, e) < 0)
+	    StateSigs, sizeof(*s), e)) || sst_fetch(run, s, e) < 0)
 		goto out;
 	rc = 0;
 	if (!s->enabled)
@@ -12382,7 +12386,6 @@ typedef struct {		/* a bundle, as bdl_parse read it */
 
 typedef struct {		/* what the type gathers once a run */
 	Referrers refs;
-	Sigs sigs;		/* the legacy .sig */
 } BdlRun;
 
 static Root bdltrust;		/* a requirement's trusted root, loaded */
@@ -13002,9 +13005,9 @@ bdl_judge(Run *run, const Req *q, Result *res, Err *e)
 	    0) || bdl_root(run, q, &bdltrust, e) < 0 || !(st =
 	    run_state(run, q->type, sizeof(*st), e)) || !run_reg(run, e) ||
 	    reg_referrers(&run->reg, run->digest, rs = &st->refs, e) < 0 ||
-	    !(f = ar_alloc(a, (size_t)(rs->n + MAX_SIGS) * sizeof(*f), e)))
+	    !(f = ar_alloc(a, (size_t)(rs->n + MAX_SIGS) * sizeof(*f), e)) ||
+	    !(s = run_state(run, StateSigs, sizeof(*s), e)))
 		goto out;
-	s = &st->sigs;
 	memset(f, 0, (size_t)(rs->n + MAX_SIGS) * sizeof(*f));
 	res->found = f;
 	src = rs->api ? "referrers API" : ar_reason(a, e, "referrers tag "

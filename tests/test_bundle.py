@@ -22,6 +22,8 @@ tests/integration.py.
 
 import base64
 import json
+import os
+import re
 
 import containerd
 import cosign
@@ -379,6 +381,30 @@ def run_real(t, s):
 		    tag_src(d), OTHER_KEY), ("legacy .sig", None, OTHER_KEY)))
 	t.case(name("a bundle and a legacy .sig by other keys: each key finds "
 	    "its own"), both)
+
+	def shared_sig():
+		"""sigstoreSigned and sigstoreBundle's fallback in one scope
+		read the same .sig attachment: fetched once"""
+		repo, d = s.image(s.reg)
+		s.sign(s.reg, repo, d, bundle=False)
+		regd = t.lab.mkdir("bundle-regd")
+		with open(os.path.join(regd, "d.yaml"), "w") as f:
+			f.write("default-docker:\n  use-sigstore-attachments: true\n")
+		pol = t.policy_file({"default": [{"type": "reject"}], "transports":
+		    {"docker": {s.reg.host: [{"type": "sigstoreSigned", "keyPath":
+		    s.key("a")[0], "signedIdentity": {"type": "matchRepository"}},
+		    s.req("a")]}}}, "bundle-shared.json")
+		r = containerd.run_direct([t.ivlite, "-v", "-name", s.reg.ref(repo,
+		    "v1"), "-digest", d, "-policy", pol, "-registries-d", regd,
+		    "-insecure", s.reg.host], stdin=b"", env=clean_env())
+		t.expect(r, 0, prefix="accepted ")
+		gets = [u for u in re.findall(r"GET (\S+) -> \d+",
+		    r.stderr) if sig_tag(d) in u]
+		if len(gets) != 1:
+			raise Fail("the .sig manifest fetched %d times: %s" % (
+			    len(gets), gets))
+	t.case(name("sigstoreSigned and sigstoreBundle in one scope: the .sig "
+	    "fetched once"), shared_sig)
 
 	def p384():
 		"""cosign 3.1.1 signs a bundle with a P-384 key over SHA-384"""
