@@ -3891,6 +3891,27 @@ cry_cert_key(Cert *c)
 	return &c->pk;
 }
 
+/* mbedTLS's parser refuses a critical extension it does not know, and
+ * RFC 5280 has CAs mark name constraints critical: those pass, as
+ * cry_path enforces them on every path it sees (notation's chains do not
+ * apply them, so cry_store and the notation readers refuse them) */
+static int
+cry_ext_cb(void *ctx, mbedtls_x509_crt const *c, mbedtls_x509_buf const *oid,
+    int critical, const unsigned char *p, const unsigned char *end)
+{
+	(void)ctx, (void)c, (void)p, (void)end;
+	return !critical || (oid->len == 3 && !memcmp(oid->p, "\x55\x1d\x1e",
+	    3)) ? 0 : MBEDTLS_ERR_X509_INVALID_EXTENSIONS;
+}
+
+/* a certificate from DER, appended to c: 0 or mbedTLS's error */
+static int
+cry_cert_parse(Cert *c, const unsigned char *der, size_t n)
+{
+	return mbedtls_x509_crt_parse_der_with_ext_cb(c, der, n, 1, cry_ext_cb,
+	    NULL);
+}
+
 /* Appends the certificates of from (all, or all but the last) to chain.
  * 0, or -1 if one did not parse again (out of memory). */
 static int
@@ -3901,7 +3922,7 @@ cry_append(Cert *chain, const Cert *from, int butlast)
 
 	for (x = from; x && x->raw.p && (!butlast || (x->next &&
 	    x->next->raw.p)); x = x->next)
-		if (mbedtls_x509_crt_parse_der(chain, x->raw.p, x->raw.len) != 0)
+		if (cry_cert_parse(chain, x->raw.p, x->raw.len) != 0)
 			r = -1;
 	return r;
 }
@@ -3928,8 +3949,8 @@ cry_certs(const char *s, size_t n, int only, mbedtls_x509_crt *chain,
 	    &der)) != 0) {
 		if (r > 0) {
 			blocks++;
-			r = mbedtls_x509_crt_parse_der(chain,
-			    (const unsigned char *)der.p, der.n);
+			r = cry_cert_parse(chain, (const unsigned char *)der.p,
+			    der.n);
 		} else {
 			r = -2;
 		}
@@ -6001,8 +6022,8 @@ trust_bundle(Conn *c, mbedtls_x509_crt *leaf, uint32_t *flags)
 		for (k = leaf; k && subj.n; k = k->next)
 			if (subj.n == k->issuer_raw.len && !memcmp(subj.p,
 			    k->issuer_raw.p, subj.n)) {
-				if (mbedtls_x509_crt_parse_der(&anchors,
-				    (unsigned char *)der.p, der.n) == 0)
+				if (cry_cert_parse(&anchors, (unsigned char *)
+				    der.p, der.n) == 0)
 					n++;
 				else
 					logv("%s: a certificate for an issuer "
@@ -10498,9 +10519,8 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 	    der_get(&sd, 0x31, &x) < 0 || sd.p != sd.end)
 		goto out;
 	while (k > 0 && cs.p < cs.end)
-		if (der_get(&cs, 0x30, &y) < 0 ||
-		    mbedtls_x509_crt_parse_der(&emb, y.tlv, (size_t)(y.end -
-		    y.tlv)) != 0) {
+		if (der_get(&cs, 0x30, &y) < 0 || cry_cert_parse(&emb, y.tlv,
+		    (size_t)(y.end - y.tlv)) != 0) {
 			*why = "an embedded certificate does not parse";
 			goto out;
 		}
@@ -10577,8 +10597,8 @@ tsa_verify(const unsigned char *tok, size_t n, const void *data, size_t dn,
 		goto out;
 	}
 	/* the signer's chain at genTime, then the TSA's own rules */
-	if (mbedtls_x509_crt_parse_der(&chain, signer->raw.p, signer->raw.len)
-	    != 0 || cry_append(&chain, &emb, 0) < 0 || cry_append(&chain,
+	if (cry_cert_parse(&chain, signer->raw.p, signer->raw.len) != 0 ||
+	    cry_append(&chain, &emb, 0) < 0 || cry_append(&chain,
 	    listed ? NULL : inter, 0) < 0) {
 		*why = NOMEM;
 		goto out;
@@ -10628,7 +10648,7 @@ typedef struct {		/* a Rekor or CT log of trusted_root.json */
 static int
 cry_cert_der(Cert *c, const unsigned char *der, size_t n)
 {
-	return mbedtls_x509_crt_parse_der(c, der, n) == 0 ? 0 : -1;
+	return cry_cert_parse(c, der, n) == 0 ? 0 : -1;
 }
 
 /* the certificate among inter, then roots, that issued leaf (by name) */
@@ -13520,7 +13540,7 @@ cry_store(const Str *f, Cert *store, int tsa, Arena *a, const char **why)
 	Der d = { (const unsigned char *)f->p, (const unsigned char *)f->p +
 	    f->n, NULL }, x;
 	Cert c, *y;
-	int n = 0;
+	int n = 0, crit;
 
 	cry_cert_init(&c);
 	if (memmem_pem(f->p, f->n))
@@ -13532,7 +13552,11 @@ cry_store(const Str *f, Cert *store, int tsa, Arena *a, const char **why)
 	if (n < 0 && !memmem_pem(f->p, f->n))
 		*why = "neither PEM nor DER certificates";
 	for (y = &c; n > 0 && y && y->raw.p; y = y->next)
-		if (tsa ? !cry_named(y, y) || cry_signed(y, y, 1) :
+		if (der_ext(y, "\x55\x1d\x1e", &x, &crit) == 1 && crit) {
+			*why = "a certificate has malformed or unsupported "
+			    "critical extensions";	/* cry_cert_parse */
+			n = -1;
+		} else if (tsa ? !cry_named(y, y) || cry_signed(y, y, 1) :
 		    !y->MBEDTLS_PRIVATE(ca_istrue) && cry_signed(y, y, 0)) {
 			*why = tsa ? "a certificate is not a self-signed root CA" :
 			    "a certificate is neither a CA nor self-signed";

@@ -387,6 +387,11 @@ class Hostile:
 		self.nc_root = labmod.Pki(lab, cn="ivlite excluding root",
 		    name="nc-root", nc=((), [("dns", "localhost")]))
 		self._nc_add("tls-nc-root", self.nc_root, self.nc_root)
+		# tls-nc-root-crit: the same, the extension critical (RFC 5280)
+		crit_root = labmod.Pki(lab, cn="ivlite critically excluding root",
+		    name="nc-root-crit", nc=((), [("dns", "localhost")]),
+		    nc_critical=True)
+		self._nc_add("tls-nc-root-crit", crit_root, crit_root)
 		for name in CHALLENGES:
 			self._add(name, "bearer")
 		lab.on_close(self.close)

@@ -496,6 +496,9 @@ def run(t):
 		nc_bad("tls-nc-root", via, lambda name: 'DNS name "localhost" is '
 		    'excluded by the name constraint "localhost" of "CN=ivlite '
 		    'excluding root"')
+		nc_bad("tls-nc-root-crit", via, lambda name: 'DNS name "localhost" '
+		    'is excluded by the name constraint "localhost" of "CN=ivlite '
+		    'critically excluding root"')
 	# mbedTLS 2.28 refuses a critical nameConstraints when parsing
 	t.case("hostile tls-nc-crit (critical name constraints): exit 3",
 	    lambda: n.expect_line(fetch("tls-nc-crit", "ok", **nc_opts(
@@ -510,7 +513,8 @@ def run(t):
 		rows = []
 		for name, want in (("tls-nc", "permitted subtree violation"),
 		    ("tls-nc-ok", ": OK"), ("tls-nc-ip", "permitted subtree "
-		    "violation"), ("tls-nc-root", "excluded subtree violation")):
+		    "violation"), ("tls-nc-root", "excluded subtree violation"),
+		    ("tls-nc-root-crit", "excluded subtree violation")):
 			ca, leaf, root = H().nc[name]
 			rows.append((name, root.path, ca.path if ca is not root else
 			    None, leaf.cert_path, None, want))

@@ -37,6 +37,7 @@ import cosign
 import lab as labmod
 import notation as nt
 import ocireg
+import sigpki
 from integration import Fail
 from test_sigstore import clean_env
 
@@ -847,6 +848,16 @@ def run_config(t, s):
 	t.case(name("a trust store file that is not a certificate"), conf([
 	    nt.statement()], good, lambda v: "trust store %s/truststore/x509/"
 	    "ca/s/junk.pem: neither PEM nor DER certificates" % v.dir, junk))
+
+	def crit_nc(v):	# notation's chains do not apply name constraints
+		with open(os.path.join(v.dir, "truststore/x509/ca/s/nc.pem"),
+		    "wb") as f:
+			f.write(sigpki.CA("ivlite nc CA", nc=([("dns",
+			    "example.com")], ()), nc_critical=True).pem)
+	t.case(name("a trust store CA with critical name constraints"), conf([
+	    nt.statement()], good, lambda v: "trust store %s/truststore/x509/"
+	    "ca/s/nc.pem: a certificate has malformed or unsupported critical "
+	    "extensions" % v.dir, crit_nc))
 
 	def link(v):
 		os.symlink(os.path.join(v.dir, "truststore/x509/ca/s/cert0.pem"),
