@@ -6092,6 +6092,7 @@ trust_free(Trust *t)
 static int
 trust_check(Net *n, Err *e)
 {
+	size_t mark = n->a->used;	/* each directory from the same start */
 	struct dirent *d;
 	Trust *t;
 	DIR *dp;
@@ -6112,6 +6113,7 @@ trust_check(Net *n, Err *e)
 		    d->d_name);
 		trust_free(t);
 		n->ntrust--;	/* t was the last: MAX_TRUST bounds a run */
+		n->a->used = mark;
 	}
 	closedir(dp);
 	return r;
