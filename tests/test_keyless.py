@@ -314,6 +314,25 @@ def run(t):
 	    tsa_leaf_expired, 1, lambda i: bad("fulcio: at %s: not valid at %s: "
 	    "expired" % (when(i["t"]), when(i["t"]))))
 
+	def set_ok_tsa_late(w, repo, d):
+		"""two proven times, one path: the SET's inside the
+		certificate's ten minutes, the timestamp's after them"""
+		start = int(time.time()) - 1800
+		out = v1(w, repo, d, leaf=w.fulcio.leaf(start=start), t_=start +
+		    60, stamps=True)
+		out[2]["t"] = w.tsa.last
+		return out
+	case("a SET inside the validity, a timestamp after it: rejected",
+	    set_ok_tsa_late, 1, lambda i: bad("fulcio: at %s: not valid at %s: "
+	    "expired" % (when(i["t"]), when(i["t"]))))
+
+	def tsa_leaf_future(w, repo, d):
+		return tsa_only(w, repo, d, leaf=w.fulcio.leaf(start=int(
+		    time.time()) + 600))
+	case("a timestamp before the certificate is valid: rejected",
+	    tsa_leaf_future, 1, lambda i: bad("fulcio: at %s: not valid at %s: "
+	    "not yet valid" % (when(i["t"]), when(i["t"]))))
+
 	def log_invalid(w, repo, d):
 		out = v1(w, repo, d)
 		t0 = out[2]["t"]
